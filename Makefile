@@ -1,0 +1,60 @@
+# The two commands of the quick start, and the few a developer adds.
+#   make          build build/tether and build/libtether.a
+#   make demo     install what is missing, build, run the gateway with
+#                 simulated devices and show what happened
+#   make test     install what is missing, build twice (plain, and with
+#                 ASan/UBSan), run every test, smoke-run every fuzz target
+#   make bench    the benchmarks under bench/ (not part of make test)
+#   make fuzz     long fuzzing campaigns (FUZZ_SECONDS each, default 300)
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE ?= cmake
+FUZZ_SECONDS ?= 300
+
+.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench clean
+
+all: build/Makefile
+	$(CMAKE) --build build -j $(JOBS)
+
+build/Makefile:
+	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build-asan/Makefile:
+	$(CMAKE) -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTETHER_SANITIZE=ON >/dev/null
+
+build-fuzz/Makefile:
+	CC=clang $(CMAKE) -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug \
+		-DTETHER_SANITIZE=ON -DTETHER_FUZZ=ON >/dev/null
+
+deps:
+	@sh scripts/deps.sh
+
+demo: deps all
+	@sh scripts/demo.sh
+
+test: deps
+	@$(MAKE) --no-print-directory test-plain test-asan fuzz-smoke
+
+test-plain: all
+	cd build && ctest --output-on-failure -j $(JOBS)
+
+test-asan: build-asan/Makefile
+	$(CMAKE) --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS)
+
+fuzz-smoke: build-fuzz/Makefile
+	$(CMAKE) --build build-fuzz -j $(JOBS)
+	@sh scripts/fuzz.sh build-fuzz 10
+
+fuzz: build-fuzz/Makefile
+	$(CMAKE) --build build-fuzz -j $(JOBS)
+	@sh scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+bench: deps all
+	@sh scripts/deps.sh --bench
+	@sh bench/run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,30 @@
+/*
+ * cli.h - the subcommands of `tether`.
+ *
+ * Adding a subcommand: write cmd_<name>(argc, argv) in src/cli/<name>.c
+ * (argv[0] is the subcommand's name), declare it here, add a row to the
+ * sorted table in main.c, add docs/cmd-<name>.md and a test. The return
+ * value of cmd_<name>() becomes the exit status: 0 success, 1 failure,
+ * 2 usage error. Messages go to stderr prefixed "error: " or "warning: ";
+ * output meant for machines goes to stdout.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdarg.h>
+
+int cmd_device(int argc, char **argv);
+int cmd_provision(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+
+/* "error: <message>\n" on stderr; returns 1. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "warning: <message>\n" on stderr. */
+void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "error: <message>\n" and a hint to run --help; returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* 1 if s is "-h" or "--help". */
+int cli_is_help(const char *s);
+
+#endif

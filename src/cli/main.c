@@ -1,0 +1,96 @@
+/*
+ * main.c - `tether`: one binary, one subcommand per file, dispatched from
+ * a sorted table (the shape of git's git.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct command {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*summary;
+};
+
+/* Keep sorted by name. */
+static const struct command commands[] = {
+	{ "device",	cmd_device,	"administer registered devices (revoke)" },
+	{ "provision",	cmd_provision,	"register new devices and write their credentials" },
+	{ "serve",	cmd_serve,	"run the gateway" },
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: tether <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name,
+		    commands[i].summary);
+	fprintf(out, "\n'tether <command> --help' describes a command; "
+	    "docs/cmd-<command>.md has more.\n");
+}
+
+int
+cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return 1;
+}
+
+void
+cli_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("warning: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+int
+cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n(run 'tether %s --help' for usage)\n", cmd);
+	va_end(ap);
+	return 2;
+}
+
+int
+cli_is_help(const char *s)
+{
+	return strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "error: '%s' is not a tether command\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,119 @@
+/*
+ * serve.c - `tether serve`: reads options (a config file, then the command
+ * line, which wins) and runs the gateway until SIGTERM.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "gateway/gateway.h"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+"usage: tether serve [options]\n"
+"\n"
+"Runs the gateway: TLS for devices, authentication through the registry,\n"
+"durable message intake. With no options it uses ./tether.db, makes a\n"
+"development certificate in ./tether-state/ and listens on 127.0.0.1:8443;\n"
+"it prints the pins devices need. SIGTERM stops it after in-flight\n"
+"messages are answered.\n"
+"\n"
+"options:\n%s"
+"\n"
+"examples:\n"
+"  tether serve\n"
+"  tether serve --listen 0.0.0.0:443 --listen [::]:443 \\\n"
+"      --cert rsa.crt --key rsa.key --cert ecdsa.crt --key ecdsa.key \\\n"
+"      --profile legacy-esp8266 --db /var/lib/tether/tether.db\n"
+"\n"
+"See docs/cmd-serve.md.\n", gw_config_help);
+}
+
+/* Options that may repeat: the command line replaces the file's list. */
+static int
+repeatable(const char *name)
+{
+	return strcmp(name, "listen") == 0 || strcmp(name, "cert") == 0 ||
+	    strcmp(name, "key") == 0;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	struct gw_config c;
+	char err[256], *storage = NULL;
+	int cleared_listen = 0, cleared_certs = 0, rc;
+
+	gw_config_defaults(&c);
+	/* The config file first, so the command line can override it. */
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--config") == 0 ||
+		    strncmp(argv[i], "--config=", 9) == 0) {
+			const char *path = argv[i][8] == '=' ? argv[i] + 9 :
+			    i + 1 < argc ? argv[i + 1] : NULL;
+
+			if (path == NULL)
+				return cli_usage_error("serve",
+				    "--config needs a file");
+			if (gw_config_load(&c, path, &storage, err) < 0) {
+				free(storage);
+				return cli_error("%s", err);
+			}
+			break;
+		}
+	}
+	for (int i = 1; i < argc; i++) {
+		char name[64];
+		const char *arg = argv[i], *value, *eq;
+
+		if (strncmp(arg, "--", 2) != 0) {
+			free(storage);
+			return cli_usage_error("serve", "unexpected argument '%s'",
+			    arg);
+		}
+		arg += 2;
+		eq = strchr(arg, '=');
+		snprintf(name, sizeof(name), "%.*s",
+		    (int)(eq ? (size_t)(eq - arg) : strlen(arg)), arg);
+		if (gw_config_is_flag(name) && eq == NULL) {
+			value = "";
+		} else if (eq != NULL) {
+			value = eq + 1;
+		} else if (i + 1 < argc) {
+			value = argv[++i];
+		} else {
+			free(storage);
+			return cli_usage_error("serve", "--%s needs a value", name);
+		}
+		if (strcmp(name, "config") == 0)
+			continue;
+		if (repeatable(name)) {
+			if (strcmp(name, "listen") == 0 && !cleared_listen) {
+				c.nlisten = 0;
+				cleared_listen = 1;
+			} else if (strcmp(name, "listen") != 0 && !cleared_certs) {
+				c.ncerts = 0;
+				memset(c.certs, 0, sizeof(c.certs));
+				cleared_certs = 1;
+			}
+		}
+		if (gw_config_set(&c, name, value, err) < 0) {
+			free(storage);
+			return cli_usage_error("serve", "%s", err);
+		}
+	}
+	if (gw_config_check(&c, err) < 0) {
+		free(storage);
+		return cli_usage_error("serve", "%s", err);
+	}
+	rc = gw_serve(&c, err) < 0 ? cli_error("%s", err) : 0;
+	free(storage);
+	return rc;
+}

@@ -1,0 +1,300 @@
+/*
+ * config.c - the gateway's configuration: defaults, one setter shared by
+ * the command line and the config file, and the checks that run before
+ * anything is opened.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/gateway.h"
+
+const char gw_config_help[] =
+"  --listen ADDR:PORT     address to listen on; repeat for several; IPv6 as\n"
+"                         [::1]:8443 (default 127.0.0.1:8443)\n"
+"  --cert FILE --key FILE certificate chain and key (PEM); repeat the pair to\n"
+"                         serve RSA and ECDSA side by side or several names\n"
+"                         (default: development pair in the state directory)\n"
+"  --db PATH              SQLite database (default ./tether.db)\n"
+"  --key-file PATH        registry key for credential hashes\n"
+"                         (default <db>.key, made on first use)\n"
+"  --state-dir DIR        where development certificates live\n"
+"                         (default ./tether-state)\n"
+"  --profile NAME         modern | compat | legacy-esp8266 (default modern)\n"
+"  --workers N            event loops (default: one per core)\n"
+"  --max-connections N    open connections at most (default 16384)\n"
+"  --max-body BYTES       largest message body (default 16384)\n"
+"  --handshake-timeout T  TLS handshake (default 10s)\n"
+"  --head-timeout T       first byte to end of request head (default 10s)\n"
+"  --body-timeout T       end of head to end of body (default 10s)\n"
+"  --idle-timeout T       idle keep-alive connection (default 300s)\n"
+"  --drain-timeout T      on SIGTERM, time for in-flight requests (default 10s)\n"
+"  --log-format F         logfmt | json (default logfmt)\n"
+"  --debug                also log every request and connection\n"
+"  --config FILE          read options from FILE (\"name value\" lines)\n"
+"  Times take a unit: 500ms, 10s, 5m (a bare number is seconds).\n";
+
+void
+gw_config_defaults(struct gw_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->db = "tether.db";
+	c->state_dir = "tether-state";
+	c->profile = GW_PROFILE_MODERN;
+	c->max_conn = GW_DEFAULT_MAX_CONN;
+	c->max_body = GW_DEFAULT_MAX_BODY;
+	c->handshake_ms = GW_DEFAULT_HANDSHAKE_MS;
+	c->head_ms = GW_DEFAULT_HEAD_MS;
+	c->body_ms = GW_DEFAULT_BODY_MS;
+	c->idle_ms = GW_DEFAULT_IDLE_MS;
+	c->drain_ms = GW_DEFAULT_DRAIN_MS;
+}
+
+/* A whole decimal number in [lo, hi], or -1 with err. */
+static int
+parse_int(const char *name, const char *v, long lo, long hi, long *out,
+    char *err)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (v[0] == '\0' || *end != '\0' || errno != 0 || !isdigit((unsigned char)v[0])) {
+		snprintf(err, 256, "--%s: '%s' is not a whole number", name, v);
+		return -1;
+	}
+	if (n < lo || n > hi) {
+		snprintf(err, 256, "--%s: %ld is out of range (%ld to %ld)",
+		    name, n, lo, hi);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+/* "500ms", "10s", "5m", "10" (seconds) -> milliseconds, 1 ms .. 1 day. */
+static int
+parse_duration(const char *name, const char *v, int *ms, char *err)
+{
+	char *end;
+	long n, mult = 1000;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (v[0] == '\0' || !isdigit((unsigned char)v[0]) || errno != 0)
+		goto bad;
+	if (strcmp(end, "ms") == 0)
+		mult = 1;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		mult = 1000;
+	else if (strcmp(end, "m") == 0)
+		mult = 60000;
+	else
+		goto bad;
+	if (n <= 0 || n > 86400000L / mult) {
+		snprintf(err, 256, "--%s: '%s' must be between 1ms and 24 hours",
+		    name, v);
+		return -1;
+	}
+	*ms = (int)(n * mult);
+	return 0;
+bad:
+	snprintf(err, 256, "--%s: '%s' is not a duration (like 500ms, 10s, 5m)",
+	    name, v);
+	return -1;
+}
+
+int
+gw_config_is_flag(const char *name)
+{
+	return strcmp(name, "debug") == 0;
+}
+
+int
+gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
+{
+	long n;
+
+	if (strcmp(name, "listen") == 0) {
+		if (c->nlisten == GW_MAX_LISTEN) {
+			snprintf(err, 256, "--listen: at most %d addresses",
+			    GW_MAX_LISTEN);
+			return -1;
+		}
+		c->listen[c->nlisten++] = v;
+	} else if (strcmp(name, "cert") == 0 || strcmp(name, "key") == 0) {
+		int is_cert = name[0] == 'c';
+		size_t i;
+
+		/* Pairs fill in order: --cert A --key A --cert B --key B. */
+		for (i = 0; i < c->ncerts; i++)
+			if ((is_cert ? c->certs[i].cert : c->certs[i].key) == NULL)
+				break;
+		if (i == c->ncerts) {
+			if (c->ncerts == GW_MAX_CERTS) {
+				snprintf(err, 256, "--%s: at most %d pairs",
+				    name, GW_MAX_CERTS);
+				return -1;
+			}
+			c->ncerts++;
+		}
+		if (is_cert)
+			c->certs[i].cert = v;
+		else
+			c->certs[i].key = v;
+	} else if (strcmp(name, "db") == 0) {
+		c->db = v;
+	} else if (strcmp(name, "key-file") == 0) {
+		c->key_file = v;
+	} else if (strcmp(name, "state-dir") == 0) {
+		c->state_dir = v;
+	} else if (strcmp(name, "profile") == 0) {
+		int p = gw_profile_parse(v);
+		if (p < 0) {
+			snprintf(err, 256, "--profile: '%s' is not a profile "
+			    "(modern, compat or legacy-esp8266)", v);
+			return -1;
+		}
+		c->profile = (enum gw_profile)p;
+	} else if (strcmp(name, "workers") == 0) {
+		if (parse_int(name, v, 1, GW_MAX_WORKERS, &n, err) < 0)
+			return -1;
+		c->workers = (int)n;
+	} else if (strcmp(name, "max-connections") == 0) {
+		if (parse_int(name, v, 1, 10000000, &n, err) < 0)
+			return -1;
+		c->max_conn = (int)n;
+	} else if (strcmp(name, "max-body") == 0) {
+		if (parse_int(name, v, 1, GW_MAX_BODY_LIMIT, &n, err) < 0)
+			return -1;
+		c->max_body = (size_t)n;
+	} else if (strcmp(name, "handshake-timeout") == 0) {
+		return parse_duration(name, v, &c->handshake_ms, err);
+	} else if (strcmp(name, "head-timeout") == 0) {
+		return parse_duration(name, v, &c->head_ms, err);
+	} else if (strcmp(name, "body-timeout") == 0) {
+		return parse_duration(name, v, &c->body_ms, err);
+	} else if (strcmp(name, "idle-timeout") == 0) {
+		return parse_duration(name, v, &c->idle_ms, err);
+	} else if (strcmp(name, "drain-timeout") == 0) {
+		return parse_duration(name, v, &c->drain_ms, err);
+	} else if (strcmp(name, "log-format") == 0) {
+		if (strcmp(v, "json") == 0)
+			c->log_json = 1;
+		else if (strcmp(v, "logfmt") == 0)
+			c->log_json = 0;
+		else {
+			snprintf(err, 256, "--log-format: '%s' is not logfmt "
+			    "or json", v);
+			return -1;
+		}
+	} else if (strcmp(name, "debug") == 0) {
+		c->log_debug = 1;
+	} else {
+		snprintf(err, 256, "unknown option '%s'", name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+gw_config_load(struct gw_config *c, const char *path, char **storage,
+    char *err)
+{
+	FILE *f;
+	char *buf, *p, *line, *next;
+	long size;
+	int lineno = 0;
+
+	*storage = NULL;
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, 256, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+	    size > 1 << 20 || fseek(f, 0, SEEK_SET) != 0) {
+		snprintf(err, 256, "%s: not a readable file under 1 MiB", path);
+		fclose(f);
+		return -1;
+	}
+	if ((buf = malloc((size_t)size + 1)) == NULL) {
+		snprintf(err, 256, "%s: out of memory", path);
+		fclose(f);
+		return -1;
+	}
+	if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
+		snprintf(err, 256, "%s: read error", path);
+		fclose(f);
+		free(buf);
+		return -1;
+	}
+	fclose(f);
+	buf[size] = '\0';
+	*storage = buf;
+
+	for (line = buf; line != NULL; line = next) {
+		char *name, *value, *e;
+
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((p = strchr(line, '#')) != NULL)
+			*p = '\0';
+		while (isspace((unsigned char)*line))
+			line++;
+		e = line + strlen(line);
+		while (e > line && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		if (*line == '\0')
+			continue;
+		name = line;
+		while (*line && !isspace((unsigned char)*line) && *line != '=')
+			line++;
+		if (*line != '\0')
+			*line++ = '\0';
+		while (isspace((unsigned char)*line) || *line == '=')
+			line++;
+		value = line;
+		if (strcmp(name, "config") == 0) {
+			snprintf(err, 256, "%s:%d: config files do not nest",
+			    path, lineno);
+			return -1;
+		}
+		if (*value == '\0' && !gw_config_is_flag(name)) {
+			snprintf(err, 256, "%s:%d: '%s' needs a value", path,
+			    lineno, name);
+			return -1;
+		}
+		if (gw_config_set(c, name, value, err) < 0) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "%s", err);
+			snprintf(err, 256, "%.100s:%d: %.140s", path, lineno, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+gw_config_check(const struct gw_config *c, char *err)
+{
+	for (size_t i = 0; i < c->ncerts; i++) {
+		if (c->certs[i].cert == NULL || c->certs[i].key == NULL) {
+			snprintf(err, 256, "certificate pair %zu has %s but no "
+			    "%s: give --cert and --key together", i + 1,
+			    c->certs[i].cert ? "--cert" : "--key",
+			    c->certs[i].cert ? "--key" : "--cert");
+			return -1;
+		}
+	}
+	if (c->head_ms > c->idle_ms) {
+		snprintf(err, 256, "--head-timeout is longer than --idle-timeout");
+		return -1;
+	}
+	return 0;
+}

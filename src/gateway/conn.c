@@ -1,0 +1,419 @@
+/*
+ * conn.c - one device connection: TLS handshake, reading requests into a
+ * buffer that exists only while a request is in it, answering them in
+ * order (pipelined requests wait for the one before), timeouts.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "gateway/worker.h"
+
+#define CONN_IN_FIRST	2048	/* first buffer: most requests fit */
+#define CONN_OUT_FIRST	512
+
+static const char *timer_names[] = {
+	[TIMER_HANDSHAKE] = "TLS handshake not finished in time",
+	[TIMER_IDLE] = "idle keep-alive connection",
+	[TIMER_HEAD] = "request head not received in time",
+	[TIMER_BODY] = "request body not received in time",
+	[TIMER_WRITE] = "client does not read its responses",
+	[TIMER_NONE] = "",
+};
+
+struct gw_conn *
+conn_new(struct gw_worker *w, int fd, const char *peer)
+{
+	struct gw_conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((c->ssl = SSL_new(gw_tls_default_ctx(w->sh->tls))) == NULL) {
+		free(c);
+		return NULL;
+	}
+	/* Devices often drop TCP without close_notify: that is an end, not
+	 * an error worth a log line. */
+	SSL_set_options(c->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	SSL_set_fd(c->ssl, fd);
+	SSL_set_accept_state(c->ssl);
+	c->fd = fd;
+	c->gen = ++w->gen;
+	c->state = CONN_HANDSHAKE;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	return c;
+}
+
+void
+conn_close(struct gw_worker *w, struct gw_conn *c, const char *why)
+{
+	if (why != NULL)
+		gw_log(GW_LOG_DEBUG, "close", "peer", c->peer,
+		    "device", c->authed ? c->device : NULL, "reason", why, NULL);
+	if (c->state == CONN_OPEN && !(SSL_get_shutdown(c->ssl) &
+	    SSL_RECEIVED_SHUTDOWN))
+		(void)SSL_shutdown(c->ssl);	/* one try: send close_notify */
+	ERR_clear_error();
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	w->conns[c->fd] = NULL;
+	w->nconn--;
+	atomic_fetch_sub(&w->sh->nconn, 1);
+	SSL_free(c->ssl);
+	free(c->in);
+	free(c->out);
+	OPENSSL_cleanse(c->cred_hash, sizeof(c->cred_hash));
+	free(c);
+}
+
+void
+conn_set_timer(struct gw_worker *w, struct gw_conn *c, enum conn_timer t)
+{
+	const struct gw_config *cf = w->sh->config;
+	int ms;
+
+	switch (t) {
+	case TIMER_HANDSHAKE: ms = cf->handshake_ms; break;
+	case TIMER_IDLE: ms = cf->idle_ms; break;
+	case TIMER_HEAD: ms = cf->head_ms; break;
+	case TIMER_BODY: ms = cf->body_ms; break;
+	case TIMER_WRITE: ms = cf->body_ms; break;
+	default: ms = -1; break;
+	}
+	c->timer = t;
+	c->deadline = ms < 0 ? INT64_MAX : w->now + ms;
+}
+
+/* Appends n bytes to the output, growing it; 0 or -1 (out of memory). */
+static int
+out_put(struct gw_conn *c, const char *s, size_t n)
+{
+	if (c->out_len + n > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap : CONN_OUT_FIRST;
+		char *p;
+
+		while (cap < c->out_len + n)
+			cap *= 2;
+		if ((p = realloc(c->out, cap)) == NULL)
+			return -1;
+		c->out = p;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, s, n);
+	c->out_len += n;
+	return 0;
+}
+
+void
+conn_respond(struct gw_conn *c, int status, const char *headers,
+    const char *body)
+{
+	char head[512];
+	size_t blen = body ? strlen(body) : 0;
+	int n;
+
+	if (!c->keep_alive)
+		c->close_after = 1;
+	n = snprintf(head, sizeof(head),
+	    "HTTP/1.1 %d %s\r\n"
+	    "%s"
+	    "Content-Length: %zu\r\n"
+	    "%s"
+	    "%s"
+	    "\r\n",
+	    status, http_status_text(status),
+	    blen ? "Content-Type: application/json\r\n" : "",
+	    blen + (blen ? 1 : 0),
+	    headers ? headers : "",
+	    c->close_after ? "Connection: close\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(head) ||
+	    out_put(c, head, (size_t)n) < 0 ||
+	    (blen && (out_put(c, body, blen) < 0 || out_put(c, "\n", 1) < 0)))
+		c->close_after = 1;	/* cannot answer: at least do not hang */
+}
+
+/* Answers a refused request with its reason, and closes after. */
+static void
+refuse(struct gw_worker *w, struct gw_conn *c, int status,
+    const char *reason, size_t offset)
+{
+	char body[256], off[24], st[8];
+
+	snprintf(off, sizeof(off), "%zu", offset);
+	snprintf(st, sizeof(st), "%d", status);
+	gw_log(GW_LOG_INFO, "request_refused", "peer", c->peer,
+	    "device", c->authed ? c->device : NULL, "status", st,
+	    "reason", reason, "offset", off, NULL);
+	snprintf(body, sizeof(body), "{\"error\":\"%s\",\"offset\":%zu}",
+	    reason, offset);
+	c->keep_alive = 0;
+	conn_respond(c, status, NULL, body);
+	c->in_len = 0;		/* the rest of the stream cannot be trusted */
+}
+
+enum progress { P_DONE, P_MORE, P_NEED_BYTES };
+
+/*
+ * Looks at the buffered bytes: answers the request at their start if it is
+ * complete (P_MORE: look again), or says more bytes are needed.
+ */
+static enum progress
+process(struct gw_worker *w, struct gw_conn *c)
+{
+	struct http_request req;
+	struct http_error err;
+	size_t max_body = w->sh->config->max_body;
+	size_t total;
+	int r;
+
+	if (c->in_len == 0)
+		return P_NEED_BYTES;
+	r = http_parse_request(c->in, c->in_len, GW_MAX_HEAD, &req, &err);
+	if (r < 0) {
+		refuse(w, c, err.status, http_reason_text(err.reason),
+		    err.offset);
+		return P_DONE;
+	}
+	if (r == 0) {
+		if (c->timer != TIMER_HEAD)
+			conn_set_timer(w, c, TIMER_HEAD);
+		return P_NEED_BYTES;
+	}
+	if (c->head_len == 0) {
+		/* The head just completed: check the body before reading it. */
+		c->head_len = (size_t)r;
+		c->keep_alive = req.keep_alive;
+		if (http_view_eq(req.method, req.method_len, "POST") &&
+		    req.content_length < 0) {
+			refuse(w, c, 411, "a POST needs a Content-Length "
+			    "header (chunked bodies are not accepted)",
+			    (size_t)r);
+			return P_DONE;
+		}
+		if (req.content_length > (long long)max_body) {
+			char why[128];
+
+			snprintf(why, sizeof(why), "the body is %lld bytes; "
+			    "this gateway accepts at most %zu",
+			    req.content_length, max_body);
+			refuse(w, c, 413, why, (size_t)r);
+			return P_DONE;
+		}
+		c->body_len = req.content_length < 0 ? 0 : req.content_length;
+		conn_set_timer(w, c, TIMER_BODY);
+	}
+	total = c->head_len + (size_t)c->body_len;
+	if (c->in_len < total) {
+		if (req.expect_continue && !c->continue_sent) {
+			static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+			c->continue_sent = 1;
+			if (out_put(c, cont, sizeof(cont) - 1) < 0)
+				c->close_after = 1;
+		}
+		return P_NEED_BYTES;
+	}
+	c->keep_alive = req.keep_alive && !w->draining;
+	route_request(w, c, &req, c->in + c->head_len, (size_t)c->body_len);
+	/* The request is answered or handed over: drop its bytes. */
+	memmove(c->in, c->in + total, c->in_len - total);
+	c->in_len -= total;
+	c->head_len = 0;
+	c->body_len = 0;
+	c->continue_sent = 0;
+	if (c->in_len == 0 && c->in_cap > CONN_IN_FIRST) {
+		free(c->in);
+		c->in = NULL;
+		c->in_cap = 0;
+	}
+	return P_MORE;
+}
+
+/* Reads what TLS has: >0 bytes read, 0 would block, -1 closed or failed. */
+static int
+read_some(struct gw_worker *w, struct gw_conn *c)
+{
+	size_t max = GW_MAX_HEAD + w->sh->config->max_body;
+	int n, e;
+
+	if (c->in_len == c->in_cap) {
+		size_t cap = c->in_cap ? c->in_cap * 2 : CONN_IN_FIRST;
+		char *p;
+
+		if (cap > max)
+			cap = max;
+		if (cap == c->in_cap)
+			return 0;	/* full: answer what is there first */
+		if ((p = realloc(c->in, cap)) == NULL)
+			return -1;
+		c->in = p;
+		c->in_cap = cap;
+	}
+	ERR_clear_error();
+	n = SSL_read(c->ssl, c->in + c->in_len, (int)(c->in_cap - c->in_len));
+	if (n > 0) {
+		c->in_len += (size_t)n;
+		return n;
+	}
+	e = SSL_get_error(c->ssl, n);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return 0;
+	if (e == SSL_ERROR_SSL) {
+		char why[256];
+
+		ERR_error_string_n(ERR_peek_error(), why, sizeof(why));
+		gw_log(GW_LOG_INFO, "tls_error", "peer", c->peer,
+		    "device", c->authed ? c->device : NULL, "reason", why, NULL);
+	}
+	ERR_clear_error();
+	return -1;
+}
+
+/* Writes pending output: 1 all written, 0 would block, -1 failed. */
+static int
+flush(struct gw_conn *c)
+{
+	while (c->out_off < c->out_len) {
+		int n, e;
+
+		ERR_clear_error();
+		n = SSL_write(c->ssl, c->out + c->out_off,
+		    (int)(c->out_len - c->out_off));
+		if (n > 0) {
+			c->out_off += (size_t)n;
+			continue;
+		}
+		e = SSL_get_error(c->ssl, n);
+		ERR_clear_error();
+		if (e == SSL_ERROR_WANT_WRITE)
+			return 0;
+		if (e == SSL_ERROR_WANT_READ)
+			return 0;
+		return -1;
+	}
+	c->out_off = c->out_len = 0;
+	if (c->out_cap > CONN_OUT_FIRST) {
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
+	}
+	return 1;
+}
+
+static int
+handshake(struct gw_worker *w, struct gw_conn *c)
+{
+	int r, e;
+	char why[256];
+
+	ERR_clear_error();
+	r = SSL_do_handshake(c->ssl);
+	if (r == 1) {
+		c->state = CONN_OPEN;
+		conn_set_timer(w, c, TIMER_IDLE);
+		gw_log(GW_LOG_DEBUG, "handshake", "peer", c->peer,
+		    "version", SSL_get_version(c->ssl),
+		    "cipher", SSL_get_cipher_name(c->ssl),
+		    "resumed", SSL_session_reused(c->ssl) ? "yes" : "no", NULL);
+		return 1;
+	}
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ) {
+		worker_set_events(w, c, EPOLLIN);
+		return 0;
+	}
+	if (e == SSL_ERROR_WANT_WRITE) {
+		worker_set_events(w, c, EPOLLOUT);
+		return 0;
+	}
+	gw_tls_handshake_error(c->ssl, r, why, sizeof(why));
+	gw_log(GW_LOG_INFO, "handshake_failed", "peer", c->peer,
+	    "reason", why, NULL);
+	return -1;
+}
+
+void
+conn_run(struct gw_worker *w, struct gw_conn *c)
+{
+	for (;;) {
+		enum progress p = P_NEED_BYTES;
+		int r;
+
+		if (c->state == CONN_HANDSHAKE) {
+			r = handshake(w, c);
+			if (r < 0)
+				conn_close(w, c, NULL);
+			if (r <= 0)
+				return;
+		}
+		while (!c->waiting && !c->close_after &&
+		    (p = process(w, c)) == P_MORE)
+			;
+		if (c->out_len > c->out_off) {
+			r = flush(c);
+			if (r < 0) {
+				conn_close(w, c, "write failed");
+				return;
+			}
+			if (r == 0) {
+				if (c->timer != TIMER_WRITE)
+					conn_set_timer(w, c, TIMER_WRITE);
+				worker_set_events(w, c, EPOLLOUT);
+				return;
+			}
+		}
+		if (c->close_after) {
+			conn_close(w, c, "answered with Connection: close");
+			return;
+		}
+		if (c->waiting) {
+			conn_set_timer(w, c, TIMER_NONE);
+			worker_set_events(w, c, 0);
+			return;
+		}
+		if (c->in_len == 0) {
+			if (w->draining) {
+				conn_close(w, c, "gateway stopping");
+				return;
+			}
+			if (c->timer != TIMER_IDLE)
+				conn_set_timer(w, c, TIMER_IDLE);
+		}
+		(void)p;
+		r = read_some(w, c);
+		if (r < 0) {
+			conn_close(w, c, "peer closed the connection");
+			return;
+		}
+		if (r == 0) {
+			worker_set_events(w, c, EPOLLIN);
+			return;
+		}
+	}
+}
+
+void
+conn_timeout(struct gw_worker *w, struct gw_conn *c)
+{
+	enum conn_timer t = c->timer;
+
+	if (t != TIMER_IDLE)
+		gw_log(GW_LOG_INFO, "timeout", "peer", c->peer,
+		    "device", c->authed ? c->device : NULL,
+		    "reason", timer_names[t], NULL);
+	if ((t == TIMER_HEAD || t == TIMER_BODY) && c->out_len == 0) {
+		/* Say why before closing; one try, it must not block. */
+		c->keep_alive = 0;
+		conn_respond(c, 408, NULL, "{\"error\":\"request not "
+		    "received in time\"}");
+		(void)flush(c);
+	}
+	conn_close(w, c, timer_names[t]);
+}

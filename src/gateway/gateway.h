@@ -1,0 +1,153 @@
+/*
+ * gateway.h - the gateway's internal interface, sectioned by file (the
+ * shape of OpenBSD httpd's httpd.h): the configuration, the log, the
+ * worker loops, connections, routes, the intake (group commit) and the
+ * device cache.
+ */
+#ifndef GW_GATEWAY_H
+#define GW_GATEWAY_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gateway/http.h"
+#include "gateway/limits.h"
+#include "gateway/tls.h"
+#include "registry/registry.h"
+
+/* config.c */
+
+struct gw_config {
+	const char	*listen[GW_MAX_LISTEN];	/* "127.0.0.1:8443", "[::1]:8443" */
+	size_t		 nlisten;
+	struct gw_tls_pair certs[GW_MAX_CERTS];
+	size_t		 ncerts;
+	const char	*db;		/* SQLite path */
+	const char	*key_file;	/* registry key, NULL: "<db>.key" */
+	const char	*state_dir;	/* development certificates */
+	enum gw_profile	 profile;
+	int		 workers;	/* event loops; 0: one per core */
+	int		 max_conn;
+	size_t		 max_body;
+	int		 handshake_ms, head_ms, body_ms, idle_ms, drain_ms;
+	int		 log_json;
+	int		 log_debug;
+};
+
+/* Fills in the defaults (`tether serve` with no arguments). */
+void gw_config_defaults(struct gw_config *c);
+
+/*
+ * Sets one option by its long name ("listen", "cert", "max-body", ...) to
+ * value, as given on the command line or in the config file. value must
+ * stay valid while c is used. Returns 0, or -1 with a sentence in err
+ * (256 bytes).
+ */
+int gw_config_set(struct gw_config *c, const char *name, const char *value,
+    char *err);
+
+/* 1 if name is an option that takes no value ("debug", "json-log"). */
+int gw_config_is_flag(const char *name);
+
+/*
+ * Reads a config file: one "name value" or "name = value" per line, '#'
+ * comments, the names of the long options. Lines are kept in storage the
+ * caller frees with free() after the config is no longer used. Returns 0
+ * or -1 with "file:line: sentence" in err.
+ */
+int gw_config_load(struct gw_config *c, const char *path, char **storage,
+    char *err);
+
+/* Checks the whole configuration once it is set. 0 or -1 with err. */
+int gw_config_check(const struct gw_config *c, char *err);
+
+/* The help text of the options, for `tether serve --help`. */
+extern const char gw_config_help[];
+
+/* log.c: one line per event, logfmt (default) or JSON, to stderr. */
+
+enum gw_log_level { GW_LOG_DEBUG, GW_LOG_INFO, GW_LOG_WARN, GW_LOG_ERROR };
+
+void gw_log_init(int json, int debug);
+/* gw_log(level, event, key, value, key, value, ..., NULL): values are
+ * strings, quoted and escaped as needed. Never pass a credential. */
+void gw_log(enum gw_log_level level, const char *event, ...)
+    __attribute__((sentinel));
+
+/* server.c: runs the gateway until SIGTERM/SIGINT. */
+
+int gw_serve(const struct gw_config *c, char *err);
+
+/* devcache.c: credential hash -> device, for active devices only. */
+
+struct gw_devcache;
+
+struct gw_devcache *gw_devcache_new(void);
+void gw_devcache_free(struct gw_devcache *dc);
+/* 1 and id filled if hash is a cached active device, else 0. */
+int gw_devcache_get(struct gw_devcache *dc, const uint8_t hash[REG_HASH_LEN],
+    char id[REG_ID_MAX]);
+void gw_devcache_put(struct gw_devcache *dc, const uint8_t hash[REG_HASH_LEN],
+    const char *id);
+/* Drops every entry of device id. */
+void gw_devcache_forget(struct gw_devcache *dc, const char *id);
+
+/* intake.c: the group-commit thread. */
+
+struct gw_worker;
+
+/* A message on its way to the store, and back with its outcome. */
+struct gw_intake_item {
+	struct gw_intake_item *next;
+	struct gw_worker *worker;	/* to answer */
+	int		 fd;		/* connection, with gen to tell reuse */
+	uint32_t	 gen;
+	int		 status;	/* out: 201, 200 (duplicate), 503 */
+	char		 device[REG_ID_MAX];
+	char		 peer[64];
+	int64_t		 seq;
+	size_t		 len;
+	unsigned char	 body[];	/* len bytes */
+};
+
+struct gw_intake;
+
+struct gw_intake *gw_intake_start(const struct gw_config *c, char *err);
+/* Hands an item to the intake; it comes back through gw_worker_done(). */
+void gw_intake_submit(struct gw_intake *in, struct gw_intake_item *item);
+/* Waits for the queue to drain, stops the thread, closes the store. */
+void gw_intake_stop(struct gw_intake *in);
+/* 1 when the last commit succeeded (for /v1/health). */
+int gw_intake_healthy(const struct gw_intake *in);
+/* Number of items waiting (for back-pressure). */
+size_t gw_intake_backlog(const struct gw_intake *in);
+
+/* worker.c: one event loop per thread. */
+
+/* What the workers share. */
+struct gw_shared {
+	const struct gw_config *config;
+	struct gw_tls	*tls;
+	struct gw_intake *intake;
+	struct gw_devcache *devcache;
+	atomic_int	 nconn;		/* open connections, all workers */
+	atomic_int	 stopping;	/* SIGTERM seen */
+};
+
+/* A worker that accepts on the nl listening sockets lfds (its own: each
+ * worker binds the addresses with SO_REUSEPORT) and owns them. */
+struct gw_worker *gw_worker_new(struct gw_shared *sh, int index,
+    const int *lfds, size_t nl, char *err);
+int gw_worker_start(struct gw_worker *w);
+void gw_worker_join(struct gw_worker *w);
+void gw_worker_free(struct gw_worker *w);
+/* From the intake thread: an item's outcome is ready. */
+void gw_worker_done(struct gw_worker *w, struct gw_intake_item *item);
+/* From the watcher: close the connections of device id. */
+void gw_worker_device_changed(struct gw_worker *w, const char *id);
+/* From the main thread: stop accepting, drain, exit the loop. */
+void gw_worker_stop(struct gw_worker *w);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * limits.h - every limit of the gateway, named, in one place. Flags and the
+ * config file override the ones marked "default".
+ */
+#ifndef GW_LIMITS_H
+#define GW_LIMITS_H
+
+#define GW_MAX_HEAD		8192	/* request line + headers, bytes */
+#define GW_MAX_HEADERS		32	/* header fields per request */
+#define GW_MAX_TARGET		1024	/* request-target, bytes */
+#define GW_DEFAULT_MAX_BODY	16384	/* default: message body, bytes */
+#define GW_MAX_BODY_LIMIT	(1 << 20) /* --max-body cannot exceed this */
+#define GW_DEFAULT_MAX_CONN	16384	/* default: open connections */
+#define GW_DEFAULT_HANDSHAKE_MS	10000	/* default: TLS handshake */
+#define GW_DEFAULT_HEAD_MS	10000	/* default: first byte to end of head */
+#define GW_DEFAULT_BODY_MS	10000	/* default: end of head to end of body */
+#define GW_DEFAULT_IDLE_MS	300000	/* default: keep-alive idle */
+#define GW_DEFAULT_DRAIN_MS	10000	/* default: SIGTERM grace for in-flight */
+#define GW_MAX_BATCH		1024	/* messages in one group commit */
+#define GW_MAX_LISTEN		16	/* --listen addresses */
+#define GW_MAX_CERTS		16	/* --cert/--key pairs */
+#define GW_MAX_WORKERS		64	/* event loops */
+#define GW_REVOKE_POLL_MS	200	/* registry change feed poll interval */
+
+#endif

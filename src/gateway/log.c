@@ -1,0 +1,130 @@
+/*
+ * log.c - one line per event, logfmt or JSON, on stderr. Each line is
+ * built in a local buffer and written with one write(2), so lines from
+ * several threads never interleave.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/gateway.h"
+
+#define GW_LOG_LINE 2048
+
+static int log_json;
+static int log_debug;
+
+void
+gw_log_init(int json, int debug)
+{
+	log_json = json;
+	log_debug = debug;
+}
+
+struct line {
+	char	buf[GW_LOG_LINE];
+	size_t	len;
+};
+
+static void
+put(struct line *l, const char *s, size_t n)
+{
+	if (n > sizeof(l->buf) - 2 - l->len)
+		n = sizeof(l->buf) - 2 - l->len;	/* room for "\n" */
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+static void
+puts_(struct line *l, const char *s)
+{
+	put(l, s, strlen(s));
+}
+
+/* A value: JSON string, or logfmt bare word / quoted string. */
+static void
+put_value(struct line *l, const char *v)
+{
+	int quote = log_json || *v == '\0';
+	char esc[8];
+
+	for (const char *p = v; *p && !quote; p++)
+		if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' ||
+		    (unsigned char)*p >= 0x7f)
+			quote = 1;
+	if (!quote) {
+		puts_(l, v);
+		return;
+	}
+	put(l, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			put(l, esc, 2);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			put(l, esc, strlen(esc));
+		} else {
+			put(l, (const char *)p, 1);
+		}
+	}
+	put(l, "\"", 1);
+}
+
+static void
+put_pair(struct line *l, const char *k, const char *v, int first)
+{
+	if (log_json) {
+		if (!first)
+			put(l, ",", 1);
+		put_value(l, k);
+		put(l, ":", 1);
+	} else {
+		if (!first)
+			put(l, " ", 1);
+		puts_(l, k);
+		put(l, "=", 1);
+	}
+	put_value(l, v);
+}
+
+void
+gw_log(enum gw_log_level level, const char *event, ...)
+{
+	static const char *names[] = { "debug", "info", "warn", "error" };
+	struct line l = { .len = 0 };
+	struct timespec ts;
+	struct tm tm;
+	char when[80];
+	const char *k, *v;
+	va_list ap;
+
+	if (level == GW_LOG_DEBUG && !log_debug)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	if (log_json)
+		put(&l, "{", 1);
+	put_pair(&l, "ts", when, 1);
+	put_pair(&l, "level", names[level], 0);
+	put_pair(&l, "event", event, 0);
+	va_start(ap, event);
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		v = va_arg(ap, const char *);
+		if (v != NULL)
+			put_pair(&l, k, v, 0);
+	}
+	va_end(ap);
+	if (log_json)
+		put(&l, "}", 1);
+	l.buf[l.len++] = '\n';
+	/* One write: a short line to a pipe or file is not interleaved. */
+	if (write(STDERR_FILENO, l.buf, l.len) < 0)
+		return;
+}

@@ -1,0 +1,233 @@
+/*
+ * routes.c - what the gateway answers: POST /v1/messages (authenticate the
+ * device, hand the message to the intake, answer after the commit),
+ * GET /v1/health, 404 for everything else. Never a redirect.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "gateway/worker.h"
+
+#define GW_MAX_BACKLOG	65536	/* queued messages before 503 */
+
+static const char body_unauthorized[] =
+    "{\"error\":\"unknown or revoked credential\"}";
+
+/* Extracts the credential of "Authorization: Device <credential>". */
+static int
+credential_of(const struct http_request *req, const char **cred, size_t *len)
+{
+	const struct http_header *h = req->authorization;
+
+	if (h == NULL || h->value_len < 8 ||
+	    !http_view_eq(h->value, 6, "Device") || h->value[6] != ' ')
+		return -1;
+	*cred = h->value + 7;
+	*len = h->value_len - 7;
+	return *len > 0 && memchr(*cred, ' ', *len) == NULL ? 0 : -1;
+}
+
+/* X-Tether-Seq: a decimal number in 0 .. 2^63-1; -1 absent, -2 invalid. */
+static int64_t
+seq_of(const struct http_request *req)
+{
+	const struct http_header *h = req->seq;
+	int64_t n = 0;
+
+	if (h == NULL)
+		return -1;
+	if (h->value_len == 0 || h->value_len > 18)
+		return -2;
+	for (size_t i = 0; i < h->value_len; i++) {
+		if (h->value[i] < '0' || h->value[i] > '9')
+			return -2;
+		n = n * 10 + (h->value[i] - '0');
+	}
+	return n;
+}
+
+/*
+ * Who sent this? 1: the device, its id in c->device; 0: nobody we know
+ * (unknown or revoked: the same answer); -1: the registry is unavailable.
+ * A kept-alive connection proves its device once; later requests are
+ * checked against that in constant time.
+ */
+static int
+authenticate(struct gw_worker *w, struct gw_conn *c, const char *cred,
+    size_t len)
+{
+	uint8_t hash[REG_HASH_LEN];
+	char id[REG_ID_MAX];
+	enum reg_status status;
+	int r;
+
+	reg_credential_hash(w->store, cred, len, hash);
+	if (c->authed && CRYPTO_memcmp(hash, c->cred_hash, sizeof(hash)) == 0)
+		return 1;
+	if (gw_devcache_get(w->sh->devcache, hash, id)) {
+		r = 1;
+	} else {
+		r = reg_lookup(w->store, hash, id, &status);
+		if (r < 0) {
+			gw_log(GW_LOG_ERROR, "registry_failed", "peer", c->peer,
+			    "reason", reg_error(w->store), NULL);
+			return -1;
+		}
+		if (r == 1 && status != REG_ACTIVE)
+			r = 0;
+		if (r == 1)
+			gw_devcache_put(w->sh->devcache, hash, id);
+	}
+	if (r == 1) {
+		memcpy(c->cred_hash, hash, sizeof(hash));
+		memcpy(c->device, id, sizeof(id));
+		c->authed = 1;
+	}
+	OPENSSL_cleanse(hash, sizeof(hash));
+	return r;
+}
+
+static void
+post_message(struct gw_worker *w, struct gw_conn *c,
+    const struct http_request *req, const char *body, size_t len)
+{
+	struct gw_intake_item *it;
+	const char *cred;
+	size_t clen;
+	int64_t seq;
+	int r;
+
+	if (credential_of(req, &cred, &clen) < 0) {
+		gw_log(GW_LOG_INFO, "auth_failed", "peer", c->peer,
+		    "reason", "no Authorization: Device <credential> header",
+		    NULL);
+		conn_respond(c, 401, "WWW-Authenticate: Device\r\n",
+		    "{\"error\":\"send Authorization: Device <credential>\"}");
+		return;
+	}
+	if ((seq = seq_of(req)) == -2) {
+		gw_log(GW_LOG_INFO, "request_refused", "peer", c->peer,
+		    "status", "400", "reason", "X-Tether-Seq is not a number",
+		    NULL);
+		conn_respond(c, 400, NULL, "{\"error\":\"X-Tether-Seq must be "
+		    "a decimal number of at most 18 digits\"}");
+		return;
+	}
+	r = authenticate(w, c, cred, clen);
+	if (r < 0) {
+		conn_respond(c, 503, "Retry-After: 5\r\n",
+		    "{\"error\":\"registry unavailable; retry later\"}");
+		return;
+	}
+	if (r == 0) {
+		gw_log(GW_LOG_INFO, "auth_failed", "peer", c->peer,
+		    "reason", "unknown or revoked credential", NULL);
+		conn_respond(c, 401, "WWW-Authenticate: Device\r\n",
+		    body_unauthorized);
+		return;
+	}
+	if (!gw_intake_healthy(w->sh->intake) &&
+	    gw_intake_backlog(w->sh->intake) > GW_MAX_BATCH) {
+		conn_respond(c, 503, "Retry-After: 5\r\n",
+		    "{\"error\":\"message store unavailable; retry later\"}");
+		return;
+	}
+	if (gw_intake_backlog(w->sh->intake) >= GW_MAX_BACKLOG) {
+		gw_log(GW_LOG_WARN, "overloaded", "peer", c->peer,
+		    "device", c->device, NULL);
+		conn_respond(c, 503, "Retry-After: 1\r\n",
+		    "{\"error\":\"gateway overloaded; retry in a second\"}");
+		return;
+	}
+	if ((it = malloc(sizeof(*it) + len)) == NULL) {
+		conn_respond(c, 503, "Retry-After: 1\r\n",
+		    "{\"error\":\"gateway out of memory; retry later\"}");
+		return;
+	}
+	it->worker = w;
+	it->fd = c->fd;
+	it->gen = c->gen;
+	it->status = 0;
+	memcpy(it->device, c->device, sizeof(it->device));
+	memcpy(it->peer, c->peer, sizeof(it->peer));
+	it->seq = seq;
+	it->len = len;
+	memcpy(it->body, body, len);
+	c->waiting = 1;
+	gw_intake_submit(w->sh->intake, it);
+}
+
+void
+route_message_done(struct gw_worker *w, struct gw_conn *c,
+    const struct gw_intake_item *it)
+{
+	char body[128], seq[24];
+
+	c->waiting = 0;
+	snprintf(seq, sizeof(seq), "%lld", (long long)it->seq);
+	switch (it->status) {
+	case 201:
+		gw_log(GW_LOG_DEBUG, "stored", "peer", c->peer,
+		    "device", it->device, "seq", it->seq >= 0 ? seq : NULL,
+		    NULL);
+		snprintf(body, sizeof(body), "{\"stored\":true,\"device\":\"%s\"}",
+		    it->device);
+		conn_respond(c, 201, NULL, body);
+		break;
+	case 200:
+		gw_log(GW_LOG_DEBUG, "duplicate", "peer", c->peer,
+		    "device", it->device, "seq", seq, NULL);
+		snprintf(body, sizeof(body), "{\"stored\":true,\"duplicate\":true,"
+		    "\"device\":\"%s\"}", it->device);
+		conn_respond(c, 200, NULL, body);
+		break;
+	default:
+		conn_respond(c, 503, "Retry-After: 5\r\n",
+		    "{\"error\":\"message store unavailable; not stored, "
+		    "retry later\"}");
+		break;
+	}
+}
+
+static int
+path_is(const struct http_request *req, const char *path)
+{
+	size_t n = strlen(path);
+	const char *q = memchr(req->target, '?', req->target_len);
+	size_t plen = q ? (size_t)(q - req->target) : req->target_len;
+
+	return plen == n && memcmp(req->target, path, n) == 0;
+}
+
+void
+route_request(struct gw_worker *w, struct gw_conn *c,
+    const struct http_request *req, const char *body, size_t len)
+{
+	int get = http_view_eq(req->method, req->method_len, "GET");
+	int head = http_view_eq(req->method, req->method_len, "HEAD");
+	int post = http_view_eq(req->method, req->method_len, "POST");
+
+	if (path_is(req, "/v1/messages")) {
+		if (post)
+			post_message(w, c, req, body, len);
+		else
+			conn_respond(c, 405, "Allow: POST\r\n",
+			    "{\"error\":\"use POST\"}");
+	} else if (path_is(req, "/v1/health")) {
+		int ok = gw_intake_healthy(w->sh->intake) && !w->draining;
+
+		if (get || head)
+			conn_respond(c, ok ? 200 : 503, NULL, head ? NULL :
+			    ok ? "{\"status\":\"ok\"}" :
+			    "{\"status\":\"unavailable\"}");
+		else
+			conn_respond(c, 405, "Allow: GET, HEAD\r\n",
+			    "{\"error\":\"use GET\"}");
+	} else {
+		conn_respond(c, 404, NULL, "{\"error\":\"no such path\"}");
+	}
+}

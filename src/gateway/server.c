@@ -1,0 +1,305 @@
+/*
+ * server.c - `tether serve` put together: certificates, the registry, the
+ * intake, one worker loop per core, the registry watcher that closes the
+ * connections of revoked devices, and an orderly stop on SIGTERM.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/gateway.h"
+
+#define GW_LISTEN_BACKLOG	4096
+
+/* "127.0.0.1:8443", "[::1]:8443", "localhost:8443" -> a socket address. */
+static int
+parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *sl,
+    char *err)
+{
+	char host[256];
+	const char *port;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_NUMERICSERV }, *res;
+	int r;
+
+	if (spec[0] == '[') {
+		const char *e = strchr(spec, ']');
+
+		if (e == NULL || e[1] != ':' || (size_t)(e - spec) > sizeof(host)) {
+			snprintf(err, 256, "--listen %s: write IPv6 as [::1]:8443",
+			    spec);
+			return -1;
+		}
+		memcpy(host, spec + 1, (size_t)(e - spec - 1));
+		host[e - spec - 1] = '\0';
+		port = e + 2;
+	} else {
+		const char *colon = strrchr(spec, ':');
+
+		if (colon == NULL || (size_t)(colon - spec) >= sizeof(host)) {
+			snprintf(err, 256, "--listen %s: give ADDRESS:PORT, like "
+			    "127.0.0.1:8443", spec);
+			return -1;
+		}
+		memcpy(host, spec, (size_t)(colon - spec));
+		host[colon - spec] = '\0';
+		port = colon + 1;
+	}
+	if (*port == '\0' || strspn(port, "0123456789") != strlen(port) ||
+	    atoi(port) > 65535) {
+		snprintf(err, 256, "--listen %s: '%s' is not a port", spec, port);
+		return -1;
+	}
+	if ((r = getaddrinfo(host[0] ? host : NULL, port, &hints, &res)) != 0) {
+		snprintf(err, 256, "--listen %s: %s", spec, gai_strerror(r));
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sl = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int
+listen_on(const char *spec, char *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1;
+
+	if (parse_addr(spec, &ss, &sl, err) < 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, 256, "--listen %s: %s", spec, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
+	    listen(fd, GW_LISTEN_BACKLOG) < 0) {
+		snprintf(err, 256, "cannot listen on %s: %s%s", spec,
+		    strerror(errno), errno == EADDRINUSE ?
+		    " (another program, or another tether, has it)" : "");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The registry watcher: revocations made by any process reach the
+ * workers within GW_REVOKE_POLL_MS. */
+struct watcher {
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	int		 stop;
+	struct reg_store *store;
+	struct gw_shared *sh;
+	struct gw_worker **workers;
+	int		 nworkers;
+};
+
+static void
+device_changed(void *arg, const char *id)
+{
+	struct watcher *wt = arg;
+
+	gw_devcache_forget(wt->sh->devcache, id);
+	for (int i = 0; i < wt->nworkers; i++)
+		gw_worker_device_changed(wt->workers[i], id);
+}
+
+static void *
+watcher_main(void *arg)
+{
+	struct watcher *wt = arg;
+	int64_t cursor = 0;
+	int failing = 0;
+
+	if (reg_changes(wt->store, &cursor, device_changed, wt) < 0)
+		failing = 1;
+	pthread_mutex_lock(&wt->lock);
+	while (!wt->stop) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += GW_REVOKE_POLL_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&wt->cond, &wt->lock, &ts);
+		if (wt->stop)
+			break;
+		pthread_mutex_unlock(&wt->lock);
+		if (reg_changes(wt->store, &cursor, device_changed, wt) < 0) {
+			if (!failing)
+				gw_log(GW_LOG_ERROR, "registry_failed", "reason",
+				    reg_error(wt->store), "effect",
+				    "revocations are not seen until it recovers",
+				    NULL);
+			failing = 1;
+		} else {
+			failing = 0;
+		}
+		pthread_mutex_lock(&wt->lock);
+	}
+	pthread_mutex_unlock(&wt->lock);
+	return NULL;
+}
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+gw_serve(const struct gw_config *c, char *err)
+{
+	struct gw_tls_pair dev[2], *pairs = (struct gw_tls_pair *)c->certs;
+	size_t npairs = c->ncerts, nlisten = c->nlisten;
+	const char *def_listen[] = { "127.0.0.1:8443" };
+	const char *const *listen = nlisten ? c->listen : def_listen;
+	char storage[2 * 4096], tlserr[256], rerr[REG_ERR_LEN];
+	struct gw_shared sh = { .config = c };
+	struct gw_worker *workers[GW_MAX_WORKERS] = { 0 };
+	struct watcher wt = { .sh = &sh };
+	int nworkers = c->workers, started = 0, rc = -1, sig;
+	sigset_t set;
+
+	gw_log_init(c->log_json, c->log_debug);
+	raise_fd_limit();
+	if (nlisten == 0)
+		nlisten = 1;
+	if (nworkers <= 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		nworkers = n < 1 ? 1 : n > GW_MAX_WORKERS ? GW_MAX_WORKERS : (int)n;
+	}
+
+	if (npairs == 0) {
+		if (gw_tls_devcert_ensure(c->state_dir, dev, storage,
+		    sizeof(storage), tlserr) < 0) {
+			snprintf(err, 256, "%s", tlserr);
+			return -1;
+		}
+		pairs = dev;
+		npairs = 2;
+	}
+	if ((sh.tls = gw_tls_new(pairs, npairs, c->profile, tlserr)) == NULL) {
+		snprintf(err, 256, "%s", tlserr);
+		return -1;
+	}
+	/* Opening the registry here creates and migrates it, and makes the
+	 * registry key, before any thread races to. */
+	if (reg_open(&wt.store, c->db, c->key_file, rerr) < 0) {
+		snprintf(err, 256, "%s", rerr);
+		goto out;
+	}
+	if ((sh.devcache = gw_devcache_new()) == NULL) {
+		snprintf(err, 256, "out of memory");
+		goto out;
+	}
+	if ((sh.intake = gw_intake_start(c, err)) == NULL)
+		goto out;
+
+	/* Signals go to this thread only, through sigwait below. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (int i = 0; i < nworkers; i++) {
+		int lfds[GW_MAX_LISTEN];
+
+		for (size_t j = 0; j < nlisten; j++) {
+			if ((lfds[j] = listen_on(listen[j], err)) < 0) {
+				while (j-- > 0)
+					close(lfds[j]);
+				goto out;
+			}
+		}
+		if ((workers[i] = gw_worker_new(&sh, i, lfds, nlisten, err)) == NULL)
+			goto out;
+	}
+	wt.workers = workers;
+	wt.nworkers = nworkers;
+	pthread_mutex_init(&wt.lock, NULL);
+	pthread_cond_init(&wt.cond, NULL);
+	if (pthread_create(&wt.thread, NULL, watcher_main, &wt) != 0) {
+		snprintf(err, 256, "cannot start the registry watcher");
+		goto out;
+	}
+	for (started = 0; started < nworkers; started++)
+		if (gw_worker_start(workers[started]) < 0) {
+			snprintf(err, 256, "cannot start worker %d", started);
+			break;
+		}
+
+	gw_tls_print_pins(pairs, npairs, stdout);
+	for (size_t j = 0; j < nlisten; j++) {
+		char nw[16];
+
+		snprintf(nw, sizeof(nw), "%d", nworkers);
+		gw_log(GW_LOG_INFO, "listening", "address", listen[j],
+		    "profile", gw_profile_name(c->profile), "db", c->db,
+		    "workers", nw, NULL);
+	}
+	fflush(stdout);
+
+	if (started == nworkers) {
+		do {
+			if (sigwait(&set, &sig) != 0)
+				sig = SIGTERM;
+			if (sig == SIGHUP)
+				gw_log(GW_LOG_INFO, "sighup_ignored", "reason",
+				    "restart the gateway to change its "
+				    "configuration", NULL);
+		} while (sig == SIGHUP);
+		gw_log(GW_LOG_INFO, "stopping", "signal",
+		    sig == SIGINT ? "SIGINT" : "SIGTERM", "effect",
+		    "no new connections; answering what is in flight", NULL);
+		rc = 0;
+	}
+	for (int i = 0; i < started; i++)
+		gw_worker_stop(workers[i]);
+	for (int i = 0; i < started; i++)
+		gw_worker_join(workers[i]);
+	pthread_mutex_lock(&wt.lock);
+	wt.stop = 1;
+	pthread_cond_signal(&wt.cond);
+	pthread_mutex_unlock(&wt.lock);
+	pthread_join(wt.thread, NULL);
+	pthread_mutex_destroy(&wt.lock);
+	pthread_cond_destroy(&wt.cond);
+out:
+	/* The intake answers its last items into the (stopped) workers. */
+	gw_intake_stop(sh.intake);
+	for (int i = 0; i < nworkers; i++)
+		gw_worker_free(workers[i]);
+	gw_devcache_free(sh.devcache);
+	reg_close(wt.store);
+	gw_tls_free(sh.tls);
+	if (rc == 0)
+		gw_log(GW_LOG_INFO, "stopped", NULL);
+	return rc;
+}

@@ -1,0 +1,93 @@
+/*
+ * tls.h - the gateway's TLS: certificates and keys, cipher profiles, SNI,
+ * session resumption, the development certificate and the pins a device
+ * needs. Built on OpenSSL 3.
+ */
+#ifndef GW_TLS_H
+#define GW_TLS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <openssl/ssl.h>
+
+#include "gateway/limits.h"
+
+enum gw_profile {
+	GW_PROFILE_MODERN,	/* TLS 1.2 ECDHE + AEAD, TLS 1.3 */
+	GW_PROFILE_COMPAT,	/* + ECDHE with AES-CBC */
+	GW_PROFILE_LEGACY,	/* + TLS_RSA_WITH_AES_{128,256}_CBC_SHA{,256} */
+};
+
+/* "modern", "compat", "legacy-esp8266" <-> enum; -1 for an unknown name. */
+int gw_profile_parse(const char *name);
+const char *gw_profile_name(enum gw_profile p);
+
+struct gw_tls_pair {
+	const char *cert;	/* PEM file: leaf first, then its chain */
+	const char *key;	/* PEM file: the leaf's private key */
+};
+
+/* Pins of one certificate, as text. */
+struct gw_pins {
+	char spki_sha256_b64[45];	/* what curl --pinnedpubkey sha256// takes */
+	char spki_sha256_hex[65];
+	char cert_sha256_hex[65];
+	char cert_sha1_hex[41];
+	char cert_sha1_colon[60];	/* AB:CD:..., as browsers show it */
+	char subject[256];		/* one line */
+	char key_type[32];		/* "ECDSA P-256", "RSA 2048" */
+	char not_after[32];		/* "2027-11-25 06:30:00 UTC" */
+};
+
+/*
+ * Makes sure state_dir holds a development key and self-signed certificate
+ * of each kind: ecdsa.key/ecdsa.crt (P-256) and rsa.key/rsa.crt (2048),
+ * for the names localhost, 127.0.0.1 and ::1, valid ten years. Keys are
+ * written mode 0600, the directory made 0700 if missing. Existing files are
+ * kept. Fills pairs[0] (ECDSA) and pairs[1] (RSA) with paths in storage
+ * (caller-owned, at least 2 * 4096 bytes). Returns 0, or -1 with a
+ * sentence in err (256 bytes).
+ */
+int gw_tls_devcert_ensure(const char *state_dir, struct gw_tls_pair pairs[2],
+    char *storage, size_t storage_len, char *err);
+
+/* Computes the pins of the first certificate in a PEM file. 0 or -1. */
+int gw_pins_from_file(const char *cert_file, struct gw_pins *out, char *err);
+int gw_pins_from_x509(X509 *cert, struct gw_pins *out);
+
+struct gw_tls;
+
+/*
+ * Builds the server TLS state: one SSL_CTX per group of certificates that
+ * share a set of names (a group may hold an RSA and an ECDSA pair; OpenSSL
+ * picks by what the client offers), the first group being the default. The
+ * SNI callback picks the group whose certificate names the requested host
+ * (exact, or a "*." wildcard one label deep); an unknown or missing name
+ * gets the default group, never an alert. Session resumption by ticket and
+ * by session id cache. Max fragment length (RFC 6066) is honoured by
+ * OpenSSL. Returns NULL with a sentence in err (256 bytes).
+ */
+struct gw_tls *gw_tls_new(const struct gw_tls_pair *pairs, size_t npairs,
+    enum gw_profile profile, char *err);
+void gw_tls_free(struct gw_tls *t);
+
+/* The default SSL_CTX, to make an SSL for an accepted connection. */
+SSL_CTX *gw_tls_default_ctx(const struct gw_tls *t);
+
+/*
+ * After SSL_accept failed (ret <= 0 and SSL_get_error says SSL_ERROR_SSL
+ * or SSL_ERROR_SYSCALL), writes one line saying why, in the words OpenSSL
+ * gives and with the side that caused it: "no shared cipher (client offered
+ * none of the profile's suites)", "client sent alert: bad certificate",
+ * "client closed the connection during the handshake", ... Drains the
+ * OpenSSL error queue of this thread.
+ */
+void gw_tls_handshake_error(SSL *ssl, int ret, char *buf, size_t len);
+
+/* Prints the pins of every certificate served, with a heading, for the
+ * operator to copy into devices (the form `tether serve` prints at start). */
+void gw_tls_print_pins(const struct gw_tls_pair *pairs, size_t npairs,
+    FILE *out);
+
+#endif

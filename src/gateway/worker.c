@@ -1,0 +1,417 @@
+/*
+ * worker.c - one event loop on one thread (the shape of Redis's ae.c):
+ * epoll, its own listening sockets (SO_REUSEPORT, so the kernel spreads
+ * connections over the loops), connections in an array by fd, one sweep a
+ * tick for deadlines, and an eventfd through which the intake, the
+ * registry watcher and the main thread reach it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/worker.h"
+
+#define GW_TICK_MS	100	/* deadline sweep interval */
+#define GW_EVENTS	256	/* epoll events per wait */
+#define GW_ACCEPTS	64	/* accepts per listener per wake */
+
+/* epoll data: connections are their fd; these tags mark the rest. */
+#define TAG_EVENT	(1ull << 32)
+#define TAG_LISTEN	(2ull << 32)
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+worker_set_events(struct gw_worker *w, struct gw_conn *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = (uint64_t)c->fd };
+
+	if (c->events == events)
+		return;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->events = events;
+}
+
+static void
+format_peer(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+		snprintf(out, len, "%s:%u", ip, ntohs(s->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+		snprintf(out, len, "[%s]:%u", ip, ntohs(s->sin6_port));
+	} else {
+		snprintf(out, len, "unknown");
+	}
+}
+
+static void
+accept_some(struct gw_worker *w, int lfd)
+{
+	const struct gw_config *cf = w->sh->config;
+	static _Atomic int64_t last_limit_log;
+
+	for (int i = 0; i < GW_ACCEPTS; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		char peer[64];
+		struct gw_conn *c;
+		int fd, one = 1;
+
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE) {
+				gw_log(GW_LOG_WARN, "accept_failed", "reason",
+				    "out of file descriptors (raise ulimit -n "
+				    "or lower --max-connections)", NULL);
+			} else if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED) {
+				gw_log(GW_LOG_WARN, "accept_failed", "reason",
+				    strerror(errno), NULL);
+			}
+			return;
+		}
+		format_peer(&ss, peer, sizeof(peer));
+		if (fd >= w->maxfd ||
+		    atomic_fetch_add(&w->sh->nconn, 1) >= cf->max_conn) {
+			if (fd < w->maxfd)
+				atomic_fetch_sub(&w->sh->nconn, 1);
+			/* Log at most once a second: a flood must not flood. */
+			if (w->now - atomic_load(&last_limit_log) >= 1000) {
+				atomic_store(&last_limit_log, w->now);
+				gw_log(GW_LOG_WARN, "connection_refused",
+				    "peer", peer, "reason",
+				    "connection limit reached "
+				    "(--max-connections)", NULL);
+			}
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if ((c = conn_new(w, fd, peer)) == NULL) {
+			gw_log(GW_LOG_ERROR, "accept_failed", "peer", peer,
+			    "reason", "out of memory", NULL);
+			atomic_fetch_sub(&w->sh->nconn, 1);
+			close(fd);
+			continue;
+		}
+		w->conns[fd] = c;
+		w->nconn++;
+		if (fd >= w->hifd)
+			w->hifd = fd + 1;
+		c->events = EPOLLIN;
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)fd };
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			conn_close(w, c, "epoll_ctl failed");
+			continue;
+		}
+		conn_set_timer(w, c, TIMER_HANDSHAKE);
+	}
+}
+
+static void
+close_listeners(struct gw_worker *w)
+{
+	for (size_t i = 0; i < w->nlisten; i++) {
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->lfd[i], NULL);
+		close(w->lfd[i]);
+	}
+	w->nlisten = 0;
+}
+
+static void
+start_drain(struct gw_worker *w)
+{
+	w->draining = 1;
+	w->drain_deadline = w->now + w->sh->config->drain_ms;
+	close_listeners(w);
+	/* Connections with nothing in flight close now; the others when
+	 * their request is answered (conn_run checks draining). */
+	for (int fd = 0; fd < w->hifd; fd++) {
+		struct gw_conn *c = w->conns[fd];
+
+		if (c == NULL)
+			continue;
+		if (c->state == CONN_HANDSHAKE ||
+		    (c->in_len == 0 && !c->waiting && c->out_len == 0))
+			conn_close(w, c, "gateway stopping");
+	}
+}
+
+/* Takes what other threads left for this loop. */
+static void
+take_messages(struct gw_worker *w)
+{
+	struct gw_intake_item *done, *next;
+	char (*changed)[REG_ID_MAX];
+	size_t nchanged;
+	uint64_t n;
+	int stop;
+
+	if (read(w->evfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	pthread_mutex_lock(&w->lock);
+	done = w->done;
+	w->done = NULL;
+	changed = w->changed;
+	nchanged = w->nchanged;
+	w->changed = NULL;
+	w->nchanged = w->changed_cap = 0;
+	stop = w->stop;
+	pthread_mutex_unlock(&w->lock);
+
+	/* The list is newest first; answer oldest first. */
+	struct gw_intake_item *rev = NULL;
+	for (; done != NULL; done = next) {
+		next = done->next;
+		done->next = rev;
+		rev = done;
+	}
+	for (; rev != NULL; rev = next) {
+		struct gw_conn *c = rev->fd < w->maxfd ? w->conns[rev->fd] : NULL;
+
+		next = rev->next;
+		if (c != NULL && c->gen == rev->gen && c->waiting) {
+			route_message_done(w, c, rev);
+			conn_run(w, c);
+		}
+		free(rev);
+	}
+	for (size_t i = 0; i < nchanged; i++) {
+		for (int fd = 0; fd < w->hifd; fd++) {
+			struct gw_conn *c = w->conns[fd];
+
+			if (c != NULL && c->authed &&
+			    strcmp(c->device, changed[i]) == 0) {
+				gw_log(GW_LOG_INFO, "device_disconnected",
+				    "peer", c->peer, "device", c->device,
+				    "reason", "revoked or credential changed "
+				    "in the registry", NULL);
+				conn_close(w, c, NULL);
+			}
+		}
+	}
+	free(changed);
+	if (stop && !w->draining)
+		start_drain(w);
+}
+
+static void
+sweep(struct gw_worker *w)
+{
+	int hi = 0;
+
+	for (int fd = 0; fd < w->hifd; fd++) {
+		struct gw_conn *c = w->conns[fd];
+
+		if (c == NULL)
+			continue;
+		if (c->deadline <= w->now || (w->draining &&
+		    w->now >= w->drain_deadline)) {
+			conn_timeout(w, c);
+			continue;
+		}
+		hi = fd + 1;
+	}
+	w->hifd = hi;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct gw_worker *w = arg;
+	struct epoll_event evs[GW_EVENTS];
+	int64_t next_tick = 0;
+
+	for (;;) {
+		int n = epoll_wait(w->epfd, evs, GW_EVENTS, GW_TICK_MS);
+
+		w->now = now_ms();
+		for (int i = 0; i < n; i++) {
+			uint64_t d = evs[i].data.u64;
+
+			if (d == TAG_EVENT) {
+				take_messages(w);
+			} else if ((d & TAG_LISTEN) == TAG_LISTEN) {
+				if (!w->draining)
+					accept_some(w, (int)(uint32_t)d);
+			} else {
+				struct gw_conn *c = w->conns[(int)d];
+
+				if (c != NULL)
+					conn_run(w, c);
+			}
+		}
+		if (w->now >= next_tick) {
+			sweep(w);
+			next_tick = w->now + GW_TICK_MS;
+		}
+		if (w->draining && w->nconn == 0)
+			break;
+	}
+	return NULL;
+}
+
+struct gw_worker *
+gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
+    char *err)
+{
+	struct gw_worker *w;
+	struct rlimit rl;
+	char rerr[REG_ERR_LEN];
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		snprintf(err, 256, "worker: out of memory");
+		return NULL;
+	}
+	w->sh = sh;
+	w->index = index;
+	w->epfd = w->evfd = -1;
+	pthread_mutex_init(&w->lock, NULL);
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		rl.rlim_cur = 65536;
+	w->maxfd = (int)rl.rlim_cur;
+	if ((w->conns = calloc((size_t)w->maxfd, sizeof(*w->conns))) == NULL) {
+		snprintf(err, 256, "worker: out of memory");
+		goto fail;
+	}
+	if (reg_open(&w->store, sh->config->db, sh->config->key_file,
+	    rerr) < 0) {
+		snprintf(err, 256, "%s", rerr);
+		goto fail;
+	}
+	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		snprintf(err, 256, "worker: %s", strerror(errno));
+		goto fail;
+	}
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_EVENT };
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev) < 0) {
+		snprintf(err, 256, "worker: %s", strerror(errno));
+		goto fail;
+	}
+	for (size_t i = 0; i < nl; i++) {
+		ev.events = EPOLLIN;
+		ev.data.u64 = TAG_LISTEN | (uint32_t)lfds[i];
+		w->lfd[w->nlisten++] = lfds[i];
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, lfds[i], &ev) < 0) {
+			snprintf(err, 256, "worker: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	return w;
+fail:
+	gw_worker_free(w);
+	return NULL;
+}
+
+int
+gw_worker_start(struct gw_worker *w)
+{
+	return pthread_create(&w->thread, NULL, worker_main, w) == 0 ? 0 : -1;
+}
+
+void
+gw_worker_join(struct gw_worker *w)
+{
+	pthread_join(w->thread, NULL);
+}
+
+void
+gw_worker_free(struct gw_worker *w)
+{
+	struct gw_intake_item *it, *next;
+
+	if (w == NULL)
+		return;
+	for (int fd = 0; w->conns != NULL && fd < w->maxfd; fd++)
+		if (w->conns[fd] != NULL)
+			conn_close(w, w->conns[fd], NULL);
+	close_listeners(w);
+	for (it = w->done; it != NULL; it = next) {
+		next = it->next;
+		free(it);
+	}
+	free(w->changed);
+	free(w->conns);
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->evfd >= 0)
+		close(w->evfd);
+	reg_close(w->store);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+static void
+wake(struct gw_worker *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->evfd, &one, sizeof(one)) < 0)
+		return;		/* EAGAIN: the counter is already set */
+}
+
+void
+gw_worker_done(struct gw_worker *w, struct gw_intake_item *item)
+{
+	pthread_mutex_lock(&w->lock);
+	item->next = w->done;
+	w->done = item;
+	pthread_mutex_unlock(&w->lock);
+	wake(w);
+}
+
+void
+gw_worker_device_changed(struct gw_worker *w, const char *id)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->nchanged == w->changed_cap) {
+		size_t cap = w->changed_cap ? w->changed_cap * 2 : 8;
+		void *p = realloc(w->changed, cap * sizeof(*w->changed));
+
+		if (p == NULL) {
+			pthread_mutex_unlock(&w->lock);
+			return;
+		}
+		w->changed = p;
+		w->changed_cap = cap;
+	}
+	snprintf(w->changed[w->nchanged++], REG_ID_MAX, "%s", id);
+	pthread_mutex_unlock(&w->lock);
+	wake(w);
+}
+
+void
+gw_worker_stop(struct gw_worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->stop = 1;
+	pthread_mutex_unlock(&w->lock);
+	wake(w);
+}

@@ -1,0 +1,104 @@
+/*
+ * worker.h - what worker.c, conn.c and routes.c share: the worker (one
+ * event loop on one thread) and the connection it owns.
+ */
+#ifndef GW_WORKER_H
+#define GW_WORKER_H
+
+#include <openssl/ssl.h>
+
+#include "gateway/gateway.h"
+
+enum conn_state {
+	CONN_HANDSHAKE,		/* TLS handshake in progress */
+	CONN_OPEN,		/* reading requests, answering them */
+};
+
+/* What the current deadline guards, for the log line when it passes. */
+enum conn_timer {
+	TIMER_HANDSHAKE,
+	TIMER_IDLE,
+	TIMER_HEAD,
+	TIMER_BODY,
+	TIMER_WRITE,
+	TIMER_NONE,		/* waiting for the store: it always answers */
+};
+
+struct gw_conn {
+	int		 fd;
+	uint32_t	 gen;		/* tells a reused fd from this one */
+	SSL		*ssl;
+	enum conn_state	 state;
+	uint32_t	 events;	/* epoll interest now registered */
+	char		 peer[64];	/* "ip:port", "[ip6]:port" */
+
+	char		*in;		/* request bytes; NULL while idle */
+	size_t		 in_len, in_cap;
+	size_t		 head_len;	/* 0 until the current head is complete */
+	long long	 body_len;	/* of the current request */
+	char		*out;		/* response bytes not yet written */
+	size_t		 out_len, out_off, out_cap;
+
+	int64_t		 deadline;	/* ms, CLOCK_MONOTONIC */
+	enum conn_timer	 timer;
+
+	int		 authed;	/* cred_hash/device hold this connection's device */
+	uint8_t		 cred_hash[REG_HASH_LEN];
+	char		 device[REG_ID_MAX];
+
+	unsigned	 waiting:1;	/* a message is at the store */
+	unsigned	 keep_alive:1;	/* of the request being answered */
+	unsigned	 close_after:1;	/* close once out is written */
+	unsigned	 continue_sent:1;
+};
+
+struct gw_worker {
+	struct gw_shared *sh;
+	int		 index;
+	pthread_t	 thread;
+	int		 epfd;
+	int		 evfd;		/* wakes the loop from other threads */
+	int		 lfd[GW_MAX_LISTEN];
+	size_t		 nlisten;
+	struct gw_conn	**conns;	/* by fd */
+	int		 maxfd;		/* size of conns */
+	int		 hifd;		/* highest fd in use + 1 */
+	int		 nconn;
+	uint32_t	 gen;
+	int64_t		 now;
+	int		 draining;
+	int64_t		 drain_deadline;
+	struct reg_store *store;	/* this thread's registry handle */
+
+	pthread_mutex_t	 lock;		/* guards the three below */
+	struct gw_intake_item *done;
+	char		(*changed)[REG_ID_MAX];
+	size_t		 nchanged, changed_cap;
+	int		 stop;
+};
+
+/* conn.c */
+struct gw_conn *conn_new(struct gw_worker *w, int fd, const char *peer);
+void conn_close(struct gw_worker *w, struct gw_conn *c, const char *why);
+/* Runs a connection as far as it can go without blocking. */
+void conn_run(struct gw_worker *w, struct gw_conn *c);
+/* The deadline passed: answer 408 where a request is half read, close. */
+void conn_timeout(struct gw_worker *w, struct gw_conn *c);
+/* Queues a response; body is a short JSON text or NULL. */
+void conn_respond(struct gw_conn *c, int status, const char *headers,
+    const char *body);
+void conn_set_timer(struct gw_worker *w, struct gw_conn *c,
+    enum conn_timer t);
+
+/* routes.c: answers one complete request (head and body in c->in). */
+void route_request(struct gw_worker *w, struct gw_conn *c,
+    const struct http_request *req, const char *body, size_t body_len);
+/* The answer to a message once the store has spoken. */
+void route_message_done(struct gw_worker *w, struct gw_conn *c,
+    const struct gw_intake_item *item);
+
+/* worker.c */
+void worker_set_events(struct gw_worker *w, struct gw_conn *c,
+    uint32_t events);
+
+#endif

@@ -1,0 +1,35 @@
+# The command-line tool as a user meets it: help for every subcommand,
+# usage errors exit 2, provisioning output and its permissions.
+. "$(dirname "$0")/lib.sh"
+
+"$TETHER" --help | grep -q 'usage: tether' || fail "tether --help"
+for cmd in serve provision device; do
+	"$TETHER" "$cmd" --help >"$T/help" || fail "tether $cmd --help exited $?"
+	grep -q "usage: tether $cmd" "$T/help" || fail "tether $cmd --help has no usage line"
+done
+ok "--help of every subcommand"
+
+set +e
+"$TETHER" >/dev/null 2>&1; [ $? = 2 ] || fail "no command: want exit 2"
+"$TETHER" frobnicate >/dev/null 2>&1; [ $? = 2 ] || fail "unknown command: want exit 2"
+"$TETHER" serve --profile nope 2>"$T/err"; [ $? = 2 ] || fail "bad profile: want exit 2"
+grep -q "error: --profile: 'nope' is not a profile" "$T/err" || fail "bad profile message: $(cat "$T/err")"
+"$TETHER" serve --listen nonsense 2>"$T/err"; [ $? = 1 ] || fail "bad listen: want exit 1"
+grep -q 'error: --listen nonsense' "$T/err" || fail "bad listen message: $(cat "$T/err")"
+"$TETHER" serve --cert only.crt 2>"$T/err"; [ $? = 2 ] || fail "cert without key: want exit 2"
+set -e
+ok "usage errors exit 2 with a sentence"
+
+"$TETHER" provision --db "$GW_DB" --count 5 --out "$T/batch" 2>"$T/err" || fail "provision: $(cat "$T/err")"
+[ "$(stat -c %a "$T/batch")" = 700 ] || fail "output directory is not 0700"
+[ "$(stat -c %a "$T/batch/manifest.json")" = 600 ] || fail "manifest is not 0600"
+[ "$(grep -c '"credential"' "$T/batch/manifest.json")" = 5 ] || fail "manifest does not hold 5 devices"
+[ "$(sql 'select count(*) from devices')" = 5 ] || fail "registry does not hold 5 devices"
+cred=$(grep -o 'tth1_[0-9a-z]*' "$T/batch/manifest.json" | head -n 1)
+grep -q "$cred" "$GW_DB" && fail "a credential is stored in the database"
+set +e
+"$TETHER" provision --db "$GW_DB" --count 5 --out "$T/batch" 2>"$T/err"; [ $? = 1 ] ||
+    fail "provisioning into a used directory must fail"
+set -e
+[ "$(sql 'select count(*) from devices')" = 5 ] || fail "a refused batch registered devices"
+ok "provision: 0700 directory, 0600 manifest, no credential in the database, no overwrite"
