@@ -1,0 +1,112 @@
+/*
+ * http_request.c - libFuzzer target for the request head parser: any bytes
+ * must give a bounded answer, views inside the head, a status for every
+ * refusal, and the same answer for a prefix as the parser promised.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/http.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+require(int cond)
+{
+	if (!cond)
+		abort();
+}
+
+/* The prefix is copied to a buffer of exactly its size, so that an
+ * over-read past len is caught by ASan rather than landing in data. */
+static int
+parse_prefix(const uint8_t *data, size_t len, struct http_request *req,
+    struct http_error *err)
+{
+	char	*copy;
+	int	 r;
+
+	copy = malloc(len > 0 ? len : 1);
+	require(copy != NULL);
+	if (len > 0)
+		memcpy(copy, data, len);
+	r = http_parse_request(copy, len, GW_MAX_HEAD, req, err);
+	free(copy);
+	return r;
+}
+
+static int
+inside(const char *p, size_t n, const char *base, size_t len)
+{
+	return p >= base && n <= len && (size_t)(p - base) <= len - n;
+}
+
+static int
+is_header(const struct http_request *req, const struct http_header *h)
+{
+	return h == NULL || (h >= req->headers &&
+	    h < req->headers + req->num_headers);
+}
+
+static void
+check_head(const char *buf, int r, const struct http_request *req)
+{
+	size_t	 i, head = (size_t)r;
+
+	require(head <= GW_MAX_HEAD && head >= 4);
+	require(buf[head - 2] == '\r' && buf[head - 1] == '\n');
+	require(inside(req->method, req->method_len, buf, head));
+	require(req->method_len >= 1 && req->method_len <= 16);
+	require(inside(req->target, req->target_len, buf, head));
+	require(req->target_len >= 1 && req->target_len <= GW_MAX_TARGET);
+	require(req->target[0] == '/');
+	require(req->minor == 0 || req->minor == 1);
+	require(req->num_headers <= GW_MAX_HEADERS);
+	for (i = 0; i < req->num_headers; i++) {
+		require(req->headers[i].name_len >= 1);
+		require(inside(req->headers[i].name, req->headers[i].name_len,
+		    buf, head));
+		require(inside(req->headers[i].value,
+		    req->headers[i].value_len, buf, head));
+	}
+	require(req->content_length >= -1);
+	require(req->keep_alive == 0 || req->keep_alive == 1);
+	require(req->expect_continue == 0 || req->expect_continue == 1);
+	require(is_header(req, req->authorization));
+	require(is_header(req, req->seq));
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct http_request	 req, again;
+	struct http_error	 err, err2;
+	const char		*buf = (const char *)data;
+	int			 r;
+
+	r = http_parse_request(buf, size, GW_MAX_HEAD, &req, &err);
+	require(r >= -1 && (r < 0 || (size_t)r <= size));
+	if (r > 0) {
+		check_head(buf, r, &req);
+		/* One byte short of the head is still incomplete. */
+		require(parse_prefix(data, (size_t)r - 1, &again, &err2) == 0);
+	} else if (r == 0) {
+		require(size < GW_MAX_HEAD);
+		require(err.reason == HTTP_R_NONE);
+	} else {
+		require(err.reason > HTTP_R_NONE && err.reason < HTTP_R_COUNT);
+		require(err.status >= 400 && err.status <= 505);
+		require(strcmp(http_status_text(err.status), "Error") != 0);
+		require(http_reason_text(err.reason)[0] != '\0');
+		require(err.offset < size);
+		/* The refusal is at the first byte that proves it: before it,
+		 * incomplete; through it, the same refusal. */
+		require(parse_prefix(data, err.offset, &again, &err2) == 0);
+		require(parse_prefix(data, err.offset + 1, &again, &err2) ==
+		    -1);
+		require(err2.reason == err.reason &&
+		    err2.status == err.status && err2.offset == err.offset);
+	}
+	return 0;
+}

@@ -1,0 +1,747 @@
+/*
+ * http.c - the strict HTTP/1.1 request head parser (RFC 9112 sections 2-3,
+ * field rules of RFC 9110 section 5): one pass, no allocation, views.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "gateway/http.h"
+
+/*
+ * The parser keeps no state between calls: each call walks the buffer from
+ * its start, so the answer depends only on the bytes, never on how they were
+ * split across reads. After each byte it knows the fewest bytes that could
+ * still finish a valid head (min_rest); a head that can no longer be valid,
+ * or no longer fit in max_head, is refused at that byte, not when it ends.
+ * err->offset is that byte: the prefix before it still returns 0.
+ *
+ * Repeated fields: Host is refused with HTTP_R_HOST, a differing
+ * Content-Length with HTTP_R_CONTENT_LENGTH, and a second Authorization or
+ * X-Tether-Seq with HTTP_R_HEADER_VALUE, so req->authorization and req->seq
+ * are never ambiguous.
+ */
+
+/* A method longer than this is refused: no route has one near it. */
+#define HTTP_MAX_METHOD		16
+/* 18 decimal digits always fit in a long long, so no overflow check. */
+#define HTTP_MAX_CL_DIGITS	18
+/* "HTTP/1.x" */
+#define HTTP_VERSION_LEN	8
+#define HTTP_CRLF_LEN		2
+/* The shortest line that gives an HTTP/1.1 request its Host: "Host:" CRLF
+ * (an empty value is valid, RFC 9110 section 7.2). */
+#define HTTP_MIN_HOST_LINE	7
+/* The only expectation defined (RFC 9110 section 10.1.1). */
+#define HTTP_CONTINUE		"100-continue"
+#define HTTP_CONTINUE_LEN	(sizeof(HTTP_CONTINUE) - 1)
+/* min_rest() when no continuation can make the head valid. */
+#define HTTP_IMPOSSIBLE		SIZE_MAX
+
+#define HTTP_STR(x)		#x
+#define HTTP_XSTR(x)		HTTP_STR(x)
+
+enum state {
+	ST_METHOD,	/* n: method bytes so far */
+	ST_TARGET,	/* n: target bytes so far */
+	ST_VERSION,	/* n: bytes of "HTTP/1.x" so far, 8 then CR */
+	ST_RL_LF,	/* request line's CR seen */
+	ST_LINE,	/* at the start of a header line or the blank line */
+	ST_NAME,	/* n: header name bytes so far */
+	ST_VALUE,	/* header value, leading OWS skipped while !in_value */
+	ST_HDR_LF,	/* header line's CR seen */
+	ST_END_LF	/* blank line's CR seen */
+};
+
+/* Header fields the parser derives something from. */
+enum field {
+	F_OTHER,
+	F_HOST,
+	F_CONTENT_LENGTH,
+	F_TRANSFER_ENCODING,
+	F_EXPECT,
+	F_CONNECTION,
+	F_AUTHORIZATION,
+	F_SEQ
+};
+
+static const struct {
+	const char	*name;
+	enum field	 field;
+} fields[] = {
+	{ "host",		F_HOST },
+	{ "content-length",	F_CONTENT_LENGTH },
+	{ "transfer-encoding",	F_TRANSFER_ENCODING },
+	{ "expect",		F_EXPECT },
+	{ "connection",		F_CONNECTION },
+	{ "authorization",	F_AUTHORIZATION },
+	{ "x-tether-seq",	F_SEQ },
+};
+
+struct parser {
+	struct http_request *req;
+	enum state	 st;
+	size_t		 start;		/* first byte of the current token */
+	size_t		 n;		/* bytes of the current token so far */
+	int		 version_known;	/* req->minor is set */
+	int		 host_seen;
+
+	/* The header line being read (req->headers[num_headers - 1] once
+	 * its colon is seen). */
+	enum field	 field;
+	int		 in_value;	/* past the value's leading OWS */
+	size_t		 value_end;	/* one past its last non-OWS byte */
+
+	/* Content-Length: the value read so far, and the fewest digits still
+	 * needed to make it valid (and equal to an earlier one). */
+	int		 cl_seen;	/* an earlier one set content_length */
+	size_t		 cl_digits;
+	long long	 cl_value;
+	int		 cl_closed;	/* OWS after the digits */
+	size_t		 cl_more;
+
+	size_t		 expect_n;	/* bytes of "100-continue" matched */
+	int		 conn_close;
+	int		 conn_keep_alive;
+};
+
+static const char *const reason_text[HTTP_R_COUNT] = {
+	[HTTP_R_NONE] = "the request head is valid",
+	[HTTP_R_METHOD] = "the method is empty, longer than "
+	    HTTP_XSTR(HTTP_MAX_METHOD) " bytes, or has a character that is "
+	    "not allowed in a token",
+	[HTTP_R_TARGET] = "the request target is not an absolute path "
+	    "(origin-form) of visible ASCII characters without a fragment",
+	[HTTP_R_TARGET_TOO_LONG] = "the request target is longer than "
+	    HTTP_XSTR(GW_MAX_TARGET) " bytes",
+	[HTTP_R_VERSION] = "the request asks for an HTTP version other than "
+	    "HTTP/1.0 or HTTP/1.1",
+	[HTTP_R_REQUEST_LINE] = "the request line is not \"METHOD target "
+	    "HTTP/1.x\" with single spaces and CRLF, or empty lines precede "
+	    "it",
+	[HTTP_R_BARE_LF] = "a line ends with LF without CR",
+	[HTTP_R_HEADER_NAME] = "a header name is empty or has a character "
+	    "that is not allowed in a token, or a header line has no colon",
+	[HTTP_R_HEADER_SPACE] = "a header name is followed by whitespace "
+	    "before its colon",
+	[HTTP_R_HEADER_VALUE] = "a header value has a control character "
+	    "(NUL, a lone CR, DEL, ...), or Authorization or X-Tether-Seq "
+	    "appears more than once",
+	[HTTP_R_OBS_FOLD] = "a header line starts with whitespace "
+	    "(obsolete line folding)",
+	[HTTP_R_TOO_MANY_HEADERS] = "the request has more than "
+	    HTTP_XSTR(GW_MAX_HEADERS) " header fields",
+	[HTTP_R_HEAD_TOO_LARGE] = "the request line and headers are longer "
+	    "than the gateway accepts",
+	[HTTP_R_HOST] = "an HTTP/1.1 request must have exactly one Host "
+	    "header",
+	[HTTP_R_CONTENT_LENGTH] = "Content-Length is not a decimal number of "
+	    "at most " HTTP_XSTR(HTTP_MAX_CL_DIGITS) " digits, or it appears "
+	    "twice with different values",
+	[HTTP_R_TRANSFER_ENCODING] = "Transfer-Encoding is not supported; "
+	    "send the body with Content-Length",
+	[HTTP_R_EXPECT] = "the Expect header has a value other than "
+	    "100-continue",
+};
+
+static const int reason_status[HTTP_R_COUNT] = {
+	[HTTP_R_NONE] = 0,
+	[HTTP_R_METHOD] = 400,
+	[HTTP_R_TARGET] = 400,
+	[HTTP_R_TARGET_TOO_LONG] = 414,
+	[HTTP_R_VERSION] = 505,
+	[HTTP_R_REQUEST_LINE] = 400,
+	[HTTP_R_BARE_LF] = 400,
+	[HTTP_R_HEADER_NAME] = 400,
+	[HTTP_R_HEADER_SPACE] = 400,
+	[HTTP_R_HEADER_VALUE] = 400,
+	[HTTP_R_OBS_FOLD] = 400,
+	[HTTP_R_TOO_MANY_HEADERS] = 431,
+	[HTTP_R_HEAD_TOO_LARGE] = 431,
+	[HTTP_R_HOST] = 400,
+	[HTTP_R_CONTENT_LENGTH] = 400,
+	[HTTP_R_TRANSFER_ENCODING] = 501,
+	[HTTP_R_EXPECT] = 417,
+};
+
+static const struct {
+	int		 status;
+	const char	*text;
+} status_text[] = {
+	{ 100, "Continue" },
+	{ 200, "OK" },
+	{ 201, "Created" },
+	{ 204, "No Content" },
+	{ 400, "Bad Request" },
+	{ 401, "Unauthorized" },
+	{ 404, "Not Found" },
+	{ 405, "Method Not Allowed" },
+	{ 408, "Request Timeout" },
+	{ 411, "Length Required" },
+	{ 413, "Content Too Large" },
+	{ 414, "URI Too Long" },
+	{ 417, "Expectation Failed" },
+	{ 429, "Too Many Requests" },
+	{ 431, "Request Header Fields Too Large" },
+	{ 500, "Internal Server Error" },
+	{ 501, "Not Implemented" },
+	{ 503, "Service Unavailable" },
+	{ 505, "HTTP Version Not Supported" },
+};
+
+/* ASCII only: the locale must not change what a header name matches. */
+static int
+lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* tchar, RFC 9110 section 5.6.2. */
+static int
+is_tchar(unsigned char c)
+{
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z'))
+		return 1;
+	switch (c) {
+	case '!': case '#': case '$': case '%': case '&': case '\'':
+	case '*': case '+': case '-': case '.': case '^': case '_':
+	case '`': case '|': case '~':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+is_ows(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* field-vchar / obs-text / SP / HTAB, RFC 9110 section 5.5. */
+static int
+is_value_char(unsigned char c)
+{
+	return (c >= 0x21 && c <= 0x7e) || c >= 0x80 || is_ows(c);
+}
+
+static int
+prefix_eq(const char *p, size_t n, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == '\0' || lower((unsigned char)p[i]) !=
+		    lower((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+int
+http_view_eq(const char *p, size_t n, const char *s)
+{
+	return strlen(s) == n && prefix_eq(p, n, s);
+}
+
+const char *
+http_reason_text(enum http_reason reason)
+{
+	if ((unsigned)reason >= HTTP_R_COUNT)
+		return "an unknown reason (not a value of enum http_reason)";
+	return reason_text[reason];
+}
+
+const char *
+http_status_text(int status)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(status_text) / sizeof(status_text[0]); i++)
+		if (status_text[i].status == status)
+			return status_text[i].text;
+	return "Error";
+}
+
+/*
+ * The fewest digits still to append to a Content-Length of n digits read
+ * so far (value w) so that it equals an earlier one, want; HTTP_IMPOSSIBLE
+ * if no digits can. Leading zeros are allowed, so "0" can still become 5.
+ * Since n + k <= 18, (w + 1) * 10^k <= 10^18 never overflows.
+ */
+static size_t
+cl_digits_to(long long w, size_t n, long long want)
+{
+	long long	 scale = 1;
+	size_t		 k;
+
+	for (k = 0; n + k <= HTTP_MAX_CL_DIGITS; k++, scale *= 10) {
+		if ((n > 0 || k > 0) && w * scale <= want &&
+		    want < (w + 1) * scale)
+			return k;
+		if (n + k == HTTP_MAX_CL_DIGITS)
+			break;
+	}
+	return HTTP_IMPOSSIBLE;
+}
+
+static int
+needs_host(const struct parser *p)
+{
+	return p->version_known && p->req->minor == 1 && !p->host_seen;
+}
+
+/*
+ * The fewest bytes of header section left once a header line ends, with
+ * free_slots entries of req->headers still unused: the blank line, and a
+ * Host line first if HTTP/1.1 still needs one.
+ */
+static size_t
+tail(const struct parser *p, size_t free_slots)
+{
+	if (!needs_host(p))
+		return HTTP_CRLF_LEN;
+	if (free_slots == 0)
+		return HTTP_IMPOSSIBLE;
+	return HTTP_MIN_HOST_LINE + HTTP_CRLF_LEN;
+}
+
+static size_t
+plus(size_t a, size_t b)
+{
+	return b == HTTP_IMPOSSIBLE ? HTTP_IMPOSSIBLE : a + b;
+}
+
+/*
+ * The fewest bytes that, appended to what has been read, make a valid head;
+ * HTTP_IMPOSSIBLE when none can (only an HTTP/1.1 request that has run out
+ * of header slots before its Host: every other dead end is refused by the
+ * byte that causes it).
+ */
+static size_t
+min_rest(const struct parser *p)
+{
+	size_t	 used = p->req->num_headers;
+	size_t	 value;
+
+	switch (p->st) {
+	case ST_METHOD:
+		/* [method] SP "/" SP "HTTP/1.0" CRLF CRLF */
+		return (p->n == 0) + 3 + HTTP_VERSION_LEN + 2 * HTTP_CRLF_LEN;
+	case ST_TARGET:
+		return (p->n == 0) + 1 + HTTP_VERSION_LEN + 2 * HTTP_CRLF_LEN;
+	case ST_VERSION:
+		/* Until the minor digit is read HTTP/1.0 is still possible. */
+		return plus(HTTP_VERSION_LEN - p->n + HTTP_CRLF_LEN,
+		    tail(p, GW_MAX_HEADERS));
+	case ST_RL_LF:
+		return plus(1, tail(p, GW_MAX_HEADERS));
+	case ST_LINE:
+		return tail(p, GW_MAX_HEADERS - used);
+	case ST_NAME:
+		/* This line takes slot "used"; if it can still become the
+		 * Host line it needs, finishing it so is the shortest way. */
+		if (needs_host(p) && p->n <= 4 &&
+		    prefix_eq(p->req->headers[used].name, p->n, "host"))
+			return 4 - p->n + 1 + 2 * HTTP_CRLF_LEN;
+		return plus(1 + HTTP_CRLF_LEN,
+		    tail(p, GW_MAX_HEADERS - used - 1));
+	case ST_VALUE:
+		value = 0;
+		if (p->field == F_CONTENT_LENGTH)
+			value = p->cl_more;
+		else if (p->field == F_EXPECT)
+			value = HTTP_CONTINUE_LEN - p->expect_n;
+		return plus(value + HTTP_CRLF_LEN,
+		    tail(p, GW_MAX_HEADERS - used));
+	case ST_HDR_LF:
+		return plus(1, tail(p, GW_MAX_HEADERS - used));
+	case ST_END_LF:
+		return needs_host(p) ? HTTP_IMPOSSIBLE : 1;
+	}
+	return HTTP_IMPOSSIBLE;
+}
+
+static enum field
+classify(const char *name, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (http_view_eq(name, len, fields[i].name))
+			return fields[i].field;
+	return F_OTHER;
+}
+
+/* The colon after a header name: what this field is, and whether it may
+ * appear here at all. */
+static enum http_reason
+name_done(struct parser *p)
+{
+	struct http_request *req = p->req;
+	struct http_header *h = &req->headers[req->num_headers];
+
+	h->name_len = p->n;
+	h->value = NULL;
+	h->value_len = 0;
+	p->field = classify(h->name, h->name_len);
+	p->in_value = 0;
+	switch (p->field) {
+	case F_TRANSFER_ENCODING:
+		/* Any coding means a body framed other than by
+		 * Content-Length; refusing it closes the smuggling door. */
+		return HTTP_R_TRANSFER_ENCODING;
+	case F_HOST:
+		if (p->host_seen)
+			return HTTP_R_HOST;
+		p->host_seen = 1;
+		break;
+	case F_AUTHORIZATION:
+		/* Two credentials would leave "which one" to whoever reads
+		 * the header last: refuse rather than guess. */
+		if (req->authorization != NULL)
+			return HTTP_R_HEADER_VALUE;
+		req->authorization = h;
+		break;
+	case F_SEQ:
+		if (req->seq != NULL)
+			return HTTP_R_HEADER_VALUE;
+		req->seq = h;
+		break;
+	case F_CONTENT_LENGTH:
+		p->cl_digits = 0;
+		p->cl_value = 0;
+		p->cl_closed = 0;
+		p->cl_more = p->cl_seen ?
+		    cl_digits_to(0, 0, req->content_length) : 1;
+		break;
+	case F_EXPECT:
+		p->expect_n = 0;
+		break;
+	case F_CONNECTION:
+	case F_OTHER:
+		break;
+	}
+	req->num_headers++;
+	return HTTP_R_NONE;
+}
+
+/* One byte of a Content-Length value after its leading OWS: 1*DIGIT OWS,
+ * equal to any earlier Content-Length. A list ("5, 5") is refused. */
+static enum http_reason
+cl_byte(struct parser *p, unsigned char c)
+{
+	long long	 want = p->req->content_length;
+
+	if (c >= '0' && c <= '9') {
+		if (p->cl_closed || p->cl_digits == HTTP_MAX_CL_DIGITS)
+			return HTTP_R_CONTENT_LENGTH;
+		p->cl_value = p->cl_value * 10 + (c - '0');
+		p->cl_digits++;
+		p->cl_more = p->cl_seen ?
+		    cl_digits_to(p->cl_value, p->cl_digits, want) : 0;
+		if (p->cl_more == HTTP_IMPOSSIBLE)
+			return HTTP_R_CONTENT_LENGTH;
+		return HTTP_R_NONE;
+	}
+	if (is_ows(c)) {
+		if (!p->cl_closed && p->cl_seen && p->cl_value != want)
+			return HTTP_R_CONTENT_LENGTH;
+		p->cl_closed = 1;
+		p->cl_more = 0;
+		return HTTP_R_NONE;
+	}
+	return HTTP_R_CONTENT_LENGTH;
+}
+
+/* One byte of an Expect value after its leading OWS: "100-continue" in any
+ * case, then only OWS. */
+static enum http_reason
+expect_byte(struct parser *p, unsigned char c)
+{
+	if (p->expect_n < HTTP_CONTINUE_LEN) {
+		if (lower(c) != (unsigned char)HTTP_CONTINUE[p->expect_n])
+			return HTTP_R_EXPECT;
+		p->expect_n++;
+		return HTTP_R_NONE;
+	}
+	return is_ows(c) ? HTTP_R_NONE : HTTP_R_EXPECT;
+}
+
+/* Connection is a list of tokens; only "close" and "keep-alive" matter. */
+static void
+connection_tokens(struct parser *p, const char *v, size_t len)
+{
+	size_t	 i = 0, s, e;
+
+	while (i < len) {
+		while (i < len && (is_ows((unsigned char)v[i]) || v[i] == ','))
+			i++;
+		s = i;
+		while (i < len && v[i] != ',')
+			i++;
+		e = i;
+		while (e > s && is_ows((unsigned char)v[e - 1]))
+			e--;
+		if (http_view_eq(v + s, e - s, "close"))
+			p->conn_close = 1;
+		else if (http_view_eq(v + s, e - s, "keep-alive"))
+			p->conn_keep_alive = 1;
+	}
+}
+
+/* The CR ending a header line: store the value, check what needs the
+ * whole of it. */
+static enum http_reason
+value_done(struct parser *p, const char *buf, size_t i)
+{
+	struct http_request *req = p->req;
+	struct http_header *h = &req->headers[req->num_headers - 1];
+
+	if (p->in_value) {
+		h->value = buf + p->start;
+		h->value_len = p->value_end - p->start;
+	} else {
+		h->value = buf + i;
+		h->value_len = 0;
+	}
+	switch (p->field) {
+	case F_CONTENT_LENGTH:
+		if (p->cl_digits == 0 ||
+		    (p->cl_seen && p->cl_value != req->content_length))
+			return HTTP_R_CONTENT_LENGTH;
+		req->content_length = p->cl_value;
+		p->cl_seen = 1;
+		break;
+	case F_EXPECT:
+		if (p->expect_n < HTTP_CONTINUE_LEN)
+			return HTTP_R_EXPECT;
+		/* A 1.0 client cannot wait for 100 Continue; RFC 9110
+		 * section 10.1.1 says to ignore the expectation. */
+		req->expect_continue = req->minor == 1;
+		break;
+	case F_CONNECTION:
+		connection_tokens(p, h->value, h->value_len);
+		break;
+	default:
+		break;
+	}
+	return HTTP_R_NONE;
+}
+
+/* One byte of the request line. */
+static enum http_reason
+request_line_byte(struct parser *p, const char *buf, size_t i)
+{
+	static const char version[] = "HTTP/1.";
+	struct http_request *req = p->req;
+	unsigned char c = (unsigned char)buf[i];
+
+	if (c == '\n' && !(p->st == ST_METHOD && p->n == 0) &&
+	    p->st != ST_RL_LF)
+		return HTTP_R_BARE_LF;
+	switch (p->st) {
+	case ST_METHOD:
+		if (p->n == 0 && (c == '\r' || c == '\n'))
+			return HTTP_R_REQUEST_LINE;	/* leading empty line */
+		if (p->n > 0 && c == ' ') {
+			req->method = buf;
+			req->method_len = p->n;
+			p->st = ST_TARGET;
+			p->start = i + 1;
+			p->n = 0;
+			return HTTP_R_NONE;
+		}
+		if (p->n > 0 && c == '\r')
+			return HTTP_R_REQUEST_LINE;
+		if (!is_tchar(c) || ++p->n > HTTP_MAX_METHOD)
+			return HTTP_R_METHOD;
+		return HTTP_R_NONE;
+	case ST_TARGET:
+		if (c == ' ' && p->n > 0) {
+			req->target = buf + p->start;
+			req->target_len = p->n;
+			p->st = ST_VERSION;
+			p->n = 0;
+			return HTTP_R_NONE;
+		}
+		if (c == ' ' || c == '\r')
+			return HTTP_R_REQUEST_LINE;
+		if ((p->n == 0 && c != '/') || c < 0x21 || c > 0x7e ||
+		    c == '#')
+			return HTTP_R_TARGET;
+		if (++p->n > GW_MAX_TARGET)
+			return HTTP_R_TARGET_TOO_LONG;
+		return HTTP_R_NONE;
+	case ST_VERSION:
+		if (p->n == HTTP_VERSION_LEN) {
+			if (c != '\r')
+				return HTTP_R_REQUEST_LINE;
+			p->st = ST_RL_LF;
+			return HTTP_R_NONE;
+		}
+		/* "HTTP/" DIGIT "." DIGIT naming another version is 505 from
+		 * its first differing digit; anything else is malformed. */
+		if ((p->n == 5 || p->n == 7) && c >= '0' && c <= '9') {
+			if (p->n == 5 && c != '1')
+				return HTTP_R_VERSION;
+			if (p->n == 7) {
+				if (c > '1')
+					return HTTP_R_VERSION;
+				req->minor = c - '0';
+				p->version_known = 1;
+			}
+		} else if (p->n == 7 || c != (unsigned char)version[p->n])
+			return HTTP_R_REQUEST_LINE;
+		p->n++;
+		return HTTP_R_NONE;
+	case ST_RL_LF:
+		if (c != '\n')
+			return HTTP_R_REQUEST_LINE;
+		p->st = ST_LINE;
+		return HTTP_R_NONE;
+	default:
+		return HTTP_R_REQUEST_LINE;
+	}
+}
+
+/* One byte of the header section. Sets *done at the blank line's LF. */
+static enum http_reason
+header_byte(struct parser *p, const char *buf, size_t i, int *done)
+{
+	struct http_request *req = p->req;
+	unsigned char c = (unsigned char)buf[i];
+
+	switch (p->st) {
+	case ST_LINE:
+		if (c == '\r') {
+			p->st = ST_END_LF;
+			return HTTP_R_NONE;
+		}
+		if (c == '\n')
+			return HTTP_R_BARE_LF;
+		if (is_ows(c))
+			return HTTP_R_OBS_FOLD;
+		if (!is_tchar(c))
+			return HTTP_R_HEADER_NAME;
+		if (req->num_headers == GW_MAX_HEADERS)
+			return HTTP_R_TOO_MANY_HEADERS;
+		req->headers[req->num_headers].name = buf + i;
+		p->st = ST_NAME;
+		p->n = 1;
+		return HTTP_R_NONE;
+	case ST_NAME:
+		if (is_tchar(c)) {
+			p->n++;
+			return HTTP_R_NONE;
+		}
+		if (c == ':') {
+			p->st = ST_VALUE;
+			return name_done(p);
+		}
+		if (is_ows(c))
+			return HTTP_R_HEADER_SPACE;
+		if (c == '\n')
+			return HTTP_R_BARE_LF;
+		return HTTP_R_HEADER_NAME;
+	case ST_VALUE:
+		if (c == '\r') {
+			p->st = ST_HDR_LF;
+			return value_done(p, buf, i);
+		}
+		if (c == '\n')
+			return HTTP_R_BARE_LF;
+		if (!is_value_char(c))
+			return HTTP_R_HEADER_VALUE;
+		if (!p->in_value) {
+			if (is_ows(c))
+				return HTTP_R_NONE;	/* leading OWS */
+			p->in_value = 1;
+			p->start = i;
+		}
+		if (!is_ows(c))
+			p->value_end = i + 1;
+		if (p->field == F_CONTENT_LENGTH)
+			return cl_byte(p, c);
+		if (p->field == F_EXPECT)
+			return expect_byte(p, c);
+		return HTTP_R_NONE;
+	case ST_HDR_LF:
+		if (c != '\n')
+			return HTTP_R_HEADER_VALUE;	/* lone CR */
+		p->st = ST_LINE;
+		return HTTP_R_NONE;
+	case ST_END_LF:
+		if (c != '\n')
+			return HTTP_R_HEADER_NAME;
+		if (req->minor == 1)
+			req->keep_alive = !p->conn_close;
+		else
+			req->keep_alive = p->conn_keep_alive && !p->conn_close;
+		*done = 1;
+		return HTTP_R_NONE;
+	default:
+		return HTTP_R_HEADER_NAME;
+	}
+}
+
+static int
+refuse(struct http_error *err, enum http_reason reason, size_t offset)
+{
+	err->reason = reason;
+	err->status = reason_status[reason];
+	err->offset = offset;
+	return -1;
+}
+
+int
+http_parse_request(const char *buf, size_t len, size_t max_head,
+    struct http_request *req, struct http_error *err)
+{
+	struct parser	 p;
+	enum http_reason r;
+	size_t		 i, rest;
+	int		 done = 0;
+
+	/* The header's contract caps max_head; a larger one is treated as
+	 * the cap rather than trusted, so the head stays bounded. */
+	if (max_head > GW_MAX_HEAD)
+		max_head = GW_MAX_HEAD;
+
+	memset(&p, 0, sizeof(p));
+	p.req = req;
+	p.st = ST_METHOD;
+	req->method = NULL;
+	req->method_len = 0;
+	req->target = NULL;
+	req->target_len = 0;
+	req->minor = 0;
+	req->num_headers = 0;
+	req->content_length = -1;
+	req->keep_alive = 0;
+	req->expect_continue = 0;
+	req->authorization = NULL;
+	req->seq = NULL;
+	err->reason = HTTP_R_NONE;
+	err->status = 0;
+	err->offset = 0;
+
+	if (min_rest(&p) > max_head)
+		return refuse(err, HTTP_R_HEAD_TOO_LARGE, 0);
+
+	for (i = 0; i < len; i++) {
+		if (p.st <= ST_RL_LF)
+			r = request_line_byte(&p, buf, i);
+		else
+			r = header_byte(&p, buf, i, &done);
+		if (r != HTTP_R_NONE)
+			return refuse(err, r, i);
+		if (done)
+			return (int)(i + 1);
+		rest = min_rest(&p);
+		if (rest == HTTP_IMPOSSIBLE)
+			return refuse(err, HTTP_R_HOST, i);
+		if (rest > max_head - (i + 1))
+			return refuse(err, HTTP_R_HEAD_TOO_LARGE, i);
+	}
+	return 0;
+}
