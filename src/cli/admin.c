@@ -1,0 +1,56 @@
+/*
+ * admin.c - helpers of the registry subcommands: the audit actor and
+ * opening the registry (see admin.h).
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/admin.h"
+#include "cli/cli.h"
+
+void
+cli_actor(char actor[CLI_ACTOR_MAX])
+{
+	char name[64];
+	const char *env;
+
+	/* getlogin_r names who sat down at the terminal even under sudo;
+	 * without a terminal (cron, containers) fall back to the account. */
+	if (getlogin_r(name, sizeof(name)) == 0 && name[0] != '\0') {
+		snprintf(actor, CLI_ACTOR_MAX, "cli:%s", name);
+		return;
+	}
+	if ((env = getenv("USER")) != NULL && env[0] != '\0') {
+		snprintf(actor, CLI_ACTOR_MAX, "cli:%.64s", env);
+		return;
+	}
+	snprintf(actor, CLI_ACTOR_MAX, "cli:uid:%lu", (unsigned long)getuid());
+}
+
+int
+cli_open_registry(struct reg_store **st, const char *db,
+    const char *key_file, int must_exist)
+{
+	char err[REG_ERR_LEN];
+	struct stat sb;
+
+	if (must_exist && stat(db, &sb) != 0) {
+		if (errno == ENOENT)
+			cli_error("no database at %s (name one with --db PATH)",
+			    db);
+		else
+			cli_error("cannot use the database %s: %s", db,
+			    strerror(errno));
+		return -1;
+	}
+	if (reg_open(st, db, key_file, err) != 0) {
+		cli_error("%s", err);
+		return -1;
+	}
+	return 0;
+}

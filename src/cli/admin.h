@@ -1,0 +1,29 @@
+/*
+ * admin.h - what the registry subcommands (provision, device) share:
+ * who is acting, for the audit trail, and opening the registry with
+ * errors worded for the command line.
+ */
+#ifndef CLI_ADMIN_H
+#define CLI_ADMIN_H
+
+#include <stddef.h>
+
+#include "registry/registry.h"
+
+#define CLI_DEFAULT_DB	"./tether.db"
+#define CLI_ACTOR_MAX	80
+
+/* Writes "cli:<login name>" (or "cli:uid:<n>" when there is no name)
+ * into actor (CLI_ACTOR_MAX bytes), for the audit trail. */
+void cli_actor(char actor[CLI_ACTOR_MAX]);
+
+/*
+ * Opens the registry at db with key_file (NULL: "<db>.key"). With
+ * must_exist, a missing database is an error instead of a new one, so a
+ * typo in --db does not quietly make an empty registry. Prints the error
+ * and returns -1 on failure.
+ */
+int cli_open_registry(struct reg_store **st, const char *db,
+    const char *key_file, int must_exist);
+
+#endif

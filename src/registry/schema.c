@@ -1,0 +1,83 @@
+/*
+ * schema.c - the registry's schema, one migration per step. A released
+ * migration is never edited: a change to the schema is a new entry at the
+ * end, so every database, however old, reaches the same schema.
+ *
+ * Times are INTEGER unix milliseconds, UTC: they sort, compare and
+ * subtract without parsing, and tools format them for people.
+ */
+#include "registry/schema.h"
+
+#define NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+
+static const char schema_v1[] =
+	/* Facts about the database itself, such as key_check: a keyed hash
+	 * of a fixed text, so a wrong registry key is refused at open
+	 * instead of quietly refusing every device. */
+	"CREATE TABLE meta ("
+	"	name		TEXT NOT NULL PRIMARY KEY,"
+	"	value		BLOB NOT NULL"
+	") WITHOUT ROWID;"
+
+	/* The mapper. cred_hash is HMAC-SHA256(registry key, credential);
+	 * the credential itself is never stored. */
+	"CREATE TABLE devices ("
+	"	id		TEXT NOT NULL PRIMARY KEY,"
+	"	label		TEXT NOT NULL DEFAULT '',"
+	"	status		TEXT NOT NULL DEFAULT 'active'"
+	"			CHECK (status IN ('active', 'revoked')),"
+	"	scheme		TEXT NOT NULL DEFAULT 'plain'"
+	"			CHECK (scheme IN ('plain', 'interleave', 'hmac')),"
+	"	cred_hash	BLOB NOT NULL UNIQUE"
+	"			CHECK (length(cred_hash) = 32),"
+	"	created_at	INTEGER NOT NULL,"
+	"	last_seen_at	INTEGER,"
+	"	last_seen_addr	TEXT"
+	");"
+
+	/* Who changed what. device_id is NULL for batch actions (one row
+	 * per provisioned batch, not per device). No foreign key: the
+	 * trail outlives a device that is forgotten. */
+	"CREATE TABLE audit ("
+	"	id		INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"	at		INTEGER NOT NULL,"
+	"	actor		TEXT NOT NULL,"
+	"	device_id	TEXT,"
+	"	action		TEXT NOT NULL,"
+	"	detail		TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX audit_device ON audit (device_id);"
+
+	/* The change feed read by reg_changes: a row per change of a
+	 * device's status or credential. AUTOINCREMENT so an id is never
+	 * reused after rows are pruned; the first row (device_id NULL)
+	 * marks the start of the feed, so a reader starting at cursor 0
+	 * always finds a position and never skips the first change. */
+	"CREATE TABLE device_events ("
+	"	id		INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"	device_id	TEXT,"
+	"	at		INTEGER NOT NULL"
+	");"
+	"INSERT INTO device_events (device_id, at) VALUES (NULL, " NOW_MS ");"
+
+	/* The message store. seq is the device's X-Tether-Seq or NULL;
+	 * the unique index stores a retried (device, seq) once, and NULLs
+	 * never collide. No foreign key on device_id: a batch of many
+	 * devices' messages must not fail because one device was removed
+	 * while its message was in flight. */
+	"CREATE TABLE messages ("
+	"	id		INTEGER PRIMARY KEY,"
+	"	device_id	TEXT NOT NULL,"
+	"	seq		INTEGER,"
+	"	received_at	INTEGER NOT NULL,"
+	"	peer		TEXT NOT NULL DEFAULT '',"
+	"	body		BLOB NOT NULL"
+	");"
+	"CREATE UNIQUE INDEX messages_device_seq ON messages (device_id, seq);";
+
+const struct reg_migration reg_migrations[] = {
+	{ 1, "devices, audit, change feed, messages", schema_v1 },
+};
+
+const size_t reg_migration_count =
+    sizeof(reg_migrations) / sizeof(reg_migrations[0]);

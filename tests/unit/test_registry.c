@@ -1,0 +1,887 @@
+/*
+ * test_registry.c - the registry's SQLite backend: schema and key file,
+ * provisioning (all or nothing, no credential on disk), lookup, revocation
+ * and the change feed, message intake with duplicates, device ids.
+ * Each test works in a fresh temporary directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "tether.h"
+#include "registry/registry.h"
+
+struct fixture {
+	char	 dir[64];
+	char	 db[128];
+	char	 key[128];
+	struct reg_store *st;
+	char	 err[REG_ERR_LEN];
+};
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/tether-reg-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->db, sizeof(f->db), "%s/t.db", f->dir);
+	snprintf(f->key, sizeof(f->key), "%s/t.db.key", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	reg_close(f->st);
+	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void
+open_ok(struct fixture *f)
+{
+	int rc = reg_open(&f->st, f->db, NULL, f->err);
+
+	if (rc != 0)
+		fail_msg("reg_open: %s", f->err);
+}
+
+static void
+reopen(struct fixture *f)
+{
+	reg_close(f->st);
+	f->st = NULL;
+	open_ok(f);
+}
+
+/* Runs a one-integer query on the database through a connection of its
+ * own, as another process would. */
+static long long
+sql_int(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	long long v = -1;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return v;
+}
+
+static void
+sql_exec(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+	sqlite3_close(h);
+}
+
+static void
+write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static void
+open_fails_with(struct fixture *f, const char *key_file, const char *words)
+{
+	struct reg_store *st = NULL;
+
+	assert_int_equal(reg_open(&st, f->db, key_file, f->err), -1);
+	assert_null(st);
+	if (strstr(f->err, words) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", f->err, words);
+}
+
+/* ---- schema and key file ---- */
+
+static void
+test_open_twice_is_idempotent(void **state)
+{
+	struct fixture *f = *state;
+
+	open_ok(f);
+	reopen(f);
+	reopen(f);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM "
+	    "schema_migrations"), 1);
+	assert_int_equal(sql_int(f->db, "SELECT max(version) FROM "
+	    "schema_migrations"), 1);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM meta"), 1);
+}
+
+static void
+test_wal_mode(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *h;
+	sqlite3_stmt *s;
+
+	open_ok(f);
+	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &s,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+}
+
+struct race {
+	const char	*db;
+	int		 rc;
+	char		 err[REG_ERR_LEN];
+};
+
+static void *
+race_open(void *arg)
+{
+	struct race *r = arg;
+	struct reg_store *st;
+
+	r->rc = reg_open(&st, r->db, NULL, r->err);
+	if (r->rc == 0)
+		reg_close(st);
+	return NULL;
+}
+
+static void
+test_concurrent_first_open(void **state)
+{
+	struct fixture *f = *state;
+	struct race r[6];
+	pthread_t t[6];
+	struct stat sb;
+
+	for (int i = 0; i < 6; i++) {
+		r[i].db = f->db;
+		assert_int_equal(pthread_create(&t[i], NULL, race_open, &r[i]),
+		    0);
+	}
+	for (int i = 0; i < 6; i++) {
+		pthread_join(t[i], NULL);
+		if (r[i].rc != 0)
+			fail_msg("opener %d: %s", i, r[i].err);
+	}
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM "
+	    "schema_migrations"), 1);
+	assert_int_equal(stat(f->key, &sb), 0);
+	assert_int_equal(sb.st_size, 32);
+}
+
+static void
+test_key_file_created_private(void **state)
+{
+	struct fixture *f = *state;
+	struct stat sb;
+
+	open_ok(f);
+	assert_int_equal(stat(f->key, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(sb.st_size, 32);
+}
+
+static void
+test_named_key_file(void **state)
+{
+	struct fixture *f = *state;
+	char kf[160];
+	struct stat sb;
+
+	snprintf(kf, sizeof(kf), "%s/other.key", f->dir);
+	assert_int_equal(reg_open(&f->st, f->db, kf, f->err), 0);
+	assert_int_equal(stat(kf, &sb), 0);
+	assert_int_equal(stat(f->key, &sb), -1);
+	reg_close(f->st);
+	f->st = NULL;
+	/* the database now belongs to that key: the default is refused */
+	open_fails_with(f, NULL, "missing");
+	assert_int_equal(stat(f->key, &sb), -1);
+}
+
+static void
+test_wrong_size_key_refused(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t k[33] = { 1 };
+
+	write_file(f->key, k, 31, 0600);
+	open_fails_with(f, NULL, "has 31 bytes, but a registry key is "
+	    "exactly 32 bytes");
+	write_file(f->key, k, 33, 0600);
+	open_fails_with(f, NULL, "has 33 bytes");
+	write_file(f->key, k, 0, 0600);
+	open_fails_with(f, NULL, "has 0 bytes");
+}
+
+static void
+test_readable_key_refused(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t k[32] = { 1 };
+
+	write_file(f->key, k, sizeof(k), 0644);
+	open_fails_with(f, NULL, "chmod 600");
+}
+
+static void
+test_key_directory_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(mkdir(f->key, 0700), 0);
+	open_fails_with(f, NULL, "not a regular file");
+}
+
+static void
+test_wrong_key_refused(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t k[32];
+
+	open_ok(f);
+	reg_close(f->st);
+	f->st = NULL;
+	memset(k, 7, sizeof(k));
+	unlink(f->key);
+	write_file(f->key, k, sizeof(k), 0600);
+	open_fails_with(f, NULL, "is not the key");
+}
+
+static void
+test_foreign_database_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	sql_exec(f->db, "CREATE TABLE recipes (name TEXT)");
+	open_fails_with(f, NULL, "database of something else");
+}
+
+static void
+test_not_a_database_refused(void **state)
+{
+	struct fixture *f = *state;
+	char junk[4096];
+
+	memset(junk, 'x', sizeof(junk));
+	write_file(f->db, junk, sizeof(junk), 0600);
+	open_fails_with(f, NULL, "not an SQLite database");
+}
+
+static void
+test_newer_schema_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	open_ok(f);
+	reg_close(f->st);
+	f->st = NULL;
+	sql_exec(f->db, "INSERT INTO schema_migrations VALUES (99, 'x', 0)");
+	open_fails_with(f, NULL, "newer than this tether knows");
+}
+
+static void
+test_missing_directory(void **state)
+{
+	struct fixture *f = *state;
+
+	snprintf(f->db, sizeof(f->db), "%s/no/such/dir.db", f->dir);
+	open_fails_with(f, NULL, "cannot open the database");
+}
+
+/* ---- provisioning and lookup ---- */
+
+static void
+test_provision_and_lookup(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[50];
+	uint8_t hash[REG_HASH_LEN];
+	char id[REG_ID_MAX], label[32];
+	enum reg_status status;
+	struct reg_device dev;
+
+	open_ok(f);
+	assert_int_equal(reg_provision(f->st, 50, "kitchen", "test", devs), 0);
+	for (int i = 0; i < 50; i++) {
+		assert_true(reg_id_valid(devs[i].id));
+		assert_true(tether_credential_parse(devs[i].credential,
+		    strlen(devs[i].credential), NULL));
+		snprintf(label, sizeof(label), "kitchen-%d", i + 1);
+		assert_string_equal(devs[i].label, label);
+		for (int j = 0; j < i; j++) {
+			assert_string_not_equal(devs[i].id, devs[j].id);
+			assert_string_not_equal(devs[i].credential,
+			    devs[j].credential);
+		}
+	}
+	reopen(f);
+	for (int i = 0; i < 50; i++) {
+		reg_credential_hash(f->st, devs[i].credential,
+		    strlen(devs[i].credential), hash);
+		assert_int_equal(reg_lookup(f->st, hash, id, &status), 1);
+		assert_string_equal(id, devs[i].id);
+		assert_int_equal(status, REG_ACTIVE);
+		assert_int_equal(reg_device_get(f->st, devs[i].id, &dev), 1);
+		assert_string_equal(dev.label, devs[i].label);
+		assert_int_equal(dev.status, REG_ACTIVE);
+		assert_true(dev.created_at > 1600000000000LL);
+		assert_int_equal(dev.last_seen_at, 0);
+	}
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit WHERE "
+	    "action = 'provision' AND actor = 'test'"), 1);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices WHERE "
+	    "scheme = 'plain' AND status = 'active'"), 50);
+}
+
+static void
+test_provision_without_labels(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[3];
+
+	open_ok(f);
+	assert_int_equal(reg_provision(f->st, 3, NULL, "test", devs), 0);
+	for (int i = 0; i < 3; i++)
+		assert_string_equal(devs[i].label, "");
+	assert_int_equal(reg_provision(f->st, 0, NULL, "test", devs), 0);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 3);
+}
+
+static void
+test_unknown_hash(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[2];
+	uint8_t hash[REG_HASH_LEN];
+	char id[REG_ID_MAX];
+	enum reg_status status;
+	char cred[TETHER_CREDENTIAL_LEN + 1];
+
+	open_ok(f);
+	assert_int_equal(reg_provision(f->st, 2, NULL, "test", devs), 0);
+	/* a well-formed credential that was never issued */
+	tether_credential_format((const uint8_t *)"0123456789abcdef", cred);
+	reg_credential_hash(f->st, cred, strlen(cred), hash);
+	assert_int_equal(reg_lookup(f->st, hash, id, &status), 0);
+	memset(hash, 0, sizeof(hash));
+	assert_int_equal(reg_lookup(f->st, hash, id, &status), 0);
+}
+
+static void
+test_hash_is_keyed(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[REG_HASH_LEN], b[REG_HASH_LEN];
+	char other[160];
+	struct reg_store *st2;
+	const char *cred = "tth1_example";
+
+	open_ok(f);
+	reg_credential_hash(f->st, cred, strlen(cred), a);
+	snprintf(other, sizeof(other), "%s/u.db", f->dir);
+	assert_int_equal(reg_open(&st2, other, NULL, f->err), 0);
+	reg_credential_hash(st2, cred, strlen(cred), b);
+	reg_close(st2);
+	assert_memory_not_equal(a, b, REG_HASH_LEN);
+}
+
+static int
+fail_hook(void *arg, const struct reg_new_device *devs, size_t count)
+{
+	size_t *seen = arg;
+
+	*seen = count;
+	return -1;
+}
+
+static void
+test_provision_all_or_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[10];
+	size_t seen = 0;
+
+	open_ok(f);
+	/* the 6th insert fails, as a full disk or a crash would */
+	sql_exec(f->db, "CREATE TRIGGER fail_6th BEFORE INSERT ON devices "
+	    "WHEN (SELECT count(*) FROM devices) >= 5 "
+	    "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+	reopen(f);
+	assert_int_equal(reg_provision(f->st, 10, "p", "test", devs), -1);
+	assert_non_null(strstr(reg_error(f->st), "cannot register"));
+	assert_non_null(strstr(reg_error(f->st), "injected failure"));
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 0);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit"), 0);
+	/* the credentials of a failed batch are wiped */
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(devs[i].credential[0], '\0');
+
+	/* a step between insert and commit that fails */
+	sql_exec(f->db, "DROP TRIGGER fail_6th");
+	assert_int_equal(reg_provision_ex(f->st, 10, "p", "test", devs,
+	    fail_hook, &seen), -1);
+	assert_int_equal(seen, 10);
+	assert_non_null(strstr(reg_error(f->st), "cancelled"));
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 0);
+
+	/* and the handle is usable afterwards */
+	assert_int_equal(reg_provision(f->st, 10, "p", "test", devs), 0);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 10);
+}
+
+static void
+test_bad_label_prefix(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[1];
+	char prefix[200];
+
+	open_ok(f);
+	memset(prefix, 'a', sizeof(prefix) - 1);
+	prefix[sizeof(prefix) - 1] = '\0';
+	assert_int_equal(reg_provision(f->st, 1, prefix, "t", devs), -1);
+	assert_non_null(strstr(reg_error(f->st), "at most"));
+	assert_int_equal(reg_provision(f->st, 1, "a\nb", "t", devs), -1);
+	assert_non_null(strstr(reg_error(f->st), "control character"));
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 0);
+}
+
+static int
+contains(const char *path, const char *needle)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+	long n;
+	int found;
+
+	if (fp == NULL)
+		return 0;	/* e.g. no -wal file after a checkpoint */
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	found = memmem(buf, (size_t)n, needle, strlen(needle)) != NULL;
+	free(buf);
+	return found;
+}
+
+static void
+test_credential_never_stored(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[20];
+	char wal[160], shm[160];
+	const char *files[] = { f->db, wal, shm, f->key };
+
+	snprintf(wal, sizeof(wal), "%s-wal", f->db);
+	snprintf(shm, sizeof(shm), "%s-shm", f->db);
+	open_ok(f);
+	assert_int_equal(reg_provision(f->st, 20, "x", "test", devs), 0);
+	/* while open (the log holds the pages) and after a checkpoint */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < 20; i++)
+			for (size_t j = 0; j < 4; j++) {
+				assert_false(contains(files[j],
+				    devs[i].credential));
+				/* nor its random part alone */
+				assert_false(contains(files[j],
+				    devs[i].credential + 5));
+			}
+		reg_close(f->st);
+		f->st = NULL;
+	}
+	/* the check itself works: the ids are there */
+	assert_true(contains(f->db, devs[0].id));
+}
+
+static void
+test_provision_100k(void **state)
+{
+	struct fixture *f = *state;
+	const size_t n = 100000;
+	struct reg_new_device *devs = calloc(n, sizeof(*devs));
+	struct timespec a, b;
+	double secs;
+
+	assert_non_null(devs);
+	open_ok(f);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(reg_provision(f->st, n, "bulk", "test", devs), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	secs = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	print_message("provisioned %zu devices in %.2f s\n", n, secs);
+	assert_true(secs < 30.0);	/* the goal is 10 s; slack for ASan */
+	assert_int_equal(sql_int(f->db, "SELECT count(DISTINCT id) FROM "
+	    "devices"), (long long)n);
+	free(devs);
+}
+
+/* ---- status and the change feed ---- */
+
+struct seen {
+	int	n;
+	char	ids[8][REG_ID_MAX];
+};
+
+static void
+on_change(void *arg, const char *id)
+{
+	struct seen *s = arg;
+
+	if (s->n < 8)
+		snprintf(s->ids[s->n], REG_ID_MAX, "%s", id);
+	s->n++;
+}
+
+static void
+test_revoke_and_changes(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[3];
+	uint8_t hash[REG_HASH_LEN];
+	char id[REG_ID_MAX];
+	enum reg_status status;
+	struct seen seen = { 0 };
+	int64_t cursor = 0;
+
+	open_ok(f);
+	/* a reader that starts before any change must not skip the first */
+	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 0);
+	assert_true(cursor > 0);
+	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 0);
+
+	assert_int_equal(reg_provision(f->st, 3, "d", "test", devs), 0);
+	assert_int_equal(reg_set_status(f->st, devs[1].id, REG_REVOKED,
+	    "cli:alice"), 0);
+	reg_credential_hash(f->st, devs[1].credential,
+	    strlen(devs[1].credential), hash);
+	assert_int_equal(reg_lookup(f->st, hash, id, &status), 1);
+	assert_int_equal(status, REG_REVOKED);
+
+	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 1);
+	assert_string_equal(seen.ids[0], devs[1].id);
+	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 0);
+
+	/* revoking twice records nothing new */
+	assert_int_equal(reg_set_status(f->st, devs[1].id, REG_REVOKED,
+	    "cli:alice"), 0);
+	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 0);
+
+	assert_int_equal(reg_set_status(f->st, devs[1].id, REG_ACTIVE,
+	    "cli:bob"), 0);
+	assert_int_equal(reg_lookup(f->st, hash, id, &status), 1);
+	assert_int_equal(status, REG_ACTIVE);
+	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 1);
+	assert_int_equal(seen.n, 2);
+
+	/* a second handle starting now sees only later changes */
+	{
+		struct reg_store *st2;
+		int64_t c2 = 0;
+
+		assert_int_equal(reg_open(&st2, f->db, NULL, f->err), 0);
+		assert_int_equal(reg_changes(st2, &c2, on_change, &seen), 0);
+		assert_int_equal(c2, cursor);
+		assert_int_equal(reg_set_status(st2, devs[0].id, REG_REVOKED,
+		    "cli:carol"), 0);
+		reg_close(st2);
+	}
+	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 1);
+	assert_string_equal(seen.ids[2], devs[0].id);
+
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit WHERE "
+	    "action = 'revoke'"), 2);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit WHERE "
+	    "action = 'restore' AND actor = 'cli:bob'"), 1);
+}
+
+static void
+test_unknown_id(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_device dev;
+
+	open_ok(f);
+	assert_int_equal(reg_set_status(f->st, "0000-0000-0", REG_REVOKED,
+	    "t"), 1);
+	assert_non_null(strstr(reg_error(f->st), "no device"));
+	assert_int_equal(reg_device_get(f->st, "0000-0000-0", &dev), 0);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit"), 0);
+}
+
+/* ---- messages ---- */
+
+static void
+test_store_messages(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[2];
+	struct reg_device dev;
+	const char *a, *b;
+
+	open_ok(f);
+	assert_int_equal(reg_provision(f->st, 2, NULL, "t", devs), 0);
+	a = devs[0].id;
+	b = devs[1].id;
+	{
+		struct reg_message m[] = {
+			{ .device_id = a, .seq = 1, .body = "one", .len = 3,
+			  .peer = "127.0.0.1:5000" },
+			{ .device_id = a, .seq = 2, .body = "two", .len = 3,
+			  .peer = "127.0.0.1:5000" },
+			{ .device_id = a, .seq = 1, .body = "one", .len = 3,
+			  .peer = "127.0.0.1:5000" },
+			{ .device_id = b, .seq = 1, .body = "b1", .len = 2,
+			  .peer = "[::1]:6000" },
+			{ .device_id = a, .seq = -1, .body = "x", .len = 1,
+			  .peer = "127.0.0.1:5000" },
+			{ .device_id = a, .seq = -1, .body = "x", .len = 1,
+			  .peer = "127.0.0.1:5000" },
+			{ .device_id = b, .seq = -1, .body = NULL, .len = 0,
+			  .peer = "[::1]:6000" },
+		};
+		const int dup[] = { 0, 0, 1, 0, 0, 0, 0 };
+
+		assert_int_equal(reg_store_messages(f->st, m, 7), 0);
+		for (int i = 0; i < 7; i++)
+			assert_int_equal(m[i].duplicate, dup[i]);
+	}
+	assert_int_equal(reg_count_messages(f->st, a), 4);
+	assert_int_equal(reg_count_messages(f->st, b), 2);
+	assert_int_equal(reg_count_messages(f->st, NULL), 6);
+	{
+		struct reg_message m[] = {
+			{ .device_id = a, .seq = 2, .body = "two", .len = 3,
+			  .peer = "127.0.0.1:5001" },
+			{ .device_id = a, .seq = 3, .body = "three", .len = 5,
+			  .peer = "127.0.0.1:5001" },
+		};
+
+		assert_int_equal(reg_store_messages(f->st, m, 2), 0);
+		assert_int_equal(m[0].duplicate, 1);
+		assert_int_equal(m[1].duplicate, 0);
+	}
+	assert_int_equal(reg_count_messages(f->st, a), 5);
+	assert_int_equal(reg_count_messages(f->st, "zzzz-zzzz-z"), 0);
+	assert_int_equal(reg_device_get(f->st, a, &dev), 1);
+	assert_true(dev.last_seen_at > 0);
+	assert_string_equal(dev.last_seen_addr, "127.0.0.1:5001");
+	assert_int_equal(reg_device_get(f->st, b, &dev), 1);
+	assert_string_equal(dev.last_seen_addr, "[::1]:6000");
+	assert_int_equal(sql_int(f->db, "SELECT length(body) FROM messages "
+	    "WHERE device_id = (SELECT id FROM devices WHERE "
+	    "last_seen_addr = '[::1]:6000') AND seq IS NULL"), 0);
+	assert_int_equal(reg_store_messages(f->st, NULL, 0), 0);
+}
+
+static void
+test_store_failure_stores_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_message m[] = {
+		{ .device_id = "aaaa-aaaa-a", .seq = 1, .body = "1", .len = 1 },
+		{ .device_id = "aaaa-aaaa-a", .seq = 2, .body = "2", .len = 1 },
+		{ .device_id = "aaaa-aaaa-a", .seq = 1, .body = "1", .len = 1 },
+	};
+
+	open_ok(f);
+	sql_exec(f->db, "CREATE TRIGGER full AFTER INSERT ON messages "
+	    "WHEN new.seq = 2 BEGIN SELECT RAISE(ABORT, 'injected'); END");
+	reopen(f);
+	assert_int_equal(reg_store_messages(f->st, m, 3), -1);
+	assert_non_null(strstr(reg_error(f->st),
+	    "cannot store the messages"));
+	assert_int_equal(reg_count_messages(f->st, NULL), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(m[i].duplicate, 0);
+}
+
+static void
+test_store_locked(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_message m = { .device_id = "aaaa-aaaa-a", .seq = 1,
+	    .body = "1", .len = 1 };
+	sqlite3 *h;
+
+	open_ok(f);
+	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(reg_store_messages(f->st, &m, 1), -1);
+	assert_non_null(strstr(reg_error(f->st), "database is locked"));
+	sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(h);
+	assert_int_equal(reg_store_messages(f->st, &m, 1), 0);
+	assert_int_equal(reg_count_messages(f->st, NULL), 1);
+}
+
+/* ---- device ids ---- */
+
+static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
+
+static void
+test_id_catches_every_substitution(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[20];
+	char id[REG_ID_MAX];
+
+	open_ok(f);
+	assert_int_equal(reg_provision(f->st, 20, NULL, "t", devs), 0);
+	for (int d = 0; d < 20; d++) {
+		size_t len = strlen(devs[d].id);
+
+		assert_int_equal(len, 11);
+		assert_int_equal(devs[d].id[4], '-');
+		assert_int_equal(devs[d].id[9], '-');
+		for (size_t pos = 0; pos < len; pos++)
+			for (int ch = 1; ch < 256; ch++) {
+				if (ch == (unsigned char)devs[d].id[pos])
+					continue;
+				memcpy(id, devs[d].id, len + 1);
+				id[pos] = (char)ch;
+				if (reg_id_valid(id))
+					fail_msg("%s accepted for %s", id,
+					    devs[d].id);
+			}
+		/* swaps of two different characters are caught too */
+		for (size_t i = 0; i < len; i++)
+			for (size_t j = i + 1; j < len; j++) {
+				if (devs[d].id[i] == devs[d].id[j])
+					continue;
+				memcpy(id, devs[d].id, len + 1);
+				id[i] = devs[d].id[j];
+				id[j] = devs[d].id[i];
+				assert_false(reg_id_valid(id));
+			}
+	}
+}
+
+static void
+test_id_forms(void **state)
+{
+	char out[REG_ID_MAX], typed[REG_ID_MAX], good[REG_ID_MAX];
+	int made = 0;
+
+	/* find a valid id with a 0 and a 1 in it, by its check character */
+	for (int a = 0; a < 32 && !made; a++)
+		for (int c = 0; c < 32 && !made; c++) {
+			snprintf(good, sizeof(good), "01%c2-3%c45-%c", b32[a],
+			    b32[a], b32[c]);
+			made = reg_id_valid(good);
+		}
+	assert_true(made);
+	assert_int_equal(reg_id_normalize(good, out), REG_ID_OK);
+	assert_string_equal(out, good);
+	/* as a person might type it: upper case, O for 0, L for 1, no dash */
+	for (size_t i = 0, o = 0; i <= strlen(good); i++) {
+		char ch = good[i];
+
+		if (ch == '-')
+			continue;
+		typed[o++] = ch == '0' ? 'O' : ch == '1' ? 'l' :
+		    (char)(ch >= 'a' && ch <= 'z' ? ch - 'a' + 'A' : ch);
+	}
+	assert_int_equal(reg_id_normalize(typed, out), REG_ID_OK);
+	assert_string_equal(out, good);
+	assert_false(reg_id_valid(typed));
+
+	memcpy(typed, good, sizeof(good));
+	typed[2] = typed[2] == 'z' ? 'y' : 'z';
+	assert_int_equal(reg_id_normalize(typed, out), REG_ID_MISTYPED);
+	assert_int_equal(reg_id_normalize("kitchen-1", out), REG_ID_MALFORMED);
+	assert_int_equal(reg_id_normalize("", out), REG_ID_MALFORMED);
+	assert_int_equal(reg_id_normalize("0000-0000-00", out),
+	    REG_ID_MALFORMED);
+	assert_int_equal(reg_id_normalize("uuuu-uuuu-u", out),
+	    REG_ID_MALFORMED);
+	assert_false(reg_id_valid(""));
+	assert_false(reg_id_valid(NULL));
+	assert_true(reg_id_valid("0000-0000-0"));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_open_twice_is_idempotent),
+		T(test_wal_mode),
+		T(test_concurrent_first_open),
+		T(test_key_file_created_private),
+		T(test_named_key_file),
+		T(test_wrong_size_key_refused),
+		T(test_readable_key_refused),
+		T(test_key_directory_refused),
+		T(test_wrong_key_refused),
+		T(test_foreign_database_refused),
+		T(test_not_a_database_refused),
+		T(test_newer_schema_refused),
+		T(test_missing_directory),
+		T(test_provision_and_lookup),
+		T(test_provision_without_labels),
+		T(test_unknown_hash),
+		T(test_hash_is_keyed),
+		T(test_provision_all_or_nothing),
+		T(test_bad_label_prefix),
+		T(test_credential_never_stored),
+		T(test_provision_100k),
+		T(test_revoke_and_changes),
+		T(test_unknown_id),
+		T(test_store_messages),
+		T(test_store_failure_stores_nothing),
+		T(test_store_locked),
+		T(test_id_catches_every_substitution),
+		T(test_id_forms),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
