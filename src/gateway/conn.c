@@ -57,9 +57,11 @@ conn_close(struct gw_worker *w, struct gw_conn *c, const char *why)
 	if (why != NULL)
 		gw_log(GW_LOG_DEBUG, "close", "peer", c->peer,
 		    "device", c->authed ? c->device : NULL, "reason", why, NULL);
-	if (c->state == CONN_OPEN && !(SSL_get_shutdown(c->ssl) &
-	    SSL_RECEIVED_SHUTDOWN))
-		(void)SSL_shutdown(c->ssl);	/* one try: send close_notify */
+	/* A clean end sends close_notify (one try, never waiting for the
+	 * peer's): without it OpenSSL drops the session from its cache and a
+	 * device waking from deep sleep could not resume. */
+	if (c->state == CONN_OPEN && !c->failed)
+		(void)SSL_shutdown(c->ssl);
 	ERR_clear_error();
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
@@ -265,6 +267,8 @@ read_some(struct gw_worker *w, struct gw_conn *c)
 	e = SSL_get_error(c->ssl, n);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return 0;
+	if (e != SSL_ERROR_ZERO_RETURN)
+		c->failed = 1;
 	if (e == SSL_ERROR_SSL) {
 		char why[256];
 
@@ -296,6 +300,7 @@ flush(struct gw_conn *c)
 			return 0;
 		if (e == SSL_ERROR_WANT_READ)
 			return 0;
+		c->failed = 1;
 		return -1;
 	}
 	c->out_off = c->out_len = 0;

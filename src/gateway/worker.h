@@ -50,6 +50,7 @@ struct gw_conn {
 	unsigned	 keep_alive:1;	/* of the request being answered */
 	unsigned	 close_after:1;	/* close once out is written */
 	unsigned	 continue_sent:1;
+	unsigned	 failed:1;	/* TLS error: no close_notify, session dropped */
 };
 
 struct gw_worker {
