@@ -16,7 +16,7 @@ struct command {
 
 /* Keep sorted by name. */
 static const struct command commands[] = {
-	{ "device",	cmd_device,	"administer registered devices (revoke)" },
+	{ "device",	cmd_device,	"administer registered devices (revoke, restore)" },
 	{ "provision",	cmd_provision,	"register new devices and write their credentials" },
 	{ "serve",	cmd_serve,	"run the gateway" },
 };

@@ -227,6 +227,8 @@ gw_serve(const struct gw_config *c, char *err)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit must fail the write (then 503), not kill us. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	for (int i = 0; i < nworkers; i++) {
 		int lfds[GW_MAX_LISTEN];

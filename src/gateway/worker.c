@@ -263,7 +263,17 @@ worker_main(void *arg)
 			} else {
 				struct gw_conn *c = w->conns[(int)d];
 
-				if (c != NULL)
+				if (c == NULL)
+					continue;
+				/* A hang-up is reported whatever the interest;
+				 * a connection waiting for the store would spin.
+				 * Its message is still stored; nobody is left to
+				 * answer. */
+				if (c->waiting &&
+				    (evs[i].events & (EPOLLHUP | EPOLLERR)))
+					conn_close(w, c, "peer hung up while its "
+					    "message was being stored");
+				else
 					conn_run(w, c);
 			}
 		}

@@ -132,8 +132,17 @@ explain(sqlite3 *db, int rc)
 static int
 db_fail(struct reg_store *st, const char *what, int rc)
 {
-	snprintf(st->err, sizeof(st->err), "%s: %s", what,
-	    explain(st->db, rc));
+	int e = st->db != NULL ? sqlite3_system_errno(st->db) : 0;
+
+	/* An I/O error means little without the system's reason: "File too
+	 * large" (a size limit), "No space left on device", ... */
+	if (e != 0 && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL ||
+	    (rc & 0xff) == SQLITE_CANTOPEN))
+		snprintf(st->err, sizeof(st->err), "%s: %s (%s)", what,
+		    explain(st->db, rc), strerror(e));
+	else
+		snprintf(st->err, sizeof(st->err), "%s: %s", what,
+		    explain(st->db, rc));
 	return -1;
 }
 

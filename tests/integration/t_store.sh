@@ -1,0 +1,58 @@
+# When the store cannot commit (a database locked by someone else, a full
+# disk), messages get 503 with Retry-After, never 201; health says so; and
+# service resumes by itself when the store does.
+. "$(dirname "$0")/lib.sh"
+
+start_gw
+provision 2
+C=${CRED[0]}
+[ "$(post "$C" before 1)" = 201 ] || fail "no 201 before the lock"
+
+# Another process holds the write lock longer than the busy timeout (5 s).
+{ echo 'BEGIN EXCLUSIVE;'; echo 'INSERT INTO audit (at, actor, action) VALUES (0, "test", "lock");'; sleep 8; echo 'COMMIT;'; } |
+    sqlite3 "$GW_DB" &
+LOCKER=$!
+PIDS="$PIDS $LOCKER"
+sleep 0.5
+code=$(post "$C" during-lock 2)
+[ "$code" = 503 ] || fail "message while the store is locked: $code, want 503"
+grep -q 'error' "$T/body" || fail "503 body: $(cat "$T/body")"
+grep -q 'event=store_failed.*locked' "$T/gw.log" || fail "no store_failed log line naming the lock"
+code=$(gw_curl -o /dev/null -w '%{http_code}' "https://localhost:$PORT/v1/health")
+[ "$code" = 503 ] || fail "health while the store fails: $code"
+ok "database locked by another process: 503, health 503, a log line"
+
+wait "$LOCKER"
+[ "$(sql "select count(*) from messages where seq = 2")" = 0 ] || fail "the 503 message was stored"
+[ "$(post "$C" after-lock 2)" = 201 ] || fail "no 201 once the lock is gone"
+code=$(gw_curl -o /dev/null -w '%{http_code}' "https://localhost:$PORT/v1/health")
+[ "$code" = 200 ] || fail "health after recovery: $code"
+grep -q 'event=store_recovered' "$T/gw.log" || fail "no store_recovered log line"
+ok "service resumes by itself when the lock is released"
+stop_gw
+
+# A full disk: the gateway runs under a file-size limit; once the database
+# cannot grow, messages get 503 and nothing acknowledged is missing.
+size=$(($(stat -c %s "$GW_DB") / 1024 + 256))
+( ulimit -f "$size"; exec "$TETHER" serve --listen "127.0.0.1:$PORT" --db "$GW_DB" \
+    --state-dir "$T/state" --workers 1 ) >"$T/gw.out" 2>"$T/gw.log" &
+GW_PID=$!
+PIDS="$PIDS $GW_PID"
+wait_for 20 grep -q 'event=listening' "$T/gw.log" || fail "gateway did not start under ulimit -f"
+head -c 16000 /dev/zero | tr '\0' x >"$T/body16k"
+acked=0 full=0
+for s in $(seq 100 200); do
+	code=$(post "$C" @"$T/body16k" "$s")
+	case $code in
+	201) acked=$((acked + 1)); echo "$s" >>"$T/acked" ;;
+	503) full=1; break ;;
+	*) fail "unexpected answer $code with a full disk" ;;
+	esac
+done
+[ $full = 1 ] || fail "no 503 after $acked messages filled the file-size limit"
+grep -q 'event=store_failed' "$T/gw.log" || fail "no store_failed log line for the full disk"
+for s in $(cat "$T/acked"); do
+	[ "$(sql "select count(*) from messages where seq = $s")" = 1 ] || fail "acknowledged seq $s missing"
+done
+ok "full disk: 503 after $acked stored messages, every acknowledged one present"
+stop_gw
