@@ -52,6 +52,38 @@ void tether_credential_format(const uint8_t raw[TETHER_CREDENTIAL_RAW],
 int tether_credential_parse(const char *text, size_t len,
     uint8_t raw[TETHER_CREDENTIAL_RAW]);
 
+/*
+ * Credential schemes: how the credential a device sends is made from the
+ * secret flashed into it. docs/credentials.md specifies each scheme to the
+ * byte, with test vectors; `tether provision` computes the same bytes with
+ * this same code.
+ *
+ *   plain       the flashed secret is the credential
+ *   interleave  the article's: the flashed secret interleaved with the
+ *               device's MAC address at run time
+ *   hmac        HMAC-SHA256(secret, MAC), so the flash alone is not enough
+ */
+enum tether_scheme {
+	TETHER_SCHEME_PLAIN = 0,
+	TETHER_SCHEME_INTERLEAVE = 1,
+	TETHER_SCHEME_HMAC = 2,
+};
+
+#define TETHER_MAC_LEN		6	/* an Ethernet / Wi-Fi MAC address */
+#define TETHER_CREDENTIAL_MAX	64	/* any scheme's credential text, with NUL */
+
+/*
+ * Computes the credential text a device sends (NUL-terminated, at most
+ * TETHER_CREDENTIAL_MAX bytes with the NUL) from its flashed secret
+ * (secret_len bytes of text, as `tether provision` wrote it) and its MAC
+ * (TETHER_MAC_LEN bytes; not read for TETHER_SCHEME_PLAIN, may be NULL
+ * then). Returns the credential's length, or -1 when the secret is not a
+ * well-formed secret of that scheme (a bad flash or a typo).
+ * secret and mac are read only; nothing is kept.
+ */
+int tether_credential_derive(enum tether_scheme scheme, const char *secret,
+    size_t secret_len, const uint8_t *mac, char out[TETHER_CREDENTIAL_MAX]);
+
 #ifdef __cplusplus
 }
 #endif
