@@ -40,6 +40,9 @@ conn_new(struct gw_worker *w, int fd, const char *peer)
 	/* Devices often drop TCP without close_notify: that is an end, not
 	 * an error worth a log line. */
 	SSL_set_options(c->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* One read(2) for a record, not one for its header and one for its
+	 * body: syscalls are most of a small message's cost. */
+	SSL_set_read_ahead(c->ssl, 1);
 	SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 	SSL_set_fd(c->ssl, fd);
@@ -162,6 +165,8 @@ refuse(struct gw_worker *w, struct gw_conn *c, int status,
 
 enum progress { P_DONE, P_MORE, P_NEED_BYTES };
 
+#define READ_FULL	(1 << 30)	/* read_some: buffer full, nothing read */
+
 /*
  * Looks at the buffered bytes: answers the request at their start if it is
  * complete (P_MORE: look again), or says more bytes are needed.
@@ -238,7 +243,8 @@ process(struct gw_worker *w, struct gw_conn *c)
 	return P_MORE;
 }
 
-/* Reads what TLS has: >0 bytes read, 0 would block, -1 closed or failed. */
+/* Reads what TLS has: >0 bytes read (READ_FULL: the buffer is full, answer
+ * what is in it first), 0 would block, -1 closed or failed. */
 static int
 read_some(struct gw_worker *w, struct gw_conn *c)
 {
@@ -252,7 +258,7 @@ read_some(struct gw_worker *w, struct gw_conn *c)
 		if (cap > max)
 			cap = max;
 		if (cap == c->in_cap)
-			return 0;	/* full: answer what is there first */
+			return READ_FULL;
 		if ((p = realloc(c->in, cap)) == NULL)
 			return -1;
 		c->in = p;
@@ -330,20 +336,20 @@ handshake(struct gw_worker *w, struct gw_conn *c)
 		return 1;
 	}
 	e = SSL_get_error(c->ssl, r);
-	if (e == SSL_ERROR_WANT_READ) {
-		worker_set_events(w, c, EPOLLIN);
-		return 0;
-	}
-	if (e == SSL_ERROR_WANT_WRITE) {
-		worker_set_events(w, c, EPOLLOUT);
-		return 0;
-	}
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return 0;	/* the next edge brings us back */
 	gw_tls_handshake_error(c->ssl, r, why, sizeof(why));
 	gw_log(GW_LOG_INFO, "handshake_failed", "peer", c->peer,
 	    "reason", why, NULL);
 	return -1;
 }
 
+/*
+ * The loop is edge-triggered (EPOLLET, both directions registered once):
+ * each pass must either reach "would block" or stop in a state something
+ * else resumes (the store's answer). Hence: answer what is buffered, write,
+ * then read until TLS has nothing more.
+ */
 void
 conn_run(struct gw_worker *w, struct gw_conn *c)
 {
@@ -370,8 +376,7 @@ conn_run(struct gw_worker *w, struct gw_conn *c)
 			if (r == 0) {
 				if (c->timer != TIMER_WRITE)
 					conn_set_timer(w, c, TIMER_WRITE);
-				worker_set_events(w, c, EPOLLOUT);
-				return;
+				return;		/* EPOLLOUT edge resumes */
 			}
 		}
 		if (c->close_after) {
@@ -380,8 +385,7 @@ conn_run(struct gw_worker *w, struct gw_conn *c)
 		}
 		if (c->waiting) {
 			conn_set_timer(w, c, TIMER_NONE);
-			worker_set_events(w, c, 0);
-			return;
+			return;			/* the store's answer resumes */
 		}
 		if (c->in_len == 0) {
 			if (w->draining) {
@@ -391,14 +395,17 @@ conn_run(struct gw_worker *w, struct gw_conn *c)
 			if (c->timer != TIMER_IDLE)
 				conn_set_timer(w, c, TIMER_IDLE);
 		}
-		(void)p;
 		r = read_some(w, c);
 		if (r < 0) {
 			conn_close(w, c, "peer closed the connection");
 			return;
 		}
-		if (r == 0) {
-			worker_set_events(w, c, EPOLLIN);
+		if (r == 0)
+			return;			/* EPOLLIN edge resumes */
+		if (r == READ_FULL && p == P_NEED_BYTES && c->in_len == c->in_cap) {
+			/* Cannot happen: a full buffer always holds a whole
+			 * request or a refusal. Never spin on it. */
+			conn_close(w, c, "request buffer full");
 			return;
 		}
 	}

@@ -143,8 +143,10 @@ struct gw_worker *gw_worker_new(struct gw_shared *sh, int index,
 int gw_worker_start(struct gw_worker *w);
 void gw_worker_join(struct gw_worker *w);
 void gw_worker_free(struct gw_worker *w);
-/* From the intake thread: an item's outcome is ready. */
-void gw_worker_done(struct gw_worker *w, struct gw_intake_item *item);
+/* From the intake thread: the outcomes of a chain of items (first to
+ * last through next, oldest first) are ready; one wake-up for them all. */
+void gw_worker_done(struct gw_worker *w, struct gw_intake_item *first,
+    struct gw_intake_item *last);
 /* From the watcher: close the connections of device id. */
 void gw_worker_device_changed(struct gw_worker *w, const char *id);
 /* From the main thread: stop accepting, drain, exit the loop. */

@@ -52,12 +52,25 @@ commit_batch(struct gw_intake *in, size_t n)
 		gw_log(GW_LOG_INFO, "store_recovered", NULL);
 	}
 	atomic_store(&in->healthy, ok);
+	/* Hand the outcomes back one chain per worker, in order: one lock
+	 * and one wake-up per worker and batch, not per message. */
 	for (size_t i = 0; i < n; i++) {
-		struct gw_intake_item *it = in->batch[i];
+		struct gw_intake_item *it = in->batch[i], *last = it;
 
-		status = !ok ? 503 : in->msgs[i].duplicate ? 200 : 201;
-		it->status = status;
-		gw_worker_done(it->worker, it);
+		if (it == NULL)
+			continue;
+		for (size_t j = i; j < n; j++) {
+			struct gw_intake_item *jt = in->batch[j];
+
+			if (jt == NULL || jt->worker != it->worker)
+				continue;
+			status = !ok ? 503 : in->msgs[j].duplicate ? 200 : 201;
+			jt->status = status;
+			if (jt != it)
+				last = last->next = jt;
+			in->batch[j] = NULL;
+		}
+		gw_worker_done(it->worker, it, last);
 	}
 }
 
@@ -65,6 +78,8 @@ static void *
 intake_main(void *arg)
 {
 	struct gw_intake *in = arg;
+
+	pthread_setname_np(pthread_self(), "tether-intake");
 
 	pthread_mutex_lock(&in->lock);
 	for (;;) {

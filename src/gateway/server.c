@@ -128,6 +128,8 @@ watcher_main(void *arg)
 	int64_t cursor = 0;
 	int failing = 0;
 
+	pthread_setname_np(pthread_self(), "tether-watch");
+
 	if (reg_changes(wt->store, &cursor, device_changed, wt) < 0)
 		failing = 1;
 	pthread_mutex_lock(&wt->lock);

@@ -38,17 +38,6 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void
-worker_set_events(struct gw_worker *w, struct gw_conn *c, uint32_t events)
-{
-	struct epoll_event ev = { .events = events, .data.u64 = (uint64_t)c->fd };
-
-	if (c->events == events)
-		return;
-	if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
-		c->events = events;
-}
-
 static void
 format_peer(const struct sockaddr_storage *ss, char *out, size_t len)
 {
@@ -124,8 +113,10 @@ accept_some(struct gw_worker *w, int lfd)
 		w->nconn++;
 		if (fd >= w->hifd)
 			w->hifd = fd + 1;
-		c->events = EPOLLIN;
-		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)fd };
+		/* Edge-triggered, both directions, registered once: no
+		 * epoll_ctl per request (see conn_run). */
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT |
+		    EPOLLRDHUP | EPOLLET, .data.u64 = (uint64_t)fd };
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			conn_close(w, c, "epoll_ctl failed");
 			continue;
@@ -178,6 +169,7 @@ take_messages(struct gw_worker *w)
 	pthread_mutex_lock(&w->lock);
 	done = w->done;
 	w->done = NULL;
+	w->done_tail = &w->done;
 	changed = w->changed;
 	nchanged = w->nchanged;
 	w->changed = NULL;
@@ -185,22 +177,15 @@ take_messages(struct gw_worker *w)
 	stop = w->stop;
 	pthread_mutex_unlock(&w->lock);
 
-	/* The list is newest first; answer oldest first. */
-	struct gw_intake_item *rev = NULL;
 	for (; done != NULL; done = next) {
-		next = done->next;
-		done->next = rev;
-		rev = done;
-	}
-	for (; rev != NULL; rev = next) {
-		struct gw_conn *c = rev->fd < w->maxfd ? w->conns[rev->fd] : NULL;
+		struct gw_conn *c = done->fd < w->maxfd ? w->conns[done->fd] : NULL;
 
-		next = rev->next;
-		if (c != NULL && c->gen == rev->gen && c->waiting) {
-			route_message_done(w, c, rev);
+		next = done->next;
+		if (c != NULL && c->gen == done->gen && c->waiting) {
+			route_message_done(w, c, done);
 			conn_run(w, c);
 		}
-		free(rev);
+		free(done);
 	}
 	for (size_t i = 0; i < nchanged; i++) {
 		for (int fd = 0; fd < w->hifd; fd++) {
@@ -247,6 +232,10 @@ worker_main(void *arg)
 	struct gw_worker *w = arg;
 	struct epoll_event evs[GW_EVENTS];
 	int64_t next_tick = 0;
+	char name[16];
+
+	snprintf(name, sizeof(name), "tether-w%d", w->index);
+	pthread_setname_np(pthread_self(), name);	/* for top -H, perf */
 
 	for (;;) {
 		int n = epoll_wait(w->epfd, evs, GW_EVENTS, GW_TICK_MS);
@@ -264,6 +253,13 @@ worker_main(void *arg)
 				struct gw_conn *c = w->conns[(int)d];
 
 				if (c == NULL)
+					continue;
+				/* Edge-triggered EPOLLOUT also fires when nothing
+				 * waits to be written: skip it, it would cost a
+				 * read(2) for nothing. */
+				if ((evs[i].events & (EPOLLIN | EPOLLOUT | EPOLLHUP |
+				    EPOLLERR | EPOLLRDHUP)) == EPOLLOUT &&
+				    c->state == CONN_OPEN && c->out_off == c->out_len)
 					continue;
 				/* A hang-up is reported whatever the interest;
 				 * a connection waiting for the store would spin.
@@ -303,6 +299,7 @@ gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
 	w->index = index;
 	w->epfd = w->evfd = -1;
 	pthread_mutex_init(&w->lock, NULL);
+	w->done_tail = &w->done;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
 		rl.rlim_cur = 65536;
 	w->maxfd = (int)rl.rlim_cur;
@@ -388,11 +385,13 @@ wake(struct gw_worker *w)
 }
 
 void
-gw_worker_done(struct gw_worker *w, struct gw_intake_item *item)
+gw_worker_done(struct gw_worker *w, struct gw_intake_item *first,
+    struct gw_intake_item *last)
 {
+	last->next = NULL;
 	pthread_mutex_lock(&w->lock);
-	item->next = w->done;
-	w->done = item;
+	*w->done_tail = first;
+	w->done_tail = &last->next;
 	pthread_mutex_unlock(&w->lock);
 	wake(w);
 }

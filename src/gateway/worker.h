@@ -29,7 +29,6 @@ struct gw_conn {
 	uint32_t	 gen;		/* tells a reused fd from this one */
 	SSL		*ssl;
 	enum conn_state	 state;
-	uint32_t	 events;	/* epoll interest now registered */
 	char		 peer[64];	/* "ip:port", "[ip6]:port" */
 
 	char		*in;		/* request bytes; NULL while idle */
@@ -71,8 +70,8 @@ struct gw_worker {
 	int64_t		 drain_deadline;
 	struct reg_store *store;	/* this thread's registry handle */
 
-	pthread_mutex_t	 lock;		/* guards the three below */
-	struct gw_intake_item *done;
+	pthread_mutex_t	 lock;		/* guards the four below */
+	struct gw_intake_item *done, **done_tail;	/* oldest first */
 	char		(*changed)[REG_ID_MAX];
 	size_t		 nchanged, changed_cap;
 	int		 stop;
@@ -98,8 +97,5 @@ void route_request(struct gw_worker *w, struct gw_conn *c,
 void route_message_done(struct gw_worker *w, struct gw_conn *c,
     const struct gw_intake_item *item);
 
-/* worker.c */
-void worker_set_events(struct gw_worker *w, struct gw_conn *c,
-    uint32_t events);
 
 #endif
