@@ -14,6 +14,7 @@
 #include <stdarg.h>
 
 int cmd_device(int argc, char **argv);
+int cmd_fingerprint(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 

@@ -17,6 +17,7 @@ struct command {
 /* Keep sorted by name. */
 static const struct command commands[] = {
 	{ "device",	cmd_device,	"administer registered devices (revoke, restore)" },
+	{ "fingerprint", cmd_fingerprint, "print the pins of a server or certificate for devices" },
 	{ "provision",	cmd_provision,	"register new devices and write their credentials" },
 	{ "serve",	cmd_serve,	"run the gateway" },
 };
@@ -26,7 +27,7 @@ usage(FILE *out)
 {
 	fprintf(out, "usage: tether <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name,
+		fprintf(out, "  %-12s %s\n", commands[i].name,
 		    commands[i].summary);
 	fprintf(out, "\n'tether <command> --help' describes a command; "
 	    "docs/cmd-<command>.md has more.\n");
