@@ -1,22 +1,27 @@
 /*
- * tether.h - the device library's whole public API.
+ * tether.h - the device library's whole public API: pinned TLS 1.2 to one
+ * server on BearSSL, the credential a device sends, one short HTTP/1.1
+ * exchange per message over a kept-alive connection, errors in words.
  *
  * Memory allocation: libtether never allocates. The caller owns every
  * context and buffer it passes in (static, on the stack or from its own
- * heap) and there is nothing to free.
+ * heap) and there is nothing to free. No globals: two clients in two RTOS
+ * tasks share nothing.
  *
  * Structure contents: fields of public structures are visible only so their
  * sizes are known at compile time; read and write them through the calls.
  *
- * This header grows with the device library (issue "Device library"); what
- * is here now is the credential text form shared by the device and by
- * `tether provision`, so both sides agree on the same bytes.
+ * Ownership of pointer arguments: each call says whether what it is given
+ * is "copied" (the caller may reuse it at once) or "linked in" (the caller
+ * keeps it unchanged and valid for as long as the text says).
  */
 #ifndef TETHER_H
 #define TETHER_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <bearssl.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -83,6 +88,446 @@ enum tether_scheme {
  */
 int tether_credential_derive(enum tether_scheme scheme, const char *secret,
     size_t secret_len, const uint8_t *mac, char out[TETHER_CREDENTIAL_MAX]);
+
+/*
+ * The client.
+ *
+ * A device configures a struct tether_config once (server, pins,
+ * credential), gives each struct tether_client a transport and a record
+ * buffer, and then calls tether_send() in its loop: the first call
+ * connects, later calls reuse the connection, and a connection the server
+ * dropped is reopened with TLS session resumption. Calls that can fail
+ * return 0 or -1; after -1, tether_last_error() says which error and
+ * tether_strerror() says it in a sentence. There is no call that turns
+ * server verification off.
+ *
+ *	static struct tether_config cfg;
+ *	static struct tether_client client;
+ *	static struct tether_posix tcp;
+ *	static unsigned char buf[TETHER_BUFSIZE_MIN];
+ *	struct tether_transport t;
+ *	int status;
+ *
+ *	tether_config_init(&cfg);
+ *	tether_config_set_host(&cfg, "gw.example", 443);
+ *	tether_config_add_pin(&cfg, TETHER_PIN_SPKI_SHA256, pin);
+ *	tether_config_set_credential(&cfg, cred, strlen(cred));
+ *	tether_posix_init(&tcp, &t, 10000, 5000);
+ *	tether_client_init(&client, &cfg, &t, buf, sizeof buf);
+ *	if (tether_send(&client, "{\"t\":21}", 8, &status) != 0)
+ *		puts(tether_strerror(tether_last_error(&client)));
+ */
+
+/* Record buffer sizes. BearSSL needs room for one record and its
+ * overhead (325 bytes in the worst case); the library uses the buffer
+ * half-duplex (one request, then its answer), so one buffer of
+ * TETHER_BUFSIZE(n) carries records of n bytes both ways. Under 16 KiB
+ * the client asks the server for smaller records (max_fragment_length,
+ * RFC 6066); a server that ignores it fails with
+ * TETHER_E_RECORD_TOO_LARGE, whose detail names the size it needs. */
+#define TETHER_RECORD_OVERHEAD	325
+#define TETHER_BUFSIZE(record)	((record) + TETHER_RECORD_OVERHEAD)
+#define TETHER_BUFSIZE_MIN	TETHER_BUFSIZE(512)	/* 837 */
+#define TETHER_BUFSIZE_MAX	TETHER_BUFSIZE(16384)	/* 16709 */
+
+#define TETHER_MAX_PINS		4	/* current key, backup, two for a move */
+#define TETHER_MAX_SPKI		560	/* a 4096-bit RSA key's SPKI is 550 */
+#define TETHER_HTTP_LINE_MAX	96	/* the part of a header line looked at */
+#define TETHER_HTTP_KEEP	96	/* body or Location kept for the detail */
+#define TETHER_HTTP_HEAD_MAX	8192	/* a longer response head is refused */
+#define TETHER_DETAIL_LEN	512	/* enough for every tether_error_detail */
+#define TETHER_SESSION_SIZE	112	/* tether_session_save() blob */
+#define TETHER_CN_MAX		48	/* subject common name kept for the detail */
+
+/* Pin kinds. The hash is over exactly what the server sends: the leaf
+ * certificate's DER, or the DER SubjectPublicKeyInfo inside it. */
+enum tether_pin_kind {
+	TETHER_PIN_SPKI_SHA256 = 0,	/* survives renewal with the same key */
+	TETHER_PIN_CERT_SHA256 = 1,	/* changes at every renewal */
+	TETHER_PIN_CERT_SHA1 = 2,	/* ESP8266 core setFingerprint() */
+};
+
+/* Cipher suite profiles (TLS 1.2 only in both). */
+enum tether_profile {
+	/* BearSSL's full client list: ECDHE with AEAD first, RSA key
+	 * exchange and CBC last. */
+	TETHER_PROFILE_DEFAULT = 0,
+	/* Exactly the four suites of axTLS-era firmware:
+	 * TLS_RSA_WITH_AES_{128,256}_CBC_SHA{,256}. */
+	TETHER_PROFILE_LEGACY_AXTLS = 1,
+};
+
+/* Log levels, as the ESP8266 core's debug levels: each includes the
+ * previous. */
+enum tether_log_level {
+	TETHER_LOG_NONE = 0,
+	TETHER_LOG_CORE = 1,	/* connect, handshake kind, each message */
+	TETHER_LOG_SSL = 2,	/* record sizes, MFLN, suite, certificate */
+	TETHER_LOG_SSL_MEM = 3,	/* and the RAM the client holds */
+};
+
+/* Called with one line of text (no newline, NUL-terminated, valid only
+ * during the call); never with a secret in it. */
+typedef void tether_log_fn(void *ctx, enum tether_log_level level,
+    const char *line);
+
+/*
+ * The transport: how bytes reach the server. Callbacks, all given ctx:
+ *
+ *   - open(ctx, host, port): connect (resolve the name, TCP connect).
+ *     Returns 0, or a negative value: -1 for any failure, or
+ *     -TETHER_E_DNS, -TETHER_E_REFUSED, -TETHER_E_CONNECT_TIMEOUT,
+ *     -TETHER_E_UNREACHABLE to say which. May be NULL when the caller
+ *     connects ctx itself; a dropped connection is then not reopened.
+ *   - read(ctx, buf, len): len is never 0. Returns the number of bytes
+ *     read (1 to len; fewer than len is normal), 0 when the server closed
+ *     the connection, or a negative value: -1, or -TETHER_E_IO_TIMEOUT,
+ *     -TETHER_E_RESET.
+ *   - write(ctx, buf, len): len is never 0. Returns the number of bytes
+ *     written (1 to len: partial writes are allowed and the rest is sent
+ *     by another call), or a negative value as read.
+ *   - close(ctx): drop the connection; may be NULL. Called before every
+ *     open after the first and by tether_close().
+ *
+ * A call blocks until it can return; time-outs are the transport's
+ * business. The struct is copied by tether_client_init(); ctx is linked
+ * in and must stay valid while the client is used.
+ */
+struct tether_transport {
+	int	(*open)(void *ctx, const char *host, uint16_t port);
+	int	(*read)(void *ctx, unsigned char *buf, size_t len);
+	int	(*write)(void *ctx, const unsigned char *buf, size_t len);
+	void	(*close)(void *ctx);
+	void	*ctx;
+};
+
+struct tether_pin {
+	const uint8_t	*hash;
+	uint8_t		 kind;
+};
+
+struct tether_config {
+	const char		*host;
+	const char		*sni;
+	const char		*credential;
+	const void		*entropy;
+	tether_log_fn		*log;
+	void			*log_ctx;
+	size_t			 credential_len;
+	size_t			 entropy_len;
+	struct tether_pin	 pins[TETHER_MAX_PINS];
+	uint16_t		 port;
+	uint16_t		 err;		/* first setter error, sticky */
+	uint8_t			 npins;
+	uint8_t			 sni_set;
+	uint8_t			 profile;
+	uint8_t			 log_level;
+};
+
+/* Sets every field to its default: no host, port 443, SNI = the host
+ * name (even an IP literal, as the ESP8266 core does), no pins, no
+ * credential, TETHER_PROFILE_DEFAULT, TETHER_LOG_NONE. */
+void tether_config_init(struct tether_config *cfg);
+
+/*
+ * The setters return 0, or a TETHER_E_* code (there is no context to keep
+ * it in yet); the first error is also kept in cfg and reported again by
+ * tether_client_init(), so a sketch that ignores the return values still
+ * learns what was wrong. Strings and hashes are linked in: they must stay
+ * valid and unchanged while any client uses cfg (string literals and
+ * const arrays in flash are the usual case).
+ */
+
+/* host: a DNS name or an IP literal, linked in; port: TCP port. */
+int tether_config_set_host(struct tether_config *cfg, const char *host,
+    uint16_t port);
+
+/* The name sent as SNI, linked in; NULL sends no SNI at all. */
+int tether_config_set_sni(struct tether_config *cfg, const char *name);
+
+/* Adds a pin (hash linked in: 32 bytes, 20 for TETHER_PIN_CERT_SHA1). A
+ * server is accepted when its leaf certificate matches any pin, so add the
+ * current key's pin and the backup key's. At most TETHER_MAX_PINS. */
+int tether_config_add_pin(struct tether_config *cfg,
+    enum tether_pin_kind kind, const uint8_t *hash);
+
+/* Parses a pin written as text into out (32 bytes, 20 for SHA-1):
+ * base64 as `tether serve` and curl print it ("sha256//" prefix
+ * optional), or hex with or without colons (any case, "SHA256:" or
+ * "SHA1:" prefix optional). Returns 0 or TETHER_E_BAD_PIN. */
+int tether_pin_parse(enum tether_pin_kind kind, const char *text,
+    size_t len, uint8_t out[32]);
+
+/* The credential text the device sends (already derived with
+ * tether_credential_derive() for the interleave and hmac schemes),
+ * linked in. Visible ASCII only, shorter than TETHER_CREDENTIAL_MAX. */
+int tether_config_set_credential(struct tether_config *cfg,
+    const char *credential, size_t len);
+
+int tether_config_set_profile(struct tether_config *cfg,
+    enum tether_profile profile);
+
+/* Log lines at level and below go to fn (NULL: none). ctx linked in. */
+void tether_config_set_log(struct tether_config *cfg,
+    enum tether_log_level level, tether_log_fn *fn, void *ctx);
+
+/* Seed for BearSSL's random generator, linked in and mixed in at every
+ * connection. Needed only where BearSSL has no OS source (bare metal):
+ * there, without it, connecting fails with TETHER_E_NO_RANDOM. At least
+ * 16 bytes from a hardware generator. */
+int tether_config_set_entropy(struct tether_config *cfg, const void *seed,
+    size_t len);
+
+/* What the client knows about its work so far. */
+struct tether_stats {
+	uint32_t	handshakes_full;
+	uint32_t	handshakes_resumed;
+	uint32_t	messages;
+	uint32_t	bytes_out;	/* TLS bytes written to the transport */
+	uint32_t	bytes_in;	/* TLS bytes read from the transport */
+	uint16_t	suite;		/* of the current or last connection */
+	uint16_t	record_max;	/* largest record asked for (MFLN) */
+};
+
+/* The server's certificate, as the pin check saw it. */
+struct tether_cert_info {
+	uint8_t	spki_sha256[32];
+	uint8_t	cert_sha256[32];
+	uint8_t	cert_sha1[20];
+	char	cn[TETHER_CN_MAX];	/* subject CN, "" if none */
+	char	not_before[11];		/* "YYYY-MM-DD", "" if unknown */
+	char	not_after[11];
+	uint8_t	key_type;		/* BR_KEYTYPE_RSA, BR_KEYTYPE_EC, 0 */
+	uint16_t key_bits;
+	uint8_t	valid;			/* 1 once the leaf was read whole */
+};
+
+/* The pin check: a br_x509_class of its own (lib/pin.c), alive during
+ * the handshake only. */
+struct tether_pin_check {
+	const br_x509_class		*vtable;
+	const struct tether_config	*cfg;
+	struct tether_cert_info		*info;
+	br_sha1_context			 sha1;
+	br_sha256_context		 sha256;
+	br_x509_pkey			 pkey;
+	uint32_t			 left;	/* bytes of the element */
+	uint16_t			 cap_len;
+	uint8_t				 hdr[6];
+	uint8_t				 hdr_len;
+	uint8_t				 level;
+	uint8_t				 child;
+	uint8_t				 state;
+	uint8_t				 ncert;
+	uint8_t				 err;	/* TETHER_E_* - 300 */
+	unsigned char			 cap[TETHER_MAX_SPKI];
+};
+
+/* The response parser (lib/http.c), alive while an answer is read. */
+struct tether_http {
+	uint64_t	chunk_left;
+	uint64_t	body_left;
+	uint32_t	head_len;
+	uint16_t	status;
+	uint16_t	retry_after;
+	uint16_t	line_len;
+	uint16_t	keep_len;
+	uint8_t		state;
+	uint8_t		flags;
+	uint8_t		reason;
+	char		line[TETHER_HTTP_LINE_MAX];
+	char		keep[TETHER_HTTP_KEEP];
+};
+
+struct tether_client {
+	br_ssl_client_context		 ssl;
+	const struct tether_config	*cfg;
+	unsigned char			*buf;
+	size_t				 buf_len;
+	struct tether_transport		 io;
+	union {
+		struct tether_pin_check	 pin;
+		struct tether_http	 http;
+	} u;
+	struct tether_cert_info		 cert;
+	struct tether_stats		 stats;
+	uint64_t			 seq;
+	int				 err;		/* sticky TETHER_E_* */
+	int				 br_err;	/* BearSSL's code */
+	int				 sys;		/* detail number */
+	uint16_t			 status;	/* last HTTP status */
+	uint16_t			 retry_after;
+	uint8_t				 connected;
+	uint8_t				 seq_set;
+	uint8_t				 resumed;
+	uint8_t				 have_session;
+	uint8_t				 http_reason;
+	char				 keep[TETHER_HTTP_KEEP];
+	uint16_t			 keep_len;
+};
+
+/* The RAM budget: client and config with a TETHER_BUFSIZE_MIN buffer stay
+ * under 6 KiB on x86-64 (BearSSL's context alone is 3720 bytes there). */
+#define TETHER_CLIENT_BUDGET	(6144 - TETHER_BUFSIZE_MIN - 256)
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(sizeof(struct tether_client) <= TETHER_CLIENT_BUDGET,
+    "struct tether_client outgrew its RAM budget");
+_Static_assert(sizeof(struct tether_config) <= 256,
+    "struct tether_config outgrew its RAM budget");
+#else
+typedef char tether_client_budget[
+    sizeof(struct tether_client) <= TETHER_CLIENT_BUDGET ? 1 : -1];
+#endif
+
+/* Prepares client. cfg is linked in (valid while client is used); the
+ * transport struct is copied (its ctx is linked in); buf (len bytes, at
+ * least TETHER_BUFSIZE_MIN; bytes past TETHER_BUFSIZE_MAX are not used) is
+ * linked in and the caller keeps it available while client is used.
+ * Returns 0, or -1 with the error in client (a bad argument, or the first
+ * error a setter reported). Does not connect. */
+int tether_client_init(struct tether_client *client,
+    const struct tether_config *cfg, const struct tether_transport *io,
+    unsigned char *buf, size_t len);
+
+/* Opens the connection and does the TLS handshake (resumed when a session
+ * is known), unless one is open. tether_send() calls it as needed; call it
+ * to connect ahead of time or to see a handshake error early. 0 or -1. */
+int tether_connect(struct tether_client *client);
+
+/*
+ * POSTs body (len bytes, read only, not kept) to /v1/messages with the
+ * configured credential, and X-Tether-Seq when a sequence number is set;
+ * reads the answer and stores its status in *status (may be NULL).
+ * Returns 0 when the server stored the message (201, or 200 for a repeat
+ * of a stored sequence number), else -1: tether_last_error() names the
+ * cause, and *status holds the HTTP status when there was one.
+ *
+ * The connection is reused for the next call. If the server dropped it
+ * since the last message (idle time-out, restart), the message is sent
+ * again once on a new connection; X-Tether-Seq makes that safe.
+ * After a success the sequence number, when set, goes up by one.
+ */
+int tether_send(struct tether_client *client, const void *body, size_t len,
+    int *status);
+
+/* Sets the X-Tether-Seq of the next message. Keep it across reboots (the
+ * session blob carries it), or the gateway takes a new message for a
+ * repeat of an old one. Without this call no X-Tether-Seq is sent. */
+void tether_set_seq(struct tether_client *client, uint64_t seq);
+uint64_t tether_seq(const struct tether_client *client);
+
+/* Closes the connection (close_notify, then the transport's close). The
+ * TLS session is kept, so the next connection resumes. */
+void tether_close(struct tether_client *client);
+
+/* Forgets the TLS session (and wipes its master secret). */
+void tether_session_forget(struct tether_client *client);
+
+/*
+ * Session blob for deep sleep: tether_session_save() writes
+ * TETHER_SESSION_SIZE bytes into blob (the session of the last connection,
+ * the sequence number, a check of the server it belongs to and of the
+ * blob itself), returns 0, or -1 when there is no session to save.
+ * tether_session_restore() reads such a blob into a client made with the
+ * same host, port and pins; returns 0, or -1 when the blob is damaged or
+ * belongs to another server (then a full handshake happens: nothing is
+ * lost). The blob holds the session's master secret: keep it where the
+ * firmware keeps its credential (RTC memory is fine), never send it.
+ * Lifetime: a blob is useful as long as the server keeps the session
+ * (the gateway: 24 hours); a stale blob costs one full handshake.
+ */
+int tether_session_save(struct tether_client *client,
+    uint8_t blob[TETHER_SESSION_SIZE]);
+int tether_session_restore(struct tether_client *client,
+    const uint8_t blob[TETHER_SESSION_SIZE]);
+
+/* Statistics and the last certificate seen (copies). */
+void tether_stats(const struct tether_client *client,
+    struct tether_stats *out);
+int tether_resumed(const struct tether_client *client);
+
+/*
+ * Errors: a sticky code in ranges by layer. tether_strerror() (its strings
+ * live in lib/strerror.c, linked only if called) gives one sentence per
+ * code: the cause, which side caused it, and what to do.
+ * tether_error_detail() writes the particulars of the last error (pins
+ * expected and received, the alert's name, the buffer size the server
+ * needs, the HTTP status and body) into buf, NUL-terminated and cut to
+ * len; TETHER_DETAIL_LEN is always enough. It returns buf.
+ */
+enum tether_error {
+	TETHER_OK = 0,
+	/* 1..99: the caller's configuration or call */
+	TETHER_E_BAD_ARG = 1,
+	TETHER_E_NO_HOST = 2,
+	TETHER_E_NO_PIN = 3,
+	TETHER_E_BAD_PIN = 4,
+	TETHER_E_TOO_MANY_PINS = 5,
+	TETHER_E_NO_CREDENTIAL = 6,
+	TETHER_E_BAD_CREDENTIAL = 7,
+	TETHER_E_BUFFER_SMALL = 8,
+	TETHER_E_NO_TRANSPORT = 9,
+	TETHER_E_NO_REOPEN = 10,
+	TETHER_E_NO_SESSION = 11,
+	TETHER_E_BAD_SESSION = 12,
+	TETHER_E_OTHER_SESSION = 13,
+	TETHER_E_BAD_PROFILE = 14,
+	/* 100..199: the transport */
+	TETHER_E_DNS = 100,
+	TETHER_E_REFUSED = 101,
+	TETHER_E_CONNECT_TIMEOUT = 102,
+	TETHER_E_UNREACHABLE = 103,
+	TETHER_E_IO_TIMEOUT = 104,
+	TETHER_E_RESET = 105,
+	TETHER_E_CLOSED = 106,
+	TETHER_E_TRANSPORT = 107,
+	/* 200..299: TLS */
+	TETHER_E_ALERT = 200,
+	TETHER_E_NO_COMMON_SUITE = 201,
+	TETHER_E_PROTOCOL_VERSION = 202,
+	TETHER_E_RECORD_TOO_LARGE = 203,
+	TETHER_E_BAD_MAC = 204,
+	TETHER_E_TLS = 205,
+	TETHER_E_NO_RANDOM = 206,
+	TETHER_E_SERVER_BAD_CHOICE = 207,
+	/* 300..399: the server's identity */
+	TETHER_E_PIN_MISMATCH = 300,
+	TETHER_E_CERT_MALFORMED = 301,
+	TETHER_E_KEY_UNSUPPORTED = 302,
+	TETHER_E_KEY_TOO_LARGE = 303,
+	TETHER_E_NO_CERT = 304,
+	/* 400..499: the HTTP answer */
+	TETHER_E_UNAUTHORIZED = 400,
+	TETHER_E_REDIRECT = 401,
+	TETHER_E_REFUSED_REQUEST = 402,
+	TETHER_E_RETRY_LATER = 403,
+	TETHER_E_HTTP_STATUS = 404,
+	TETHER_E_BAD_RESPONSE = 405,
+	TETHER_E_NO_RESPONSE = 406,
+};
+
+int tether_last_error(const struct tether_client *client);
+const char *tether_strerror(int code);
+char *tether_error_detail(const struct tether_client *client, char *buf,
+    size_t len);
+/* The certificate the last full handshake saw (valid == 0 if none). */
+const struct tether_cert_info *tether_cert(const struct tether_client *client);
+
+/*
+ * The POSIX socket transport (lib/posix.c): getaddrinfo, a non-blocking
+ * connect bounded by connect_ms, then reads and writes each bounded by
+ * io_ms. tether_posix_init() fills *io with callbacks whose ctx is sock
+ * (linked in); nothing is opened until the client connects.
+ */
+struct tether_posix {
+	int	fd;
+	int	connect_ms;
+	int	io_ms;
+	int	sys;	/* errno or getaddrinfo code of the last failure */
+};
+
+void tether_posix_init(struct tether_posix *sock, struct tether_transport *io,
+    int connect_ms, int io_ms);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,84 @@
+/*
+ * inner.h - what the files of libtether share and the public header does
+ * not show: the pin check's class, the response parser, the engine loop
+ * and the helpers that write text without a heap.
+ */
+#ifndef TETHER_INNER_H
+#define TETHER_INNER_H
+
+#include <string.h>
+
+#include "tether.h"
+
+/* pin.c */
+
+/* Prepares the check for one handshake: cert info is written to info. */
+void tether_pin_check_init(struct tether_pin_check *pc,
+    const struct tether_config *cfg, struct tether_cert_info *info);
+/* Compares the hashes in info with cfg's pins, in constant time per pin;
+ * 1 if any matches. */
+int tether_pin_match(const struct tether_config *cfg,
+    const struct tether_cert_info *info);
+/* Hash length of a pin kind: 32 or 20. */
+size_t tether_pin_len(unsigned kind);
+
+/* http.c: a response parser fed any split of the bytes. */
+
+enum tether_http_reason {
+	TETHER_HTTP_R_NONE = 0,
+	TETHER_HTTP_R_STATUS_LINE,	/* not "HTTP/1.x DDD ..." */
+	TETHER_HTTP_R_VERSION,		/* not HTTP/1.0 or 1.1 */
+	TETHER_HTTP_R_BARE_LF,		/* a line ended without CR */
+	TETHER_HTTP_R_HEADER,		/* a field line without a colon */
+	TETHER_HTTP_R_HEAD_TOO_LARGE,	/* over TETHER_HTTP_HEAD_MAX */
+	TETHER_HTTP_R_CONTENT_LENGTH,	/* not a number, or two that differ */
+	TETHER_HTTP_R_CHUNK,		/* a malformed chunk */
+	TETHER_HTTP_R_TRANSFER_CODING,	/* a coding other than chunked */
+	TETHER_HTTP_R_COUNT
+};
+
+#define TETHER_HTTP_F_CLOSE	0x01	/* the server closes after this */
+#define TETHER_HTTP_F_LENGTH	0x02	/* Content-Length seen */
+#define TETHER_HTTP_F_CHUNKED	0x04
+#define TETHER_HTTP_F_LOCATION	0x08	/* keep holds the Location */
+#define TETHER_HTTP_F_TO_CLOSE	0x10	/* body runs to the end of data */
+
+void tether_http_init(struct tether_http *h);
+/* Feeds n bytes; *used is set to how many were taken. Returns 1 when the
+ * response is complete (bytes after it are not taken), 0 when more are
+ * needed, -1 when it is malformed (h->reason says why). */
+int tether_http_feed(struct tether_http *h, const unsigned char *p,
+    size_t n, size_t *used);
+/* The server closed the connection: 1 if that ends the body (a response
+ * without length), else 0. */
+int tether_http_eof(struct tether_http *h);
+const char *tether_http_reason_text(unsigned reason);
+
+/* profile.c: everything a client context needs (at init), and the
+ * suites alone (at every connect, so a profile set later still counts) */
+void tether_profile_apply(br_ssl_client_context *cc, unsigned profile);
+void tether_profile_suites(br_ssl_client_context *cc, unsigned profile);
+
+/* error.c / client.c: failing with a code and detail numbers. */
+int tether_fail(struct tether_client *c, int code);
+
+/* text.c: bounded text without a heap. */
+struct tether_text {
+	char	*buf;
+	size_t	 len;
+	size_t	 at;
+};
+void tether_text_init(struct tether_text *t, char *buf, size_t len);
+void tether_text_put(struct tether_text *t, const char *s);
+void tether_text_putn(struct tether_text *t, const char *s, size_t n);
+void tether_text_uint(struct tether_text *t, unsigned long long v);
+void tether_text_hex(struct tether_text *t, const uint8_t *p, size_t n,
+    int colons);
+void tether_text_base64(struct tether_text *t, const uint8_t *p, size_t n);
+
+/* Constant-time equality of n bytes: 1 if equal. */
+int tether_ct_equal(const void *a, const void *b, size_t n);
+/* Wipes n bytes so the compiler cannot drop it. */
+void tether_wipe(void *p, size_t n);
+
+#endif /* TETHER_INNER_H */

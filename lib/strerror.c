@@ -1,0 +1,152 @@
+/*
+ * strerror.c - one sentence per error code: the cause, the side that
+ * caused it, and what to do next. In a file of its own so that firmware
+ * which never calls tether_strerror() does not carry the strings.
+ */
+#include "inner.h"
+
+struct sentence {
+	int		 code;
+	const char	*text;
+};
+
+static const struct sentence sentences[] = {
+	{ TETHER_OK, "no error" },
+	{ TETHER_E_BAD_ARG, "the device program passed a NULL pointer or an "
+	    "out-of-range value to the library; check the call that failed" },
+	{ TETHER_E_NO_HOST, "no server is configured on the device; call "
+	    "tether_config_set_host() with the gateway's name or address" },
+	{ TETHER_E_NO_PIN, "no pin is configured on the device, and the "
+	    "library never connects unverified; add the pin `tether serve` "
+	    "prints with tether_config_add_pin()" },
+	{ TETHER_E_BAD_PIN, "a pin given to the device is not a hash of the "
+	    "kind named (32 bytes, 20 for SHA-1, as base64 or hex); copy it "
+	    "again from `tether serve` or `tether fingerprint`" },
+	{ TETHER_E_TOO_MANY_PINS, "the device was given more pins than "
+	    "TETHER_MAX_PINS; keep the current key's and one backup" },
+	{ TETHER_E_NO_CREDENTIAL, "no device credential is configured; call "
+	    "tether_config_set_credential() with the one `tether provision` "
+	    "wrote for this device" },
+	{ TETHER_E_BAD_CREDENTIAL, "the device credential has spaces, control "
+	    "characters or is too long, so it would break the request; "
+	    "re-flash it from the provisioning manifest" },
+	{ TETHER_E_BUFFER_SMALL, "the record buffer given to the device "
+	    "library is smaller than TETHER_BUFSIZE_MIN (837 bytes, for "
+	    "512-byte records); give it at least that much" },
+	{ TETHER_E_NO_TRANSPORT, "the transport lacks a read or a write "
+	    "callback; fill struct tether_transport, or use "
+	    "tether_posix_init()" },
+	{ TETHER_E_NO_REOPEN, "the connection was closed and the transport "
+	    "has no open callback to make a new one; give it one, or "
+	    "reconnect the transport and call tether_client_init() again" },
+	{ TETHER_E_NO_SESSION, "there is no TLS session to save yet; save "
+	    "after a message has been sent" },
+	{ TETHER_E_BAD_SESSION, "the saved session blob is damaged (its "
+	    "check failed), so the device will do a full handshake; nothing "
+	    "to do unless it happens at every wake-up (then check where the "
+	    "blob is kept)" },
+	{ TETHER_E_OTHER_SESSION, "the saved session blob belongs to another "
+	    "server or other pins, so it was not used and the device will do "
+	    "a full handshake; nothing to do" },
+	{ TETHER_E_BAD_PROFILE, "the device was given an unknown cipher "
+	    "profile; use TETHER_PROFILE_DEFAULT or "
+	    "TETHER_PROFILE_LEGACY_AXTLS" },
+	{ TETHER_E_DNS, "the server's name did not resolve (DNS failure on "
+	    "the device's network); check the host name and the device's "
+	    "DNS server" },
+	{ TETHER_E_REFUSED, "the server refused the TCP connection: nothing "
+	    "listens on that address and port; check the port and that the "
+	    "gateway is running" },
+	{ TETHER_E_CONNECT_TIMEOUT, "the server did not answer the TCP "
+	    "connection in time (a firewall dropping packets, a wrong "
+	    "address, or the server is down); check the address and the "
+	    "network path" },
+	{ TETHER_E_UNREACHABLE, "the device's network has no route to the "
+	    "server; check the device's network connection and gateway "
+	    "address" },
+	{ TETHER_E_IO_TIMEOUT, "the server stopped sending or receiving in "
+	    "the middle of an exchange and the time-out ran out; retry, and "
+	    "check the server's load and the network" },
+	{ TETHER_E_RESET, "the connection was reset (by the server or "
+	    "something on the path); retry, and check the server's log for "
+	    "why it dropped the device" },
+	{ TETHER_E_CLOSED, "the server closed the connection during the TLS "
+	    "handshake without saying why; check the server's log (a device "
+	    "on a list it refuses, a name it does not serve, or a TLS "
+	    "proxy)" },
+	{ TETHER_E_TRANSPORT, "the device's transport failed to read or "
+	    "write; check the device's network connection" },
+	{ TETHER_E_ALERT, "the server ended the TLS handshake with an alert "
+	    "(named in the detail); check the server's log for its side of "
+	    "the story" },
+	{ TETHER_E_NO_COMMON_SUITE, "the server found no cipher suite in "
+	    "common with the device and sent a handshake_failure alert; "
+	    "enable the device's suites on the server (`tether serve "
+	    "--profile legacy-esp8266` for axTLS-era devices)" },
+	{ TETHER_E_PROTOCOL_VERSION, "the server does not speak TLS 1.2, the "
+	    "only version the device speaks; enable TLS 1.2 on the server" },
+	{ TETHER_E_RECORD_TOO_LARGE, "the server sent a TLS record larger "
+	    "than the device's buffer: it ignored the max_fragment_length "
+	    "request; give the device the buffer size the detail names, or "
+	    "use a server that honours RFC 6066 (`tether serve` does)" },
+	{ TETHER_E_BAD_MAC, "a TLS record from the server failed its "
+	    "integrity check: the data was changed on the way; check the "
+	    "network path for a device that tampers with traffic" },
+	{ TETHER_E_TLS, "the TLS exchange with the server broke a protocol "
+	    "rule (BearSSL's code is in the detail); capture the handshake "
+	    "and report it with the server's name and version" },
+	{ TETHER_E_NO_RANDOM, "the device has no source of randomness for "
+	    "TLS; give it a hardware seed with tether_config_set_entropy()" },
+	{ TETHER_E_SERVER_BAD_CHOICE, "the server chose a cipher suite, "
+	    "extension or key the device did not offer or cannot use with "
+	    "its certificate; check the server's TLS configuration" },
+	{ TETHER_E_PIN_MISMATCH, "the server's certificate matches none of "
+	    "the device's pins (checked on the device): if the server's key "
+	    "or certificate was replaced, add the new pin (`tether serve` "
+	    "prints it); if not, something is intercepting the connection" },
+	{ TETHER_E_CERT_MALFORMED, "the server's certificate is not valid "
+	    "DER, so the device cannot read its key; check the certificate "
+	    "file the server uses" },
+	{ TETHER_E_KEY_UNSUPPORTED, "the server's key is of a type the device "
+	    "cannot use (it takes RSA and EC P-256, P-384, P-521); give the "
+	    "server such a key" },
+	{ TETHER_E_KEY_TOO_LARGE, "the server's public key is larger than "
+	    "the device keeps (RSA up to 4096 bits); use a smaller key or an "
+	    "EC key on the server" },
+	{ TETHER_E_NO_CERT, "the server sent no certificate, so the device "
+	    "cannot check it; configure a certificate on the server" },
+	{ TETHER_E_UNAUTHORIZED, "the server answered 401: the device "
+	    "credential is unknown or revoked; check the device in `tether "
+	    "device` and re-provision it if needed" },
+	{ TETHER_E_REDIRECT, "the server answered with a redirect, and "
+	    "devices cannot follow one; point the device at the address "
+	    "named in the detail, or stop the redirect on the server" },
+	{ TETHER_E_REFUSED_REQUEST, "the server refused the message as "
+	    "malformed or too large (status and reason in the detail); "
+	    "fix the message, and do not repeat it unchanged" },
+	{ TETHER_E_RETRY_LATER, "the server cannot store messages now (429 "
+	    "or 503); nothing was stored: send the message again later with "
+	    "the same sequence number" },
+	{ TETHER_E_HTTP_STATUS, "the server answered with a status the "
+	    "device does not expect (in the detail); check that the device "
+	    "talks to a tether gateway" },
+	{ TETHER_E_BAD_RESPONSE, "the server's answer is not well-formed "
+	    "HTTP/1.1 (the reason is in the detail); check that the device "
+	    "talks to a tether gateway" },
+	{ TETHER_E_NO_RESPONSE, "the server closed the connection before "
+	    "answering; the message may not be stored: send it again with "
+	    "the same sequence number" },
+};
+
+/* see tether.h */
+const char *
+tether_strerror(int code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sentences) / sizeof(sentences[0]); i++)
+		if (sentences[i].code == code)
+			return sentences[i].text;
+	return "an error code this library does not know; check that the "
+	    "header and the library are the same version";
+}

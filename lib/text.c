@@ -1,0 +1,114 @@
+/*
+ * text.c - bounded text into a caller's buffer (no heap, no printf), and
+ * the two helpers every secret needs: constant-time comparison and wiping.
+ */
+#include "inner.h"
+
+/* see inner.h */
+void
+tether_text_init(struct tether_text *t, char *buf, size_t len)
+{
+	t->buf = buf;
+	t->len = len;
+	t->at = 0;
+	if (len > 0)
+		buf[0] = '\0';
+}
+
+/* see inner.h */
+void
+tether_text_putn(struct tether_text *t, const char *s, size_t n)
+{
+	while (n-- > 0 && *s != '\0' && t->at + 1 < t->len)
+		t->buf[t->at++] = *s++;
+	if (t->len > 0)
+		t->buf[t->at] = '\0';
+}
+
+/* see inner.h */
+void
+tether_text_put(struct tether_text *t, const char *s)
+{
+	tether_text_putn(t, s, (size_t)-1);
+}
+
+/* see inner.h */
+void
+tether_text_uint(struct tether_text *t, unsigned long long v)
+{
+	char d[21];
+	size_t i = sizeof(d) - 1;
+
+	d[i] = '\0';
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	tether_text_put(t, d + i);
+}
+
+/* see inner.h */
+void
+tether_text_hex(struct tether_text *t, const uint8_t *p, size_t n,
+    int colons)
+{
+	static const char hex[] = "0123456789abcdef";
+	char two[4];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		two[0] = hex[p[i] >> 4];
+		two[1] = hex[p[i] & 15];
+		two[2] = colons && i + 1 < n ? ':' : '\0';
+		two[3] = '\0';
+		tether_text_put(t, two);
+	}
+}
+
+/* see inner.h */
+void
+tether_text_base64(struct tether_text *t, const uint8_t *p, size_t n)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char four[5];
+	size_t i;
+
+	four[4] = '\0';
+	for (i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		four[0] = b64[(v >> 18) & 63];
+		four[1] = b64[(v >> 12) & 63];
+		four[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		four[3] = i + 2 < n ? b64[v & 63] : '=';
+		tether_text_put(t, four);
+	}
+}
+
+/* see inner.h */
+int
+tether_ct_equal(const void *a, const void *b, size_t n)
+{
+	const volatile unsigned char *x = a, *y = b;
+	unsigned char d = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
+}
+
+/* see inner.h */
+void
+tether_wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n-- > 0)
+		*v++ = 0;
+}

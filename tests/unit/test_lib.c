@@ -1,0 +1,603 @@
+/*
+ * test_lib.c - libtether without a network: every error code's sentence,
+ * pins as text, the configuration checks, the response parser at every
+ * split, the session blob, and TLS failures played by a scripted server
+ * over an in-memory transport (alerts, oversized records, hang-ups).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../lib/inner.h"
+
+/* BearSSL's own (src/inner.h): marks an engine failed with a code. */
+void br_ssl_engine_fail(br_ssl_engine_context *cc, int err);
+
+static const int all_codes[] = {
+	TETHER_OK, TETHER_E_BAD_ARG, TETHER_E_NO_HOST, TETHER_E_NO_PIN,
+	TETHER_E_BAD_PIN, TETHER_E_TOO_MANY_PINS, TETHER_E_NO_CREDENTIAL,
+	TETHER_E_BAD_CREDENTIAL, TETHER_E_BUFFER_SMALL, TETHER_E_NO_TRANSPORT,
+	TETHER_E_NO_REOPEN, TETHER_E_NO_SESSION, TETHER_E_BAD_SESSION,
+	TETHER_E_OTHER_SESSION, TETHER_E_BAD_PROFILE, TETHER_E_DNS,
+	TETHER_E_REFUSED, TETHER_E_CONNECT_TIMEOUT, TETHER_E_UNREACHABLE,
+	TETHER_E_IO_TIMEOUT, TETHER_E_RESET, TETHER_E_CLOSED,
+	TETHER_E_TRANSPORT, TETHER_E_ALERT, TETHER_E_NO_COMMON_SUITE,
+	TETHER_E_PROTOCOL_VERSION, TETHER_E_RECORD_TOO_LARGE,
+	TETHER_E_BAD_MAC, TETHER_E_TLS, TETHER_E_NO_RANDOM,
+	TETHER_E_SERVER_BAD_CHOICE, TETHER_E_PIN_MISMATCH,
+	TETHER_E_CERT_MALFORMED, TETHER_E_KEY_UNSUPPORTED,
+	TETHER_E_KEY_TOO_LARGE, TETHER_E_NO_CERT, TETHER_E_UNAUTHORIZED,
+	TETHER_E_REDIRECT, TETHER_E_REFUSED_REQUEST, TETHER_E_RETRY_LATER,
+	TETHER_E_HTTP_STATUS, TETHER_E_BAD_RESPONSE, TETHER_E_NO_RESPONSE,
+};
+#define NCODES	(sizeof(all_codes) / sizeof(all_codes[0]))
+
+static void
+test_every_code_has_its_own_sentence(void **state)
+{
+	const char *unknown = tether_strerror(-12345);
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < NCODES; i++) {
+		const char *s = tether_strerror(all_codes[i]);
+
+		assert_non_null(s);
+		assert_true(strlen(s) > (all_codes[i] == TETHER_OK ? 0 : 40));
+		assert_string_not_equal(s, unknown);
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(s,
+			    tether_strerror(all_codes[j]));
+	}
+	/* the layers keep their ranges */
+	assert_true(TETHER_E_DNS >= 100 && TETHER_E_TRANSPORT < 200);
+	assert_true(TETHER_E_ALERT >= 200 && TETHER_E_SERVER_BAD_CHOICE < 300);
+	assert_true(TETHER_E_PIN_MISMATCH >= 300 && TETHER_E_NO_CERT < 400);
+	assert_true(TETHER_E_UNAUTHORIZED >= 400);
+}
+
+struct pin_case {
+	enum tether_pin_kind	 kind;
+	const char		*text;
+	int			 ok;
+	uint8_t			 first, last;
+};
+
+static const struct pin_case pin_cases[] = {
+	{ .kind = TETHER_PIN_SPKI_SHA256, .ok = 1, .first = 0xac, .last = 0xb3,
+	  .text = "rM6C3QogEqq5vpqNij3oX4Q0UskpC5/h8xKzLc6psrM=" },
+	{ .kind = TETHER_PIN_SPKI_SHA256, .ok = 1, .first = 0xac, .last = 0xb3,
+	  .text = "sha256//rM6C3QogEqq5vpqNij3oX4Q0UskpC5/h8xKzLc6psrM=\n" },
+	{ .kind = TETHER_PIN_SPKI_SHA256, .ok = 1, .first = 0xac, .last = 0xb3,
+	  .text = "acce82dd0a2012aab9be9a8d8a3de85f843452c9290b9fe1f312b32dcea9b2b3" },
+	{ .kind = TETHER_PIN_CERT_SHA256, .ok = 1, .first = 0xc2, .last = 0xdb,
+	  .text = "SHA256:c27186da2e0ad8098fa120d1dc752abaccbeaaa8124cbaca4db695bb9e8f61db" },
+	{ .kind = TETHER_PIN_CERT_SHA1, .ok = 1, .first = 0xcf, .last = 0xb0,
+	  .text = "CF:58:5C:CF:9E:2C:49:3F:DC:64:36:58:37:EA:06:8F:AF:66:3E:B0" },
+	{ .kind = TETHER_PIN_CERT_SHA1, .ok = 1, .first = 0xcf, .last = 0xb0,
+	  .text = "sha1:cf585ccf9e2c493fdc64365837ea068faf663eb0" },
+	/* a SHA-1 is not a SHA-256, and the other way round */
+	{ .kind = TETHER_PIN_CERT_SHA256, .ok = 0,
+	  .text = "cf585ccf9e2c493fdc64365837ea068faf663eb0" },
+	{ .kind = TETHER_PIN_CERT_SHA1, .ok = 0,
+	  .text = "rM6C3QogEqq5vpqNij3oX4Q0UskpC5/h8xKzLc6psrM=" },
+	/* base64 with non-zero leftover bits is a typo, not a pin */
+	{ .kind = TETHER_PIN_SPKI_SHA256, .ok = 0,
+	  .text = "rM6C3QogEqq5vpqNij3oX4Q0UskpC5/h8xKzLc6psrN=" },
+	{ .kind = TETHER_PIN_SPKI_SHA256, .ok = 0, .text = "" },
+	{ .kind = TETHER_PIN_SPKI_SHA256, .ok = 0,
+	  .text = "acce82dd0a2012aab9be9a8d8a3de85f843452c9290b9fe1f312b32dcea9b2bz" },
+	{ .kind = (enum tether_pin_kind)7, .ok = 0, .text = "00" },
+};
+
+static void
+test_pin_text(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(pin_cases) / sizeof(pin_cases[0]); i++) {
+		const struct pin_case *pc = &pin_cases[i];
+		uint8_t out[32];
+		int r = tether_pin_parse(pc->kind, pc->text,
+		    strlen(pc->text), out);
+
+		if (!pc->ok) {
+			assert_int_equal(r, TETHER_E_BAD_PIN);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_int_equal(out[0], pc->first);
+		assert_int_equal(out[tether_pin_len(pc->kind) - 1], pc->last);
+	}
+}
+
+static const uint8_t pin_a[32] = { 1 };
+
+static int
+null_io(void *ctx, unsigned char *b, size_t n)
+{
+	(void)ctx; (void)b; (void)n;
+	return -1;
+}
+
+static int
+null_write(void *ctx, const unsigned char *b, size_t n)
+{
+	(void)ctx; (void)b; (void)n;
+	return -1;
+}
+
+static void
+test_config_checks(void **state)
+{
+	static unsigned char buf[TETHER_BUFSIZE_MIN];
+	struct tether_config cfg;
+	struct tether_client c;
+	struct tether_transport io = { .read = null_io, .write = null_write };
+	char d[TETHER_DETAIL_LEN];
+	int i;
+
+	(void)state;
+	tether_config_init(&cfg);
+	assert_int_equal(tether_config_set_host(&cfg, "", 1), TETHER_E_NO_HOST);
+	/* the first error sticks and comes back at tether_client_init */
+	assert_int_equal(tether_client_init(&c, &cfg, &io, buf, sizeof(buf)),
+	    -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_NO_HOST);
+	assert_int_equal(tether_connect(&c), -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_NO_HOST);
+
+	tether_config_init(&cfg);
+	for (i = 0; i < TETHER_MAX_PINS; i++)
+		assert_int_equal(tether_config_add_pin(&cfg,
+		    TETHER_PIN_SPKI_SHA256, pin_a), 0);
+	assert_int_equal(tether_config_add_pin(&cfg, TETHER_PIN_SPKI_SHA256,
+	    pin_a), TETHER_E_TOO_MANY_PINS);
+	assert_int_equal(tether_config_add_pin(&cfg, TETHER_PIN_SPKI_SHA256,
+	    NULL), TETHER_E_BAD_PIN);
+
+	tether_config_init(&cfg);
+	assert_int_equal(tether_config_set_credential(&cfg, "a b", 3),
+	    TETHER_E_BAD_CREDENTIAL);
+	assert_int_equal(tether_config_set_credential(&cfg, "ab\r\nX: y", 8),
+	    TETHER_E_BAD_CREDENTIAL);
+	assert_int_equal(tether_config_set_credential(&cfg, "", 0),
+	    TETHER_E_NO_CREDENTIAL);
+	assert_int_equal(tether_config_set_profile(&cfg,
+	    (enum tether_profile)9), TETHER_E_BAD_PROFILE);
+	assert_int_equal(tether_config_set_entropy(&cfg, "short", 5),
+	    TETHER_E_BAD_ARG);
+
+	tether_config_init(&cfg);
+	assert_int_equal(tether_client_init(&c, &cfg, &io, buf, 836), -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_BUFFER_SMALL);
+	assert_non_null(strstr(tether_error_detail(&c, d, sizeof(d)),
+	    "836 bytes"));
+	assert_int_equal(tether_client_init(&c, &cfg, NULL, buf, sizeof(buf)),
+	    -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_NO_TRANSPORT);
+
+	/* no host, then no pin, then no credential: each said in turn */
+	assert_int_equal(tether_client_init(&c, &cfg, &io, buf, sizeof(buf)),
+	    0);
+	assert_int_equal(tether_connect(&c), -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_NO_HOST);
+	tether_config_set_host(&cfg, "localhost", 1);
+	assert_int_equal(tether_connect(&c), -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_NO_PIN);
+	assert_int_equal(tether_send(&c, "x", 1, NULL), -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_NO_CREDENTIAL);
+}
+
+/* The response parser */
+
+struct http_case {
+	const char	*input;
+	int		 result;	/* of feeding it all */
+	unsigned	 status;
+	unsigned	 reason;
+	int		 closes;
+	int		 eof_ends;	/* complete only at end of data */
+	const char	*keep;
+};
+
+static const struct http_case http_cases[] = {
+	{ .input = "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+	  "Content-Length: 15\r\n\r\n{\"stored\":true}",
+	  .result = 1, .status = 201, .keep = "{\"stored\":true}" },
+	{ .input = "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Device\r\n"
+	  "Content-Length: 2\r\nConnection: close\r\n\r\n{}",
+	  .result = 1, .status = 401, .closes = 1, .keep = "{}" },
+	{ .input = "HTTP/1.1 301 Moved Permanently\r\nLocation: https://b/x"
+	  "\r\nContent-Length: 5\r\n\r\nmoved",
+	  .result = 1, .status = 301, .keep = "https://b/x" },
+	{ .input = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	  "3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nTrailer: 1\r\n\r\n",
+	  .result = 1, .status = 200, .keep = "abcde" },
+	{ .input = "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx",
+	  .result = 1, .status = 200, .closes = 1, .keep = "x" },
+	{ .input = "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
+	  "Content-Length: 0\r\n\r\n", .result = 1, .status = 200, .keep = "" },
+	{ .input = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n"
+	  "\r\nlater", .result = 0, .status = 503, .closes = 1,
+	  .eof_ends = 1, .keep = "later" },
+	{ .input = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n"
+	  "Content-Length: 0\r\n\r\n", .result = 1, .status = 201, .keep = "" },
+	{ .input = "HTTP/1.1 204 No Content\r\n\r\n", .result = 1,
+	  .status = 204, .keep = "" },
+	{ .input = "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", .result = 1,
+	  .status = 200, .keep = "" },
+	{ .input = "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",
+	  .result = -1, .reason = TETHER_HTTP_R_BARE_LF },
+	{ .input = "HTTP/1.1 20x OK\r\n\r\n", .result = -1,
+	  .reason = TETHER_HTTP_R_STATUS_LINE },
+	{ .input = "HTTP/2.0 200 OK\r\n\r\n", .result = -1,
+	  .reason = TETHER_HTTP_R_VERSION },
+	{ .input = "SSH-2.0-OpenSSH_9.2\r\n", .result = -1,
+	  .reason = TETHER_HTTP_R_STATUS_LINE },
+	{ .input = "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", .result = -1,
+	  .reason = TETHER_HTTP_R_HEADER },
+	{ .input = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
+	  "Content-Length: 2\r\n\r\n", .result = -1,
+	  .reason = TETHER_HTTP_R_CONTENT_LENGTH },
+	{ .input = "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+	  .result = -1, .reason = TETHER_HTTP_R_CONTENT_LENGTH },
+	{ .input = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+	  .result = -1, .reason = TETHER_HTTP_R_TRANSFER_CODING },
+	{ .input = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	  "zz\r\n", .result = -1, .reason = TETHER_HTTP_R_CHUNK },
+	{ .input = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	  "1\r\nab\r\n", .result = -1, .reason = TETHER_HTTP_R_CHUNK },
+};
+
+static int
+feed_split(const char *in, size_t len, size_t split, struct tether_http *h)
+{
+	size_t used;
+	int r;
+
+	tether_http_init(h);
+	r = tether_http_feed(h, (const unsigned char *)in, split, &used);
+	if (r != 0)
+		return r;
+	assert_int_equal(used, split);
+	return tether_http_feed(h, (const unsigned char *)in + split,
+	    len - split, &used);
+}
+
+static void
+test_response_parser(void **state)
+{
+	size_t i, split;
+
+	(void)state;
+	for (i = 0; i < sizeof(http_cases) / sizeof(http_cases[0]); i++) {
+		const struct http_case *hc = &http_cases[i];
+		size_t len = strlen(hc->input);
+
+		/* every split gives the same answer as the whole */
+		for (split = 0; split <= len; split++) {
+			struct tether_http h;
+			int r = feed_split(hc->input, len, split, &h);
+
+			assert_int_equal(r, hc->result);
+			if (r < 0) {
+				assert_int_equal(h.reason, hc->reason);
+				assert_string_not_equal(
+				    tether_http_reason_text(h.reason), "");
+				continue;
+			}
+			assert_int_equal(h.status, hc->status);
+			assert_int_equal(!!(h.flags & TETHER_HTTP_F_CLOSE),
+			    hc->closes);
+			if (hc->eof_ends)
+				assert_int_equal(tether_http_eof(&h), 1);
+			assert_string_equal(h.keep, hc->keep);
+		}
+	}
+}
+
+static void
+test_response_head_limit(void **state)
+{
+	static char big[TETHER_HTTP_HEAD_MAX + 64];
+	struct tether_http h;
+	size_t used;
+
+	(void)state;
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "HTTP/1.1 200 OK\r\nX: ", 20);
+	tether_http_init(&h);
+	assert_int_equal(tether_http_feed(&h, (unsigned char *)big,
+	    sizeof(big), &used), -1);
+	assert_int_equal(h.reason, TETHER_HTTP_R_HEAD_TOO_LARGE);
+	assert_int_equal(used, TETHER_HTTP_HEAD_MAX);
+}
+
+/* The session blob */
+
+static void
+test_session_blob(void **state)
+{
+	static unsigned char buf[TETHER_BUFSIZE_MIN];
+	struct tether_transport io = { .read = null_io, .write = null_write };
+	struct tether_config cfg, other;
+	struct tether_client a, b;
+	br_ssl_session_parameters sp, got;
+	uint8_t blob[TETHER_SESSION_SIZE];
+
+	(void)state;
+	tether_config_init(&cfg);
+	tether_config_set_host(&cfg, "gw.example", 8443);
+	tether_config_add_pin(&cfg, TETHER_PIN_SPKI_SHA256, pin_a);
+	assert_int_equal(tether_client_init(&a, &cfg, &io, buf, sizeof(buf)),
+	    0);
+	assert_int_equal(tether_session_save(&a, blob), -1);
+	assert_int_equal(tether_last_error(&a), TETHER_E_NO_SESSION);
+
+	memset(&sp, 0, sizeof(sp));
+	sp.session_id_len = 32;
+	memset(sp.session_id, 0x5a, 32);
+	memset(sp.master_secret, 0xa5, 48);
+	sp.version = BR_TLS12;
+	sp.cipher_suite = BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+	br_ssl_engine_set_session_parameters(&a.ssl.eng, &sp);
+	a.have_session = 1;
+	tether_set_seq(&a, 41);
+	assert_int_equal(tether_session_save(&a, blob), 0);
+
+	assert_int_equal(tether_client_init(&b, &cfg, &io, buf, sizeof(buf)),
+	    0);
+	assert_int_equal(tether_session_restore(&b, blob), 0);
+	br_ssl_engine_get_session_parameters(&b.ssl.eng, &got);
+	assert_memory_equal(&got, &sp, sizeof(sp));
+	assert_int_equal(tether_seq(&b), 41);
+
+	/* one flipped bit: damaged, not used */
+	blob[50] ^= 1;
+	assert_int_equal(tether_session_restore(&b, blob), -1);
+	assert_int_equal(tether_last_error(&b), TETHER_E_BAD_SESSION);
+	blob[50] ^= 1;
+
+	/* the same blob for another server: refused */
+	tether_config_init(&other);
+	tether_config_set_host(&other, "gw.example", 443);
+	tether_config_add_pin(&other, TETHER_PIN_SPKI_SHA256, pin_a);
+	assert_int_equal(tether_client_init(&b, &other, &io, buf,
+	    sizeof(buf)), 0);
+	assert_int_equal(tether_session_restore(&b, blob), -1);
+	assert_int_equal(tether_last_error(&b), TETHER_E_OTHER_SESSION);
+
+	tether_session_forget(&a);
+	assert_int_equal(tether_session_save(&a, blob), -1);
+}
+
+/* A scripted server over an in-memory transport. */
+
+struct script {
+	const unsigned char	*reply;
+	size_t			 reply_len;
+	size_t			 at;
+	int			 after;		/* read result at the end */
+	unsigned char		 hello[1024];
+	size_t			 hello_len;
+};
+
+static int
+script_read(void *ctx, unsigned char *buf, size_t len)
+{
+	struct script *s = ctx;
+	size_t n = s->reply_len - s->at;
+
+	if (n == 0)
+		return s->after;
+	if (n > len)
+		n = len;
+	memcpy(buf, s->reply + s->at, n);
+	s->at += n;
+	return (int)n;
+}
+
+static int
+script_write(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct script *s = ctx;
+	size_t n = len;
+
+	if (n > sizeof(s->hello) - s->hello_len)
+		n = sizeof(s->hello) - s->hello_len;
+	memcpy(s->hello + s->hello_len, buf, n);
+	s->hello_len += n;
+	return (int)len;
+}
+
+static int
+script_open(void *ctx, const char *host, uint16_t port)
+{
+	(void)ctx; (void)host; (void)port;
+	return 0;
+}
+
+/* Connects to the scripted server; returns the error code. */
+static int
+scripted(struct script *s, struct tether_client *c, unsigned profile,
+    char *detail)
+{
+	static unsigned char buf[TETHER_BUFSIZE_MIN];
+	static struct tether_config cfg;
+	struct tether_transport io = { .open = script_open,
+	    .read = script_read, .write = script_write, .ctx = s };
+
+	tether_config_init(&cfg);
+	tether_config_set_host(&cfg, "127.0.0.1", 8443);
+	tether_config_add_pin(&cfg, TETHER_PIN_SPKI_SHA256, pin_a);
+	tether_config_set_profile(&cfg, profile);
+	tether_config_set_credential(&cfg, "tth1_x", 6);
+	assert_int_equal(tether_client_init(c, &cfg, &io, buf, sizeof(buf)),
+	    0);
+	assert_int_equal(tether_connect(c), -1);
+	tether_error_detail(c, detail, TETHER_DETAIL_LEN);
+	return tether_last_error(c);
+}
+
+static void
+test_server_alerts(void **state)
+{
+	static const unsigned char hs_failure[] = {
+		0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 40 };
+	static const unsigned char version[] = {
+		0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 70 };
+	static const unsigned char unrecognized[] = {
+		0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 112 };
+	struct script s;
+	struct tether_client c;
+	char d[TETHER_DETAIL_LEN];
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.reply = hs_failure;
+	s.reply_len = sizeof(hs_failure);
+	assert_int_equal(scripted(&s, &c, TETHER_PROFILE_LEGACY_AXTLS, d),
+	    TETHER_E_NO_COMMON_SUITE);
+	assert_non_null(strstr(d, "the server sent alert handshake_failure "
+	    "(40): no cipher suite in common"));
+	assert_non_null(strstr(d, "legacy-axtls"));
+
+	memset(&s, 0, sizeof(s));
+	s.reply = version;
+	s.reply_len = sizeof(version);
+	assert_int_equal(scripted(&s, &c, 0, d), TETHER_E_PROTOCOL_VERSION);
+	assert_non_null(strstr(d, "protocol_version (70)"));
+
+	memset(&s, 0, sizeof(s));
+	s.reply = unrecognized;
+	s.reply_len = sizeof(unrecognized);
+	assert_int_equal(scripted(&s, &c, 0, d), TETHER_E_ALERT);
+	assert_non_null(strstr(d, "unrecognized_name (112)"));
+}
+
+/*
+ * The ClientHello asks for 512-byte records (max_fragment_length = 1).
+ * BearSSL reads unencrypted handshake records of any size in pieces, so a
+ * server that ignores the request fails only at its first encrypted
+ * record larger than the buffer: BR_ERR_TOO_LARGE, reported as the buffer
+ * error with the size the server needs, never as a certificate failure.
+ */
+static void
+test_record_too_large(void **state)
+{
+	static const unsigned char mfln[] = { 0x00, 0x01, 0x00, 0x01, 0x01 };
+	struct script s;
+	struct tether_client c;
+	char d[TETHER_DETAIL_LEN];
+	size_t i;
+	int found = 0;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	(void)scripted(&s, &c, 0, d);
+	for (i = 0; i + sizeof(mfln) <= s.hello_len; i++)
+		found |= memcmp(s.hello + i, mfln, sizeof(mfln)) == 0;
+	assert_true(found);
+
+	/* an engine that met such a record, on a kept-alive connection */
+	br_ssl_engine_fail(&c.ssl.eng, BR_ERR_TOO_LARGE);
+	c.connected = 1;
+	assert_int_equal(tether_send(&c, "x", 1, NULL), -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_RECORD_TOO_LARGE);
+	tether_error_detail(&c, d, sizeof(d));
+	assert_non_null(strstr(d, "the buffer is 837 bytes, for records of "
+	    "up to 512 bytes"));
+	assert_non_null(strstr(d, "16709"));
+	assert_string_not_equal(tether_strerror(TETHER_E_RECORD_TOO_LARGE),
+	    tether_strerror(TETHER_E_CERT_MALFORMED));
+}
+
+static void
+test_hangups(void **state)
+{
+	struct script s;
+	struct tether_client c;
+	char d[TETHER_DETAIL_LEN];
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.after = 0;
+	assert_int_equal(scripted(&s, &c, 0, d), TETHER_E_CLOSED);
+	memset(&s, 0, sizeof(s));
+	s.after = -TETHER_E_IO_TIMEOUT;
+	assert_int_equal(scripted(&s, &c, 0, d), TETHER_E_IO_TIMEOUT);
+	assert_non_null(strstr(d, "127.0.0.1 port 8443"));
+	memset(&s, 0, sizeof(s));
+	s.after = -1;
+	assert_int_equal(scripted(&s, &c, 0, d), TETHER_E_TRANSPORT);
+}
+
+/* The pin check on what is not a certificate. */
+static void
+test_pin_check_refuses_garbage(void **state)
+{
+	static const unsigned char junk[] = { 0x30, 0x80, 0x01, 0x02 };
+	static const unsigned char trunc[] = { 0x30, 0x82, 0x01, 0x00, 0x30 };
+	struct tether_config cfg;
+	struct tether_pin_check pc;
+	struct tether_cert_info info;
+	const br_x509_class **x = &pc.vtable;
+
+	(void)state;
+	tether_config_init(&cfg);
+	tether_config_add_pin(&cfg, TETHER_PIN_SPKI_SHA256, pin_a);
+	tether_pin_check_init(&pc, &cfg, &info);
+	(*x)->start_chain(x, "a");
+	assert_int_equal((*x)->end_chain(x), BR_ERR_X509_EMPTY_CHAIN);
+
+	(*x)->start_chain(x, "a");
+	(*x)->start_cert(x, sizeof(junk));
+	(*x)->append(x, junk, sizeof(junk));
+	(*x)->end_cert(x);
+	assert_int_equal((*x)->end_chain(x), BR_ERR_X509_INVALID_VALUE);
+
+	(*x)->start_chain(x, "a");
+	(*x)->start_cert(x, sizeof(trunc));
+	(*x)->append(x, trunc, sizeof(trunc));
+	(*x)->end_cert(x);
+	assert_int_equal((*x)->end_chain(x), BR_ERR_X509_INVALID_VALUE);
+	assert_int_equal(info.valid, 0);
+}
+
+static void
+test_budget(void **state)
+{
+	(void)state;
+	assert_true(sizeof(struct tether_client) + sizeof(struct tether_config)
+	    + TETHER_BUFSIZE_MIN <= 6144);
+	printf("# RAM: client %zu + config %zu + buffer %d = %zu bytes\n",
+	    sizeof(struct tether_client), sizeof(struct tether_config),
+	    TETHER_BUFSIZE_MIN, sizeof(struct tether_client) +
+	    sizeof(struct tether_config) + TETHER_BUFSIZE_MIN);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_code_has_its_own_sentence),
+		cmocka_unit_test(test_pin_text),
+		cmocka_unit_test(test_config_checks),
+		cmocka_unit_test(test_response_parser),
+		cmocka_unit_test(test_response_head_limit),
+		cmocka_unit_test(test_session_blob),
+		cmocka_unit_test(test_server_alerts),
+		cmocka_unit_test(test_record_too_large),
+		cmocka_unit_test(test_hangups),
+		cmocka_unit_test(test_pin_check_refuses_garbage),
+		cmocka_unit_test(test_budget),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,392 @@
+/*
+ * test_lib_live.c - libtether against the real gateway on loopback: each
+ * pin kind, a wrong pin beside a backup, 512-byte records, resumption
+ * after an idle drop and after a session blob, the legacy-axtls profile,
+ * a revoked device, and the transport errors. It starts `tether serve`
+ * itself (binary from $TETHER; every test is skipped without it), in a
+ * temporary directory, and kills what it started.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "tether.h"
+
+#define START_WAIT_MS	15000
+#define IDLE_TIMEOUT	"1s"
+
+struct gateway {
+	pid_t		 pid;
+	uint16_t	 port;
+	char		 dir[64];
+};
+
+static const char *bin;
+static char dir[64];
+static struct gateway modern, legacy;
+static char cred[2][TETHER_CREDENTIAL_MAX], dev_id[2][32];
+static uint8_t spki_ec[32], spki_rsa[32], cert_sha256_ec[32], cert_sha1_ec[20];
+
+static uint16_t
+free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		return 0;
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* Runs a shell command, returns its first output line in out. */
+static int
+run(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	FILE *p;
+	int ok;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if ((p = popen(cmd, "r")) == NULL)
+		return -1;
+	ok = out == NULL || fgets(out, (int)len, p) != NULL;
+	if (pclose(p) != 0 || !ok)
+		return -1;
+	if (out != NULL)
+		out[strcspn(out, "\n")] = '\0';
+	return 0;
+}
+
+static int
+start(struct gateway *g, const char *profile)
+{
+	char log[128], line[16];
+	int waited;
+
+	g->port = free_port();
+	snprintf(log, sizeof(log), "%s/gw-%s.log", dir, profile);
+	g->pid = fork();
+	if (g->pid == 0) {
+		char listen[32], state[48];
+
+		snprintf(listen, sizeof(listen), "127.0.0.1:%u", g->port);
+		snprintf(state, sizeof(state), "st-%s", profile);
+		if (freopen(log, "w", stderr) == NULL ||
+		    freopen("/dev/null", "w", stdout) == NULL)
+			_exit(127);
+		if (chdir(dir) != 0)
+			_exit(127);
+		execl(bin, "tether", "serve", "--listen", listen, "--db",
+		    "gw.db", "--state-dir", state, "--workers", "1",
+		    "--profile", profile, "--idle-timeout", IDLE_TIMEOUT,
+		    "--head-timeout", IDLE_TIMEOUT, "--body-timeout",
+		    IDLE_TIMEOUT,
+		    (char *)NULL);
+		_exit(127);
+	}
+	for (waited = 0; waited < START_WAIT_MS; waited += 100) {
+		if (run(line, sizeof(line), "grep -c event=listening %s",
+		    log) == 0 && atoi(line) > 0)
+			return 0;
+		usleep(100 * 1000);
+	}
+	return -1;
+}
+
+static void
+stop(struct gateway *g)
+{
+	if (g->pid > 0) {
+		kill(g->pid, SIGKILL);
+		waitpid(g->pid, NULL, 0);
+		g->pid = 0;
+	}
+}
+
+static int
+pin_from(uint8_t *out, enum tether_pin_kind kind, const char *cmd, ...)
+{
+	char text[160], full[512];
+	va_list ap;
+
+	va_start(ap, cmd);
+	vsnprintf(full, sizeof(full), cmd, ap);
+	va_end(ap);
+	if (run(text, sizeof(text), "%s", full) != 0)
+		return -1;
+	return tether_pin_parse(kind, text, strlen(text), out);
+}
+
+static int
+setup(void **state)
+{
+	int i;
+
+	(void)state;
+	if ((bin = getenv("TETHER")) == NULL)
+		return 0;
+	strcpy(dir, "/tmp/tether-lib-live.XXXXXX");
+	if (mkdtemp(dir) == NULL || start(&modern, "modern") != 0 ||
+	    start(&legacy, "legacy-esp8266") != 0)
+		return -1;
+	if (run(NULL, 0, "cd %s && %s provision --db gw.db --count 2 "
+	    "--out dev >/dev/null 2>&1", dir, bin) != 0)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		if (run(cred[i], sizeof(cred[i]), "grep -o '\"credential\": "
+		    "*\"[^\"]*\"' %s/dev/manifest.json | sed -n '%dp' | "
+		    "sed 's/.*\"\\([^\"]*\\)\"$/\\1/'", dir, i + 1) != 0 ||
+		    run(dev_id[i], sizeof(dev_id[i]), "grep -o '\"id\": "
+		    "*\"[^\"]*\"' %s/dev/manifest.json | sed -n '%dp' | "
+		    "sed 's/.*\"\\([^\"]*\\)\"$/\\1/'", dir, i + 1) != 0)
+			return -1;
+	}
+	if (run(NULL, 0, "cd %s && %s device revoke %s --db gw.db "
+	    ">/dev/null 2>&1", dir, bin, dev_id[1]) != 0)
+		return -1;
+	/* pins as openssl computes them: the library's must equal them */
+	if (pin_from(spki_ec, TETHER_PIN_SPKI_SHA256, "openssl x509 -in "
+	    "%s/st-modern/ecdsa.crt -pubkey -noout | openssl pkey "
+	    "-pubin -outform der | openssl dgst -sha256 -binary | base64", dir) != 0 ||
+	    pin_from(spki_rsa, TETHER_PIN_SPKI_SHA256, "openssl x509 -in "
+	    "%s/st-legacy-esp8266/rsa.crt -pubkey -noout | openssl pkey "
+	    "-pubin -outform der | openssl dgst -sha256 -binary | base64", dir) != 0 ||
+	    pin_from(cert_sha256_ec, TETHER_PIN_CERT_SHA256, "openssl x509 "
+	    "-in %s/st-modern/ecdsa.crt -noout -fingerprint -sha256 | cut -d= -f2",
+	    dir) != 0 ||
+	    pin_from(cert_sha1_ec, TETHER_PIN_CERT_SHA1, "openssl x509 "
+	    "-in %s/st-modern/ecdsa.crt -noout -fingerprint -sha1 | cut -d= -f2",
+	    dir) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	stop(&modern);
+	stop(&legacy);
+	/* KEEP_TMP=1 keeps the directory and the gateways' logs, as lib.sh */
+	if (dir[0] != '\0' && getenv("KEEP_TMP") == NULL)
+		(void)run(NULL, 0, "rm -rf %s", dir);
+	return 0;
+}
+
+/* One device: config, POSIX transport, a 512-byte-record buffer. */
+struct device {
+	struct tether_config	cfg;
+	struct tether_client	c;
+	struct tether_posix	sock;
+	unsigned char		buf[TETHER_BUFSIZE_MIN];
+	char			detail[TETHER_DETAIL_LEN];
+};
+
+static void
+device(struct device *d, const char *host, uint16_t port, int who)
+{
+	struct tether_transport io;
+
+	if (bin == NULL)
+		skip();
+	tether_config_init(&d->cfg);
+	tether_config_set_host(&d->cfg, host, port);
+	tether_config_set_credential(&d->cfg, cred[who], strlen(cred[who]));
+	tether_posix_init(&d->sock, &io, 3000, 5000);
+	assert_int_equal(tether_client_init(&d->c, &d->cfg, &io, d->buf,
+	    sizeof(d->buf)), 0);
+}
+
+static int
+send_one(struct device *d, int *status)
+{
+	int r = tether_send(&d->c, "{\"t\":21.5}", 10, status);
+
+	tether_error_detail(&d->c, d->detail, sizeof(d->detail));
+	if (r != 0)
+		print_message("# error %d: %s\n", tether_last_error(&d->c),
+		    d->detail);
+	return r;
+}
+
+static void
+test_each_pin_kind(void **state)
+{
+	static struct device d;
+	const struct { enum tether_pin_kind kind; const uint8_t *pin; } k[] = {
+		{ TETHER_PIN_SPKI_SHA256, spki_ec },
+		{ TETHER_PIN_CERT_SHA256, cert_sha256_ec },
+		{ TETHER_PIN_CERT_SHA1, cert_sha1_ec },
+	};
+	int status;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		device(&d, "127.0.0.1", modern.port, 0);
+		tether_config_add_pin(&d.cfg, k[i].kind, k[i].pin);
+		assert_int_equal(send_one(&d, &status), 0);
+		assert_true(status == 201 || status == 200);
+		/* with 837 bytes of buffer the server had to honour 512 */
+		assert_int_equal(d.c.stats.record_max, 512);
+		tether_close(&d.c);
+	}
+}
+
+static void
+test_wrong_pin_then_backup(void **state)
+{
+	static struct device d;
+	static const uint8_t wrong[32] = { 0xde, 0xad };
+	int status;
+
+	(void)state;
+	device(&d, "127.0.0.1", modern.port, 0);
+	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, wrong);
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_PIN_MISMATCH);
+	assert_non_null(strstr(d.detail, "expected SPKI SHA-256 3q0AAAAA"));
+	assert_non_null(strstr(d.detail, "received SPKI SHA-256 "));
+	assert_non_null(strstr(d.detail, "CN=tether development certificate"));
+	assert_non_null(strstr(d.detail, "key EC 256"));
+
+	/* the backup pin beside the wrong one is enough */
+	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_ec);
+	assert_int_equal(send_one(&d, &status), 0);
+	tether_close(&d.c);
+}
+
+static void
+test_keep_alive_and_resumption(void **state)
+{
+	static struct device d, wake;
+	uint8_t blob[TETHER_SESSION_SIZE];
+	int status, i;
+
+	(void)state;
+	device(&d, "127.0.0.1", modern.port, 0);
+	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_ec);
+	tether_set_seq(&d.c, (uint64_t)time(NULL) * 1000);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(send_one(&d, &status), 0);
+	assert_int_equal(d.c.stats.handshakes_full, 1);
+	assert_int_equal(d.c.stats.messages, 3);
+
+	/* the gateway drops the idle connection; the next message resumes */
+	sleep(2);
+	assert_int_equal(send_one(&d, &status), 0);
+	assert_int_equal(d.c.stats.handshakes_full, 1);
+	assert_int_equal(d.c.stats.handshakes_resumed, 1);
+
+	/* deep sleep: the blob goes to RTC memory, a new client resumes */
+	assert_int_equal(tether_session_save(&d.c, blob), 0);
+	tether_close(&d.c);
+	device(&wake, "127.0.0.1", modern.port, 0);
+	tether_config_add_pin(&wake.cfg, TETHER_PIN_SPKI_SHA256, spki_ec);
+	assert_int_equal(tether_session_restore(&wake.c, blob), 0);
+	assert_int_equal(tether_seq(&wake.c), tether_seq(&d.c));
+	assert_int_equal(send_one(&wake, &status), 0);
+	assert_int_equal(status, 201);
+	assert_int_equal(wake.c.stats.handshakes_resumed, 1);
+	assert_int_equal(wake.c.stats.handshakes_full, 0);
+	tether_close(&wake.c);
+}
+
+static void
+test_legacy_axtls(void **state)
+{
+	static struct device d;
+	int status;
+
+	(void)state;
+	device(&d, "127.0.0.1", legacy.port, 0);
+	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_rsa);
+	tether_config_set_profile(&d.cfg, TETHER_PROFILE_LEGACY_AXTLS);
+	assert_int_equal(send_one(&d, &status), 0);
+	assert_true(d.c.stats.suite == BR_TLS_RSA_WITH_AES_128_CBC_SHA ||
+	    d.c.stats.suite == BR_TLS_RSA_WITH_AES_256_CBC_SHA ||
+	    d.c.stats.suite == BR_TLS_RSA_WITH_AES_128_CBC_SHA256 ||
+	    d.c.stats.suite == BR_TLS_RSA_WITH_AES_256_CBC_SHA256);
+	tether_close(&d.c);
+
+	device(&d, "127.0.0.1", modern.port, 0);
+	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_rsa);
+	tether_config_set_profile(&d.cfg, TETHER_PROFILE_LEGACY_AXTLS);
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_NO_COMMON_SUITE);
+	assert_non_null(strstr(d.detail, "the server sent alert "
+	    "handshake_failure (40): no cipher suite in common"));
+}
+
+static void
+test_revoked_device(void **state)
+{
+	static struct device d;
+	int status;
+
+	(void)state;
+	device(&d, "127.0.0.1", modern.port, 1);
+	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_ec);
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(status, 401);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_UNAUTHORIZED);
+	assert_non_null(strstr(d.detail, "HTTP status 401"));
+	tether_close(&d.c);
+}
+
+static void
+test_transport_errors(void **state)
+{
+	static struct device d;
+	int status;
+
+	(void)state;
+	device(&d, "127.0.0.1", free_port(), 0);
+	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_ec);
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_REFUSED);
+
+	device(&d, "no-such-host.invalid", 443, 0);
+	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_ec);
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_DNS);
+	assert_non_null(strstr(d.detail, "no-such-host.invalid"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_each_pin_kind),
+		cmocka_unit_test(test_wrong_pin_then_backup),
+		cmocka_unit_test(test_keep_alive_and_resumption),
+		cmocka_unit_test(test_legacy_axtls),
+		cmocka_unit_test(test_revoked_device),
+		cmocka_unit_test(test_transport_errors),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
