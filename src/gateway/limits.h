@@ -21,5 +21,6 @@
 #define GW_MAX_CERTS		16	/* --cert/--key pairs */
 #define GW_MAX_WORKERS		64	/* event loops */
 #define GW_REVOKE_POLL_MS	200	/* registry change feed poll interval */
+#define GW_SESSION_CACHE_MAX	20480	/* TLS sessions kept, resumed by id */
 
 #endif

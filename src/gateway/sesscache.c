@@ -1,0 +1,438 @@
+/*
+ * sesscache.c - the server-side TLS session cache: session id -> the
+ * session's DER bytes, one exact-size allocation a session, oldest out
+ * first, behind one mutex. OpenSSL calls it through the SSL_CTX callbacks.
+ */
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include "gateway/sesscache.h"
+
+/*
+ * A TLS 1.2 server session is 120-250 bytes of DER: no peer certificate
+ * (devices authenticate with a credential, not a client certificate).
+ * Anything far bigger is not a session we made for a device; it is not
+ * kept, and its client does a full handshake.
+ */
+#define GW_SESSCACHE_DER_MAX	2048	/* bytes */
+#define GW_SESSCACHE_ID_MAX	SSL_MAX_SSL_SESSION_ID_LENGTH	/* 32 */
+#define GW_SESSCACHE_BUCKETS	256	/* buckets at start; doubles */
+#define GW_SESSCACHE_PURGE	16	/* expired sessions dropped a store */
+
+/*
+ * One session. Its id and DER follow the header in the same allocation,
+ * so a session costs its header, its id and its DER, and nothing else.
+ */
+struct sess {
+	struct sess	*chain;		/* next in the bucket */
+	struct sess	*older;		/* insertion order, for eviction */
+	struct sess	*newer;
+	time_t		 expires;	/* seconds since the epoch */
+	uint16_t	 derlen;
+	uint8_t		 idlen;
+	unsigned char	 bytes[];	/* id, then DER */
+};
+
+struct gw_sesscache {
+	pthread_mutex_t	 lock;
+	struct sess	**buckets;
+	size_t		 nbuckets;	/* power of two */
+	size_t		 maxbuckets;	/* power of two >= max / 2 */
+	size_t		 max;		/* sessions */
+	struct sess	*oldest, *newest;
+	uint64_t	 seed;		/* hash key */
+	struct gw_sesscache_stats st;
+};
+
+static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
+static int ex_index = -1;
+
+static void
+ex_index_init(void)
+{
+	ex_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+static size_t
+sess_size(const struct sess *e)
+{
+	return offsetof(struct sess, bytes) + e->idlen + e->derlen;
+}
+
+/*
+ * FNV-1a under a random key. Ids are random bytes of the server's; a
+ * client only chooses which id to look up, never where one is stored, so
+ * this need not resist chosen keys. The key still keeps chains from
+ * lining up the same way in every process.
+ */
+static size_t
+bucket(const struct gw_sesscache *c, const unsigned char *id, size_t len,
+    size_t nbuckets)
+{
+	uint64_t h = c->seed;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= id[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	h ^= h >> 32;
+	return (size_t)h & (nbuckets - 1);
+}
+
+/* The link that points at the session with this id, or at NULL. */
+static struct sess **
+find(struct gw_sesscache *c, const unsigned char *id, size_t len)
+{
+	struct sess **pp = &c->buckets[bucket(c, id, len, c->nbuckets)];
+
+	for (; *pp != NULL; pp = &(*pp)->chain)
+		if ((*pp)->idlen == len &&
+		    CRYPTO_memcmp((*pp)->bytes, id, len) == 0)
+			break;
+	return pp;
+}
+
+/* Takes e out of the table and the age list, wipes it (its DER holds the
+ * master secret) and frees it. pp is the link that points at e. */
+static void
+drop(struct gw_sesscache *c, struct sess **pp)
+{
+	struct sess *e = *pp;
+
+	*pp = e->chain;
+	if (e->older != NULL)
+		e->older->newer = e->newer;
+	else
+		c->oldest = e->newer;
+	if (e->newer != NULL)
+		e->newer->older = e->older;
+	else
+		c->newest = e->older;
+	c->st.count--;
+	c->st.bytes -= sess_size(e);
+	OPENSSL_cleanse(e, sess_size(e));
+	free(e);
+}
+
+static void
+drop_entry(struct gw_sesscache *c, struct sess *e)
+{
+	drop(c, find(c, e->bytes, e->idlen));
+}
+
+/* Twice the buckets, up to maxbuckets. On failure the table keeps its
+ * size: chains grow longer, lookups stay right. */
+static void
+grow(struct gw_sesscache *c)
+{
+	size_t n = c->nbuckets * 2, i, b;
+	struct sess **nb, *e, *next;
+
+	if (n > c->maxbuckets || (nb = calloc(n, sizeof(*nb))) == NULL)
+		return;
+	for (i = 0; i < c->nbuckets; i++) {
+		for (e = c->buckets[i]; e != NULL; e = next) {
+			next = e->chain;
+			b = bucket(c, e->bytes, e->idlen, n);
+			e->chain = nb[b];
+			nb[b] = e;
+		}
+	}
+	free(c->buckets);
+	c->buckets = nb;
+	c->nbuckets = n;
+	c->st.table_bytes = n * sizeof(*nb);
+}
+
+/*
+ * Drops expired sessions from the old end, a few per call so that no
+ * store holds the lock long. Sessions share one timeout in the gateway,
+ * so the oldest expire first; one with a shorter timeout further in is
+ * caught when it is looked up.
+ */
+static void
+purge(struct gw_sesscache *c, time_t now)
+{
+	int n;
+
+	for (n = 0; n < GW_SESSCACHE_PURGE && c->oldest != NULL &&
+	    c->oldest->expires <= now; n++) {
+		drop_entry(c, c->oldest);
+		c->st.expired++;
+	}
+}
+
+struct gw_sesscache *
+gw_sesscache_new(size_t max)
+{
+	struct gw_sesscache *c;
+
+	if (max == 0 || (c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->max = max;
+	/* At most a bucket for two sessions: short chains, a small table. */
+	for (c->maxbuckets = 1; c->maxbuckets * 2 < max; c->maxbuckets *= 2)
+		;
+	c->nbuckets = c->maxbuckets < GW_SESSCACHE_BUCKETS ? c->maxbuckets :
+	    GW_SESSCACHE_BUCKETS;
+	if ((c->buckets = calloc(c->nbuckets, sizeof(*c->buckets))) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->st.table_bytes = c->nbuckets * sizeof(*c->buckets);
+	if (RAND_bytes((unsigned char *)&c->seed, sizeof(c->seed)) != 1) {
+		/* Only chain layout depends on it: a fixed key is safe. */
+		ERR_clear_error();
+		c->seed = UINT64_C(0xcbf29ce484222325);
+	}
+	if (pthread_mutex_init(&c->lock, NULL) != 0) {
+		free(c->buckets);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+gw_sesscache_free(struct gw_sesscache *c)
+{
+	if (c == NULL)
+		return;
+	while (c->oldest != NULL)
+		drop_entry(c, c->oldest);
+	free(c->buckets);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+void
+gw_sesscache_stats(struct gw_sesscache *c, struct gw_sesscache_stats *st)
+{
+	pthread_mutex_lock(&c->lock);
+	*st = c->st;
+	pthread_mutex_unlock(&c->lock);
+}
+
+struct gw_sesscache *
+gw_sesscache_of(SSL_CTX *ctx)
+{
+	pthread_once(&ex_once, ex_index_init);
+	if (ex_index < 0 || ctx == NULL)
+		return NULL;
+	return SSL_CTX_get_ex_data(ctx, ex_index);
+}
+
+/*
+ * Will OpenSSL ever look this session up? A TLS 1.2 session with an id,
+ * yes. A TLS 1.3 server session is sealed in a stateless ticket, and the
+ * cache is asked only in the cases ssl_update_cache lists: the server
+ * set SSL_OP_NO_TICKET (stateful tickets), or it takes early data with
+ * replay protection. OpenSSL still reports every TLS 1.3 session; keeping
+ * those would spend memory on entries nobody asks for.
+ */
+static int
+looked_up_later(SSL *ssl)
+{
+	uint64_t opts;
+
+	if (SSL_version(ssl) != TLS1_3_VERSION)
+		return 1;
+	opts = SSL_get_options(ssl);
+	return (opts & SSL_OP_NO_TICKET) != 0 ||
+	    (SSL_get_max_early_data(ssl) > 0 &&
+	    (opts & SSL_OP_NO_ANTI_REPLAY) == 0);
+}
+
+static time_t
+expiry(const SSL_SESSION *sess)
+{
+#if OPENSSL_VERSION_NUMBER >= 0x30300000L
+	return SSL_SESSION_get_time_ex(sess) + SSL_SESSION_get_timeout(sess);
+#else
+	return (time_t)SSL_SESSION_get_time(sess) +
+	    SSL_SESSION_get_timeout(sess);
+#endif
+}
+
+/*
+ * A new session after a full handshake. Its DER is made before taking
+ * the lock. Returns 0: OpenSSL keeps its reference, we keep a copy.
+ */
+static int
+sess_new(SSL *ssl, SSL_SESSION *sess)
+{
+	struct gw_sesscache *c = gw_sesscache_of(SSL_get_SSL_CTX(ssl));
+	const unsigned char *id;
+	unsigned char *p;
+	unsigned int idlen;
+	struct sess *e, **pp;
+	int derlen, n;
+
+	if (c == NULL || !looked_up_later(ssl))
+		return 0;
+	id = SSL_SESSION_get_id(sess, &idlen);
+	if (idlen == 0 || idlen > GW_SESSCACHE_ID_MAX)
+		return 0;
+	/* A failure to encode is a session not kept, not a handshake error:
+	 * leave the thread's error queue as it was. */
+	ERR_set_mark();
+	derlen = i2d_SSL_SESSION(sess, NULL);
+	ERR_pop_to_mark();
+	if (derlen <= 0 || derlen > GW_SESSCACHE_DER_MAX) {
+		pthread_mutex_lock(&c->lock);
+		c->st.refused++;
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
+	if ((e = malloc(offsetof(struct sess, bytes) + idlen +
+	    (size_t)derlen)) == NULL)
+		return 0;	/* a full handshake next time, nothing worse */
+	e->idlen = (uint8_t)idlen;
+	e->derlen = (uint16_t)derlen;
+	e->expires = expiry(sess);
+	memcpy(e->bytes, id, idlen);
+	p = e->bytes + idlen;
+	ERR_set_mark();
+	n = i2d_SSL_SESSION(sess, &p);
+	ERR_pop_to_mark();
+	if (n != derlen) {
+		OPENSSL_cleanse(e, sess_size(e));
+		free(e);
+		return 0;
+	}
+
+	pthread_mutex_lock(&c->lock);
+	purge(c, time(NULL));
+	/* Ids are random; only a session stored twice repeats one: the
+	 * newest copy wins. */
+	if (*(pp = find(c, e->bytes, e->idlen)) != NULL)
+		drop(c, pp);
+	while (c->st.count >= c->max) {
+		drop_entry(c, c->oldest);
+		c->st.evicted++;
+	}
+	if (c->st.count >= c->nbuckets)
+		grow(c);
+	pp = &c->buckets[bucket(c, e->bytes, e->idlen, c->nbuckets)];
+	e->chain = *pp;
+	*pp = e;
+	e->newer = NULL;
+	e->older = c->newest;
+	if (c->newest != NULL)
+		c->newest->newer = e;
+	else
+		c->oldest = e;
+	c->newest = e;
+	c->st.count++;
+	c->st.bytes += sess_size(e);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+/*
+ * A ClientHello offers a session id. The DER is copied out under the lock
+ * and decoded after it, into a fresh SSL_SESSION whose one reference goes
+ * to OpenSSL: hence *copy = 0 (OpenSSL must not add a reference of ours).
+ */
+static SSL_SESSION *
+sess_get(SSL *ssl, const unsigned char *id, int len, int *copy)
+{
+	struct gw_sesscache *c = gw_sesscache_of(SSL_get_SSL_CTX(ssl));
+	unsigned char der[GW_SESSCACHE_DER_MAX];
+	const unsigned char *p = der;
+	SSL_SESSION *sess = NULL;
+	struct sess **pp;
+	size_t derlen = 0;
+
+	*copy = 0;
+	if (c == NULL || len <= 0 || len > GW_SESSCACHE_ID_MAX)
+		return NULL;
+	pthread_mutex_lock(&c->lock);
+	if (*(pp = find(c, id, (size_t)len)) == NULL) {
+		c->st.misses++;
+	} else if ((*pp)->expires <= time(NULL)) {
+		drop(c, pp);
+		c->st.expired++;
+		c->st.misses++;
+	} else {
+		derlen = (*pp)->derlen;
+		memcpy(der, (*pp)->bytes + (*pp)->idlen, derlen);
+		c->st.hits++;
+	}
+	pthread_mutex_unlock(&c->lock);
+
+	if (derlen > 0) {
+		/* A failure here is a miss, not an error of the handshake. */
+		ERR_set_mark();
+		sess = d2i_SSL_SESSION(NULL, &p, (long)derlen);
+		ERR_pop_to_mark();
+		OPENSSL_cleanse(der, derlen);
+	}
+	return sess;
+}
+
+/* OpenSSL gives a session up: timed out, or its connection failed. */
+static void
+sess_remove(SSL_CTX *ctx, SSL_SESSION *sess)
+{
+	struct gw_sesscache *c = gw_sesscache_of(ctx);
+	const unsigned char *id;
+	unsigned int idlen;
+	struct sess **pp;
+
+	if (c == NULL)
+		return;
+	id = SSL_SESSION_get_id(sess, &idlen);
+	if (idlen == 0 || idlen > GW_SESSCACHE_ID_MAX)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (*(pp = find(c, id, idlen)) != NULL) {
+		drop(c, pp);
+		c->st.removed++;
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+int
+gw_sesscache_attach(struct gw_sesscache *c, SSL_CTX *ctx)
+{
+	pthread_once(&ex_once, ex_index_init);
+	if (ex_index < 0 || SSL_CTX_set_ex_data(ctx, ex_index, c) != 1) {
+		ERR_clear_error();
+		return -1;
+	}
+	/*
+	 * No internal store and no internal lookup: every session lives here
+	 * once, as DER. No auto-clear either: OpenSSL's would sweep its own
+	 * empty cache under its lock every 255 handshakes; ours drops
+	 * expired sessions as it goes.
+	 */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER |
+	    SSL_SESS_CACHE_NO_INTERNAL | SSL_SESS_CACHE_NO_AUTO_CLEAR);
+	SSL_CTX_sess_set_new_cb(ctx, sess_new);
+	SSL_CTX_sess_set_get_cb(ctx, sess_get);
+	SSL_CTX_sess_set_remove_cb(ctx, sess_remove);
+	return 0;
+}
+
+void
+gw_sesscache_detach(SSL_CTX *ctx)
+{
+	pthread_once(&ex_once, ex_index_init);
+	if (ex_index < 0 || ctx == NULL)
+		return;
+	SSL_CTX_sess_set_new_cb(ctx, NULL);
+	SSL_CTX_sess_set_get_cb(ctx, NULL);
+	SSL_CTX_sess_set_remove_cb(ctx, NULL);
+	(void)SSL_CTX_set_ex_data(ctx, ex_index, NULL);
+}

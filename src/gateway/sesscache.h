@@ -1,0 +1,61 @@
+/*
+ * sesscache.h - the gateway's TLS session cache for resumption by session
+ * id: each session kept as its DER bytes (a few hundred bytes) instead of
+ * OpenSSL's in-memory SSL_SESSION, shared by every worker thread.
+ */
+#ifndef GW_SESSCACHE_H
+#define GW_SESSCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+struct gw_sesscache;
+
+struct gw_sesscache_stats {
+	size_t		count;		/* sessions held */
+	size_t		bytes;		/* their entries: links, id and DER */
+	size_t		table_bytes;	/* the hash table's bucket array */
+	uint64_t	hits;		/* lookups that found a live session */
+	uint64_t	misses;		/* lookups that found nothing */
+	uint64_t	expired;	/* dropped because their time was up */
+	uint64_t	evicted;	/* dropped, oldest first, to stay in max */
+	uint64_t	removed;	/* dropped because OpenSSL asked */
+	uint64_t	refused;	/* not kept: DER over the size limit */
+};
+
+/*
+ * A cache of at most max sessions (at least 1); when full, the oldest
+ * session goes. A session is dropped once its time is up (the time of its
+ * full handshake plus its timeout, as OpenSSL sets them). NULL when out of
+ * memory or max is 0.
+ */
+struct gw_sesscache *gw_sesscache_new(size_t max);
+
+/* Wipes every session and frees the cache. Detach it from every SSL_CTX
+ * first. NULL is allowed. */
+void gw_sesscache_free(struct gw_sesscache *c);
+
+/*
+ * Makes ctx keep its server sessions in c, and nowhere else: OpenSSL's
+ * own cache is switched off (SSL_SESS_CACHE_NO_INTERNAL). c is linked in
+ * and must stay valid until gw_sesscache_detach(ctx). Attach the same
+ * cache to every SSL_CTX a connection can move to (SNI), so every group
+ * stores and finds sessions in one place. The session id context and the
+ * timeout stay ctx's own settings. 0, or -1 when OpenSSL cannot hold the
+ * link (out of memory).
+ */
+int gw_sesscache_attach(struct gw_sesscache *c, SSL_CTX *ctx);
+
+/* Unlinks ctx from its cache: later callbacks find no cache and do
+ * nothing, so an SSL that outlives the cache is harmless. */
+void gw_sesscache_detach(SSL_CTX *ctx);
+
+/* The cache attached to ctx, or NULL. */
+struct gw_sesscache *gw_sesscache_of(SSL_CTX *ctx);
+
+/* A consistent snapshot of the counters. */
+void gw_sesscache_stats(struct gw_sesscache *c, struct gw_sesscache_stats *st);
+
+#endif
