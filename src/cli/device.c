@@ -1,26 +1,53 @@
 /*
- * device.c - `tether device`: administers registered devices. revoke
- * refuses a device's credential (gateways drop it within a second, through
- * the registry's change feed); restore accepts it again.
+ * device.c - `tether device`: lists, shows and administers registered
+ * devices. Changes that running gateways must see (revoke, restore,
+ * rotate, forget) go through the registry's change feed, which they poll:
+ * within a second they refuse the old credential and close its
+ * connections. No subcommand prints a secret or a credential: rotate
+ * writes the new ones to files, as provision does.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "cli/admin.h"
+#include "cli/artifacts.h"
 #include "cli/cli.h"
 #include "registry/registry.h"
+
+#define SHOW_AUDIT_ROWS	10	/* audit rows `show` prints */
+#define SUGGEST_MAX	3	/* ids offered after "did you mean" */
+#define DURATION_MAX_S	(100LL * 365 * 86400)	/* --seen-since bound */
 
 static void
 usage(FILE *out)
 {
 	fprintf(out,
-"usage: tether device revoke ID [--db PATH] [--key-file FILE]\n"
-"       tether device restore ID [--db PATH] [--key-file FILE]\n"
+"usage: tether device list [--status active|revoked] [--label GLOB]\n"
+"                          [--seen-since AGE] [--not-seen-since AGE] [--json]\n"
+"       tether device show ID [--json]\n"
+"       tether device rename ID LABEL\n"
+"       tether device revoke ID\n"
+"       tether device restore ID\n"
+"       tether device rotate ID --out DIR [--no-per-device-files]\n"
+"       tether device forget ID [--delete-messages]\n"
+"  each also takes [--db PATH] [--key-file FILE]\n"
 "\n"
+"list     devices, oldest first; AGE is like 30s, 15m, 24h, 7d or 2w\n"
+"show     every field of one device and its latest audit rows\n"
+"rename   set the owner label (\"\" clears it); the id never changes\n"
 "revoke   refuse the device's credential: running gateways refuse it\n"
 "         within a second and close its open connections\n"
 "restore  accept a revoked device's credential again\n"
+"rotate   give the device a new secret: the old credential is refused\n"
+"         within a second; the new secret is written to DIR like a\n"
+"         provisioned batch of one\n"
+"forget   delete the device (its credential is refused within a second);\n"
+"         its messages are kept unless --delete-messages is given\n"
 "\n"
 "ID is the device id, like d7k3-m9q2-x; case and dashes do not matter,\n"
 "and its last character is a check that catches a mistyped character.\n"
@@ -28,44 +55,176 @@ usage(FILE *out)
 "options:\n"
 "  --db PATH        registry database (default %s)\n"
 "  --key-file FILE  registry key file (default PATH.key)\n"
+"  --json           list, show: output for machines\n"
 "  -h, --help       this text\n"
 "\n"
-"example:\n"
-"  tether device revoke d7k3-m9q2-x --db ./tether.db\n"
+"examples:\n"
+"  tether device list --status active --not-seen-since 1d\n"
+"  tether device rename d7k3-m9q2-x 'hall sensor'\n"
+"  tether device rotate d7k3-m9q2-x --out rotated-1\n"
 "\n"
 "docs/cmd-device.md has more.\n", CLI_DEFAULT_DB);
 }
 
-/* revoke and restore: the same steps towards a different status. */
+/* Options, and which subcommands take them. */
+enum {
+	O_DB = 1 << 0,
+	O_KEY = 1 << 1,
+	O_JSON = 1 << 2,
+	O_STATUS = 1 << 3,
+	O_LABEL = 1 << 4,
+	O_SEEN = 1 << 5,
+	O_NOT_SEEN = 1 << 6,
+	O_OUT = 1 << 7,
+	O_NO_FILES = 1 << 8,
+	O_DELETE_MSGS = 1 << 9,
+};
+
+struct args {
+	const char	*sub;
+	const char	*db;
+	const char	*key_file;
+	const char	*label_glob;
+	const char	*out;
+	int		 json;
+	int		 per_device;
+	int		 delete_messages;
+	struct reg_filter filter;
+	char		*pos[2];	/* positional arguments */
+	int		 npos;
+};
+
+/* "30s", "15m", "24h", "7d", "2w" -> milliseconds; -1 if not one. */
+static int64_t
+parse_age(const char *s)
+{
+	long long n = 0, unit;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (*p - '0');
+		if (n > DURATION_MAX_S)
+			return -1;
+	}
+	switch (*p) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	case 'w': unit = 7 * 86400; break;
+	default: return -1;
+	}
+	if (p[1] != '\0' || n * unit > DURATION_MAX_S)
+		return -1;
+	return (int64_t)(n * unit) * 1000;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Parses argv (argv[0] the subcommand) for a subcommand that takes the
+ * options in allowed and npos positional arguments. Returns 0, or the
+ * exit status (0 for --help, 2 for a usage error).
+ */
 static int
-set_status(int argc, char **argv, enum reg_status status)
+parse(int argc, char **argv, unsigned allowed, int npos, struct args *a)
 {
 	static const struct option opts[] = {
-		{ "db",		required_argument, NULL, 'd' },
-		{ "key-file",	required_argument, NULL, 'k' },
-		{ "help",	no_argument,	   NULL, 'h' },
+		{ "db",			required_argument, NULL, 'd' },
+		{ "key-file",		required_argument, NULL, 'k' },
+		{ "json",		no_argument,	   NULL, 'j' },
+		{ "status",		required_argument, NULL, 's' },
+		{ "label",		required_argument, NULL, 'l' },
+		{ "seen-since",		required_argument, NULL, 'S' },
+		{ "not-seen-since",	required_argument, NULL, 'N' },
+		{ "out",		required_argument, NULL, 'o' },
+		{ "no-per-device-files", no_argument,	   NULL, 'F' },
+		{ "delete-messages",	no_argument,	   NULL, 'D' },
+		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const int revoke = status == REG_REVOKED;
-	const char *db = CLI_DEFAULT_DB, *key_file = NULL, *arg;
-	char id[REG_ID_MAX], actor[CLI_ACTOR_MAX], label[REG_LABEL_MAX + 16];
-	struct reg_store *st = NULL;
-	struct reg_device dev;
-	int c, rc = 1, r;
+	static const struct { int c; unsigned bit; } bits[] = {
+		{ 'd', O_DB }, { 'k', O_KEY }, { 'j', O_JSON },
+		{ 's', O_STATUS }, { 'l', O_LABEL }, { 'S', O_SEEN },
+		{ 'N', O_NOT_SEEN }, { 'o', O_OUT }, { 'F', O_NO_FILES },
+		{ 'D', O_DELETE_MSGS },
+	};
+	int c, idx;
+	int64_t age;
 
+	memset(a, 0, sizeof(*a));
+	a->sub = argv[0];
+	a->db = CLI_DEFAULT_DB;
+	a->per_device = 1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	/* "+" would stop at the first positional; positionals may come
+	 * before options ("rename ID LABEL --db x"), so permute */
+	while ((c = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
+		for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+			if (bits[i].c == c && !(allowed & bits[i].bit))
+				return cli_usage_error("device", "%s does not "
+				    "take --%s", a->sub, opts[idx].name);
 		switch (c) {
 		case 'd':
-			db = optarg;
+			a->db = optarg;
 			break;
 		case 'k':
-			key_file = optarg;
+			a->key_file = optarg;
+			break;
+		case 'j':
+			a->json = 1;
+			break;
+		case 's':
+			if (strcmp(optarg, "active") == 0)
+				a->filter.status = REG_ACTIVE;
+			else if (strcmp(optarg, "revoked") == 0)
+				a->filter.status = REG_REVOKED;
+			else
+				return cli_usage_error("device", "--status "
+				    "takes active or revoked, not '%s'",
+				    optarg);
+			break;
+		case 'l':
+			if (optarg[0] == '\0')
+				return cli_usage_error("device", "--label "
+				    "needs a pattern, like 'kitchen-*'");
+			a->filter.label_glob = optarg;
+			break;
+		case 'S':
+		case 'N':
+			if ((age = parse_age(optarg)) < 0)
+				return cli_usage_error("device", "%s takes an "
+				    "age like 30s, 15m, 24h, 7d or 2w, not "
+				    "'%s'", c == 'S' ? "--seen-since" :
+				    "--not-seen-since", optarg);
+			/* "0s" still filters: everything up to now */
+			if (c == 'S')
+				a->filter.seen_since = now_ms() - age;
+			else
+				a->filter.not_seen_since = now_ms() - age;
+			break;
+		case 'o':
+			a->out = optarg;
+			break;
+		case 'F':
+			a->per_device = 0;
+			break;
+		case 'D':
+			a->delete_messages = 1;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return -1;
 		case ':':
 			return cli_usage_error("device", "%s needs a value",
 			    argv[optind - 1]);
@@ -77,43 +236,455 @@ set_status(int argc, char **argv, enum reg_status status)
 			    "'%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error("device", "%s needs a device id",
-		    argv[0]);
-	if (optind + 1 < argc)
-		return cli_usage_error("device", "%s takes one device id; "
-		    "'%s' is one too many", argv[0], argv[optind + 1]);
-	arg = argv[optind];
+	for (; optind < argc; optind++) {
+		if (a->npos == npos) {
+			if (npos == 0)
+				return cli_usage_error("device", "%s takes no "
+				    "argument; '%s' is one too many", a->sub,
+				    argv[optind]);
+			return cli_usage_error("device", "%s takes %s; '%s' is "
+			    "one too many", a->sub, npos == 1 ?
+			    "one device id" : "a device id and a label",
+			    argv[optind]);
+		}
+		a->pos[a->npos++] = argv[optind];
+	}
+	if (a->npos < npos)
+		return cli_usage_error("device", "%s needs %s", a->sub,
+		    a->npos == 0 ? "a device id" : "a label (\"\" clears it)");
+	return 0;
+}
+
+/* Opens the registry without a word when it cannot: for suggestions. */
+static struct reg_store *
+open_quietly(const struct args *a)
+{
+	struct reg_store *st = NULL;
+	char err[REG_ERR_LEN];
+	struct stat sb;
+
+	if (stat(a->db, &sb) != 0 || reg_open(&st, a->db, a->key_file,
+	    err) != 0)
+		return NULL;
+	return st;
+}
+
+/* "  did you mean X (label L)?" under an error, when anything is near. */
+static void
+suggest(struct reg_store *st, const char *typed)
+{
+	char ids[SUGGEST_MAX][REG_ID_MAX];
+	struct reg_device dev;
+	int n;
+
+	if (st == NULL || (n = reg_suggest(st, typed, ids, SUGGEST_MAX)) <= 0)
+		return;
+	fputs("  did you mean ", stderr);
+	for (int i = 0; i < n; i++) {
+		if (i > 0)
+			fputs(i + 1 < n ? ", " : " or ", stderr);
+		fputs(ids[i], stderr);
+		if (reg_device_get(st, ids[i], &dev) == 1 &&
+		    dev.label[0] != '\0')
+			fprintf(stderr, " (label %s)", dev.label);
+	}
+	fputs("?\n", stderr);
+}
+
+static void
+fmt_time(int64_t ms, char *buf, size_t size, int iso)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char s[32];
+
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S",
+	    &tm);
+	if (iso)
+		snprintf(buf, size, "%s.%03dZ", s, (int)(ms % 1000));
+	else
+		snprintf(buf, size, "%s UTC", s);
+}
+
+/* Keeps the newest audit row. */
+static void
+first_row(void *arg, const struct reg_audit *row)
+{
+	struct reg_audit *keep = arg;
+
+	if (keep->id == 0)
+		*keep = *row;
+}
+
+/*
+ * Finds the device an argument names. Returns 0 with *st open and id
+ * set; otherwise prints why (with "did you mean" for a near miss) and
+ * returns the exit status: 2 for a text that is not an id, 1 for an id
+ * that is not registered or a registry that cannot be opened.
+ */
+static int
+resolve(const struct args *a, const char *arg, struct reg_store **st,
+    char id[REG_ID_MAX], struct reg_device *dev)
+{
+	struct reg_audit last = { 0 };
+	char when[40];
+	int r;
+
+	*st = NULL;
 	switch (reg_id_normalize(arg, id)) {
 	case REG_ID_OK:
 		break;
 	case REG_ID_MISTYPED:
 		cli_error("'%s' is not a device id: the check character does "
 		    "not match; look for a mistyped character", arg);
+		*st = open_quietly(a);
+		suggest(*st, arg);
+		reg_close(*st);
+		*st = NULL;
 		return 2;
 	default:
 		cli_error("'%s' is not a device id: an id is 9 characters "
 		    "like d7k3-m9q2-x (the manifest's \"id\", not its "
-		    "label or credential)", arg);
+		    "label or secret)", arg);
+		*st = open_quietly(a);
+		suggest(*st, arg);
+		reg_close(*st);
+		*st = NULL;
 		return 2;
 	}
-
-	if (cli_open_registry(&st, db, key_file, 1) != 0)
+	if (cli_open_registry(st, a->db, a->key_file, 1) != 0)
 		return 1;
-	if ((r = reg_device_get(st, id, &dev)) < 0) {
+	if ((r = reg_device_get(*st, id, dev)) == 1)
+		return 0;
+	if (r < 0) {
+		cli_error("%s", reg_error(*st));
+	} else if (reg_audit_list(*st, id, 1, first_row, &last) == 1 &&
+	    strcmp(last.action, "forget") == 0) {
+		fmt_time(last.at, when, sizeof(when), 0);
+		cli_error("no device '%s' in %s: it was forgotten on %s by %s",
+		    id, a->db, when, last.actor);
+	} else {
+		cli_error("no device '%s' in %s", id, a->db);
+		suggest(*st, arg);
+	}
+	reg_close(*st);
+	*st = NULL;
+	return 1;
+}
+
+/* " (label L)" or "" */
+static const char *
+label_note(const char *label, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (label[0] != '\0')
+		snprintf(buf, size, " (label %s)", label);
+	return buf;
+}
+
+/* ---- list and show ---- */
+
+static void
+json_string(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(fp, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(fp, "\\u%04x", *p);
+		else
+			fputc(*p, fp);
+	}
+	fputc('"', fp);
+}
+
+static void
+json_time(FILE *fp, int64_t ms)
+{
+	char buf[40];
+
+	if (ms == 0) {
+		fputs("null", fp);
+		return;
+	}
+	fmt_time(ms, buf, sizeof(buf), 1);
+	fprintf(fp, "\"%s\"", buf);
+}
+
+/* The fields of a device as JSON members, without the braces. */
+static void
+json_fields(FILE *fp, const struct reg_device *d)
+{
+	fputs("\"id\": ", fp);
+	json_string(fp, d->id);
+	fputs(", \"label\": ", fp);
+	json_string(fp, d->label);
+	fprintf(fp, ", \"status\": \"%s\", \"scheme\": \"%s\", \"mac\": ",
+	    d->status == REG_ACTIVE ? "active" : "revoked",
+	    reg_scheme_name(d->scheme));
+	if (d->mac[0] != '\0')
+		json_string(fp, d->mac);
+	else
+		fputs("null", fp);
+	fputs(", \"created_at\": ", fp);
+	json_time(fp, d->created_at);
+	fputs(", \"credential_at\": ", fp);
+	json_time(fp, d->credential_at);
+	fputs(", \"last_seen_at\": ", fp);
+	json_time(fp, d->last_seen_at);
+	fputs(", \"last_seen_addr\": ", fp);
+	if (d->last_seen_addr[0] != '\0')
+		json_string(fp, d->last_seen_addr);
+	else
+		fputs("null", fp);
+}
+
+static void
+json_device(FILE *fp, const struct reg_device *d)
+{
+	fputc('{', fp);
+	json_fields(fp, d);
+	fputc('}', fp);
+}
+
+/* "never", "12s ago", "5m ago", "3h ago", "4d ago" */
+static void
+fmt_age(int64_t now, int64_t ms, char *buf, size_t size)
+{
+	int64_t s = (now - ms) / 1000;
+
+	if (ms == 0)
+		snprintf(buf, size, "never");
+	else if (s < 0)
+		snprintf(buf, size, "just now");
+	else if (s < 120)
+		snprintf(buf, size, "%llds ago", (long long)s);
+	else if (s < 7200)
+		snprintf(buf, size, "%lldm ago", (long long)(s / 60));
+	else if (s < 2 * 86400)
+		snprintf(buf, size, "%lldh ago", (long long)(s / 3600));
+	else
+		snprintf(buf, size, "%lldd ago", (long long)(s / 86400));
+}
+
+struct lister {
+	int	 json;
+	long long n;
+	int64_t	 now;
+};
+
+static int
+list_one(void *arg, const struct reg_device *d)
+{
+	struct lister *l = arg;
+	char age[32];
+
+	if (l->json) {
+		fputs(l->n == 0 ? "[\n  " : ",\n  ", stdout);
+		json_device(stdout, d);
+	} else {
+		if (l->n == 0)
+			printf("%-11s  %-7s  %-10s  %-9s  %s\n", "ID", "STATUS",
+			    "SCHEME", "LAST SEEN", "LABEL");
+		fmt_age(l->now, d->last_seen_at, age, sizeof(age));
+		printf("%-11s  %-7s  %-10s  %-9s  %s\n", d->id,
+		    d->status == REG_ACTIVE ? "active" : "revoked",
+		    reg_scheme_name(d->scheme), age, d->label);
+	}
+	l->n++;
+	/* a closed pipe (`| head`): stop reading the registry */
+	return ferror(stdout) ? 1 : 0;
+}
+
+static int
+cmd_list(int argc, char **argv)
+{
+	struct args a;
+	struct reg_store *st;
+	struct lister l = { 0 };
+	long long n;
+	int r;
+
+	if ((r = parse(argc, argv, O_DB | O_KEY | O_JSON | O_STATUS |
+	    O_LABEL | O_SEEN | O_NOT_SEEN, 0, &a)) != 0)
+		return r < 0 ? 0 : r;
+	if (cli_open_registry(&st, a.db, a.key_file, 1) != 0)
+		return 1;
+	l.json = a.json;
+	l.now = now_ms();
+	n = reg_list(st, &a.filter, list_one, &l);
+	if (n < 0) {
+		cli_error("%s", reg_error(st));
+		reg_close(st);
+		return 1;
+	}
+	reg_close(st);
+	if (a.json)
+		fputs(l.n == 0 ? "[]\n" : "\n]\n", stdout);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return cli_error("cannot write the list: %s", strerror(errno));
+	if (!a.json && l.n == 0)
+		fprintf(stderr, "no device matches\n");
+	return 0;
+}
+
+struct shower {
+	int	json;
+	int	n;
+};
+
+static void
+show_audit(void *arg, const struct reg_audit *row)
+{
+	struct shower *s = arg;
+	char when[40];
+
+	if (s->json) {
+		fputs(s->n == 0 ? "\n    " : ",\n    ", stdout);
+		fputs("{\"at\": ", stdout);
+		json_time(stdout, row->at);
+		fputs(", \"actor\": ", stdout);
+		json_string(stdout, row->actor);
+		fputs(", \"action\": ", stdout);
+		json_string(stdout, row->action);
+		fputs(", \"detail\": ", stdout);
+		json_string(stdout, row->detail);
+		fputs("}", stdout);
+	} else {
+		fmt_time(row->at, when, sizeof(when), 0);
+		printf("  %s  %-10s  %-8s  %s\n", when, row->actor,
+		    row->action, row->detail);
+	}
+	s->n++;
+}
+
+static int
+cmd_show(int argc, char **argv)
+{
+	struct args a;
+	struct reg_store *st;
+	struct reg_device d;
+	struct shower s = { 0 };
+	char id[REG_ID_MAX], created[40], cred[40], seen[40];
+	long long msgs;
+	int r, rc = 1;
+
+	if ((r = parse(argc, argv, O_DB | O_KEY | O_JSON, 1, &a)) != 0)
+		return r < 0 ? 0 : r;
+	if ((r = resolve(&a, a.pos[0], &st, id, &d)) != 0)
+		return r;
+	if ((msgs = reg_count_messages(st, id)) < 0) {
 		cli_error("%s", reg_error(st));
 		goto out;
 	}
-	if (r == 0) {
-		cli_error("no device '%s' in %s", id, db);
+	s.json = a.json;
+	if (a.json) {
+		fputc('{', stdout);
+		json_fields(stdout, &d);
+		printf(", \"messages\": %lld, \"audit\": [", msgs);
+	}
+	if (!a.json) {
+		fmt_time(d.created_at, created, sizeof(created), 0);
+		fmt_time(d.credential_at, cred, sizeof(cred), 0);
+		if (d.last_seen_at != 0)
+			fmt_time(d.last_seen_at, seen, sizeof(seen), 0);
+		printf("id          %s\n", d.id);
+		printf("label       %s\n", d.label[0] ? d.label : "-");
+		printf("status      %s\n", d.status == REG_ACTIVE ? "active" :
+		    "revoked");
+		printf("scheme      %s\n", reg_scheme_name(d.scheme));
+		printf("mac         %s\n", d.mac[0] ? d.mac : "-");
+		printf("created     %s\n", created);
+		printf("credential  issued %s%s\n", cred,
+		    d.credential_at != d.created_at ? " (rotated)" : "");
+		if (d.last_seen_at != 0)
+			printf("last seen   %s from %s\n", seen,
+			    d.last_seen_addr);
+		else
+			printf("last seen   never\n");
+		printf("messages    %lld\n", msgs);
+		printf("audit (newest first):\n");
+	}
+	if (reg_audit_list(st, id, SHOW_AUDIT_ROWS, show_audit, &s) < 0) {
+		cli_error("%s", reg_error(st));
 		goto out;
 	}
-	label[0] = '\0';
-	if (dev.label[0] != '\0')
-		snprintf(label, sizeof(label), " (label %s)", dev.label);
-	if (dev.status == status) {
+	if (a.json)
+		fputs(s.n > 0 ? "\n  ]}\n" : "]}\n", stdout);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("cannot write the device: %s", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	reg_close(st);
+	return rc;
+}
+
+/* ---- changes ---- */
+
+static int
+cmd_rename(int argc, char **argv)
+{
+	struct args a;
+	struct reg_store *st;
+	struct reg_device d;
+	char id[REG_ID_MAX], actor[CLI_ACTOR_MAX];
+	int r, rc = 1;
+
+	if ((r = parse(argc, argv, O_DB | O_KEY, 2, &a)) != 0)
+		return r < 0 ? 0 : r;
+	if ((r = resolve(&a, a.pos[0], &st, id, &d)) != 0)
+		return r;
+	if (strcmp(d.label, a.pos[1]) == 0) {
+		fprintf(stderr, "%s is already labelled '%s'; nothing "
+		    "changed\n", id, d.label);
+		rc = 0;
+		goto out;
+	}
+	cli_actor(actor);
+	if ((r = reg_rename(st, id, a.pos[1], actor)) < 0) {
+		cli_error("%s", reg_error(st));
+		goto out;
+	}
+	if (r == 1) {
+		/* forgotten by someone else since resolve */
+		cli_error("no device '%s' in %s", id, a.db);
+		goto out;
+	}
+	if (a.pos[1][0] == '\0')
+		fprintf(stderr, "cleared the label of %s (was '%s')\n", id,
+		    d.label);
+	else
+		fprintf(stderr, "renamed %s: '%s' -> '%s'\n", id, d.label,
+		    a.pos[1]);
+	rc = 0;
+out:
+	reg_close(st);
+	return rc;
+}
+
+/* revoke and restore: the same steps towards a different status. */
+static int
+set_status(int argc, char **argv, enum reg_status status)
+{
+	const int revoke = status == REG_REVOKED;
+	struct args a;
+	struct reg_store *st;
+	struct reg_device d;
+	char id[REG_ID_MAX], actor[CLI_ACTOR_MAX], note[REG_LABEL_MAX + 16];
+	int r, rc = 1;
+
+	if ((r = parse(argc, argv, O_DB | O_KEY, 1, &a)) != 0)
+		return r < 0 ? 0 : r;
+	if ((r = resolve(&a, a.pos[0], &st, id, &d)) != 0)
+		return r;
+	label_note(d.label, note, sizeof(note));
+	if (d.status == status) {
 		fprintf(stderr, "%s%s is already %s; nothing changed\n", id,
-		    label, revoke ? "revoked" : "active");
+		    note, revoke ? "revoked" : "active");
 		rc = 0;
 		goto out;
 	}
@@ -123,21 +694,135 @@ set_status(int argc, char **argv, enum reg_status status)
 		goto out;
 	}
 	if (r == 1) {
-		/* removed by someone else since reg_device_get */
-		cli_error("no device '%s' in %s", id, db);
+		cli_error("no device '%s' in %s", id, a.db);
 		goto out;
 	}
 	if (revoke)
 		fprintf(stderr, "revoked %s%s; gateways refuse it within a "
-		    "second\n", id, label);
+		    "second\n", id, note);
 	else
 		fprintf(stderr, "restored %s%s; gateways accept it again "
-		    "within a second\n", id, label);
+		    "within a second\n", id, note);
 	rc = 0;
 out:
 	reg_close(st);
 	return rc;
 }
+
+static int
+cmd_rotate(int argc, char **argv)
+{
+	struct args a;
+	struct reg_store *st;
+	struct reg_device d;
+	struct reg_new_device nd;
+	struct cli_out out;
+	char id[REG_ID_MAX], actor[CLI_ACTOR_MAX], note[REG_LABEL_MAX + 16];
+	int r, rc = 1;
+
+	if ((r = parse(argc, argv, O_DB | O_KEY | O_OUT | O_NO_FILES, 1,
+	    &a)) != 0)
+		return r < 0 ? 0 : r;
+	if (a.out == NULL)
+		return cli_usage_error("device", "rotate needs --out DIR: the "
+		    "new secret is written there, never to the terminal");
+	if ((r = resolve(&a, a.pos[0], &st, id, &d)) != 0)
+		return r;
+	if (cli_out_prepare(&out, a.out, a.per_device) != 0)
+		goto out;
+	cli_actor(actor);
+	if ((r = reg_rotate(st, id, actor, &nd, cli_out_write, &out)) != 0) {
+		if (r == 1)
+			cli_error("no device '%s' in %s", id, a.db);
+		else
+			cli_error("%s; the old credential still works",
+			    out.err[0] != '\0' ? out.err : reg_error(st));
+		cli_out_abort(&out);
+		goto out;
+	}
+	r = cli_out_publish(&out, &nd, 1);
+	cli_out_close(&out);
+	explicit_bzero(&nd, sizeof(nd));
+	if (r != 0)
+		goto out;
+	fprintf(stderr, "rotated %s%s: gateways refuse its old credential "
+	    "within a second; its new secret is in %s (flash it; keep it "
+	    "secret)\n", id, label_note(d.label, note, sizeof(note)), a.out);
+	if (d.status != REG_ACTIVE)
+		cli_warning("%s is revoked: it stays refused until 'tether "
+		    "device restore %s'", id, id);
+	rc = 0;
+out:
+	reg_close(st);
+	return rc;
+}
+
+static int
+cmd_forget(int argc, char **argv)
+{
+	struct args a;
+	struct reg_store *st;
+	struct reg_device d;
+	char id[REG_ID_MAX], actor[CLI_ACTOR_MAX], note[REG_LABEL_MAX + 16];
+	long long msgs, deleted;
+	int r, rc = 1;
+
+	if ((r = parse(argc, argv, O_DB | O_KEY | O_DELETE_MSGS, 1, &a)) != 0)
+		return r < 0 ? 0 : r;
+	if ((r = resolve(&a, a.pos[0], &st, id, &d)) != 0)
+		return r;
+	if ((msgs = reg_count_messages(st, id)) < 0) {
+		cli_error("%s", reg_error(st));
+		goto out;
+	}
+	cli_actor(actor);
+	if ((r = reg_forget(st, id, a.delete_messages, actor, &deleted)) < 0) {
+		cli_error("%s", reg_error(st));
+		goto out;
+	}
+	if (r == 1) {
+		cli_error("no device '%s' in %s", id, a.db);
+		goto out;
+	}
+	label_note(d.label, note, sizeof(note));
+	if (a.delete_messages)
+		fprintf(stderr, "forgot %s%s: gateways refuse its credential "
+		    "within a second; deleted its %lld messages\n", id, note,
+		    deleted);
+	else
+		fprintf(stderr, "forgot %s%s: gateways refuse its credential "
+		    "within a second; its %lld messages are kept "
+		    "(--delete-messages deletes them)\n", id, note, msgs);
+	rc = 0;
+out:
+	reg_close(st);
+	return rc;
+}
+
+static int
+cmd_revoke(int argc, char **argv)
+{
+	return set_status(argc, argv, REG_REVOKED);
+}
+
+static int
+cmd_restore(int argc, char **argv)
+{
+	return set_status(argc, argv, REG_ACTIVE);
+}
+
+static const struct {
+	const char	*name;
+	int		(*fn)(int, char **);
+} subcommands[] = {
+	{ "forget",	cmd_forget },
+	{ "list",	cmd_list },
+	{ "rename",	cmd_rename },
+	{ "restore",	cmd_restore },
+	{ "revoke",	cmd_revoke },
+	{ "rotate",	cmd_rotate },
+	{ "show",	cmd_show },
+};
 
 int
 cmd_device(int argc, char **argv)
@@ -150,10 +835,9 @@ cmd_device(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(argv[1], "revoke") == 0)
-		return set_status(argc - 1, argv + 1, REG_REVOKED);
-	if (strcmp(argv[1], "restore") == 0)
-		return set_status(argc - 1, argv + 1, REG_ACTIVE);
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(*subcommands); i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].fn(argc - 1, argv + 1);
 	return cli_usage_error("device", "'%s' is not a device subcommand "
-	    "(revoke, restore)", argv[1]);
+	    "(list, show, rename, revoke, restore, rotate, forget)", argv[1]);
 }

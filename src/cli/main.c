@@ -16,7 +16,7 @@ struct command {
 
 /* Keep sorted by name. */
 static const struct command commands[] = {
-	{ "device",	cmd_device,	"administer registered devices (revoke, restore)" },
+	{ "device",	cmd_device,	"list, show, rename, revoke, restore, rotate, forget devices" },
 	{ "fingerprint", cmd_fingerprint, "print the pins of a server or certificate for devices" },
 	{ "provision",	cmd_provision,	"register new devices and write their credentials" },
 	{ "serve",	cmd_serve,	"run the gateway" },

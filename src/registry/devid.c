@@ -142,3 +142,62 @@ reg_id_normalize(const char *in, char out[REG_ID_MAX])
 	id_write(v, out);
 	return REG_ID_OK;
 }
+
+#define DIST_MAX_SYMBOLS	16
+
+/* The base32 symbols of an id as typed, read as reg_id_normalize reads
+ * them; returns how many, or -1. */
+static int
+symbols_of(const char *in, char out[DIST_MAX_SYMBOLS])
+{
+	int n = 0;
+
+	for (const char *p = in; *p != '\0'; p++) {
+		char ch = *p;
+
+		if (ch == '-')
+			continue;
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		if (ch == 'o')
+			ch = '0';
+		else if (ch == 'i' || ch == 'l')
+			ch = '1';
+		if (n == DIST_MAX_SYMBOLS || b32_value(ch) < 0)
+			return -1;
+		out[n++] = ch;
+	}
+	return n;
+}
+
+/* see registry.h: optimal string alignment distance (Levenshtein with
+ * adjacent transpositions), the typing errors a label invites. */
+int
+reg_id_distance(const char *a, const char *b)
+{
+	char x[DIST_MAX_SYMBOLS], y[DIST_MAX_SYMBOLS];
+	int d[DIST_MAX_SYMBOLS + 1][DIST_MAX_SYMBOLS + 1];
+	int n, m;
+
+	if ((n = symbols_of(a, x)) < 0 || (m = symbols_of(b, y)) < 0)
+		return -1;
+	for (int i = 0; i <= n; i++)
+		d[i][0] = i;
+	for (int j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (int i = 1; i <= n; i++)
+		for (int j = 1; j <= m; j++) {
+			int cost = x[i - 1] != y[j - 1], v;
+
+			v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && x[i - 1] == y[j - 2] &&
+			    x[i - 2] == y[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[n][m];
+}

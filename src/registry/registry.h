@@ -18,10 +18,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tether.h"
+
 #define REG_ID_MAX	32	/* device id, with NUL */
 #define REG_LABEL_MAX	128	/* owner label, with NUL */
 #define REG_HASH_LEN	32
 #define REG_ERR_LEN	256
+#define REG_MAC_TEXT	18	/* "aa:bb:cc:dd:ee:ff", with NUL */
+#define REG_ACTOR_MAX	96	/* audit actor, with NUL */
+#define REG_ACTION_MAX	16	/* audit action, with NUL */
+#define REG_DETAIL_MAX	320	/* audit detail, with NUL */
 
 enum reg_status {
 	REG_ACTIVE = 1,
@@ -54,12 +60,21 @@ void reg_credential_hash(const struct reg_store *st, const char *cred,
 int reg_lookup(struct reg_store *st, const uint8_t hash[REG_HASH_LEN],
     char *id, enum reg_status *status);
 
-/* A device made by reg_provision; credential is the only copy of the
- * secret and is never stored. */
+/*
+ * A device made by reg_provision (or given a new secret by reg_rotate).
+ * secret is what is flashed into the device, credential what the device
+ * sends (tether_credential_derive of the secret and the MAC; the same text
+ * for the plain scheme). Both are the only copies: the registry keeps a
+ * keyed hash of the credential and nothing of the secret.
+ */
 struct reg_new_device {
-	char	id[REG_ID_MAX];
-	char	label[REG_LABEL_MAX];
-	char	credential[64];
+	char			id[REG_ID_MAX];
+	char			label[REG_LABEL_MAX];
+	char			credential[TETHER_CREDENTIAL_MAX];
+	char			secret[TETHER_CREDENTIAL_MAX];
+	enum tether_scheme	scheme;
+	int			has_mac;
+	uint8_t			mac[TETHER_MAC_LEN];
 };
 
 /*
@@ -131,14 +146,19 @@ enum reg_id_check {
 enum reg_id_check reg_id_normalize(const char *in, char out[REG_ID_MAX]);
 
 /* A registered device, as the tools show it. Times are unix milliseconds
- * (0: never); last_seen_addr is "" when never seen. */
+ * (0: never); last_seen_addr is "" when never seen, mac "" when the device
+ * was provisioned without one. credential_at is when its current
+ * credential was issued: at provisioning, or at its last rotation. */
 struct reg_device {
-	char		id[REG_ID_MAX];
-	char		label[REG_LABEL_MAX];
-	enum reg_status	status;
-	int64_t		created_at;
-	int64_t		last_seen_at;
-	char		last_seen_addr[64];
+	char			id[REG_ID_MAX];
+	char			label[REG_LABEL_MAX];
+	enum reg_status		status;
+	enum tether_scheme	scheme;
+	char			mac[REG_MAC_TEXT];
+	int64_t			created_at;
+	int64_t			credential_at;
+	int64_t			last_seen_at;
+	char			last_seen_addr[64];
 };
 
 /* Fills dev with the device whose id is id. Returns 1, 0 when no device
@@ -161,5 +181,122 @@ int reg_provision_ex(struct reg_store *st, size_t count,
     int (*before_commit)(void *arg, const struct reg_new_device *devs,
 	size_t count),
     void *arg);
+
+/*
+ * A batch for reg_provision_batch. With macs (count entries, read only)
+ * each device is bound to its MAC, which no other device may have;
+ * interleave and hmac need them, plain may have them (for the record).
+ * Labels are "<label_prefix>-<n>", n from 1 in the order of macs, or empty
+ * when label_prefix is NULL. before_commit, if not NULL, runs after every
+ * device is inserted and before the commit, with the new devices; a
+ * non-zero return rolls the batch back.
+ */
+struct reg_batch {
+	enum tether_scheme	 scheme;
+	size_t			 count;
+	const uint8_t		(*macs)[TETHER_MAC_LEN];
+	const char		*label_prefix;
+	const char		*actor;
+	int			(*before_commit)(void *arg,
+				    const struct reg_new_device *devs,
+				    size_t count);
+	void			*arg;
+};
+
+/*
+ * Registers a batch in one transaction: all or none. out must hold count
+ * entries; on failure their secrets are wiped. Returns 0 or -1 (nothing
+ * registered; reg_error says why, e.g. "the MAC address 24:0a:c4:12:34:56
+ * already belongs to device d7k3-m9q2-x").
+ */
+int reg_provision_batch(struct reg_store *st, const struct reg_batch *b,
+    struct reg_new_device *out);
+
+/*
+ * Gives a device a new secret and credential (same id, label, scheme and
+ * MAC) and refuses the old one at once: the change feed tells gateways to
+ * drop it and close the device's connections. before_commit as in
+ * reg_batch (count 1). Returns 0 with out filled, 1 when no device has
+ * that id, or -1.
+ */
+int reg_rotate(struct reg_store *st, const char *id, const char *actor,
+    struct reg_new_device *out,
+    int (*before_commit)(void *arg, const struct reg_new_device *devs,
+	size_t count),
+    void *arg);
+
+/* Sets a device's owner label (at most REG_LABEL_MAX - 1 bytes, no control
+ * characters; "" clears it) and records old and new in the audit trail.
+ * Returns 0, 1 when no device has that id, or -1. */
+int reg_rename(struct reg_store *st, const char *id, const char *label,
+    const char *actor);
+
+/*
+ * Deletes a device: its credential is refused at once (through the change
+ * feed, like a revocation), its MAC becomes free. Its messages are kept
+ * unless delete_messages is set; *deleted (may be NULL) gets the number
+ * deleted. The audit trail keeps its rows and gains a "forget" row.
+ * Returns 0, 1 when no device has that id, or -1.
+ */
+int reg_forget(struct reg_store *st, const char *id, int delete_messages,
+    const char *actor, long long *deleted);
+
+/* Which devices reg_list returns; a zero field does not filter. */
+struct reg_filter {
+	enum reg_status	 status;	/* 0: any */
+	const char	*label_glob;	/* SQL GLOB: * ? [...], case-sensitive */
+	int64_t		 seen_since;	/* last seen at or after (unix ms) */
+	int64_t		 not_seen_since; /* never seen, or last before */
+};
+
+/* Calls fn for each device that passes f (NULL: all), in the order they
+ * were provisioned; fn returns non-zero to stop. Returns the number of
+ * devices passed to fn, or -1. */
+long long reg_list(struct reg_store *st, const struct reg_filter *f,
+    int (*fn)(void *arg, const struct reg_device *dev), void *arg);
+
+/* One row of the audit trail. device_id is "" for a batch row. */
+struct reg_audit {
+	int64_t	id;
+	int64_t	at;
+	char	actor[REG_ACTOR_MAX];
+	char	device_id[REG_ID_MAX];
+	char	action[REG_ACTION_MAX];
+	char	detail[REG_DETAIL_MAX];
+};
+
+/* Calls fn for the newest limit rows about device id (its own rows and
+ * the row of the batch that provisioned it), newest first. Works for a
+ * forgotten device too. Returns the number of rows, or -1. */
+int reg_audit_list(struct reg_store *st, const char *id, size_t limit,
+    void (*fn)(void *arg, const struct reg_audit *a), void *arg);
+
+/*
+ * Registered ids near what a person typed (any case, dashes anywhere):
+ * devices whose label is exactly typed first, then ids within edit
+ * distance 2 (a changed, missing, extra or swapped character counts 1),
+ * nearest first. Writes at most max ids to out; returns how many, or -1.
+ */
+int reg_suggest(struct reg_store *st, const char *typed,
+    char (*out)[REG_ID_MAX], size_t max);
+
+/*
+ * Edit distance between two ids as typed (dashes ignored, read as
+ * reg_id_normalize reads them), counting an adjacent swap as 1; -1 when
+ * either is not made of base32 characters or longer than 16 of them.
+ */
+int reg_id_distance(const char *a, const char *b);
+
+/* MAC addresses: "aa:bb:cc:dd:ee:ff" or "aabbccddeeff", either case.
+ * Returns 0, or -1 with a reason in why (REG_ERR_LEN) for a text that is
+ * not one, or is all zeros, broadcast or multicast (no device's own). */
+int reg_mac_parse(const char *text, uint8_t mac[TETHER_MAC_LEN], char *why);
+/* Writes "aa:bb:cc:dd:ee:ff" into out (REG_MAC_TEXT). */
+void reg_mac_format(const uint8_t mac[TETHER_MAC_LEN],
+    char out[REG_MAC_TEXT]);
+
+/* "plain", "interleave", "hmac"; reg_scheme_parse returns 0 or -1. */
+const char *reg_scheme_name(enum tether_scheme scheme);
+int reg_scheme_parse(const char *name, enum tether_scheme *scheme);
 
 #endif

@@ -75,8 +75,32 @@ static const char schema_v1[] =
 	");"
 	"CREATE UNIQUE INDEX messages_device_seq ON messages (device_id, seq);";
 
+static const char schema_v2[] =
+	/* The MAC address a device's credential is bound to, written
+	 * "aa:bb:cc:dd:ee:ff"; NULL when provisioned without one (plain).
+	 * Unique: two devices with one MAC would derive credentials from
+	 * the same address, and one of them is a mistake. */
+	"ALTER TABLE devices ADD COLUMN mac TEXT"
+	"	CHECK (mac IS NULL OR length(mac) = 17);"
+	"CREATE UNIQUE INDEX devices_mac ON devices (mac) "
+	"	WHERE mac IS NOT NULL;"
+
+	/* When the current credential was issued (provisioning or the last
+	 * rotation); NULL for devices made before this column: read as
+	 * created_at. */
+	"ALTER TABLE devices ADD COLUMN credential_at INTEGER;"
+
+	/* The audit row of the batch that provisioned the device, so its
+	 * history starts with who provisioned it, without a row per device
+	 * in a batch of 100,000. */
+	"ALTER TABLE devices ADD COLUMN batch INTEGER;"
+
+	/* `tether device list --seen-since / --not-seen-since` */
+	"CREATE INDEX devices_last_seen ON devices (last_seen_at);";
+
 const struct reg_migration reg_migrations[] = {
 	{ 1, "devices, audit, change feed, messages", schema_v1 },
+	{ 2, "device MAC, credential time, provisioning batch", schema_v2 },
 };
 
 const size_t reg_migration_count =

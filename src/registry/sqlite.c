@@ -1,7 +1,9 @@
 /*
  * sqlite.c - the registry on SQLite: one database file in WAL mode,
  * every write a transaction that is on disk (synchronous=FULL) before the
- * call returns, every statement prepared once per handle.
+ * call returns, every statement prepared once per handle. This file opens,
+ * migrates and authenticates and stores messages; sqlite_devices.c
+ * administers devices.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -14,50 +16,24 @@
 #include <openssl/hmac.h>
 #include <sqlite3.h>
 
-#include "tether.h"
-#include "registry/devid.h"
 #include "registry/keyfile.h"
-#include "registry/random.h"
 #include "registry/registry.h"
 #include "registry/schema.h"
+#include "registry/sqlite_int.h"
 
 #define BUSY_TIMEOUT_MS	5000
-/* How often a fresh id or credential is drawn when it collides with one
- * already registered; 40-bit ids collide now and then in big fleets, so
- * a few draws always suffice, and a run of failures means a bug. */
-#define MAX_DRAWS	16
 #define KEY_CHECK_TEXT	"tether registry key check v1"
 
-enum stmt {
-	S_BEGIN,
-	S_COMMIT,
-	S_ROLLBACK,
-	S_LOOKUP,
-	S_DEVICE_GET,
-	S_INSERT_DEVICE,
-	S_SET_STATUS,
-	S_INSERT_EVENT,
-	S_INSERT_AUDIT,
-	S_MAX_EVENT,
-	S_EVENTS_SINCE,
-	S_INSERT_MSG,
-	S_TOUCH,
-	S_COUNT_ALL,
-	S_COUNT_DEV,
-	S__COUNT
-};
-
-static const char *const stmt_sql[S__COUNT] = {
+const char *const reg_stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_LOOKUP] = "SELECT id, status FROM devices WHERE cred_hash = ?1",
-	[S_DEVICE_GET] = "SELECT id, label, status, created_at, "
-	    "coalesce(last_seen_at, 0), coalesce(last_seen_addr, '') "
-	    "FROM devices WHERE id = ?1",
+	[S_DEVICE_GET] = DEVICE_COLUMNS "FROM devices WHERE id = ?1",
 	[S_INSERT_DEVICE] = "INSERT INTO devices "
-	    "(id, label, status, scheme, cred_hash, created_at) "
-	    "VALUES (?1, ?2, 'active', 'plain', ?3, ?4)",
+	    "(id, label, status, scheme, cred_hash, created_at, mac, "
+	    "credential_at, batch) "
+	    "VALUES (?1, ?2, 'active', ?3, ?4, ?5, ?6, ?5, ?7)",
 	[S_SET_STATUS] = "UPDATE devices SET status = ?2 "
 	    "WHERE id = ?1 AND status <> ?2",
 	[S_INSERT_EVENT] = "INSERT INTO device_events (device_id, at) "
@@ -76,17 +52,30 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "last_seen_addr = ?3 WHERE id = ?1",
 	[S_COUNT_ALL] = "SELECT count(*) FROM messages",
 	[S_COUNT_DEV] = "SELECT count(*) FROM messages WHERE device_id = ?1",
+	[S_DEVICE_BY_MAC] = "SELECT id FROM devices WHERE mac = ?1",
+	[S_SET_CREDENTIAL] = "UPDATE devices SET cred_hash = ?2, "
+	    "credential_at = ?3 WHERE id = ?1",
+	[S_SET_LABEL] = "UPDATE devices SET label = ?2 WHERE id = ?1",
+	[S_DELETE_DEVICE] = "DELETE FROM devices WHERE id = ?1",
+	[S_DELETE_MESSAGES] = "DELETE FROM messages WHERE device_id = ?1",
+	/* a NULL parameter does not filter */
+	[S_LIST] = DEVICE_COLUMNS "FROM devices "
+	    "WHERE (?1 IS NULL OR status = ?1) "
+	    "AND (?2 IS NULL OR label GLOB ?2) "
+	    "AND (?3 IS NULL OR last_seen_at >= ?3) "
+	    "AND (?4 IS NULL OR last_seen_at IS NULL OR last_seen_at < ?4) "
+	    "ORDER BY rowid",
+	[S_AUDIT_OF] = "SELECT id, at, actor, coalesce(device_id, ''), "
+	    "action, detail FROM audit WHERE device_id = ?1 "
+	    "OR id = (SELECT batch FROM devices WHERE id = ?1) "
+	    "ORDER BY id DESC LIMIT ?2",
+	[S_ALL_IDS] = "SELECT id FROM devices",
+	[S_IDS_BY_LABEL] = "SELECT id FROM devices WHERE label = ?1 "
+	    "ORDER BY rowid LIMIT ?2",
 };
 
-struct reg_store {
-	sqlite3		*db;
-	sqlite3_stmt	*stmt[S__COUNT];
-	uint8_t		 key[REG_KEY_LEN];
-	char		 err[REG_ERR_LEN];
-};
-
-static int64_t
-now_ms(void)
+int64_t
+reg_now_ms(void)
 {
 	struct timespec ts;
 
@@ -129,8 +118,8 @@ explain(sqlite3 *db, int rc)
 }
 
 /* Sets the handle's error to "<what>: <cause>" and returns -1. */
-static int
-db_fail(struct reg_store *st, const char *what, int rc)
+int
+reg_db_fail(struct reg_store *st, const char *what, int rc)
 {
 	int e = st->db != NULL ? sqlite3_system_errno(st->db) : 0;
 
@@ -146,52 +135,52 @@ db_fail(struct reg_store *st, const char *what, int rc)
 	return -1;
 }
 
-static void
-done(sqlite3_stmt *s)
+void
+reg_db_done(sqlite3_stmt *s)
 {
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 }
 
 /* Steps a statement that returns no rows; returns its result code. */
-static int
-run(struct reg_store *st, enum stmt which)
+int
+reg_db_run(struct reg_store *st, enum stmt which)
 {
 	sqlite3_stmt *s = st->stmt[which];
 	int rc;
 
 	rc = sqlite3_step(s);
-	done(s);
+	reg_db_done(s);
 	return rc;
 }
 
-static int
-begin(struct reg_store *st, const char *what)
+int
+reg_db_begin(struct reg_store *st, const char *what)
 {
 	int rc;
 
-	if ((rc = run(st, S_BEGIN)) != SQLITE_DONE)
-		return db_fail(st, what, rc);
+	if ((rc = reg_db_run(st, S_BEGIN)) != SQLITE_DONE)
+		return reg_db_fail(st, what, rc);
 	return 0;
 }
 
 /* Rolls back the open transaction, if SQLite has not already (it does
  * by itself on some errors, such as a full disk). */
-static void
-rollback(struct reg_store *st)
+void
+reg_db_rollback(struct reg_store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
-		run(st, S_ROLLBACK);
+		reg_db_run(st, S_ROLLBACK);
 }
 
-static int
-commit(struct reg_store *st, const char *what)
+int
+reg_db_commit(struct reg_store *st, const char *what)
 {
 	int rc;
 
-	if ((rc = run(st, S_COMMIT)) != SQLITE_DONE) {
-		db_fail(st, what, rc);
-		rollback(st);
+	if ((rc = reg_db_run(st, S_COMMIT)) != SQLITE_DONE) {
+		reg_db_fail(st, what, rc);
+		reg_db_rollback(st);
 		return -1;
 	}
 	return 0;
@@ -203,7 +192,7 @@ exec_sql(struct reg_store *st, const char *sql, const char *what)
 	int rc;
 
 	if ((rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
-		return db_fail(st, what, rc);
+		return reg_db_fail(st, what, rc);
 	return 0;
 }
 
@@ -219,7 +208,7 @@ query_int(struct reg_store *st, const char *sql, const char *what,
 	int rc, found = 0;
 
 	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK)
-		return db_fail(st, what, rc);
+		return reg_db_fail(st, what, rc);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*out = sqlite3_column_int64(s, 0);
@@ -228,7 +217,7 @@ query_int(struct reg_store *st, const char *sql, const char *what,
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, what, rc);
+		return reg_db_fail(st, what, rc);
 	return found;
 }
 
@@ -288,7 +277,7 @@ migrate(struct reg_store *st, const char *db)
 		return 0;
 	if ((rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL,
 	    NULL)) != SQLITE_OK)
-		return db_fail(st, what, rc);
+		return reg_db_fail(st, what, rc);
 	if (schema_version(st, db, &version) < 0)
 		goto fail;
 	if (version > latest) {
@@ -304,7 +293,7 @@ migrate(struct reg_store *st, const char *db)
 	if ((rc = sqlite3_prepare_v2(st->db, "INSERT INTO schema_migrations "
 	    "(version, name, applied_at) VALUES (?1, ?2, ?3)", -1, &s,
 	    NULL)) != SQLITE_OK) {
-		db_fail(st, what, rc);
+		reg_db_fail(st, what, rc);
 		goto fail;
 	}
 	for (size_t i = 0; i < reg_migration_count; i++) {
@@ -316,11 +305,11 @@ migrate(struct reg_store *st, const char *db)
 			goto fail;
 		sqlite3_bind_int(s, 1, m->version);
 		sqlite3_bind_text(s, 2, m->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, now_ms());
+		sqlite3_bind_int64(s, 3, reg_now_ms());
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
 		if (rc != SQLITE_DONE) {
-			db_fail(st, what, rc);
+			reg_db_fail(st, what, rc);
 			goto fail;
 		}
 	}
@@ -328,7 +317,7 @@ migrate(struct reg_store *st, const char *db)
 	s = NULL;
 	if ((rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL)) !=
 	    SQLITE_OK) {
-		db_fail(st, what, rc);
+		reg_db_fail(st, what, rc);
 		goto fail;
 	}
 	return 0;
@@ -354,19 +343,19 @@ configure(struct reg_store *st)
 
 	sqlite3_extended_result_codes(st->db, 1);
 	if ((rc = sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS)) != SQLITE_OK)
-		return db_fail(st, what, rc);
+		return reg_db_fail(st, what, rc);
 	if (exec_sql(st, "PRAGMA foreign_keys = ON", what) < 0)
 		return -1;
 	if ((rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1,
 	    &s, NULL)) != SQLITE_OK)
-		return db_fail(st, what, rc);
+		return reg_db_fail(st, what, rc);
 	rc = sqlite3_step(s);
 	wal = rc == SQLITE_ROW &&
 	    sqlite3_stricmp((const char *)sqlite3_column_text(s, 0),
 	    "wal") == 0;
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW)
-		return db_fail(st, what, rc);
+		return reg_db_fail(st, what, rc);
 	if (!wal) {
 		snprintf(st->err, sizeof(st->err), "%s: the database cannot "
 		    "use write-ahead logging (is it on a network file "
@@ -397,7 +386,7 @@ key_check_read(struct reg_store *st, uint8_t out[REG_HASH_LEN])
 
 	if ((rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta "
 	    "WHERE name = 'key_check'", -1, &s, NULL)) != SQLITE_OK)
-		return db_fail(st, what, rc);
+		return reg_db_fail(st, what, rc);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(s, 0) == REG_HASH_LEN) {
 			memcpy(out, sqlite3_column_blob(s, 0), REG_HASH_LEN);
@@ -412,7 +401,7 @@ key_check_read(struct reg_store *st, uint8_t out[REG_HASH_LEN])
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, what, rc);
+		return reg_db_fail(st, what, rc);
 	return found;
 }
 
@@ -469,7 +458,7 @@ load_key(struct reg_store *st, const char *db, const char *key_file)
 			r = sqlite3_step(s);
 		}
 		if (r != SQLITE_DONE && r != SQLITE_OK) {
-			db_fail(st, "cannot record the registry key check", r);
+			reg_db_fail(st, "cannot record the registry key check", r);
 			goto out;
 		}
 		if ((found = key_check_read(st, want)) < 0)
@@ -494,10 +483,10 @@ prepare_all(struct reg_store *st)
 	int rc;
 
 	for (int i = 0; i < S__COUNT; i++)
-		if ((rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+		if ((rc = sqlite3_prepare_v3(st->db, reg_stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL)) !=
 		    SQLITE_OK)
-			return db_fail(st, "cannot prepare the registry's "
+			return reg_db_fail(st, "cannot prepare the registry's "
 			    "queries", rc);
 	return 0;
 }
@@ -523,7 +512,7 @@ reg_open(struct reg_store **out, const char *db, const char *key_file,
 	if (rc != SQLITE_OK) {
 		snprintf(what, sizeof(what), "cannot open the database %s",
 		    db);
-		db_fail(st, what, rc);
+		reg_db_fail(st, what, rc);
 		goto fail;
 	}
 	if (configure(st) < 0 || migrate(st, db) < 0 ||
@@ -573,8 +562,8 @@ reg_credential_hash(const struct reg_store *st, const char *cred,
 		memset(out, 0, REG_HASH_LEN);
 }
 
-static enum reg_status
-status_of(const unsigned char *text)
+enum reg_status
+reg_db_status(const unsigned char *text)
 {
 	/* Anything but 'active' (a status a newer tether adds) is refused:
 	 * the safe reading for an authentication decision. */
@@ -583,14 +572,14 @@ status_of(const unsigned char *text)
 	return REG_REVOKED;
 }
 
-static const char *
-status_text(enum reg_status status)
+const char *
+reg_db_status_text(enum reg_status status)
 {
 	return status == REG_ACTIVE ? "active" : "revoked";
 }
 
-static void
-copy_text(char *dst, size_t size, const unsigned char *src)
+void
+reg_db_copy(char *dst, size_t size, const unsigned char *src)
 {
 	snprintf(dst, size, "%s", src != NULL ? (const char *)src : "");
 }
@@ -605,240 +594,15 @@ reg_lookup(struct reg_store *st, const uint8_t hash[REG_HASH_LEN],
 
 	sqlite3_bind_blob(s, 1, hash, REG_HASH_LEN, SQLITE_STATIC);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		copy_text(id, REG_ID_MAX, sqlite3_column_text(s, 0));
-		*status = status_of(sqlite3_column_text(s, 1));
+		reg_db_copy(id, REG_ID_MAX, sqlite3_column_text(s, 0));
+		*status = reg_db_status(sqlite3_column_text(s, 1));
 		found = 1;
 		rc = SQLITE_DONE;
 	}
-	done(s);
+	reg_db_done(s);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, "cannot look the credential up", rc);
+		return reg_db_fail(st, "cannot look the credential up", rc);
 	return found;
-}
-
-/* see registry.h */
-int
-reg_device_get(struct reg_store *st, const char *id, struct reg_device *dev)
-{
-	sqlite3_stmt *s = st->stmt[S_DEVICE_GET];
-	int rc, found = 0;
-
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		memset(dev, 0, sizeof(*dev));
-		copy_text(dev->id, sizeof(dev->id), sqlite3_column_text(s, 0));
-		copy_text(dev->label, sizeof(dev->label),
-		    sqlite3_column_text(s, 1));
-		dev->status = status_of(sqlite3_column_text(s, 2));
-		dev->created_at = sqlite3_column_int64(s, 3);
-		dev->last_seen_at = sqlite3_column_int64(s, 4);
-		copy_text(dev->last_seen_addr, sizeof(dev->last_seen_addr),
-		    sqlite3_column_text(s, 5));
-		found = 1;
-		rc = SQLITE_DONE;
-	}
-	done(s);
-	if (rc != SQLITE_DONE)
-		return db_fail(st, "cannot read the device", rc);
-	return found;
-}
-
-static int
-audit(struct reg_store *st, int64_t at, const char *actor,
-    const char *device_id, const char *action, const char *detail)
-{
-	sqlite3_stmt *s = st->stmt[S_INSERT_AUDIT];
-	int rc;
-
-	sqlite3_bind_int64(s, 1, at);
-	sqlite3_bind_text(s, 2, actor != NULL ? actor : "", -1, SQLITE_STATIC);
-	if (device_id != NULL)
-		sqlite3_bind_text(s, 3, device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, detail, -1, SQLITE_STATIC);
-	if ((rc = run(st, S_INSERT_AUDIT)) != SQLITE_DONE)
-		return db_fail(st, "cannot write the audit trail", rc);
-	return 0;
-}
-
-/* A label prefix must leave room for "-<n>" and hold no control
- * characters, which would garble every listing that shows it. */
-#define PREFIX_MAX	(REG_LABEL_MAX - 22)
-
-static int
-check_prefix(struct reg_store *st, const char *prefix)
-{
-	if (prefix == NULL)
-		return 0;
-	if (strlen(prefix) > PREFIX_MAX) {
-		snprintf(st->err, sizeof(st->err), "the label prefix is "
-		    "%zu bytes long; at most %d are allowed", strlen(prefix),
-		    PREFIX_MAX);
-		return -1;
-	}
-	for (const unsigned char *p = (const unsigned char *)prefix; *p; p++)
-		if (*p < 0x20 || *p == 0x7f) {
-			snprintf(st->err, sizeof(st->err), "the label prefix "
-			    "has a control character (byte %u at offset "
-			    "%zu)", *p, (size_t)(p -
-			    (const unsigned char *)prefix));
-			return -1;
-		}
-	return 0;
-}
-
-/*
- * Draws a fresh id and credential for dev and inserts it. Returns 0,
- * 1 when they collide with a registered device (draw again), -1.
- */
-static int
-insert_new_device(struct reg_store *st, struct reg_new_device *dev,
-    int64_t now)
-{
-	sqlite3_stmt *s = st->stmt[S_INSERT_DEVICE];
-	uint8_t raw[TETHER_CREDENTIAL_RAW + REG_ID_RAW];
-	uint8_t hash[REG_HASH_LEN];
-	int rc;
-
-	if (reg_random(raw, sizeof(raw)) != 0) {
-		snprintf(st->err, sizeof(st->err), "cannot get random bytes "
-		    "from the kernel: %m");
-		return -1;
-	}
-	tether_credential_format(raw, dev->credential);
-	reg_id_make(raw + TETHER_CREDENTIAL_RAW, dev->id);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	reg_credential_hash(st, dev->credential, TETHER_CREDENTIAL_LEN, hash);
-
-	sqlite3_bind_text(s, 1, dev->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, dev->label, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 3, hash, REG_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, now);
-	rc = run(st, S_INSERT_DEVICE);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
-		return 1;
-	return db_fail(st, "cannot register the device", rc);
-}
-
-/* see registry.h */
-int
-reg_provision_ex(struct reg_store *st, size_t count, const char *label_prefix,
-    const char *actor, struct reg_new_device *out,
-    int (*before_commit)(void *, const struct reg_new_device *, size_t),
-    void *arg)
-{
-	const char *what = "cannot register the devices";
-	int64_t now = now_ms();
-	char detail[REG_LABEL_MAX + 64];
-
-	if (check_prefix(st, label_prefix) < 0)
-		return -1;
-	if (count == 0)
-		return 0;
-	if (begin(st, what) < 0)
-		return -1;
-	for (size_t i = 0; i < count; i++) {
-		struct reg_new_device *dev = &out[i];
-		int r, draws = 0;
-
-		if (label_prefix != NULL)
-			snprintf(dev->label, sizeof(dev->label), "%s-%zu",
-			    label_prefix, i + 1);
-		else
-			dev->label[0] = '\0';
-		while ((r = insert_new_device(st, dev, now)) == 1)
-			if (++draws == MAX_DRAWS) {
-				snprintf(st->err, sizeof(st->err), "%s: %d "
-				    "fresh ids in a row were already taken",
-				    what, MAX_DRAWS);
-				goto fail;
-			}
-		if (r < 0)
-			goto fail;
-	}
-	if (label_prefix != NULL)
-		snprintf(detail, sizeof(detail), "provisioned %zu devices, "
-		    "labels %s-1 to %s-%zu", count, label_prefix, label_prefix,
-		    count);
-	else
-		snprintf(detail, sizeof(detail), "provisioned %zu devices",
-		    count);
-	if (audit(st, now, actor, NULL, "provision", detail) < 0)
-		goto fail;
-	if (before_commit != NULL && before_commit(arg, out, count) != 0) {
-		snprintf(st->err, sizeof(st->err),
-		    "provisioning was cancelled before the commit");
-		goto fail;
-	}
-	if (commit(st, what) < 0)
-		goto fail;
-	return 0;
-fail:
-	rollback(st);
-	/* Nothing was registered: the credentials are of no use, and a
-	 * secret is wiped as soon as it is of no use. */
-	OPENSSL_cleanse(out, count * sizeof(*out));
-	return -1;
-}
-
-/* see registry.h */
-int
-reg_provision(struct reg_store *st, size_t count, const char *label_prefix,
-    const char *actor, struct reg_new_device *out)
-{
-	return reg_provision_ex(st, count, label_prefix, actor, out, NULL,
-	    NULL);
-}
-
-/* see registry.h */
-int
-reg_set_status(struct reg_store *st, const char *id, enum reg_status status,
-    const char *actor)
-{
-	const char *what = status == REG_REVOKED ?
-	    "cannot revoke the device" : "cannot restore the device";
-	sqlite3_stmt *s;
-	struct reg_device dev;
-	int64_t now = now_ms();
-	int rc, found;
-
-	if (begin(st, what) < 0)
-		return -1;
-	s = st->stmt[S_SET_STATUS];
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, status_text(status), -1, SQLITE_STATIC);
-	if ((rc = run(st, S_SET_STATUS)) != SQLITE_DONE) {
-		db_fail(st, what, rc);
-		goto fail;
-	}
-	if (sqlite3_changes(st->db) == 0) {
-		/* unknown, or already in that status: nothing to record */
-		if ((found = reg_device_get(st, id, &dev)) < 0)
-			goto fail;
-		rollback(st);
-		if (found == 0) {
-			snprintf(st->err, sizeof(st->err), "no device has the "
-			    "id '%s'", id);
-			return 1;
-		}
-		return 0;
-	}
-	s = st->stmt[S_INSERT_EVENT];
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, now);
-	if ((rc = run(st, S_INSERT_EVENT)) != SQLITE_DONE) {
-		db_fail(st, what, rc);
-		goto fail;
-	}
-	if (audit(st, now, actor, id, status == REG_REVOKED ? "revoke" :
-	    "restore", "") < 0)
-		goto fail;
-	return commit(st, what);
-fail:
-	rollback(st);
-	return -1;
 }
 
 /* see registry.h */
@@ -856,8 +620,8 @@ reg_changes(struct reg_store *st, int64_t *cursor,
 			*cursor = sqlite3_column_int64(s, 0);
 			rc = SQLITE_DONE;
 		}
-		done(s);
-		return rc == SQLITE_DONE ? 0 : db_fail(st, what, rc);
+		reg_db_done(s);
+		return rc == SQLITE_DONE ? 0 : reg_db_fail(st, what, rc);
 	}
 	s = st->stmt[S_EVENTS_SINCE];
 	sqlite3_bind_int64(s, 1, *cursor);
@@ -870,9 +634,9 @@ reg_changes(struct reg_store *st, int64_t *cursor,
 		fn(arg, (const char *)id);
 		n++;
 	}
-	done(s);
+	reg_db_done(s);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, what, rc);
+		return reg_db_fail(st, what, rc);
 	return n;
 }
 
@@ -883,7 +647,7 @@ reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 	static const uint8_t empty[1];
 	const char *what = "cannot store the messages";
 	const char *last = NULL;
-	int64_t now = now_ms();
+	int64_t now = reg_now_ms();
 	sqlite3_stmt *s;
 	int rc;
 
@@ -897,7 +661,7 @@ reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 	}
 	if (n == 0)
 		return 0;
-	if (begin(st, what) < 0)
+	if (reg_db_begin(st, what) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct reg_message *m = &msgs[i];
@@ -912,8 +676,8 @@ reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 		/* a NULL pointer would bind SQL NULL, not an empty body */
 		sqlite3_bind_blob(s, 5, m->len > 0 ? m->body : empty,
 		    (int)m->len, SQLITE_STATIC);
-		if ((rc = run(st, S_INSERT_MSG)) != SQLITE_DONE) {
-			db_fail(st, what, rc);
+		if ((rc = reg_db_run(st, S_INSERT_MSG)) != SQLITE_DONE) {
+			reg_db_fail(st, what, rc);
 			goto fail;
 		}
 		m->duplicate = sqlite3_changes(st->db) == 0;
@@ -927,16 +691,16 @@ reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 		sqlite3_bind_text(s, 1, m->device_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, now);
 		sqlite3_bind_text(s, 3, peer, -1, SQLITE_STATIC);
-		if ((rc = run(st, S_TOUCH)) != SQLITE_DONE) {
-			db_fail(st, what, rc);
+		if ((rc = reg_db_run(st, S_TOUCH)) != SQLITE_DONE) {
+			reg_db_fail(st, what, rc);
 			goto fail;
 		}
 	}
-	if (commit(st, what) < 0)
+	if (reg_db_commit(st, what) < 0)
 		goto fail;
 	return 0;
 fail:
-	rollback(st);
+	reg_db_rollback(st);
 	for (size_t i = 0; i < n; i++)
 		msgs[i].duplicate = 0;
 	return -1;
@@ -960,8 +724,8 @@ reg_count_messages(struct reg_store *st, const char *device_id)
 		count = sqlite3_column_int64(s, 0);
 		rc = SQLITE_DONE;
 	}
-	done(s);
+	reg_db_done(s);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, "cannot count the messages", rc);
+		return reg_db_fail(st, "cannot count the messages", rc);
 	return count;
 }

@@ -1,7 +1,9 @@
 /*
  * test_registry.c - the registry's SQLite backend: schema and key file,
- * provisioning (all or nothing, no credential on disk), lookup, revocation
- * and the change feed, message intake with duplicates, device ids.
+ * migrations, provisioning in every scheme (all or nothing, no secret or
+ * credential on disk), lookup, revocation, rotation, renaming, forgetting
+ * and the change feed, listing, the audit trail, "did you mean", message
+ * intake with duplicates, device ids.
  * Each test works in a fresh temporary directory.
  */
 #include <errno.h>
@@ -23,6 +25,7 @@
 
 #include "tether.h"
 #include "registry/registry.h"
+#include "registry/schema.h"
 
 struct fixture {
 	char	 dir[64];
@@ -145,9 +148,10 @@ test_open_twice_is_idempotent(void **state)
 	reopen(f);
 	reopen(f);
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM "
-	    "schema_migrations"), 1);
+	    "schema_migrations"), (long long)reg_migration_count);
 	assert_int_equal(sql_int(f->db, "SELECT max(version) FROM "
-	    "schema_migrations"), 1);
+	    "schema_migrations"),
+	    reg_migrations[reg_migration_count - 1].version);
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM meta"), 1);
 }
 
@@ -205,7 +209,7 @@ test_concurrent_first_open(void **state)
 			fail_msg("opener %d: %s", i, r[i].err);
 	}
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM "
-	    "schema_migrations"), 1);
+	    "schema_migrations"), (long long)reg_migration_count);
 	assert_int_equal(stat(f->key, &sb), 0);
 	assert_int_equal(sb.st_size, 32);
 }
@@ -655,6 +659,451 @@ test_unknown_id(void **state)
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit"), 0);
 }
 
+/* ---- schemes, rotation, renaming, forgetting, listing ---- */
+
+/* A database made by a tether that knew only migration 1 reaches the
+ * current schema at open, and its devices keep working. */
+static void
+test_migration_from_v1(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_device dev;
+
+	sql_exec(f->db, reg_migrations[0].sql);
+	sql_exec(f->db, "CREATE TABLE schema_migrations (version INTEGER "
+	    "PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);"
+	    "INSERT INTO schema_migrations VALUES (1, 'v1', 0);"
+	    "INSERT INTO devices (id, label, cred_hash, created_at) VALUES "
+	    "('0000-0000-0', 'old', zeroblob(32), 1700000000000)");
+	open_ok(f);
+	assert_int_equal(sql_int(f->db, "SELECT max(version) FROM "
+	    "schema_migrations"), 2);
+	assert_int_equal(reg_device_get(f->st, "0000-0000-0", &dev), 1);
+	assert_string_equal(dev.label, "old");
+	assert_string_equal(dev.mac, "");
+	assert_int_equal(dev.scheme, TETHER_SCHEME_PLAIN);
+	/* a device from before rotation existed: issued when created */
+	assert_int_equal(dev.credential_at, 1700000000000LL);
+}
+
+static const uint8_t test_macs[3][TETHER_MAC_LEN] = {
+	{ 0x24, 0x0a, 0xc4, 0x00, 0x00, 0x01 },
+	{ 0x24, 0x0a, 0xc4, 0x00, 0x00, 0x02 },
+	{ 0x24, 0x0a, 0xc4, 0x00, 0x00, 0x03 },
+};
+
+static int
+provision_scheme(struct fixture *f, enum tether_scheme scheme,
+    const uint8_t (*macs)[TETHER_MAC_LEN], size_t n,
+    struct reg_new_device *out)
+{
+	struct reg_batch b = {
+		.scheme = scheme, .count = n, .macs = macs,
+		.label_prefix = "s", .actor = "test",
+	};
+
+	return reg_provision_batch(f->st, &b, out);
+}
+
+static int
+lookup_text(struct fixture *f, const char *text, char id[REG_ID_MAX])
+{
+	uint8_t hash[REG_HASH_LEN];
+	enum reg_status status;
+
+	reg_credential_hash(f->st, text, strlen(text), hash);
+	return reg_lookup(f->st, hash, id, &status);
+}
+
+static void
+test_provision_schemes(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[3];
+	enum tether_scheme schemes[] = { TETHER_SCHEME_INTERLEAVE,
+	    TETHER_SCHEME_HMAC };
+	char id[REG_ID_MAX], cred[TETHER_CREDENTIAL_MAX];
+	struct reg_device dev;
+
+	open_ok(f);
+	for (size_t k = 0; k < 2; k++) {
+		const char *prefix = k == 0 ? "tti1_" : "ttk1_";
+
+		assert_int_equal(provision_scheme(f, schemes[k], test_macs, 3,
+		    devs), 0);
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(devs[i].scheme, schemes[k]);
+			assert_true(devs[i].has_mac);
+			assert_memory_equal(devs[i].mac, test_macs[i], 6);
+			assert_memory_equal(devs[i].secret, prefix, 5);
+			/* the device's own derivation gives the same text */
+			assert_true(tether_credential_derive(schemes[k],
+			    devs[i].secret, strlen(devs[i].secret),
+			    test_macs[i], cred) > 0);
+			assert_string_equal(cred, devs[i].credential);
+			assert_int_equal(lookup_text(f, devs[i].credential,
+			    id), 1);
+			assert_string_equal(id, devs[i].id);
+			/* the flashed secret alone is no credential */
+			assert_int_equal(lookup_text(f, devs[i].secret, id),
+			    0);
+			assert_int_equal(reg_device_get(f->st, devs[i].id,
+			    &dev), 1);
+			assert_int_equal(dev.scheme, schemes[k]);
+		}
+		assert_int_equal(reg_device_get(f->st, devs[2].id, &dev), 1);
+		assert_string_equal(dev.mac, "24:0a:c4:00:00:03");
+		/* the MACs are taken now: free them for the next scheme */
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(reg_forget(f->st, devs[i].id, 0,
+			    "test", NULL), 0);
+	}
+	/* interleave and hmac without MACs: refused, nothing registered */
+	assert_int_equal(provision_scheme(f, TETHER_SCHEME_HMAC, NULL, 2,
+	    devs), -1);
+	assert_non_null(strstr(reg_error(f->st), "MAC address"));
+	/* plain with MACs keeps them, for the record */
+	assert_int_equal(provision_scheme(f, TETHER_SCHEME_PLAIN, test_macs,
+	    1, devs), 0);
+	assert_string_equal(devs[0].secret, devs[0].credential);
+	assert_int_equal(reg_device_get(f->st, devs[0].id, &dev), 1);
+	assert_string_equal(dev.mac, "24:0a:c4:00:00:01");
+}
+
+static void
+test_mac_taken(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[3], first[1];
+	uint8_t twice[2][TETHER_MAC_LEN];
+
+	open_ok(f);
+	assert_int_equal(provision_scheme(f, TETHER_SCHEME_HMAC, test_macs + 1,
+	    1, first), 0);
+	/* a batch with a MAC that is registered: all refused */
+	assert_int_equal(provision_scheme(f, TETHER_SCHEME_HMAC, test_macs, 3,
+	    devs), -1);
+	assert_non_null(strstr(reg_error(f->st), "24:0a:c4:00:00:02 already "
+	    "belongs to device"));
+	assert_non_null(strstr(reg_error(f->st), first[0].id));
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 1);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(devs[i].secret[0], '\0');
+	/* the same MAC twice in one batch */
+	memcpy(twice[0], test_macs[0], 6);
+	memcpy(twice[1], test_macs[0], 6);
+	assert_int_equal(provision_scheme(f, TETHER_SCHEME_HMAC,
+	    (const uint8_t (*)[TETHER_MAC_LEN])twice, 2, devs), -1);
+	assert_non_null(strstr(reg_error(f->st), "already belongs"));
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 1);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit"), 1);
+}
+
+static int
+cancel(void *arg, const struct reg_new_device *devs, size_t count)
+{
+	return -1;
+}
+
+static void
+test_rotate(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[2], nd;
+	struct reg_device dev;
+	char id[REG_ID_MAX], cred[TETHER_CREDENTIAL_MAX];
+	int64_t cursor = 0;
+	struct seen seen = { 0 };
+
+	open_ok(f);
+	assert_int_equal(provision_scheme(f, TETHER_SCHEME_HMAC, test_macs, 2,
+	    devs), 0);
+	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 0);
+
+	/* cancelled before the commit: the old credential still works */
+	assert_int_equal(reg_rotate(f->st, devs[0].id, "cli:alice", &nd,
+	    cancel, NULL), -1);
+	assert_non_null(strstr(reg_error(f->st), "cancelled"));
+	assert_int_equal(nd.secret[0], '\0');
+	assert_int_equal(lookup_text(f, devs[0].credential, id), 1);
+
+	assert_int_equal(reg_rotate(f->st, devs[0].id, "cli:alice", &nd,
+	    NULL, NULL), 0);
+	assert_string_equal(nd.id, devs[0].id);
+	assert_string_equal(nd.label, devs[0].label);
+	assert_int_equal(nd.scheme, TETHER_SCHEME_HMAC);
+	assert_memory_equal(nd.mac, test_macs[0], 6);
+	assert_string_not_equal(nd.secret, devs[0].secret);
+	assert_true(tether_credential_derive(nd.scheme, nd.secret,
+	    strlen(nd.secret), nd.mac, cred) > 0);
+	assert_string_equal(cred, nd.credential);
+	/* old refused, new accepted, the other device untouched */
+	assert_int_equal(lookup_text(f, devs[0].credential, id), 0);
+	assert_int_equal(lookup_text(f, nd.credential, id), 1);
+	assert_string_equal(id, devs[0].id);
+	assert_int_equal(lookup_text(f, devs[1].credential, id), 1);
+	/* gateways hear of it through the change feed */
+	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 1);
+	assert_string_equal(seen.ids[0], devs[0].id);
+	assert_int_equal(reg_device_get(f->st, devs[0].id, &dev), 1);
+	assert_true(dev.credential_at >= dev.created_at);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit WHERE "
+	    "action = 'rotate' AND actor = 'cli:alice'"), 1);
+	assert_int_equal(reg_rotate(f->st, "0000-0000-0", "t", &nd, NULL,
+	    NULL), 1);
+	assert_non_null(strstr(reg_error(f->st), "no device"));
+}
+
+static void
+test_rename(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[1];
+	struct reg_device dev;
+	char long_label[REG_LABEL_MAX + 1];
+
+	open_ok(f);
+	assert_int_equal(reg_provision(f->st, 1, "kitchen", "t", devs), 0);
+	assert_int_equal(reg_rename(f->st, devs[0].id, "hall \"2\"", "cli:bo"),
+	    0);
+	assert_int_equal(reg_device_get(f->st, devs[0].id, &dev), 1);
+	assert_string_equal(dev.label, "hall \"2\"");
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit WHERE "
+	    "action = 'rename' AND actor = 'cli:bo' AND detail = "
+	    "'label ''kitchen-1'' -> ''hall \"2\"'''"), 1);
+	/* the same label again records nothing */
+	assert_int_equal(reg_rename(f->st, devs[0].id, "hall \"2\"", "x"), 0);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit WHERE "
+	    "action = 'rename'"), 1);
+	assert_int_equal(reg_rename(f->st, devs[0].id, "", "x"), 0);
+	assert_int_equal(reg_device_get(f->st, devs[0].id, &dev), 1);
+	assert_string_equal(dev.label, "");
+	assert_int_equal(reg_rename(f->st, devs[0].id, "a\tb", "x"), -1);
+	assert_non_null(strstr(reg_error(f->st), "control character"));
+	memset(long_label, 'a', REG_LABEL_MAX);
+	long_label[REG_LABEL_MAX] = '\0';
+	assert_int_equal(reg_rename(f->st, devs[0].id, long_label, "x"), -1);
+	assert_non_null(strstr(reg_error(f->st), "at most 127"));
+	assert_int_equal(reg_rename(f->st, "0000-0000-0", "x", "x"), 1);
+}
+
+static void
+test_forget(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[2], again[1];
+	struct reg_device dev;
+	char id[REG_ID_MAX];
+	long long deleted = -1;
+	int64_t cursor = 0;
+	struct seen seen = { 0 };
+	struct reg_message m[2] = {
+		{ .seq = 1, .body = "a", .len = 1 },
+		{ .seq = 2, .body = "b", .len = 1 },
+	};
+
+	open_ok(f);
+	assert_int_equal(provision_scheme(f, TETHER_SCHEME_INTERLEAVE,
+	    test_macs, 2, devs), 0);
+	m[0].device_id = devs[0].id;
+	m[1].device_id = devs[1].id;
+	assert_int_equal(reg_store_messages(f->st, m, 2), 0);
+	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 0);
+
+	/* kept by default */
+	assert_int_equal(reg_forget(f->st, devs[0].id, 0, "cli:al", &deleted),
+	    0);
+	assert_int_equal(deleted, 0);
+	assert_int_equal(reg_device_get(f->st, devs[0].id, &dev), 0);
+	assert_int_equal(lookup_text(f, devs[0].credential, id), 0);
+	assert_int_equal(reg_count_messages(f->st, devs[0].id), 1);
+	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 1);
+	assert_string_equal(seen.ids[0], devs[0].id);
+	/* deleted when asked */
+	assert_int_equal(reg_forget(f->st, devs[1].id, 1, "cli:al", &deleted),
+	    0);
+	assert_int_equal(deleted, 1);
+	assert_int_equal(reg_count_messages(f->st, devs[1].id), 0);
+	/* the trail stays, with a row that says what went */
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit WHERE "
+	    "action = 'forget' AND detail LIKE '%24:0a:c4:00:00:01%kept'"), 1);
+	assert_int_equal(reg_forget(f->st, devs[0].id, 0, "x", NULL), 1);
+	/* the MAC is free again */
+	assert_int_equal(provision_scheme(f, TETHER_SCHEME_HMAC, test_macs, 1,
+	    again), 0);
+}
+
+struct collected {
+	int	n;
+	char	ids[16][REG_ID_MAX];
+};
+
+static int
+collect(void *arg, const struct reg_device *dev)
+{
+	struct collected *c = arg;
+
+	if (c->n < 16)
+		snprintf(c->ids[c->n], REG_ID_MAX, "%s", dev->id);
+	c->n++;
+	return 0;
+}
+
+static int
+stop_after_one(void *arg, const struct reg_device *dev)
+{
+	return 1;
+}
+
+static void
+test_list_filters(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device a[3], b[2];
+	struct collected c = { 0 };
+	struct reg_filter flt = { 0 };
+	struct reg_message m = { .seq = -1, .body = "x", .len = 1 };
+	int64_t now = time(NULL) * 1000LL;
+
+	open_ok(f);
+	assert_int_equal(reg_provision(f->st, 3, "kitchen", "t", a), 0);
+	assert_int_equal(reg_provision(f->st, 2, "hall", "t", b), 0);
+	assert_int_equal(reg_list(f->st, NULL, collect, &c), 5);
+	/* in the order provisioned */
+	assert_string_equal(c.ids[0], a[0].id);
+	assert_string_equal(c.ids[4], b[1].id);
+
+	flt.label_glob = "kitchen-*";
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(reg_list(f->st, &flt, collect, &c), 3);
+	flt.label_glob = "Kitchen-*";	/* GLOB is case-sensitive */
+	assert_int_equal(reg_list(f->st, &flt, collect, &c), 0);
+	flt.label_glob = "*-[12]";
+	assert_int_equal(reg_list(f->st, &flt, collect, &c), 4);
+
+	assert_int_equal(reg_set_status(f->st, a[1].id, REG_REVOKED, "t"), 0);
+	memset(&flt, 0, sizeof(flt));
+	flt.status = REG_REVOKED;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(reg_list(f->st, &flt, collect, &c), 1);
+	assert_string_equal(c.ids[0], a[1].id);
+	flt.status = REG_ACTIVE;
+	assert_int_equal(reg_list(f->st, &flt, collect, &c), 4);
+
+	m.device_id = b[0].id;
+	assert_int_equal(reg_store_messages(f->st, &m, 1), 0);
+	memset(&flt, 0, sizeof(flt));
+	flt.seen_since = now - 60000;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(reg_list(f->st, &flt, collect, &c), 1);
+	assert_string_equal(c.ids[0], b[0].id);
+	memset(&flt, 0, sizeof(flt));
+	flt.not_seen_since = now - 60000;	/* never seen counts */
+	assert_int_equal(reg_list(f->st, &flt, collect, &c), 4);
+	flt.not_seen_since = now + 60000;
+	assert_int_equal(reg_list(f->st, &flt, collect, &c), 5);
+	assert_int_equal(reg_list(f->st, NULL, stop_after_one, NULL), 1);
+}
+
+struct rows {
+	int	n;
+	char	action[8][REG_ACTION_MAX];
+};
+
+static void
+add_row(void *arg, const struct reg_audit *a)
+{
+	struct rows *r = arg;
+
+	if (r->n < 8)
+		snprintf(r->action[r->n], REG_ACTION_MAX, "%s", a->action);
+	r->n++;
+}
+
+static void
+test_audit_list(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[2];
+	struct rows r = { 0 };
+
+	open_ok(f);
+	assert_int_equal(reg_provision(f->st, 2, "k", "cli:al", devs), 0);
+	assert_int_equal(reg_set_status(f->st, devs[0].id, REG_REVOKED, "a"),
+	    0);
+	assert_int_equal(reg_rename(f->st, devs[0].id, "x", "a"), 0);
+	assert_int_equal(reg_set_status(f->st, devs[1].id, REG_REVOKED, "a"),
+	    0);
+	/* its own rows and its batch's, newest first */
+	assert_int_equal(reg_audit_list(f->st, devs[0].id, 10, add_row, &r),
+	    3);
+	assert_string_equal(r.action[0], "rename");
+	assert_string_equal(r.action[1], "revoke");
+	assert_string_equal(r.action[2], "provision");
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(reg_audit_list(f->st, devs[0].id, 1, add_row, &r), 1);
+	/* a forgotten device keeps its trail */
+	assert_int_equal(reg_forget(f->st, devs[0].id, 0, "a", NULL), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(reg_audit_list(f->st, devs[0].id, 10, add_row, &r),
+	    3);
+	assert_string_equal(r.action[0], "forget");
+}
+
+static void
+test_suggest(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[20];
+	char out[3][REG_ID_MAX], typed[REG_ID_MAX];
+
+	open_ok(f);
+	assert_int_equal(reg_provision(f->st, 20, "kitchen", "t", devs), 0);
+	/* a mistyped character */
+	snprintf(typed, sizeof(typed), "%s", devs[7].id);
+	typed[2] = typed[2] == 'z' ? 'y' : 'z';
+	assert_true(reg_suggest(f->st, typed, out, 3) >= 1);
+	assert_string_equal(out[0], devs[7].id);
+	/* a dropped character, upper case, no dashes */
+	snprintf(typed, sizeof(typed), "%.4s%.4s", devs[3].id,
+	    devs[3].id + 5);
+	for (char *p = typed; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	assert_true(reg_suggest(f->st, typed, out, 3) >= 1);
+	assert_string_equal(out[0], devs[3].id);
+	/* a label where the id belongs */
+	assert_int_equal(reg_suggest(f->st, "kitchen-12", out, 3), 1);
+	assert_string_equal(out[0], devs[11].id);
+	/* nothing near */
+	assert_int_equal(reg_suggest(f->st, "nothing like it!", out, 3), 0);
+}
+
+static void
+test_no_secret_stored_any_scheme(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[3], nd;
+	char wal[160];
+	const char *files[] = { f->db, wal, f->key };
+
+	snprintf(wal, sizeof(wal), "%s-wal", f->db);
+	open_ok(f);
+	assert_int_equal(provision_scheme(f, TETHER_SCHEME_HMAC, test_macs, 3,
+	    devs), 0);
+	assert_int_equal(reg_rotate(f->st, devs[0].id, "t", &nd, NULL, NULL),
+	    0);
+	for (int i = 0; i < 3; i++)
+		for (size_t j = 0; j < 3; j++) {
+			assert_false(contains(files[j], devs[i].secret + 5));
+			assert_false(contains(files[j],
+			    devs[i].credential + 5));
+			assert_false(contains(files[j], nd.secret + 5));
+			assert_false(contains(files[j], nd.credential + 5));
+		}
+	assert_true(contains(f->db, devs[0].id) || contains(wal, devs[0].id));
+}
+
 /* ---- messages ---- */
 
 static void
@@ -876,6 +1325,16 @@ main(void)
 		T(test_provision_100k),
 		T(test_revoke_and_changes),
 		T(test_unknown_id),
+		T(test_migration_from_v1),
+		T(test_provision_schemes),
+		T(test_mac_taken),
+		T(test_rotate),
+		T(test_rename),
+		T(test_forget),
+		T(test_list_filters),
+		T(test_audit_list),
+		T(test_suggest),
+		T(test_no_secret_stored_any_scheme),
 		T(test_store_messages),
 		T(test_store_failure_stores_nothing),
 		T(test_store_locked),
