@@ -21,6 +21,8 @@
 #include "registry/schema.h"
 #include "registry/sqlite_int.h"
 
+#define REG_TOUCH_BATCH	1024	/* devices touched in one batch, at most */
+
 #define BUSY_TIMEOUT_MS	5000
 #define KEY_CHECK_TEXT	"tether registry key check v1"
 
@@ -640,13 +642,25 @@ reg_changes(struct reg_store *st, int64_t *cursor,
 	return n;
 }
 
+/* FNV-1a of a device id or address, for the last-seen table. */
+static uint64_t
+id_hash(const char *id)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (*id)
+		h = (h ^ (uint8_t)*id++) * 1099511628211ull;
+	return h;
+}
+
 /* see registry.h */
 int
 reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 {
 	static const uint8_t empty[1];
 	const char *what = "cannot store the messages";
-	const char *last = NULL;
+	struct reg_touch done[REG_TOUCH_BATCH];
+	size_t ndone = 0;
 	int64_t now = reg_now_ms();
 	sqlite3_stmt *s;
 	int rc;
@@ -682,11 +696,22 @@ reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 		}
 		m->duplicate = sqlite3_changes(st->db) == 0;
 
-		/* Messages of one device tend to come together; its
-		 * last-seen row is written once for a run of them. */
-		if (last != NULL && strcmp(last, m->device_id) == 0)
+		/* Last seen: at most once per REG_TOUCH_MS per device (see
+		 * sqlite_int.h); remembered only once the commit is done. */
+		uint64_t h = id_hash(m->device_id), ph = id_hash(peer);
+		struct reg_touch *t = &st->touched[h & (REG_TOUCH_SLOTS - 1)];
+		int again = 0;
+
+		if (t->id_hash == h && t->peer_hash == ph &&
+		    now - t->at < REG_TOUCH_MS)
 			continue;
-		last = m->device_id;
+		for (size_t j = 0; j < ndone; j++)
+			if (done[j].id_hash == h && done[j].peer_hash == ph)
+				again = 1;
+		if (again || ndone == REG_TOUCH_BATCH)
+			continue;
+		done[ndone++] = (struct reg_touch){ .id_hash = h,
+		    .peer_hash = ph, .at = now };
 		s = st->stmt[S_TOUCH];
 		sqlite3_bind_text(s, 1, m->device_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, now);
@@ -698,12 +723,42 @@ reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 	}
 	if (reg_db_commit(st, what) < 0)
 		goto fail;
+	for (size_t j = 0; j < ndone; j++)
+		st->touched[done[j].id_hash & (REG_TOUCH_SLOTS - 1)] = done[j];
 	return 0;
 fail:
 	reg_db_rollback(st);
 	for (size_t i = 0; i < n; i++)
 		msgs[i].duplicate = 0;
 	return -1;
+}
+
+/* see registry.h */
+int
+reg_set_autocheckpoint(struct reg_store *st, int pages)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint = %d",
+	    pages < 0 ? 0 : pages);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return reg_db_fail(st, "cannot set wal_autocheckpoint",
+		    sqlite3_errcode(st->db));
+	return 0;
+}
+
+/* see registry.h */
+int
+reg_checkpoint(struct reg_store *st)
+{
+	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	/* BUSY: a writer or reader held it this time; the next one will do. */
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		return reg_db_fail(st, "cannot checkpoint the write-ahead log",
+		    rc);
+	return 0;
 }
 
 /* see registry.h */

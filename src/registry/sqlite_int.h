@@ -48,11 +48,29 @@ extern const char *const reg_stmt_sql[S__COUNT];
 	"coalesce(mac, ''), created_at, coalesce(credential_at, created_at), " \
 	"coalesce(last_seen_at, 0), coalesce(last_seen_addr, '') "
 
+/*
+ * Last-seen times are written at most once per REG_TOUCH_MS per device
+ * and address: under load every message would otherwise rewrite its
+ * device's row and its last_seen index entry, doubling the pages each
+ * commit writes. A new address (a new connection) is written at once. The
+ * table remembers what this handle last wrote for each device (by a hash
+ * of its id; a collision only costs an extra write).
+ */
+#define REG_TOUCH_MS		10000
+#define REG_TOUCH_SLOTS		4096	/* power of two */
+
+struct reg_touch {
+	uint64_t	 id_hash;
+	uint64_t	 peer_hash;
+	int64_t		 at;
+};
+
 struct reg_store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S__COUNT];
 	uint8_t		 key[REG_KEY_LEN];
 	char		 err[REG_ERR_LEN];
+	struct reg_touch touched[REG_TOUCH_SLOTS];
 };
 
 /* Unix time in milliseconds. */
