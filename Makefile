@@ -6,12 +6,13 @@
 #                 ASan/UBSan), run every test, smoke-run every fuzz target
 #   make bench    the benchmarks under bench/ (not part of make test)
 #   make fuzz     long fuzzing campaigns (FUZZ_SECONDS each, default 300)
+#   make cross    libtether for Cortex-M4 and ESP8266, with its code budget
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench clean
+.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench cross clean
 
 all: build/Makefile
 	$(CMAKE) --build build -j $(JOBS)
@@ -55,6 +56,10 @@ fuzz: build-fuzz/Makefile
 bench: deps all
 	@sh scripts/deps.sh --bench
 	@sh bench/run.sh
+
+cross:
+	@sh scripts/deps.sh --cross
+	@sh scripts/cross.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -206,6 +206,8 @@ struct tether_pin {
 	uint8_t		 kind;
 };
 
+struct tether_client;
+
 struct tether_config {
 	const char		*host;
 	const char		*sni;
@@ -213,6 +215,10 @@ struct tether_config {
 	const void		*entropy;
 	tether_log_fn		*log;
 	void			*log_ctx;
+	/* the detail writer for log lines, set with the log: firmware that
+	 * neither logs nor calls tether_error_detail() does not link it */
+	char			*(*describe)(const struct tether_client *,
+				    char *, size_t);
 	size_t			 credential_len;
 	size_t			 entropy_len;
 	struct tether_pin	 pins[TETHER_MAX_PINS];
@@ -325,8 +331,8 @@ struct tether_pin_check {
 
 /* The response parser (lib/http.c), alive while an answer is read. */
 struct tether_http {
-	uint64_t	chunk_left;
-	uint64_t	body_left;
+	uint32_t	chunk_left;	/* 32 bits: smaller code on a */
+	uint32_t	body_left;	/* 32-bit MCU; no answer is 4 GB */
 	uint32_t	head_len;
 	uint16_t	status;
 	uint16_t	retry_after;

@@ -103,6 +103,7 @@ tether_config_set_log(struct tether_config *cfg, enum tether_log_level level,
 {
 	cfg->log = fn;
 	cfg->log_ctx = ctx;
+	cfg->describe = tether_error_detail;
 	cfg->log_level = (uint8_t)(fn != NULL ? level : TETHER_LOG_NONE);
 }
 

@@ -37,8 +37,10 @@ int
 tether_fail(struct tether_client *c, int code)
 {
 	c->err = code;
+	/* through the config, not by name: the detail writer is linked
+	 * only into firmware that logs or asks for details */
 	if (c->cfg != NULL && c->cfg->log != NULL &&
-	    c->cfg->log_level >= TETHER_LOG_CORE) {
+	    c->cfg->describe != NULL && c->cfg->log_level >= TETHER_LOG_CORE) {
 		char line[TETHER_DETAIL_LEN];
 		struct tether_text t;
 
@@ -46,7 +48,7 @@ tether_fail(struct tether_client *c, int code)
 		tether_text_put(&t, "error ");
 		tether_text_uint(&t, (unsigned)code);
 		tether_text_put(&t, ": ");
-		tether_error_detail(c, line + t.at, sizeof(line) - t.at);
+		c->cfg->describe(c, line + t.at, sizeof(line) - t.at);
 		c->cfg->log(c->cfg->log_ctx, TETHER_LOG_CORE, line);
 	}
 	return -1;

@@ -21,7 +21,8 @@ enum {
 
 #define F_CR		0x40	/* the previous byte was CR */
 #define F_TRUNC		0x80	/* the current line did not fit */
-#define MAX_DIGITS	18	/* a length past 10^18 is not a response */
+#define CHUNK_DIGITS	8	/* hex digits of a chunk size: 32 bits */
+#define MAX_DIGITS	9	/* a length past 10^9 is no device's answer */
 
 static const char *const reasons[TETHER_HTTP_R_COUNT] = {
 	[TETHER_HTTP_R_NONE] = "no error",
@@ -102,10 +103,10 @@ fail(struct tether_http *h, unsigned reason)
 }
 
 /* Decimal digits only, at most MAX_DIGITS. -1 if not. */
-static int64_t
+static int32_t
 decimal(const char *s, size_t n)
 {
-	int64_t v = 0;
+	int32_t v = 0;
 	size_t i;
 
 	if (n == 0 || n > MAX_DIGITS)
@@ -158,7 +159,7 @@ header_line(struct tether_http *h, const char *s, size_t n)
 	const char *colon = memchr(s, ':', n);
 	size_t name_len, vlen;
 	const char *v;
-	int64_t cl;
+	int32_t cl;
 
 	if (colon == NULL || colon == s)
 		return fail(h, TETHER_HTTP_R_HEADER);
@@ -172,9 +173,9 @@ header_line(struct tether_http *h, const char *s, size_t n)
 	if (is_word(s, name_len, "content-length")) {
 		if ((h->flags & F_TRUNC) || (cl = decimal(v, vlen)) < 0 ||
 		    ((h->flags & TETHER_HTTP_F_LENGTH) &&
-		    (uint64_t)cl != h->body_left))
+		    (uint32_t)cl != h->body_left))
 			return fail(h, TETHER_HTTP_R_CONTENT_LENGTH);
-		h->body_left = (uint64_t)cl;
+		h->body_left = (uint32_t)cl;
 		h->flags |= TETHER_HTTP_F_LENGTH;
 	} else if (is_word(s, name_len, "transfer-encoding")) {
 		if (!is_word(v, vlen, "chunked"))
@@ -219,14 +220,14 @@ head_done(struct tether_http *h)
 static int
 chunk_size(struct tether_http *h, const char *s, size_t n)
 {
-	uint64_t v = 0;
+	uint32_t v = 0;
 	size_t i;
 
 	for (i = 0; i < n && s[i] != ';' && s[i] != ' ' && s[i] != '\t';
 	    i++) {
 		int d = lower((unsigned char)s[i]);
 
-		if (i == 15)
+		if (i == CHUNK_DIGITS)
 			return fail(h, TETHER_HTTP_R_CHUNK);
 		if (d >= '0' && d <= '9')
 			d -= '0';
@@ -234,7 +235,7 @@ chunk_size(struct tether_http *h, const char *s, size_t n)
 			d = d - 'a' + 10;
 		else
 			return fail(h, TETHER_HTTP_R_CHUNK);
-		v = v << 4 | (uint64_t)d;
+		v = v << 4 | (uint32_t)d;
 	}
 	if (i == 0)
 		return fail(h, TETHER_HTTP_R_CHUNK);

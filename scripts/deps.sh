@@ -4,8 +4,8 @@
 set -eu
 want="build-essential cmake pkg-config clang libclang-rt-14-dev \
 libssl-dev openssl libsqlite3-dev sqlite3 libcmocka-dev libbearssl-dev \
-curl nginx-light procps"
-[ "${1:-}" = "--bench" ] && want="$want valgrind"
+curl nginx-light procps valgrind openjdk-17-jdk-headless"
+[ "${1:-}" = "--cross" ] && want="$want gcc-arm-none-eabi gcc-xtensa-lx106"
 missing=""
 for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -16,6 +16,7 @@
 int cmd_device(int argc, char **argv);
 int cmd_fingerprint(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
+int cmd_send(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
 /* "error: <message>\n" on stderr; returns 1. */

@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "device",	cmd_device,	"list, show, rename, revoke, restore, rotate, forget devices" },
 	{ "fingerprint", cmd_fingerprint, "print the pins of a server or certificate for devices" },
 	{ "provision",	cmd_provision,	"register new devices and write their credentials" },
+	{ "send",	cmd_send,	"send messages as a device would, with libtether" },
 	{ "serve",	cmd_serve,	"run the gateway" },
 };
 

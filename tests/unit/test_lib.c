@@ -253,6 +253,15 @@ static const struct http_case http_cases[] = {
 	  "zz\r\n", .result = -1, .reason = TETHER_HTTP_R_CHUNK },
 	{ .input = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 	  "1\r\nab\r\n", .result = -1, .reason = TETHER_HTTP_R_CHUNK },
+	/* lengths are 32-bit: 9 decimal digits, 8 hex digits at most */
+	{ .input = "HTTP/1.1 200 OK\r\nContent-Length: 999999999\r\n\r\n",
+	  .result = 0, .status = 200, .keep = "" },
+	{ .input = "HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n",
+	  .result = -1, .reason = TETHER_HTTP_R_CONTENT_LENGTH },
+	{ .input = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	  "ffffffff\r\nab", .result = 0, .status = 200, .keep = "ab" },
+	{ .input = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	  "100000000\r\n", .result = -1, .reason = TETHER_HTTP_R_CHUNK },
 };
 
 static int

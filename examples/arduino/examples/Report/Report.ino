@@ -1,0 +1,105 @@
+/*
+ * Report.ino - an ESP8266 or ESP32 that reports its Wi-Fi signal to a
+ * tether gateway every ten seconds, over one kept-alive TLS connection
+ * pinned to the gateway's key. The pin and the credential come from
+ * `tether fingerprint --format c` and `tether provision`.
+ */
+#if defined(ESP8266)
+#include <ESP8266WiFi.h>
+#else
+#include <WiFi.h>
+#include <esp_random.h>
+#endif
+#include <TetherClient.h>
+
+static const char WIFI_SSID[] = "your-network";
+static const char WIFI_PASS[] = "your-password";
+static const char GATEWAY[] = "gw.example";
+static const uint16_t GATEWAY_PORT = 8443;
+/* the gateway's SPKI SHA-256 pin: `tether fingerprint gw.example:8443
+ * --format c` prints this array */
+static const uint8_t PIN[32] = {
+	0xd8, 0xef, 0x2c, 0x84, 0x1f, 0x0e, 0x08, 0x7f,
+	0xae, 0xa1, 0x3f, 0xdf, 0x75, 0x39, 0xee, 0x70,
+	0xc6, 0x43, 0x6d, 0x82, 0x23, 0x0c, 0x2d, 0x49,
+	0x17, 0x17, 0xaf, 0xbe, 0xd9, 0x25, 0x41, 0x82,
+};
+/* this device's credential, from the provisioning manifest */
+static const char CREDENTIAL[] = "tth1_0000000000000000000000000000000000";
+static const unsigned long REPORT_MS = 10000;
+
+/* Everything the library uses, in static RAM: about 6 KiB, no heap. */
+static struct tether_config cfg;
+static struct tether_client client;
+static unsigned char record_buf[TETHER_BUFSIZE_MIN];	/* 512-byte records */
+static uint8_t seed[32];
+static WiFiClient tcp;			/* plain TCP: the TLS is libtether's */
+static TetherTransport transport(tcp);
+
+static void
+log_line(void *ctx, enum tether_log_level level, const char *line)
+{
+	(void)ctx;
+	(void)level;
+	Serial.print("tether: ");
+	Serial.println(line);
+}
+
+/* BearSSL's random generator needs a seed on a chip without an OS. */
+static void
+hardware_seed(void)
+{
+	for (size_t i = 0; i < sizeof(seed); i += 4) {
+#if defined(ESP8266)
+		uint32_t r = RANDOM_REG32;
+#else
+		uint32_t r = esp_random();
+#endif
+		memcpy(seed + i, &r, 4);
+	}
+}
+
+void
+setup()
+{
+	struct tether_transport io;
+
+	Serial.begin(115200);
+	WiFi.mode(WIFI_STA);
+	WiFi.begin(WIFI_SSID, WIFI_PASS);
+	while (WiFi.status() != WL_CONNECTED)
+		delay(100);
+	hardware_seed();
+	tether_config_init(&cfg);
+	tether_config_set_host(&cfg, GATEWAY, GATEWAY_PORT);
+	tether_config_add_pin(&cfg, TETHER_PIN_SPKI_SHA256, PIN);
+	tether_config_set_credential(&cfg, CREDENTIAL, strlen(CREDENTIAL));
+	tether_config_set_entropy(&cfg, seed, sizeof(seed));
+	tether_config_set_log(&cfg, TETHER_LOG_CORE, log_line, NULL);
+	transport.attach(&io);
+	if (tether_client_init(&client, &cfg, &io, record_buf,
+	    sizeof(record_buf)) != 0)
+		Serial.println(tether_strerror(tether_last_error(&client)));
+}
+
+void
+loop()
+{
+	static unsigned long last;
+	static char detail[TETHER_DETAIL_LEN];	/* off the 4 KiB loop stack */
+	char body[32];
+	int status;
+
+	if (last != 0 && millis() - last < REPORT_MS)
+		return;
+	last = millis();
+	snprintf(body, sizeof(body), "{\"rssi\":%d}", (int)WiFi.RSSI());
+	if (tether_send(&client, body, strlen(body), &status) != 0) {
+		Serial.print("error: ");
+		Serial.print(tether_strerror(tether_last_error(&client)));
+		Serial.print(" (");
+		Serial.print(tether_error_detail(&client, detail,
+		    sizeof(detail)));
+		Serial.println(")");
+	}
+}
