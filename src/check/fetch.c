@@ -461,6 +461,13 @@ connected:
 	return fd;
 }
 
+int
+chk_connect(const struct chk_target *t, const struct addrinfo *ai,
+    struct chk_fetch *out)
+{
+	return connect_any(t, ai, now_ms() + t->timeout_ms, out);
+}
+
 /* Handshake */
 
 /* Records the alerts the server sends; the first of each level counts. */

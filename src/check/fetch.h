@@ -94,6 +94,15 @@ int chk_fetch(const struct chk_target *t, const struct addrinfo *ai,
     enum chk_offer offer, struct chk_fetch *out);
 void chk_fetch_free(struct chk_fetch *f);
 
+/*
+ * Connects to the first address of ai that answers within t->timeout_ms,
+ * as chk_fetch does, for probes that run their own TLS (tether check's
+ * BearSSL handshakes). Returns a non-blocking socket, or -1 with
+ * out->fail and out->err set; out->addr names the address connected to.
+ */
+int chk_connect(const struct chk_target *t, const struct addrinfo *ai,
+    struct chk_fetch *out);
+
 /* "ECDSA", "RSA", "all": the words for an offer in messages. */
 const char *chk_offer_name(enum chk_offer offer);
 

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 "$TETHER" --help | grep -q 'usage: tether' || fail "tether --help"
-for cmd in serve provision device fingerprint send; do
+for cmd in check device fingerprint provision send serve; do
 	"$TETHER" "$cmd" --help >"$T/help" || fail "tether $cmd --help exited $?"
 	grep -q "usage: tether $cmd" "$T/help" || fail "tether $cmd --help has no usage line"
 done

@@ -1,0 +1,588 @@
+/*
+ * check.c - chk_run: the device's own handshake and HTTP request, then
+ * the probes that explain it (each version, each suite, max fragment
+ * length, SNI, resumption), turned into findings with remedies that name
+ * the server setting: nginx, Apache httpd, or tether serve.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check/check_int.h"
+#include "check/probe.h"
+#include "check/ticket.h"
+
+#define REQUEST_MAX	1024
+#define MFLN_SIZES	4	/* 512, 1024, 2048, 4096 */
+#define RESUME_PAUSE_MS	100	/* before the second try to resume */
+
+/* Remedies that recur. */
+#define FIX_PROTOCOLS	"enable TLS 1.2: nginx ssl_protocols TLSv1.2 TLSv1.3; " \
+	"Apache SSLProtocol -all +TLSv1.2 +TLSv1.3"
+#define FIX_CACHE	"nginx ssl_session_cache shared:tls:1m; Apache " \
+	"SSLSessionCache shmcb:/run/apache2/ssl_scache(512000); tether " \
+	"serve resumes by default"
+#define FIX_KEEPALIVE	"nginx keepalive_timeout 75s (not 0); Apache " \
+	"KeepAlive On; tether serve keeps connections open"
+
+static const unsigned mfln_sizes[MFLN_SIZES] = { 512, 1024, 2048, 4096 };
+
+const char *
+chk_verdict_name(enum chk_verdict v)
+{
+	switch (v) {
+	case CHK_PASS:
+		return "PASS";
+	case CHK_WARN:
+		return "WARN";
+	default:
+		return "FAIL";
+	}
+}
+
+struct chk_finding *
+chk_add(struct chk_report *r, const char *check, enum chk_verdict v,
+    const char *fmt, ...)
+{
+	struct chk_finding *f;
+	va_list ap;
+
+	if (r->nfindings >= CHK_FINDINGS_MAX)
+		return NULL;
+	f = &r->findings[r->nfindings++];
+	memset(f, 0, sizeof(*f));
+	f->check = check;
+	f->verdict = v;
+	va_start(ap, fmt);
+	vsnprintf(f->summary, sizeof(f->summary), fmt, ap);
+	va_end(ap);
+	if (v == CHK_FAIL)
+		r->fails++;
+	else if (v == CHK_WARN)
+		r->warns++;
+	return f;
+}
+
+void
+chk_remedy(struct chk_finding *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->remedy, sizeof(f->remedy), fmt, ap);
+	va_end(ap);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Appends s to a comma list in buf, or "..." once it is full. */
+static void
+list_add(char *buf, size_t len, const char *s)
+{
+	size_t used = strlen(buf), need = strlen(s) + 2;
+
+	if (used + need + 4 >= len) {
+		if (used + 4 < len && strcmp(buf + used - 3, "...") != 0)
+			snprintf(buf + used, len - used, "%s...",
+			    used ? ", " : "");
+		return;
+	}
+	snprintf(buf + used, len - used, "%s%s", used ? ", " : "", s);
+}
+
+/* What every probe of this check shares. */
+struct run {
+	const struct chk_options	*o;
+	struct chk_report		*r;
+	struct chk_target		 t;
+	struct addrinfo			*ai;
+};
+
+static int
+probe(struct run *run, struct chk_probe_opts *po, struct chk_probe *out)
+{
+	po->profile = run->o->profile;
+	run->r->handshakes++;
+	return chk_probe_run(&run->t, run->ai, po, out);
+}
+
+/* The remedy for suites the server does not share with the profile. */
+static void
+suites_remedy(const struct chk_profile *p, struct chk_finding *f)
+{
+	chk_remedy(f, "nginx ssl_ciphers / Apache SSLCipherSuite: add %s; "
+	    "tether serve: --profile %s", p->ciphers, p->gw_profile);
+}
+
+static void
+versions_check(struct run *run, int *none)
+{
+	const struct chk_profile *p = run->o->profile;
+	const struct chk_profile *all = chk_profile_find("esp8266-bearssl");
+	struct chk_probe_opts po;
+	struct chk_probe pr;
+	struct chk_finding *f;
+	char yes[96] = "", no[96] = "";
+	unsigned v;
+
+	for (v = p->vmin; v <= p->vmax; v++) {
+		/* Every suite BearSSL has, so that only the version can
+		 * be refused. */
+		memset(&po, 0, sizeof(po));
+		po.vmin = po.vmax = v;
+		po.suites = all->suites;
+		po.nsuites = all->nsuites;
+		po.sni = run->o->sni;
+		po.hello_only = 1;
+		if (probe(run, &po, &pr) == 0 && pr.version == v)
+			list_add(yes, sizeof(yes), chk_version_name(v));
+		else
+			list_add(no, sizeof(no), chk_version_name(v));
+	}
+	*none = yes[0] == '\0';
+	if (*none) {
+		f = chk_add(run->r, "versions", CHK_FAIL, "%s offers %s to %s; "
+		    "the server accepts none of them", p->name,
+		    chk_version_name(p->vmin), chk_version_name(p->vmax));
+		chk_remedy(f, FIX_PROTOCOLS);
+	} else {
+		chk_add(run->r, "versions", CHK_PASS, "%s offers %s%s%s; the "
+		    "server accepts %s%s%s", p->name, chk_version_name(p->vmin),
+		    p->vmin != p->vmax ? " to " : "",
+		    p->vmin != p->vmax ? chk_version_name(p->vmax) : "", yes,
+		    no[0] ? ", refuses " : "", no);
+	}
+}
+
+static void
+suites_check(struct run *run, const struct chk_probe *dev, int *none)
+{
+	const struct chk_profile *p = run->o->profile;
+	struct chk_probe_opts po;
+	struct chk_probe pr;
+	struct chk_finding *f;
+	char yes[CHK_TEXT_LEN / 2] = "", nb[8];
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nsuites; i++) {
+		memset(&po, 0, sizeof(po));
+		po.suites = &p->suites[i];
+		po.nsuites = 1;
+		po.sni = run->o->sni;
+		po.hello_only = 1;
+		if (probe(run, &po, &pr) == 0 && pr.suite == p->suites[i]) {
+			list_add(yes, sizeof(yes),
+			    chk_suite_openssl(p->suites[i], nb));
+			n++;
+		}
+	}
+	*none = n == 0;
+	if (n == 0) {
+		f = chk_add(run->r, "suites", CHK_FAIL, "the server accepts none "
+		    "of the %zu suites %s offers", p->nsuites, p->name);
+		suites_remedy(p, f);
+		return;
+	}
+	if (dev->done && (dev->suite == BR_TLS_RSA_WITH_3DES_EDE_CBC_SHA ||
+	    dev->suite == BR_TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA ||
+	    dev->suite == BR_TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA)) {
+		f = chk_add(run->r, "suites", CHK_WARN, "the server picks %s "
+		    "(3DES, open to Sweet32) from %zu it accepts: %s",
+		    chk_suite_iana(dev->suite, nb), n, yes);
+		suites_remedy(p, f);
+		return;
+	}
+	chk_add(run->r, "suites", CHK_PASS, "the server accepts %zu of %zu "
+	    "suites (%s) and picks %s", n, p->nsuites, yes, dev->done ?
+	    chk_suite_iana(dev->suite, nb) : "none (see handshake)");
+}
+
+static void
+handshake_finding(struct run *run, const struct chk_probe *dev,
+    int no_version, int no_suite)
+{
+	const struct chk_profile *p = run->o->profile;
+	struct chk_finding *f;
+	char nb[8];
+
+	if (dev->done) {
+		chk_add(run->r, "handshake", CHK_PASS, "%s connects: %s, %s, "
+		    "%zu bytes from the server, %ld ms", p->name,
+		    chk_version_name(dev->version),
+		    chk_suite_iana(dev->suite, nb), dev->wire.bytes, dev->ms);
+		return;
+	}
+	f = chk_add(run->r, "handshake", CHK_FAIL, "%s cannot connect: %s",
+	    p->name, dev->err);
+	if (no_version)
+		chk_remedy(f, FIX_PROTOCOLS);
+	else if (no_suite)
+		suites_remedy(p, f);
+	else if (dev->alert == 112)
+		chk_remedy(f, "serve the name the device sends (nginx "
+		    "server_name, Apache ServerName/ServerAlias), or make "
+		    "that server the default one");
+	else if (dev->br_err == BR_ERR_X509_UNSUPPORTED ||
+	    dev->br_err == BR_ERR_X509_WRONG_KEY_TYPE)
+		chk_remedy(f, "install an RSA 2048 or ECDSA P-256 "
+		    "certificate");
+	else
+		chk_remedy(f, "read the server's error log for this "
+		    "handshake; the other findings narrow it down");
+}
+
+static void
+mfln_check(struct run *run)
+{
+	const struct chk_profile *p = run->o->profile;
+	struct chk_probe_opts po;
+	struct chk_probe pr;
+	struct chk_finding *f;
+	char yes[64] = "", no[64] = "", num[16];
+	int ok_own = 0, i;
+
+	for (i = 0; i < MFLN_SIZES; i++) {
+		memset(&po, 0, sizeof(po));
+		po.sni = run->o->sni;
+		po.mfln = mfln_sizes[i];
+		snprintf(num, sizeof(num), "%u", mfln_sizes[i]);
+		if (probe(run, &po, &pr) == 0 && pr.wire.mfln_echo == i + 1 &&
+		    pr.wire.max_clear <= mfln_sizes[i]) {
+			list_add(yes, sizeof(yes), num);
+			if (mfln_sizes[i] == p->mfln)
+				ok_own = 1;
+		} else
+			list_add(no, sizeof(no), num);
+	}
+	if (p->mfln == 0) {
+		chk_add(run->r, "mfln", CHK_PASS, "%s does not ask for "
+		    "max_fragment_length (it takes 16384-byte records); the "
+		    "server honours %s%s%s", p->name, yes[0] ? yes : "none",
+		    no[0] ? ", ignores " : "", no);
+	} else if (ok_own) {
+		chk_add(run->r, "mfln", CHK_PASS, "the server honours the "
+		    "max_fragment_length %u that %s asks for (honoured: %s%s%s)",
+		    p->mfln, p->name, yes, no[0] ? "; ignored: " : "", no);
+	} else if (p->rx_record >= 16384) {
+		chk_add(run->r, "mfln", CHK_PASS, "the server ignores the "
+		    "max_fragment_length %u that %s asks for; its %zu-byte "
+		    "receive buffer takes full records anyway (honoured: %s)",
+		    p->mfln, p->name, p->rx_record, yes[0] ? yes : "none");
+	} else {
+		f = chk_add(run->r, "mfln", CHK_WARN, "the server ignores the "
+		    "max_fragment_length %u that %s asks for: the device's "
+		    "%zu-byte records hold only while every answer is that "
+		    "small (honoured: %s)", p->mfln, p->name, p->rx_record,
+		    yes[0] ? yes : "none");
+		chk_remedy(f, "serve devices from tether serve or another "
+		    "OpenSSL 1.1.1+ server (they grant it), or give the device "
+		    "a TETHER_BUFSIZE_MAX buffer");
+	}
+}
+
+/* One SNI case: the verdict on what the server did. */
+static void
+sni_case(struct run *run, const char *label, const char *sni, int own)
+{
+	const struct chk_profile *p = run->o->profile;
+	struct chk_probe_opts po;
+	struct chk_probe pr;
+	struct chk_finding *f;
+	char what[96];
+	const char *fix = "let unknown names reach the device's site: nginx "
+	    "make it the default_server (no ssl_reject_handshake there); "
+	    "Apache: make its <VirtualHost> the first on the port; tether "
+	    "serve answers every name";
+
+	if (sni != NULL)
+		snprintf(what, sizeof(what), "SNI %s (%s)", sni, label);
+	else
+		snprintf(what, sizeof(what), "no SNI (%s)", label);
+	memset(&po, 0, sizeof(po));
+	po.sni = sni;
+	if (probe(run, &po, &pr) != 0 && !pr.wire.hello_done) {
+		f = chk_add(run->r, own ? "sni" : sni ? "sni-unknown" :
+		    "sni-none", own ? CHK_FAIL : CHK_WARN, "%s: %s", what,
+		    pr.err);
+		chk_remedy(f, "%s", fix);
+		return;
+	}
+	if (pr.wire.warn_alert >= 0) {
+		enum chk_verdict v = p->fatal_warnings ?
+		    (own ? CHK_FAIL : CHK_WARN) : CHK_PASS;
+
+		f = chk_add(run->r, own ? "sni" : sni ? "sni-unknown" :
+		    "sni-none", v, "%s: the server sends a warning alert %d "
+		    "(%s)%s", what, pr.wire.warn_alert,
+		    chk_alert_name(pr.wire.warn_alert), p->fatal_warnings ?
+		    "; axTLS ends the handshake on any alert" :
+		    "; this stack ignores warning alerts");
+		if (v != CHK_PASS)
+			chk_remedy(f, "name the site after the device's SNI "
+			    "(Apache ServerName/ServerAlias, nginx "
+			    "server_name) so that no unrecognized_name alert "
+			    "is sent");
+		return;
+	}
+	chk_add(run->r, own ? "sni" : sni ? "sni-unknown" : "sni-none",
+	    CHK_PASS, "%s: no alert, the server answers with its %s",
+	    what, pr.wire.cert_seen ? "certificate" : "session");
+}
+
+static void
+sni_check(struct run *run, const struct chk_probe *dev)
+{
+	const char *own = run->o->sni;
+
+	if (dev->done && dev->wire.warn_alert < 0)
+		chk_add(run->r, "sni", CHK_PASS, "SNI %s (the device's): no "
+		    "alert", own != NULL ? own : "none");
+	else if (dev->done)
+		sni_case(run, "the device's", own, 1);
+	if (own == NULL || strcmp(own, CHK_WRONG_SNI) != 0)
+		sni_case(run, "a name the server does not serve", CHK_WRONG_SNI,
+		    0);
+	if (own != NULL)
+		sni_case(run, "as a device connecting by address", NULL, 0);
+}
+
+static void
+resume_check(struct run *run)
+{
+	const struct chk_profile *p = run->o->profile;
+	struct chk_probe_opts po;
+	struct chk_probe pr;
+	struct chk_probe first;
+	struct chk_ticket tk;
+	struct chk_finding *f;
+	int by_id = 0;
+
+	/* A handshake of its own: a server may rightly drop the session of
+	 * a connection whose request it refused (the device's went without
+	 * a credential). */
+	memset(&po, 0, sizeof(po));
+	po.sni = run->o->sni;
+	if (probe(run, &po, &first) == 0 && first.session.session_id_len > 0) {
+		po.resume = &first.session;
+		by_id = probe(run, &po, &pr) == 0 && pr.resumed;
+		if (!by_id) {
+			/* A server may file the session only once it has
+			 * read the close_notify; a device comes back later. */
+			struct timespec pause = { 0, RESUME_PAUSE_MS * 1000000L };
+
+			nanosleep(&pause, NULL);
+			by_id = probe(run, &po, &pr) == 0 && pr.resumed;
+		}
+	}
+	if (by_id)
+		chk_add(run->r, "resume-id", CHK_PASS, "the server resumes by "
+		    "session id%s", p->resume_id ? "" :
+		    " (not used by this stack)");
+	else if (!p->resume_id)
+		chk_add(run->r, "resume-id", CHK_PASS, "the server does not "
+		    "resume by session id; %s does not try", p->name);
+	else {
+		f = chk_add(run->r, "resume-id", CHK_WARN, "the server does "
+		    "not resume by session id: every connection of %s pays a "
+		    "full handshake", p->name);
+		chk_remedy(f, FIX_CACHE);
+	}
+
+	run->r->handshakes += 2;
+	if (chk_ticket_probe(&run->t, run->ai, &tk) != 0) {
+		f = chk_add(run->r, "resume-ticket", p->resume_ticket ?
+		    CHK_WARN : CHK_PASS, "the ticket probe could not "
+		    "handshake: %s", tk.err);
+		return;
+	}
+	if (tk.resumed)
+		chk_add(run->r, "resume-ticket", CHK_PASS, "the server resumes "
+		    "by session ticket (lifetime hint %ld s)%s", tk.lifetime,
+		    p->resume_ticket ? "" : "; this stack does not use "
+		    "tickets");
+	else if (!p->resume_ticket)
+		chk_add(run->r, "resume-ticket", CHK_PASS, "no resumption by "
+		    "ticket (%s); %s does not use tickets", tk.err, p->name);
+	else {
+		f = chk_add(run->r, "resume-ticket", by_id ? CHK_PASS :
+		    CHK_WARN, "no resumption by ticket: %s%s", tk.err, by_id ?
+		    "; session ids do the job" : "");
+		if (!by_id)
+			chk_remedy(f, "nginx ssl_session_tickets on; Apache "
+			    "SSLSessionTickets on");
+	}
+}
+
+static void
+http_check(struct run *run, const struct chk_probe *dev)
+{
+	const struct chk_profile *p = run->o->profile;
+	const char *path = run->o->path;
+	struct chk_finding *f;
+
+	if (!dev->done)
+		return;
+	if (!dev->http_done) {
+		f = chk_add(run->r, "http", CHK_FAIL, "POST %s: %s", path,
+		    dev->http_err);
+		if (dev->br_err == BR_ERR_TOO_LARGE)
+			chk_remedy(f, "the server ignored max_fragment_length: "
+			    "serve devices from tether serve (it grants it), or "
+			    "give the device a larger receive buffer");
+		else
+			chk_remedy(f, "read the server's error log for this "
+			    "request");
+		return;
+	}
+	run->r->http_status = dev->status;
+	run->r->head_bytes = dev->head_len;
+	if (dev->status >= 300 && dev->status < 400) {
+		f = chk_add(run->r, "http", CHK_FAIL, "POST %s answers %d, a "
+		    "redirect to %s: devices do not follow redirects (and a "
+		    "POST body is lost on the way)", path, dev->status,
+		    dev->location[0] ? dev->location : "(no Location)");
+		chk_remedy(f, "serve %s itself: remove the return 301/302 "
+		    "(nginx) or Redirect/RewriteRule [R] (Apache) that covers "
+		    "it, and point devices at the final URL", path);
+		return;
+	}
+	if (dev->head_too_big || (p->head_max != 0 &&
+	    dev->head_len > p->head_max)) {
+		f = chk_add(run->r, "http", CHK_FAIL, "POST %s answers %d with "
+		    "a head of %s%zu bytes; %s takes at most %zu", path,
+		    dev->status, dev->head_too_big ? "more than " : "",
+		    dev->head_len, p->name, p->head_max ? p->head_max :
+		    (size_t)CHK_HEAD_KEEP);
+		chk_remedy(f, "drop headers on the device path (nginx "
+		    "add_header, Apache Header set)");
+		return;
+	}
+	if (dev->content_location[0] != '\0' &&
+	    strcmp(dev->content_location, path) != 0) {
+		f = chk_add(run->r, "http", CHK_WARN, "POST %s is answered from "
+		    "%s (Content-Location): the server rewrites the device "
+		    "path", path, dev->content_location);
+		chk_remedy(f, "serve %s without a rewrite (nginx rewrite/"
+		    "try_files, Apache RewriteRule)", path);
+		return;
+	}
+	if (dev->status == 404 || dev->status >= 500) {
+		f = chk_add(run->r, "http", CHK_WARN, "POST %s answers %d: "
+		    "there is no working service on the device path", path,
+		    dev->status);
+		chk_remedy(f, "check --path, and the proxy or application "
+		    "behind %s", path);
+		return;
+	}
+	if (dev->conn_close) {
+		f = chk_add(run->r, "http", CHK_WARN, "POST %s answers %d (%zu "
+		    "bytes of head) but closes the connection: the device "
+		    "must handshake again for every message", path,
+		    dev->status, dev->head_len);
+		chk_remedy(f, FIX_KEEPALIVE);
+		return;
+	}
+	chk_add(run->r, "http", CHK_PASS, "POST %s answers %d, no redirect, "
+	    "a %zu-byte head, connection kept open", path, dev->status,
+	    dev->head_len);
+}
+
+int
+chk_run(const struct chk_options *o, struct chk_report *r)
+{
+	long long start = now_ms();
+	struct run run;
+	struct chk_probe_opts po;
+	struct chk_probe *dev;
+	struct chk_x509_recorder *rec;
+	char request[REQUEST_MAX];
+	enum chk_fail fail;
+	int no_version = 0, no_suite = 0, rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	r->profile = o->profile;
+	memset(&run, 0, sizeof(run));
+	run.o = o;
+	run.r = r;
+	run.t.host = o->host;
+	run.t.port = o->port;
+	run.t.sni = o->sni;
+	run.t.timeout_ms = o->timeout_ms;
+	dev = malloc(sizeof(*dev));
+	rec = malloc(sizeof(*rec));
+	if (dev == NULL || rec == NULL) {
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		goto out;
+	}
+	if (chk_resolve(&run.t, &run.ai, &fail, r->err) != 0)
+		goto out;
+
+	/* The device's own connection: its ClientHello, its buffers, its
+	 * request. */
+	snprintf(request, sizeof(request), "POST %s HTTP/1.1\r\nHost: %s\r\n"
+	    "User-Agent: tether-check/%s\r\nContent-Length: 0\r\n\r\n",
+	    o->path, o->sni != NULL ? o->sni : o->host, o->profile->name);
+	memset(&po, 0, sizeof(po));
+	po.sni = o->sni;
+	po.request = request;
+	po.rec = rec;
+	(void)probe(&run, &po, dev);
+	if (!dev->done && dev->fail != CHK_OK) {
+		memcpy(r->err, dev->err, sizeof(r->err));
+		goto out;
+	}
+	snprintf(r->addr, sizeof(r->addr), "%s", o->host);
+	r->connected = dev->done;
+	r->version = dev->version;
+	r->suite = dev->suite;
+
+	/* Findings are added in reading order; the probes that explain a
+	 * failed handshake run first. */
+	{
+		struct chk_report tmp;
+		size_t i;
+
+		memset(&tmp, 0, sizeof(tmp));
+		run.r = &tmp;
+		versions_check(&run, &no_version);
+		suites_check(&run, dev, &no_suite);
+		run.r = r;
+		handshake_finding(&run, dev, no_version, no_suite);
+		for (i = 0; i < tmp.nfindings && r->nfindings <
+		    CHK_FINDINGS_MAX; i++)
+			r->findings[r->nfindings++] = tmp.findings[i];
+		r->fails += tmp.fails;
+		r->warns += tmp.warns;
+		r->handshakes += tmp.handshakes;
+	}
+	if (dev->done || rec->sent_certs > 0)
+		chk_cert_findings(o, r, rec, &dev->wire);
+	if (dev->done) {
+		mfln_check(&run);
+		sni_check(&run, dev);
+		resume_check(&run);
+		http_check(&run, dev);
+	} else if (!no_version && !no_suite) {
+		/* Why it failed may be the name: try without the device's. */
+		sni_check(&run, dev);
+	}
+	rc = 0;
+out:
+	if (run.ai != NULL)
+		freeaddrinfo(run.ai);
+	free(dev);
+	free(rec);
+	r->ms = (long)(now_ms() - start);
+	return rc;
+}

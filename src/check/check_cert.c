@@ -1,0 +1,323 @@
+/*
+ * check_cert.c - the certificate a device gets, judged as that device
+ * would: the key it must use, the dates and the name (which only some
+ * stacks look at), the chain's size against its buffer, and the pin.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "tether.h"
+#include "check/check_int.h"
+#include "gateway/tls.h"
+
+#define SHA256_LEN	32
+#define SHA1_LEN	20
+
+/* "ECDSA P-256" / "RSA 2048"; bits and whether the key is usable. */
+static void
+key_facts(EVP_PKEY *pk, char *what, size_t len,
+    int *rsa_bits, int *ec_ok, int *is_ec)
+{
+	char group[64] = "";
+	size_t glen = 0;
+
+	*rsa_bits = 0;
+	*ec_ok = 0;
+	*is_ec = 0;
+	switch (EVP_PKEY_get_base_id(pk)) {
+	case EVP_PKEY_RSA:
+		*rsa_bits = EVP_PKEY_get_bits(pk);
+		snprintf(what, len, "RSA %d", *rsa_bits);
+		break;
+	case EVP_PKEY_EC:
+		*is_ec = 1;
+		(void)EVP_PKEY_get_utf8_string_param(pk, "group", group,
+		    sizeof(group), &glen);
+		*ec_ok = strcmp(group, "prime256v1") == 0 ||
+		    strcmp(group, "secp384r1") == 0 ||
+		    strcmp(group, "secp521r1") == 0;
+		snprintf(what, len, "ECDSA %s",
+		    strcmp(group, "prime256v1") == 0 ? "P-256" :
+		    strcmp(group, "secp384r1") == 0 ? "P-384" :
+		    strcmp(group, "secp521r1") == 0 ? "P-521" :
+		    group[0] ? group : "(unknown curve)");
+		break;
+	default:
+		snprintf(what, len, "%s", OBJ_nid2sn(EVP_PKEY_get_base_id(pk)));
+		break;
+	}
+}
+
+static void
+key_finding(const struct chk_options *o, struct chk_report *r, X509 *leaf)
+{
+	const struct chk_profile *p = o->profile;
+	struct chk_finding *f;
+	EVP_PKEY *pk = X509_get0_pubkey(leaf);
+	int bits, ec_ok, is_ec;
+
+	if (pk == NULL) {
+		f = chk_add(r, "key", CHK_FAIL, "the leaf's public key does "
+		    "not decode");
+		chk_remedy(f, "install a certificate with an RSA 2048 or "
+		    "ECDSA P-256 key");
+		return;
+	}
+	key_facts(pk, r->leaf_key, sizeof(r->leaf_key), &bits, &ec_ok,
+	    &is_ec);
+	if (is_ec && !p->ecdsa) {
+		f = chk_add(r, "key", CHK_FAIL, "the server sends an %s "
+		    "certificate to this ClientHello; %s can use RSA keys "
+		    "only", r->leaf_key, p->name);
+		chk_remedy(f, "add an RSA certificate beside the ECDSA one "
+		    "(nginx: a second ssl_certificate/ssl_certificate_key; "
+		    "Apache: a second SSLCertificateFile/SSLCertificateKeyFile;"
+		    " tether serve: --cert rsa.crt --key rsa.key)");
+	} else if (is_ec && !ec_ok) {
+		f = chk_add(r, "key", CHK_FAIL, "the server's key is %s; %s "
+		    "takes P-256, P-384 and P-521 only", r->leaf_key, p->name);
+		chk_remedy(f, "issue the certificate for an ECDSA P-256 key "
+		    "(openssl req -newkey ec -pkeyopt "
+		    "ec_paramgen_curve:P-256)");
+	} else if (bits > 0 && bits > (int)p->rsa_max) {
+		f = chk_add(r, "key", CHK_FAIL, "the server's key is %s; %s "
+		    "handles RSA keys of at most %u bits", r->leaf_key,
+		    p->name, p->rsa_max);
+		chk_remedy(f, "issue the certificate for an RSA 2048 or "
+		    "ECDSA P-256 key");
+	} else if (bits > 0 && bits < (int)p->rsa_min) {
+		f = chk_add(r, "key", CHK_FAIL, "the server's key is %s, "
+		    "smaller than the %u bits %s accepts", r->leaf_key,
+		    p->rsa_min, p->name);
+		chk_remedy(f, "issue the certificate for an RSA 2048 or "
+		    "ECDSA P-256 key");
+	} else if (bits > 0 && bits < 2048) {
+		f = chk_add(r, "key", CHK_WARN, "the server's key is %s: the "
+		    "device takes it, but keys under 2048 bits can be broken",
+		    r->leaf_key);
+		chk_remedy(f, "issue the certificate for an RSA 2048 or "
+		    "ECDSA P-256 key");
+	} else {
+		chk_add(r, "key", CHK_PASS, "the server sends an %s "
+		    "certificate to this ClientHello, a key %s can use",
+		    r->leaf_key, p->name);
+	}
+}
+
+static void
+dates_finding(const struct chk_options *o, struct chk_report *r, X509 *leaf)
+{
+	const struct chk_profile *p = o->profile;
+	struct chk_finding *f;
+	int days = 0, secs = 0;
+	const char *clock = p->trust == CHK_TRUST_CA ?
+	    "esp-tls checks no dates unless MBEDTLS_HAVE_TIME_DATE is set, "
+	    "which is off by default" :
+	    "a pinning device does not read the dates";
+
+	if (X509_cmp_current_time(X509_get0_notBefore(leaf)) > 0) {
+		f = chk_add(r, "dates", CHK_WARN, "the certificate is not "
+		    "valid yet (notBefore in the future): %s, but any "
+		    "browser, curl or a device with a CA check refuses it",
+		    clock);
+		chk_remedy(f, "check the server's clock and reissue the "
+		    "certificate");
+		return;
+	}
+	if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(leaf)) !=
+	    1) {
+		f = chk_add(r, "dates", CHK_WARN, "the certificate's notAfter "
+		    "does not decode");
+		chk_remedy(f, "reissue the certificate");
+		return;
+	}
+	if (days < 0 || (days == 0 && secs < 0)) {
+		f = chk_add(r, "dates", CHK_WARN, "the certificate expired %d "
+		    "days ago: %s, so the device still connects, but "
+		    "browsers, curl and CA-checking devices refuse it", -days,
+		    clock);
+		chk_remedy(f, "renew it keeping the key (certbot renew "
+		    "--reuse-key), so that SPKI pins on devices still match");
+	} else if (days < CHK_WARN_DAYS) {
+		f = chk_add(r, "dates", CHK_WARN, "the certificate expires in "
+		    "%d days; certificate pins (SHA-1, SHA-256) change at "
+		    "renewal, an SPKI pin survives if the key is kept", days);
+		chk_remedy(f, "renew with certbot --reuse-key and pin the "
+		    "SPKI (tether fingerprint HOST)");
+	} else {
+		chk_add(r, "dates", CHK_PASS, "the certificate is valid for "
+		    "%d more days", days);
+	}
+}
+
+static void
+name_finding(const struct chk_options *o, struct chk_report *r, X509 *leaf)
+{
+	const struct chk_profile *p = o->profile;
+	const char *name = o->sni != NULL ? o->sni : o->host;
+	struct chk_finding *f;
+	int ok;
+
+	if (chk_is_ip(name))
+		ok = X509_check_ip_asc(leaf, name, 0) == 1;
+	else
+		ok = X509_check_host(leaf, name, 0, 0, NULL) == 1;
+	if (ok) {
+		chk_add(r, "name", CHK_PASS, "the certificate names %s "
+		    "(subjectAltName)", name);
+		return;
+	}
+	if (p->trust == CHK_TRUST_PIN) {
+		f = chk_add(r, "name", CHK_WARN, "the certificate does not name "
+		    "%s: a pinning %s device does not check names, but other "
+		    "clients refuse it", name, p->name);
+	} else {
+		f = chk_add(r, "name", CHK_FAIL, "the certificate does not name "
+		    "%s, and %s checks the name (%s)", name, p->name,
+		    p->trust == CHK_TRUST_PIN_NAME ?
+		    "WiFiClientSecure::verify() compares it with the SANs "
+		    "and CN" : "esp-tls verifies the host name");
+	}
+	chk_remedy(f, "issue the certificate with subjectAltName %s:%s, or "
+	    "point the device at a name the certificate holds",
+	    chk_is_ip(name) ? "IP" : "DNS", name);
+}
+
+static void
+chain_finding(const struct chk_options *o, struct chk_report *r,
+    const struct chk_x509_recorder *rec, const struct chk_wire *w)
+{
+	const struct chk_profile *p = o->profile;
+	struct chk_finding *f;
+	size_t bytes = w->cert_seen ? w->cert_msg_len :
+	    rec->sent_bytes + 3 * rec->sent_certs + 3;
+	const char *fix = "send a shorter chain: leave the root and any "
+	    "cross-signed certificate out of ssl_certificate (nginx) / "
+	    "SSLCertificateFile (Apache), or use an ECDSA key";
+
+	r->chain_bytes = bytes;
+	if (p->chain_max != 0 && bytes > p->chain_max) {
+		f = chk_add(r, "chain", CHK_FAIL, "the certificate message is "
+		    "%zu bytes (%zu certificates); %s must hold it whole in "
+		    "a %zu-byte buffer", bytes, rec->sent_certs, p->name,
+		    p->chain_max);
+		chk_remedy(f, "%s", fix);
+	} else if (bytes > p->chain_warn) {
+		f = chk_add(r, "chain", CHK_WARN, "the certificate message is "
+		    "%zu bytes (%zu certificates), more than %zu: %s", bytes,
+		    rec->sent_certs, p->chain_warn, p->chain_max != 0 ?
+		    "axTLS grows its buffer past 5840 bytes with realloc, "
+		    "which fails on a fragmented heap" :
+		    "every full handshake carries it over the air");
+		chk_remedy(f, "%s", fix);
+	} else {
+		chk_add(r, "chain", CHK_PASS, "the certificate message is %zu "
+		    "bytes (%zu certificates)%s", bytes, rec->sent_certs,
+		    p->chain_max != 0 ? ", within the device's buffer" : "");
+	}
+}
+
+/* The three hashes a pin can be, of the leaf. */
+static int
+leaf_hashes(X509 *leaf, const unsigned char *der, size_t len,
+    unsigned char spki[SHA256_LEN], unsigned char c256[SHA256_LEN],
+    unsigned char c1[SHA1_LEN])
+{
+	unsigned char *kd = NULL;
+	int klen, ok;
+
+	if ((klen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &kd)) <= 0)
+		return -1;
+	ok = EVP_Digest(kd, (size_t)klen, spki, NULL, EVP_sha256(), NULL) &&
+	    EVP_Digest(der, len, c256, NULL, EVP_sha256(), NULL) &&
+	    EVP_Digest(der, len, c1, NULL, EVP_sha1(), NULL);
+	OPENSSL_free(kd);
+	return ok ? 0 : -1;
+}
+
+static void
+pin_finding(const struct chk_options *o, struct chk_report *r, X509 *leaf,
+    const unsigned char *der, size_t len)
+{
+	unsigned char spki[SHA256_LEN], c256[SHA256_LEN], c1[SHA1_LEN];
+	uint8_t want[32];
+	struct gw_pins pins;
+	struct chk_finding *f;
+	size_t n;
+	const char *kind = NULL;
+
+	if (gw_pins_from_x509(leaf, &pins) != 0 ||
+	    leaf_hashes(leaf, der, len, spki, c256, c1) != 0) {
+		chk_add(r, "pin", CHK_WARN, "the leaf's pins cannot be "
+		    "computed");
+		return;
+	}
+	snprintf(r->leaf_spki, sizeof(r->leaf_spki), "%s",
+	    pins.spki_sha256_b64);
+	if (o->pin == NULL) {
+		chk_add(r, "pin", CHK_PASS, "no --pin given; this ClientHello "
+		    "gets the %s key, SPKI pin sha256//%s (SHA-1 %s)",
+		    r->leaf_key, pins.spki_sha256_b64, pins.cert_sha1_colon);
+		return;
+	}
+	n = strlen(o->pin);
+	if (tether_pin_parse(TETHER_PIN_CERT_SHA1, o->pin, n, want) == 0) {
+		if (CRYPTO_memcmp(want, c1, SHA1_LEN) == 0)
+			kind = "the certificate's SHA-1";
+	} else if (tether_pin_parse(TETHER_PIN_SPKI_SHA256, o->pin, n,
+	    want) == 0) {
+		if (CRYPTO_memcmp(want, spki, SHA256_LEN) == 0)
+			kind = "the SPKI SHA-256";
+		else if (CRYPTO_memcmp(want, c256, SHA256_LEN) == 0)
+			kind = "the certificate's SHA-256";
+	} else {
+		chk_add(r, "pin", CHK_FAIL, "--pin '%s' is not a pin: base64 "
+		    "(sha256//...) or hex of 32 or 20 bytes", o->pin);
+		return;
+	}
+	if (kind != NULL) {
+		chk_add(r, "pin", CHK_PASS, "--pin matches %s of the %s "
+		    "certificate this ClientHello gets", kind, r->leaf_key);
+		return;
+	}
+	f = chk_add(r, "pin", CHK_FAIL, "--pin matches nothing the server "
+	    "sends to this ClientHello: the %s leaf has SPKI sha256//%s, "
+	    "SHA-1 %s", r->leaf_key, pins.spki_sha256_b64,
+	    pins.cert_sha1_colon);
+	chk_remedy(f, "if the server sends two certificates (RSA and ECDSA), "
+	    "pin the one this stack gets; after a renewal with a new key, "
+	    "update the devices (tether fingerprint HOST)");
+}
+
+void
+chk_cert_findings(const struct chk_options *o, struct chk_report *r,
+    const struct chk_x509_recorder *rec, const struct chk_wire *w)
+{
+	const unsigned char *der, *p;
+	size_t len;
+	X509 *leaf;
+
+	if ((der = chk_x509_recorder_cert(rec, 0, &len)) == NULL) {
+		chk_add(r, "certificate", CHK_FAIL, "no certificate came "
+		    "with this profile's handshake, so none can be judged");
+		return;
+	}
+	p = der;
+	if ((leaf = d2i_X509(NULL, &p, (long)len)) == NULL) {
+		chk_add(r, "certificate", CHK_FAIL, "the server's certificate "
+		    "does not decode");
+		return;
+	}
+	key_finding(o, r, leaf);
+	dates_finding(o, r, leaf);
+	name_finding(o, r, leaf);
+	chain_finding(o, r, rec, w);
+	pin_finding(o, r, leaf, der, len);
+	X509_free(leaf);
+}

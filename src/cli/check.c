@@ -1,0 +1,287 @@
+/*
+ * check.c - `tether check`: handshakes with a server as one device stack
+ * would (its ClientHello, its buffers, its request) and says whether that
+ * device would connect, and if not exactly why and what to change.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "check/check.h"
+
+#define CK_DEFAULT_PORT		"443"
+#define CK_DEFAULT_PATH		"/v1/messages"
+#define CK_DEFAULT_TIMEOUT	10	/* seconds, per handshake */
+#define CK_MAX_TIMEOUT		600
+#define CK_PATH_MAX		512
+
+static void
+usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+"usage: tether check HOST[:PORT] --profile P [--path PATH] [--sni NAME |\n"
+"                    --no-sni] [--pin PIN] [--timeout S] [--json]\n"
+"\n"
+"Handshakes with a server as one device TLS stack would: its ClientHello\n"
+"(versions, suites, extensions), its record buffers, its SNI and its HTTP\n"
+"request; then probes each version and suite alone, max fragment length\n"
+"512 to 4096, SNI right / unknown / none, resumption by session id and by\n"
+"ticket. Every finding is PASS, WARN or FAIL; a WARN or FAIL names the\n"
+"server setting to change.\n"
+"\n"
+"HOST is a name or an IP address ([ADDR]:PORT for IPv6); PORT defaults to\n"
+"%s. An https:// URL is taken too.\n"
+"\n"
+"options:\n"
+"  --profile P    the device stack (required):\n", CK_DEFAULT_PORT);
+	for (i = 0; i < chk_profile_count(); i++)
+		fprintf(out, "                   %-16s %s\n",
+		    chk_profile_at(i)->name, chk_profile_at(i)->stack);
+	fprintf(out,
+"  --path PATH    the path the device posts to (default %s)\n"
+"  --sni NAME     the server name the device sends (default HOST, even an\n"
+"                 IP address, as the ESP8266 core and libtether do)\n"
+"  --no-sni       the device sends no server name\n"
+"  --pin PIN      a pin the device holds (SPKI SHA-256 base64 or hex,\n"
+"                 certificate SHA-256 or SHA-1 hex): must match\n"
+"  --timeout S    seconds for the DNS lookup and each handshake (default %d)\n"
+"  --json         the report as JSON on stdout\n"
+"  -h, --help     this text\n"
+"\n"
+"examples:\n"
+"  tether check gw.example.com --profile esp8266-axtls\n"
+"  tether check 127.0.0.1:8443 --profile tether --sni localhost\n"
+"  tether check gw.example.com --profile esp32-mbedtls --json\n"
+"\n"
+"Exit status: 0 the device would connect, 1 it would not, 2 usage error\n"
+"or the server cannot be reached. docs/cmd-check.md has more.\n",
+	    CK_DEFAULT_PATH, CK_DEFAULT_TIMEOUT);
+}
+
+static void
+json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void
+json_kv(FILE *out, const char *key, const char *val, int last)
+{
+	fprintf(out, "  \"%s\": ", key);
+	if (val != NULL)
+		json_str(out, val);
+	else
+		fputs("null", out);
+	fputs(last ? "\n" : ",\n", out);
+}
+
+static void
+print_json(const struct chk_options *o, const struct chk_report *r,
+    FILE *out)
+{
+	char nb[8];
+	size_t i;
+
+	fputs("{\n", out);
+	json_kv(out, "host", o->host, 0);
+	json_kv(out, "port", o->port, 0);
+	json_kv(out, "sni", o->sni, 0);
+	json_kv(out, "path", o->path, 0);
+	json_kv(out, "profile", r->profile->name, 0);
+	json_kv(out, "stack", r->profile->stack, 0);
+	json_kv(out, "engine", r->profile->engine, 0);
+	fprintf(out, "  \"would_connect\": %s,\n", r->fails == 0 ? "true" :
+	    "false");
+	fprintf(out, "  \"fail\": %d,\n  \"warn\": %d,\n", r->fails, r->warns);
+	fprintf(out, "  \"handshakes\": %d,\n  \"elapsed_ms\": %ld,\n",
+	    r->handshakes, r->ms);
+	json_kv(out, "version", r->connected ?
+	    chk_version_name(r->version) : NULL, 0);
+	json_kv(out, "suite", r->connected ? chk_suite_iana(r->suite, nb) :
+	    NULL, 0);
+	json_kv(out, "leaf_key", r->leaf_key[0] ? r->leaf_key : NULL, 0);
+	json_kv(out, "spki_sha256", r->leaf_spki[0] ? r->leaf_spki : NULL, 0);
+	fprintf(out, "  \"chain_bytes\": %zu,\n", r->chain_bytes);
+	fprintf(out, "  \"http_status\": %d,\n", r->http_status);
+	fprintf(out, "  \"head_bytes\": %zu,\n", r->head_bytes);
+	fputs("  \"findings\": [\n", out);
+	for (i = 0; i < r->nfindings; i++) {
+		const struct chk_finding *f = &r->findings[i];
+
+		fputs("    {\"check\": ", out);
+		json_str(out, f->check);
+		fputs(", \"verdict\": ", out);
+		json_str(out, chk_verdict_name(f->verdict));
+		fputs(", \"summary\": ", out);
+		json_str(out, f->summary);
+		fputs(", \"remedy\": ", out);
+		if (f->remedy[0] != '\0')
+			json_str(out, f->remedy);
+		else
+			fputs("null", out);
+		fprintf(out, "}%s\n", i + 1 < r->nfindings ? "," : "");
+	}
+	fputs("  ]\n}\n", out);
+}
+
+static void
+print_text(const struct chk_options *o, const struct chk_report *r,
+    FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "device   %s: %s\n", r->profile->name, r->profile->stack);
+	fprintf(out, "probe    %s\n", r->profile->engine);
+	fprintf(out, "server   %s port %s, SNI %s, path %s\n\n", o->host,
+	    o->port, o->sni != NULL ? o->sni : "none", o->path);
+	for (i = 0; i < r->nfindings; i++) {
+		const struct chk_finding *f = &r->findings[i];
+
+		fprintf(out, "%s  %-13s %s\n", chk_verdict_name(f->verdict),
+		    f->check, f->summary);
+		if (f->remedy[0] != '\0')
+			fprintf(out, "      %-13s %s\n", "fix:", f->remedy);
+	}
+	fprintf(out, "\nverdict: %s %s (%d FAIL, %d WARN; %d handshakes in "
+	    "%.2f s)\n", r->profile->name, r->fails == 0 ? "would connect" :
+	    "would NOT connect", r->fails, r->warns, r->handshakes,
+	    r->ms / 1000.0);
+}
+
+static int
+parse_timeout(const char *s, int *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || v <= 0 ||
+	    v > CK_MAX_TIMEOUT)
+		return -1;
+	*ms = (int)(v * 1000);
+	return *ms > 0 ? 0 : -1;
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "profile",	required_argument,	NULL, 'P' },
+		{ "path",	required_argument,	NULL, 'p' },
+		{ "sni",	required_argument,	NULL, 's' },
+		{ "no-sni",	no_argument,		NULL, 'n' },
+		{ "pin",	required_argument,	NULL, 'k' },
+		{ "timeout",	required_argument,	NULL, 't' },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 },
+	};
+	static struct chk_report report;
+	struct chk_options o;
+	char host[CHK_HOST_MAX], port[CHK_PORT_MAX], err[CHK_ERR_LEN];
+	const char *profile = NULL, *sni = NULL;
+	int c, json = 0, no_sni = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.path = CK_DEFAULT_PATH;
+	o.timeout_ms = CK_DEFAULT_TIMEOUT * 1000;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			profile = optarg;
+			break;
+		case 'p':
+			if (optarg[0] != '/' || strlen(optarg) >= CK_PATH_MAX ||
+			    strpbrk(optarg, " \r\n\t") != NULL)
+				return cli_usage_error("check", "--path '%s' is "
+				    "not a path: it starts with '/' and has no "
+				    "spaces or line breaks", optarg);
+			o.path = optarg;
+			break;
+		case 's':
+			sni = optarg;
+			break;
+		case 'n':
+			no_sni = 1;
+			break;
+		case 'k':
+			if (strlen(optarg) >= CHK_PIN_TEXT_MAX)
+				return cli_usage_error("check", "--pin is too "
+				    "long to be a pin");
+			o.pin = optarg;
+			break;
+		case 't':
+			if (parse_timeout(optarg, &o.timeout_ms) != 0)
+				return cli_usage_error("check", "--timeout '%s' "
+				    "is not a number of seconds (up to %d)",
+				    optarg, CK_MAX_TIMEOUT);
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			if (optopt != 0)
+				return cli_usage_error("check", "option '-%c' "
+				    "is not known, or needs a value", optopt);
+			return cli_usage_error("check", "'%s' is not an option "
+			    "of tether check, or needs a value",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("check", "name the server: tether check "
+		    "HOST[:PORT] --profile P");
+	if (argc - optind > 1)
+		return cli_usage_error("check", "one server at a time: '%s' is "
+		    "one too many", argv[optind + 1]);
+	if (profile == NULL)
+		return cli_usage_error("check", "--profile is required: one of "
+		    "tether, esp8266-bearssl, esp8266-axtls, esp32-mbedtls");
+	if ((o.profile = chk_profile_find(profile)) == NULL)
+		return cli_usage_error("check", "'%s' is not a profile: one of "
+		    "tether, esp8266-bearssl, esp8266-axtls, esp32-mbedtls",
+		    profile);
+	if (sni != NULL && no_sni)
+		return cli_usage_error("check", "--sni and --no-sni contradict "
+		    "each other");
+	if (chk_parse_target(argv[optind], CK_DEFAULT_PORT, host, port, err) !=
+	    0)
+		return cli_usage_error("check", "%s", err);
+	o.host = host;
+	o.port = port;
+	o.sni = no_sni ? NULL : sni != NULL ? sni : host;
+
+	if (chk_run(&o, &report) != 0) {
+		cli_error("%s", report.err);
+		return 2;
+	}
+	if (json)
+		print_json(&o, &report, stdout);
+	else
+		print_text(&o, &report, stdout);
+	return report.fails == 0 ? 0 : 1;
+}
