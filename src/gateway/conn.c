@@ -14,8 +14,8 @@
 
 #include "gateway/worker.h"
 
-#define CONN_IN_FIRST	2048	/* first buffer: most requests fit */
-#define CONN_OUT_FIRST	512
+#define CONN_IN_FIRST	2048	/* smallest request buffer: most requests fit */
+#define CONN_OUT_FIRST	512	/* first response buffer */
 
 static const char *timer_names[] = {
 	[TIMER_HANDSHAKE] = "TLS handshake not finished in time",
@@ -235,7 +235,7 @@ process(struct gw_worker *w, struct gw_conn *c)
 	c->head_len = 0;
 	c->body_len = 0;
 	c->continue_sent = 0;
-	if (c->in_len == 0 && c->in_cap > CONN_IN_FIRST) {
+	if (c->in_len == 0) {
 		free(c->in);
 		c->in = NULL;
 		c->in_cap = 0;
@@ -251,6 +251,29 @@ read_some(struct gw_worker *w, struct gw_conn *c)
 	size_t max = GW_MAX_HEAD + w->sh->config->max_body;
 	int n, e;
 
+	/* An idle connection owns no buffer: read into the worker's scratch
+	 * and keep a buffer only when bytes arrived (most reads at rest find
+	 * nothing: they cost no allocation and no memory per connection). */
+	if (c->in == NULL) {
+		size_t want = max < sizeof(w->scratch) ? max : sizeof(w->scratch);
+
+		ERR_clear_error();
+		n = SSL_read(c->ssl, w->scratch, (int)want);
+		if (n > 0) {
+			size_t cap = (size_t)n > CONN_IN_FIRST ? (size_t)n :
+			    CONN_IN_FIRST;
+
+			if (cap > max)
+				cap = max;
+			if ((c->in = malloc(cap)) == NULL)
+				return -1;
+			memcpy(c->in, w->scratch, (size_t)n);
+			c->in_cap = cap;
+			c->in_len = (size_t)n;
+			return n;
+		}
+		goto failed;
+	}
 	if (c->in_len == c->in_cap) {
 		size_t cap = c->in_cap ? c->in_cap * 2 : CONN_IN_FIRST;
 		char *p;
@@ -270,6 +293,7 @@ read_some(struct gw_worker *w, struct gw_conn *c)
 		c->in_len += (size_t)n;
 		return n;
 	}
+failed:
 	e = SSL_get_error(c->ssl, n);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return 0;
@@ -310,7 +334,7 @@ flush(struct gw_conn *c)
 		return -1;
 	}
 	c->out_off = c->out_len = 0;
-	if (c->out_cap > CONN_OUT_FIRST) {
+	if (c->out != NULL) {	/* idle connections own no buffer */
 		free(c->out);
 		c->out = NULL;
 		c->out_cap = 0;

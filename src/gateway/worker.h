@@ -69,6 +69,7 @@ struct gw_worker {
 	int		 draining;
 	int64_t		 drain_deadline;
 	struct reg_store *store;	/* this thread's registry handle */
+	char		 scratch[16384];	/* reads of connections with no buffer */
 
 	pthread_mutex_t	 lock;		/* guards the four below */
 	struct gw_intake_item *done, **done_tail;	/* oldest first */
