@@ -119,14 +119,6 @@ gw_intake_start(const struct gw_config *c, char *err)
 		free(in);
 		return NULL;
 	}
-	/* Checkpoints run on the watcher's handle (server.c), not inside a
-	 * batch that devices are waiting for. */
-	if (reg_set_autocheckpoint(in->store, 0) < 0) {
-		snprintf(err, 256, "%s", reg_error(in->store));
-		reg_close(in->store);
-		free(in);
-		return NULL;
-	}
 	pthread_mutex_init(&in->lock, NULL);
 	pthread_cond_init(&in->cond, NULL);
 	in->tail = &in->head;

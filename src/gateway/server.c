@@ -126,7 +126,6 @@ watcher_main(void *arg)
 {
 	struct watcher *wt = arg;
 	int64_t cursor = 0;
-	unsigned ticks = 0;
 	int failing = 0;
 
 	pthread_setname_np(pthread_self(), "tether-watch");
@@ -147,12 +146,6 @@ watcher_main(void *arg)
 		if (wt->stop)
 			break;
 		pthread_mutex_unlock(&wt->lock);
-		/* The intake does not checkpoint (intake.c); this thread
-		 * copies the write-ahead log into the database once a second. */
-		if (++ticks % (1000 / GW_REVOKE_POLL_MS) == 0 &&
-		    reg_checkpoint(wt->store) < 0)
-			gw_log(GW_LOG_WARN, "checkpoint_failed", "reason",
-			    reg_error(wt->store), NULL);
 		if (reg_changes(wt->store, &cursor, device_changed, wt) < 0) {
 			if (!failing)
 				gw_log(GW_LOG_ERROR, "registry_failed", "reason",

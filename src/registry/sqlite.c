@@ -734,34 +734,6 @@ fail:
 }
 
 /* see registry.h */
-int
-reg_set_autocheckpoint(struct reg_store *st, int pages)
-{
-	char sql[64];
-
-	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint = %d",
-	    pages < 0 ? 0 : pages);
-	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return reg_db_fail(st, "cannot set wal_autocheckpoint",
-		    sqlite3_errcode(st->db));
-	return 0;
-}
-
-/* see registry.h */
-int
-reg_checkpoint(struct reg_store *st)
-{
-	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL,
-	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-
-	/* BUSY: a writer or reader held it this time; the next one will do. */
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-		return reg_db_fail(st, "cannot checkpoint the write-ahead log",
-		    rc);
-	return 0;
-}
-
-/* see registry.h */
 long long
 reg_count_messages(struct reg_store *st, const char *device_id)
 {
