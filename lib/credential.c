@@ -3,11 +3,13 @@
  * with a CRC-32 check, shared by the device and by `tether provision`.
  */
 #include "tether.h"
+#include "identity_blob.h"
 
 static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
-static uint32_t
-crc32(const uint8_t *p, size_t n)
+/* see identity_blob.h */
+uint32_t
+tether_crc32(const uint8_t *p, size_t n)
 {
 	uint32_t c = 0xffffffffu;
 
@@ -55,7 +57,7 @@ tether_credential_format(const uint8_t raw[TETHER_CREDENTIAL_RAW],
     char out[TETHER_CREDENTIAL_LEN + 1])
 {
 	const char *p = TETHER_CREDENTIAL_PREFIX;
-	uint32_t crc = crc32(raw, TETHER_CREDENTIAL_RAW);
+	uint32_t crc = tether_crc32(raw, TETHER_CREDENTIAL_RAW);
 	size_t o = 0;
 
 	while (*p)
@@ -108,7 +110,7 @@ tether_credential_parse(const char *text, size_t len,
 			return 0;
 		crc = (crc << 5) | (uint64_t)v;
 	}
-	if (o != 16 || crc != crc32(buf, sizeof(buf)))
+	if (o != 16 || crc != tether_crc32(buf, sizeof(buf)))
 		return 0;
 	if (raw != NULL)
 		for (size_t i = 0; i < sizeof(buf); i++)

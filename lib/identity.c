@@ -9,6 +9,7 @@
 #include <bearssl.h>
 
 #include "tether.h"
+#include "identity_blob.h"
 
 /*
  * Every secret and credential text is a five-character prefix, the data in
@@ -41,20 +42,6 @@ static const char *const credential_prefix[] = {
 
 static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
-/* CRC-32 as in zlib and Ethernet (reflected, polynomial 0xedb88320). */
-static uint32_t
-crc32_of(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xffffffffu;
-
-	while (n--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
-	}
-	return ~c;
-}
-
 /* Secrets must not linger on the stack: a volatile store is not elided. */
 static void
 wipe(void *p, size_t n)
@@ -82,7 +69,7 @@ b32_value(char ch)
 static size_t
 encode(const char *prefix, const uint8_t *raw, size_t n, char *out)
 {
-	uint32_t crc = crc32_of(raw, n);
+	uint32_t crc = tether_crc32(raw, n);
 	unsigned acc = 0, bits = 0;
 	size_t o = 0;
 
@@ -141,7 +128,7 @@ decode_secret(const char *prefix, const char *text, size_t len,
 			goto bad;	/* more than 32 bits */
 		crc = (crc << 5) | (uint32_t)v;
 	}
-	if (crc != crc32_of(raw, SECRET_RAW))
+	if (crc != tether_crc32(raw, SECRET_RAW))
 		goto bad;
 	return 0;
 bad:

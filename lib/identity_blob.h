@@ -3,7 +3,7 @@
  * `tether provision` writes for a flash partition or an EEPROM, so that
  * one firmware image serves every device. docs/credentials.md specifies
  * it; these constants are what a reader on the device and the writer in
- * src/cli/artifacts.c share. C99, no types beyond the byte offsets.
+ * src/cli/artifacts.c share. C99: byte offsets and the one checksum both sides compute.
  *
  *   offset  size  field
  *        0     4  magic "TTID"
@@ -21,6 +21,13 @@
  */
 #ifndef TETHER_IDENTITY_BLOB_H
 #define TETHER_IDENTITY_BLOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* CRC-32 as in zlib and Ethernet (reflected, polynomial 0xedb88320): the
+ * check of credential texts and of this blob. In lib/credential.c. */
+uint32_t tether_crc32(const uint8_t *p, size_t n);
 
 #define TETHER_BLOB_MAGIC	"TTID"
 #define TETHER_BLOB_VERSION	1

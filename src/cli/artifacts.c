@@ -25,19 +25,6 @@
 #define HEADER_MAX	4096	/* a header with the longest escaped label */
 #define LABEL_COLUMN_MAX 40	/* wider labels overflow their column */
 
-static uint32_t
-crc32_of(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xffffffffu;
-
-	while (n--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
-	}
-	return ~c;
-}
-
 static int
 fail(struct cli_out *o, const char *what, const char *name)
 {
@@ -159,7 +146,7 @@ blob_make(const struct reg_new_device *d, uint8_t b[TETHER_BLOB_SIZE])
 	memcpy(b + TETHER_BLOB_OFF_SECRET, d->secret, strlen(d->secret));
 	if (d->has_mac)
 		memcpy(b + TETHER_BLOB_OFF_MAC, d->mac, TETHER_MAC_LEN);
-	crc = crc32_of(b, TETHER_BLOB_OFF_CRC);
+	crc = tether_crc32(b, TETHER_BLOB_OFF_CRC);
 	for (int i = 0; i < 4; i++)
 		b[TETHER_BLOB_OFF_CRC + i] = (uint8_t)(crc >> (8 * i));
 }
