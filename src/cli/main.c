@@ -35,15 +35,24 @@ usage(FILE *out)
 	    "docs/cmd-<command>.md has more.\n");
 }
 
+/* "<prefix>: <message>\n" on stderr, then the hint line if any. */
+static void
+message(const char *prefix, const char *hint, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	if (hint != NULL)
+		fprintf(stderr, "(run 'tether %s --help' for usage)\n", hint);
+}
+
 int
 cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("error: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	message("error", NULL, fmt, ap);
 	va_end(ap);
 	return 1;
 }
@@ -54,9 +63,7 @@ cli_warning(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("warning: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	message("warning", NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -66,9 +73,7 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("error: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n(run 'tether %s --help' for usage)\n", cmd);
+	message("error", cmd, fmt, ap);
 	va_end(ap);
 	return 2;
 }
