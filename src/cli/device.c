@@ -263,8 +263,8 @@ open_quietly(const struct args *a)
 	char err[REG_ERR_LEN];
 	struct stat sb;
 
-	if (stat(a->db, &sb) != 0 || reg_open(&st, a->db, a->key_file,
-	    err) != 0)
+	if ((!reg_db_is_postgres(a->db) && stat(a->db, &sb) != 0) ||
+	    reg_open(&st, a->db, a->key_file, err) != 0)
 		return NULL;
 	return st;
 }

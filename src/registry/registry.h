@@ -2,15 +2,16 @@
  * registry.h - the mapper (secret credential -> human-readable device id)
  * and the message store, behind one interface.
  *
- * Backends: SQLite (this file's only backend for now; a PostgreSQL one will
- * sit behind the same calls). A store handle is used by one thread at a
- * time; threads open their own handles on the same database.
+ * Backends: SQLite (a file path) and PostgreSQL (a postgres:// or
+ * postgresql:// URI), behind the same calls. A store handle is used by one
+ * thread at a time; threads open their own handles on the same database.
  *
  * The registry never stores a credential: only its keyed hash,
  * HMAC-SHA256(registry key, credential text). The registry key is 32 random
  * bytes in a file (by default "<db>.key" beside an SQLite database, mode
  * 0600), made on first use; every process that provisions or serves devices
- * of one database must use the same key file.
+ * of one database must use the same key file. A PostgreSQL database has no
+ * file to put it beside: its key file must be named.
  */
 #ifndef REG_REGISTRY_H
 #define REG_REGISTRY_H
@@ -38,13 +39,22 @@ struct reg_store;
 
 /*
  * Opens (and creates, and migrates to the current schema) the database at
- * db, an SQLite file path. key_file is the registry key file, or NULL for
- * "<db>.key"; it is created with 32 random bytes if missing. On failure
- * returns -1 and writes a sentence to err (REG_ERR_LEN bytes).
+ * db: a libpq URI "postgres://..." or "postgresql://..." for PostgreSQL
+ * (the database must exist; its tables are made), anything else an SQLite
+ * file path. key_file is the registry key file, or NULL for "<db>.key"
+ * (SQLite only); it is created with 32 random bytes if missing and the
+ * database has no key yet. On failure returns -1 and writes a sentence to
+ * err (REG_ERR_LEN bytes). A PostgreSQL handle whose connection broke
+ * (the server restarted) reconnects by itself on its next call; the call
+ * that found it broken fails.
  */
 int reg_open(struct reg_store **out, const char *db, const char *key_file,
     char *err);
 void reg_close(struct reg_store *st);
+
+/* 1 if db names a PostgreSQL database (a postgres:// or postgresql://
+ * URI), 0 for an SQLite file path. */
+int reg_db_is_postgres(const char *db);
 
 /* The last error of this handle, a sentence ("database is locked", ...). */
 const char *reg_error(const struct reg_store *st);
@@ -121,6 +131,16 @@ struct reg_message {
  */
 int reg_store_messages(struct reg_store *st, struct reg_message *msgs,
     size_t n);
+
+/*
+ * Checkpoints: by default SQLite copies the write-ahead log into the
+ * database inside a committing transaction every 1,000 pages. The gateway
+ * turns that off on its intake handle (pages 0) so commits stay short, and
+ * runs reg_checkpoint() from another thread every second instead. 0 or -1.
+ * On PostgreSQL both do nothing (the server checkpoints) and return 0.
+ */
+int reg_set_autocheckpoint(struct reg_store *st, int pages);
+int reg_checkpoint(struct reg_store *st);
 
 /* For tests and tools: the number of stored messages of a device (NULL:
  * all devices), or -1. */

@@ -12,19 +12,15 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <sqlite3.h>
 
 #include "registry/keyfile.h"
 #include "registry/registry.h"
+#include "registry/registry_int.h"
 #include "registry/schema.h"
 #include "registry/sqlite_int.h"
 
-#define REG_TOUCH_BATCH	1024	/* devices touched in one batch, at most */
-
 #define BUSY_TIMEOUT_MS	5000
-#define KEY_CHECK_TEXT	"tether registry key check v1"
 
 const char *const reg_stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -76,15 +72,6 @@ const char *const reg_stmt_sql[S__COUNT] = {
 	    "ORDER BY rowid LIMIT ?2",
 };
 
-int64_t
-reg_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* What an SQLite result code means for someone running tether. */
 static const char *
 explain(sqlite3 *db, int rc)
@@ -123,17 +110,17 @@ explain(sqlite3 *db, int rc)
 int
 reg_db_fail(struct reg_store *st, const char *what, int rc)
 {
-	int e = st->db != NULL ? sqlite3_system_errno(st->db) : 0;
+	int e = st->sq->db != NULL ? sqlite3_system_errno(st->sq->db) : 0;
 
 	/* An I/O error means little without the system's reason: "File too
 	 * large" (a size limit), "No space left on device", ... */
 	if (e != 0 && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL ||
 	    (rc & 0xff) == SQLITE_CANTOPEN))
 		snprintf(st->err, sizeof(st->err), "%s: %s (%s)", what,
-		    explain(st->db, rc), strerror(e));
+		    explain(st->sq->db, rc), strerror(e));
 	else
 		snprintf(st->err, sizeof(st->err), "%s: %s", what,
-		    explain(st->db, rc));
+		    explain(st->sq->db, rc));
 	return -1;
 }
 
@@ -148,7 +135,7 @@ reg_db_done(sqlite3_stmt *s)
 int
 reg_db_run(struct reg_store *st, enum stmt which)
 {
-	sqlite3_stmt *s = st->stmt[which];
+	sqlite3_stmt *s = st->sq->stmt[which];
 	int rc;
 
 	rc = sqlite3_step(s);
@@ -171,7 +158,7 @@ reg_db_begin(struct reg_store *st, const char *what)
 void
 reg_db_rollback(struct reg_store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
+	if (!sqlite3_get_autocommit(st->sq->db))
 		reg_db_run(st, S_ROLLBACK);
 }
 
@@ -193,7 +180,7 @@ exec_sql(struct reg_store *st, const char *sql, const char *what)
 {
 	int rc;
 
-	if ((rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+	if ((rc = sqlite3_exec(st->sq->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
 		return reg_db_fail(st, what, rc);
 	return 0;
 }
@@ -209,7 +196,8 @@ query_int(struct reg_store *st, const char *sql, const char *what,
 	sqlite3_stmt *s;
 	int rc, found = 0;
 
-	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK)
+	if ((rc = sqlite3_prepare_v2(st->sq->db, sql, -1, &s, NULL)) !=
+	    SQLITE_OK)
 		return reg_db_fail(st, what, rc);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -277,7 +265,7 @@ migrate(struct reg_store *st, const char *db)
 		return -1;
 	if (version == latest)
 		return 0;
-	if ((rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL,
+	if ((rc = sqlite3_exec(st->sq->db, "BEGIN IMMEDIATE", NULL, NULL,
 	    NULL)) != SQLITE_OK)
 		return reg_db_fail(st, what, rc);
 	if (schema_version(st, db, &version) < 0)
@@ -292,7 +280,8 @@ migrate(struct reg_store *st, const char *db)
 	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
 	    "applied_at INTEGER NOT NULL)", what) < 0)
 		goto fail;
-	if ((rc = sqlite3_prepare_v2(st->db, "INSERT INTO schema_migrations "
+	if ((rc = sqlite3_prepare_v2(st->sq->db,
+	    "INSERT INTO schema_migrations "
 	    "(version, name, applied_at) VALUES (?1, ?2, ?3)", -1, &s,
 	    NULL)) != SQLITE_OK) {
 		reg_db_fail(st, what, rc);
@@ -317,7 +306,7 @@ migrate(struct reg_store *st, const char *db)
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if ((rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL)) !=
+	if ((rc = sqlite3_exec(st->sq->db, "COMMIT", NULL, NULL, NULL)) !=
 	    SQLITE_OK) {
 		reg_db_fail(st, what, rc);
 		goto fail;
@@ -325,8 +314,8 @@ migrate(struct reg_store *st, const char *db)
 	return 0;
 fail:
 	sqlite3_finalize(s);
-	if (!sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (!sqlite3_get_autocommit(st->sq->db))
+		sqlite3_exec(st->sq->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
 
@@ -343,13 +332,14 @@ configure(struct reg_store *st)
 	sqlite3_stmt *s;
 	int rc, wal;
 
-	sqlite3_extended_result_codes(st->db, 1);
-	if ((rc = sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS)) != SQLITE_OK)
+	sqlite3_extended_result_codes(st->sq->db, 1);
+	if ((rc = sqlite3_busy_timeout(st->sq->db, BUSY_TIMEOUT_MS)) !=
+	    SQLITE_OK)
 		return reg_db_fail(st, what, rc);
 	if (exec_sql(st, "PRAGMA foreign_keys = ON", what) < 0)
 		return -1;
-	if ((rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1,
-	    &s, NULL)) != SQLITE_OK)
+	if ((rc = sqlite3_prepare_v2(st->sq->db, "PRAGMA journal_mode = WAL",
+	    -1, &s, NULL)) != SQLITE_OK)
 		return reg_db_fail(st, what, rc);
 	rc = sqlite3_step(s);
 	wal = rc == SQLITE_ROW &&
@@ -367,17 +357,6 @@ configure(struct reg_store *st)
 	return exec_sql(st, "PRAGMA synchronous = FULL", what);
 }
 
-static void
-key_check_value(const uint8_t key[REG_KEY_LEN], uint8_t out[REG_HASH_LEN])
-{
-	unsigned int len = REG_HASH_LEN;
-
-	if (HMAC(EVP_sha256(), key, REG_KEY_LEN,
-	    (const unsigned char *)KEY_CHECK_TEXT, sizeof(KEY_CHECK_TEXT) - 1,
-	    out, &len) == NULL)
-		memset(out, 0, REG_HASH_LEN);
-}
-
 /* Reads meta.key_check into out; returns 1, 0 when absent, -1. */
 static int
 key_check_read(struct reg_store *st, uint8_t out[REG_HASH_LEN])
@@ -386,7 +365,7 @@ key_check_read(struct reg_store *st, uint8_t out[REG_HASH_LEN])
 	sqlite3_stmt *s;
 	int rc, found = 0;
 
-	if ((rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta "
+	if ((rc = sqlite3_prepare_v2(st->sq->db, "SELECT value FROM meta "
 	    "WHERE name = 'key_check'", -1, &s, NULL)) != SQLITE_OK)
 		return reg_db_fail(st, what, rc);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -446,13 +425,13 @@ load_key(struct reg_store *st, const char *db, const char *key_file)
 	default:
 		goto out;
 	}
-	key_check_value(st->key, have);
+	reg_key_check_value(st->key, have);
 	if (!found) {
 		/* Several processes may get here at once with the same key
 		 * file; the first insert wins and the rest compare. */
 		int r;
 
-		if ((r = sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO "
+		if ((r = sqlite3_prepare_v2(st->sq->db, "INSERT OR IGNORE INTO "
 		    "meta (name, value) VALUES ('key_check', ?1)", -1, &s,
 		    NULL)) == SQLITE_OK) {
 			sqlite3_bind_blob(s, 1, have, REG_HASH_LEN,
@@ -485,99 +464,54 @@ prepare_all(struct reg_store *st)
 	int rc;
 
 	for (int i = 0; i < S__COUNT; i++)
-		if ((rc = sqlite3_prepare_v3(st->db, reg_stmt_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL)) !=
+		if ((rc = sqlite3_prepare_v3(st->sq->db, reg_stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->sq->stmt[i], NULL)) !=
 		    SQLITE_OK)
 			return reg_db_fail(st, "cannot prepare the registry's "
 			    "queries", rc);
 	return 0;
 }
 
-/* see registry.h */
-int
-reg_open(struct reg_store **out, const char *db, const char *key_file,
-    char *err)
+/* Frees the SQLite part of a handle. */
+static void
+sq_close(struct reg_store *st)
 {
-	struct reg_store *st;
+	if (st->sq == NULL)
+		return;
+	for (int i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(st->sq->stmt[i]);
+	sqlite3_close(st->sq->db);
+	free(st->sq);
+	st->sq = NULL;
+}
+
+static const struct reg_ops sq_ops;
+
+/* see registry_int.h */
+int
+reg_sq_open(struct reg_store *st, const char *db, const char *key_file)
+{
 	char what[REG_ERR_LEN];
 	int rc;
 
-	*out = NULL;
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		snprintf(err, REG_ERR_LEN, "out of memory");
+	st->ops = &sq_ops;
+	if ((st->sq = calloc(1, sizeof(*st->sq))) == NULL) {
+		snprintf(st->err, sizeof(st->err), "out of memory");
 		return -1;
 	}
 	/* One thread uses a handle at a time (registry.h), so SQLite's
 	 * per-connection mutex would only cost. */
-	rc = sqlite3_open_v2(db, &st->db, SQLITE_OPEN_READWRITE |
+	rc = sqlite3_open_v2(db, &st->sq->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(what, sizeof(what), "cannot open the database %s",
 		    db);
-		reg_db_fail(st, what, rc);
-		goto fail;
+		return reg_db_fail(st, what, rc);
 	}
 	if (configure(st) < 0 || migrate(st, db) < 0 ||
 	    load_key(st, db, key_file) < 0 || prepare_all(st) < 0)
-		goto fail;
-	*out = st;
+		return -1;
 	return 0;
-fail:
-	snprintf(err, REG_ERR_LEN, "%s", st->err);
-	reg_close(st);
-	return -1;
-}
-
-/* see registry.h */
-void
-reg_close(struct reg_store *st)
-{
-	if (st == NULL)
-		return;
-	for (int i = 0; i < S__COUNT; i++)
-		sqlite3_finalize(st->stmt[i]);
-	sqlite3_close(st->db);
-	OPENSSL_cleanse(st->key, sizeof(st->key));
-	free(st);
-}
-
-/* see registry.h */
-const char *
-reg_error(const struct reg_store *st)
-{
-	if (st == NULL)
-		return "no registry handle";
-	return st->err[0] != '\0' ? st->err : "no error";
-}
-
-/* see registry.h */
-void
-reg_credential_hash(const struct reg_store *st, const char *cred,
-    size_t len, uint8_t out[REG_HASH_LEN])
-{
-	unsigned int olen = REG_HASH_LEN;
-
-	/* HMAC fails only when OpenSSL cannot allocate; zeros then match
-	 * no device (no stored hash is all zeros). */
-	if (HMAC(EVP_sha256(), st->key, REG_KEY_LEN,
-	    (const unsigned char *)cred, len, out, &olen) == NULL)
-		memset(out, 0, REG_HASH_LEN);
-}
-
-enum reg_status
-reg_db_status(const unsigned char *text)
-{
-	/* Anything but 'active' (a status a newer tether adds) is refused:
-	 * the safe reading for an authentication decision. */
-	if (text != NULL && strcmp((const char *)text, "active") == 0)
-		return REG_ACTIVE;
-	return REG_REVOKED;
-}
-
-const char *
-reg_db_status_text(enum reg_status status)
-{
-	return status == REG_ACTIVE ? "active" : "revoked";
 }
 
 void
@@ -586,18 +520,18 @@ reg_db_copy(char *dst, size_t size, const unsigned char *src)
 	snprintf(dst, size, "%s", src != NULL ? (const char *)src : "");
 }
 
-/* see registry.h */
-int
-reg_lookup(struct reg_store *st, const uint8_t hash[REG_HASH_LEN],
+static int
+sq_lookup(struct reg_store *st, const uint8_t hash[REG_HASH_LEN],
     char *id, enum reg_status *status)
 {
-	sqlite3_stmt *s = st->stmt[S_LOOKUP];
+	sqlite3_stmt *s = st->sq->stmt[S_LOOKUP];
 	int rc, found = 0;
 
 	sqlite3_bind_blob(s, 1, hash, REG_HASH_LEN, SQLITE_STATIC);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		reg_db_copy(id, REG_ID_MAX, sqlite3_column_text(s, 0));
-		*status = reg_db_status(sqlite3_column_text(s, 1));
+		*status = reg_status_parse(
+		    (const char *)sqlite3_column_text(s, 1));
 		found = 1;
 		rc = SQLITE_DONE;
 	}
@@ -607,9 +541,8 @@ reg_lookup(struct reg_store *st, const uint8_t hash[REG_HASH_LEN],
 	return found;
 }
 
-/* see registry.h */
-int
-reg_changes(struct reg_store *st, int64_t *cursor,
+static int
+sq_changes(struct reg_store *st, int64_t *cursor,
     void (*fn)(void *arg, const char *id), void *arg)
 {
 	const char *what = "cannot read the change feed";
@@ -617,7 +550,7 @@ reg_changes(struct reg_store *st, int64_t *cursor,
 	int rc, n = 0;
 
 	if (*cursor == 0) {
-		s = st->stmt[S_MAX_EVENT];
+		s = st->sq->stmt[S_MAX_EVENT];
 		if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			*cursor = sqlite3_column_int64(s, 0);
 			rc = SQLITE_DONE;
@@ -625,7 +558,7 @@ reg_changes(struct reg_store *st, int64_t *cursor,
 		reg_db_done(s);
 		return rc == SQLITE_DONE ? 0 : reg_db_fail(st, what, rc);
 	}
-	s = st->stmt[S_EVENTS_SINCE];
+	s = st->sq->stmt[S_EVENTS_SINCE];
 	sqlite3_bind_int64(s, 1, *cursor);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const unsigned char *id = sqlite3_column_text(s, 1);
@@ -642,20 +575,8 @@ reg_changes(struct reg_store *st, int64_t *cursor,
 	return n;
 }
 
-/* FNV-1a of a device id or address, for the last-seen table. */
-static uint64_t
-id_hash(const char *id)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*id)
-		h = (h ^ (uint8_t)*id++) * 1099511628211ull;
-	return h;
-}
-
-/* see registry.h */
-int
-reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
+static int
+sq_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 {
 	static const uint8_t empty[1];
 	const char *what = "cannot store the messages";
@@ -681,7 +602,7 @@ reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 		struct reg_message *m = &msgs[i];
 		const char *peer = m->peer != NULL ? m->peer : "";
 
-		s = st->stmt[S_INSERT_MSG];
+		s = st->sq->stmt[S_INSERT_MSG];
 		sqlite3_bind_text(s, 1, m->device_id, -1, SQLITE_STATIC);
 		if (m->seq >= 0)
 			sqlite3_bind_int64(s, 2, m->seq);
@@ -694,25 +615,13 @@ reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 			reg_db_fail(st, what, rc);
 			goto fail;
 		}
-		m->duplicate = sqlite3_changes(st->db) == 0;
+		m->duplicate = sqlite3_changes(st->sq->db) == 0;
 
 		/* Last seen: at most once per REG_TOUCH_MS per device (see
-		 * sqlite_int.h); remembered only once the commit is done. */
-		uint64_t h = id_hash(m->device_id), ph = id_hash(peer);
-		struct reg_touch *t = &st->touched[h & (REG_TOUCH_SLOTS - 1)];
-		int again = 0;
-
-		if (t->id_hash == h && t->peer_hash == ph &&
-		    now - t->at < REG_TOUCH_MS)
+		 * registry_int.h); remembered only once the commit is done. */
+		if (!reg_touch_due(st, done, &ndone, m->device_id, peer, now))
 			continue;
-		for (size_t j = 0; j < ndone; j++)
-			if (done[j].id_hash == h && done[j].peer_hash == ph)
-				again = 1;
-		if (again || ndone == REG_TOUCH_BATCH)
-			continue;
-		done[ndone++] = (struct reg_touch){ .id_hash = h,
-		    .peer_hash = ph, .at = now };
-		s = st->stmt[S_TOUCH];
+		s = st->sq->stmt[S_TOUCH];
 		sqlite3_bind_text(s, 1, m->device_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, now);
 		sqlite3_bind_text(s, 3, peer, -1, SQLITE_STATIC);
@@ -723,8 +632,7 @@ reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 	}
 	if (reg_db_commit(st, what) < 0)
 		goto fail;
-	for (size_t j = 0; j < ndone; j++)
-		st->touched[done[j].id_hash & (REG_TOUCH_SLOTS - 1)] = done[j];
+	reg_touch_commit(st, done, ndone);
 	return 0;
 fail:
 	reg_db_rollback(st);
@@ -733,18 +641,43 @@ fail:
 	return -1;
 }
 
-/* see registry.h */
-long long
-reg_count_messages(struct reg_store *st, const char *device_id)
+static int
+sq_set_autocheckpoint(struct reg_store *st, int pages)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint = %d",
+	    pages < 0 ? 0 : pages);
+	if (sqlite3_exec(st->sq->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return reg_db_fail(st, "cannot set wal_autocheckpoint",
+		    sqlite3_errcode(st->sq->db));
+	return 0;
+}
+
+static int
+sq_checkpoint(struct reg_store *st)
+{
+	int rc = sqlite3_wal_checkpoint_v2(st->sq->db, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	/* BUSY: a writer or reader held it this time; the next one will do. */
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		return reg_db_fail(st, "cannot checkpoint the write-ahead log",
+		    rc);
+	return 0;
+}
+
+static long long
+sq_count_messages(struct reg_store *st, const char *device_id)
 {
 	sqlite3_stmt *s;
 	long long count = -1;
 	int rc;
 
 	if (device_id == NULL) {
-		s = st->stmt[S_COUNT_ALL];
+		s = st->sq->stmt[S_COUNT_ALL];
 	} else {
-		s = st->stmt[S_COUNT_DEV];
+		s = st->sq->stmt[S_COUNT_DEV];
 		sqlite3_bind_text(s, 1, device_id, -1, SQLITE_STATIC);
 	}
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -756,3 +689,22 @@ reg_count_messages(struct reg_store *st, const char *device_id)
 		return reg_db_fail(st, "cannot count the messages", rc);
 	return count;
 }
+
+static const struct reg_ops sq_ops = {
+	.close = sq_close,
+	.lookup = sq_lookup,
+	.provision_batch = reg_sq_provision_batch,
+	.set_status = reg_sq_set_status,
+	.changes = sq_changes,
+	.store_messages = sq_store_messages,
+	.set_autocheckpoint = sq_set_autocheckpoint,
+	.checkpoint = sq_checkpoint,
+	.count_messages = sq_count_messages,
+	.device_get = reg_sq_device_get,
+	.rotate = reg_sq_rotate,
+	.rename = reg_sq_rename,
+	.forget = reg_sq_forget,
+	.list = reg_sq_list,
+	.audit_list = reg_sq_audit_list,
+	.suggest = reg_sq_suggest,
+};

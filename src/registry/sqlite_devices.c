@@ -11,19 +11,8 @@
 
 #include <openssl/crypto.h>
 
-#include "registry/devid.h"
-#include "registry/random.h"
 #include "registry/scheme.h"
 #include "registry/sqlite_int.h"
-
-/* How often a fresh id or credential is drawn when it collides with one
- * already registered; 40-bit ids collide now and then in big fleets, so
- * a few draws always suffice, and a run of failures means a bug. */
-#define MAX_DRAWS	16
-/* A label prefix must leave room for "-<n>". */
-#define PREFIX_MAX	(REG_LABEL_MAX - 22)
-/* Nearest ids reg_suggest keeps before choosing the best. */
-#define SUGGEST_DISTANCE	2
 
 /* Reads a DEVICE_COLUMNS row. */
 static void
@@ -34,7 +23,7 @@ read_device(sqlite3_stmt *s, struct reg_device *dev)
 	memset(dev, 0, sizeof(*dev));
 	reg_db_copy(dev->id, sizeof(dev->id), sqlite3_column_text(s, 0));
 	reg_db_copy(dev->label, sizeof(dev->label), sqlite3_column_text(s, 1));
-	dev->status = reg_db_status(sqlite3_column_text(s, 2));
+	dev->status = reg_status_parse((const char *)sqlite3_column_text(s, 2));
 	if (sqlite3_column_text(s, 3) != NULL)
 		(void)reg_scheme_parse((const char *)sqlite3_column_text(s, 3),
 		    &scheme);
@@ -49,9 +38,9 @@ read_device(sqlite3_stmt *s, struct reg_device *dev)
 
 /* see registry.h */
 int
-reg_device_get(struct reg_store *st, const char *id, struct reg_device *dev)
+reg_sq_device_get(struct reg_store *st, const char *id, struct reg_device *dev)
 {
-	sqlite3_stmt *s = st->stmt[S_DEVICE_GET];
+	sqlite3_stmt *s = st->sq->stmt[S_DEVICE_GET];
 	int rc, found = 0;
 
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -72,7 +61,7 @@ audit(struct reg_store *st, int64_t at, const char *actor,
     const char *device_id, const char *action, const char *detail,
     int64_t *row_id)
 {
-	sqlite3_stmt *s = st->stmt[S_INSERT_AUDIT];
+	sqlite3_stmt *s = st->sq->stmt[S_INSERT_AUDIT];
 	int rc;
 
 	sqlite3_bind_int64(s, 1, at);
@@ -84,7 +73,7 @@ audit(struct reg_store *st, int64_t at, const char *actor,
 	if ((rc = reg_db_run(st, S_INSERT_AUDIT)) != SQLITE_DONE)
 		return reg_db_fail(st, "cannot write the audit trail", rc);
 	if (row_id != NULL)
-		*row_id = sqlite3_last_insert_rowid(st->db);
+		*row_id = sqlite3_last_insert_rowid(st->sq->db);
 	return 0;
 }
 
@@ -93,7 +82,7 @@ audit(struct reg_store *st, int64_t at, const char *actor,
 static int
 feed(struct reg_store *st, const char *id, int64_t at, const char *what)
 {
-	sqlite3_stmt *s = st->stmt[S_INSERT_EVENT];
+	sqlite3_stmt *s = st->sq->stmt[S_INSERT_EVENT];
 	int rc;
 
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -103,32 +92,11 @@ feed(struct reg_store *st, const char *id, int64_t at, const char *what)
 	return 0;
 }
 
-/* Labels hold no control characters, which would garble every listing
- * that shows them. */
-static int
-check_text(struct reg_store *st, const char *what, const char *text,
-    size_t max)
-{
-	if (strlen(text) > max) {
-		snprintf(st->err, sizeof(st->err), "the %s is %zu bytes long; "
-		    "at most %zu are allowed", what, strlen(text), max);
-		return -1;
-	}
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-		if (*p < 0x20 || *p == 0x7f) {
-			snprintf(st->err, sizeof(st->err), "the %s has a "
-			    "control character (byte %u at offset %zu)", what,
-			    *p, (size_t)(p - (const unsigned char *)text));
-			return -1;
-		}
-	return 0;
-}
-
 /* Looks up who has mac; 1 with holder filled, 0 nobody, -1. */
 static int
 mac_holder(struct reg_store *st, const char *mac, char holder[REG_ID_MAX])
 {
-	sqlite3_stmt *s = st->stmt[S_DEVICE_BY_MAC];
+	sqlite3_stmt *s = st->sq->stmt[S_DEVICE_BY_MAC];
 	int rc, found = 0;
 
 	sqlite3_bind_text(s, 1, mac, -1, SQLITE_STATIC);
@@ -144,40 +112,6 @@ mac_holder(struct reg_store *st, const char *mac, char holder[REG_ID_MAX])
 }
 
 /*
- * Draws a fresh secret for dev (scheme, has_mac and mac set) and derives
- * its credential and their hash. With id_too, draws a fresh id as well.
- */
-static int
-draw(struct reg_store *st, struct reg_new_device *dev, int id_too,
-    uint8_t hash[REG_HASH_LEN])
-{
-	uint8_t raw[TETHER_CREDENTIAL_RAW + REG_ID_RAW];
-	int len;
-
-	if (reg_random(raw, sizeof(raw)) != 0) {
-		snprintf(st->err, sizeof(st->err), "cannot get random bytes "
-		    "from the kernel: %m");
-		return -1;
-	}
-	reg_secret_make(dev->scheme, raw, dev->secret);
-	if (id_too)
-		reg_id_make(raw + TETHER_CREDENTIAL_RAW, dev->id);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	/* the same code as the device's, so both send the same text */
-	len = tether_credential_derive(dev->scheme, dev->secret,
-	    strlen(dev->secret), dev->has_mac ? dev->mac : NULL,
-	    dev->credential);
-	if (len <= 0) {
-		snprintf(st->err, sizeof(st->err), "cannot derive a %s "
-		    "credential%s", reg_scheme_name(dev->scheme),
-		    dev->has_mac ? "" : " without a MAC address");
-		return -1;
-	}
-	reg_credential_hash(st, dev->credential, (size_t)len, hash);
-	return 0;
-}
-
-/*
  * Draws a fresh id and secret for dev and inserts it. Returns 0, 1 when
  * they collide with a registered device (draw again), -1.
  */
@@ -185,11 +119,11 @@ static int
 insert_new_device(struct reg_store *st, struct reg_new_device *dev,
     const char *mac, int64_t now, int64_t batch)
 {
-	sqlite3_stmt *s = st->stmt[S_INSERT_DEVICE];
+	sqlite3_stmt *s = st->sq->stmt[S_INSERT_DEVICE];
 	uint8_t hash[REG_HASH_LEN];
 	int rc;
 
-	if (draw(st, dev, 1, hash) < 0)
+	if (reg_draw(st, dev, 1, hash) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, dev->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, dev->label, -1, SQLITE_STATIC);
@@ -210,41 +144,17 @@ insert_new_device(struct reg_store *st, struct reg_new_device *dev,
 
 /* see registry.h */
 int
-reg_provision_batch(struct reg_store *st, const struct reg_batch *b,
+reg_sq_provision_batch(struct reg_store *st, const struct reg_batch *b,
     struct reg_new_device *out)
 {
 	const char *what = "cannot register the devices";
-	const char *scheme = reg_scheme_name(b->scheme);
 	int64_t now = reg_now_ms(), batch;
 	char detail[REG_DETAIL_MAX];
 
-	if ((unsigned)b->scheme > TETHER_SCHEME_HMAC) {
-		snprintf(st->err, sizeof(st->err), "%s: unknown scheme %d",
-		    what, (int)b->scheme);
-		return -1;
-	}
-	if (b->scheme != TETHER_SCHEME_PLAIN && b->macs == NULL &&
-	    b->count > 0) {
-		snprintf(st->err, sizeof(st->err), "the %s scheme binds each "
-		    "credential to a MAC address: give one per device",
-		    scheme);
-		return -1;
-	}
-	if (b->label_prefix != NULL && check_text(st, "label prefix",
-	    b->label_prefix, PREFIX_MAX) < 0)
-		return -1;
-	if (b->count == 0)
-		return 0;
 	if (reg_db_begin(st, what) < 0)
 		return -1;
 	/* the batch's row first: each device points at it */
-	if (b->label_prefix != NULL)
-		snprintf(detail, sizeof(detail), "provisioned %zu devices, "
-		    "scheme %s, labels %s-1 to %s-%zu", b->count, scheme,
-		    b->label_prefix, b->label_prefix, b->count);
-	else
-		snprintf(detail, sizeof(detail), "provisioned %zu devices, "
-		    "scheme %s", b->count, scheme);
+	reg_batch_detail(b, detail, sizeof(detail));
 	if (audit(st, now, b->actor, NULL, "provision", detail, &batch) < 0)
 		goto fail;
 	for (size_t i = 0; i < b->count; i++) {
@@ -252,15 +162,8 @@ reg_provision_batch(struct reg_store *st, const struct reg_batch *b,
 		char mac[REG_MAC_TEXT], holder[REG_ID_MAX];
 		int r, draws = 0;
 
-		memset(dev, 0, sizeof(*dev));
-		dev->scheme = b->scheme;
-		if (b->label_prefix != NULL)
-			snprintf(dev->label, sizeof(dev->label), "%s-%zu",
-			    b->label_prefix, i + 1);
-		if (b->macs != NULL) {
-			dev->has_mac = 1;
-			memcpy(dev->mac, b->macs[i], TETHER_MAC_LEN);
-			reg_mac_format(dev->mac, mac);
+		reg_batch_device(b, i, dev, mac);
+		if (dev->has_mac) {
 			if ((r = mac_holder(st, mac, holder)) < 0)
 				goto fail;
 			if (r == 1) {
@@ -272,10 +175,10 @@ reg_provision_batch(struct reg_store *st, const struct reg_batch *b,
 		}
 		while ((r = insert_new_device(st, dev,
 		    dev->has_mac ? mac : NULL, now, batch)) == 1)
-			if (++draws == MAX_DRAWS) {
+			if (++draws == REG_MAX_DRAWS) {
 				snprintf(st->err, sizeof(st->err), "%s: %d "
 				    "fresh ids in a row were already taken",
-				    what, MAX_DRAWS);
+				    what, REG_MAX_DRAWS);
 				goto fail;
 			}
 		if (r < 0)
@@ -300,35 +203,7 @@ fail:
 
 /* see registry.h */
 int
-reg_provision_ex(struct reg_store *st, size_t count, const char *label_prefix,
-    const char *actor, struct reg_new_device *out,
-    int (*before_commit)(void *, const struct reg_new_device *, size_t),
-    void *arg)
-{
-	struct reg_batch b = {
-		.scheme = TETHER_SCHEME_PLAIN,
-		.count = count,
-		.label_prefix = label_prefix,
-		.actor = actor,
-		.before_commit = before_commit,
-		.arg = arg,
-	};
-
-	return reg_provision_batch(st, &b, out);
-}
-
-/* see registry.h */
-int
-reg_provision(struct reg_store *st, size_t count, const char *label_prefix,
-    const char *actor, struct reg_new_device *out)
-{
-	return reg_provision_ex(st, count, label_prefix, actor, out, NULL,
-	    NULL);
-}
-
-/* see registry.h */
-int
-reg_set_status(struct reg_store *st, const char *id, enum reg_status status,
+reg_sq_set_status(struct reg_store *st, const char *id, enum reg_status status,
     const char *actor)
 {
 	const char *what = status == REG_REVOKED ?
@@ -340,16 +215,16 @@ reg_set_status(struct reg_store *st, const char *id, enum reg_status status,
 
 	if (reg_db_begin(st, what) < 0)
 		return -1;
-	s = st->stmt[S_SET_STATUS];
+	s = st->sq->stmt[S_SET_STATUS];
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, reg_db_status_text(status), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, reg_status_text(status), -1, SQLITE_STATIC);
 	if ((rc = reg_db_run(st, S_SET_STATUS)) != SQLITE_DONE) {
 		reg_db_fail(st, what, rc);
 		goto fail;
 	}
-	if (sqlite3_changes(st->db) == 0) {
+	if (sqlite3_changes(st->sq->db) == 0) {
 		/* unknown, or already in that status: nothing to record */
-		if ((found = reg_device_get(st, id, &dev)) < 0)
+		if ((found = reg_sq_device_get(st, id, &dev)) < 0)
 			goto fail;
 		reg_db_rollback(st);
 		if (found == 0) {
@@ -376,7 +251,7 @@ must_exist(struct reg_store *st, const char *id, struct reg_device *dev)
 {
 	int found;
 
-	if ((found = reg_device_get(st, id, dev)) == 0)
+	if ((found = reg_sq_device_get(st, id, dev)) == 0)
 		snprintf(st->err, sizeof(st->err), "no device has the id '%s'",
 		    id);
 	return found;
@@ -384,13 +259,13 @@ must_exist(struct reg_store *st, const char *id, struct reg_device *dev)
 
 /* see registry.h */
 int
-reg_rotate(struct reg_store *st, const char *id, const char *actor,
+reg_sq_rotate(struct reg_store *st, const char *id, const char *actor,
     struct reg_new_device *out,
     int (*before_commit)(void *, const struct reg_new_device *, size_t),
     void *arg)
 {
 	const char *what = "cannot rotate the credential";
-	sqlite3_stmt *s = st->stmt[S_SET_CREDENTIAL];
+	sqlite3_stmt *s = st->sq->stmt[S_SET_CREDENTIAL];
 	struct reg_device dev;
 	uint8_t hash[REG_HASH_LEN];
 	int64_t now = reg_now_ms();
@@ -416,7 +291,7 @@ reg_rotate(struct reg_store *st, const char *id, const char *actor,
 		out->has_mac = 1;
 	}
 	for (;;) {
-		if (draw(st, out, 0, hash) < 0)
+		if (reg_draw(st, out, 0, hash) < 0)
 			goto fail;
 		sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(s, 2, hash, REG_HASH_LEN, SQLITE_STATIC);
@@ -424,7 +299,8 @@ reg_rotate(struct reg_store *st, const char *id, const char *actor,
 		rc = reg_db_run(st, S_SET_CREDENTIAL);
 		if (rc == SQLITE_DONE)
 			break;
-		if (rc != SQLITE_CONSTRAINT_UNIQUE || ++draws == MAX_DRAWS) {
+		if (rc != SQLITE_CONSTRAINT_UNIQUE ||
+		    ++draws == REG_MAX_DRAWS) {
 			reg_db_fail(st, what, rc);
 			goto fail;
 		}
@@ -449,17 +325,15 @@ fail:
 
 /* see registry.h */
 int
-reg_rename(struct reg_store *st, const char *id, const char *label,
+reg_sq_rename(struct reg_store *st, const char *id, const char *label,
     const char *actor)
 {
 	const char *what = "cannot rename the device";
-	sqlite3_stmt *s = st->stmt[S_SET_LABEL];
+	sqlite3_stmt *s = st->sq->stmt[S_SET_LABEL];
 	struct reg_device dev;
 	char detail[REG_DETAIL_MAX];
 	int rc, found;
 
-	if (check_text(st, "label", label, REG_LABEL_MAX - 1) < 0)
-		return -1;
 	if (reg_db_begin(st, what) < 0)
 		return -1;
 	if ((found = must_exist(st, id, &dev)) <= 0) {
@@ -488,7 +362,7 @@ fail:
 
 /* see registry.h */
 int
-reg_forget(struct reg_store *st, const char *id, int delete_messages,
+reg_sq_forget(struct reg_store *st, const char *id, int delete_messages,
     const char *actor, long long *deleted)
 {
 	const char *what = "cannot forget the device";
@@ -498,27 +372,26 @@ reg_forget(struct reg_store *st, const char *id, int delete_messages,
 	int64_t now = reg_now_ms();
 	int rc, found;
 
-	if (deleted != NULL)
-		*deleted = 0;
 	if (reg_db_begin(st, what) < 0)
 		return -1;
 	if ((found = must_exist(st, id, &dev)) <= 0) {
 		reg_db_rollback(st);
 		return found == 0 ? 1 : -1;
 	}
-	sqlite3_bind_text(st->stmt[S_DELETE_DEVICE], 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st->sq->stmt[S_DELETE_DEVICE], 1, id, -1,
+	    SQLITE_STATIC);
 	if ((rc = reg_db_run(st, S_DELETE_DEVICE)) != SQLITE_DONE) {
 		reg_db_fail(st, what, rc);
 		goto fail;
 	}
 	if (delete_messages) {
-		sqlite3_bind_text(st->stmt[S_DELETE_MESSAGES], 1, id, -1,
+		sqlite3_bind_text(st->sq->stmt[S_DELETE_MESSAGES], 1, id, -1,
 		    SQLITE_STATIC);
 		if ((rc = reg_db_run(st, S_DELETE_MESSAGES)) != SQLITE_DONE) {
 			reg_db_fail(st, what, rc);
 			goto fail;
 		}
-		n = sqlite3_changes(st->db);
+		n = sqlite3_changes(st->sq->db);
 	}
 	snprintf(detail, sizeof(detail), "label '%s', scheme %s%s%s; %s",
 	    dev.label, reg_scheme_name(dev.scheme), dev.mac[0] ? ", MAC " : "",
@@ -539,17 +412,17 @@ fail:
 
 /* see registry.h */
 long long
-reg_list(struct reg_store *st, const struct reg_filter *f,
+reg_sq_list(struct reg_store *st, const struct reg_filter *f,
     int (*fn)(void *arg, const struct reg_device *dev), void *arg)
 {
-	sqlite3_stmt *s = st->stmt[S_LIST];
+	sqlite3_stmt *s = st->sq->stmt[S_LIST];
 	struct reg_device dev;
 	long long n = 0;
 	int rc;
 
 	if (f != NULL) {
 		if (f->status != 0)
-			sqlite3_bind_text(s, 1, reg_db_status_text(f->status),
+			sqlite3_bind_text(s, 1, reg_status_text(f->status),
 			    -1, SQLITE_STATIC);
 		if (f->label_glob != NULL)
 			sqlite3_bind_text(s, 2, f->label_glob, -1,
@@ -575,10 +448,10 @@ reg_list(struct reg_store *st, const struct reg_filter *f,
 
 /* see registry.h */
 int
-reg_audit_list(struct reg_store *st, const char *id, size_t limit,
+reg_sq_audit_list(struct reg_store *st, const char *id, size_t limit,
     void (*fn)(void *arg, const struct reg_audit *a), void *arg)
 {
-	sqlite3_stmt *s = st->stmt[S_AUDIT_OF];
+	sqlite3_stmt *s = st->sq->stmt[S_AUDIT_OF];
 	struct reg_audit a;
 	int rc, n = 0;
 
@@ -604,50 +477,25 @@ reg_audit_list(struct reg_store *st, const char *id, size_t limit,
 	return n;
 }
 
-/* Inserts id into out (kept sorted by distance, then id, at most max). */
-static void
-keep_nearest(char (*out)[REG_ID_MAX], int *dist, size_t *n, size_t max,
-    const char *id, int d)
-{
-	size_t i;
-
-	for (i = 0; i < *n; i++)
-		if (strcmp(out[i], id) == 0)
-			return;		/* already there, by its label */
-	if (*n == max && d >= dist[max - 1])
-		return;
-	i = *n < max ? (*n)++ : max - 1;
-	while (i > 0 && (dist[i - 1] > d ||
-	    (dist[i - 1] == d && strcmp(out[i - 1], id) > 0))) {
-		memcpy(out[i], out[i - 1], REG_ID_MAX);
-		dist[i] = dist[i - 1];
-		i--;
-	}
-	snprintf(out[i], REG_ID_MAX, "%s", id);
-	dist[i] = d;
-}
-
 /* see registry.h */
 int
-reg_suggest(struct reg_store *st, const char *typed, char (*out)[REG_ID_MAX],
+reg_sq_suggest(struct reg_store *st, const char *typed, char (*out)[REG_ID_MAX],
     size_t max)
 {
 	sqlite3_stmt *s;
 	int *dist, rc;
 	size_t n = 0;
 
-	if (max == 0)
-		return 0;
 	if ((dist = calloc(max, sizeof(*dist))) == NULL) {
 		snprintf(st->err, sizeof(st->err), "out of memory");
 		return -1;
 	}
 	/* a label typed where the id belongs: the exact match is best */
-	s = st->stmt[S_IDS_BY_LABEL];
+	s = st->sq->stmt[S_IDS_BY_LABEL];
 	sqlite3_bind_text(s, 1, typed, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		keep_nearest(out, dist, &n, max,
+		reg_keep_nearest(out, dist, &n, max,
 		    (const char *)sqlite3_column_text(s, 0), -1);
 	reg_db_done(s);
 	if (rc != SQLITE_DONE)
@@ -655,7 +503,7 @@ reg_suggest(struct reg_store *st, const char *typed, char (*out)[REG_ID_MAX],
 	/* A scan of the ids: a fleet of 100,000 takes milliseconds, and
 	 * this runs only after a person typed an id we do not know. */
 	if (reg_id_distance(typed, "") >= 0) {
-		s = st->stmt[S_ALL_IDS];
+		s = st->sq->stmt[S_ALL_IDS];
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			const char *id = (const char *)sqlite3_column_text(s, 0);
 			int d;
@@ -663,8 +511,8 @@ reg_suggest(struct reg_store *st, const char *typed, char (*out)[REG_ID_MAX],
 			if (id == NULL)
 				continue;
 			d = reg_id_distance(typed, id);
-			if (d >= 0 && d <= SUGGEST_DISTANCE)
-				keep_nearest(out, dist, &n, max, id, d);
+			if (d >= 0 && d <= REG_SUGGEST_DISTANCE)
+				reg_keep_nearest(out, dist, &n, max, id, d);
 		}
 		reg_db_done(s);
 		if (rc != SQLITE_DONE)

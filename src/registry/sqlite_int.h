@@ -1,6 +1,6 @@
 /*
- * sqlite_int.h - what the SQLite backend's two files share: the handle,
- * its prepared statements and the helpers that turn SQLite's result codes
+ * sqlite_int.h - what the SQLite backend's two files share: its part of
+ * the handle, its prepared statements and the helpers that turn SQLite's result codes
  * into sentences. sqlite.c opens, migrates, authenticates and stores
  * messages; sqlite_devices.c administers devices.
  */
@@ -9,8 +9,8 @@
 
 #include <sqlite3.h>
 
-#include "registry/keyfile.h"
 #include "registry/registry.h"
+#include "registry/registry_int.h"
 
 /* Every statement a handle runs more than once, prepared at reg_open. */
 enum stmt {
@@ -48,33 +48,11 @@ extern const char *const reg_stmt_sql[S__COUNT];
 	"coalesce(mac, ''), created_at, coalesce(credential_at, created_at), " \
 	"coalesce(last_seen_at, 0), coalesce(last_seen_addr, '') "
 
-/*
- * Last-seen times are written at most once per REG_TOUCH_MS per device
- * and address: under load every message would otherwise rewrite its
- * device's row and its last_seen index entry, doubling the pages each
- * commit writes. A new address (a new connection) is written at once. The
- * table remembers what this handle last wrote for each device (by a hash
- * of its id; a collision only costs an extra write).
- */
-#define REG_TOUCH_MS		10000
-#define REG_TOUCH_SLOTS		4096	/* power of two */
-
-struct reg_touch {
-	uint64_t	 id_hash;
-	uint64_t	 peer_hash;
-	int64_t		 at;
-};
-
-struct reg_store {
+/* The SQLite backend's part of a handle. */
+struct reg_sqlite {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S__COUNT];
-	uint8_t		 key[REG_KEY_LEN];
-	char		 err[REG_ERR_LEN];
-	struct reg_touch touched[REG_TOUCH_SLOTS];
 };
-
-/* Unix time in milliseconds. */
-int64_t reg_now_ms(void);
 
 /* Sets the handle's error to "<what>: <cause>" and returns -1. */
 int reg_db_fail(struct reg_store *st, const char *what, int rc);
@@ -91,10 +69,29 @@ int reg_db_begin(struct reg_store *st, const char *what);
 int reg_db_commit(struct reg_store *st, const char *what);
 void reg_db_rollback(struct reg_store *st);
 
-/* Text columns: a status as the registry reads it ("active" or refused),
- * and a copy that turns NULL into "". */
-enum reg_status reg_db_status(const unsigned char *text);
-const char *reg_db_status_text(enum reg_status status);
+/* A text column's copy that turns NULL into "". */
 void reg_db_copy(char *dst, size_t size, const unsigned char *src);
+
+/* The operations of sqlite_devices.c (registry.h says what each does). */
+int reg_sq_device_get(struct reg_store *st, const char *id,
+    struct reg_device *dev);
+int reg_sq_provision_batch(struct reg_store *st, const struct reg_batch *b,
+    struct reg_new_device *out);
+int reg_sq_set_status(struct reg_store *st, const char *id,
+    enum reg_status status, const char *actor);
+int reg_sq_rotate(struct reg_store *st, const char *id, const char *actor,
+    struct reg_new_device *out,
+    int (*before_commit)(void *, const struct reg_new_device *, size_t),
+    void *arg);
+int reg_sq_rename(struct reg_store *st, const char *id, const char *label,
+    const char *actor);
+int reg_sq_forget(struct reg_store *st, const char *id, int delete_messages,
+    const char *actor, long long *deleted);
+long long reg_sq_list(struct reg_store *st, const struct reg_filter *f,
+    int (*fn)(void *arg, const struct reg_device *dev), void *arg);
+int reg_sq_audit_list(struct reg_store *st, const char *id, size_t limit,
+    void (*fn)(void *arg, const struct reg_audit *a), void *arg);
+int reg_sq_suggest(struct reg_store *st, const char *typed,
+    char (*out)[REG_ID_MAX], size_t max);
 
 #endif

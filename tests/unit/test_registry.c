@@ -1,5 +1,8 @@
 /*
- * test_registry.c - the registry's SQLite backend: schema and key file,
+ * test_registry.c - the registry on SQLite and, when TETHER_PG_URL names
+ * a PostgreSQL database to use (and wipe), the same store tests on
+ * PostgreSQL (tests/integration/t_postgres.sh starts a server and sets
+ * it): schema and key file,
  * migrations, provisioning in every scheme (all or nothing, no secret or
  * credential on disk), lookup, revocation, rotation, renaming, forgetting
  * and the change feed, listing, the audit trail, "did you mean", message
@@ -21,6 +24,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "tether.h"
@@ -33,7 +37,11 @@ struct fixture {
 	char	 key[128];
 	struct reg_store *st;
 	char	 err[REG_ERR_LEN];
+	int	 pg;		/* db is PostgreSQL's TETHER_PG_URL */
 };
+
+/* The PostgreSQL database of the second group, or NULL. */
+static const char *pg_url;
 
 static int
 rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -57,6 +65,48 @@ setup(void **state)
 	return 0;
 }
 
+/* Runs sql on PostgreSQL through a connection of its own; the result of
+ * its last statement. */
+static PGresult *
+pg_exec(const char *db, const char *sql)
+{
+	PGconn *c = PQconnectdb(db);
+	PGresult *r;
+	ExecStatusType s;
+
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("cannot connect to %s: %s", db, PQerrorMessage(c));
+	r = PQexec(c, sql);
+	s = PQresultStatus(r);
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQfinish(c);
+	return r;
+}
+
+/* A fresh temporary directory (for the key file) and an empty database:
+ * the tables of the test before are dropped. */
+static int
+setup_pg(void **state)
+{
+	struct fixture *f;
+
+	if (setup(state) != 0)
+		return -1;
+	f = *state;
+	f->pg = 1;
+	if (strlen(pg_url) >= sizeof(f->db)) {
+		fprintf(stderr, "TETHER_PG_URL is longer than %zu bytes\n",
+		    sizeof(f->db) - 1);
+		return -1;
+	}
+	snprintf(f->db, sizeof(f->db), "%s", pg_url);
+	PQclear(pg_exec(f->db, "SET client_min_messages = warning; "
+	    "DROP SCHEMA public CASCADE; "
+	    "CREATE SCHEMA public"));
+	return 0;
+}
+
 static int
 teardown(void **state)
 {
@@ -68,10 +118,18 @@ teardown(void **state)
 	return 0;
 }
 
+/* The key file reg_open is given: SQLite's default beside the database,
+ * or (PostgreSQL has no file to put it beside) the fixture's. */
+static const char *
+key_of(const struct fixture *f)
+{
+	return f->pg ? f->key : NULL;
+}
+
 static void
 open_ok(struct fixture *f)
 {
-	int rc = reg_open(&f->st, f->db, NULL, f->err);
+	int rc = reg_open(&f->st, f->db, key_of(f), f->err);
 
 	if (rc != 0)
 		fail_msg("reg_open: %s", f->err);
@@ -94,6 +152,14 @@ sql_int(const char *db, const char *sql)
 	sqlite3_stmt *s;
 	long long v = -1;
 
+	if (reg_db_is_postgres(db)) {
+		PGresult *r = pg_exec(db, sql);
+
+		if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+			v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		return v;
+	}
 	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW)
@@ -109,6 +175,10 @@ sql_exec(const char *db, const char *sql)
 	sqlite3 *h;
 	char *msg = NULL;
 
+	if (reg_db_is_postgres(db)) {
+		PQclear(pg_exec(db, sql));
+		return;
+	}
 	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
 	if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
 		fail_msg("%s: %s", sql, msg);
@@ -629,7 +699,7 @@ test_revoke_and_changes(void **state)
 		struct reg_store *st2;
 		int64_t c2 = 0;
 
-		assert_int_equal(reg_open(&st2, f->db, NULL, f->err), 0);
+		assert_int_equal(reg_open(&st2, f->db, key_of(f), f->err), 0);
 		assert_int_equal(reg_changes(st2, &c2, on_change, &seen), 0);
 		assert_int_equal(c2, cursor);
 		assert_int_equal(reg_set_status(st2, devs[0].id, REG_REVOKED,
@@ -1296,7 +1366,139 @@ test_id_forms(void **state)
 	assert_true(reg_id_valid("0000-0000-0"));
 }
 
+/* ---- PostgreSQL only ---- */
+
+static void
+test_pg_schema_and_reopen(void **state)
+{
+	struct fixture *f = *state;
+
+	open_ok(f);
+	assert_int_equal(sql_int(f->db, "SELECT max(version) FROM "
+	    "schema_migrations"),
+	    reg_migrations[reg_migration_count - 1].version);
+	reopen(f);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM "
+	    "schema_migrations"), (long long)reg_migration_count);
+	assert_int_equal(sql_int(f->db, "SELECT length(value) FROM meta "
+	    "WHERE name = 'key_check'"), REG_HASH_LEN);
+}
+
+static void
+test_pg_key_file_required(void **state)
+{
+	struct fixture *f = *state;
+
+	open_fails_with(f, NULL, "needs its key file named (--key-file FILE)");
+}
+
+static void
+test_pg_wrong_or_missing_key_refused(void **state)
+{
+	struct fixture *f = *state;
+	char other[160];
+
+	open_ok(f);
+	reg_close(f->st);
+	f->st = NULL;
+	snprintf(other, sizeof(other), "%s/other.key", f->dir);
+	/* a new key for a database that has one is not made */
+	open_fails_with(f, other, "is missing, but the PostgreSQL database");
+	write_file(other, "0123456789abcdef0123456789abcdef", 32, 0600);
+	open_fails_with(f, other, "is not the key the PostgreSQL database");
+}
+
+static void
+test_pg_foreign_database_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	sql_exec(f->db, "CREATE TABLE invoices (n integer)");
+	open_fails_with(f, f->key, "holds tables of something else");
+}
+
+static void
+test_pg_newer_schema_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	open_ok(f);
+	reg_close(f->st);
+	f->st = NULL;
+	sql_exec(f->db, "INSERT INTO schema_migrations VALUES "
+	    "(999, 'from the future', 0)");
+	open_fails_with(f, f->key, "newer than this tether knows");
+}
+
+static void
+test_pg_connection_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	/* port 1 on the loopback: nobody listens there */
+	snprintf(f->db, sizeof(f->db), "postgres://nobody@127.0.0.1:1/x");
+	open_fails_with(f, f->key, "cannot connect to PostgreSQL at "
+	    "127.0.0.1:1: connection refused");
+}
+
+static void
+test_pg_all_or_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[10];
+
+	open_ok(f);
+	/* the 6th insert fails, as a lost connection or a full disk would */
+	sql_exec(f->db, "CREATE FUNCTION fail_6th() RETURNS trigger "
+	    "LANGUAGE plpgsql AS $$ BEGIN IF (SELECT count(*) FROM devices) "
+	    ">= 5 THEN RAISE EXCEPTION 'injected failure'; END IF; "
+	    "RETURN NEW; END $$; CREATE TRIGGER fail_6th BEFORE INSERT ON "
+	    "devices FOR EACH ROW EXECUTE FUNCTION fail_6th()");
+	assert_int_equal(reg_provision(f->st, 10, "p", "test", devs), -1);
+	assert_non_null(strstr(reg_error(f->st), "cannot register"));
+	assert_non_null(strstr(reg_error(f->st), "injected failure"));
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 0);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit"), 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(devs[i].credential[0], '\0');
+	sql_exec(f->db, "DROP TRIGGER fail_6th ON devices");
+	assert_int_equal(reg_provision(f->st, 10, "p", "test", devs), 0);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 10);
+}
+
+/*
+ * A connection the server dropped (a restart, a failover): the call that
+ * finds it broken fails, with nothing stored, and the next reconnects.
+ */
+static void
+test_pg_reconnects(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[1];
+	struct reg_message m = { .seq = 1, .body = "x", .len = 1,
+	    .peer = "127.0.0.1:1" };
+	int rc;
+
+	open_ok(f);
+	assert_int_equal(reg_provision(f->st, 1, NULL, "t", devs), 0);
+	m.device_id = devs[0].id;
+	sql_exec(f->db, "SELECT pg_terminate_backend(pid) FROM "
+	    "pg_stat_activity WHERE application_name = 'tether'");
+	rc = reg_store_messages(f->st, &m, 1);
+	if (rc != 0) {
+		assert_int_equal(rc, -1);
+		assert_non_null(strstr(reg_error(f->st),
+		    "the database is unavailable"));
+		assert_int_equal(sql_int(f->db, "SELECT count(*) FROM "
+		    "messages"), 0);
+		assert_int_equal(reg_store_messages(f->st, &m, 1), 0);
+	}
+	assert_int_equal(m.duplicate, 0);
+	assert_int_equal(reg_count_messages(f->st, NULL), 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define P(fn) cmocka_unit_test_setup_teardown(fn, setup_pg, teardown)
 
 int
 main(void)
@@ -1342,5 +1544,41 @@ main(void)
 		T(test_id_forms),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/* the store tests that do not look at SQLite's files, on PostgreSQL */
+	const struct CMUnitTest pg_tests[] = {
+		P(test_pg_schema_and_reopen),
+		P(test_pg_key_file_required),
+		P(test_pg_wrong_or_missing_key_refused),
+		P(test_pg_foreign_database_refused),
+		P(test_pg_newer_schema_refused),
+		P(test_pg_connection_refused),
+		P(test_pg_all_or_nothing),
+		P(test_pg_reconnects),
+		P(test_provision_and_lookup),
+		P(test_provision_without_labels),
+		P(test_unknown_hash),
+		P(test_bad_label_prefix),
+		P(test_revoke_and_changes),
+		P(test_unknown_id),
+		P(test_provision_schemes),
+		P(test_mac_taken),
+		P(test_rotate),
+		P(test_rename),
+		P(test_forget),
+		P(test_list_filters),
+		P(test_audit_list),
+		P(test_suggest),
+		P(test_store_messages),
+	};
+	int failed;
+
+	pg_url = getenv("TETHER_PG_URL");
+	if (pg_url != NULL && pg_url[0] != '\0')
+		return cmocka_run_group_tests_name("registry on PostgreSQL",
+		    pg_tests, NULL, NULL);
+	failed = cmocka_run_group_tests_name("registry on SQLite", tests,
+	    NULL, NULL);
+	printf("registry on PostgreSQL: skipped (TETHER_PG_URL is not set; "
+	    "tests/integration/t_postgres.sh runs it)\n");
+	return failed;
 }
