@@ -12,6 +12,7 @@
 
 #include "check/check_int.h"
 #include "check/probe.h"
+#include "check/probe_mbedtls.h"
 #include "check/ticket.h"
 
 #define REQUEST_MAX	1024
@@ -117,6 +118,38 @@ probe(struct run *run, struct chk_probe_opts *po, struct chk_probe *out)
 	return chk_probe_run(&run->t, run->ai, po, out);
 }
 
+/*
+ * The device's own connection, on the library the profile names. When
+ * mbedTLS stops inside a Certificate message too big for it, BearSSL
+ * (which streams certificates) fetches the chain so that it can be judged.
+ */
+static void
+device_probe(struct run *run, struct chk_probe_opts *po,
+    struct chk_probe *dev)
+{
+	const struct chk_profile *p = run->o->profile;
+	struct chk_probe_opts again;
+	struct chk_probe *pr;
+
+	if (p->device != CHK_STACK_MBEDTLS) {
+		snprintf(run->r->stack, sizeof(run->r->stack), "BearSSL");
+		(void)probe(run, po, dev);
+		return;
+	}
+	chk_mbedtls_version(run->r->stack, sizeof(run->r->stack));
+	po->profile = p;
+	run->r->handshakes++;
+	(void)chk_probe_mbedtls_run(&run->t, run->ai, po, dev);
+	if (dev->done || po->rec == NULL || po->rec->sent_certs > 0 ||
+	    !dev->wire.cert_seen || (pr = malloc(sizeof(*pr))) == NULL)
+		return;
+	memset(&again, 0, sizeof(again));
+	again.sni = po->sni;
+	again.rec = po->rec;
+	(void)probe(run, &again, pr);
+	free(pr);
+}
+
 /* The remedy for suites the server does not share with the profile. */
 static void
 suites_remedy(const struct chk_profile *p, struct chk_finding *f)
@@ -217,9 +250,9 @@ handshake_finding(struct run *run, const struct chk_probe *dev,
 	char nb[8];
 
 	if (dev->done) {
-		chk_add(run->r, "handshake", CHK_PASS, "%s connects: %s, %s, "
-		    "%zu bytes from the server, %ld ms", p->name,
-		    chk_version_name(dev->version),
+		chk_add(run->r, "handshake", CHK_PASS, "%s connects with "
+		    "%s: %s, %s, %zu bytes from the server, %ld ms", p->name,
+		    run->r->stack, chk_version_name(dev->version),
 		    chk_suite_iana(dev->suite, nb), dev->wire.bytes, dev->ms);
 		return;
 	}
@@ -233,6 +266,10 @@ handshake_finding(struct run *run, const struct chk_probe *dev,
 		chk_remedy(f, "serve the name the device sends (nginx "
 		    "server_name, Apache ServerName/ServerAlias), or make "
 		    "that server the default one");
+	else if (dev->chain_too_big)
+		chk_remedy(f, "send a shorter chain: leave the root and any "
+		    "cross-signed certificate out of ssl_certificate (nginx) / "
+		    "SSLCertificateFile (Apache), or use an ECDSA key");
 	else if (dev->br_err == BR_ERR_X509_UNSUPPORTED ||
 	    dev->br_err == BR_ERR_X509_WRONG_KEY_TYPE)
 		chk_remedy(f, "install an RSA 2048 or ECDSA P-256 "
@@ -537,7 +574,7 @@ chk_run(const struct chk_options *o, struct chk_report *r)
 	po.sni = o->sni;
 	po.request = request;
 	po.rec = rec;
-	(void)probe(&run, &po, dev);
+	device_probe(&run, &po, dev);
 	if (!dev->done && dev->fail != CHK_OK) {
 		memcpy(r->err, dev->err, sizeof(r->err));
 		goto out;

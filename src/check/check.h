@@ -52,6 +52,8 @@ struct chk_report {
 	long		 ms;		/* the whole check */
 	/* facts, for --json */
 	int		 connected;	/* the device's own handshake */
+	char		 stack[CHK_STACK_LEN];	/* the library that made it:
+						   "BearSSL", "mbedTLS 2.28.3" */
 	unsigned	 version;
 	uint16_t	 suite;
 	char		 leaf_key[32];	/* "ECDSA P-256", "RSA 2048" */

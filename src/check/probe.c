@@ -357,8 +357,8 @@ header_value(const char *line, size_t n, const char *name, char *buf,
 	snprintf(buf, len, "%.*s", (int)(n - v), line + v);
 }
 
-static void
-parse_head(struct chk_probe *out, const char *head, size_t len)
+void
+chk_http_head_parse(struct chk_probe *out, const char *head, size_t len)
 {
 	const char *p = head, *end = head + len, *eol;
 	char conn[64] = "";
@@ -442,12 +442,12 @@ http_exchange(struct probe_ctx *c, const struct chk_probe_opts *o,
 	if (strstr(head, "\r\n\r\n") != NULL) {
 		out->head_len = (size_t)(strstr(head, "\r\n\r\n") - head) + 4;
 		out->http_done = 1;
-		parse_head(out, head, out->head_len);
+		chk_http_head_parse(out, head, out->head_len);
 	} else if (got == CHK_HEAD_KEEP) {
 		out->head_too_big = 1;
 		out->head_len = got;
 		out->http_done = 1;
-		parse_head(out, head, got);
+		chk_http_head_parse(out, head, got);
 	} else if ((out->br_err = br_ssl_engine_last_error(eng)) != 0 &&
 	    out->br_err != BR_ERR_IO) {
 		if (out->br_err == BR_ERR_TOO_LARGE)

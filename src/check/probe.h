@@ -41,6 +41,9 @@ struct chk_probe {
 	enum chk_fail	 fail;		/* network failures; CHK_OK else */
 	char		 err[CHK_ERR_LEN];	/* why it did not complete */
 	int		 br_err;	/* BearSSL's error code, 0 none */
+	int		 mbed_err;	/* mbedTLS's (negative), 0 none */
+	int		 chain_too_big;	/* the Certificate message did not
+					   fit the stack's input buffer */
 	int		 alert;		/* fatal alert the server sent, or -1 */
 	int		 closed;	/* the server closed without an alert */
 	struct chk_wire	 wire;		/* what it sent in the clear */
@@ -71,6 +74,12 @@ struct chk_probe {
  */
 int chk_probe_run(const struct chk_target *t, const struct addrinfo *ai,
     const struct chk_probe_opts *o, struct chk_probe *out);
+
+/* Reads an HTTP/1.x response head (status, Location, Content-Location,
+ * Connection) into out's HTTP fields; head holds len bytes and a NUL
+ * after them. */
+void chk_http_head_parse(struct chk_probe *out, const char *head,
+    size_t len);
 
 /* A BearSSL error code in words ("the server's key is not one BearSSL can
  * use"). */

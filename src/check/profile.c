@@ -181,8 +181,11 @@ static const struct chk_profile profiles[] = {
 		.name = "esp32-mbedtls",
 		.stack = "ESP-IDF esp-tls on mbedTLS, menuconfig defaults "
 		    "(IN 16384, OUT 4096, no max_fragment_length)",
-		.engine = "BearSSL restricted to ESP-IDF's default suites; "
-		    "OpenSSL for session tickets",
+		.engine = "mbedTLS as esp-tls sets it up for the device's "
+		    "connection; BearSSL restricted to ESP-IDF's default "
+		    "suites for each version and suite; OpenSSL for session "
+		    "tickets",
+		.device = CHK_STACK_MBEDTLS,
 		.vmin = BR_TLS12, .vmax = BR_TLS12,
 		.suites = suites_esp_idf, .nsuites = N(suites_esp_idf),
 		.ibuf = BUF_IN(16384), .obuf = BUF_OUT(16384),

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #define CHK_PROFILE_SUITES_MAX	48
+#define CHK_STACK_LEN		32	/* "mbedTLS 2.28.3", NUL */
 
 /* What the device does with the server certificate's name and dates. */
 enum chk_trust {
@@ -19,10 +20,17 @@ enum chk_trust {
 	CHK_TRUST_CA,		/* a CA chain and the name, no dates by default */
 };
 
+/* The library that makes the device's own connection. */
+enum chk_stack {
+	CHK_STACK_BEARSSL,	/* BearSSL, configured from the profile */
+	CHK_STACK_MBEDTLS,	/* mbedTLS itself (probe_mbedtls.c) */
+};
+
 struct chk_profile {
 	const char	*name;		/* --profile NAME */
 	const char	*stack;		/* the stack, in words */
 	const char	*engine;	/* what does the probe's handshakes */
+	enum chk_stack	 device;	/* what makes the device's own */
 	unsigned	 vmin, vmax;	/* BR_TLS10 .. BR_TLS12 */
 	const uint16_t	*suites;	/* in the stack's order */
 	size_t		 nsuites;

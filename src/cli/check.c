@@ -108,6 +108,7 @@ print_json(const struct chk_options *o, const struct chk_report *r,
 	json_kv(out, "profile", r->profile->name, 0);
 	json_kv(out, "stack", r->profile->stack, 0);
 	json_kv(out, "engine", r->profile->engine, 0);
+	json_kv(out, "handshake_stack", r->stack, 0);
 	fprintf(out, "  \"would_connect\": %s,\n", r->fails == 0 ? "true" :
 	    "false");
 	fprintf(out, "  \"fail\": %d,\n  \"warn\": %d,\n", r->fails, r->warns);
@@ -150,6 +151,7 @@ print_text(const struct chk_options *o, const struct chk_report *r,
 
 	fprintf(out, "device   %s: %s\n", r->profile->name, r->profile->stack);
 	fprintf(out, "probe    %s\n", r->profile->engine);
+	fprintf(out, "stack    %s made the device's handshake\n", r->stack);
 	fprintf(out, "server   %s port %s, SNI %s, path %s\n\n", o->host,
 	    o->port, o->sni != NULL ? o->sni : "none", o->path);
 	for (i = 0; i < r->nfindings; i++) {

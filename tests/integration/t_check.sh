@@ -170,6 +170,14 @@ for f in sys.argv[1:]:
     assert d["would_connect"] and d["fail"] == 0 and d["findings"], f' \
 	    "$T"/ng-*.json || fail "the JSON reports do not parse"
 fi
+# esp32-mbedtls: mbedTLS itself made the device's handshake; the others
+# BearSSL.
+grep -q '"handshake_stack": "mbedTLS 2\.28\.[0-9]*"' "$T/ng-esp32-mbedtls.json" ||
+    fail "esp32-mbedtls: the handshake was not made with mbedTLS: $(cat "$T/ng-esp32-mbedtls.json")"
+grep -q '"summary": "esp32-mbedtls connects with mbedTLS 2\.28' "$T/ng-esp32-mbedtls.json" ||
+    fail "esp32-mbedtls: the handshake finding does not name mbedTLS"
+grep -q '"handshake_stack": "BearSSL"' "$T/ng-esp8266-bearssl.json" ||
+    fail "esp8266-bearssl: the handshake was not made with BearSSL"
 ok "nginx: each shipped config passes its profile"
 
 # The axTLS config serves every profile; axTLS gets the RSA certificate.
@@ -199,6 +207,11 @@ set +e
 set -e
 grep -q '^PASS  handshake' "$T/text.txt" || fail "text report: $(cat "$T/text.txt")"
 grep -q '^verdict: esp8266-axtls would connect' "$T/text.txt" || fail "text verdict: $(cat "$T/text.txt")"
+set +e
+"$TETHER" check "127.0.0.1:$NPORT" --profile esp32-mbedtls --sni "$NAME" >"$T/text32.txt"
+set -e
+grep -q "^stack    mbedTLS 2\.28\.[0-9]* made the device's handshake" "$T/text32.txt" ||
+    fail "text report: no mbedTLS stack line: $(cat "$T/text32.txt")"
 # The time the issue asks for: a whole check within 3 s on loopback.
 ms=$(field ngax-esp8266-bearssl elapsed_ms)
 [ "$ms" -le 3000 ] || fail "a check against nginx took $ms ms"
@@ -247,7 +260,9 @@ nginx_up "$N/variant.conf"
 ck ngbig-ax esp8266-axtls "$NPORT" --sni "$NAME"
 expect ngbig-ax 1 chain=FAIL handshake=PASS
 ck ngbig-32 esp32-mbedtls "$NPORT" --sni "$NAME"
-expect ngbig-32 1 chain=FAIL
+expect ngbig-32 1 chain=FAIL handshake=FAIL
+grep -q 'mbedTLS must hold a handshake message whole' "$T/ngbig-32.json" ||
+    fail "big chain: mbedTLS's failure is not explained: $(cat "$T/ngbig-32.json")"
 ck ngbig-t tether "$NPORT" --sni "$NAME"
 expect ngbig-t 0 chain=WARN handshake=PASS http=PASS
 nginx_down
@@ -403,3 +418,22 @@ for gp in compat legacy-esp8266; do
 	stop_gw
 done
 ok "gateway --profile compat and legacy-esp8266: legacy serves every profile"
+
+# A port that answers in plain HTTP: mbedTLS's refusal, in words.
+PP=$(free_port)
+perl -MIO::Socket::INET -e '$SIG{PIPE} = "IGNORE";
+	my $s = IO::Socket::INET->new(Listen => 8, LocalAddr => "127.0.0.1",
+	    LocalPort => $ARGV[0], ReuseAddr => 1) or die "listen: $!";
+	while (my $c = $s->accept) { sysread($c, my $b, 4096);
+	    print $c "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"; close $c }' "$PP" &
+PLAIN_PID=$!
+PIDS="$PIDS $PLAIN_PID"
+wait_for 10 perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ARGV[0]") or exit 1' "$PP" ||
+    fail "the plain-text server did not start"
+ck plain esp32-mbedtls "$PP" --sni "$NAME"
+expect plain 1 handshake=FAIL
+grep -q "the server's answer is not TLS (mbedTLS: .*): is port $PP a plain-text port?" "$T/plain.json" ||
+    fail "plain text: mbedTLS's refusal is not explained: $(cat "$T/plain.json")"
+kill -TERM "$PLAIN_PID" 2>/dev/null || true
+wait "$PLAIN_PID" 2>/dev/null || true
+ok "a plain-text port: the esp32-mbedtls handshake fails, mbedTLS's reason in words"
