@@ -1,7 +1,8 @@
 /*
  * tether.h - the device library's whole public API: pinned TLS 1.2 to one
- * server on BearSSL, the credential a device sends, one short HTTP/1.1
- * exchange per message over a kept-alive connection, errors in words.
+ * server on BearSSL (trust anchors too, for a device with a clock), the
+ * credential a device sends, one short HTTP/1.1 exchange per message over
+ * a kept-alive connection, errors in words.
  *
  * Memory allocation: libtether never allocates. The caller owns every
  * context and buffer it passes in (static, on the stack or from its own
@@ -209,6 +210,13 @@ struct tether_pin {
 struct tether_client;
 
 struct tether_config {
+	/* the small fields first: Thumb loads them in 16-bit instructions */
+	uint16_t		 port;
+	uint16_t		 err;		/* first setter error, sticky */
+	uint8_t			 npins;
+	uint8_t			 sni_set;
+	uint8_t			 profile;
+	uint8_t			 log_level;
 	const char		*host;
 	const char		*sni;
 	const char		*credential;
@@ -222,12 +230,6 @@ struct tether_config {
 	size_t			 credential_len;
 	size_t			 entropy_len;
 	struct tether_pin	 pins[TETHER_MAX_PINS];
-	uint16_t		 port;
-	uint16_t		 err;		/* first setter error, sticky */
-	uint8_t			 npins;
-	uint8_t			 sni_set;
-	uint8_t			 profile;
-	uint8_t			 log_level;
 };
 
 /* Sets every field to its default: no host, port 443, SNI = the host
@@ -253,7 +255,8 @@ int tether_config_set_sni(struct tether_config *cfg, const char *name);
 
 /* Adds a pin (hash linked in: 32 bytes, 20 for TETHER_PIN_CERT_SHA1). A
  * server is accepted when its leaf certificate matches any pin, so add the
- * current key's pin and the backup key's. At most TETHER_MAX_PINS. */
+ * current key's pin and the backup key's. At most TETHER_MAX_PINS. Pins
+ * need no clock: they are the right choice for a device without one. */
 int tether_config_add_pin(struct tether_config *cfg,
     enum tether_pin_kind kind, const uint8_t *hash);
 
@@ -329,6 +332,39 @@ struct tether_pin_check {
 	unsigned char			 cap[TETHER_MAX_SPKI];
 };
 
+/*
+ * Trust anchors, for devices with a clock (lib/anchor.c). The chain the
+ * server sends is checked by BearSSL's br_x509_minimal: it must lead to
+ * one of the anchors, every certificate must be valid at the device's
+ * time, and the leaf must carry the server's name (the SNI, or the host
+ * when no SNI is sent; DNS names only: BearSSL matches no IP address).
+ * When pins are configured too, both checks must pass: pin AND chain.
+ * There is still no way to turn verification off.
+ *
+ * The minimal context is about 3 KiB, so it lives in this struct, which
+ * only firmware that uses anchors declares and gives to its client with
+ * tether_client_set_trust_anchors(): a pin-only device pays one pointer
+ * in struct tether_client for the feature, and links none of its code.
+ */
+struct tether_anchor_ctx {
+	const br_x509_class		*vtable;	/* pin AND chain */
+	uint8_t				 time_set;	/* near the top: a short */
+							/* load in tether_connect() */
+	uint32_t			 days;		/* since 1 Jan 0 AD */
+	uint32_t			 seconds;	/* since midnight UTC */
+	struct tether_pin_check		*pin;		/* the client's */
+	const struct tether_config	*cfg;
+	const br_x509_trust_anchor	*tas;
+	size_t				 ntas;
+	br_x509_minimal_context		 minimal;
+};
+
+/* Days from 1 January 0 AD (proleptic Gregorian, as BearSSL counts) to
+ * 1 January 1970: a Unix time t is day t / 86400 + this, second
+ * t % 86400. */
+#define TETHER_DAYS_TO_UNIX_EPOCH	719528u
+#define TETHER_SECONDS_PER_DAY		86400u
+
 /* The response parser (lib/http.c), alive while an answer is read. */
 struct tether_http {
 	uint32_t	chunk_left;	/* 32 bits: smaller code on a */
@@ -348,6 +384,7 @@ struct tether_http {
 struct tether_client {
 	br_ssl_client_context		 ssl;
 	const struct tether_config	*cfg;
+	struct tether_anchor_ctx	*anchor;	/* NULL: pins only */
 	unsigned char			*buf;
 	size_t				 buf_len;
 	struct tether_transport		 io;
@@ -394,6 +431,33 @@ typedef char tether_client_budget[
 int tether_client_init(struct tether_client *client,
     const struct tether_config *cfg, const struct tether_transport *io,
     unsigned char *buf, size_t len);
+
+/*
+ * Trust anchors (see struct tether_anchor_ctx above), after
+ * tether_client_init(). tas (n anchors, as BearSSL's `brssl ta` writes
+ * them; several clients may share them) and ac (the chain check's work
+ * area, one per client) are linked in: they must stay valid, tas
+ * unchanged, while client is used. ac is cleared, so any time set before
+ * is forgotten. From then on pins are optional, and
+ * tether_client_set_time() must be called before connecting. Returns 0,
+ * or -1 with TETHER_E_BAD_ARG (ac or tas NULL, n 0).
+ */
+int tether_client_set_trust_anchors(struct tether_client *client,
+    struct tether_anchor_ctx *ac, const br_x509_trust_anchor *tas,
+    size_t n);
+
+/*
+ * The device's time, UTC: days since 1 January 0 AD and seconds since
+ * midnight (see TETHER_DAYS_TO_UNIX_EPOCH). Set it once the clock is
+ * known (NTP, an RTC) and again before connecting whenever it may have
+ * moved on. Until it is set, connecting with anchors fails with
+ * TETHER_E_CLOCK_NOT_SET, whatever the certificate: a device does not
+ * guess the date. Returns 0, or -1 with TETHER_E_NO_ANCHORS (the client
+ * has no anchors: pins need no time) or TETHER_E_BAD_ARG (days 0,
+ * seconds not under TETHER_SECONDS_PER_DAY).
+ */
+int tether_client_set_time(struct tether_client *client, uint32_t days,
+    uint32_t seconds);
 
 /* Opens the connection and does the TLS handshake (resumed when a session
  * is known), unless one is open. tether_send() calls it as needed; call it
@@ -478,6 +542,7 @@ enum tether_error {
 	TETHER_E_BAD_SESSION = 12,
 	TETHER_E_OTHER_SESSION = 13,
 	TETHER_E_BAD_PROFILE = 14,
+	TETHER_E_NO_ANCHORS = 15,
 	/* 100..199: the transport */
 	TETHER_E_DNS = 100,
 	TETHER_E_REFUSED = 101,
@@ -502,6 +567,12 @@ enum tether_error {
 	TETHER_E_KEY_UNSUPPORTED = 302,
 	TETHER_E_KEY_TOO_LARGE = 303,
 	TETHER_E_NO_CERT = 304,
+	TETHER_E_CLOCK_NOT_SET = 305,
+	TETHER_E_CERT_EXPIRED = 306,
+	TETHER_E_CERT_NOT_YET_VALID = 307,
+	TETHER_E_UNKNOWN_ISSUER = 308,
+	TETHER_E_NAME_MISMATCH = 309,
+	TETHER_E_CHAIN_REJECTED = 310,
 	/* 400..499: the HTTP answer */
 	TETHER_E_UNAUTHORIZED = 400,
 	TETHER_E_REDIRECT = 401,

@@ -47,6 +47,9 @@ io_code(int r, int fallback)
 static int
 engine_code(struct tether_client *c, int br, int phase)
 {
+	/* the chain check (lib/anchor.c) named the cause itself */
+	if (br >= TETHER_BR_ERR_BASE)
+		return br - TETHER_BR_ERR_BASE;
 	if (br == BR_ERR_OK)
 		return phase == PH_HANDSHAKE ? TETHER_E_CLOSED :
 		    TETHER_E_NO_RESPONSE;
@@ -248,6 +251,7 @@ tether_connect(struct tether_client *c)
 	const struct tether_config *cfg = c->cfg;
 	br_ssl_engine_context *eng = &c->ssl.eng;
 	br_ssl_session_parameters sp;
+	const br_x509_class **x509;
 	unsigned char offered[32];
 	size_t offered_len = 0;
 	const char *sni;
@@ -260,8 +264,15 @@ tether_connect(struct tether_client *c)
 		return 0;
 	if (cfg->host == NULL)
 		return tether_fail(c, TETHER_E_NO_HOST);
-	if (cfg->npins == 0)
-		return tether_fail(c, TETHER_E_NO_PIN);
+	/* Never unverified: a pin or an anchor. Anchors without a clock
+	 * cannot check dates: say so before any byte goes out, whatever
+	 * certificate would come. */
+	if (c->anchor != NULL ? !c->anchor->time_set : cfg->npins == 0)
+		return tether_fail(c, c->anchor != NULL ?
+		    TETHER_E_CLOCK_NOT_SET : TETHER_E_NO_PIN);
+	/* pin AND chain when anchors are set: lib/anchor.c's class runs
+	 * both; the pin check alone otherwise */
+	x509 = c->anchor != NULL ? &c->anchor->vtable : &c->u.pin.vtable;
 	if (c->io.open == NULL && c->stats.handshakes_full +
 	    c->stats.handshakes_resumed > 0)
 		return tether_fail(c, TETHER_E_NO_REOPEN);
@@ -287,7 +298,7 @@ tether_connect(struct tether_client *c)
 	}
 	tether_profile_suites(&c->ssl, cfg->profile);
 	tether_pin_check_init(&c->u.pin, cfg, &c->cert);
-	br_ssl_engine_set_x509(eng, &c->u.pin.vtable);
+	br_ssl_engine_set_x509(eng, x509);
 	if (cfg->entropy != NULL)
 		br_ssl_engine_inject_entropy(eng, cfg->entropy,
 		    cfg->entropy_len);

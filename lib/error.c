@@ -1,7 +1,8 @@
 /*
  * error.c - the sticky error of a client and its detail text: the pins
  * expected and received, the alert the server sent by name, the buffer
- * size a server needs, the HTTP status and what came with it. Written into
+ * size a server needs, the device's time and the name a chain was checked
+ * against, the HTTP status and what came with it. Written into
  * the caller's buffer; no heap, no printf.
  */
 #include "inner.h"
@@ -91,6 +92,27 @@ put_pin(struct tether_text *t, unsigned kind, const uint8_t *hash)
 	}
 }
 
+/* The certificate the handshake saw: CN, dates, key. */
+static void
+cert_detail(const struct tether_client *c, struct tether_text *t)
+{
+	const struct tether_cert_info *ci = &c->cert;
+
+	tether_text_put(t, "certificate CN=");
+	tether_text_put(t, ci->cn[0] ? ci->cn : "(none)");
+	if (ci->not_before[0] && ci->not_after[0]) {
+		tether_text_put(t, ", valid ");
+		tether_text_put(t, ci->not_before);
+		tether_text_put(t, " to ");
+		tether_text_put(t, ci->not_after);
+	}
+	if (ci->key_type != 0) {
+		tether_text_put(t, ci->key_type == BR_KEYTYPE_EC ?
+		    ", key EC " : ", key RSA ");
+		tether_text_uint(t, ci->key_bits);
+	}
+}
+
 static void
 pin_detail(const struct tether_client *c, struct tether_text *t)
 {
@@ -123,18 +145,72 @@ pin_detail(const struct tether_client *c, struct tether_text *t)
 		tether_text_put(t, " ");
 		put_pin(t, order[i], got);
 	}
-	tether_text_put(t, "; certificate CN=");
-	tether_text_put(t, ci->cn[0] ? ci->cn : "(none)");
-	if (ci->not_before[0] && ci->not_after[0]) {
-		tether_text_put(t, ", valid ");
-		tether_text_put(t, ci->not_before);
-		tether_text_put(t, " to ");
-		tether_text_put(t, ci->not_after);
+	tether_text_put(t, "; ");
+	cert_detail(c, t);
+}
+
+/* Two decimal digits of v. */
+static void
+put2(struct tether_text *t, uint32_t v)
+{
+	char d[3];
+
+	d[0] = (char)('0' + v / 10 % 10);
+	d[1] = (char)('0' + v % 10);
+	d[2] = '\0';
+	tether_text_put(t, d);
+}
+
+/* "YYYY-MM-DD HH:MM:SS" from days since 1 January 0 AD and seconds
+ * (civil from days, H. Hinnant's algorithm, March-based years). */
+static void
+put_time(struct tether_text *t, uint32_t days, uint32_t secs)
+{
+	uint32_t z = days - 60, era = z / 146097, doe = z - era * 146097;
+	uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	uint32_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
+	uint32_t m = mp < 10 ? mp + 3 : mp - 9, y = yoe + era * 400 + (m <= 2);
+
+	put2(t, y / 100);
+	put2(t, y);
+	tether_text_put(t, "-");
+	put2(t, m);
+	tether_text_put(t, "-");
+	put2(t, d);
+	tether_text_put(t, " ");
+	put2(t, secs / 3600);
+	tether_text_put(t, ":");
+	put2(t, secs / 60 % 60);
+	tether_text_put(t, ":");
+	put2(t, secs % 60);
+}
+
+/* The chain check's particulars: the device's time, the name checked,
+ * the certificate (when one arrived). */
+static void
+anchor_detail(const struct tether_client *c, struct tether_text *t)
+{
+	const struct tether_config *cfg = c->cfg;
+	const struct tether_anchor_ctx *ac = c->anchor;
+
+	tether_text_put(t, "device time ");
+	if (ac != NULL && ac->time_set && ac->days >= 60) {
+		put_time(t, ac->days, ac->seconds);
+		tether_text_put(t, " UTC");
+	} else {
+		tether_text_put(t, "not set");
 	}
-	if (ci->key_type != 0) {
-		tether_text_put(t, ci->key_type == BR_KEYTYPE_EC ?
-		    ", key EC " : ", key RSA ");
-		tether_text_uint(t, ci->key_bits);
+	tether_text_put(t, "; ");
+	tether_text_uint(t, ac != NULL ? ac->ntas : 0);
+	tether_text_put(t, ac != NULL && ac->ntas == 1 ? " trust anchor" :
+	    " trust anchors");
+	tether_text_put(t, "; name checked ");
+	tether_text_put(t, cfg->sni_set && cfg->sni != NULL ? cfg->sni :
+	    cfg->host != NULL ? cfg->host : "(none)");
+	if (c->err != TETHER_E_CLOCK_NOT_SET && c->cert.valid) {
+		tether_text_put(t, "; ");
+		cert_detail(c, t);
 	}
 }
 
@@ -195,6 +271,9 @@ tether_error_detail(const struct tether_client *c, char *buf, size_t len)
 	} else if (e >= TETHER_E_ALERT && e < TETHER_E_PIN_MISMATCH) {
 		tether_text_put(&t, "BearSSL error ");
 		tether_text_uint(&t, (unsigned)c->br_err);
+	} else if (e >= TETHER_E_CLOCK_NOT_SET && e <= TETHER_E_CHAIN_REJECTED &&
+	    cfg != NULL) {
+		anchor_detail(c, &t);
 	} else if (e >= TETHER_E_PIN_MISMATCH && e < TETHER_E_UNAUTHORIZED &&
 	    cfg != NULL) {
 		pin_detail(c, &t);

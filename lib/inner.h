@@ -22,6 +22,12 @@ int tether_pin_match(const struct tether_config *cfg,
 /* Hash length of a pin kind: 32 or 20. */
 size_t tether_pin_len(unsigned kind);
 
+/* anchor.c: the chain check hands its verdict to the engine as
+ * TETHER_BR_ERR_BASE + a TETHER_E_* code. BearSSL passes whatever
+ * end_chain returns on as the engine's error, and its own codes stay
+ * under 1024 (alerts received and sent: 256..767). */
+#define TETHER_BR_ERR_BASE	1024
+
 /* http.c: a response parser fed any split of the bytes. */
 
 enum tether_http_reason {

@@ -16,9 +16,9 @@ static const struct sentence sentences[] = {
 	    "out-of-range value to the library; check the call that failed" },
 	{ TETHER_E_NO_HOST, "no server is configured on the device; call "
 	    "tether_config_set_host() with the gateway's name or address" },
-	{ TETHER_E_NO_PIN, "no pin is configured on the device, and the "
-	    "library never connects unverified; add the pin `tether serve` "
-	    "prints with tether_config_add_pin()" },
+	{ TETHER_E_NO_PIN, "no pin (and no trust anchor) is configured on "
+	    "the device, and the library never connects unverified; add the "
+	    "pin `tether serve` prints with tether_config_add_pin()" },
 	{ TETHER_E_BAD_PIN, "a pin given to the device is not a hash of the "
 	    "kind named (32 bytes, 20 for SHA-1, as base64 or hex); copy it "
 	    "again from `tether serve` or `tether fingerprint`" },
@@ -51,6 +51,10 @@ static const struct sentence sentences[] = {
 	{ TETHER_E_BAD_PROFILE, "the device was given an unknown cipher "
 	    "profile; use TETHER_PROFILE_DEFAULT or "
 	    "TETHER_PROFILE_LEGACY_AXTLS" },
+	{ TETHER_E_NO_ANCHORS, "the device set a time on a client without "
+	    "trust anchors, where nothing uses it; call "
+	    "tether_client_set_trust_anchors() first, or drop the call (pins "
+	    "need no clock)" },
 	{ TETHER_E_DNS, "the server's name did not resolve (DNS failure on "
 	    "the device's network); check the host name and the device's "
 	    "DNS server" },
@@ -115,6 +119,30 @@ static const struct sentence sentences[] = {
 	    "EC key on the server" },
 	{ TETHER_E_NO_CERT, "the server sent no certificate, so the device "
 	    "cannot check it; configure a certificate on the server" },
+	{ TETHER_E_CLOCK_NOT_SET, "the device's clock is not set: "
+	    "certificate dates cannot be checked; set the time (NTP) or use "
+	    "a pin (pins need no clock)" },
+	{ TETHER_E_CERT_EXPIRED, "the server's certificate chain has expired "
+	    "by the device's clock (dates in the detail): renew the "
+	    "certificate on the server, or correct the device's clock if it "
+	    "runs ahead" },
+	{ TETHER_E_CERT_NOT_YET_VALID, "the server's certificate is not yet "
+	    "valid by the device's clock (dates in the detail): the device's "
+	    "clock is most likely behind; set it from NTP or an RTC" },
+	{ TETHER_E_UNKNOWN_ISSUER, "the server's certificate chain does not "
+	    "lead to any of the device's trust anchors (an unknown issuer or "
+	    "a signature that does not verify): give the device the anchor "
+	    "of the server's CA, and check that the server sends its "
+	    "intermediates; if both are right, something is intercepting "
+	    "the connection" },
+	{ TETHER_E_NAME_MISMATCH, "the server's certificate does not carry "
+	    "the name the device checked (the SNI, else the host; DNS names "
+	    "only, not IP addresses): connect by a name the certificate "
+	    "lists, or set it with tether_config_set_sni()" },
+	{ TETHER_E_CHAIN_REJECTED, "a certificate in the server's chain "
+	    "breaks a rule the device enforces (an unknown critical "
+	    "extension, a key usage that forbids TLS, or a key too weak); "
+	    "issue the server a certificate without the fault" },
 	{ TETHER_E_UNAUTHORIZED, "the server answered 401: the device "
 	    "credential is unknown or revoked; check the device in `tether "
 	    "device` and re-provision it if needed" },

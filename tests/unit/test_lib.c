@@ -22,7 +22,8 @@ static const int all_codes[] = {
 	TETHER_E_BAD_PIN, TETHER_E_TOO_MANY_PINS, TETHER_E_NO_CREDENTIAL,
 	TETHER_E_BAD_CREDENTIAL, TETHER_E_BUFFER_SMALL, TETHER_E_NO_TRANSPORT,
 	TETHER_E_NO_REOPEN, TETHER_E_NO_SESSION, TETHER_E_BAD_SESSION,
-	TETHER_E_OTHER_SESSION, TETHER_E_BAD_PROFILE, TETHER_E_DNS,
+	TETHER_E_OTHER_SESSION, TETHER_E_BAD_PROFILE, TETHER_E_NO_ANCHORS,
+	TETHER_E_DNS,
 	TETHER_E_REFUSED, TETHER_E_CONNECT_TIMEOUT, TETHER_E_UNREACHABLE,
 	TETHER_E_IO_TIMEOUT, TETHER_E_RESET, TETHER_E_CLOSED,
 	TETHER_E_TRANSPORT, TETHER_E_ALERT, TETHER_E_NO_COMMON_SUITE,
@@ -30,7 +31,10 @@ static const int all_codes[] = {
 	TETHER_E_BAD_MAC, TETHER_E_TLS, TETHER_E_NO_RANDOM,
 	TETHER_E_SERVER_BAD_CHOICE, TETHER_E_PIN_MISMATCH,
 	TETHER_E_CERT_MALFORMED, TETHER_E_KEY_UNSUPPORTED,
-	TETHER_E_KEY_TOO_LARGE, TETHER_E_NO_CERT, TETHER_E_UNAUTHORIZED,
+	TETHER_E_KEY_TOO_LARGE, TETHER_E_NO_CERT, TETHER_E_CLOCK_NOT_SET,
+	TETHER_E_CERT_EXPIRED, TETHER_E_CERT_NOT_YET_VALID,
+	TETHER_E_UNKNOWN_ISSUER, TETHER_E_NAME_MISMATCH,
+	TETHER_E_CHAIN_REJECTED, TETHER_E_UNAUTHORIZED,
 	TETHER_E_REDIRECT, TETHER_E_REFUSED_REQUEST, TETHER_E_RETRY_LATER,
 	TETHER_E_HTTP_STATUS, TETHER_E_BAD_RESPONSE, TETHER_E_NO_RESPONSE,
 };
@@ -579,6 +583,73 @@ test_pin_check_refuses_garbage(void **state)
 	assert_int_equal(info.valid, 0);
 }
 
+static int opened;
+
+static int
+count_open(void *ctx, const char *host, uint16_t port)
+{
+	(void)ctx; (void)host; (void)port;
+	opened++;
+	return -1;
+}
+
+/* Trust anchors: the calls' checks, and a clock not set refused before
+ * the transport is touched. */
+static void
+test_anchor_checks(void **state)
+{
+	static unsigned char buf[TETHER_BUFSIZE_MIN];
+	static struct tether_anchor_ctx ac;
+	static const br_x509_trust_anchor ta;
+	struct tether_config cfg;
+	struct tether_client c;
+	struct tether_transport io = { .open = count_open, .read = null_io,
+	    .write = null_write };
+	char d[TETHER_DETAIL_LEN];
+
+	(void)state;
+	tether_config_init(&cfg);
+	tether_config_set_host(&cfg, "localhost", 1);
+	assert_int_equal(tether_client_init(&c, &cfg, &io, buf, sizeof(buf)),
+	    0);
+	assert_int_equal(tether_client_set_time(&c, 739310, 0), -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_NO_ANCHORS);
+	assert_int_equal(tether_client_set_trust_anchors(&c, NULL, &ta, 1),
+	    -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_BAD_ARG);
+	assert_int_equal(tether_client_set_trust_anchors(&c, &ac, &ta, 0),
+	    -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_BAD_ARG);
+	assert_int_equal(tether_client_set_trust_anchors(&c, &ac, NULL, 1),
+	    -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_BAD_ARG);
+
+	/* anchors and no pin: allowed, but not without a clock */
+	assert_int_equal(tether_client_set_trust_anchors(&c, &ac, &ta, 1), 0);
+	opened = 0;
+	assert_int_equal(tether_connect(&c), -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_CLOCK_NOT_SET);
+	assert_int_equal(opened, 0);
+	assert_string_equal(tether_error_detail(&c, d, sizeof(d)),
+	    "device time not set; 1 trust anchor; name checked localhost");
+
+	/* day 0 is BearSSL's "no time"; a day has 86400 seconds */
+	assert_int_equal(tether_client_set_time(&c, 0, 5), -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_BAD_ARG);
+	assert_int_equal(tether_client_set_time(&c, 739310,
+	    TETHER_SECONDS_PER_DAY), -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_BAD_ARG);
+	assert_int_equal(tether_connect(&c), -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_CLOCK_NOT_SET);
+
+	/* 2024-02-29 23:59:59 UTC: past the clock check, to the transport */
+	assert_int_equal(tether_client_set_time(&c, 19782 +
+	    TETHER_DAYS_TO_UNIX_EPOCH, TETHER_SECONDS_PER_DAY - 1), 0);
+	assert_int_equal(tether_connect(&c), -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_TRANSPORT);
+	assert_int_equal(opened, 1);
+}
+
 static void
 test_budget(void **state)
 {
@@ -605,6 +676,7 @@ main(void)
 		cmocka_unit_test(test_record_too_large),
 		cmocka_unit_test(test_hangups),
 		cmocka_unit_test(test_pin_check_refuses_garbage),
+		cmocka_unit_test(test_anchor_checks),
 		cmocka_unit_test(test_budget),
 	};
 

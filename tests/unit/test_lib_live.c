@@ -2,8 +2,9 @@
  * test_lib_live.c - libtether against the real gateway on loopback: each
  * pin kind, a wrong pin beside a backup, 512-byte records, resumption
  * after an idle drop and after a session blob, the legacy-axtls profile,
- * a revoked device, the transport errors, and the peak stack of a
- * handshake (measured by painting a thread's stack). It starts `tether
+ * a revoked device, the transport errors, trust anchors with a clock
+ * (each way the chain check fails), and the peak stack of a handshake
+ * (measured by painting a thread's stack). It starts `tether
  * serve` itself (binary from $TETHER; every test is skipped without it),
  * in a temporary directory, and kills what it started.
  */
@@ -67,6 +68,21 @@ static char dir[64];
 static struct gateway modern, legacy;
 static char cred[2][TETHER_CREDENTIAL_MAX], dev_id[2][32];
 static uint8_t spki_ec[32], spki_rsa[32], cert_sha256_ec[32], cert_sha1_ec[20];
+
+/*
+ * Trust anchors made at run time from the gateways' self-signed dev
+ * certificates, as `brssl ta` would write them: the certificate's subject
+ * DN and key (a CA:FALSE certificate, so an anchor of direct trust).
+ */
+#define ANCHOR_DER_MAX	4096
+#define ANCHOR_DN_MAX	512
+struct anchor {
+	br_x509_trust_anchor	 ta;
+	unsigned char		 dn[ANCHOR_DN_MAX];
+	unsigned char		 key[BR_X509_BUFSIZE_KEY];
+	size_t			 dn_len;
+};
+static struct anchor anchor_ec, anchor_rsa;
 
 static uint16_t
 free_port(void)
@@ -167,6 +183,64 @@ pin_from(uint8_t *out, enum tether_pin_kind kind, const char *cmd, ...)
 	return tether_pin_parse(kind, text, strlen(text), out);
 }
 
+static void
+dn_append(void *ctx, const void *buf, size_t len)
+{
+	struct anchor *a = ctx;
+
+	if (a->dn_len + len > sizeof(a->dn)) {
+		a->dn_len = sizeof(a->dn) + 1;	/* too long: refused below */
+		return;
+	}
+	memcpy(a->dn + a->dn_len, buf, len);
+	a->dn_len += len;
+}
+
+/* The anchor of the PEM certificate at path, through its DER form and
+ * BearSSL's decoder. */
+static int
+anchor_from(struct anchor *a, const char *path)
+{
+	unsigned char der[ANCHOR_DER_MAX];
+	br_x509_decoder_context dc;
+	const br_x509_pkey *pk;
+	char cmd[256];
+	size_t len;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "openssl x509 -in %s -outform der", path);
+	if ((p = popen(cmd, "r")) == NULL)
+		return -1;
+	len = fread(der, 1, sizeof(der), p);
+	if (pclose(p) != 0 || len == 0 || len == sizeof(der))
+		return -1;
+	memset(a, 0, sizeof(*a));
+	br_x509_decoder_init(&dc, dn_append, a);
+	br_x509_decoder_push(&dc, der, len);
+	if ((pk = br_x509_decoder_get_pkey(&dc)) == NULL ||
+	    a->dn_len > sizeof(a->dn))
+		return -1;
+	a->ta.dn.data = a->dn;
+	a->ta.dn.len = a->dn_len;
+	a->ta.flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
+	a->ta.pkey = *pk;
+	if (pk->key_type == BR_KEYTYPE_EC) {
+		if (pk->key.ec.qlen > sizeof(a->key))
+			return -1;
+		memcpy(a->key, pk->key.ec.q, pk->key.ec.qlen);
+		a->ta.pkey.key.ec.q = a->key;
+	} else {
+		if (pk->key.rsa.nlen + pk->key.rsa.elen > sizeof(a->key))
+			return -1;
+		memcpy(a->key, pk->key.rsa.n, pk->key.rsa.nlen);
+		memcpy(a->key + pk->key.rsa.nlen, pk->key.rsa.e,
+		    pk->key.rsa.elen);
+		a->ta.pkey.key.rsa.n = a->key;
+		a->ta.pkey.key.rsa.e = a->key + pk->key.rsa.nlen;
+	}
+	return 0;
+}
+
 static int
 setup(void **state)
 {
@@ -208,6 +282,17 @@ setup(void **state)
 	    "-in %s/st-modern/ecdsa.crt -noout -fingerprint -sha1 | cut -d= -f2",
 	    dir) != 0)
 		return -1;
+	{
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/st-modern/ecdsa.crt", dir);
+		if (anchor_from(&anchor_ec, path) != 0)
+			return -1;
+		snprintf(path, sizeof(path), "%s/st-legacy-esp8266/rsa.crt",
+		    dir);
+		if (anchor_from(&anchor_rsa, path) != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -403,6 +488,201 @@ test_transport_errors(void **state)
 	assert_non_null(strstr(d.detail, "no-such-host.invalid"));
 }
 
+/* Days since 1 January 0 AD of a Unix time, as the library wants them. */
+static uint32_t
+days_of(time_t t)
+{
+	return (uint32_t)(t / TETHER_SECONDS_PER_DAY) +
+	    TETHER_DAYS_TO_UNIX_EPOCH;
+}
+
+/* Days of a "YYYY-MM-DD" the library wrote in struct tether_cert_info. */
+static uint32_t
+days_of_date(const char *date)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	assert_non_null(strptime(date, "%Y-%m-%d", &tm));
+	return days_of(timegm(&tm));
+}
+
+/* Sets the device's time to now: the dev certificate was made an hour
+ * ago, so midnight of today may be before it. */
+static void
+set_now(struct device *d)
+{
+	time_t now = time(NULL);
+
+	assert_int_equal(tether_client_set_time(&d->c, days_of(now),
+	    (uint32_t)(now % TETHER_SECONDS_PER_DAY)), 0);
+}
+
+/* A device with trust anchors: its SNI is the certificate's DNS name
+ * (sni NULL keeps the default, the host "127.0.0.1"). */
+static void
+anchor_device(struct device *d, struct tether_anchor_ctx *ac,
+    const br_x509_trust_anchor *ta, const char *sni)
+{
+	device(d, "127.0.0.1", modern.port, 0);
+	if (sni != NULL)
+		assert_int_equal(tether_config_set_sni(&d->cfg, sni), 0);
+	assert_int_equal(tether_client_set_trust_anchors(&d->c, ac, ta, 1),
+	    0);
+}
+
+static void
+test_anchor_accepted(void **state)
+{
+	static struct device d;
+	static struct tether_anchor_ctx ac;
+	time_t now = time(NULL);
+	int status;
+
+	(void)state;
+	/* an anchor and the time, no pin */
+	anchor_device(&d, &ac, &anchor_ec.ta, "localhost");
+	assert_int_equal(tether_client_set_time(&d.c, days_of(now),
+	    (uint32_t)(now % TETHER_SECONDS_PER_DAY)), 0);
+	assert_int_equal(send_one(&d, &status), 0);
+	assert_true(status == 201 || status == 200);
+	assert_string_equal(tether_cert(&d.c)->cn,
+	    "tether development certificate");
+	tether_close(&d.c);
+
+	/* pin AND chain: both right passes */
+	anchor_device(&d, &ac, &anchor_ec.ta, "localhost");
+	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_ec);
+	set_now(&d);
+	assert_int_equal(send_one(&d, &status), 0);
+	tether_close(&d.c);
+}
+
+static void
+test_anchor_clock_not_set(void **state)
+{
+	static struct device d;
+	static struct tether_anchor_ctx ac;
+	int status;
+
+	(void)state;
+	anchor_device(&d, &ac, &anchor_ec.ta, "localhost");
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_CLOCK_NOT_SET);
+	assert_non_null(strstr(tether_strerror(TETHER_E_CLOCK_NOT_SET),
+	    "pins need no clock"));
+	assert_non_null(strstr(d.detail, "device time not set"));
+	/* refused before any byte went out */
+	assert_int_equal(d.c.stats.bytes_out, 0);
+
+	/* a time that is no time, and a time without anchors */
+	assert_int_equal(tether_client_set_time(&d.c, 0, 0), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_BAD_ARG);
+	assert_int_equal(tether_client_set_time(&d.c, days_of(time(NULL)),
+	    TETHER_SECONDS_PER_DAY), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_BAD_ARG);
+	device(&d, "127.0.0.1", modern.port, 0);
+	assert_int_equal(tether_client_set_time(&d.c, days_of(time(NULL)),
+	    0), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_NO_ANCHORS);
+	assert_int_equal(tether_client_set_trust_anchors(&d.c, &ac, NULL, 1),
+	    -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_BAD_ARG);
+	assert_int_equal(tether_client_set_trust_anchors(&d.c, &ac,
+	    &anchor_ec.ta, 0), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_BAD_ARG);
+}
+
+static void
+test_anchor_dates(void **state)
+{
+	static struct device d;
+	static struct tether_anchor_ctx ac;
+	char not_before[11], not_after[11];
+	int status;
+
+	(void)state;
+	/* the certificate's dates, as the library read them */
+	anchor_device(&d, &ac, &anchor_ec.ta, "localhost");
+	set_now(&d);
+	assert_int_equal(send_one(&d, &status), 0);
+	tether_close(&d.c);
+	memcpy(not_before, tether_cert(&d.c)->not_before, sizeof(not_before));
+	memcpy(not_after, tether_cert(&d.c)->not_after, sizeof(not_after));
+	assert_int_equal(strlen(not_before), 10);
+	assert_int_equal(strlen(not_after), 10);
+
+	/* a day after notAfter: expired */
+	anchor_device(&d, &ac, &anchor_ec.ta, "localhost");
+	assert_int_equal(tether_client_set_time(&d.c,
+	    days_of_date(not_after) + 1, 0), 0);
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_CERT_EXPIRED);
+	assert_non_null(strstr(d.detail, "device time "));
+	assert_non_null(strstr(d.detail, not_after));
+
+	/* a day before notBefore: not yet valid (a clock that runs late) */
+	anchor_device(&d, &ac, &anchor_ec.ta, "localhost");
+	assert_int_equal(tether_client_set_time(&d.c,
+	    days_of_date(not_before) - 1, 43200), 0);
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c),
+	    TETHER_E_CERT_NOT_YET_VALID);
+	assert_non_null(strstr(d.detail, not_before));
+	assert_non_null(strstr(d.detail, " 12:00:00 UTC"));
+}
+
+static void
+test_anchor_unknown_issuer_and_name(void **state)
+{
+	static struct device d;
+	static struct tether_anchor_ctx ac;
+	int status;
+
+	(void)state;
+	/* the other gateway's certificate is no anchor of this one's */
+	anchor_device(&d, &ac, &anchor_rsa.ta, "localhost");
+	set_now(&d);
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_UNKNOWN_ISSUER);
+	assert_non_null(strstr(d.detail, "1 trust anchor;"));
+
+	/* the right pin does not make up for a chain that fails: AND */
+	anchor_device(&d, &ac, &anchor_rsa.ta, "localhost");
+	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_ec);
+	set_now(&d);
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_UNKNOWN_ISSUER);
+
+	/* nor the right chain for a wrong pin */
+	anchor_device(&d, &ac, &anchor_ec.ta, "localhost");
+	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_rsa);
+	set_now(&d);
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_PIN_MISMATCH);
+
+	/* the default SNI is the host, an IP literal: BearSSL matches DNS
+	 * names only, so the certificate's IP entry does not count */
+	anchor_device(&d, &ac, &anchor_ec.ta, NULL);
+	set_now(&d);
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_NAME_MISMATCH);
+	assert_non_null(strstr(d.detail, "name checked 127.0.0.1"));
+
+	/* a name the certificate does not list */
+	anchor_device(&d, &ac, &anchor_ec.ta, "gw.example");
+	set_now(&d);
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_NAME_MISMATCH);
+
+	/* no SNI at all: the host's name is checked, never none */
+	anchor_device(&d, &ac, &anchor_ec.ta, NULL);
+	tether_config_set_sni(&d.cfg, NULL);
+	set_now(&d);
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_NAME_MISMATCH);
+}
+
 /* One handshake and one message on a painted stack. */
 struct stack_run {
 	struct device	*d;	/* NULL: a thread that does nothing */
@@ -487,18 +767,21 @@ static void
 test_stack_peak(void **state)
 {
 	static struct device d;
+	static struct tether_anchor_ctx ac;
 	static const struct {
 		const char	*what;
 		struct gateway	*gw;
 		const uint8_t	*pin;
-		int		 profile, logging;
+		int		 profile, logging, anchors;
 	} runs[] = {
 		{ "ECDHE-ECDSA P-256, no log", &modern, spki_ec,
-		  TETHER_PROFILE_DEFAULT, 0 },
+		  TETHER_PROFILE_DEFAULT, 0, 0 },
 		{ "ECDHE-ECDSA P-256, every log level", &modern, spki_ec,
-		  TETHER_PROFILE_DEFAULT, 1 },
+		  TETHER_PROFILE_DEFAULT, 1, 0 },
 		{ "RSA-2048 key exchange (legacy-axtls)", &legacy, spki_rsa,
-		  TETHER_PROFILE_LEGACY_AXTLS, 1 },
+		  TETHER_PROFILE_LEGACY_AXTLS, 1, 0 },
+		{ "ECDHE-ECDSA P-256, pin and trust anchor", &modern, spki_ec,
+		  TETHER_PROFILE_DEFAULT, 1, 1 },
 	};
 	struct stack_run idle = { NULL, 0, 0 }, sr;
 	size_t base, used, peak = 0, i;
@@ -523,6 +806,12 @@ test_stack_peak(void **state)
 		    runs[i].pin);
 		tether_config_set_profile(&d.cfg,
 		    (enum tether_profile)runs[i].profile);
+		if (runs[i].anchors) {
+			tether_config_set_sni(&d.cfg, "localhost");
+			assert_int_equal(tether_client_set_trust_anchors(&d.c,
+			    &ac, &anchor_ec.ta, 1), 0);
+			set_now(&d);
+		}
 		sr.d = &d;
 		sr.r = -1;
 		used = stack_touched(&sr) - base;
@@ -547,6 +836,10 @@ main(void)
 		cmocka_unit_test(test_legacy_axtls),
 		cmocka_unit_test(test_revoked_device),
 		cmocka_unit_test(test_transport_errors),
+		cmocka_unit_test(test_anchor_accepted),
+		cmocka_unit_test(test_anchor_clock_not_set),
+		cmocka_unit_test(test_anchor_dates),
+		cmocka_unit_test(test_anchor_unknown_issuer_and_name),
 		cmocka_unit_test(test_stack_peak),
 	};
 
