@@ -14,6 +14,7 @@
 #include "check/probe.h"
 #include "check/probe_mbedtls.h"
 #include "check/ticket.h"
+#include "check/fetch.h"
 
 #define REQUEST_MAX	1024
 #define MFLN_SIZES	4	/* 512, 1024, 2048, 4096 */
@@ -76,15 +77,6 @@ chk_remedy(struct chk_finding *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(f->remedy, sizeof(f->remedy), fmt, ap);
 	va_end(ap);
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Appends s to a comma list in buf, or "..." once it is full. */
@@ -538,7 +530,7 @@ http_check(struct run *run, const struct chk_probe *dev)
 int
 chk_run(const struct chk_options *o, struct chk_report *r)
 {
-	long long start = now_ms();
+	long long start = chk_now_ms();
 	struct run run;
 	struct chk_probe_opts po;
 	struct chk_probe *dev;
@@ -620,6 +612,6 @@ out:
 		freeaddrinfo(run.ai);
 	free(dev);
 	free(rec);
-	r->ms = (long)(now_ms() - start);
+	r->ms = (long)(chk_now_ms() - start);
 	return rc;
 }

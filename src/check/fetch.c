@@ -56,8 +56,9 @@ static const struct {
 	{ "wss",	"443" },
 };
 
-static void
-seterr(char *err, const char *fmt, ...)
+/* see fetch.h */
+void
+chk_seterr(char *err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -66,8 +67,9 @@ seterr(char *err, const char *fmt, ...)
 	va_end(ap);
 }
 
-static long long
-now_ms(void)
+/* see fetch.h */
+long long
+chk_now_ms(void)
 {
 	struct timespec ts;
 
@@ -75,11 +77,11 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Milliseconds left until deadline, 0 when it has passed. */
-static int
-left_ms(long long deadline)
+/* see fetch.h */
+int
+chk_left_ms(long long deadline)
 {
-	long long left = deadline - now_ms();
+	long long left = deadline - chk_now_ms();
 
 	if (left <= 0)
 		return 0;
@@ -125,13 +127,13 @@ parse_port(const char *s, char port[CHK_PORT_MAX], char *err)
 	long n;
 
 	if (*s < '0' || *s > '9') {
-		seterr(err, "'%s' is not a port number (1 to 65535)", s);
+		chk_seterr(err, "'%s' is not a port number (1 to 65535)", s);
 		return -1;
 	}
 	errno = 0;
 	n = strtol(s, &end, 10);
 	if (errno != 0 || *end != '\0' || n < 1 || n > 65535) {
-		seterr(err, "'%s' is not a port number (1 to 65535)", s);
+		chk_seterr(err, "'%s' is not a port number (1 to 65535)", s);
 		return -1;
 	}
 	snprintf(port, CHK_PORT_MAX, "%ld", n);
@@ -154,7 +156,7 @@ chk_parse_target(const char *arg, const char *defport,
 			    strncasecmp(s, chk_schemes[i].scheme, n) == 0)
 				break;
 		if (i == sizeof(chk_schemes) / sizeof(chk_schemes[0])) {
-			seterr(err, "'%.*s://' is not a scheme tether knows "
+			chk_seterr(err, "'%.*s://' is not a scheme tether knows "
 			    "(https, wss, mqtts); give HOST:PORT instead",
 			    (int)n, s);
 			return -1;
@@ -165,7 +167,7 @@ chk_parse_target(const char *arg, const char *defport,
 	/* A URL's path, query and user part say nothing about the server. */
 	n = strcspn(s, "/?#");
 	if (n >= sizeof(buf)) {
-		seterr(err, "'%.40s...' is too long for a host and port", s);
+		chk_seterr(err, "'%.40s...' is too long for a host and port", s);
 		return -1;
 	}
 	memcpy(buf, s, n);
@@ -174,7 +176,7 @@ chk_parse_target(const char *arg, const char *defport,
 
 	if (*h == '[') {
 		if ((end = strchr(h, ']')) == NULL) {
-			seterr(err, "'%s' opens a '[' it does not close: write "
+			chk_seterr(err, "'%s' opens a '[' it does not close: write "
 			    "an IPv6 address as [ADDR]:PORT", arg);
 			return -1;
 		}
@@ -183,7 +185,7 @@ chk_parse_target(const char *arg, const char *defport,
 		if (end[1] == ':')
 			p = end + 2;
 		else if (end[1] != '\0') {
-			seterr(err, "'%s': only ':PORT' may follow ']'", arg);
+			chk_seterr(err, "'%s': only ':PORT' may follow ']'", arg);
 			return -1;
 		}
 	} else if ((end = strchr(h, ':')) != NULL) {
@@ -192,7 +194,7 @@ chk_parse_target(const char *arg, const char *defport,
 			unsigned char a6[sizeof(struct in6_addr)];
 
 			if (inet_pton(AF_INET6, h, a6) != 1) {
-				seterr(err, "'%s' is neither HOST:PORT nor an "
+				chk_seterr(err, "'%s' is neither HOST:PORT nor an "
 				    "IPv6 address; write an IPv6 address "
 				    "with a port as [ADDR]:PORT", arg);
 				return -1;
@@ -203,16 +205,16 @@ chk_parse_target(const char *arg, const char *defport,
 		}
 	}
 	if (*h == '\0') {
-		seterr(err, "'%s' names no host", arg);
+		chk_seterr(err, "'%s' names no host", arg);
 		return -1;
 	}
 	if (strlen(h) >= CHK_HOST_MAX) {
-		seterr(err, "the host name in '%.40s...' is longer than DNS "
+		chk_seterr(err, "the host name in '%.40s...' is longer than DNS "
 		    "allows (253 characters)", arg);
 		return -1;
 	}
 	if (p != NULL && *p == '\0') {
-		seterr(err, "'%s' ends in ':' but gives no port", arg);
+		chk_seterr(err, "'%s' ends in ':' but gives no port", arg);
 		return -1;
 	}
 	if (parse_port(p != NULL ? p : defport, port, err) != 0)
@@ -247,26 +249,26 @@ dns_error(int rc, const char *host, int saved, char *err)
 #ifdef EAI_ADDRFAMILY
 	case EAI_ADDRFAMILY:
 #endif
-		seterr(err, "cannot resolve '%s': no such host in DNS (check "
+		chk_seterr(err, "cannot resolve '%s': no such host in DNS (check "
 		    "the spelling)", host);
 		break;
 	case EAI_AGAIN:
-		seterr(err, "cannot resolve '%s': the DNS server answered "
+		chk_seterr(err, "cannot resolve '%s': the DNS server answered "
 		    "with a temporary failure (try again; check "
 		    "/etc/resolv.conf if it persists)", host);
 		break;
 	case EAI_FAIL:
-		seterr(err, "cannot resolve '%s': the DNS server failed to "
+		chk_seterr(err, "cannot resolve '%s': the DNS server failed to "
 		    "answer", host);
 		break;
 	case EAI_MEMORY:
-		seterr(err, "cannot resolve '%s': out of memory", host);
+		chk_seterr(err, "cannot resolve '%s': out of memory", host);
 		break;
 	case EAI_SYSTEM:
-		seterr(err, "cannot resolve '%s': %s", host, strerror(saved));
+		chk_seterr(err, "cannot resolve '%s': %s", host, strerror(saved));
 		break;
 	default:
-		seterr(err, "cannot resolve '%s': %s", host, gai_strerror(rc));
+		chk_seterr(err, "cannot resolve '%s': %s", host, gai_strerror(rc));
 		break;
 	}
 }
@@ -277,7 +279,7 @@ chk_resolve(const struct chk_target *t, struct addrinfo **out,
 {
 	struct gaicb *list[1];
 	struct timespec ts;
-	long long deadline = now_ms() + t->timeout_ms;
+	long long deadline = chk_now_ms() + t->timeout_ms;
 	char secs[16];
 	int rc, left;
 
@@ -285,7 +287,7 @@ chk_resolve(const struct chk_target *t, struct addrinfo **out,
 	if (chk_dns.busy) {
 		if (gai_error(&chk_dns.req) == EAI_INPROGRESS) {
 			*fail = CHK_FAIL_LOCAL;
-			seterr(err, "an earlier DNS lookup of '%s' is still "
+			chk_seterr(err, "an earlier DNS lookup of '%s' is still "
 			    "running", chk_dns.host);
 			return -1;
 		}
@@ -312,7 +314,7 @@ chk_resolve(const struct chk_target *t, struct addrinfo **out,
 	}
 	chk_dns.busy = 1;
 	while ((rc = gai_error(&chk_dns.req)) == EAI_INPROGRESS &&
-	    (left = left_ms(deadline)) > 0) {
+	    (left = chk_left_ms(deadline)) > 0) {
 		ts.tv_sec = left / 1000;
 		ts.tv_nsec = (long)(left % 1000) * 1000000;
 		(void)gai_suspend((const struct gaicb *const *)list, 1, &ts);
@@ -322,7 +324,7 @@ chk_resolve(const struct chk_target *t, struct addrinfo **out,
 			chk_dns.busy = 0;
 		*fail = CHK_FAIL_TIMEOUT;
 		secs_text(t->timeout_ms, secs, sizeof(secs));
-		seterr(err, "cannot resolve '%s': no answer from DNS within "
+		chk_seterr(err, "cannot resolve '%s': no answer from DNS within "
 		    "%s (--timeout)", t->host, secs);
 		return -1;
 	}
@@ -397,7 +399,7 @@ connect_any(const struct chk_target *t, const struct addrinfo *ai,
 		pfd.fd = fd;
 		pfd.events = POLLOUT;
 		do {
-			r = poll(&pfd, 1, left_ms(deadline));
+			r = poll(&pfd, 1, chk_left_ms(deadline));
 		} while (r < 0 && errno == EINTR);
 		if (r == 0) {
 			timed_out = 1;
@@ -418,7 +420,7 @@ connect_any(const struct chk_target *t, const struct addrinfo *ai,
 	if (timed_out) {
 		out->fail = CHK_FAIL_TIMEOUT;
 		secs_text(t->timeout_ms, secs, sizeof(secs));
-		seterr(out->err, "no answer from %s port %s (%s) within %s "
+		chk_seterr(out->err, "no answer from %s port %s (%s) within %s "
 		    "(--timeout): the host is down, or a firewall drops the "
 		    "connection", t->host, t->port, tried, secs);
 		return -1;
@@ -426,19 +428,19 @@ connect_any(const struct chk_target *t, const struct addrinfo *ai,
 	out->fail = CHK_FAIL_CONNECT;
 	switch (last) {
 	case ECONNREFUSED:
-		seterr(out->err, "%s refused the connection on port %s (%s): "
+		chk_seterr(out->err, "%s refused the connection on port %s (%s): "
 		    "nothing listens there; is the server running, and is %s "
 		    "its TLS port?", t->host, t->port, tried, t->port);
 		break;
 	case ENETUNREACH:
 	case EHOSTUNREACH:
-		seterr(out->err, "cannot reach %s port %s (%s): %s; check the "
+		chk_seterr(out->err, "cannot reach %s port %s (%s): %s; check the "
 		    "address and this machine's network", t->host, t->port,
 		    tried, strerror(last));
 		break;
 	case ETIMEDOUT:
 		out->fail = CHK_FAIL_TIMEOUT;
-		seterr(out->err, "no answer from %s port %s (%s): the "
+		chk_seterr(out->err, "no answer from %s port %s (%s): the "
 		    "connection timed out; the host is down, or a firewall "
 		    "drops the connection", t->host, t->port, tried);
 		break;
@@ -447,10 +449,10 @@ connect_any(const struct chk_target *t, const struct addrinfo *ai,
 	case ENOBUFS:
 	case ENOMEM:
 		out->fail = CHK_FAIL_LOCAL;
-		seterr(out->err, "cannot open a socket: %s", strerror(last));
+		chk_seterr(out->err, "cannot open a socket: %s", strerror(last));
 		break;
 	default:
-		seterr(out->err, "cannot connect to %s port %s (%s): %s",
+		chk_seterr(out->err, "cannot connect to %s port %s (%s): %s",
 		    t->host, t->port, tried, strerror(last));
 		break;
 	}
@@ -465,7 +467,7 @@ int
 chk_connect(const struct chk_target *t, const struct addrinfo *ai,
     struct chk_fetch *out)
 {
-	return connect_any(t, ai, now_ms() + t->timeout_ms, out);
+	return connect_any(t, ai, chk_now_ms() + t->timeout_ms, out);
 }
 
 /* Handshake */
@@ -536,7 +538,7 @@ alert_error(const struct chk_target *t, enum chk_offer offer,
 		break;
 	}
 	out->fail = CHK_FAIL_ALERT;
-	seterr(out->err, "%s port %s refused the TLS handshake: the server "
+	chk_seterr(out->err, "%s port %s refused the TLS handshake: the server "
 	    "sent alert %d (%s)%s", t->host, t->port, desc,
 	    SSL_alert_desc_string_long(desc), hint);
 }
@@ -577,17 +579,17 @@ handshake_error(const struct chk_target *t, enum chk_offer offer,
 			saved = reason;
 		if (kind == SSL_ERROR_ZERO_RETURN || saved == 0 ||
 		    reason == SSL_R_UNEXPECTED_EOF_WHILE_READING)
-			seterr(out->err, "%s port %s closed the connection "
+			chk_seterr(out->err, "%s port %s closed the connection "
 			    "during the TLS handshake without an alert: it "
 			    "refuses this ClientHello silently, or does not "
 			    "speak TLS on this port", t->host, t->port);
 		else if (saved == ECONNRESET)
-			seterr(out->err, "%s port %s reset the connection "
+			chk_seterr(out->err, "%s port %s reset the connection "
 			    "during the TLS handshake: it refuses this "
 			    "ClientHello, or does not speak TLS on this port",
 			    t->host, t->port);
 		else
-			seterr(out->err, "the TLS handshake with %s port %s "
+			chk_seterr(out->err, "the TLS handshake with %s port %s "
 			    "failed: %s", t->host, t->port, strerror(saved));
 		return;
 	}
@@ -601,7 +603,7 @@ handshake_error(const struct chk_target *t, enum chk_offer offer,
 		case SSL_R_UNKNOWN_PROTOCOL:
 		case SSL_R_RECORD_LENGTH_MISMATCH:
 		case SSL_R_HTTP_REQUEST:
-			seterr(out->err, "%s port %s does not answer in TLS "
+			chk_seterr(out->err, "%s port %s does not answer in TLS "
 			    "(%s): is %s its TLS port? (a plain HTTP port, or "
 			    "a protocol that needs STARTTLS)", t->host,
 			    t->port, why, t->port);
@@ -609,18 +611,18 @@ handshake_error(const struct chk_target *t, enum chk_offer offer,
 		case SSL_R_UNSUPPORTED_PROTOCOL:
 		case SSL_R_NO_PROTOCOLS_AVAILABLE:
 		case SSL_R_VERSION_TOO_LOW:
-			seterr(out->err, "%s port %s chose a protocol version "
+			chk_seterr(out->err, "%s port %s chose a protocol version "
 			    "older than TLS 1.0 (%s), which no device should "
 			    "use", t->host, t->port, why);
 			return;
 		case SSL_R_NO_CIPHERS_AVAILABLE:
 			out->fail = CHK_FAIL_LOCAL;
-			seterr(out->err, "this OpenSSL has no %s suites to "
+			chk_seterr(out->err, "this OpenSSL has no %s suites to "
 			    "offer", chk_offer_name(offer));
 			return;
 		}
 	}
-	seterr(out->err, "the TLS handshake with %s port %s failed: %s",
+	chk_seterr(out->err, "the TLS handshake with %s port %s failed: %s",
 	    t->host, t->port, why);
 }
 
@@ -631,7 +633,7 @@ client_ctx(enum chk_offer offer, int *have_cas, char *err)
 	SSL_CTX *ctx;
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
-		seterr(err, "cannot make an OpenSSL client: out of memory");
+		chk_seterr(err, "cannot make an OpenSSL client: out of memory");
 		return NULL;
 	}
 	if (offer == CHK_OFFER_ECDSA) {
@@ -650,7 +652,7 @@ client_ctx(enum chk_offer offer, int *have_cas, char *err)
 	    1)
 		what = sigalgs;
 	if (what != NULL) {
-		seterr(err, "this OpenSSL refuses to offer %s", what);
+		chk_seterr(err, "this OpenSSL refuses to offer %s", what);
 		SSL_CTX_free(ctx);
 		ERR_clear_error();
 		return NULL;
@@ -666,7 +668,7 @@ int
 chk_fetch(const struct chk_target *t, const struct addrinfo *ai,
     enum chk_offer offer, struct chk_fetch *out)
 {
-	long long deadline = now_ms() + t->timeout_ms;
+	long long deadline = chk_now_ms() + t->timeout_ms;
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
 	STACK_OF(X509) *sk;
@@ -687,7 +689,7 @@ chk_fetch(const struct chk_target *t, const struct addrinfo *ai,
 	}
 	if ((ssl = SSL_new(ctx)) == NULL) {
 		out->fail = CHK_FAIL_LOCAL;
-		seterr(out->err, "cannot make an OpenSSL client: out of "
+		chk_seterr(out->err, "cannot make an OpenSSL client: out of "
 		    "memory");
 		goto out;
 	}
@@ -695,7 +697,7 @@ chk_fetch(const struct chk_target *t, const struct addrinfo *ai,
 	SSL_set_info_callback(ssl, on_info);
 	if (t->sni != NULL && SSL_set_tlsext_host_name(ssl, t->sni) != 1) {
 		out->fail = CHK_FAIL_LOCAL;
-		seterr(out->err, "OpenSSL refuses '%s' as SNI (a DNS name of "
+		chk_seterr(out->err, "OpenSSL refuses '%s' as SNI (a DNS name of "
 		    "at most 255 bytes)", t->sni);
 		ERR_clear_error();
 		goto out;
@@ -714,7 +716,7 @@ chk_fetch(const struct chk_target *t, const struct addrinfo *ai,
 		goto out;
 	if (SSL_set_fd(ssl, fd) != 1) {
 		out->fail = CHK_FAIL_LOCAL;
-		seterr(out->err, "OpenSSL cannot use the socket: out of "
+		chk_seterr(out->err, "OpenSSL cannot use the socket: out of "
 		    "memory");
 		goto out;
 	}
@@ -735,12 +737,12 @@ chk_fetch(const struct chk_target *t, const struct addrinfo *ai,
 		pfd.fd = fd;
 		pfd.events = kind == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
 		do {
-			r = poll(&pfd, 1, left_ms(deadline));
+			r = poll(&pfd, 1, chk_left_ms(deadline));
 		} while (r < 0 && errno == EINTR);
 		if (r == 0) {
 			out->fail = CHK_FAIL_TIMEOUT;
 			secs_text(t->timeout_ms, secs, sizeof(secs));
-			seterr(out->err, "%s port %s (%s) accepted the "
+			chk_seterr(out->err, "%s port %s (%s) accepted the "
 			    "connection but did not finish the TLS handshake "
 			    "within %s (--timeout): does it speak TLS on this "
 			    "port?", t->host, t->port, out->addr, secs);
@@ -751,14 +753,14 @@ chk_fetch(const struct chk_target *t, const struct addrinfo *ai,
 	if ((sk = SSL_get_peer_cert_chain(ssl)) == NULL ||
 	    sk_X509_num(sk) == 0) {
 		out->fail = CHK_FAIL_TLS;
-		seterr(out->err, "%s port %s sent no certificate (an anonymous "
+		chk_seterr(out->err, "%s port %s sent no certificate (an anonymous "
 		    "or PSK suite): there is nothing to pin", t->host,
 		    t->port);
 		goto out;
 	}
 	if ((out->chain = X509_chain_up_ref(sk)) == NULL) {
 		out->fail = CHK_FAIL_LOCAL;
-		seterr(out->err, "out of memory");
+		chk_seterr(out->err, "out of memory");
 		goto out;
 	}
 	snprintf(out->protocol, sizeof(out->protocol), "%s",

@@ -106,4 +106,14 @@ int chk_connect(const struct chk_target *t, const struct addrinfo *ai,
 /* "ECDSA", "RSA", "all": the words for an offer in messages. */
 const char *chk_offer_name(enum chk_offer offer);
 
+
+/* Small helpers every probe shares. */
+/* Formats a sentence into err (CHK_ERR_LEN bytes). */
+void chk_seterr(char *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* CLOCK_MONOTONIC in milliseconds. */
+long long chk_now_ms(void);
+/* Milliseconds left until deadline (from chk_now_ms), 0 once it passed. */
+int chk_left_ms(long long deadline);
+
 #endif

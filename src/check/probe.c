@@ -19,6 +19,7 @@
 
 #include "tether.h"
 #include "check/probe.h"
+#include "check/fetch.h"
 
 #define PROBE_CLOSE_MS	300	/* wait for the server's close_notify */
 
@@ -29,35 +30,6 @@ struct probe_ctx {
 	size_t				 ilen, olen;
 	int				 fd;
 };
-
-static void
-seterr(char *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, CHK_ERR_LEN, fmt, ap);
-	va_end(ap);
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int
-left_ms(long long deadline)
-{
-	long long left = deadline - now_ms();
-
-	if (left <= 0)
-		return 0;
-	return left > INT_MAX ? INT_MAX : (int)left;
-}
 
 const char *
 chk_alert_name(int desc)
@@ -265,7 +237,7 @@ pump(struct probe_ctx *c, struct chk_probe *out, long long deadline)
 	if (st & BR_SSL_RECVREC)
 		pfd.events |= POLLIN;
 	do {
-		r = poll(&pfd, 1, left_ms(deadline));
+		r = poll(&pfd, 1, chk_left_ms(deadline));
 	} while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -1;
@@ -303,42 +275,42 @@ engine_error(const struct chk_target *t, struct chk_probe *out, int io,
 
 	if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT) {
 		out->alert = err - BR_ERR_RECV_FATAL_ALERT;
-		seterr(out->err, "the server sent alert %d (%s)", out->alert,
+		chk_seterr(out->err, "the server sent alert %d (%s)", out->alert,
 		    chk_alert_name(out->alert));
 		return;
 	}
 	if (out->wire.fatal_alert >= 0) {
 		out->alert = out->wire.fatal_alert;
-		seterr(out->err, "the server sent alert %d (%s)", out->alert,
+		chk_seterr(out->err, "the server sent alert %d (%s)", out->alert,
 		    chk_alert_name(out->alert));
 		return;
 	}
 	if (err >= BR_ERR_SEND_FATAL_ALERT) {
-		seterr(out->err, "this stack refused the server's answer "
+		chk_seterr(out->err, "this stack refused the server's answer "
 		    "(it would send alert %d, %s)",
 		    err - BR_ERR_SEND_FATAL_ALERT,
 		    chk_alert_name(err - BR_ERR_SEND_FATAL_ALERT));
 		return;
 	}
 	if (err != 0 && err != BR_ERR_IO) {
-		seterr(out->err, "%s (BearSSL error %d)",
+		chk_seterr(out->err, "%s (BearSSL error %d)",
 		    chk_br_error_text(err), err);
 		return;
 	}
 	if (io == -2) {
 		out->fail = CHK_FAIL_TIMEOUT;
-		seterr(out->err, "%s port %s did not answer within %.1f s",
+		chk_seterr(out->err, "%s port %s did not answer within %.1f s",
 		    t->host, t->port, timeout_ms / 1000.0);
 	} else if (io == 0) {
 		out->closed = 1;
-		seterr(out->err, "the server closed the connection without "
+		chk_seterr(out->err, "the server closed the connection without "
 		    "an alert");
 	} else if (saved == ECONNRESET) {
 		out->closed = 1;
-		seterr(out->err, "the server reset the connection");
+		chk_seterr(out->err, "the server reset the connection");
 	} else {
 		out->fail = CHK_FAIL_CONNECT;
-		seterr(out->err, "the connection to %s port %s failed: %s",
+		chk_seterr(out->err, "the connection to %s port %s failed: %s",
 		    t->host, t->port, strerror(saved));
 	}
 }
@@ -405,7 +377,7 @@ http_exchange(struct probe_ctx *c, const struct chk_probe_opts *o,
 	int io = 1, end;
 
 	if ((head = malloc(CHK_HEAD_KEEP + 1)) == NULL) {
-		seterr(out->http_err, "out of memory");
+		chk_seterr(out->http_err, "out of memory");
 		return;
 	}
 	for (;;) {
@@ -451,24 +423,24 @@ http_exchange(struct probe_ctx *c, const struct chk_probe_opts *o,
 	} else if ((out->br_err = br_ssl_engine_last_error(eng)) != 0 &&
 	    out->br_err != BR_ERR_IO) {
 		if (out->br_err == BR_ERR_TOO_LARGE)
-			seterr(out->http_err, "the server sent a record of more "
+			chk_seterr(out->http_err, "the server sent a record of more "
 			    "than %zu bytes, larger than the device's buffer "
 			    "takes", c->ilen - TETHER_RECORD_OVERHEAD);
 		else if (out->br_err >= BR_ERR_RECV_FATAL_ALERT &&
 		    out->br_err < BR_ERR_SEND_FATAL_ALERT)
-			seterr(out->http_err, "the server sent alert %d (%s) "
+			chk_seterr(out->http_err, "the server sent alert %d (%s) "
 			    "instead of an answer",
 			    out->br_err - BR_ERR_RECV_FATAL_ALERT,
 			    chk_alert_name(out->br_err -
 			    BR_ERR_RECV_FATAL_ALERT));
 		else
-			seterr(out->http_err, "%s (BearSSL error %d)",
+			chk_seterr(out->http_err, "%s (BearSSL error %d)",
 			    chk_br_error_text(out->br_err), out->br_err);
 	} else if (io == -2)
-		seterr(out->http_err, "no answer to the request within the "
+		chk_seterr(out->http_err, "no answer to the request within the "
 		    "time-out (%zu bytes of head so far)", got);
 	else
-		seterr(out->http_err, "the server closed the connection "
+		chk_seterr(out->http_err, "the server closed the connection "
 		    "after %zu bytes of the answer's head", got);
 	free(head);
 }
@@ -477,7 +449,7 @@ http_exchange(struct probe_ctx *c, const struct chk_probe_opts *o,
 static void
 polite_close(struct probe_ctx *c, struct chk_probe *out, long long deadline)
 {
-	long long until = now_ms() + PROBE_CLOSE_MS;
+	long long until = chk_now_ms() + PROBE_CLOSE_MS;
 
 	if (until > deadline)
 		until = deadline;
@@ -491,7 +463,7 @@ int
 chk_probe_run(const struct chk_target *t, const struct addrinfo *ai,
     const struct chk_probe_opts *o, struct chk_probe *out)
 {
-	long long start = now_ms(), deadline = start + t->timeout_ms;
+	long long start = chk_now_ms(), deadline = start + t->timeout_ms;
 	struct chk_fetch conn;
 	struct probe_ctx *c;
 	br_ssl_engine_context *eng;
@@ -503,7 +475,7 @@ chk_probe_run(const struct chk_target *t, const struct addrinfo *ai,
 	chk_wire_init(&out->wire);
 	if ((c = ctx_new(o)) == NULL) {
 		out->fail = CHK_FAIL_LOCAL;
-		seterr(out->err, "out of memory");
+		chk_seterr(out->err, "out of memory");
 		return -1;
 	}
 	eng = &c->cc.eng;
@@ -513,7 +485,7 @@ chk_probe_run(const struct chk_target *t, const struct addrinfo *ai,
 	if (!br_ssl_client_reset(&c->cc, o->sni, o->resume != NULL)) {
 		out->fail = CHK_FAIL_LOCAL;
 		out->br_err = br_ssl_engine_last_error(eng);
-		seterr(out->err, "BearSSL cannot start a handshake: %s",
+		chk_seterr(out->err, "BearSSL cannot start a handshake: %s",
 		    chk_br_error_text(out->br_err));
 		goto done;
 	}
@@ -567,7 +539,7 @@ chk_probe_run(const struct chk_target *t, const struct addrinfo *ai,
 		polite_close(c, out, deadline);
 	rc = 0;
 done:
-	out->ms = (long)(now_ms() - start);
+	out->ms = (long)(chk_now_ms() - start);
 	ctx_free(c, o);
 	return rc;
 }

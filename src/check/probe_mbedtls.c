@@ -25,6 +25,7 @@
 #include <mbedtls/version.h>
 
 #include "check/probe_mbedtls.h"
+#include "check/fetch.h"
 
 #define MB_CLOSE_MS	300	/* wait for the server's close_notify */
 #define MB_STRERROR_LEN	128
@@ -44,35 +45,6 @@ struct mb_probe {
 	int			 fd;
 	int			 saved;		/* errno of a failed send/recv */
 };
-
-static void
-seterr(char *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, CHK_ERR_LEN, fmt, ap);
-	va_end(ap);
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int
-left_ms(long long deadline)
-{
-	long long left = deadline - now_ms();
-
-	if (left <= 0)
-		return 0;
-	return left > INT_MAX ? INT_MAX : (int)left;
-}
 
 const char *
 chk_mbedtls_version(char *buf, size_t len)
@@ -153,7 +125,7 @@ mb_send(void *ctx, const unsigned char *buf, size_t len)
 			    MBEDTLS_ERR_NET_SEND_FAILED;
 		}
 		do {
-			r = poll(&pfd, 1, left_ms(c->deadline));
+			r = poll(&pfd, 1, chk_left_ms(c->deadline));
 		} while (r < 0 && errno == EINTR);
 		if (r == 0)
 			return MBEDTLS_ERR_SSL_TIMEOUT;
@@ -190,7 +162,7 @@ mb_recv(void *ctx, unsigned char *buf, size_t len)
 			    MBEDTLS_ERR_NET_RECV_FAILED;
 		}
 		do {
-			r = poll(&pfd, 1, left_ms(c->deadline));
+			r = poll(&pfd, 1, chk_left_ms(c->deadline));
 		} while (r < 0 && errno == EINTR);
 		if (r == 0)
 			return MBEDTLS_ERR_SSL_TIMEOUT;
@@ -343,29 +315,29 @@ mb_error(const struct chk_target *t, struct mb_probe *c, int ret,
 	if (w->fatal_alert >= 0 || ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
 		out->alert = w->fatal_alert >= 0 ? w->fatal_alert :
 		    c->ssl.in_msg[1];
-		seterr(out->err, "the server sent alert %d (%s)", out->alert,
+		chk_seterr(out->err, "the server sent alert %d (%s)", out->alert,
 		    chk_alert_name(out->alert));
 		return;
 	}
 	switch (ret) {
 	case MBEDTLS_ERR_SSL_TIMEOUT:
 		out->fail = CHK_FAIL_TIMEOUT;
-		seterr(out->err, "%s port %s did not answer within %.1f s",
+		chk_seterr(out->err, "%s port %s did not answer within %.1f s",
 		    t->host, t->port, t->timeout_ms / 1000.0);
 		return;
 	case MBEDTLS_ERR_SSL_CONN_EOF:
 		out->closed = 1;
-		seterr(out->err, "the server closed the connection without "
+		chk_seterr(out->err, "the server closed the connection without "
 		    "an alert");
 		return;
 	case MBEDTLS_ERR_NET_CONN_RESET:
 		out->closed = 1;
-		seterr(out->err, "the server reset the connection");
+		chk_seterr(out->err, "the server reset the connection");
 		return;
 	case MBEDTLS_ERR_NET_SEND_FAILED:
 	case MBEDTLS_ERR_NET_RECV_FAILED:
 		out->fail = CHK_FAIL_CONNECT;
-		seterr(out->err, "the connection to %s port %s failed: %s",
+		chk_seterr(out->err, "the connection to %s port %s failed: %s",
 		    t->host, t->port, strerror(c->saved));
 		return;
 	default:
@@ -374,22 +346,22 @@ mb_error(const struct chk_target *t, struct mb_probe *c, int ret,
 	if (ret == MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE && w->cert_seen &&
 	    w->cert_msg_len > MBEDTLS_SSL_IN_CONTENT_LEN) {
 		out->chain_too_big = 1;
-		seterr(out->err, "the server's Certificate message is %zu "
+		chk_seterr(out->err, "the server's Certificate message is %zu "
 		    "bytes, more than the %d-byte input buffer: mbedTLS must "
 		    "hold a handshake message whole (mbedTLS: %s)",
 		    w->cert_msg_len, MBEDTLS_SSL_IN_CONTENT_LEN, words);
 	} else if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD && !w->hello_done)
-		seterr(out->err, "the server's answer is not TLS (mbedTLS: "
+		chk_seterr(out->err, "the server's answer is not TLS (mbedTLS: "
 		    "%s): is port %s a plain-text port?", words, t->port);
 	else if (ret == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION)
-		seterr(out->err, "the server chose a protocol version this "
+		chk_seterr(out->err, "the server chose a protocol version this "
 		    "stack does not offer (mbedTLS: %s)", words);
 	else if (ret == MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO)
-		seterr(out->err, "mbedTLS refused the server's ServerHello "
+		chk_seterr(out->err, "mbedTLS refused the server's ServerHello "
 		    "(%s): a version, suite or extension it did not offer",
 		    words);
 	else
-		seterr(out->err, "mbedTLS refused the server's answer: %s "
+		chk_seterr(out->err, "mbedTLS refused the server's answer: %s "
 		    "(-0x%04X)", words, (unsigned)-ret);
 }
 
@@ -400,27 +372,27 @@ mb_http_error(int ret, size_t got, struct chk_probe *out)
 	char words[MB_STRERROR_LEN];
 
 	if (ret == MBEDTLS_ERR_SSL_TIMEOUT) {
-		seterr(out->http_err, "no answer to the request within the "
+		chk_seterr(out->http_err, "no answer to the request within the "
 		    "time-out (%zu bytes of head so far)", got);
 		return;
 	}
 	if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
 	    ret == MBEDTLS_ERR_SSL_CONN_EOF ||
 	    ret == MBEDTLS_ERR_NET_CONN_RESET) {
-		seterr(out->http_err, "the server closed the connection after "
+		chk_seterr(out->http_err, "the server closed the connection after "
 		    "%zu bytes of the answer's head", got);
 		return;
 	}
 	out->mbed_err = ret;
 	if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE &&
 	    out->wire.fatal_alert >= 0) {
-		seterr(out->http_err, "the server sent alert %d (%s) instead "
+		chk_seterr(out->http_err, "the server sent alert %d (%s) instead "
 		    "of an answer", out->wire.fatal_alert,
 		    chk_alert_name(out->wire.fatal_alert));
 		return;
 	}
 	mbedtls_strerror(ret, words, sizeof(words));
-	seterr(out->http_err, "mbedTLS failed during the request: %s "
+	chk_seterr(out->http_err, "mbedTLS failed during the request: %s "
 	    "(-0x%04X)", words, (unsigned)-ret);
 }
 
@@ -435,7 +407,7 @@ http_exchange(struct mb_probe *c, const struct chk_probe_opts *o,
 	int ret = 0;
 
 	if ((head = malloc(CHK_HEAD_KEEP + 1)) == NULL) {
-		seterr(out->http_err, "out of memory");
+		chk_seterr(out->http_err, "out of memory");
 		return;
 	}
 	while (sent < total) {
@@ -476,7 +448,7 @@ int
 chk_probe_mbedtls_run(const struct chk_target *t, const struct addrinfo *ai,
     const struct chk_probe_opts *o, struct chk_probe *out)
 {
-	long long start = now_ms();
+	long long start = chk_now_ms();
 	struct chk_fetch conn;
 	struct mb_probe *c;
 	char words[MB_STRERROR_LEN];
@@ -487,7 +459,7 @@ chk_probe_mbedtls_run(const struct chk_target *t, const struct addrinfo *ai,
 	chk_wire_init(&out->wire);
 	if (o->suites != NULL || o->resume != NULL || o->hello_only) {
 		out->fail = CHK_FAIL_LOCAL;
-		seterr(out->err, "the mbedTLS probe makes the device's own "
+		chk_seterr(out->err, "the mbedTLS probe makes the device's own "
 		    "connection only: its suites, no resumption, a whole "
 		    "handshake");
 		return -1;
@@ -496,14 +468,14 @@ chk_probe_mbedtls_run(const struct chk_target *t, const struct addrinfo *ai,
 		chk_x509_recorder_init(o->rec);
 	if ((c = mb_new(out)) == NULL) {
 		out->fail = CHK_FAIL_LOCAL;
-		seterr(out->err, "out of memory");
+		chk_seterr(out->err, "out of memory");
 		return -1;
 	}
 	if ((ret = mb_setup(c, o)) != 0) {
 		out->fail = CHK_FAIL_LOCAL;
 		out->mbed_err = ret;
 		mbedtls_strerror(ret, words, sizeof(words));
-		seterr(out->err, "mbedTLS cannot start a handshake: %s "
+		chk_seterr(out->err, "mbedTLS cannot start a handshake: %s "
 		    "(-0x%04X)", words, (unsigned)-ret);
 		goto done;
 	}
@@ -514,7 +486,7 @@ chk_probe_mbedtls_run(const struct chk_target *t, const struct addrinfo *ai,
 		memcpy(out->err, conn.err, sizeof(out->err));
 		goto done;
 	}
-	c->deadline = now_ms() + t->timeout_ms;
+	c->deadline = chk_now_ms() + t->timeout_ms;
 
 	ret = mbedtls_ssl_handshake(&c->ssl);
 	record_chain(c, o);
@@ -533,12 +505,12 @@ chk_probe_mbedtls_run(const struct chk_target *t, const struct addrinfo *ai,
 	if (o->request != NULL)
 		http_exchange(c, o, out);
 	/* A polite close_notify, as esp_tls_conn_destroy sends it. */
-	if (c->deadline > now_ms() + MB_CLOSE_MS)
-		c->deadline = now_ms() + MB_CLOSE_MS;
+	if (c->deadline > chk_now_ms() + MB_CLOSE_MS)
+		c->deadline = chk_now_ms() + MB_CLOSE_MS;
 	(void)mbedtls_ssl_close_notify(&c->ssl);
 	rc = 0;
 done:
-	out->ms = (long)(now_ms() - start);
+	out->ms = (long)(chk_now_ms() - start);
 	mb_free(c);
 	return rc;
 }
