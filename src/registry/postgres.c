@@ -1045,23 +1045,6 @@ fail:
 	return -1;
 }
 
-/* PostgreSQL has no write-ahead log for the client to checkpoint: the
- * server does it. */
-static int
-pg_set_autocheckpoint(struct reg_store *st, int pages)
-{
-	(void)st;
-	(void)pages;
-	return 0;
-}
-
-static int
-pg_checkpoint(struct reg_store *st)
-{
-	(void)st;
-	return 0;
-}
-
 static long long
 pg_count_messages(struct reg_store *st, const char *device_id)
 {
@@ -1415,8 +1398,6 @@ static const struct reg_ops pg_ops = {
 	.set_status = pg_set_status,
 	.changes = pg_changes,
 	.store_messages = pg_store_messages,
-	.set_autocheckpoint = pg_set_autocheckpoint,
-	.checkpoint = pg_checkpoint,
 	.count_messages = pg_count_messages,
 	.device_get = pg_device_get,
 	.rotate = pg_rotate,

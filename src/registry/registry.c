@@ -359,20 +359,6 @@ reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 }
 
 /* see registry.h */
-int
-reg_set_autocheckpoint(struct reg_store *st, int pages)
-{
-	return st->ops->set_autocheckpoint(st, pages);
-}
-
-/* see registry.h */
-int
-reg_checkpoint(struct reg_store *st)
-{
-	return st->ops->checkpoint(st);
-}
-
-/* see registry.h */
 long long
 reg_count_messages(struct reg_store *st, const char *device_id)
 {

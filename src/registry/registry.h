@@ -132,16 +132,6 @@ struct reg_message {
 int reg_store_messages(struct reg_store *st, struct reg_message *msgs,
     size_t n);
 
-/*
- * Checkpoints: by default SQLite copies the write-ahead log into the
- * database inside a committing transaction every 1,000 pages. The gateway
- * turns that off on its intake handle (pages 0) so commits stay short, and
- * runs reg_checkpoint() from another thread every second instead. 0 or -1.
- * On PostgreSQL both do nothing (the server checkpoints) and return 0.
- */
-int reg_set_autocheckpoint(struct reg_store *st, int pages);
-int reg_checkpoint(struct reg_store *st);
-
 /* For tests and tools: the number of stored messages of a device (NULL:
  * all devices), or -1. */
 long long reg_count_messages(struct reg_store *st, const char *device_id);

@@ -58,8 +58,6 @@ struct reg_ops {
 			    void (*)(void *, const char *), void *);
 	int		(*store_messages)(struct reg_store *,
 			    struct reg_message *, size_t);
-	int		(*set_autocheckpoint)(struct reg_store *, int);
-	int		(*checkpoint)(struct reg_store *);
 	long long	(*count_messages)(struct reg_store *, const char *);
 	int		(*device_get)(struct reg_store *, const char *,
 			    struct reg_device *);

@@ -641,32 +641,6 @@ fail:
 	return -1;
 }
 
-static int
-sq_set_autocheckpoint(struct reg_store *st, int pages)
-{
-	char sql[64];
-
-	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint = %d",
-	    pages < 0 ? 0 : pages);
-	if (sqlite3_exec(st->sq->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return reg_db_fail(st, "cannot set wal_autocheckpoint",
-		    sqlite3_errcode(st->sq->db));
-	return 0;
-}
-
-static int
-sq_checkpoint(struct reg_store *st)
-{
-	int rc = sqlite3_wal_checkpoint_v2(st->sq->db, NULL,
-	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-
-	/* BUSY: a writer or reader held it this time; the next one will do. */
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-		return reg_db_fail(st, "cannot checkpoint the write-ahead log",
-		    rc);
-	return 0;
-}
-
 static long long
 sq_count_messages(struct reg_store *st, const char *device_id)
 {
@@ -697,8 +671,6 @@ static const struct reg_ops sq_ops = {
 	.set_status = reg_sq_set_status,
 	.changes = sq_changes,
 	.store_messages = sq_store_messages,
-	.set_autocheckpoint = sq_set_autocheckpoint,
-	.checkpoint = sq_checkpoint,
 	.count_messages = sq_count_messages,
 	.device_get = reg_sq_device_get,
 	.rotate = reg_sq_rotate,
