@@ -14,6 +14,7 @@
 #include <stdarg.h>
 
 int cmd_check(int argc, char **argv);
+int cmd_db(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_fingerprint(int argc, char **argv);
 int cmd_provision(int argc, char **argv);

@@ -17,6 +17,7 @@ struct command {
 /* Keep sorted by name. */
 static const struct command commands[] = {
 	{ "check",	cmd_check,	"will a device stack talk to a server, and if not, why" },
+	{ "db",		cmd_db,		"bring the database's schema up to date (migrate)" },
 	{ "device",	cmd_device,	"list, show, rename, revoke, restore, rotate, forget devices" },
 	{ "fingerprint", cmd_fingerprint, "print the pins of a server or certificate for devices" },
 	{ "provision",	cmd_provision,	"register new devices and write their credentials" },

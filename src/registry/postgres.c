@@ -1045,6 +1045,33 @@ fail:
 	return -1;
 }
 
+static int
+pg_migrations_applied(struct reg_store *st,
+    void (*fn)(void *, const struct reg_migration_row *), void *arg)
+{
+	const char *what = "cannot read the schema version";
+	PGresult *res;
+	int n;
+
+	if (ready(st, what) < 0)
+		return -1;
+	if ((res = run(st, what, "SELECT version, name, applied_at "
+	    "FROM schema_migrations ORDER BY version", NULL)) == NULL)
+		return -1;
+	n = PQntuples(res);
+	for (int i = 0; i < n; i++) {
+		struct reg_migration_row m = {
+			.version = (int)col_int(res, i, 0),
+			.applied_at = col_int(res, i, 2),
+		};
+
+		snprintf(m.name, sizeof(m.name), "%s", PQgetvalue(res, i, 1));
+		fn(arg, &m);
+	}
+	PQclear(res);
+	return n;
+}
+
 static long long
 pg_count_messages(struct reg_store *st, const char *device_id)
 {
@@ -1399,6 +1426,7 @@ static const struct reg_ops pg_ops = {
 	.changes = pg_changes,
 	.store_messages = pg_store_messages,
 	.count_messages = pg_count_messages,
+	.migrations = pg_migrations_applied,
 	.device_get = pg_device_get,
 	.rotate = pg_rotate,
 	.rename = pg_rename,

@@ -17,6 +17,7 @@
 #include "registry/random.h"
 #include "registry/registry.h"
 #include "registry/registry_int.h"
+#include "registry/schema.h"
 #include "registry/scheme.h"
 
 /* see registry.h */
@@ -356,6 +357,21 @@ int
 reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 {
 	return st->ops->store_messages(st, msgs, n);
+}
+
+/* see registry.h */
+int
+reg_migrations_applied(struct reg_store *st,
+    void (*fn)(void *, const struct reg_migration_row *), void *arg)
+{
+	return st->ops->migrations(st, fn, arg);
+}
+
+/* see registry.h */
+int
+reg_schema_latest(void)
+{
+	return reg_migrations[reg_migration_count - 1].version;
 }
 
 /* see registry.h */

@@ -132,6 +132,23 @@ struct reg_message {
 int reg_store_messages(struct reg_store *st, struct reg_message *msgs,
     size_t n);
 
+/* A schema migration as the database records it. */
+struct reg_migration_row {
+	int		 version;
+	char		 name[128];
+	int64_t		 applied_at;	/* unix milliseconds */
+};
+
+/*
+ * Calls fn for each migration applied to this database, oldest first (the
+ * store applies missing ones in reg_open). Returns how many, or -1.
+ */
+int reg_migrations_applied(struct reg_store *st,
+    void (*fn)(void *arg, const struct reg_migration_row *m), void *arg);
+
+/* The newest schema version this tether knows. */
+int reg_schema_latest(void);
+
 /* For tests and tools: the number of stored messages of a device (NULL:
  * all devices), or -1. */
 long long reg_count_messages(struct reg_store *st, const char *device_id);

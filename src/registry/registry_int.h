@@ -77,6 +77,9 @@ struct reg_ops {
 			    void *);
 	int		(*suggest)(struct reg_store *, const char *,
 			    char (*)[REG_ID_MAX], size_t);
+	int		(*migrations)(struct reg_store *,
+			    void (*)(void *, const struct reg_migration_row *),
+			    void *);
 };
 
 struct reg_sqlite;

@@ -641,6 +641,33 @@ fail:
 	return -1;
 }
 
+static int
+sq_migrations(struct reg_store *st,
+    void (*fn)(void *, const struct reg_migration_row *), void *arg)
+{
+	sqlite3_stmt *s;
+	int rc, n = 0;
+
+	rc = sqlite3_prepare_v2(st->sq->db, "SELECT version, name, applied_at "
+	    "FROM schema_migrations ORDER BY version", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return reg_db_fail(st, "cannot read the schema version", rc);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct reg_migration_row m = {
+			.version = sqlite3_column_int(s, 0),
+			.applied_at = sqlite3_column_int64(s, 2),
+		};
+
+		reg_db_copy(m.name, sizeof(m.name), sqlite3_column_text(s, 1));
+		fn(arg, &m);
+		n++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return reg_db_fail(st, "cannot read the schema version", rc);
+	return n;
+}
+
 static long long
 sq_count_messages(struct reg_store *st, const char *device_id)
 {
@@ -672,6 +699,7 @@ static const struct reg_ops sq_ops = {
 	.changes = sq_changes,
 	.store_messages = sq_store_messages,
 	.count_messages = sq_count_messages,
+	.migrations = sq_migrations,
 	.device_get = reg_sq_device_get,
 	.rotate = reg_sq_rotate,
 	.rename = reg_sq_rename,

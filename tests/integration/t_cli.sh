@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 "$TETHER" --help | grep -q 'usage: tether' || fail "tether --help"
-for cmd in check device fingerprint provision send serve; do
+for cmd in check db device fingerprint provision send serve; do
 	"$TETHER" "$cmd" --help >"$T/help" || fail "tether $cmd --help exited $?"
 	grep -q "usage: tether $cmd" "$T/help" || fail "tether $cmd --help has no usage line"
 done
@@ -33,3 +33,13 @@ set +e
 set -e
 [ "$(sql 'select count(*) from devices')" = 5 ] || fail "a refused batch registered devices"
 ok "provision: 0700 directory, 0600 manifest, no credential in the database, no overwrite"
+
+# tether db migrate: a new database gets every migration; a second run none.
+"$TETHER" db migrate --db "$T/fresh.db" >"$T/mig1" 2>"$T/mig1.err" || fail "db migrate: $(cat "$T/mig1.err")"
+grep -q '(applied now)' "$T/mig1" || fail "a new database: no migration marked applied now"
+grep -q 'is at schema version' "$T/mig1.err" || fail "db migrate does not say the version"
+"$TETHER" db migrate --db "$T/fresh.db" >"$T/mig2" 2>/dev/null || fail "second db migrate failed"
+grep -q '(applied now)' "$T/mig2" && fail "a second migrate applied something again"
+[ "$(grep -c '^ *[0-9]' "$T/mig2")" = "$(grep -c '^ *[0-9]' "$T/mig1")" ] || fail "migrations listed differ between runs"
+ok "db migrate: applies what is missing once, lists every migration"
+

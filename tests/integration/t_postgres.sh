@@ -35,6 +35,9 @@ CRED=($(grep -o '"credential": *"[^"]*"' "$T/dev/manifest.json" | sed 's/.*"\([^
 ID=($(grep -o '"id": *"[^"]*"' "$T/dev/manifest.json" | sed 's/.*"\([^"]*\)"$/\1/'))
 [ ${#CRED[@]} -eq 3 ] || fail "manifest has ${#CRED[@]} credentials, want 3"
 [ "$(pg_sql tether "SELECT count(*) FROM devices")" = 3 ] || fail "devices not in PostgreSQL"
+"$TETHER" db migrate --db "$GW_DB" --key-file "$KEY" >"$T/mig" 2>&1 || fail "db migrate: $(cat "$T/mig")"
+grep -q '(applied now)' "$T/mig" && fail "db migrate applied again what provision applied"
+grep -q 'schema version' "$T/mig" || fail "db migrate on PostgreSQL: $(cat "$T/mig")"
 for c in "${CRED[@]}"; do
 	"$PG_BIN/pg_dump" -h 127.0.0.1 -p "$PG_PORT" -U postgres tether | grep -qF "$c" &&
 	    fail "a credential is in the database"
