@@ -136,13 +136,27 @@ watcher_main(void *arg)
 	while (!wt->stop) {
 		struct timespec ts;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += GW_REVOKE_POLL_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
+		int r = -1;
+
+		if (reg_db_is_postgres(wt->sh->config->db)) {
+			/* LISTEN/NOTIFY: woken at the commit of a change made
+			 * anywhere; the poll interval bounds a stop's wait. */
+			pthread_mutex_unlock(&wt->lock);
+			r = reg_wait_changes(wt->store, GW_REVOKE_POLL_MS);
+			if (r == 1)
+				gw_log(GW_LOG_DEBUG, "registry_change_announced",
+				    "by", "PostgreSQL NOTIFY", NULL);
+			pthread_mutex_lock(&wt->lock);
 		}
-		pthread_cond_timedwait(&wt->cond, &wt->lock, &ts);
+		if (r < 0) {	/* SQLite, or PostgreSQL unreachable: poll */
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += GW_REVOKE_POLL_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&wt->cond, &wt->lock, &ts);
+		}
 		if (wt->stop)
 			break;
 		pthread_mutex_unlock(&wt->lock);

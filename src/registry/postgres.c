@@ -4,7 +4,9 @@
  * every write one transaction, and a handle that reconnects by itself
  * after the server restarted.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +41,12 @@
 struct reg_pg {
 	PGconn		*conn;
 	char		 where[128];	/* "host:port", for messages */
+	int		 listening;	/* LISTEN issued on this connection */
 };
+
+/* The channel every change-feed row is announced on (pg_notify in the
+ * same transaction, so it is delivered at commit). */
+#define PG_CHANNEL	"tether_devices"
 
 /* A statement's parameters: text, or binary for bytea. */
 struct pg_params {
@@ -149,6 +156,7 @@ ready(struct reg_store *st, const char *what)
 	if (PQstatus(st->pg->conn) == CONNECTION_OK)
 		return 0;
 	PQreset(st->pg->conn);
+	st->pg->listening = 0;		/* a new session listens to nothing */
 	if (PQstatus(st->pg->conn) != CONNECTION_OK)
 		return unavailable(st, what);
 	return 0;
@@ -695,8 +703,11 @@ feed(struct reg_store *st, const char *id, int64_t at, const char *what)
 	if (exec(st, what, "LOCK TABLE device_events IN EXCLUSIVE MODE",
 	    NULL) < 0)
 		return -1;
-	return exec(st, what, "INSERT INTO device_events (device_id, at) "
-	    "VALUES ($1, $2)", &p);
+	if (exec(st, what, "INSERT INTO device_events (device_id, at) "
+	    "VALUES ($1, $2)", &p) < 0)
+		return -1;
+	/* Wakes every gateway's watcher at commit (pg_wait_changes). */
+	return exec(st, what, "SELECT pg_notify('" PG_CHANNEL "', '')", NULL);
 }
 
 /* Looks up who has mac; 1 with holder filled, 0 nobody, -1. */
@@ -1043,6 +1054,42 @@ fail:
 	for (size_t i = 0; i < n; i++)
 		msgs[i].duplicate = 0;
 	return -1;
+}
+
+/*
+ * Waits up to timeout_ms for a change-feed notification: 1 when one came
+ * (the caller reads the feed now), 0 at the time-out, -1 when the server
+ * cannot be reached (the caller reads the feed anyway, which reports it).
+ */
+static int
+pg_wait_changes(struct reg_store *st, int timeout_ms)
+{
+	const char *what = "cannot wait for registry changes";
+	struct pollfd pfd;
+	PGnotify *n;
+	int got = 0, r;
+
+	if (ready(st, what) < 0)
+		return -1;
+	if (!st->pg->listening) {
+		if (exec(st, what, "LISTEN " PG_CHANNEL, NULL) < 0)
+			return -1;
+		st->pg->listening = 1;
+	}
+	pfd.fd = PQsocket(st->pg->conn);
+	pfd.events = POLLIN;
+	if (pfd.fd < 0)
+		return -1;
+	r = poll(&pfd, 1, timeout_ms);
+	if (r < 0 && errno != EINTR)
+		return -1;
+	if (r > 0 && PQconsumeInput(st->pg->conn) == 0)
+		return -1;
+	while ((n = PQnotifies(st->pg->conn)) != NULL) {
+		got = 1;
+		PQfreemem(n);
+	}
+	return got;
 }
 
 static int
@@ -1424,6 +1471,7 @@ static const struct reg_ops pg_ops = {
 	.provision_batch = pg_provision_batch,
 	.set_status = pg_set_status,
 	.changes = pg_changes,
+	.wait_changes = pg_wait_changes,
 	.store_messages = pg_store_messages,
 	.count_messages = pg_count_messages,
 	.migrations = pg_migrations_applied,

@@ -361,6 +361,13 @@ reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 
 /* see registry.h */
 int
+reg_wait_changes(struct reg_store *st, int timeout_ms)
+{
+	return st->ops->wait_changes(st, timeout_ms);
+}
+
+/* see registry.h */
+int
 reg_migrations_applied(struct reg_store *st,
     void (*fn)(void *, const struct reg_migration_row *), void *arg)
 {

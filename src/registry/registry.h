@@ -112,6 +112,14 @@ int reg_set_status(struct reg_store *st, const char *id,
 int reg_changes(struct reg_store *st, int64_t *cursor,
     void (*fn)(void *arg, const char *id), void *arg);
 
+/*
+ * Waits up to timeout_ms for a change to be announced: PostgreSQL
+ * LISTEN/NOTIFY wakes it at the commit of any process's change; returns 1
+ * then, 0 at the time-out, -1 on an error. SQLite cannot announce: it
+ * returns 0 at once and the caller polls reg_changes on its own clock.
+ */
+int reg_wait_changes(struct reg_store *st, int timeout_ms);
+
 /* A message handed to the store. */
 struct reg_message {
 	const char	*device_id;

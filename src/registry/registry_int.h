@@ -56,6 +56,7 @@ struct reg_ops {
 			    enum reg_status, const char *);
 	int		(*changes)(struct reg_store *, int64_t *,
 			    void (*)(void *, const char *), void *);
+	int		(*wait_changes)(struct reg_store *, int);
 	int		(*store_messages)(struct reg_store *,
 			    struct reg_message *, size_t);
 	long long	(*count_messages)(struct reg_store *, const char *);

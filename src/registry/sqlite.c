@@ -668,6 +668,15 @@ sq_migrations(struct reg_store *st,
 	return n;
 }
 
+/* SQLite has no notifications: the caller polls the feed on its clock. */
+static int
+sq_wait_changes(struct reg_store *st, int timeout_ms)
+{
+	(void)st;
+	(void)timeout_ms;
+	return 0;
+}
+
 static long long
 sq_count_messages(struct reg_store *st, const char *device_id)
 {
@@ -697,6 +706,7 @@ static const struct reg_ops sq_ops = {
 	.provision_batch = reg_sq_provision_batch,
 	.set_status = reg_sq_set_status,
 	.changes = sq_changes,
+	.wait_changes = sq_wait_changes,
 	.store_messages = sq_store_messages,
 	.count_messages = sq_count_messages,
 	.migrations = sq_migrations,

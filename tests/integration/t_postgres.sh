@@ -44,7 +44,7 @@ for c in "${CRED[@]}"; do
 done
 ok "3 devices provisioned into PostgreSQL; no credential in a dump of it"
 
-start_gw --key-file "$KEY"
+start_gw --key-file "$KEY" --debug
 [ "$(post "${CRED[0]}" '{"t":1}' 1)" = 201 ] || fail "first message not 201"
 [ "$(post "${CRED[0]}" '{"t":1}' 1)" = 200 ] || fail "retried seq not 200"
 [ "$(post "${CRED[1]}" '{"t":2}')" = 201 ] || fail "second device not 201"
@@ -62,6 +62,8 @@ wait_for 3 sh -c "[ \"\$(curl -sS --max-time 5 --cacert '$T/ca.pem' \
     fail "revoked device still accepted after 3 s"
 el=$((($(date +%s%N) - start) / 1000000))
 [ $el -le 1000 ] || fail "revocation seen after ${el} ms (want ≤ 1 s)"
+wait_for 2 grep -q 'event=registry_change_announced' "$T/gw.log" ||
+    fail "the gateway was not woken by PostgreSQL NOTIFY"
 "$TETHER" device show "${ID[1]}" --db "$GW_DB" --key-file "$KEY" | grep -q revoked ||
     fail "device show does not say revoked"
 ok "a revocation through the CLI is seen by the gateway within ${el} ms"
