@@ -5,9 +5,10 @@
  * validator, so no trust-anchor engine takes RAM.
  */
 #include "inner.h"
+#include "suites.h"
 
-/* BearSSL's full list, in its order: forward secrecy and AEAD first. */
-static const uint16_t suites_default[] = {
+/* see suites.h */
+const uint16_t tether_suites_full[] = {
 	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -54,6 +55,8 @@ static const uint16_t suites_default[] = {
 	BR_TLS_ECDH_RSA_WITH_3DES_EDE_CBC_SHA,
 	BR_TLS_RSA_WITH_3DES_EDE_CBC_SHA
 };
+_Static_assert(sizeof(tether_suites_full) / sizeof(tether_suites_full[0]) ==
+    TETHER_SUITES_FULL_COUNT, "TETHER_SUITES_FULL_COUNT is the list's length");
 
 /* The seed article's axTLS set: RSA key exchange, AES-CBC. */
 static const uint16_t suites_axtls[] = {
@@ -71,8 +74,8 @@ tether_profile_suites(br_ssl_client_context *cc, unsigned profile)
 		br_ssl_engine_set_suites(&cc->eng, suites_axtls,
 		    sizeof(suites_axtls) / sizeof(suites_axtls[0]));
 	else
-		br_ssl_engine_set_suites(&cc->eng, suites_default,
-		    sizeof(suites_default) / sizeof(suites_default[0]));
+		br_ssl_engine_set_suites(&cc->eng, tether_suites_full,
+		    TETHER_SUITES_FULL_COUNT);
 }
 
 /* see inner.h */

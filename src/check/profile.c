@@ -11,64 +11,16 @@
 #include "tether.h"
 #include "check/profile.h"
 
+/* BearSSL's full client list: what br_ssl_client_init_full sets, what the
+ * ESP8266 core's WiFiClientSecure offers by default (suites_P) and what
+ * libtether's TETHER_PROFILE_DEFAULT offers: one table, the library's. */
+#include "../../lib/suites.h"
+
 #define N(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* BearSSL buffers: a record of n bytes plus its overhead in and out. */
 #define BUF_IN(n)	((n) + 325)
 #define BUF_OUT(n)	((n) + 85)
-
-/*
- * BearSSL's full client list in its own order: what br_ssl_client_init_full
- * sets, what the ESP8266 core's WiFiClientSecure offers by default
- * (suites_P) and what libtether's TETHER_PROFILE_DEFAULT offers.
- */
-static const uint16_t suites_bearssl[] = {
-	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CCM,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_256_CCM,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
-	BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
-	BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
-	BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
-	BR_TLS_ECDH_ECDSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDH_RSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDH_ECDSA_WITH_AES_256_GCM_SHA384,
-	BR_TLS_ECDH_RSA_WITH_AES_256_GCM_SHA384,
-	BR_TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA256,
-	BR_TLS_ECDH_RSA_WITH_AES_128_CBC_SHA256,
-	BR_TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA384,
-	BR_TLS_ECDH_RSA_WITH_AES_256_CBC_SHA384,
-	BR_TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA,
-	BR_TLS_ECDH_RSA_WITH_AES_128_CBC_SHA,
-	BR_TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA,
-	BR_TLS_ECDH_RSA_WITH_AES_256_CBC_SHA,
-	BR_TLS_RSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_RSA_WITH_AES_256_GCM_SHA384,
-	BR_TLS_RSA_WITH_AES_128_CCM,
-	BR_TLS_RSA_WITH_AES_256_CCM,
-	BR_TLS_RSA_WITH_AES_128_CCM_8,
-	BR_TLS_RSA_WITH_AES_256_CCM_8,
-	BR_TLS_RSA_WITH_AES_128_CBC_SHA256,
-	BR_TLS_RSA_WITH_AES_256_CBC_SHA256,
-	BR_TLS_RSA_WITH_AES_128_CBC_SHA,
-	BR_TLS_RSA_WITH_AES_256_CBC_SHA,
-	BR_TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA,
-	BR_TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA,
-	BR_TLS_ECDH_ECDSA_WITH_3DES_EDE_CBC_SHA,
-	BR_TLS_ECDH_RSA_WITH_3DES_EDE_CBC_SHA,
-	BR_TLS_RSA_WITH_3DES_EDE_CBC_SHA
-};
 
 /* axTLS as the ESP8266 core built it (CONFIG_SSL_PROT_MEDIUM order). */
 static const uint16_t suites_axtls[] = {
@@ -135,7 +87,7 @@ static const struct chk_profile profiles[] = {
 		    "one TETHER_BUFSIZE_MIN (837-byte) record buffer",
 		.engine = "BearSSL configured as libtether configures it",
 		.vmin = BR_TLS12, .vmax = BR_TLS12,
-		.suites = suites_bearssl, .nsuites = N(suites_bearssl),
+		.suites = tether_suites_full, .nsuites = TETHER_SUITES_FULL_COUNT,
 		.ibuf = TETHER_BUFSIZE_MIN, .obuf = 0,
 		.mfln = 512, .rx_record = 512,
 		.chain_max = 0, .chain_warn = 4096,
@@ -151,7 +103,7 @@ static const struct chk_profile profiles[] = {
 		    "3.1, defaults (setBufferSizes(16384, 512))",
 		.engine = "BearSSL with WiFiClientSecure's suites and buffers",
 		.vmin = BR_TLS10, .vmax = BR_TLS12,
-		.suites = suites_bearssl, .nsuites = N(suites_bearssl),
+		.suites = tether_suites_full, .nsuites = TETHER_SUITES_FULL_COUNT,
 		.ibuf = BUF_IN(16384), .obuf = BUF_OUT(512),
 		.mfln = 512, .rx_record = 16384,
 		.chain_max = 0, .chain_warn = 4096,
