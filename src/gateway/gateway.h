@@ -115,8 +115,10 @@ struct gw_intake_item {
 struct gw_intake;
 
 struct gw_intake *gw_intake_start(const struct gw_config *c, char *err);
-/* Hands an item to the intake; it comes back through gw_worker_done(). */
-void gw_intake_submit(struct gw_intake *in, struct gw_intake_item *item);
+/* Hands a chain of n items (first..last, linked by next) to the intake;
+ * each comes back through gw_worker_done(). */
+void gw_intake_submit(struct gw_intake *in, struct gw_intake_item *first,
+    struct gw_intake_item *last, size_t n);
 /* Waits for the queue to drain, stops the thread, closes the store. */
 void gw_intake_stop(struct gw_intake *in);
 /* 1 when the last commit succeeded (for /v1/health). */

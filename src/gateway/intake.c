@@ -133,13 +133,14 @@ gw_intake_start(const struct gw_config *c, char *err)
 }
 
 void
-gw_intake_submit(struct gw_intake *in, struct gw_intake_item *item)
+gw_intake_submit(struct gw_intake *in, struct gw_intake_item *first,
+    struct gw_intake_item *last, size_t n)
 {
-	item->next = NULL;
+	last->next = NULL;
 	pthread_mutex_lock(&in->lock);
-	*in->tail = item;
-	in->tail = &item->next;
-	atomic_fetch_add(&in->backlog, 1);
+	*in->tail = first;
+	in->tail = &last->next;
+	atomic_fetch_add(&in->backlog, n);
 	pthread_cond_signal(&in->cond);
 	pthread_mutex_unlock(&in->lock);
 }

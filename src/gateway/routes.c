@@ -158,7 +158,10 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 	it->len = len;
 	memcpy(it->body, body, len);
 	c->waiting = 1;
-	gw_intake_submit(w->sh->intake, it);
+	it->next = NULL;
+	*w->pending_tail = it;
+	w->pending_tail = &it->next;
+	w->npending++;
 }
 
 void

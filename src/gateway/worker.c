@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,22 @@ take_messages(struct gw_worker *w)
 		start_drain(w);
 }
 
+/* Hands this iteration's messages to the intake in one go. */
+static void
+submit_pending(struct gw_worker *w)
+{
+	struct gw_intake_item *last;
+
+	if (w->pending == NULL)
+		return;
+	last = (struct gw_intake_item *)((char *)w->pending_tail -
+	    offsetof(struct gw_intake_item, next));
+	gw_intake_submit(w->sh->intake, w->pending, last, w->npending);
+	w->pending = NULL;
+	w->pending_tail = &w->pending;
+	w->npending = 0;
+}
+
 static void
 sweep(struct gw_worker *w)
 {
@@ -273,6 +290,7 @@ worker_main(void *arg)
 					conn_run(w, c);
 			}
 		}
+		submit_pending(w);
 		if (w->now >= next_tick) {
 			sweep(w);
 			next_tick = w->now + GW_TICK_MS;
@@ -300,6 +318,7 @@ gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
 	w->epfd = w->evfd = -1;
 	pthread_mutex_init(&w->lock, NULL);
 	w->done_tail = &w->done;
+	w->pending_tail = &w->pending;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
 		rl.rlim_cur = 65536;
 	w->maxfd = (int)rl.rlim_cur;
@@ -361,6 +380,10 @@ gw_worker_free(struct gw_worker *w)
 			conn_close(w, w->conns[fd], NULL);
 	close_listeners(w);
 	for (it = w->done; it != NULL; it = next) {
+		next = it->next;
+		free(it);
+	}
+	for (it = w->pending; it != NULL; it = next) {
 		next = it->next;
 		free(it);
 	}

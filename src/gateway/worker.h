@@ -70,6 +70,10 @@ struct gw_worker {
 	int64_t		 drain_deadline;
 	struct reg_store *store;	/* this thread's registry handle */
 	char		 scratch[16384];	/* reads of connections with no buffer */
+	/* Messages of this loop iteration, handed to the intake together at
+	 * its end: one lock and one wake-up per iteration, not per message. */
+	struct gw_intake_item *pending, **pending_tail;
+	size_t		 npending;
 
 	pthread_mutex_t	 lock;		/* guards the four below */
 	struct gw_intake_item *done, **done_tail;	/* oldest first */
