@@ -336,6 +336,15 @@ static const char pg_schema_v2[] =
 	"ALTER TABLE devices ADD COLUMN batch BIGINT;"
 	"CREATE INDEX devices_last_seen ON devices (last_seen_at);";
 
+/* SQLite's version 3 drops its (device_id, seq) index and checks
+ * duplicates in memory. Here several gateways write one database, so the
+ * index stays the check; the version keeps both backends' numbers in step
+ * (`tether db migrate` lists the same steps) and says so in the schema. */
+static const char pg_schema_v3[] =
+	"COMMENT ON INDEX messages_device_seq IS 'stores a (device, seq) "
+	"once: several gateways may write this database, so the index is the "
+	"duplicate check (SQLite checks in the gateway''s memory)';";
+
 static const struct {
 	int		 version;
 	const char	*name;
@@ -343,6 +352,8 @@ static const struct {
 } pg_migrations[] = {
 	{ 1, "devices, audit, change feed, messages", pg_schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", pg_schema_v2 },
+	{ 3, "message duplicates: the unique index stays",
+	  pg_schema_v3 },
 };
 
 #define PG_MIGRATIONS	(sizeof(pg_migrations) / sizeof(pg_migrations[0]))

@@ -18,9 +18,12 @@
 #include "registry/registry.h"
 #include "registry/registry_int.h"
 #include "registry/schema.h"
+#include "registry/seqset.h"
 #include "registry/sqlite_int.h"
 
 #define BUSY_TIMEOUT_MS	5000
+
+static int seqs_save(struct reg_store *st, int64_t now, int force);
 
 const char *const reg_stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -44,8 +47,7 @@ const char *const reg_stmt_sql[S__COUNT] = {
 	    "WHERE id > ?1 ORDER BY id",
 	[S_INSERT_MSG] = "INSERT INTO messages "
 	    "(device_id, seq, received_at, peer, body) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5) "
-	    "ON CONFLICT (device_id, seq) DO NOTHING",
+	    "VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_TOUCH] = "UPDATE devices SET last_seen_at = ?2, "
 	    "last_seen_addr = ?3 WHERE id = ?1",
 	[S_COUNT_ALL] = "SELECT count(*) FROM messages",
@@ -70,6 +72,23 @@ const char *const reg_stmt_sql[S__COUNT] = {
 	[S_ALL_IDS] = "SELECT id FROM devices",
 	[S_IDS_BY_LABEL] = "SELECT id FROM devices WHERE label = ?1 "
 	    "ORDER BY rowid LIMIT ?2",
+	/* the duplicate check's state (see "Duplicates" below) */
+	[S_SEQ_STATE] = "SELECT coalesce((SELECT max(id) FROM messages), 0), "
+	    "coalesce((SELECT value FROM meta "
+	    "WHERE name = 'message_seqs_epoch'), 0), "
+	    "coalesce((SELECT value FROM meta "
+	    "WHERE name = 'message_seqs_upto'), 0)",
+	[S_SEQ_ROWS] = "SELECT device_id, ranges FROM message_seqs",
+	[S_SEQ_SCAN] = "SELECT device_id, seq FROM messages "
+	    "WHERE id > ?1 AND seq IS NOT NULL ORDER BY id",
+	[S_SEQ_PUT] = "INSERT OR REPLACE INTO message_seqs "
+	    "(device_id, ranges) VALUES (?1, ?2)",
+	[S_SEQ_SET_UPTO] = "INSERT OR REPLACE INTO meta (name, value) "
+	    "VALUES ('message_seqs_upto', ?1)",
+	[S_SEQ_FORGET] = "INSERT OR REPLACE INTO meta (name, value) "
+	    "VALUES ('message_seqs_epoch', coalesce((SELECT value FROM meta "
+	    "WHERE name = 'message_seqs_epoch'), 0) + 1)",
+	[S_SEQ_DELETE] = "DELETE FROM message_seqs WHERE device_id = ?1",
 };
 
 /* What an SQLite result code means for someone running tether. */
@@ -478,6 +497,16 @@ sq_close(struct reg_store *st)
 {
 	if (st->sq == NULL)
 		return;
+	/* Saves the duplicate check's state, so the next start reads back
+	 * nothing; if this fails, the next start reads back more. */
+	if (st->sq->seqs_loaded && seqset_changed(st->sq->seqs) > 0 &&
+	    reg_db_begin(st, "closing") == 0) {
+		if (seqs_save(st, reg_now_ms(), 1) == 0)
+			reg_db_commit(st, "closing");
+		else
+			reg_db_rollback(st);
+	}
+	seqset_free(st->sq->seqs);
 	for (int i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(st->sq->stmt[i]);
 	sqlite3_close(st->sq->db);
@@ -575,11 +604,158 @@ sq_changes(struct reg_store *st, int64_t *cursor,
 	return n;
 }
 
+/*
+ * Duplicates. A message with an X-Tether-Seq is stored once per (device,
+ * seq). The check runs in memory (seqset.h) on the handle that stores,
+ * brought in step with the table under each batch's write lock:
+ * - at first use, or when meta.message_seqs_epoch changed (some device's
+ *   messages were deleted), the snapshot in message_seqs is loaded and the
+ *   messages after meta.message_seqs_upto are read back;
+ * - messages another handle stored since (max(id) is past what this
+ *   handle has seen) are read back;
+ * - every SEQS_SAVE_MS, or when SEQS_SAVE_DEVICES devices changed, the
+ *   changed devices are written to message_seqs in the batch's own
+ *   transaction, so a restart reads back at most that much.
+ * A batch that fails drops the state; the next one loads it again.
+ */
+#define SEQS_SAVE_MS		10000
+#define SEQS_SAVE_DEVICES	4096
+
+static int
+seqs_read_back(struct reg_store *st, int64_t after)
+{
+	sqlite3_stmt *s = st->sq->stmt[S_SEQ_SCAN];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, after);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *id = sqlite3_column_text(s, 0);
+
+		if (id != NULL && seqset_add(st->sq->seqs, (const char *)id,
+		    sqlite3_column_int64(s, 1)) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	reg_db_done(s);
+	if (rc != SQLITE_DONE)
+		return reg_db_fail(st, "cannot read the stored messages' "
+		    "sequence numbers", rc);
+	return 0;
+}
+
+static int
+seqs_load(struct reg_store *st)
+{
+	sqlite3_stmt *s = st->sq->stmt[S_SEQ_ROWS];
+	int rc;
+
+	seqset_clear(st->sq->seqs);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *id = sqlite3_column_text(s, 0);
+		const void *blob = sqlite3_column_blob(s, 1);
+
+		if (id != NULL && seqset_load(st->sq->seqs, (const char *)id,
+		    blob, (size_t)sqlite3_column_bytes(s, 1)) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	reg_db_done(s);
+	if (rc != SQLITE_DONE)
+		return reg_db_fail(st, "cannot read the stored messages' "
+		    "sequence numbers", rc);
+	return 0;
+}
+
+/* Brings the duplicate check in step with the table (in a transaction). */
+static int
+seqs_sync(struct reg_store *st)
+{
+	struct reg_sqlite *sq = st->sq;
+	sqlite3_stmt *s = sq->stmt[S_SEQ_STATE];
+	int64_t max_id, epoch, upto;
+	int rc;
+
+	if (sq->seqs == NULL && (sq->seqs = seqset_new()) == NULL) {
+		snprintf(st->err, sizeof(st->err), "out of memory");
+		return -1;
+	}
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		reg_db_done(s);
+		return reg_db_fail(st, "cannot read the message store's state",
+		    rc);
+	}
+	max_id = sqlite3_column_int64(s, 0);
+	epoch = sqlite3_column_int64(s, 1);
+	upto = sqlite3_column_int64(s, 2);
+	reg_db_done(s);
+	if (!sq->seqs_loaded || epoch != sq->seqs_epoch) {
+		if (seqs_load(st) < 0)
+			return -1;
+		sq->seqs_loaded = 1;
+		sq->seqs_epoch = epoch;
+		sq->seqs_upto = upto;
+		sq->seqs_saved_ms = reg_now_ms();
+		if (upto > max_id) {
+			/* The newest messages were deleted, so their ids
+			 * will be used again: the snapshot must not claim
+			 * them. */
+			sq->seqs_upto = max_id;
+			sq->seqs_save_now = 1;
+		}
+	}
+	if (max_id > sq->seqs_upto) {
+		if (seqs_read_back(st, sq->seqs_upto) < 0)
+			return -1;
+		sq->seqs_upto = max_id;
+	}
+	return 0;
+}
+
+static int
+seqs_put(void *arg, const char *device, const void *blob, size_t len)
+{
+	struct reg_store *st = arg;
+	sqlite3_stmt *s = st->sq->stmt[S_SEQ_PUT];
+	int rc;
+
+	sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, blob, (int)len, SQLITE_STATIC);
+	rc = reg_db_run(st, S_SEQ_PUT);
+	return rc == SQLITE_DONE ? 0 : rc;
+}
+
+/* Writes the snapshot when it is due (or always, with force). */
+static int
+seqs_save(struct reg_store *st, int64_t now, int force)
+{
+	struct reg_sqlite *sq = st->sq;
+	const char *what = "cannot save the stored messages' sequence numbers";
+	size_t changed = seqset_changed(sq->seqs);
+	int rc;
+
+	if (!force && !sq->seqs_save_now && changed < SEQS_SAVE_DEVICES &&
+	    now - sq->seqs_saved_ms < SEQS_SAVE_MS)
+		return 0;
+	if (changed > 0 || sq->seqs_save_now) {
+		if ((rc = seqset_flush(sq->seqs, seqs_put, st)) != 0)
+			return reg_db_fail(st, what, rc);
+		sqlite3_bind_int64(sq->stmt[S_SEQ_SET_UPTO], 1, sq->seqs_upto);
+		if ((rc = reg_db_run(st, S_SEQ_SET_UPTO)) != SQLITE_DONE)
+			return reg_db_fail(st, what, rc);
+	}
+	sq->seqs_saved_ms = now;
+	sq->seqs_save_now = 0;
+	return 0;
+}
+
 static int
 sq_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 {
 	static const uint8_t empty[1];
 	const char *what = "cannot store the messages";
+	struct reg_sqlite *sq = st->sq;
 	struct reg_touch done[REG_TOUCH_BATCH];
 	size_t ndone = 0;
 	int64_t now = reg_now_ms();
@@ -598,30 +774,43 @@ sq_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 		return 0;
 	if (reg_db_begin(st, what) < 0)
 		return -1;
+	if (seqs_sync(st) < 0)
+		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		struct reg_message *m = &msgs[i];
 		const char *peer = m->peer != NULL ? m->peer : "";
 
-		s = st->sq->stmt[S_INSERT_MSG];
-		sqlite3_bind_text(s, 1, m->device_id, -1, SQLITE_STATIC);
-		if (m->seq >= 0)
-			sqlite3_bind_int64(s, 2, m->seq);
-		sqlite3_bind_int64(s, 3, now);
-		sqlite3_bind_text(s, 4, peer, -1, SQLITE_STATIC);
-		/* a NULL pointer would bind SQL NULL, not an empty body */
-		sqlite3_bind_blob(s, 5, m->len > 0 ? m->body : empty,
-		    (int)m->len, SQLITE_STATIC);
-		if ((rc = reg_db_run(st, S_INSERT_MSG)) != SQLITE_DONE) {
-			reg_db_fail(st, what, rc);
-			goto fail;
+		if (m->seq >= 0 && seqset_has(sq->seqs, m->device_id, m->seq)) {
+			m->duplicate = 1;
+		} else {
+			s = sq->stmt[S_INSERT_MSG];
+			sqlite3_bind_text(s, 1, m->device_id, -1, SQLITE_STATIC);
+			if (m->seq >= 0)
+				sqlite3_bind_int64(s, 2, m->seq);
+			sqlite3_bind_int64(s, 3, now);
+			sqlite3_bind_text(s, 4, peer, -1, SQLITE_STATIC);
+			/* a NULL pointer would bind SQL NULL, not an empty
+			 * body */
+			sqlite3_bind_blob(s, 5, m->len > 0 ? m->body : empty,
+			    (int)m->len, SQLITE_STATIC);
+			if ((rc = reg_db_run(st, S_INSERT_MSG)) != SQLITE_DONE) {
+				reg_db_fail(st, what, rc);
+				goto fail;
+			}
+			sq->seqs_upto = sqlite3_last_insert_rowid(sq->db);
+			if (m->seq >= 0 &&
+			    seqset_add(sq->seqs, m->device_id, m->seq) < 0) {
+				snprintf(st->err, sizeof(st->err), "%s: out of "
+				    "memory", what);
+				goto fail;
+			}
 		}
-		m->duplicate = sqlite3_changes(st->sq->db) == 0;
 
 		/* Last seen: at most once per REG_TOUCH_MS per device (see
 		 * registry_int.h); remembered only once the commit is done. */
 		if (!reg_touch_due(st, done, &ndone, m->device_id, peer, now))
 			continue;
-		s = st->sq->stmt[S_TOUCH];
+		s = sq->stmt[S_TOUCH];
 		sqlite3_bind_text(s, 1, m->device_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, now);
 		sqlite3_bind_text(s, 3, peer, -1, SQLITE_STATIC);
@@ -630,12 +819,13 @@ sq_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 			goto fail;
 		}
 	}
-	if (reg_db_commit(st, what) < 0)
+	if (seqs_save(st, now, 0) < 0 || reg_db_commit(st, what) < 0)
 		goto fail;
 	reg_touch_commit(st, done, ndone);
 	return 0;
 fail:
 	reg_db_rollback(st);
+	sq->seqs_loaded = 0;
 	for (size_t i = 0; i < n; i++)
 		msgs[i].duplicate = 0;
 	return -1;

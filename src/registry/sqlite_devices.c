@@ -392,6 +392,15 @@ reg_sq_forget(struct reg_store *st, const char *id, int delete_messages,
 			goto fail;
 		}
 		n = sqlite3_changes(st->sq->db);
+		/* Its seqs go too, and every gateway reloads the duplicate
+		 * check's state (sqlite.c, "Duplicates"). */
+		sqlite3_bind_text(st->sq->stmt[S_SEQ_DELETE], 1, id, -1,
+		    SQLITE_STATIC);
+		if ((rc = reg_db_run(st, S_SEQ_DELETE)) != SQLITE_DONE ||
+		    (rc = reg_db_run(st, S_SEQ_FORGET)) != SQLITE_DONE) {
+			reg_db_fail(st, what, rc);
+			goto fail;
+		}
 	}
 	snprintf(detail, sizeof(detail), "label '%s', scheme %s%s%s; %s",
 	    dev.label, reg_scheme_name(dev.scheme), dev.mac[0] ? ", MAC " : "",

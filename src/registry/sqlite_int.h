@@ -38,6 +38,13 @@ enum stmt {
 	S_AUDIT_OF,
 	S_ALL_IDS,
 	S_IDS_BY_LABEL,
+	S_SEQ_STATE,
+	S_SEQ_ROWS,
+	S_SEQ_SCAN,
+	S_SEQ_PUT,
+	S_SEQ_SET_UPTO,
+	S_SEQ_FORGET,
+	S_SEQ_DELETE,
 	S__COUNT
 };
 
@@ -48,10 +55,21 @@ extern const char *const reg_stmt_sql[S__COUNT];
 	"coalesce(mac, ''), created_at, coalesce(credential_at, created_at), " \
 	"coalesce(last_seen_at, 0), coalesce(last_seen_addr, '') "
 
+struct seqset;
+
 /* The SQLite backend's part of a handle. */
 struct reg_sqlite {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S__COUNT];
+	/* The stored (device, seq) pairs, for the duplicate check of
+	 * store_messages (sqlite.c, "Duplicates"); loaded at its first
+	 * call, NULL on handles that never store. */
+	struct seqset	*seqs;
+	int		 seqs_loaded;
+	int64_t		 seqs_upto;	/* messages with id <= this are in */
+	int64_t		 seqs_epoch;	/* meta message_seqs_epoch seen */
+	int64_t		 seqs_saved_ms;	/* last snapshot */
+	int		 seqs_save_now;
 };
 
 /* Sets the handle's error to "<what>: <cause>" and returns -1. */

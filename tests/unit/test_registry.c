@@ -745,9 +745,24 @@ test_migration_from_v1(void **state)
 	    "INSERT INTO schema_migrations VALUES (1, 'v1', 0);"
 	    "INSERT INTO devices (id, label, cred_hash, created_at) VALUES "
 	    "('0000-0000-0', 'old', zeroblob(32), 1700000000000)");
+	/* a message stored before duplicates were checked in memory */
+	sql_exec(f->db, "INSERT INTO messages (device_id, seq, received_at, "
+	    "body) VALUES ('0000-0000-0', 7, 1700000000000, x'00')");
 	open_ok(f);
 	assert_int_equal(sql_int(f->db, "SELECT max(version) FROM "
-	    "schema_migrations"), 2);
+	    "schema_migrations"), reg_migrations[reg_migration_count - 1].version);
+	{
+		struct reg_message m[] = {
+			{ .device_id = "0000-0000-0", .seq = 7, .body = "7",
+			  .len = 1 },
+			{ .device_id = "0000-0000-0", .seq = 8, .body = "8",
+			  .len = 1 },
+		};
+
+		assert_int_equal(reg_store_messages(f->st, m, 2), 0);
+		assert_int_equal(m[0].duplicate, 1);
+		assert_int_equal(m[1].duplicate, 0);
+	}
 	assert_int_equal(reg_device_get(f->st, "0000-0000-0", &dev), 1);
 	assert_string_equal(dev.label, "old");
 	assert_string_equal(dev.mac, "");
@@ -1239,6 +1254,66 @@ test_store_messages(void **state)
 	assert_int_equal(reg_store_messages(f->st, NULL, 0), 0);
 }
 
+/* Stores one message; returns 1 when it was a duplicate. */
+static int
+store_one(struct reg_store *st, const char *dev, int64_t seq)
+{
+	struct reg_message m = { .device_id = dev, .seq = seq, .body = "m",
+	    .len = 1, .peer = "127.0.0.1:1" };
+
+	assert_int_equal(reg_store_messages(st, &m, 1), 0);
+	return m.duplicate;
+}
+
+/*
+ * The duplicate check lives in memory beside the table (sqlite.c,
+ * "Duplicates"): it must hold across a restart (snapshot or not), across
+ * two handles writing the same database, and forget a device's seqs when
+ * its messages are deleted.
+ */
+static void
+test_store_duplicates_across_handles(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[1];
+	struct reg_store *other;
+	long long deleted;
+
+	open_ok(f);
+	assert_int_equal(reg_provision(f->st, 1, NULL, "t", devs), 0);
+	for (int64_t i = 1; i <= 5; i++)
+		assert_false(store_one(f->st, "aaaa-aaaa-a", i));
+	/* a second handle, as a second process, before any snapshot:
+	 * it reads the seqs back from the messages */
+	assert_int_equal(reg_open(&other, f->db, key_of(f), f->err), 0);
+	assert_true(store_one(other, "aaaa-aaaa-a", 3));
+	assert_false(store_one(other, "aaaa-aaaa-a", 9));
+	/* and the first handle sees what the second stored */
+	assert_true(store_one(f->st, "aaaa-aaaa-a", 9));
+	assert_false(store_one(f->st, "aaaa-aaaa-a", 6));
+	reg_close(other);
+	/* closing saved a snapshot; a reopened handle uses it */
+	reopen(f);
+	assert_true(sql_int(f->db, "SELECT count(*) FROM message_seqs") >= 1);
+	for (int64_t i = 1; i <= 6; i++)
+		assert_true(store_one(f->st, "aaaa-aaaa-a", i));
+	assert_true(store_one(f->st, "aaaa-aaaa-a", 9));
+	assert_false(store_one(f->st, "aaaa-aaaa-a", 7));
+	/* a snapshot that lags (messages written after it) is caught up */
+	sql_exec(f->db, "INSERT INTO messages (device_id, seq, received_at, "
+	    "body) VALUES ('aaaa-aaaa-a', 100, 0, x'00')");
+	assert_true(store_one(f->st, "aaaa-aaaa-a", 100));
+
+	/* forgetting a device with its messages forgets its seqs too */
+	assert_false(store_one(f->st, devs[0].id, 1));
+	assert_true(store_one(f->st, devs[0].id, 1));
+	assert_int_equal(reg_forget(f->st, devs[0].id, 1, "test", &deleted), 0);
+	assert_int_equal(deleted, 1);
+	assert_false(store_one(f->st, devs[0].id, 1));
+	assert_int_equal(reg_count_messages(f->st, devs[0].id), 1);
+	assert_int_equal(reg_count_messages(f->st, "aaaa-aaaa-a"), 9);
+}
+
 static void
 test_store_failure_stores_nothing(void **state)
 {
@@ -1538,6 +1613,7 @@ main(void)
 		T(test_suggest),
 		T(test_no_secret_stored_any_scheme),
 		T(test_store_messages),
+		T(test_store_duplicates_across_handles),
 		T(test_store_failure_stores_nothing),
 		T(test_store_locked),
 		T(test_id_catches_every_substitution),
