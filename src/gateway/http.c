@@ -36,6 +36,10 @@
 #define HTTP_CONTINUE_LEN	(sizeof(HTTP_CONTINUE) - 1)
 /* min_rest() when no continuation can make the head valid. */
 #define HTTP_IMPOSSIBLE		SIZE_MAX
+/* An upper bound of every finite min_rest() (its largest case: the 18
+ * digits of a Content-Length to match, CRLF, a Host line and the blank
+ * line, 18 + 2 + 9 + 2), with room to spare. */
+#define HTTP_MAX_MIN_REST	64
 
 #define HTTP_STR(x)		#x
 #define HTTP_XSTR(x)		HTTP_STR(x)
@@ -737,6 +741,11 @@ http_parse_request(const char *buf, size_t len, size_t max_head,
 			return refuse(err, r, i);
 		if (done)
 			return (int)(i + 1);
+		/* Only an HTTP/1.1 head without Host can become impossible,
+		 * and no finite min_rest exceeds HTTP_MAX_MIN_REST: far from
+		 * the limit the answer is known without asking. */
+		if (!needs_host(&p) && i + 1 + HTTP_MAX_MIN_REST <= max_head)
+			continue;
 		rest = min_rest(&p);
 		if (rest == HTTP_IMPOSSIBLE)
 			return refuse(err, HTTP_R_HOST, i);
