@@ -39,6 +39,23 @@ start_gw
 [ "$(post "${CRED[0]}" after-restart)" = 201 ] || fail "gateway does not serve after the restart"
 ok "the gateway serves again after a restart"
 
+# The duplicate check is rebuilt after the kill (sqlite.c, "Duplicates":
+# snapshot plus the messages after it): a retry of an acknowledged seq is
+# a duplicate, the next seq is new.
+for i in 0 1 2 3 4 5 6 7; do
+	[ -s "$T/acked.$i" ] || continue
+	last=$(tail -n 1 "$T/acked.$i")
+	[ "$(post "${CRED[$i]}" retry "$last")" = 200 ] ||
+		fail "a retry of acknowledged seq $last of ${ID[$i]} after the kill was not a duplicate"
+	grep -q '"duplicate":true' "$T/body" || fail "no duplicate flag: $(cat "$T/body")"
+	n=$(sql "select count(*) from messages where device_id = '${ID[$i]}' and seq = $last")
+	[ "$n" = 1 ] || fail "seq $last of ${ID[$i]} stored $n times"
+	[ "$(post "${CRED[$i]}" next $((last + 1000)))" = 201 ] ||
+		fail "a new seq after the kill was not stored"
+	break
+done
+ok "after the kill a retried seq is answered 200 duplicate and stored once"
+
 # SIGTERM while devices send: each request either completes or is never
 # answered; nothing gets 201 that is not stored, and the exit status is 0.
 rm -f "$T"/acked.*
