@@ -27,6 +27,10 @@ const char gw_config_help[] =
 "  --workers N            event loops (default: one per core)\n"
 "  --max-connections N    open connections at most (default 16384)\n"
 "  --max-body BYTES       largest message body (default 16384)\n"
+"  --device-rate N        messages a second one device may send on average;\n"
+"                         more get 429 with Retry-After (default 20; 0: off)\n"
+"  --device-burst N       messages a device may send at once before the rate\n"
+"                         applies (default 200)\n"
 "  --handshake-timeout T  TLS handshake (default 10s)\n"
 "  --head-timeout T       first byte to end of request head (default 10s)\n"
 "  --body-timeout T       end of head to end of body (default 10s)\n"
@@ -46,6 +50,8 @@ gw_config_defaults(struct gw_config *c)
 	c->profile = GW_PROFILE_MODERN;
 	c->max_conn = GW_DEFAULT_MAX_CONN;
 	c->max_body = GW_DEFAULT_MAX_BODY;
+	c->device_rate = GW_DEFAULT_DEVICE_RATE;
+	c->device_burst = GW_DEFAULT_DEVICE_BURST;
 	c->handshake_ms = GW_DEFAULT_HANDSHAKE_MS;
 	c->head_ms = GW_DEFAULT_HEAD_MS;
 	c->body_ms = GW_DEFAULT_BODY_MS;
@@ -172,6 +178,14 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 		if (parse_int(name, v, 1, GW_MAX_BODY_LIMIT, &n, err) < 0)
 			return -1;
 		c->max_body = (size_t)n;
+	} else if (strcmp(name, "device-rate") == 0) {
+		if (parse_int(name, v, 0, 1000000, &n, err) < 0)
+			return -1;
+		c->device_rate = (int)n;
+	} else if (strcmp(name, "device-burst") == 0) {
+		if (parse_int(name, v, 1, 1000000, &n, err) < 0)
+			return -1;
+		c->device_burst = (int)n;
 	} else if (strcmp(name, "handshake-timeout") == 0) {
 		return parse_duration(name, v, &c->handshake_ms, err);
 	} else if (strcmp(name, "head-timeout") == 0) {

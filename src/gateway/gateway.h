@@ -31,6 +31,8 @@ struct gw_config {
 	int		 workers;	/* event loops; 0: one per core */
 	int		 max_conn;
 	size_t		 max_body;
+	int		 device_rate;	/* messages/s per device; 0: no limit */
+	int		 device_burst;
 	int		 handshake_ms, head_ms, body_ms, idle_ms, drain_ms;
 	int		 log_json;
 	int		 log_debug;
@@ -104,7 +106,8 @@ struct gw_intake_item {
 	struct gw_worker *worker;	/* to answer */
 	int		 fd;		/* connection, with gen to tell reuse */
 	uint32_t	 gen;
-	int		 status;	/* out: 201, 200 (duplicate), 503 */
+	int		 status;	/* out: 201, 200 (duplicate), 429, 503 */
+	int		 retry_after;	/* out, with 429: seconds */
 	char		 device[REG_ID_MAX];
 	char		 peer[64];
 	int64_t		 seq;

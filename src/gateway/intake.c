@@ -4,12 +4,31 @@
  * transaction (one fsync for the batch) and only then hands each outcome
  * back to its worker, which answers. While a batch commits, the next one
  * gathers, so many devices share one fsync without a timer.
+ *
+ * The per-device rate limit lives here too: every message of every worker
+ * passes this one thread, so the count is exact without a lock.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gateway/gateway.h"
+
+/*
+ * One device's allowance, as a generic cell rate algorithm: tat is the
+ * time at which the device will have used its allowance; a message is
+ * refused when that lies more than the burst ahead of now. Slots are
+ * direct-mapped by a 64-bit hash of the id (24 bytes each, 1.5 MiB at
+ * most, touched only by devices that send): two devices in one slot push
+ * each other out, and a device pushed out starts afresh, which errs
+ * towards letting a message through, never towards refusing one.
+ */
+struct rate_slot {
+	uint64_t	 key;		/* 64-bit hash of the device id */
+	int64_t		 tat;		/* microseconds, monotonic */
+	int64_t		 logged;	/* last "rate_limited" line */
+};
 
 struct gw_intake {
 	pthread_t	 thread;
@@ -22,17 +41,78 @@ struct gw_intake {
 	struct reg_store *store;
 	struct reg_message msgs[GW_MAX_BATCH];
 	struct gw_intake_item *batch[GW_MAX_BATCH];
+	struct gw_intake_item *stored[GW_MAX_BATCH];	/* msgs[i]'s item */
+	int64_t		 interval;	/* microseconds per message; 0: off */
+	int64_t		 tolerance;	/* how far tat may run ahead */
+	int		 rate;		/* for the log line */
+	struct rate_slot *slots;	/* GW_RATE_SLOTS */
 };
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* 1 when the device is over its rate (it->retry_after set), else 0. */
+static int
+over_rate(struct gw_intake *in, struct gw_intake_item *it, int64_t now)
+{
+	uint64_t h = 14695981039346656037u;
+	struct rate_slot *sl;
+	int64_t tat;
+
+	if (in->interval == 0)
+		return 0;
+	for (const char *p = it->device; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211u;	/* FNV-1a */
+	h |= 1;		/* 0 marks a free slot */
+	sl = &in->slots[h >> 48 & (GW_RATE_SLOTS - 1)];
+	if (sl->key != h) {
+		sl->key = h;
+		sl->tat = now;
+		sl->logged = 0;
+	}
+	tat = sl->tat > now ? sl->tat : now;
+	if (tat - now > in->tolerance) {
+		int64_t wait = tat - now - in->tolerance;
+
+		it->retry_after = (int)((wait + 999999) / 1000000);
+		if (now - sl->logged >= 10 * 1000000 || sl->logged == 0) {
+			char rate[24];
+
+			sl->logged = now;
+			snprintf(rate, sizeof(rate), "%d/s", in->rate);
+			gw_log(GW_LOG_WARN, "rate_limited", "device", it->device,
+			    "peer", it->peer, "limit", rate, "reason",
+			    "the device sends faster than --device-rate allows; "
+			    "its messages get 429 until it slows down", NULL);
+		}
+		return 1;
+	}
+	sl->tat = tat + in->interval;
+	return 0;
+}
 
 static void
 commit_batch(struct gw_intake *in, size_t n)
 {
-	int status, ok;
+	int64_t now = now_us();
+	size_t m = 0;
+	int ok;
 
 	for (size_t i = 0; i < n; i++) {
 		struct gw_intake_item *it = in->batch[i];
 
-		in->msgs[i] = (struct reg_message){
+		if (over_rate(in, it, now)) {
+			it->status = 429;
+			continue;
+		}
+		in->stored[m] = it;
+		in->msgs[m++] = (struct reg_message){
 			.device_id = it->device,
 			.seq = it->seq,
 			.body = it->body,
@@ -40,18 +120,22 @@ commit_batch(struct gw_intake *in, size_t n)
 			.peer = it->peer,
 		};
 	}
-	ok = reg_store_messages(in->store, in->msgs, n) == 0;
+	ok = m == 0 || reg_store_messages(in->store, in->msgs, m) == 0;
 	if (!ok) {
 		char count[24];
 
-		snprintf(count, sizeof(count), "%zu", n);
+		snprintf(count, sizeof(count), "%zu", m);
 		gw_log(GW_LOG_ERROR, "store_failed", "messages", count,
 		    "reason", reg_error(in->store),
 		    "answer", "503 (nothing acknowledged)", NULL);
-	} else if (!atomic_load(&in->healthy)) {
+	} else if (m > 0 && !atomic_load(&in->healthy)) {
 		gw_log(GW_LOG_INFO, "store_recovered", NULL);
 	}
-	atomic_store(&in->healthy, ok);
+	if (m > 0)
+		atomic_store(&in->healthy, ok);
+	for (size_t j = 0; j < m; j++)
+		in->stored[j]->status = !ok ? 503 :
+		    in->msgs[j].duplicate ? 200 : 201;
 	/* Hand the outcomes back one chain per worker, in order: one lock
 	 * and one wake-up per worker and batch, not per message. */
 	for (size_t i = 0; i < n; i++) {
@@ -64,8 +148,6 @@ commit_batch(struct gw_intake *in, size_t n)
 
 			if (jt == NULL || jt->worker != it->worker)
 				continue;
-			status = !ok ? 503 : in->msgs[j].duplicate ? 200 : 201;
-			jt->status = status;
 			if (jt != it)
 				last = last->next = jt;
 			in->batch[j] = NULL;
@@ -110,12 +192,30 @@ gw_intake_start(const struct gw_config *c, char *err)
 	struct gw_intake *in;
 	char rerr[REG_ERR_LEN];
 
-	if ((in = calloc(1, sizeof(*in))) == NULL) {
+	if ((in = calloc(1, sizeof(*in))) == NULL ||
+	    (c->device_rate > 0 && (in->slots = calloc(GW_RATE_SLOTS,
+	    sizeof(*in->slots))) == NULL)) {
 		snprintf(err, 256, "intake: out of memory");
+		free(in);
 		return NULL;
+	}
+	if (c->device_rate > 0) {
+		in->rate = c->device_rate;
+		in->interval = 1000000 / c->device_rate;
+		if (in->interval == 0)
+			in->interval = 1;
+		in->tolerance = in->interval * (c->device_burst - 1);
 	}
 	if (reg_open(&in->store, c->db, c->key_file, rerr) < 0) {
 		snprintf(err, 256, "%s", rerr);
+		free(in->slots);
+		free(in);
+		return NULL;
+	}
+	if (reg_store_prepare(in->store) < 0) {
+		snprintf(err, 256, "%s", reg_error(in->store));
+		reg_close(in->store);
+		free(in->slots);
 		free(in);
 		return NULL;
 	}
@@ -126,6 +226,7 @@ gw_intake_start(const struct gw_config *c, char *err)
 	if (pthread_create(&in->thread, NULL, intake_main, in) != 0) {
 		snprintf(err, 256, "intake: cannot start its thread");
 		reg_close(in->store);
+		free(in->slots);
 		free(in);
 		return NULL;
 	}
@@ -158,6 +259,7 @@ gw_intake_stop(struct gw_intake *in)
 	reg_close(in->store);
 	pthread_mutex_destroy(&in->lock);
 	pthread_cond_destroy(&in->cond);
+	free(in->slots);
 	free(in);
 }
 

@@ -16,6 +16,11 @@
 #define GW_DEFAULT_BODY_MS	10000	/* default: end of head to end of body */
 #define GW_DEFAULT_IDLE_MS	300000	/* default: keep-alive idle */
 #define GW_DEFAULT_DRAIN_MS	10000	/* default: SIGTERM grace for in-flight */
+/* Per device: messages a second on average, and how many at once above
+ * that (a device back from a long outage sends its queue); beyond, 429. */
+#define GW_DEFAULT_DEVICE_RATE	20
+#define GW_DEFAULT_DEVICE_BURST	200
+#define GW_RATE_SLOTS		65536	/* devices the limiter tracks at once */
 #define GW_MAX_BATCH		1024	/* messages in one group commit */
 #define GW_MAX_LISTEN		16	/* --listen addresses */
 #define GW_MAX_CERTS		16	/* --cert/--key pairs */

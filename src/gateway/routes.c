@@ -188,6 +188,17 @@ route_message_done(struct gw_worker *w, struct gw_conn *c,
 		    "\"device\":\"%s\"}", it->device);
 		conn_respond(c, 200, NULL, body);
 		break;
+	case 429: {
+		char hdr[40];
+
+		snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n",
+		    it->retry_after);
+		snprintf(body, sizeof(body), "{\"error\":\"this device sends "
+		    "more messages than the gateway allows; not stored, "
+		    "retry in %d s\"}", it->retry_after);
+		conn_respond(c, 429, hdr, body);
+		break;
+	}
 	default:
 		conn_respond(c, 503, "Retry-After: 5\r\n",
 		    "{\"error\":\"message store unavailable; not stored, "

@@ -1130,6 +1130,14 @@ pg_migrations_applied(struct reg_store *st,
 	return n;
 }
 
+/* Nothing to prepare: PostgreSQL's unique index checks duplicates. */
+static int
+pg_store_prepare(struct reg_store *st)
+{
+	(void)st;
+	return 0;
+}
+
 static long long
 pg_count_messages(struct reg_store *st, const char *device_id)
 {
@@ -1484,6 +1492,7 @@ static const struct reg_ops pg_ops = {
 	.changes = pg_changes,
 	.wait_changes = pg_wait_changes,
 	.store_messages = pg_store_messages,
+	.store_prepare = pg_store_prepare,
 	.count_messages = pg_count_messages,
 	.migrations = pg_migrations_applied,
 	.device_get = pg_device_get,

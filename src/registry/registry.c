@@ -41,12 +41,34 @@ mac_new(const uint8_t key[REG_KEY_LEN])
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
 
+	static const char *const probe[] = { "tth1_probe_a", "tth1_probe_b" };
+	uint8_t want[REG_HASH_LEN], have[REG_HASH_LEN];
+	unsigned int wlen;
+	size_t hlen;
+
 	EVP_MAC_free(mac);	/* the context holds its own reference */
-	if (ctx != NULL && EVP_MAC_init(ctx, key, REG_KEY_LEN, params) != 1) {
-		EVP_MAC_CTX_free(ctx);
-		ctx = NULL;
+	if (ctx == NULL || EVP_MAC_init(ctx, key, REG_KEY_LEN, params) != 1)
+		goto fail;
+	/* Reuse relies on EVP_MAC_init(ctx, NULL, ...) starting over with
+	 * the same key, which OpenSSL 3.0.0-3.0.2 did not do (it kept
+	 * hashing on: openssl/openssl#17811). Check it against HMAC() on
+	 * two inputs; on a mismatch every call uses HMAC() instead. */
+	for (size_t i = 0; i < 2; i++) {
+		wlen = REG_HASH_LEN;
+		if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1 ||
+		    EVP_MAC_update(ctx, (const unsigned char *)probe[i],
+		    strlen(probe[i])) != 1 ||
+		    EVP_MAC_final(ctx, have, &hlen, sizeof(have)) != 1 ||
+		    HMAC(EVP_sha256(), key, REG_KEY_LEN,
+		    (const unsigned char *)probe[i], strlen(probe[i]), want,
+		    &wlen) == NULL || hlen != REG_HASH_LEN ||
+		    memcmp(have, want, REG_HASH_LEN) != 0)
+			goto fail;
 	}
 	return ctx;
+fail:
+	EVP_MAC_CTX_free(ctx);
+	return NULL;
 }
 
 /* see registry.h */
@@ -380,6 +402,13 @@ reg_changes(struct reg_store *st, int64_t *cursor,
     void (*fn)(void *arg, const char *id), void *arg)
 {
 	return st->ops->changes(st, cursor, fn, arg);
+}
+
+/* see registry.h */
+int
+reg_store_prepare(struct reg_store *st)
+{
+	return st->ops->store_prepare(st);
 }
 
 /* see registry.h */

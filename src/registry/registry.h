@@ -131,6 +131,15 @@ struct reg_message {
 };
 
 /*
+ * Gets a handle ready to store messages before the first batch: the
+ * SQLite backend builds its duplicate check here (on a database just
+ * upgraded to schema 3 it reads every stored message once, then saves a
+ * snapshot). The gateway calls it before it listens. 0, or -1 with the
+ * reason in reg_error.
+ */
+int reg_store_prepare(struct reg_store *st);
+
+/*
  * Stores n messages in one transaction (group commit: one fsync for the
  * batch) and returns 0 once it is durable, or -1 when nothing was stored
  * (the database is unavailable, the disk is full, ...). A message whose

@@ -62,6 +62,7 @@ struct reg_ops {
 	int		(*store_messages)(struct reg_store *,
 			    struct reg_message *, size_t);
 	long long	(*count_messages)(struct reg_store *, const char *);
+	int		(*store_prepare)(struct reg_store *);
 	int		(*device_get)(struct reg_store *, const char *,
 			    struct reg_device *);
 	int		(*rotate)(struct reg_store *, const char *,

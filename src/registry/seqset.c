@@ -180,8 +180,8 @@ seqset_add(struct seqset *s, const char *device, int64_t seq)
 	struct range *r;
 	size_t i;
 
-	if (strlen(device) >= REG_ID_MAX)
-		return 0;	/* no registry id is that long: not recorded */
+	if (device[0] == '\0' || strlen(device) >= REG_ID_MAX)
+		return 0;	/* no registry id looks so: not recorded */
 	if ((e = entry_of(s, device)) == NULL)
 		return -1;
 	i = first_not_below(e, seq);
@@ -253,13 +253,16 @@ seqset_load(struct seqset *s, const char *device, const void *blob,
 	struct range *r;
 	size_t n = len / 16;
 
-	if (len % 16 != 0 || n == 0 || n > SEQSET_MAX_RANGES)
-		return 0;
+	if (len % 16 != 0 || n == 0 || n > SEQSET_MAX_RANGES ||
+	    device[0] == '\0' || strlen(device) >= REG_ID_MAX)
+		return 0;	/* ignored: errs towards storing */
 	for (size_t i = 0; i < n; i++) {
 		int64_t lo = get64(p + 16 * i), hi = get64(p + 16 * i + 8);
 
+		int64_t prev = i > 0 ? get64(p + 16 * i - 8) : 0;
+
 		/* sorted, disjoint, not adjacent: anything else is ignored */
-		if (lo > hi || (i > 0 && lo <= get64(p + 16 * i - 8) + 1))
+		if (lo > hi || (i > 0 && (prev == INT64_MAX || lo <= prev + 1)))
 			return 0;
 	}
 	if ((e = entry_of(s, device)) == NULL ||

@@ -23,7 +23,8 @@
 
 #define BUSY_TIMEOUT_MS	5000
 
-static int seqs_save(struct reg_store *st, int64_t now, int force);
+static int seqs_save(struct reg_store *st, int force);
+static int seqs_sync(struct reg_store *st);
 
 const char *const reg_stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -501,7 +502,9 @@ sq_close(struct reg_store *st)
 	 * nothing; if this fails, the next start reads back more. */
 	if (st->sq->seqs_loaded && seqset_changed(st->sq->seqs) > 0 &&
 	    reg_db_begin(st, "closing") == 0) {
-		if (seqs_save(st, reg_now_ms(), 1) == 0)
+		/* in step first: another process may have stored or
+		 * deleted since, and a stale view must not be saved */
+		if (seqs_sync(st) == 0 && seqs_save(st, 1) == 0)
 			reg_db_commit(st, "closing");
 		else
 			reg_db_rollback(st);
@@ -619,12 +622,30 @@ sq_changes(struct reg_store *st, int64_t *cursor,
  * A batch that fails drops the state; the next one loads it again.
  */
 #define SEQS_SAVE_MS		10000
-#define SEQS_SAVE_DEVICES	4096
+/* Saves are by time: each changed device is one row write into a table
+ * ordered by id (a random page), so saving often would bring back the
+ * cost the index had. This bounds only the memory of a flood of new
+ * devices between two saves. */
+#define SEQS_SAVE_DEVICES	65536
+/* A read-back this long (an upgraded database, a crash long after the
+ * last save) is saved at once, so the next start does not repeat it. */
+#define SEQS_SAVE_READ_BACK	10000
+
+/* Milliseconds on a clock that never steps back (save timing only). */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int
 seqs_read_back(struct reg_store *st, int64_t after)
 {
 	sqlite3_stmt *s = st->sq->stmt[S_SEQ_SCAN];
+	long long rows = 0;
 	int rc;
 
 	sqlite3_bind_int64(s, 1, after);
@@ -636,8 +657,11 @@ seqs_read_back(struct reg_store *st, int64_t after)
 			rc = SQLITE_NOMEM;
 			break;
 		}
+		rows++;
 	}
 	reg_db_done(s);
+	if (rows >= SEQS_SAVE_READ_BACK)
+		st->sq->seqs_save_now = 1;
 	if (rc != SQLITE_DONE)
 		return reg_db_fail(st, "cannot read the stored messages' "
 		    "sequence numbers", rc);
@@ -690,13 +714,17 @@ seqs_sync(struct reg_store *st)
 	epoch = sqlite3_column_int64(s, 1);
 	upto = sqlite3_column_int64(s, 2);
 	reg_db_done(s);
-	if (!sq->seqs_loaded || epoch != sq->seqs_epoch) {
+	/* max(id) below what this handle has seen: the newest messages
+	 * were deleted behind its back (forget bumps the epoch; anything
+	 * else deleting from messages may not) and their ids come again. */
+	if (!sq->seqs_loaded || epoch != sq->seqs_epoch ||
+	    max_id < sq->seqs_upto) {
 		if (seqs_load(st) < 0)
 			return -1;
 		sq->seqs_loaded = 1;
 		sq->seqs_epoch = epoch;
 		sq->seqs_upto = upto;
-		sq->seqs_saved_ms = reg_now_ms();
+		sq->seqs_saved_ms = mono_ms();
 		if (upto > max_id) {
 			/* The newest messages were deleted, so their ids
 			 * will be used again: the snapshot must not claim
@@ -728,9 +756,10 @@ seqs_put(void *arg, const char *device, const void *blob, size_t len)
 
 /* Writes the snapshot when it is due (or always, with force). */
 static int
-seqs_save(struct reg_store *st, int64_t now, int force)
+seqs_save(struct reg_store *st, int force)
 {
 	struct reg_sqlite *sq = st->sq;
+	int64_t now = mono_ms();
 	const char *what = "cannot save the stored messages' sequence numbers";
 	size_t changed = seqset_changed(sq->seqs);
 	int rc;
@@ -747,6 +776,22 @@ seqs_save(struct reg_store *st, int64_t now, int force)
 	}
 	sq->seqs_saved_ms = now;
 	sq->seqs_save_now = 0;
+	return 0;
+}
+
+static int
+sq_store_prepare(struct reg_store *st)
+{
+	const char *what = "cannot prepare the message store";
+
+	if (reg_db_begin(st, what) < 0)
+		return -1;
+	if (seqs_sync(st) < 0 || seqs_save(st, 1) < 0 ||
+	    reg_db_commit(st, what) < 0) {
+		reg_db_rollback(st);
+		st->sq->seqs_loaded = 0;
+		return -1;
+	}
 	return 0;
 }
 
@@ -819,7 +864,7 @@ sq_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 			goto fail;
 		}
 	}
-	if (seqs_save(st, now, 0) < 0 || reg_db_commit(st, what) < 0)
+	if (seqs_save(st, 0) < 0 || reg_db_commit(st, what) < 0)
 		goto fail;
 	reg_touch_commit(st, done, ndone);
 	return 0;
@@ -898,6 +943,7 @@ static const struct reg_ops sq_ops = {
 	.changes = sq_changes,
 	.wait_changes = sq_wait_changes,
 	.store_messages = sq_store_messages,
+	.store_prepare = sq_store_prepare,
 	.count_messages = sq_count_messages,
 	.migrations = sq_migrations,
 	.device_get = reg_sq_device_get,

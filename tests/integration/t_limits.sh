@@ -45,3 +45,28 @@ wait_for 3 grep -q 'event=connection_refused.*connection limit' "$T/gw.log" ||
 for fd in 3 4 5 6 7; do eval "exec $fd<&-"; done
 ok "--max-connections refuses the connection over the limit, with a log line"
 stop_gw
+
+# Per-device rate limit (DESIGN.md's 429): at 1 message a second with a
+# burst of 3, a fourth message at once gets 429 with Retry-After, is not
+# stored, and leaves other devices alone; after the wait it is accepted.
+start_gw --device-rate 1 --device-burst 3
+provision 2
+for s in 1 2 3; do
+	[ "$(post "${CRED[0]}" "{\"n\":$s}" "$s")" = 201 ] || fail "message $s of the burst refused: $(cat "$T/body")"
+done
+code=$(gw_curl -D "$T/hdr" -o "$T/body" -w '%{http_code}' \
+    -H "Authorization: Device ${CRED[0]}" -H 'X-Tether-Seq: 4' \
+    --data-binary '{"n":4}' "https://localhost:$PORT/v1/messages")
+[ "$code" = 429 ] || fail "the fourth message at once got $code, not 429"
+wait_s=$(tr -d '\r' <"$T/hdr" | sed -n 's/^Retry-After: *//Ip')
+[ -n "$wait_s" ] && [ "$wait_s" -ge 1 ] && [ "$wait_s" -le 3 ] ||
+    fail "429 without a sensible Retry-After: '$wait_s'"
+grep -q 'retry in' "$T/body" || fail "429 body does not say when to retry: $(cat "$T/body")"
+[ "$(sql "select count(*) from messages where device_id = '${ID[0]}'")" = 3 ] ||
+    fail "a message answered 429 was stored"
+[ "$(post "${CRED[1]}" other 1)" = 201 ] || fail "another device was limited too"
+grep -q "event=rate_limited.*device=${ID[0]}" "$T/gw.log" || fail "no rate_limited log line"
+sleep "$wait_s"
+[ "$(post "${CRED[0]}" '{"n":4}' 4)" = 201 ] || fail "after Retry-After the message is still refused: $(cat "$T/body")"
+ok "--device-rate: 429 with Retry-After $wait_s s over the burst, nothing stored, others unaffected, accepted after the wait"
+stop_gw

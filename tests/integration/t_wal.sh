@@ -25,7 +25,9 @@ DUR=11		# measured: WARM + DUR = 12 s of load
 MAX_WAL=$((32 * 1024 * 1024))
 MIN_OK=2000	# below this the run was not a sustained load
 
-start_gw
+# Devices here send back to back, far above the default per-device rate
+# (--device-rate 20): the limit is off so that every message is stored.
+start_gw --device-rate 0
 provision $CONNS
 
 wal_size() { stat -c %s "$GW_DB-wal" 2>/dev/null || echo 0; }

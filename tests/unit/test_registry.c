@@ -1314,6 +1314,39 @@ test_store_duplicates_across_handles(void **state)
 	assert_int_equal(reg_count_messages(f->st, "aaaa-aaaa-a"), 9);
 }
 
+/*
+ * A handle that closes with a stale view must not save it over a newer
+ * snapshot: it reads back first (sqlite.c, sq_close). Here B's view lacks
+ * d/7, which A stored and saved; A then saves again with a later upto
+ * but without d (unchanged for A), so B's stale row would hide d/7.
+ */
+static void
+test_store_duplicates_stale_close(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_store *b;
+
+	open_ok(f);
+	assert_false(store_one(f->st, "dddd-dddd-d", 5));
+	assert_int_equal(reg_open(&b, f->db, key_of(f), f->err), 0);
+	assert_false(store_one(b, "xxxx-xxxx-x", 1));
+	assert_false(store_one(f->st, "dddd-dddd-d", 7));
+	assert_int_equal(reg_store_prepare(f->st), 0);	/* saves */
+	reg_close(b);
+	assert_false(store_one(f->st, "yyyy-yyyy-y", 1));
+	assert_int_equal(reg_store_prepare(f->st), 0);	/* saves, later upto */
+	reopen(f);
+	assert_true(store_one(f->st, "dddd-dddd-d", 7));
+	assert_true(store_one(f->st, "dddd-dddd-d", 5));
+	assert_true(store_one(f->st, "xxxx-xxxx-x", 1));
+	/* the newest messages deleted behind the handle's back (not by
+	 * forget, so no epoch): it notices max(id) fell and reloads */
+	sql_exec(f->db, "DELETE FROM messages WHERE device_id = 'yyyy-yyyy-y'");
+	assert_false(store_one(f->st, "zzzz-zzzz-z", 1));
+	assert_true(store_one(f->st, "zzzz-zzzz-z", 1));
+	assert_int_equal(reg_count_messages(f->st, NULL), 4);
+}
+
 static void
 test_store_failure_stores_nothing(void **state)
 {
@@ -1334,6 +1367,13 @@ test_store_failure_stores_nothing(void **state)
 	assert_int_equal(reg_count_messages(f->st, NULL), 0);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(m[i].duplicate, 0);
+	/* the failed batch's seqs were not remembered: a retry stores */
+	sql_exec(f->db, "DROP TRIGGER full");
+	assert_int_equal(reg_store_messages(f->st, m, 3), 0);
+	assert_int_equal(m[0].duplicate, 0);
+	assert_int_equal(m[1].duplicate, 0);
+	assert_int_equal(m[2].duplicate, 1);
+	assert_int_equal(reg_count_messages(f->st, NULL), 2);
 }
 
 static void
@@ -1614,6 +1654,7 @@ main(void)
 		T(test_no_secret_stored_any_scheme),
 		T(test_store_messages),
 		T(test_store_duplicates_across_handles),
+		T(test_store_duplicates_stale_close),
 		T(test_store_failure_stores_nothing),
 		T(test_store_locked),
 		T(test_id_catches_every_substitution),
