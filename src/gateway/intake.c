@@ -5,13 +5,22 @@
  * back to its worker, which answers. While a batch commits, the next one
  * gathers, so many devices share one fsync without a timer.
  *
+ * With SQLite the fsync is not part of the commit: a second thread, the
+ * syncer, fdatasyncs the write-ahead log and only then lets the batches
+ * committed before it began be answered. The committer meanwhile writes
+ * the next batch, so the disk's flush and the next batch's work overlap
+ * (one core otherwise sat idle during every flush with all devices
+ * waiting), and one flush can cover several commits.
+ *
  * The per-device rate limit lives here too: every message of every worker
  * passes this one thread, so the count is exact without a lock.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gateway/gateway.h"
 
@@ -32,12 +41,20 @@ struct rate_slot {
 
 struct gw_intake {
 	pthread_t	 thread;
-	pthread_mutex_t	 lock;
+	pthread_mutex_t	 lock;		/* guards the queues and stop flags */
 	pthread_cond_t	 cond;
-	struct gw_intake_item *head, **tail;
+	struct gw_intake_item *head, **tail;	/* to commit */
 	atomic_size_t	 backlog;
 	int		 stop;
 	atomic_int	 healthy;
+	/* The syncer: committed items waiting for the log's fdatasync. */
+	int		 wal_fd;	/* -1: commits are durable (PostgreSQL) */
+	pthread_t	 syncer;
+	int		 syncer_started;
+	pthread_cond_t	 sync_cond;
+	struct gw_intake_item *sync_head, **sync_tail;
+	int		 sync_stop;
+	atomic_int	 sync_failed;	/* for good: see sync_main */
 	struct reg_store *store;
 	struct reg_message msgs[GW_MAX_BATCH];
 	struct gw_intake_item *batch[GW_MAX_BATCH];
@@ -97,6 +114,34 @@ over_rate(struct gw_intake *in, struct gw_intake_item *it, int64_t now)
 	return 0;
 }
 
+/*
+ * Hands outcomes back, one chain per worker in arrival order: one lock and
+ * one wake-up per worker and batch, not per message.
+ */
+static void
+dispatch(struct gw_intake_item *head)
+{
+	while (head != NULL) {
+		struct gw_worker *w = head->worker;
+		struct gw_intake_item *mine = NULL, **mt = &mine, *last = NULL;
+		struct gw_intake_item *rest = NULL, **rt = &rest, *next;
+
+		for (struct gw_intake_item *it = head; it != NULL; it = next) {
+			next = it->next;
+			if (it->worker == w) {
+				*mt = last = it;
+				mt = &it->next;
+			} else {
+				*rt = it;
+				rt = &it->next;
+			}
+		}
+		*rt = NULL;
+		gw_worker_done(w, mine, last);
+		head = rest;
+	}
+}
+
 static void
 commit_batch(struct gw_intake *in, size_t n)
 {
@@ -107,6 +152,10 @@ commit_batch(struct gw_intake *in, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct gw_intake_item *it = in->batch[i];
 
+		if (atomic_load(&in->sync_failed)) {
+			it->status = 503;	/* see sync_main */
+			continue;
+		}
 		if (over_rate(in, it, now)) {
 			it->status = 429;
 			continue;
@@ -136,24 +185,72 @@ commit_batch(struct gw_intake *in, size_t n)
 	for (size_t j = 0; j < m; j++)
 		in->stored[j]->status = !ok ? 503 :
 		    in->msgs[j].duplicate ? 200 : 201;
-	/* Hand the outcomes back one chain per worker, in order: one lock
-	 * and one wake-up per worker and batch, not per message. */
-	for (size_t i = 0; i < n; i++) {
-		struct gw_intake_item *it = in->batch[i], *last = it;
-
-		if (it == NULL)
-			continue;
-		for (size_t j = i; j < n; j++) {
-			struct gw_intake_item *jt = in->batch[j];
-
-			if (jt == NULL || jt->worker != it->worker)
-				continue;
-			if (jt != it)
-				last = last->next = jt;
-			in->batch[j] = NULL;
-		}
-		gw_worker_done(it->worker, it, last);
+	/* Chain the batch in order, then answer it: now, or once the
+	 * syncer has made the log durable. */
+	for (size_t i = 0; i + 1 < n; i++)
+		in->batch[i]->next = in->batch[i + 1];
+	in->batch[n - 1]->next = NULL;
+	if (in->wal_fd < 0 || m == 0 || !ok) {
+		dispatch(in->batch[0]);
+		return;
 	}
+	pthread_mutex_lock(&in->lock);
+	*in->sync_tail = in->batch[0];
+	in->sync_tail = &in->batch[n - 1]->next;
+	pthread_cond_signal(&in->sync_cond);
+	pthread_mutex_unlock(&in->lock);
+}
+
+/*
+ * The syncer. A batch may be answered once an fdatasync that began after
+ * its commit has returned: each round takes everything committed so far,
+ * syncs once, answers it all. If fdatasync fails, Linux may already have
+ * dropped the unwritten pages while SQLite still sees the rows, so a
+ * retry could be answered "duplicate" for a message that is not on disk:
+ * the gateway stops acknowledging for good (503, health 503) and says to
+ * restart it, which rebuilds everything from what is on disk.
+ */
+static void *
+sync_main(void *arg)
+{
+	struct gw_intake *in = arg;
+
+	pthread_setname_np(pthread_self(), "tether-sync");
+
+	pthread_mutex_lock(&in->lock);
+	for (;;) {
+		struct gw_intake_item *chain;
+		int ok;
+
+		while (in->sync_head == NULL && !in->sync_stop)
+			pthread_cond_wait(&in->sync_cond, &in->lock);
+		if (in->sync_head == NULL)
+			break;
+		chain = in->sync_head;
+		in->sync_head = NULL;
+		in->sync_tail = &in->sync_head;
+		pthread_mutex_unlock(&in->lock);
+
+		ok = !atomic_load(&in->sync_failed) && fdatasync(in->wal_fd) == 0;
+		if (!ok && !atomic_exchange(&in->sync_failed, 1)) {
+			char why[128];
+
+			snprintf(why, sizeof(why), "cannot make the write-ahead "
+			    "log durable (fdatasync: %s)", strerror(errno));
+			atomic_store(&in->healthy, 0);
+			gw_log(GW_LOG_ERROR, "store_failed", "reason", why,
+			    "answer", "503 until the gateway is restarted "
+			    "(nothing acknowledged)", NULL);
+		}
+		for (struct gw_intake_item *it = chain; !ok && it != NULL;
+		    it = it->next)
+			if (it->status == 201 || it->status == 200)
+				it->status = 503;
+		dispatch(chain);
+		pthread_mutex_lock(&in->lock);
+	}
+	pthread_mutex_unlock(&in->lock);
+	return NULL;
 }
 
 static void *
@@ -186,6 +283,23 @@ intake_main(void *arg)
 	return NULL;
 }
 
+/* Lets the syncer answer what is queued, stops it, closes the log. */
+static void
+stop_syncer(struct gw_intake *in)
+{
+	if (in->syncer_started) {
+		pthread_mutex_lock(&in->lock);
+		in->sync_stop = 1;
+		pthread_cond_signal(&in->sync_cond);
+		pthread_mutex_unlock(&in->lock);
+		pthread_join(in->syncer, NULL);
+		in->syncer_started = 0;
+	}
+	if (in->wal_fd >= 0)
+		close(in->wal_fd);
+	in->wal_fd = -1;
+}
+
 struct gw_intake *
 gw_intake_start(const struct gw_config *c, char *err)
 {
@@ -199,6 +313,7 @@ gw_intake_start(const struct gw_config *c, char *err)
 		free(in);
 		return NULL;
 	}
+	in->wal_fd = -1;
 	if (c->device_rate > 0) {
 		in->rate = c->device_rate;
 		in->interval = 1000000 / c->device_rate;
@@ -212,7 +327,8 @@ gw_intake_start(const struct gw_config *c, char *err)
 		free(in);
 		return NULL;
 	}
-	if (reg_store_prepare(in->store) < 0) {
+	if (reg_store_prepare(in->store) < 0 ||
+	    reg_store_defer_sync(in->store, &in->wal_fd) < 0) {
 		snprintf(err, 256, "%s", reg_error(in->store));
 		reg_close(in->store);
 		free(in->slots);
@@ -221,16 +337,25 @@ gw_intake_start(const struct gw_config *c, char *err)
 	}
 	pthread_mutex_init(&in->lock, NULL);
 	pthread_cond_init(&in->cond, NULL);
+	pthread_cond_init(&in->sync_cond, NULL);
 	in->tail = &in->head;
+	in->sync_tail = &in->sync_head;
 	atomic_init(&in->healthy, 1);
-	if (pthread_create(&in->thread, NULL, intake_main, in) != 0) {
-		snprintf(err, 256, "intake: cannot start its thread");
-		reg_close(in->store);
-		free(in->slots);
-		free(in);
-		return NULL;
+	if (in->wal_fd >= 0) {
+		if (pthread_create(&in->syncer, NULL, sync_main, in) != 0)
+			goto no_thread;
+		in->syncer_started = 1;
 	}
+	if (pthread_create(&in->thread, NULL, intake_main, in) != 0)
+		goto no_thread;
 	return in;
+no_thread:
+	snprintf(err, 256, "intake: cannot start its threads");
+	stop_syncer(in);
+	reg_close(in->store);
+	free(in->slots);
+	free(in);
+	return NULL;
 }
 
 void
@@ -256,9 +381,11 @@ gw_intake_stop(struct gw_intake *in)
 	pthread_cond_signal(&in->cond);
 	pthread_mutex_unlock(&in->lock);
 	pthread_join(in->thread, NULL);
+	stop_syncer(in);	/* after the committer: it answers the rest */
 	reg_close(in->store);
 	pthread_mutex_destroy(&in->lock);
 	pthread_cond_destroy(&in->cond);
+	pthread_cond_destroy(&in->sync_cond);
 	free(in->slots);
 	free(in);
 }
@@ -266,7 +393,7 @@ gw_intake_stop(struct gw_intake *in)
 int
 gw_intake_healthy(const struct gw_intake *in)
 {
-	return atomic_load(&in->healthy);
+	return atomic_load(&in->healthy) && !atomic_load(&in->sync_failed);
 }
 
 size_t

@@ -1138,6 +1138,15 @@ pg_store_prepare(struct reg_store *st)
 	return 0;
 }
 
+/* A commit is durable on the server when PostgreSQL answers. */
+static int
+pg_defer_sync(struct reg_store *st, int *fd)
+{
+	(void)st;
+	*fd = -1;
+	return 0;
+}
+
 static long long
 pg_count_messages(struct reg_store *st, const char *device_id)
 {
@@ -1493,6 +1502,7 @@ static const struct reg_ops pg_ops = {
 	.wait_changes = pg_wait_changes,
 	.store_messages = pg_store_messages,
 	.store_prepare = pg_store_prepare,
+	.defer_sync = pg_defer_sync,
 	.count_messages = pg_count_messages,
 	.migrations = pg_migrations_applied,
 	.device_get = pg_device_get,

@@ -413,6 +413,14 @@ reg_store_prepare(struct reg_store *st)
 
 /* see registry.h */
 int
+reg_store_defer_sync(struct reg_store *st, int *fd)
+{
+	*fd = -1;
+	return st->ops->defer_sync(st, fd);
+}
+
+/* see registry.h */
+int
 reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 {
 	return st->ops->store_messages(st, msgs, n);

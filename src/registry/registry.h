@@ -140,8 +140,21 @@ struct reg_message {
 int reg_store_prepare(struct reg_store *st);
 
 /*
+ * Lets the caller make commits durable itself, so that one fdatasync can
+ * cover several commits while the next batch is written. The SQLite
+ * backend then commits without syncing (synchronous=NORMAL, this handle
+ * only) and sets *fd to its write-ahead log, which the caller must
+ * fdatasync() after a commit and before acknowledging anything in it (and
+ * close when done). Returns 1 with *fd, 0 when commits are durable by
+ * themselves (PostgreSQL), -1 with the reason in reg_error.
+ */
+int reg_store_defer_sync(struct reg_store *st, int *fd);
+
+/*
  * Stores n messages in one transaction (group commit: one fsync for the
- * batch) and returns 0 once it is durable, or -1 when nothing was stored
+ * batch) and returns 0 once it is durable (after reg_store_defer_sync:
+ * once committed; durable after the caller's fdatasync), or -1 when
+ * nothing was stored
  * (the database is unavailable, the disk is full, ...). A message whose
  * (device, seq) is already stored is not stored again: duplicate is set.
  * Also updates each device's last-seen time and address.

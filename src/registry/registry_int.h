@@ -63,6 +63,7 @@ struct reg_ops {
 			    struct reg_message *, size_t);
 	long long	(*count_messages)(struct reg_store *, const char *);
 	int		(*store_prepare)(struct reg_store *);
+	int		(*defer_sync)(struct reg_store *, int *);
 	int		(*device_get)(struct reg_store *, const char *,
 			    struct reg_device *);
 	int		(*rotate)(struct reg_store *, const char *,

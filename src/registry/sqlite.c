@@ -5,11 +5,14 @@
  * migrates and authenticates and stores messages; sqlite_devices.c
  * administers devices.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <sqlite3.h>
@@ -795,6 +798,41 @@ sq_store_prepare(struct reg_store *st)
 	return 0;
 }
 
+/*
+ * Commits on this handle stop syncing; the caller fdatasyncs the log. Safe
+ * because a commit is a set of frames appended to the log and made valid
+ * by its last frame's checksum: once an fdatasync that began after the
+ * commit returns, the commit survives power loss as with synchronous=FULL.
+ * Checkpoints still sync the log before copying it into the database and
+ * the database after (synchronous=NORMAL does that), so a log that starts
+ * over never loses a checkpointed commit. The log file stays the same
+ * while this handle is open: SQLite deletes it only when the last
+ * connection closes.
+ */
+static int
+sq_defer_sync(struct reg_store *st, int *fd)
+{
+	const char *what = "cannot open the write-ahead log";
+	sqlite3_filename db = sqlite3_db_filename(st->sq->db, "main");
+	const char *wal;
+
+	*fd = -1;
+	if (db == NULL || db[0] == '\0' ||
+	    (wal = sqlite3_filename_wal(db)) == NULL || wal[0] == '\0')
+		return 0;	/* a temporary database: keep FULL */
+	if ((*fd = open(wal, O_RDWR | O_CLOEXEC)) < 0) {
+		snprintf(st->err, sizeof(st->err), "%s %s: %s", what, wal,
+		    strerror(errno));
+		return -1;
+	}
+	if (exec_sql(st, "PRAGMA synchronous = NORMAL", what) < 0) {
+		close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	return 1;
+}
+
 static int
 sq_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 {
@@ -944,6 +982,7 @@ static const struct reg_ops sq_ops = {
 	.wait_changes = sq_wait_changes,
 	.store_messages = sq_store_messages,
 	.store_prepare = sq_store_prepare,
+	.defer_sync = sq_defer_sync,
 	.count_messages = sq_count_messages,
 	.migrations = sq_migrations,
 	.device_get = reg_sq_device_get,
