@@ -1,7 +1,9 @@
 /*
  * sqlite.c - the registry on SQLite: one database file in WAL mode,
  * every write a transaction that is on disk (synchronous=FULL) before the
- * call returns, every statement prepared once per handle. This file opens,
+ * call returns (except on the gateway's storing handle, whose caller syncs
+ * the log itself: reg_store_defer_sync), every statement prepared once
+ * per handle. This file opens,
  * migrates and authenticates and stores messages; sqlite_devices.c
  * administers devices.
  */
