@@ -28,8 +28,7 @@
 
 #define BUSY_TIMEOUT_MS	5000
 
-static int seqs_save(struct reg_store *st, int force);
-static int seqs_sync(struct reg_store *st);
+static int sq_store_prepare(struct reg_store *st);
 
 const char *const reg_stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -504,16 +503,12 @@ sq_close(struct reg_store *st)
 	if (st->sq == NULL)
 		return;
 	/* Saves the duplicate check's state, so the next start reads back
-	 * nothing; if this fails, the next start reads back more. */
-	if (st->sq->seqs_loaded && seqset_changed(st->sq->seqs) > 0 &&
-	    reg_db_begin(st, "closing") == 0) {
-		/* in step first: another process may have stored or
-		 * deleted since, and a stale view must not be saved */
-		if (seqs_sync(st) == 0 && seqs_save(st, 1) == 0)
-			reg_db_commit(st, "closing");
-		else
-			reg_db_rollback(st);
-	}
+	 * nothing; if this fails, the next start reads back more. Preparing
+	 * does exactly that: it brings the state in step first (another
+	 * process may have stored or deleted since, and a stale view must
+	 * not be saved), then saves it in a transaction of its own. */
+	if (st->sq->seqs_loaded && seqset_changed(st->sq->seqs) > 0)
+		(void)sq_store_prepare(st);
 	seqset_free(st->sq->seqs);
 	for (int i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(st->sq->stmt[i]);
