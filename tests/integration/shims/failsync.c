@@ -12,12 +12,19 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* EIO while the flag file exists, else the real call (looked up once). */
 static int
-failing(void)
+sync_or_fail(int (**real)(int), const char *name, int fd)
 {
 	const char *flag = getenv("TETHER_FAILSYNC");
 
-	return flag != NULL && access(flag, F_OK) == 0;
+	if (flag != NULL && access(flag, F_OK) == 0) {
+		errno = EIO;
+		return -1;
+	}
+	if (*real == NULL)
+		*real = (int (*)(int))dlsym(RTLD_NEXT, name);
+	return (*real)(fd);
 }
 
 int
@@ -25,13 +32,7 @@ fdatasync(int fd)
 {
 	static int (*real)(int);
 
-	if (failing()) {
-		errno = EIO;
-		return -1;
-	}
-	if (real == NULL)
-		real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-	return real(fd);
+	return sync_or_fail(&real, "fdatasync", fd);
 }
 
 int
@@ -39,11 +40,5 @@ fsync(int fd)
 {
 	static int (*real)(int);
 
-	if (failing()) {
-		errno = EIO;
-		return -1;
-	}
-	if (real == NULL)
-		real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-	return real(fd);
+	return sync_or_fail(&real, "fsync", fd);
 }
