@@ -36,9 +36,10 @@
 #define HTTP_CONTINUE_LEN	(sizeof(HTTP_CONTINUE) - 1)
 /* min_rest() when no continuation can make the head valid. */
 #define HTTP_IMPOSSIBLE		SIZE_MAX
-/* An upper bound of every finite min_rest() (its largest case: the 18
- * digits of a Content-Length to match, CRLF, a Host line and the blank
- * line, 18 + 2 + 9 + 2), with room to spare. */
+/* An upper bound of every finite min_rest(), with room to spare: its
+ * largest case is the 18 digits of a Content-Length to match, CRLF, then
+ * a Host line and the blank line (tail(): 9), 18 + 2 + 9 = 29; where the
+ * fast path uses it (no Host still needed) it is 18 + 2 + 2 = 22. */
 #define HTTP_MAX_MIN_REST	64
 
 #define HTTP_STR(x)		#x
