@@ -84,3 +84,21 @@ start_gw
 [ "$(sql "select count(*) from messages where seq = 1")" = 1 ] || fail "the acknowledged message is missing"
 ok "fdatasync fails: 503 from then on, health 503, a log line; 201 again after a restart"
 stop_gw
+
+# The gateway builds its duplicate check before it listens, under the
+# write lock: with another process holding that lock past the busy
+# timeout, it does not start, exits 1 and says why.
+{ echo 'BEGIN EXCLUSIVE;'; echo 'INSERT INTO audit (at, actor, action) VALUES (0, "test", "lock");'; sleep 9; echo 'COMMIT;'; } |
+    sqlite3 "$GW_DB" &
+LOCKER=$!
+PIDS="$PIDS $LOCKER"
+sleep 0.5
+PORT=$(free_port)
+rc=0
+timeout 30 "$TETHER" serve --listen "127.0.0.1:$PORT" --db "$GW_DB" \
+    --state-dir "$T/state" --workers 1 >/dev/null 2>"$T/start.err" || rc=$?
+[ $rc = 1 ] || fail "gateway on a locked store exited $rc, want 1"
+grep -q 'cannot prepare the message store.*locked' "$T/start.err" ||
+    fail "no reason for the failed start: $(cat "$T/start.err")"
+wait "$LOCKER"
+ok "a store locked past the busy timeout at start: exit 1, '$(tail -n 1 "$T/start.err" | cut -c1-80)...'"
