@@ -56,7 +56,6 @@ cmd_db(int argc, char **argv)
 	const char *db = CLI_DEFAULT_DB, *key_file = NULL, *action;
 	struct listing l = { .since = 0, .newest = 0 };
 	struct reg_store *st;
-	struct timespec ts;
 	int n;
 
 	if (argc < 2 || cli_is_help(argv[1])) {
@@ -80,8 +79,7 @@ cmd_db(int argc, char **argv)
 			return cli_usage_error("db", "unexpected argument '%s'",
 			    argv[i]);
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	l.since = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	l.since = reg_now_ms();
 	/* Opening the registry applies what is missing (registry.h). */
 	if (cli_open_registry(&st, db, key_file, 0) < 0)
 		return 1;

@@ -121,15 +121,6 @@ parse_age(const char *s)
 	return (int64_t)(n * unit) * 1000;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Parses argv (argv[0] the subcommand) for a subcommand that takes the
  * options in allowed and npos positional arguments. Returns 0, or the
@@ -209,9 +200,9 @@ parse(int argc, char **argv, unsigned allowed, int npos, struct args *a)
 				    "--not-seen-since", optarg);
 			/* "0s" still filters: everything up to now */
 			if (c == 'S')
-				a->filter.seen_since = now_ms() - age;
+				a->filter.seen_since = reg_now_ms() - age;
 			else
-				a->filter.not_seen_since = now_ms() - age;
+				a->filter.not_seen_since = reg_now_ms() - age;
 			break;
 		case 'o':
 			a->out = optarg;
@@ -513,7 +504,7 @@ cmd_list(int argc, char **argv)
 	if (cli_open_registry(&st, a.db, a.key_file, 1) != 0)
 		return 1;
 	l.json = a.json;
-	l.now = now_ms();
+	l.now = reg_now_ms();
 	n = reg_list(st, &a.filter, list_one, &l);
 	if (n < 0) {
 		cli_error("%s", reg_error(st));

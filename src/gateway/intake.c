@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "gateway/gateway.h"
@@ -65,28 +64,17 @@ struct gw_intake {
 	struct rate_slot *slots;	/* GW_RATE_SLOTS */
 };
 
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* 1 when the device is over its rate (it->retry_after set), else 0. */
 static int
 over_rate(struct gw_intake *in, struct gw_intake_item *it, int64_t now)
 {
-	uint64_t h = 14695981039346656037u;
+	uint64_t h;
 	struct rate_slot *sl;
 	int64_t tat;
 
 	if (in->interval == 0)
 		return 0;
-	for (const char *p = it->device; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211u;	/* FNV-1a */
-	h |= 1;		/* 0 marks a free slot */
+	h = reg_hash_id(it->device) | 1;	/* 0 marks a free slot */
 	sl = &in->slots[h >> 48 & (GW_RATE_SLOTS - 1)];
 	if (sl->key != h) {
 		sl->key = h;
@@ -145,7 +133,7 @@ dispatch(struct gw_intake_item *head)
 static void
 commit_batch(struct gw_intake *in, size_t n)
 {
-	int64_t now = now_us();
+	int64_t now = reg_mono_us();
 	size_t m = 0;
 	int ok;
 

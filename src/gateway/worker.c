@@ -17,7 +17,6 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "gateway/worker.h"
@@ -29,15 +28,6 @@
 /* epoll data: connections are their fd; these tags mark the rest. */
 #define TAG_EVENT	(1ull << 32)
 #define TAG_LISTEN	(2ull << 32)
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 format_peer(const struct sockaddr_storage *ss, char *out, size_t len)
@@ -257,7 +247,7 @@ worker_main(void *arg)
 	for (;;) {
 		int n = epoll_wait(w->epfd, evs, GW_EVENTS, GW_TICK_MS);
 
-		w->now = now_ms();
+		w->now = reg_mono_us() / 1000;
 		for (int i = 0; i < n; i++) {
 			uint64_t d = evs[i].data.u64;
 

@@ -120,6 +120,7 @@ reg_error(const struct reg_store *st)
 	return st->err[0] != '\0' ? st->err : "no error";
 }
 
+/* see registry.h */
 int64_t
 reg_now_ms(void)
 {
@@ -127,6 +128,27 @@ reg_now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* see registry.h */
+int64_t
+reg_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* see registry.h */
+uint64_t
+reg_hash_id(const char *s)
+{
+	uint64_t h = 14695981039346656037u;
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 1099511628211u;
+	return h;
 }
 
 /* see registry.h */
@@ -276,22 +298,11 @@ reg_draw(struct reg_store *st, struct reg_new_device *dev, int id_too,
 	return 0;
 }
 
-/* FNV-1a of a device id or address, for the last-seen table. */
-static uint64_t
-touch_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 1099511628211ull;
-	return h;
-}
-
 int
 reg_touch_due(struct reg_store *st, struct reg_touch *done, size_t *ndone,
     const char *id, const char *peer, int64_t now)
 {
-	uint64_t h = touch_hash(id), ph = touch_hash(peer);
+	uint64_t h = reg_hash_id(id), ph = reg_hash_id(peer);
 	const struct reg_touch *t = &st->touched[h & (REG_TOUCH_SLOTS - 1)];
 
 	if (t->id_hash == h && t->peer_hash == ph && now - t->at < REG_TOUCH_MS)

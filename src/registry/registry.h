@@ -352,6 +352,15 @@ int reg_mac_parse(const char *text, uint8_t mac[TETHER_MAC_LEN], char *why);
 void reg_mac_format(const uint8_t mac[TETHER_MAC_LEN],
     char out[REG_MAC_TEXT]);
 
+/* Unix time in milliseconds: for times that are stored or shown. */
+int64_t reg_now_ms(void);
+/* Microseconds on a clock that never steps back: for intervals and
+ * deadlines, which a wall clock set back by NTP would stretch. */
+int64_t reg_mono_us(void);
+/* 64-bit FNV-1a of a string: spreads device ids (which the registry
+ * makes, never an attacker) over hash tables; not for chosen keys. */
+uint64_t reg_hash_id(const char *s);
+
 /* "plain", "interleave", "hmac"; reg_scheme_parse returns 0 or -1. */
 const char *reg_scheme_name(enum tether_scheme scheme);
 int reg_scheme_parse(const char *name, enum tether_scheme *scheme);

@@ -108,9 +108,6 @@ struct reg_store {
 int reg_sq_open(struct reg_store *st, const char *db, const char *key_file);
 int reg_pg_open(struct reg_store *st, const char *db, const char *key_file);
 
-/* Unix time in milliseconds. */
-int64_t reg_now_ms(void);
-
 /* HMAC-SHA256(key, REG_KEY_CHECK_TEXT): what meta.key_check holds. */
 void reg_key_check_value(const uint8_t key[REG_KEY_LEN],
     uint8_t out[REG_HASH_LEN]);

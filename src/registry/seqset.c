@@ -30,16 +30,10 @@ struct seqset {
 	size_t		 changed;
 };
 
-/* FNV-1a: ids are short and not chosen by an attacker (the registry makes
- * them), so a simple hash spreads them well enough. */
 static uint32_t
 hash_of(const char *id)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *id != '\0'; id++)
-		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h;
+	return (uint32_t)reg_hash_id(id);
 }
 
 static struct entry *

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -631,16 +630,6 @@ sq_changes(struct reg_store *st, int64_t *cursor,
  * last save) is saved at once, so the next start does not repeat it. */
 #define SEQS_SAVE_READ_BACK	10000
 
-/* Milliseconds on a clock that never steps back (save timing only). */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 seqs_read_back(struct reg_store *st, int64_t after)
 {
@@ -724,7 +713,7 @@ seqs_sync(struct reg_store *st)
 		sq->seqs_loaded = 1;
 		sq->seqs_epoch = epoch;
 		sq->seqs_upto = upto;
-		sq->seqs_saved_ms = mono_ms();
+		sq->seqs_saved_ms = reg_mono_us() / 1000;
 		if (upto > max_id) {
 			/* The newest messages were deleted, so their ids
 			 * will be used again: the snapshot must not claim
@@ -759,7 +748,7 @@ static int
 seqs_save(struct reg_store *st, int force)
 {
 	struct reg_sqlite *sq = st->sq;
-	int64_t now = mono_ms();
+	int64_t now = reg_mono_us() / 1000;
 	const char *what = "cannot save the stored messages' sequence numbers";
 	size_t changed = seqset_changed(sq->seqs);
 	int rc;
