@@ -102,3 +102,17 @@ grep -q 'cannot prepare the message store.*locked' "$T/start.err" ||
     fail "no reason for the failed start: $(cat "$T/start.err")"
 wait "$LOCKER"
 ok "a store locked past the busy timeout at start: exit 1, '$(tail -n 1 "$T/start.err" | cut -c1-80)...'"
+
+# The syncer opens the write-ahead log SQLite has just made: if that open
+# fails (the shim refuses it, as when the log vanished or lost its
+# permissions in between), the gateway does not start, exits 1, says why.
+PORT=$(free_port)
+rc=0
+LD_PRELOAD=$SHIM TETHER_FAILWALOPEN=1 \
+    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+    timeout 30 "$TETHER" serve --listen "127.0.0.1:$PORT" --db "$GW_DB" \
+    --state-dir "$T/state" --workers 1 >/dev/null 2>"$T/start.err" || rc=$?
+[ $rc = 1 ] || fail "gateway that cannot open its log exited $rc, want 1"
+grep -q "cannot open the write-ahead log $GW_DB-wal: Permission denied" "$T/start.err" ||
+    fail "no reason for the failed start: $(cat "$T/start.err")"
+ok "the write-ahead log cannot be opened at start: exit 1, '$(tail -n 1 "$T/start.err" | cut -c1-80)'"
