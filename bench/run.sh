@@ -8,7 +8,9 @@
 # BENCH_IDLE (idle connections, default 10000), BENCH_TLS (1.2 or 1.3),
 # BENCH_RAW (copy the raw loadgen lines there), BENCH_KEEP=1 (keep temp dir),
 # BENCH_CASES (a subset of: hs_ecdsa hs_rsa res_ticket res_id msg100 msg1000
-# idle_hs idle_req; default all).
+# idle_hs idle_req; default all), BENCH_DB_DIR (where tether's database
+# goes, default the temp dir; /dev/shm shows the message path without the
+# disk's flush, for diagnosis: nothing there survives power loss).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +30,8 @@ SERVER_CPU=0
 LOAD_CPU=1
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/tether-bench.XXXXXX")
+DBDIR=$T
+[ -n "${BENCH_DB_DIR:-}" ] && DBDIR=$(mktemp -d "$BENCH_DB_DIR/tether-bench-db.XXXXXX")
 NGINX_PID=""
 TETHER_PID=""
 LOAD_PID=""
@@ -66,6 +70,7 @@ cleanup() {
 	stop_nginx
 	stop_pid "$TETHER_PID"
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then say "bench: kept $T"; else rm -rf "$T"; fi
+	[ "$DBDIR" = "$T" ] || rm -rf "$DBDIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -166,6 +171,8 @@ report() {
 	echo "per-round ratios (each round runs the two back to back). Rates are"
 	echo "client-bound (one load core); the /s/core rows are the server's capacity"
 	echo "from its CPU time (/proc/PID/stat utime+stime over the window)."
+	echo "tether answers a message only once the disk has flushed it; nginx"
+	echo "stores nothing. The disk under tether's database: $(cat "$T/flush.txt" 2>/dev/null || echo "not measured")."
 	echo
 	echo "raw loadgen lines:"
 	sed 's/^/    /' "$RAW"
@@ -175,7 +182,6 @@ report() {
 RAW=$T/raw.txt
 VALUES=$T/values.txt
 TETHER_NOTE=""
-
 # BENCH_REPORT=DIR: print the table again from a kept temp dir, measure nothing.
 if [ -n "${BENCH_REPORT:-}" ]; then
 	rmdir "$T"
@@ -229,7 +235,7 @@ else
 	if "$TETHER" serve --help 2>&1 | grep -q -- '--cert'; then
 		TETHER_CERTS="--cert $T/ecdsa.crt --key $T/ecdsa.key --cert $T/rsa.crt --key $T/rsa.key"
 	fi
-	if ! "$TETHER" provision --db "$T/tether.db" --count 1000 \
+	if ! "$TETHER" provision --db "$DBDIR/tether.db" --count 1000 \
 	    --out "$T/devices" >"$T/provision.log" 2>&1 ||
 	    [ ! -s "$T/devices/manifest.json" ]; then
 		tail -n 5 "$T/provision.log" >&2
@@ -238,6 +244,22 @@ else
 	fi
 fi
 [ -n "$TETHER_NOTE" ] && say "bench: note: $TETHER_NOTE"
+
+# What one durable write costs on the disk under the database: a 4 KiB
+# write and its flush (dd's O_DSYNC), median of 3 runs of 200. With 100
+# devices each waiting for its message's flush, this bounds the rate.
+flush_probe() {
+	for i in 1 2 3; do
+		dd if=/dev/zero of="$DBDIR/flush.probe" bs=4k count=200 oflag=dsync 2>&1 |
+			sed -n 's/.* copied, \([0-9.]*\) s.*/\1/p'
+	done | sort -g | sed -n 2p | awk '{ if ($1 > 0) printf "%.0f", $1 * 1e6 / 200 }'
+	rm -f "$DBDIR/flush.probe"
+}
+us=$(flush_probe || true)
+if [ -n "$us" ]; then
+	echo "$DBDIR, a 4 KiB write and its flush take $us µs (dd oflag=dsync, median of 3 x 200)" >"$T/flush.txt"
+	say "bench: disk under the database: $(cat "$T/flush.txt")"
+fi
 
 # --- servers ------------------------------------------------------------
 
@@ -260,7 +282,7 @@ start_tether() {
 	# a second each, far over the default per-device limit (20/s), and
 	# nginx limits nothing either.
 	taskset -c $SERVER_CPU "$TETHER" serve --listen "127.0.0.1:$TETHER_PORT" \
-		--db "$T/tether.db" --state-dir "$T/state" --workers 1 \
+		--db "$DBDIR/tether.db" --state-dir "$T/state" --workers 1 \
 		--device-rate 0 $TETHER_CERTS >>"$T/tether.log" 2>&1 &
 	TETHER_PID=$!
 	wait_listen "$TETHER_PORT" "$TETHER_PID" tether "$T/tether.log"
