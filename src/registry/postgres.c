@@ -1305,10 +1305,7 @@ pg_forget(struct reg_store *st, const char *id, int delete_messages,
 		n = changed(res);
 		PQclear(res);
 	}
-	snprintf(detail, sizeof(detail), "label '%s', scheme %s%s%s; %s",
-	    dev.label, reg_scheme_name(dev.scheme), dev.mac[0] ? ", MAC " : "",
-	    dev.mac, delete_messages ? "its messages deleted" :
-	    "its messages kept");
+	reg_forget_detail(&dev, delete_messages, detail, sizeof(detail));
 	if (feed(st, id, now, what) < 0 ||
 	    audit(st, now, actor, id, "forget", detail, NULL) < 0)
 		goto fail;

@@ -268,6 +268,16 @@ reg_batch_detail(const struct reg_batch *b, char *out, size_t size)
 		    b->count, scheme);
 }
 
+void
+reg_forget_detail(const struct reg_device *dev, int delete_messages,
+    char *out, size_t size)
+{
+	snprintf(out, size, "label '%s', scheme %s%s%s; %s", dev->label,
+	    reg_scheme_name(dev->scheme), dev->mac[0] ? ", MAC " : "",
+	    dev->mac, delete_messages ? "its messages deleted" :
+	    "its messages kept");
+}
+
 int
 reg_draw(struct reg_store *st, struct reg_new_device *dev, int id_too,
     uint8_t hash[REG_HASH_LEN])

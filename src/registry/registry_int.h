@@ -128,6 +128,9 @@ void reg_batch_device(const struct reg_batch *b, size_t i,
 
 /* The audit detail of a provisioned batch. */
 void reg_batch_detail(const struct reg_batch *b, char *out, size_t size);
+/* The audit detail of a forgotten device, alike on both backends. */
+void reg_forget_detail(const struct reg_device *dev, int delete_messages,
+    char *out, size_t size);
 
 /*
  * Draws a fresh secret for dev (scheme, has_mac and mac set) and derives

@@ -107,8 +107,12 @@ wait_for 2 sh -c "[ \"\$(curl -sS --max-time 5 --cacert '$T/ca.pem' --resolve 'l
 dev_err 1 show "${ID[2]}"
 grep -q "no device '${ID[2]}' in $GW_DB: it was forgotten on .* by cli:" "$T/err" || fail "forgotten message: $(cat "$T/err")"
 [ "$(sql "select count(*) from audit where device_id = '${ID[2]}' and action = 'forget'")" = 1 ] || fail "no audit row"
+sql "select detail from audit where device_id = '${ID[2]}' and action = 'forget'" |
+    grep -q "^label '.*', scheme plain; its messages kept$" || fail "forget audit detail"
 dev forget "${ID[0]}" --delete-messages >/dev/null
 [ "$(sql "select count(*) from messages where device_id = '${ID[0]}'")" = 0 ] || fail "--delete-messages kept messages"
+sql "select detail from audit where device_id = '${ID[0]}' and action = 'forget'" |
+    grep -q "; its messages deleted$" || fail "forget --delete-messages audit detail"
 [ "$(dev list --json | jq length)" = 1 ] || fail "list after forget"
 ok "forget: refused within a second, audit row stays, messages kept or deleted"
 
