@@ -54,6 +54,7 @@ struct gw_intake {
 	struct gw_intake_item *sync_head, **sync_tail;
 	int		 sync_stop;
 	atomic_int	 sync_failed;	/* for good: see sync_main */
+	atomic_llong	 slow_logged;	/* last store_slow line, µs */
 	struct reg_store *store;
 	struct reg_message msgs[GW_MAX_BATCH];
 	struct gw_intake_item *batch[GW_MAX_BATCH];
@@ -100,6 +101,31 @@ over_rate(struct gw_intake *in, struct gw_intake_item *it, int64_t now)
 	}
 	sl->tat = tat + in->interval;
 	return 0;
+}
+
+/*
+ * A commit or a flush that took long: every device of the batch waited
+ * that long for its answer, and the operator should hear why (a disk or
+ * database in trouble) before devices start timing out. One line per
+ * GW_SLOW_STORE_EVERY_MS at most, from either thread.
+ */
+static void
+note_slow(struct gw_intake *in, const char *what, int64_t t0, size_t n)
+{
+	int64_t now = reg_mono_us(), ms = (now - t0) / 1000;
+	long long last = atomic_load(&in->slow_logged);
+	char took[24], count[24], why[160];
+
+	if (ms < GW_SLOW_STORE_MS || (last != 0 &&
+	    now - last < (int64_t)GW_SLOW_STORE_EVERY_MS * 1000) ||
+	    !atomic_compare_exchange_strong(&in->slow_logged, &last, now))
+		return;
+	snprintf(took, sizeof(took), "%lld", (long long)ms);
+	snprintf(count, sizeof(count), "%zu", n);
+	snprintf(why, sizeof(why), "the %s took %lld ms; its devices waited "
+	    "that long for their answers", what, (long long)ms);
+	gw_log(GW_LOG_WARN, "store_slow", "ms", took, "messages", count,
+	    "reason", why, NULL);
 }
 
 /*
@@ -158,6 +184,8 @@ commit_batch(struct gw_intake *in, size_t n)
 		};
 	}
 	ok = m == 0 || reg_store_messages(in->store, in->msgs, m) == 0;
+	if (m > 0 && ok)	/* a failed one has its store_failed line */
+		note_slow(in, "database's commit", now, m);
 	if (!ok) {
 		char count[24];
 
@@ -208,6 +236,8 @@ sync_main(void *arg)
 	pthread_mutex_lock(&in->lock);
 	for (;;) {
 		struct gw_intake_item *chain;
+		int64_t t0;
+		size_t n = 0;
 		int ok;
 
 		while (in->sync_head == NULL && !in->sync_stop)
@@ -219,7 +249,12 @@ sync_main(void *arg)
 		in->sync_tail = &in->sync_head;
 		pthread_mutex_unlock(&in->lock);
 
+		for (struct gw_intake_item *it = chain; it != NULL; it = it->next)
+			n++;
+		t0 = reg_mono_us();
 		ok = !atomic_load(&in->sync_failed) && fdatasync(in->wal_fd) == 0;
+		if (ok)
+			note_slow(in, "disk's flush of the write-ahead log", t0, n);
 		if (!ok && !atomic_exchange(&in->sync_failed, 1)) {
 			char why[128];
 

@@ -22,6 +22,8 @@
 #define GW_DEFAULT_DEVICE_BURST	200
 #define GW_RATE_SLOTS		65536	/* devices the limiter tracks at once */
 #define GW_MAX_BATCH		1024	/* messages in one group commit */
+#define GW_SLOW_STORE_MS	500	/* a commit or flush this long is logged */
+#define GW_SLOW_STORE_EVERY_MS	10000	/* at most one such line this often */
 #define GW_MAX_LISTEN		16	/* --listen addresses */
 #define GW_MAX_CERTS		16	/* --cert/--key pairs */
 #define GW_MAX_WORKERS		64	/* event loops */

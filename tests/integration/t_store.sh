@@ -65,10 +65,18 @@ stop_gw
 SHIM=${TETHER_BUILD:-$(dirname "$TETHER")}/libfailsync.so
 [ -f "$SHIM" ] || fail "$SHIM is missing (built with the tests)"
 rm -f "$GW_DB" "$GW_DB-wal" "$GW_DB-shm"
-LD_PRELOAD=$SHIM TETHER_FAILSYNC=$T/failsync \
+LD_PRELOAD=$SHIM TETHER_FAILSYNC=$T/failsync TETHER_SLOWSYNC=$T/slowsync \
     ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 start_gw
 provision 1
 [ "$(post "${CRED[0]}" before 1)" = 201 ] || fail "no 201 before the disk fails"
+grep -q 'event=store_slow' "$T/gw.log" && fail "store_slow while the disk is quick"
+# A disk that flushes in 0.6 s: still 201, and one line that says why.
+touch "$T/slowsync"
+[ "$(post "${CRED[0]}" slow 100)" = 201 ] || fail "no 201 from a slow disk"
+rm -f "$T/slowsync"
+grep -q 'level=warn event=store_slow ms=[0-9]* messages=1 reason="the disk.s flush of the write-ahead log took [0-9]* ms' "$T/gw.log" ||
+    fail "no store_slow line for a 0.6 s flush: $(grep store_ "$T/gw.log")"
+ok "a 0.6 s flush: 201, and a store_slow line naming the disk's flush"
 touch "$T/failsync"
 code=$(post "${CRED[0]}" failing 2)
 [ "$code" = 503 ] || fail "message while fdatasync fails: $code, want 503"

@@ -3,6 +3,8 @@
  * TETHER_FAILSYNC exists, fdatasync(2) and fsync(2) fail with EIO, as on
  * a disk that has started to fail. t_store uses it to check that the
  * gateway never acknowledges a message its log could not make durable.
+ * While the file named by TETHER_SLOWSYNC exists, they succeed after
+ * 0.6 s, as on an overloaded disk: the gateway should say so in its log.
  *
  * With TETHER_FAILWALOPEN set, opening a write-ahead log ("...-wal")
  * without O_CREAT fails with EACCES: SQLite creates the log with O_CREAT
@@ -22,16 +24,20 @@
 #include <string.h>
 #include <unistd.h>
 
-/* EIO while the flag file exists, else the real call (looked up once). */
+/* EIO while the fail flag file exists, late while the slow one does,
+ * else the real call (looked up once). */
 static int
 sync_or_fail(int (**real)(int), const char *name, int fd)
 {
 	const char *flag = getenv("TETHER_FAILSYNC");
+	const char *slow = getenv("TETHER_SLOWSYNC");
 
 	if (flag != NULL && access(flag, F_OK) == 0) {
 		errno = EIO;
 		return -1;
 	}
+	if (slow != NULL && access(slow, F_OK) == 0)
+		usleep(600 * 1000);
 	if (*real == NULL)
 		*real = (int (*)(int))dlsym(RTLD_NEXT, name);
 	return (*real)(fd);
