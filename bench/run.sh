@@ -31,7 +31,6 @@ LOAD_CPU=1
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/tether-bench.XXXXXX")
 DBDIR=$T
-[ -n "${BENCH_DB_DIR:-}" ] && DBDIR=$(mktemp -d "$BENCH_DB_DIR/tether-bench-db.XXXXXX")
 NGINX_PID=""
 TETHER_PID=""
 LOAD_PID=""
@@ -69,11 +68,20 @@ cleanup() {
 	stop_pid "$LOAD_PID"
 	stop_nginx
 	stop_pid "$TETHER_PID"
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then say "bench: kept $T"; else rm -rf "$T"; fi
-	[ "$DBDIR" = "$T" ] || rm -rf "$DBDIR"
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		say "bench: kept $T"
+		[ "$DBDIR" = "$T" ] || say "bench: kept $DBDIR (the database)"
+	else
+		rm -rf "$T"
+		[ "$DBDIR" = "$T" ] || rm -rf "$DBDIR"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+if [ -n "${BENCH_DB_DIR:-}" ] && [ -z "${BENCH_REPORT:-}" ]; then
+	DBDIR=$(mktemp -d "$BENCH_DB_DIR/tether-bench-db.XXXXXX") ||
+		{ say "error: cannot make a directory in BENCH_DB_DIR=$BENCH_DB_DIR"; exit 1; }
+fi
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
@@ -250,7 +258,7 @@ fi
 # devices each waiting for its message's flush, this bounds the rate.
 flush_probe() {
 	for i in 1 2 3; do
-		dd if=/dev/zero of="$DBDIR/flush.probe" bs=4k count=200 oflag=dsync 2>&1 |
+		LC_ALL=C dd if=/dev/zero of="$DBDIR/flush.probe" bs=4k count=200 oflag=dsync 2>&1 |
 			sed -n 's/.* copied, \([0-9.]*\) s.*/\1/p'
 	done | sort -g | sed -n 2p | awk '{ if ($1 > 0) printf "%.0f", $1 * 1e6 / 200 }'
 	rm -f "$DBDIR/flush.probe"

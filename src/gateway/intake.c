@@ -185,7 +185,7 @@ commit_batch(struct gw_intake *in, size_t n)
 	}
 	ok = m == 0 || reg_store_messages(in->store, in->msgs, m) == 0;
 	if (m > 0 && ok)	/* a failed one has its store_failed line */
-		note_slow(in, "database's commit", now, m);
+		note_slow(in, "database's commit", now, n);
 	if (!ok) {
 		char count[24];
 

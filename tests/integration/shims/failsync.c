@@ -66,7 +66,9 @@ open_or_fail(int (**real)(const char *, int, ...), const char *name,
     const char *path, int flags, va_list ap)
 {
 	size_t len = strlen(path);
-	mode_t mode = flags & (O_CREAT | O_TMPFILE) ? va_arg(ap, mode_t) : 0;
+	/* glibc's rule: O_TMPFILE includes O_DIRECTORY, which takes none */
+	mode_t mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ?
+	    va_arg(ap, mode_t) : 0;
 
 	if (getenv("TETHER_FAILWALOPEN") != NULL && !(flags & O_CREAT) &&
 	    len > 4 && strcmp(path + len - 4, "-wal") == 0) {
