@@ -358,25 +358,28 @@ gw_worker_join(struct gw_worker *w)
 	pthread_join(w->thread, NULL);
 }
 
+static void
+free_items(struct gw_intake_item *it)
+{
+	struct gw_intake_item *next;
+
+	for (; it != NULL; it = next) {
+		next = it->next;
+		free(it);
+	}
+}
+
 void
 gw_worker_free(struct gw_worker *w)
 {
-	struct gw_intake_item *it, *next;
-
 	if (w == NULL)
 		return;
 	for (int fd = 0; w->conns != NULL && fd < w->maxfd; fd++)
 		if (w->conns[fd] != NULL)
 			conn_close(w, w->conns[fd], NULL);
 	close_listeners(w);
-	for (it = w->done; it != NULL; it = next) {
-		next = it->next;
-		free(it);
-	}
-	for (it = w->pending; it != NULL; it = next) {
-		next = it->next;
-		free(it);
-	}
+	free_items(w->done);	/* answers nobody is left to send */
+	free_items(w->pending);	/* never handed to the intake */
 	free(w->changed);
 	free(w->conns);
 	if (w->epfd >= 0)

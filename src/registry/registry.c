@@ -29,6 +29,20 @@ reg_db_is_postgres(const char *db)
 	    strncmp(db, "postgresql://", 13) == 0;
 }
 
+/* HMAC-SHA256 of data under ctx's key: re-initialising with no key starts
+ * over with the same key. 0, or -1 if OpenSSL failed. */
+static int
+mac_once(EVP_MAC_CTX *ctx, const void *data, size_t len,
+    uint8_t out[REG_HASH_LEN])
+{
+	size_t mlen;
+
+	return EVP_MAC_init(ctx, NULL, 0, NULL) == 1 &&
+	    EVP_MAC_update(ctx, data, len) == 1 &&
+	    EVP_MAC_final(ctx, out, &mlen, REG_HASH_LEN) == 1 &&
+	    mlen == REG_HASH_LEN ? 0 : -1;
+}
+
 /* An HMAC-SHA256 context keyed with key, or NULL. */
 static EVP_MAC_CTX *
 mac_new(const uint8_t key[REG_KEY_LEN])
@@ -44,7 +58,6 @@ mac_new(const uint8_t key[REG_KEY_LEN])
 	static const char *const probe[] = { "tth1_probe_a", "tth1_probe_b" };
 	uint8_t want[REG_HASH_LEN], have[REG_HASH_LEN];
 	unsigned int wlen;
-	size_t hlen;
 
 	EVP_MAC_free(mac);	/* the context holds its own reference */
 	if (ctx == NULL || EVP_MAC_init(ctx, key, REG_KEY_LEN, params) != 1)
@@ -55,14 +68,10 @@ mac_new(const uint8_t key[REG_KEY_LEN])
 	 * two inputs; on a mismatch every call uses HMAC() instead. */
 	for (size_t i = 0; i < 2; i++) {
 		wlen = REG_HASH_LEN;
-		if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1 ||
-		    EVP_MAC_update(ctx, (const unsigned char *)probe[i],
-		    strlen(probe[i])) != 1 ||
-		    EVP_MAC_final(ctx, have, &hlen, sizeof(have)) != 1 ||
+		if (mac_once(ctx, probe[i], strlen(probe[i]), have) < 0 ||
 		    HMAC(EVP_sha256(), key, REG_KEY_LEN,
 		    (const unsigned char *)probe[i], strlen(probe[i]), want,
-		    &wlen) == NULL || hlen != REG_HASH_LEN ||
-		    memcmp(have, want, REG_HASH_LEN) != 0)
+		    &wlen) == NULL || memcmp(have, want, REG_HASH_LEN) != 0)
 			goto fail;
 	}
 	return ctx;
@@ -157,13 +166,8 @@ reg_credential_hash(const struct reg_store *st, const char *cred,
     size_t len, uint8_t out[REG_HASH_LEN])
 {
 	unsigned int olen = REG_HASH_LEN;
-	size_t mlen;
 
-	/* Re-initialising with no key starts over with the same key. */
-	if (st->mac != NULL && EVP_MAC_init(st->mac, NULL, 0, NULL) == 1 &&
-	    EVP_MAC_update(st->mac, (const unsigned char *)cred, len) == 1 &&
-	    EVP_MAC_final(st->mac, out, &mlen, REG_HASH_LEN) == 1 &&
-	    mlen == REG_HASH_LEN)
+	if (st->mac != NULL && mac_once(st->mac, cred, len, out) == 0)
 		return;
 	/* HMAC fails only when OpenSSL cannot allocate; zeros then match
 	 * no device (no stored hash is all zeros). */

@@ -630,6 +630,9 @@ sq_changes(struct reg_store *st, int64_t *cursor,
  * last save) is saved at once, so the next start does not repeat it. */
 #define SEQS_SAVE_READ_BACK	10000
 
+static const char seqs_read_what[] =
+    "cannot read the stored messages' sequence numbers";
+
 static int
 seqs_read_back(struct reg_store *st, int64_t after)
 {
@@ -652,8 +655,7 @@ seqs_read_back(struct reg_store *st, int64_t after)
 	if (rows >= SEQS_SAVE_READ_BACK)
 		st->sq->seqs_save_now = 1;
 	if (rc != SQLITE_DONE)
-		return reg_db_fail(st, "cannot read the stored messages' "
-		    "sequence numbers", rc);
+		return reg_db_fail(st, seqs_read_what, rc);
 	return 0;
 }
 
@@ -676,8 +678,7 @@ seqs_load(struct reg_store *st)
 	}
 	reg_db_done(s);
 	if (rc != SQLITE_DONE)
-		return reg_db_fail(st, "cannot read the stored messages' "
-		    "sequence numbers", rc);
+		return reg_db_fail(st, seqs_read_what, rc);
 	return 0;
 }
 
