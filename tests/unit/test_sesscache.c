@@ -417,12 +417,17 @@ test_eviction(void **state)
 	gw_sesscache_free(c);
 }
 
-/* A session's time is its full handshake's plus its timeout. */
+/*
+ * A session's time is its full handshake's plus its timeout, both in
+ * whole seconds: a timeout of 2 keeps a and b alive across one second's
+ * boundary while keep is made (a timeout of 1 lost them when a boundary
+ * fell between the handshakes), and 3 s of sleep expires them for sure.
+ */
 static void
 test_expiry(void **state)
 {
 	struct gw_sesscache *c = gw_sesscache_new(16);
-	SSL_CTX *sctx = server_ctx(c, 1);
+	SSL_CTX *sctx = server_ctx(c, 2);
 	SSL_CTX *cctx = client_ctx(TLS1_2_VERSION, SSL_OP_NO_TICKET);
 	SSL_SESSION *a, *b, *keep;
 	struct gw_sesscache_stats st;
@@ -432,7 +437,7 @@ test_expiry(void **state)
 	SSL_CTX_set_timeout(sctx, 3600);
 	assert_int_equal(connect_once(sctx, cctx, NULL, NULL, &keep), 0);
 	assert_int_equal(stats(sctx).count, 3);
-	sleep(2);
+	sleep(3);
 
 	/*
 	 * a is found expired and dropped before OpenSSL sees it; the full
