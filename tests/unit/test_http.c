@@ -641,6 +641,64 @@ test_head_limit(void **state)
 	assert_int_equal(err.offset, GW_MAX_HEAD - 4);
 }
 
+/* The parse that takes runs of token bytes at once agrees with the one
+ * that takes every byte alone: same answer, views and error, for every
+ * prefix of every case and for limits around where the runs stop. */
+static void
+agree(const char *name, const char *input, size_t len, size_t max_head)
+{
+	struct http_request	 a, b;
+	struct http_error	 ea, eb;
+	int			 ra, rb;
+	size_t			 i;
+
+	ra = http_parse_request(input, len, max_head, &a, &ea);
+	rb = http_parse_request_bytewise(input, len, max_head, &b, &eb);
+	if (ra != rb || ea.reason != eb.reason || ea.offset != eb.offset)
+		fail_msg("%s, %zu bytes, max_head %zu: %d (%s at %zu) but "
+		    "byte by byte %d (%s at %zu)", name, len, max_head, ra,
+		    http_reason_text(ea.reason), ea.offset, rb,
+		    http_reason_text(eb.reason), eb.offset);
+	if (ra <= 0)
+		return;
+	assert_ptr_equal(a.target, b.target);
+	assert_int_equal(a.target_len, b.target_len);
+	assert_int_equal(a.num_headers, b.num_headers);
+	for (i = 0; i < a.num_headers; i++) {
+		assert_int_equal(a.headers[i].name_len, b.headers[i].name_len);
+		assert_ptr_equal(a.headers[i].value, b.headers[i].value);
+		assert_int_equal(a.headers[i].value_len,
+		    b.headers[i].value_len);
+	}
+	assert_int_equal(a.content_length, b.content_length);
+	assert_int_equal(a.keep_alive, b.keep_alive);
+	assert_int_equal(a.expect_continue, b.expect_continue);
+}
+
+static void
+test_fast_agrees(void **state)
+{
+	static const size_t limits[] = { 0, 63, 64, 65, 66, 80, 100, 128,
+	    200, 1024, GW_MAX_HEAD };
+	char	 input[GUARD_ROOM];
+	size_t	 i, k, l, len;
+
+	for (i = 0; i < sizeof(valid_cases) / sizeof(valid_cases[0]); i++) {
+		len = strlen(valid_cases[i].head);
+		memcpy(input, valid_cases[i].head, len);
+		for (k = 0; k <= len; k++)
+			for (l = 0; l < sizeof(limits) / sizeof(limits[0]); l++)
+				agree(valid_cases[i].name, guarded(input, k),
+				    k, limits[l]);
+	}
+	for (i = 0; i < sizeof(error_cases) / sizeof(error_cases[0]); i++)
+		for (k = 0; k <= error_cases[i].len; k++)
+			for (l = 0; l < sizeof(limits) / sizeof(limits[0]); l++)
+				agree(error_cases[i].name,
+				    guarded(error_cases[i].input, k), k,
+				    limits[l]);
+}
+
 static void
 test_reason_text(void **state)
 {
@@ -730,6 +788,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_errors_cover_reasons),
 		cmocka_unit_test(test_head_limit),
+		cmocka_unit_test(test_fast_agrees),
 		cmocka_unit_test(test_reason_text),
 		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_view_eq),
