@@ -73,6 +73,9 @@ extern const char gw_config_help[];
 enum gw_log_level { GW_LOG_DEBUG, GW_LOG_INFO, GW_LOG_WARN, GW_LOG_ERROR };
 
 void gw_log_init(int json, int debug);
+/* 1 if gw_log would write a line at this level (debug only with --debug):
+ * for callers that would format a value just for the line. */
+int gw_log_enabled(enum gw_log_level level);
 /* gw_log(level, event, key, value, key, value, ..., NULL): values are
  * strings, quoted and escaped as needed. Never pass a credential. */
 void gw_log(enum gw_log_level level, const char *event, ...)

@@ -23,6 +23,12 @@ gw_log_init(int json, int debug)
 	log_debug = debug;
 }
 
+int
+gw_log_enabled(enum gw_log_level level)
+{
+	return level != GW_LOG_DEBUG || log_debug;
+}
+
 struct line {
 	char	buf[GW_LOG_LINE];
 	size_t	len;
@@ -102,7 +108,7 @@ gw_log(enum gw_log_level level, const char *event, ...)
 	const char *k, *v;
 	va_list ap;
 
-	if (level == GW_LOG_DEBUG && !log_debug)
+	if (!gw_log_enabled(level))
 		return;
 	l.len = 0;	/* not "= { 0 }": 2 KiB zeroed for every debug event */
 	clock_gettime(CLOCK_REALTIME, &ts);
