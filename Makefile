@@ -5,6 +5,7 @@
 #   make test     install what is missing, build twice (plain, and with
 #                 ASan/UBSan), run every test, smoke-run every fuzz target
 #   make bench    the benchmarks under bench/ (not part of make test)
+#   make bench-insn  instructions per message, tether and nginx (callgrind)
 #   make fuzz     long fuzzing campaigns (FUZZ_SECONDS each, default 300)
 #   make cross    libtether for Cortex-M4 and ESP8266, with its code budget
 
@@ -12,7 +13,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench cross clean
+.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench bench-insn cross clean
 
 all: build/Makefile
 	$(CMAKE) --build build -j $(JOBS)
@@ -56,6 +57,10 @@ fuzz: build-fuzz/Makefile
 bench: deps all
 	@sh scripts/deps.sh --bench
 	@sh bench/run.sh
+
+bench-insn: deps all
+	@sh scripts/deps.sh --bench
+	@sh bench/instructions.sh
 
 cross:
 	@sh scripts/deps.sh --cross

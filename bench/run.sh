@@ -14,6 +14,7 @@
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/common.sh"
 BUILD=${BUILD:-$ROOT/build}
 LOADGEN=${LOADGEN:-$BUILD/loadgen}
 TETHER=${TETHER:-$BUILD/tether}
@@ -34,26 +35,6 @@ DBDIR=$T
 NGINX_PID=""
 TETHER_PID=""
 LOAD_PID=""
-
-say() { printf '%s\n' "$*" >&2; }
-
-# Running and not a zombie (kill -0 succeeds on a zombie until it is reaped).
-alive() {
-	st=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ -n "$st" ] && [ "$st" != Z ]
-}
-
-# SIGTERM, up to 10 s, then SIGKILL; reaps it if it is our child.
-stop_pid() {
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null || return 0
-	i=0
-	while alive "$1" && [ $i -lt 100 ]; do
-		sleep 0.1; i=$((i + 1))
-	done
-	if alive "$1"; then kill -9 "$1" 2>/dev/null || true; fi
-	wait "$1" 2>/dev/null || true
-}
 
 stop_nginx() {
 	stop_pid "$NGINX_PID"
@@ -82,25 +63,6 @@ if [ -n "${BENCH_DB_DIR:-}" ] && [ -z "${BENCH_REPORT:-}" ]; then
 	DBDIR=$(mktemp -d "$BENCH_DB_DIR/tether-bench-db.XXXXXX") ||
 		{ say "error: cannot make a directory in BENCH_DB_DIR=$BENCH_DB_DIR"; exit 1; }
 fi
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-		echo $((20000 + $$ % 20000 + $1))
-}
-
-wait_listen() {	# port pid name
-	i=0
-	until ss -Htln "sport = :$1" | grep -q LISTEN; do
-		if ! kill -0 "$2" 2>/dev/null; then
-			say "error: $3 exited before listening on :$1 (log: $4)"
-			tail -n 20 "$4" >&2 || true
-			exit 1
-		fi
-		i=$((i + 1))
-		[ $i -lt 100 ] || { say "error: $3 not listening on :$1 after 10 s"; exit 1; }
-		sleep 0.1
-	done
-}
 
 # --- the table ----------------------------------------------------------
 

@@ -153,7 +153,8 @@ conn_respond(struct gw_conn *c, int status, const char *headers,
 	if (!c->keep_alive)
 		c->close_after = 1;
 	if (out_str(c, "HTTP/1.1 ") < 0 || out_dec(c, (unsigned)status) < 0 ||
-	    out_put(c, " ", 1) < 0 || out_str(c, http_status_text(status)) < 0 ||
+	    out_put(c, " ", 1) < 0 ||
+	    out_str(c, http_status_text(status)) < 0 ||
 	    out_str(c, "\r\n") < 0 ||
 	    (blen && out_str(c, "Content-Type: application/json\r\n") < 0) ||
 	    out_str(c, "Content-Length: ") < 0 ||

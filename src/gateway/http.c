@@ -380,7 +380,8 @@ classify(const char *name, size_t len)
 	size_t	 i;
 
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (fields[i].len == len && prefix_eq(name, len, fields[i].name))
+		if (fields[i].len == len &&
+		    prefix_eq(name, len, fields[i].name))
 			return fields[i].field;
 	return F_OTHER;
 }
@@ -760,7 +761,8 @@ parse(const char *buf, size_t len, size_t max_head,
 	 * the cap rather than trusted, so the head stays bounded. */
 	if (max_head > GW_MAX_HEAD)
 		max_head = GW_MAX_HEAD;
-	fast_end = max_head > HTTP_MAX_MIN_REST ? max_head - HTTP_MAX_MIN_REST : 0;
+	fast_end = max_head > HTTP_MAX_MIN_REST ?
+	    max_head - HTTP_MAX_MIN_REST : 0;
 	if (fast_end > len)
 		fast_end = len;
 

@@ -1,0 +1,45 @@
+# common.sh - helpers the benchmark scripts share (sourced, not run).
+
+say() { printf '%s\n' "$*" >&2; }
+
+# Running and not a zombie (kill -0 succeeds on a zombie until it is reaped).
+alive() {
+	st=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# SIGTERM, up to 10 s, then SIGKILL; reaps it if it is our child.
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null || return 0
+	i=0
+	while alive "$1" && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	if alive "$1"; then kill -9 "$1" 2>/dev/null || true; fi
+	wait "$1" 2>/dev/null || true
+}
+
+# A free loopback port (the argument spreads the fallback when python3 is
+# missing).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
+		echo $((20000 + $$ % 20000 + $1))
+}
+
+# Waits for a listener on the port, at most SECONDS (default 10); exits
+# with the server's log if it dies first.
+wait_listen() {	# port pid name log [seconds]
+	i=0
+	until ss -Htln "sport = :$1" | grep -q LISTEN; do
+		if ! kill -0 "$2" 2>/dev/null; then
+			say "error: $3 exited before listening on :$1 (log: $4)"
+			tail -n 20 "$4" >&2 || true
+			exit 1
+		fi
+		i=$((i + 1))
+		[ $i -lt $((${5:-10} * 10)) ] ||
+			{ say "error: $3 not listening on :$1 after ${5:-10} s"; exit 1; }
+		sleep 0.1
+	done
+}
