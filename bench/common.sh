@@ -32,7 +32,7 @@ free_port() {
 wait_listen() {	# port pid name log [seconds]
 	i=0
 	until ss -Htln "sport = :$1" | grep -q LISTEN; do
-		if ! kill -0 "$2" 2>/dev/null; then
+		if ! alive "$2"; then
 			say "error: $3 exited before listening on :$1 (log: $4)"
 			tail -n 20 "$4" >&2 || true
 			exit 1

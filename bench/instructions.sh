@@ -53,7 +53,9 @@ total() {
 	sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$1"
 }
 
-# One server under callgrind for SECONDS of messages; prints "messages instructions".
+# One server under callgrind for SECONDS of messages; appends
+# "name seconds messages instructions" to $T/results. Runs in the main
+# shell, so that the EXIT trap knows the server's pid.
 measure() {	# name seconds
 	port=$(free_port 1)
 	out=$T/cg.$1.$2
@@ -77,13 +79,18 @@ measure() {	# name seconds
 	SERVER_PID=$!
 	wait_listen "$port" "$SERVER_PID" "$1" "$T/$1.log" 60
 	# shellcheck disable=SC2086
-	line=$("$LOADGEN" messages -c "$CONNS" -d "$2" -w 1 --tls 1.2 \
-		--cert ecdsa --timeout 60 $man "127.0.0.1:$port" 2>"$T/loadgen.err") ||
+	"$LOADGEN" messages -c "$CONNS" -d "$2" -w 1 --tls 1.2 --cert ecdsa \
+		--timeout 60 $man "127.0.0.1:$port" >"$T/loadgen.out" \
+		2>"$T/loadgen.err" ||
 		{ say "error: loadgen against $1 failed:"; cat "$T/loadgen.err" >&2; exit 1; }
 	stop_pid "$SERVER_PID"; SERVER_PID=""
-	ok=$(printf '%s\n' "$line" | sed -n 's/.* ok=\([0-9]*\).*/\1/p')
-	[ -s "$out" ] || { say "error: no callgrind output from $1 (log: $T/$1.log)"; exit 1; }
-	echo "$ok $(total "$out")"
+	ok=$(sed -n 's/.* ok=\([0-9]*\).*/\1/p' "$T/loadgen.out" | head -n 1)
+	insn=$(total "$out" 2>/dev/null || true)
+	if [ -z "$ok" ] || [ -z "$insn" ]; then
+		say "error: no message count or no callgrind total for $1 (logs in $T; INSN_KEEP=1 keeps them)"
+		exit 1
+	fi
+	echo "$1 $2 $ok $insn" >>"$T/results"
 }
 
 # A first start, not measured, makes tether's keys and certificates (RSA
@@ -100,10 +107,13 @@ cp "$T/state/ecdsa.crt" "$T/state/ecdsa.key" "$T/state/rsa.crt" \
 
 say "insn: $CONNS connections, ${SHORT} s and ${LONG} s of messages under callgrind, TLS 1.2, ECDSA"
 for srv in tether nginx; do
-	a=$(measure "$srv" "$SHORT")
-	b=$(measure "$srv" "$LONG")
-	echo "$srv $a $b"
-done | awk '
-	{ per = ($5 - $3) / ($4 - $2); v[$1] = per
-	  printf "%-7s %8d messages in the long run, %10.0f user-space instructions a message\n", $1, $4, per }
-	END { if (v["nginx"] > 0) printf "ratio   tether / nginx: %.2f (lower is better)\n", v["tether"] / v["nginx"] }'
+	measure "$srv" "$SHORT"
+	measure "$srv" "$LONG"
+done
+awk -v short="$SHORT" '
+	$2 == short { m[$1] = $3; n[$1] = $4; next }
+	{ if ($3 <= m[$1]) { printf "error: %s: the long run sent no more messages than the short one\n", $1 > "/dev/stderr"; bad = 1; exit }
+	  per = ($4 - n[$1]) / ($3 - m[$1]); v[$1] = per
+	  printf "%-7s %8d messages in the long run, %10.0f user-space instructions a message\n", $1, $3, per }
+	END { if (bad) exit 1
+	      if (v["nginx"] > 0) printf "ratio   tether / nginx: %.2f (lower is better)\n", v["tether"] / v["nginx"] }' "$T/results"

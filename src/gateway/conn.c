@@ -148,7 +148,7 @@ void
 conn_respond(struct gw_conn *c, int status, const char *headers,
     const char *body)
 {
-	size_t blen = body ? strlen(body) : 0;
+	size_t blen = body ? strlen(body) : 0, mark = c->out_len;
 
 	if (!c->keep_alive)
 		c->close_after = 1;
@@ -163,8 +163,10 @@ conn_respond(struct gw_conn *c, int status, const char *headers,
 	    (headers && out_str(c, headers) < 0) ||
 	    (c->close_after && out_str(c, "Connection: close\r\n") < 0) ||
 	    out_str(c, "\r\n") < 0 ||
-	    (blen && (out_put(c, body, blen) < 0 || out_put(c, "\n", 1) < 0)))
+	    (blen && (out_put(c, body, blen) < 0 || out_put(c, "\n", 1) < 0))) {
+		c->out_len = mark;	/* no half an answer */
 		c->close_after = 1;	/* cannot answer: at least do not hang */
+	}
 }
 
 /* Answers a refused request with its reason, and closes after. */
