@@ -14,7 +14,7 @@
 
 #include "tether.h"
 #include "check/check_int.h"
-#include "gateway/tls.h"
+#include "pin/pin.h"
 
 #define SHA256_LEN	32
 #define SHA1_LEN	20
@@ -247,12 +247,12 @@ pin_finding(const struct chk_options *o, struct chk_report *r, X509 *leaf,
 {
 	unsigned char spki[SHA256_LEN], c256[SHA256_LEN], c1[SHA1_LEN];
 	uint8_t want[32];
-	struct gw_pins pins;
+	struct pin_set pins;
 	struct chk_finding *f;
 	size_t n;
 	const char *kind = NULL;
 
-	if (gw_pins_from_x509(leaf, &pins) != 0 ||
+	if (pin_from_x509(leaf, &pins) != 0 ||
 	    leaf_hashes(leaf, der, len, spki, c256, c1) != 0) {
 		chk_add(r, "pin", CHK_WARN, "the leaf's pins cannot be "
 		    "computed");

@@ -20,7 +20,7 @@
 
 #include "cli/cli.h"
 #include "check/fetch.h"
-#include "gateway/tls.h"
+#include "pin/pin.h"
 
 #define FP_DEFAULT_PORT		"443"
 #define FP_DEFAULT_TIMEOUT	10	/* seconds, per lookup and handshake */
@@ -59,7 +59,7 @@ struct fp_leaf {
 	char		 protocol[16];
 	char		 cipher[64];
 	char		 kind[16];	/* "ECDSA", "RSA": for C names */
-	struct gw_pins	 pins;
+	struct pin_set	 pins;
 	char		 sha256_colon[96];	/* AB:CD:..., 32 bytes */
 	long		 days_left;	/* negative once expired */
 };
@@ -264,13 +264,13 @@ key_kind(EVP_PKEY *k)
 	}
 }
 
-/* "ECDSA P-256", "RSA 2048": the words of gw_pins for any key. */
+/* "ECDSA P-256", "RSA 2048": the words of pin_set for any key. */
 static void
 key_words(X509 *x, char *out, size_t len)
 {
-	struct gw_pins p;
+	struct pin_set p;
 
-	if (gw_pins_from_x509(x, &p) == 0)
+	if (pin_from_x509(x, &p) == 0)
 		snprintf(out, len, "%s", p.key_type);
 	else
 		snprintf(out, len, "%s", key_kind(X509_get0_pubkey(x)));
@@ -322,7 +322,7 @@ add_leaf(struct fp_report *r, STACK_OF(X509) *chain, const char *file,
 	}
 	l = &r->leaves[r->nleaves];
 	memset(l, 0, sizeof(*l));
-	if (gw_pins_from_x509(x, &l->pins) != 0) {
+	if (pin_from_x509(x, &l->pins) != 0) {
 		sk_X509_pop_free(chain, X509_free);
 		return cli_error("the certificate %s%s is not one OpenSSL can "
 		    "read fully (its key or dates)", file ? "in " : "from ",
