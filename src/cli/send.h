@@ -25,6 +25,7 @@
 #define SEND_HOST_MAX		256	/* a DNS name is at most 253 */
 #define SEND_CRED_FILE_MAX	256	/* bytes read from --credential-file */
 #define SEND_DETAIL_MAX		TETHER_DETAIL_LEN
+#define SEND_PIN_LEN		32	/* SHA-256; a SHA-1 pin uses 20 */
 #define SEND_PATH		"/v1/messages"	/* the library POSTs here */
 #define SEND_SESSION_MODE	0600	/* the blob holds a master secret */
 
@@ -55,7 +56,7 @@ struct send_state {
 	struct tether_client	 client;
 	struct tether_posix	 sock;
 	unsigned char		 buf[TETHER_BUFSIZE_MAX];
-	uint8_t			 pins[TETHER_MAX_PINS][32];
+	uint8_t			 pins[TETHER_MAX_PINS][SEND_PIN_LEN];
 	char			 host[SEND_HOST_MAX];
 	char			 cred[TETHER_CREDENTIAL_MAX];	/* wiped */
 	uint8_t			 blob[TETHER_SESSION_SIZE];	/* wiped */
@@ -66,7 +67,7 @@ struct send_state {
  * status of a usage error it has said (2).
  */
 int send_parse_pin(const char *arg, enum tether_pin_kind *kind,
-    uint8_t out[32]);
+    uint8_t out[SEND_PIN_LEN]);
 /* https://HOST[:PORT][/v1/messages] into host (SEND_HOST_MAX) and *port. */
 int send_parse_url(const char *url, char host[SEND_HOST_MAX], uint16_t *port);
 /* A whole number in [min, max]. */

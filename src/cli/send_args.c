@@ -38,7 +38,8 @@ take_prefix(const char **s, const char *pre)
  * needs its prefix. The bytes are parsed by the library's own parser.
  */
 int
-send_parse_pin(const char *arg, enum tether_pin_kind *kind, uint8_t out[32])
+send_parse_pin(const char *arg, enum tether_pin_kind *kind,
+    uint8_t out[SEND_PIN_LEN])
 {
 	const char *s = arg;
 	size_t hex = 0, colons = 0, other = 0, i, len;
