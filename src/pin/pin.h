@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pin.h - the pins of a certificate, as a device is given them: the SPKI
- * and certificate hashes in the forms the tools print. Shared by the
- * gateway (the pins it prints at start), `tether check` and `tether
- * fingerprint`, so that none of them links another's code. OpenSSL 3.
+ * pin.h - a certificate's pins in the forms devices are given them, for
+ * the gateway (printed at start), `tether check` and `tether fingerprint`,
+ * so that no one of them links another's code. OpenSSL 3.
  */
 #ifndef PIN_H
 #define PIN_H
