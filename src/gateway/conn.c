@@ -12,6 +12,7 @@
 
 #include <openssl/err.h>
 
+#include "common/json.h"
 #include "gateway/worker.h"
 
 /* Smallest request buffer: most requests fit, and at 1 KiB it stays in
@@ -175,14 +176,19 @@ refuse(struct gw_worker *w, struct gw_conn *c, int status,
     const char *reason, size_t offset)
 {
 	char body[256], off[24], st[8];
+	struct json j;
 
 	snprintf(off, sizeof(off), "%zu", offset);
 	snprintf(st, sizeof(st), "%d", status);
 	gw_log(GW_LOG_INFO, "request_refused", "peer", c->peer,
 	    "device", c->authed ? c->device : NULL, "status", st,
 	    "reason", reason, "offset", off, NULL);
-	snprintf(body, sizeof(body), "{\"error\":\"%s\",\"offset\":%zu}",
-	    reason, offset);
+	/* The reason may hold quotes: the writer escapes it. */
+	json_init(&j, body, sizeof(body));
+	json_object(&j, NULL, JSON_COMPACT);
+	json_str(&j, "error", reason);
+	json_int(&j, "offset", (long long)offset);
+	json_finish(&j);
 	c->keep_alive = 0;
 	conn_respond(c, status, NULL, body);
 	c->in_len = 0;		/* the rest of the stream cannot be trusted */
