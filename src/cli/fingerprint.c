@@ -20,6 +20,7 @@
 
 #include "cli/cli.h"
 #include "check/fetch.h"
+#include "common/json.h"
 #include "pin/pin.h"
 
 #define FP_DEFAULT_PORT		"443"
@@ -783,152 +784,117 @@ print_text(const struct fp_report *r, FILE *out)
 /* JSON */
 
 static void
-json_str(FILE *out, const char *s)
+print_json_chain(struct json *j, const struct fp_leaf *l)
 {
-	const unsigned char *p;
-
-	fputc('"', out);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
-/* "key": "value" with the separator before it. */
-static void
-json_kv(FILE *out, const char *indent, const char *key, const char *val,
-    int last)
-{
-	fprintf(out, "%s\"%s\": ", indent, key);
-	json_str(out, val);
-	fputs(last ? "\n" : ",\n", out);
-}
-
-static void
-print_json_chain(const struct fp_leaf *l, FILE *out)
-{
-	const char *in = "          ";
 	char buf[FP_NAME_LEN];
 	X509 *x;
 	int i, n = sk_X509_num(l->chain);
 
-	fputs("      \"chain\": [\n", out);
+	json_array(j, "chain", JSON_LINES_OPEN);
 	for (i = 0; i < n; i++) {
 		x = sk_X509_value(l->chain, i);
-		fputs("        {\n", out);
+		json_object(j, NULL, JSON_LINES);
 		name_line(X509_get_subject_name(x), buf, sizeof(buf));
-		json_kv(out, in, "subject", buf, 0);
+		json_str(j, "subject", buf);
 		name_line(X509_get_issuer_name(x), buf, sizeof(buf));
-		json_kv(out, in, "issuer", buf, 0);
+		json_str(j, "issuer", buf);
 		time_text(X509_get0_notBefore(x), buf, sizeof(buf));
-		json_kv(out, in, "not_before", buf, 0);
+		json_str(j, "not_before", buf);
 		time_text(X509_get0_notAfter(x), buf, sizeof(buf));
-		json_kv(out, in, "not_after", buf, 0);
-		fprintf(out, "%s\"days_left\": %ld,\n", in,
-		    days_until(X509_get0_notAfter(x)));
+		json_str(j, "not_after", buf);
+		json_int(j, "days_left", days_until(X509_get0_notAfter(x)));
 		key_words(x, buf, sizeof(buf));
-		json_kv(out, in, "key_type", buf, 0);
-		fprintf(out, "%s\"key_bits\": %d,\n", in,
-		    EVP_PKEY_get_bits(X509_get0_pubkey(x)));
-		fprintf(out, "%s\"der_bytes\": %d\n", in, der_len(x));
-		fprintf(out, "        }%s\n", i + 1 < n ? "," : "");
+		json_str(j, "key_type", buf);
+		json_int(j, "key_bits", EVP_PKEY_get_bits(X509_get0_pubkey(x)));
+		json_int(j, "der_bytes", der_len(x));
+		json_end(j);
 	}
-	fputs("      ],\n", out);
+	json_end(j);
 }
 
 static void
 print_json(const struct fp_report *r, FILE *out)
 {
-	const char *in = "      ";
+	static const char *const offer_names[] = {
+		[CHK_OFFER_ALL] = "all", [CHK_OFFER_ECDSA] = "ecdsa",
+		[CHK_OFFER_RSA] = "rsa",
+	};
 	const struct fp_leaf *l;
+	struct json j;
 	long der, msg;
 	size_t i, k;
-	int first;
 
-	fputs("{\n", out);
+	json_init_heap(&j);
+	json_object(&j, NULL, JSON_LINES);
 	if (r->host != NULL) {
-		json_kv(out, "  ", "host", r->host, 0);
-		fprintf(out, "  \"port\": %s,\n", r->port);
-		json_kv(out, "  ", "address", r->addr, 0);
-		fputs("  \"sni\": ", out);
-		if (r->sni != NULL)
-			json_str(out, r->sni);
-		else
-			fputs("null", out);
-		fputs(",\n  \"trust\": {\n", out);
-		json_kv(out, "    ", "name", r->verify_name, 0);
-		fprintf(out, "    \"ok\": %s,\n", r->trusted ? "true" :
-		    "false");
-		json_kv(out, "    ", "reason", r->trust_why, 1);
-		fputs("  },\n", out);
+		json_str(&j, "host", r->host);
+		json_int_text(&j, "port", r->port);	/* a service name: text */
+		json_str(&j, "address", r->addr);
+		json_str(&j, "sni", r->sni);
+		json_object(&j, "trust", JSON_LINES);
+		json_str(&j, "name", r->verify_name);
+		json_bool(&j, "ok", r->trusted);
+		json_str(&j, "reason", r->trust_why);
+		json_end(&j);
 	}
-	fputs("  \"certificates\": [\n", out);
+	json_array(&j, "certificates", JSON_LINES_OPEN);
 	for (i = 0; i < r->nleaves; i++) {
 		l = &r->leaves[i];
-		fputs("    {\n", out);
+		json_object(&j, NULL, JSON_LINES);
 		if (l->file != NULL) {
-			json_kv(out, in, "file", l->file, 0);
+			json_str(&j, "file", l->file);
 		} else {
-			fputs("      \"offers\": [", out);
-			for (k = 0, first = 1; k <= CHK_OFFER_RSA; k++)
-				if (l->offers & (1u << k)) {
-					fprintf(out, "%s\"%s\"", first ? "" :
-					    ", ", k == CHK_OFFER_ALL ? "all" :
-					    k == CHK_OFFER_ECDSA ? "ecdsa" :
-					    "rsa");
-					first = 0;
-				}
-			fputs("],\n", out);
-			json_kv(out, in, "protocol", l->protocol, 0);
-			json_kv(out, in, "cipher", l->cipher, 0);
+			json_array(&j, "offers", JSON_INLINE);
+			for (k = 0; k <= CHK_OFFER_RSA; k++)
+				if (l->offers & (1u << k))
+					json_str(&j, NULL, offer_names[k]);
+			json_end(&j);
+			json_str(&j, "protocol", l->protocol);
+			json_str(&j, "cipher", l->cipher);
 		}
-		json_kv(out, in, "key_type", l->pins.key_type, 0);
+		json_str(&j, "key_type", l->pins.key_type);
 		chain_sizes(l->chain, &der, &msg);
-		fprintf(out, "%s\"chain_der_bytes\": %ld,\n", in, der);
-		fprintf(out, "%s\"certificate_message_bytes\": %ld,\n", in,
-		    msg);
-		print_json_chain(l, out);
-		json_kv(out, in, "spki_sha256_base64", l->pins.spki_sha256_b64,
-		    0);
-		json_kv(out, in, "spki_sha256_hex", l->pins.spki_sha256_hex, 0);
-		json_kv(out, in, "cert_sha256_colon", l->sha256_colon, 0);
-		json_kv(out, in, "cert_sha256_hex", l->pins.cert_sha256_hex, 0);
-		json_kv(out, in, "cert_sha1_colon", l->pins.cert_sha1_colon, 0);
-		json_kv(out, in, "cert_sha1_hex", l->pins.cert_sha1_hex, 0);
-		json_kv(out, in, "not_after", l->pins.not_after, 0);
-		fprintf(out, "%s\"days_left\": %ld,\n", in, l->days_left);
-		fprintf(out, "%s\"renewal_warning\": %s\n", in,
-		    l->days_left < FP_WARN_DAYS ? "true" : "false");
-		fprintf(out, "    }%s\n", i + 1 < r->nleaves ? "," : "");
+		json_int(&j, "chain_der_bytes", der);
+		json_int(&j, "certificate_message_bytes", msg);
+		print_json_chain(&j, l);
+		json_str(&j, "spki_sha256_base64", l->pins.spki_sha256_b64);
+		json_str(&j, "spki_sha256_hex", l->pins.spki_sha256_hex);
+		json_str(&j, "cert_sha256_colon", l->sha256_colon);
+		json_str(&j, "cert_sha256_hex", l->pins.cert_sha256_hex);
+		json_str(&j, "cert_sha1_colon", l->pins.cert_sha1_colon);
+		json_str(&j, "cert_sha1_hex", l->pins.cert_sha1_hex);
+		json_str(&j, "not_after", l->pins.not_after);
+		json_int(&j, "days_left", l->days_left);
+		json_bool(&j, "renewal_warning", l->days_left < FP_WARN_DAYS);
+		json_end(&j);
 	}
-	fputs("  ],\n  \"refused\": [\n", out);
+	json_end(&j);
+	json_array(&j, "refused", JSON_LINES_OPEN);
 	for (i = 0; i < r->nrefused; i++) {
-		fputs("    {\n", out);
-		json_kv(out, in, "offer", r->refused[i].offer ==
-		    CHK_OFFER_ECDSA ? "ecdsa" : "rsa", 0);
-		json_kv(out, in, "reason", r->refused[i].why, 1);
-		fprintf(out, "    }%s\n", i + 1 < r->nrefused ? "," : "");
+		json_object(&j, NULL, JSON_LINES);
+		json_str(&j, "offer", offer_names[r->refused[i].offer ==
+		    CHK_OFFER_ECDSA ? CHK_OFFER_ECDSA : CHK_OFFER_RSA]);
+		json_str(&j, "reason", r->refused[i].why);
+		json_end(&j);
 	}
-	fputs("  ],\n  \"next\": [\n", out);
+	json_end(&j);
+	json_array(&j, "next", JSON_LINES_OPEN);
 	for (i = 0; i < r->nnext; i++) {
-		fputs("    {\n", out);
-		json_kv(out, in, "file", r->next[i].file, 0);
-		json_kv(out, in, "key_type", r->next[i].key_type, 0);
-		json_kv(out, in, "spki_sha256_base64", r->next[i].b64, 0);
-		json_kv(out, in, "spki_sha256_hex", r->next[i].hex, 0);
+		json_object(&j, NULL, JSON_LINES);
+		json_str(&j, "file", r->next[i].file);
+		json_str(&j, "key_type", r->next[i].key_type);
+		json_str(&j, "spki_sha256_base64", r->next[i].b64);
+		json_str(&j, "spki_sha256_hex", r->next[i].hex);
 		if (r->next[i].current >= 0)
-			fprintf(out, "%s\"current_certificate\": %d\n", in,
-			    r->next[i].current);
+			json_int(&j, "current_certificate", r->next[i].current);
 		else
-			fprintf(out, "%s\"current_certificate\": null\n", in);
-		fprintf(out, "    }%s\n", i + 1 < r->nnext ? "," : "");
+			json_null(&j, "current_certificate");
+		json_end(&j);
 	}
-	fputs("  ]\n}\n", out);
+	json_finish(&j);
+	if (json_flush(&j, out) == 0)
+		fputc('\n', out);
+	json_free(&j);
 }
 
 /* C header */
