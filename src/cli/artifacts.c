@@ -204,7 +204,6 @@ write_json(FILE *fp, const struct reg_new_device *devs, size_t n)
 {
 	char mac[REG_MAC_TEXT];
 	struct json j;
-	int rc;
 
 	json_init_heap(&j);
 	json_array(&j, NULL, JSON_LINES_OPEN);
@@ -226,12 +225,7 @@ write_json(FILE *fp, const struct reg_new_device *devs, size_t n)
 		if (json_flush(&j, fp) < 0)
 			break;
 	}
-	json_finish(&j);
-	rc = json_flush(&j, fp) < 0 || fputc('\n', fp) == EOF ? -1 : 0;
-	if (j.buf != NULL)
-		explicit_bzero(j.buf, j.cap);	/* it held the secrets */
-	json_free(&j);
-	return rc;
+	return json_print(&j, fp);	/* wipes the buffer */
 }
 
 static int

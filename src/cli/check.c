@@ -107,10 +107,7 @@ print_json(const struct chk_options *o, const struct chk_report *r,
 		json_str(&j, "remedy", f->remedy[0] != '\0' ? f->remedy : NULL);
 		json_end(&j);
 	}
-	json_finish(&j);
-	if (json_flush(&j, out) == 0)
-		fputc('\n', out);
-	json_free(&j);
+	json_print(&j, out);	/* a failed write shows in ferror(out) */
 }
 
 static void

@@ -489,12 +489,8 @@ cmd_list(int argc, char **argv)
 		return 1;
 	}
 	reg_close(st);
-	if (a.json) {
-		json_finish(&l.j);
-		bad = json_flush(&l.j, stdout) < 0;
-		json_free(&l.j);
-		fputc('\n', stdout);
-	}
+	if (a.json)
+		bad = json_print(&l.j, stdout) < 0;
 	if (bad || fflush(stdout) != 0 || ferror(stdout))
 		return cli_error("cannot write the list: %s", strerror(errno));
 	if (!a.json && l.n == 0)
@@ -582,11 +578,8 @@ cmd_show(int argc, char **argv)
 		cli_error("%s", reg_error(st));
 		goto out;
 	}
-	if (a.json) {
-		json_finish(&s.j);
-		bad = json_flush(&s.j, stdout) < 0;
-		fputc('\n', stdout);
-	}
+	if (a.json)
+		bad = json_print(&s.j, stdout) < 0;
 	if (bad || fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error("cannot write the device: %s", strerror(errno));
 		goto out;

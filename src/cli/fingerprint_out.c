@@ -429,10 +429,7 @@ fp_print_json(const struct fp_report *r, FILE *out)
 			json_null(&j, "current_certificate");
 		json_end(&j);
 	}
-	json_finish(&j);
-	if (json_flush(&j, out) == 0)
-		fputc('\n', out);
-	json_free(&j);
+	json_print(&j, out);	/* a failed write shows in ferror(out) */
 }
 
 /* C header */

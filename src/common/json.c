@@ -44,8 +44,10 @@ json_init_heap(struct json *j)
 void
 json_free(struct json *j)
 {
-	if (j->heap)
+	if (j->heap && j->buf != NULL) {
+		explicit_bzero(j->buf, j->cap);	/* it may have held a secret */
 		free(j->buf);
+	}
 	j->buf = NULL;
 	j->cap = j->len = 0;
 }
@@ -81,10 +83,14 @@ put(struct json *j, const char *s, size_t n)
 		}
 		while (j->len + n + 1 > cap)
 			cap *= 2;
-		if ((b = realloc(j->buf, cap)) == NULL) {
+		/* Not realloc: the old buffer is wiped before it is freed. */
+		if ((b = malloc(cap)) == NULL) {
 			j->failed = 1;
 			return -1;
 		}
+		memcpy(b, j->buf, j->len);
+		explicit_bzero(j->buf, j->cap);
+		free(j->buf);
 		j->buf = b;
 		j->cap = cap;
 	}
@@ -496,4 +502,15 @@ json_flush(struct json *j, FILE *fp)
 	j->len = 0;
 	j->buf[0] = '\0';
 	return ferror(fp) ? -1 : 0;
+}
+
+int
+json_print(struct json *j, FILE *fp)
+{
+	int rc;
+
+	json_finish(j);
+	rc = json_flush(j, fp) < 0 || fputc('\n', fp) == EOF ? -1 : 0;
+	json_free(j);
+	return rc;
 }

@@ -54,7 +54,7 @@ struct json {
 /* A fixed buffer buf of cap bytes (linked in: must stay valid while j is
  * used); cap >= JSON_MIN_CAP, else j is failed and writes nothing. */
 void	json_init(struct json *j, char *buf, size_t cap);
-/* A growable buffer on the heap; json_free releases it. */
+/* A growable buffer on the heap; json_free wipes and releases it. */
 void	json_init_heap(struct json *j);
 void	json_free(struct json *j);
 
@@ -77,6 +77,9 @@ const char *json_finish(struct json *j);
 /* Writes the text built so far to fp and empties the buffer; the open
  * containers stay open. Returns 0, or -1 if fp failed or j did. */
 int	json_flush(struct json *j, FILE *fp);
+/* The end of a document: finishes j, writes the rest of it and a newline
+ * to fp, frees j. Returns 0, or -1 as json_flush. */
+int	json_print(struct json *j, FILE *fp);
 
 /* 1 if s[0..n) is valid UTF-8; else 0 and *bad (if not NULL) is the offset
  * of the first byte that does not begin a valid sequence. */
