@@ -9,8 +9,8 @@
 
 #include "common/json.h"
 
-/* Kept free in a fixed buffer for the member json_finish adds when
- * something was left out: ",\n  \"truncated\": true" at most. */
+/* Kept free in a fixed buffer for the member the outermost object gets
+ * when something was left out: ",\n  \"truncated\": true" at most. */
 #define JSON_TRUNC_ROOM	(sizeof(",\n  \"truncated\": true") - 1)
 #define JSON_HEAP_START	1024
 
@@ -116,10 +116,13 @@ put_indent(struct json *j, unsigned level, int checked)
 		return -1;
 	if (put(j, "\n", 1) < 0)
 		return -1;
-	for (; n > 0; n -= n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1)
-		if (put(j, spaces, n < sizeof(spaces) - 1 ? n :
-		    sizeof(spaces) - 1) < 0)
+	while (n > 0) {
+		size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+
+		if (put(j, spaces, k) < 0)
 			return -1;
+		n -= k;
+	}
 	return 0;
 }
 

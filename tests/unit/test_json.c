@@ -270,7 +270,7 @@ static void
 test_truncation(void **state)
 {
 	static const char label[] = "caf\xc3\xa9 \xe2\x82\xac \"q\" \x01 end";
-	char buf[300], full[300];
+	char buf[300];
 	struct json j;
 	size_t full_len = 0;
 
@@ -300,18 +300,16 @@ test_truncation(void **state)
 			fail_msg("cap %zu: not valid: %s", cap, buf);
 		if (cap == sizeof(buf)) {
 			assert_false(j.truncated);
-			strcpy(full, buf);
 			full_len = j.len;
 		} else if (cap % 2 == 0 && j.len < full_len) {
 			assert_true(j.truncated);
 			if (strstr(buf, "\"truncated\": true") == NULL)
 				fail_msg("cap %zu: %s", cap, buf);
 		}
-		/* No cut inside a UTF-8 sequence or an escape. */
+		/* No cut inside a UTF-8 sequence (looks_valid: nor inside
+		 * an escape, or the string would not end). */
 		assert_true(json_utf8_valid(buf, j.len, NULL));
-		assert_null(strstr(buf, "\\\""  "\n"));
 	}
-	(void)full;
 }
 
 /* A string too long for the buffer is shortened, then the object closes. */
