@@ -2,7 +2,8 @@
 /*
  * test_json.c - the JSON writer: every escape and control character,
  * invalid UTF-8 (overlong, surrogate, cut short), the four layouts,
- * nesting, and fixed buffers of every size that still end as valid JSON.
+ * nesting, and fixed buffers of every size that still end as valid JSON;
+ * and the gateway's JSON log lines made with it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "common/json.h"
+#include "gateway/gateway.h"
 
 /* A literal's length, NULs inside included. */
 #define LIT(s)		.in = s, .len = sizeof(s) - 1
@@ -369,6 +372,70 @@ test_heap_and_flush(void **state)
 	free(out);
 }
 
+/* The lines gw_log writes while fn runs, from stderr. */
+static char *
+log_lines(void (*fn)(void))
+{
+	static char out[8192];
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	assert_non_null(tmp);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+	fn();
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	rewind(tmp);
+	n = fread(out, 1, sizeof(out) - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+	return out;
+}
+
+static void
+log_some(void)
+{
+	static char big[5000];
+
+	memset(big, 'r', sizeof(big) - 1);
+	memcpy(big + 2030, "\xe2\x82\xac", 3);	/* near the cut */
+	gw_log_init(1, 0);
+	gw_log(GW_LOG_INFO, "request_refused", "peer", "127.0.0.1:1",
+	    "status", "413", "offset", "0012", "reason", "a \"q\"\n\x01\xff",
+	    "seq", "-5", NULL);
+	gw_log(GW_LOG_WARN, "store_failed", "messages", "3", "reason", big,
+	    "answer", "503", NULL);
+	gw_log(GW_LOG_DEBUG, "not_written", NULL);
+	gw_log_init(0, 0);
+}
+
+static void
+test_log_lines(void **state)
+{
+	char *out = log_lines(log_some), *second;
+	size_t n;
+
+	(void)state;
+	/* Integers as numbers, text that is not canonical as strings. */
+	assert_non_null(strstr(out, ",\"level\":\"info\",\"event\":"
+	    "\"request_refused\",\"peer\":\"127.0.0.1:1\",\"status\":413,"
+	    "\"offset\":\"0012\",\"reason\":\"a \\\"q\\\"\\n\\u0001\\ufffd\","
+	    "\"seq\":-5}\n"));
+	second = strchr(out, '\n') + 1;
+	/* At most 2,048 bytes with its newline, still one JSON object. */
+	n = strlen(second);
+	if (n > 2048 || n < 2000)
+		fail_msg("a line of %zu bytes", n);
+	assert_non_null(strstr(second, "\"messages\":3,\"reason\":\"rrr"));
+	assert_null(strstr(second, "answer"));
+	assert_string_equal(second + n - 21, "r\",\"truncated\":true}\n");
+	assert_true(json_utf8_valid(second, strlen(second), NULL));
+	assert_true(looks_valid(second));
+	assert_null(strstr(out, "not_written"));
+}
+
 int
 main(void)
 {
@@ -381,6 +448,7 @@ main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_shortened_value),
 		cmocka_unit_test(test_heap_and_flush),
+		cmocka_unit_test(test_log_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
