@@ -637,7 +637,10 @@ run(const struct fp_options *o)
 		fp_print_text(r, stdout);
 		break;
 	case FP_JSON:
-		fp_print_json(r, stdout);
+		if (fp_print_json(r, stdout) != 0 && !ferror(stdout)) {
+			cli_error("cannot write the output: out of memory");
+			goto out;
+		}
 		break;
 	case FP_C:
 		fp_print_c(r, stdout, source);

@@ -85,7 +85,7 @@ void	fp_warn_expiry(const struct fp_report *r);
 /* The four formats. source: the server or file, named in the C header
  * and the Arduino lines. */
 void	fp_print_text(const struct fp_report *r, FILE *out);
-void	fp_print_json(const struct fp_report *r, FILE *out);
+int	fp_print_json(const struct fp_report *r, FILE *out);	/* 0 or -1 */
 void	fp_print_c(const struct fp_report *r, FILE *out, const char *source);
 int	fp_print_arduino(const struct fp_report *r, FILE *out,
 	    const char *source);

@@ -350,7 +350,7 @@ print_json_chain(struct json *j, const struct fp_leaf *l)
 	json_end(j);
 }
 
-void
+int
 fp_print_json(const struct fp_report *r, FILE *out)
 {
 	static const char *const offer_names[] = {
@@ -429,7 +429,7 @@ fp_print_json(const struct fp_report *r, FILE *out)
 			json_null(&j, "current_certificate");
 		json_end(&j);
 	}
-	json_print(&j, out);	/* a failed write shows in ferror(out) */
+	return json_print(&j, out);
 }
 
 /* C header */
