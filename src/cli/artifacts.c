@@ -16,7 +16,7 @@
 #include "cli/cli.h"
 #include "common/json.h"
 /* the blob layout is the device library's; it lives beside its code */
-#include "../../lib/identity_blob.h"
+#include "identity_blob.h"
 
 #define MANIFEST_JSON	"manifest.json"
 #define MANIFEST_CSV	"manifest.csv"
