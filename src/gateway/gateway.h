@@ -45,7 +45,7 @@ void gw_config_defaults(struct gw_config *c);
  * Sets one option by its long name ("listen", "cert", "max-body", ...) to
  * value, as given on the command line or in the config file. value must
  * stay valid while c is used. Returns 0, or -1 with a sentence in err
- * (256 bytes).
+ * (GW_ERR_LEN bytes).
  */
 int gw_config_set(struct gw_config *c, const char *name, const char *value,
     char *err);
@@ -112,7 +112,7 @@ struct gw_intake_item {
 	int		 status;	/* out: 201, 200 (duplicate), 429, 503 */
 	int		 retry_after;	/* out, with 429: seconds */
 	char		 device[REG_ID_MAX];
-	char		 peer[64];
+	char		 peer[GW_PEER_MAX];
 	int64_t		 seq;
 	size_t		 len;
 	unsigned char	 body[];	/* len bytes */

@@ -332,7 +332,7 @@ gw_intake_start(const struct gw_config *c, char *err)
 	if ((in = calloc(1, sizeof(*in))) == NULL ||
 	    (c->device_rate > 0 && (in->slots = calloc(GW_RATE_SLOTS,
 	    sizeof(*in->slots))) == NULL)) {
-		snprintf(err, 256, "intake: out of memory");
+		snprintf(err, GW_ERR_LEN, "intake: out of memory");
 		free(in);
 		return NULL;
 	}
@@ -345,14 +345,14 @@ gw_intake_start(const struct gw_config *c, char *err)
 		in->tolerance = in->interval * (c->device_burst - 1);
 	}
 	if (reg_open(&in->store, c->db, c->key_file, rerr) < 0) {
-		snprintf(err, 256, "%s", rerr);
+		snprintf(err, GW_ERR_LEN, "%s", rerr);
 		free(in->slots);
 		free(in);
 		return NULL;
 	}
 	if (reg_store_prepare(in->store) < 0 ||
 	    reg_store_defer_sync(in->store, &in->wal_fd) < 0) {
-		snprintf(err, 256, "%s", reg_error(in->store));
+		snprintf(err, GW_ERR_LEN, "%s", reg_error(in->store));
 		reg_close(in->store);
 		free(in->slots);
 		free(in);
@@ -373,7 +373,7 @@ gw_intake_start(const struct gw_config *c, char *err)
 		goto no_thread;
 	return in;
 no_thread:
-	snprintf(err, 256, "intake: cannot start its threads");
+	snprintf(err, GW_ERR_LEN, "intake: cannot start its threads");
 	stop_syncer(in);
 	reg_close(in->store);
 	free(in->slots);

@@ -29,5 +29,16 @@
 #define GW_MAX_WORKERS		64	/* event loops */
 #define GW_REVOKE_POLL_MS	200	/* registry change feed poll interval */
 #define GW_SESSION_CACHE_MAX	20480	/* TLS sessions kept, resumed by id */
+#define GW_MAX_BACKLOG		65536	/* messages queued at the intake: more, 503 */
+#define GW_ERR_LEN		256	/* every err buffer of the gateway's calls */
+#define GW_PEER_MAX		64	/* "ip:port", "[ip6]:port", with NUL */
+/* Retry-After, seconds: the store or the registry is unavailable, and the
+ * gateway is busy (its queues are full, it is out of memory). */
+#define GW_RETRY_UNAVAILABLE_S	5
+#define GW_RETRY_BUSY_S		1
+#define GW_STR_(x)		#x
+#define GW_STR(x)		GW_STR_(x)
+#define GW_RETRY_UNAVAILABLE	"Retry-After: " GW_STR(GW_RETRY_UNAVAILABLE_S) "\r\n"
+#define GW_RETRY_BUSY		"Retry-After: " GW_STR(GW_RETRY_BUSY_S) "\r\n"
 
 #endif

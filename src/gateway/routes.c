@@ -12,8 +12,6 @@
 
 #include "gateway/worker.h"
 
-#define GW_MAX_BACKLOG	65536	/* queued messages before 503 */
-
 static const char body_unauthorized[] =
     "{\"error\":\"unknown or revoked credential\"}";
 
@@ -105,7 +103,7 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 		gw_log(GW_LOG_INFO, "auth_failed", "peer", c->peer,
 		    "reason", "no Authorization: Device <credential> header",
 		    NULL);
-		conn_respond(c, 401, "WWW-Authenticate: Device\r\n",
+		conn_respond_json(c, 401, "WWW-Authenticate: Device\r\n",
 		    "{\"error\":\"send Authorization: Device <credential>\"}");
 		return;
 	}
@@ -113,38 +111,38 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 		gw_log(GW_LOG_INFO, "request_refused", "peer", c->peer,
 		    "status", "400", "reason", "X-Tether-Seq is not a number",
 		    NULL);
-		conn_respond(c, 400, NULL, "{\"error\":\"X-Tether-Seq must be "
+		conn_respond_json(c, 400, NULL, "{\"error\":\"X-Tether-Seq must be "
 		    "a decimal number of at most 18 digits\"}");
 		return;
 	}
 	r = authenticate(w, c, cred, clen);
 	if (r < 0) {
-		conn_respond(c, 503, "Retry-After: 5\r\n",
+		conn_respond_json(c, 503, GW_RETRY_UNAVAILABLE,
 		    "{\"error\":\"registry unavailable; retry later\"}");
 		return;
 	}
 	if (r == 0) {
 		gw_log(GW_LOG_INFO, "auth_failed", "peer", c->peer,
 		    "reason", "unknown or revoked credential", NULL);
-		conn_respond(c, 401, "WWW-Authenticate: Device\r\n",
+		conn_respond_json(c, 401, "WWW-Authenticate: Device\r\n",
 		    body_unauthorized);
 		return;
 	}
 	if (!gw_intake_healthy(w->sh->intake) &&
 	    gw_intake_backlog(w->sh->intake) > GW_MAX_BATCH) {
-		conn_respond(c, 503, "Retry-After: 5\r\n",
+		conn_respond_json(c, 503, GW_RETRY_UNAVAILABLE,
 		    "{\"error\":\"message store unavailable; retry later\"}");
 		return;
 	}
 	if (gw_intake_backlog(w->sh->intake) >= GW_MAX_BACKLOG) {
 		gw_log(GW_LOG_WARN, "overloaded", "peer", c->peer,
 		    "device", c->device, NULL);
-		conn_respond(c, 503, "Retry-After: 1\r\n",
+		conn_respond_json(c, 503, GW_RETRY_BUSY,
 		    "{\"error\":\"gateway overloaded; retry in a second\"}");
 		return;
 	}
 	if ((it = malloc(sizeof(*it) + len)) == NULL) {
-		conn_respond(c, 503, "Retry-After: 1\r\n",
+		conn_respond_json(c, 503, GW_RETRY_BUSY,
 		    "{\"error\":\"gateway out of memory; retry later\"}");
 		return;
 	}
@@ -187,14 +185,14 @@ route_message_done(struct gw_worker *w, struct gw_conn *c,
 		memcpy(body, stored, sizeof(stored) - 1);
 		memcpy(body + sizeof(stored) - 1, it->device, n);
 		memcpy(body + sizeof(stored) - 1 + n, "\"}", 3);
-		conn_respond(c, 201, NULL, body);
+		conn_respond_json(c, 201, NULL, body);
 		break;
 	case 200:
 		gw_log(GW_LOG_DEBUG, "duplicate", "peer", c->peer,
 		    "device", it->device, "seq", seq, NULL);
 		snprintf(body, sizeof(body), "{\"stored\":true,\"duplicate\":true,"
 		    "\"device\":\"%s\"}", it->device);
-		conn_respond(c, 200, NULL, body);
+		conn_respond_json(c, 200, NULL, body);
 		break;
 	case 429: {
 		char hdr[40];
@@ -204,11 +202,11 @@ route_message_done(struct gw_worker *w, struct gw_conn *c,
 		snprintf(body, sizeof(body), "{\"error\":\"this device sends "
 		    "more messages than the gateway allows; not stored, "
 		    "retry in %d s\"}", it->retry_after);
-		conn_respond(c, 429, hdr, body);
+		conn_respond_json(c, 429, hdr, body);
 		break;
 	}
 	default:
-		conn_respond(c, 503, "Retry-After: 5\r\n",
+		conn_respond_json(c, 503, GW_RETRY_UNAVAILABLE,
 		    "{\"error\":\"message store unavailable; not stored, "
 		    "retry later\"}");
 		break;
@@ -237,19 +235,19 @@ route_request(struct gw_worker *w, struct gw_conn *c,
 		if (post)
 			post_message(w, c, req, body, len);
 		else
-			conn_respond(c, 405, "Allow: POST\r\n",
+			conn_respond_json(c, 405, "Allow: POST\r\n",
 			    "{\"error\":\"use POST\"}");
 	} else if (path_is(req, "/v1/health")) {
 		int ok = gw_intake_healthy(w->sh->intake) && !w->draining;
 
 		if (get || head)
-			conn_respond(c, ok ? 200 : 503, NULL, head ? NULL :
+			conn_respond_json(c, ok ? 200 : 503, NULL, head ? NULL :
 			    ok ? "{\"status\":\"ok\"}" :
 			    "{\"status\":\"unavailable\"}");
 		else
-			conn_respond(c, 405, "Allow: GET, HEAD\r\n",
+			conn_respond_json(c, 405, "Allow: GET, HEAD\r\n",
 			    "{\"error\":\"use GET\"}");
 	} else {
-		conn_respond(c, 404, NULL, "{\"error\":\"no such path\"}");
+		conn_respond_json(c, 404, NULL, "{\"error\":\"no such path\"}");
 	}
 }

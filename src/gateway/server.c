@@ -25,7 +25,7 @@ static int
 parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *sl,
     char *err)
 {
-	char host[256];
+	char host[NI_MAXHOST];
 	const char *port;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 	    .ai_flags = AI_NUMERICSERV }, *res;
@@ -35,7 +35,7 @@ parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *sl,
 		const char *e = strchr(spec, ']');
 
 		if (e == NULL || e[1] != ':' || (size_t)(e - spec) > sizeof(host)) {
-			snprintf(err, 256, "--listen %s: write IPv6 as [::1]:8443",
+			snprintf(err, GW_ERR_LEN, "--listen %s: write IPv6 as [::1]:8443",
 			    spec);
 			return -1;
 		}
@@ -46,7 +46,7 @@ parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *sl,
 		const char *colon = strrchr(spec, ':');
 
 		if (colon == NULL || (size_t)(colon - spec) >= sizeof(host)) {
-			snprintf(err, 256, "--listen %s: give ADDRESS:PORT, like "
+			snprintf(err, GW_ERR_LEN, "--listen %s: give ADDRESS:PORT, like "
 			    "127.0.0.1:8443", spec);
 			return -1;
 		}
@@ -56,11 +56,11 @@ parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *sl,
 	}
 	if (*port == '\0' || strspn(port, "0123456789") != strlen(port) ||
 	    atoi(port) > 65535) {
-		snprintf(err, 256, "--listen %s: '%s' is not a port", spec, port);
+		snprintf(err, GW_ERR_LEN, "--listen %s: '%s' is not a port", spec, port);
 		return -1;
 	}
 	if ((r = getaddrinfo(host[0] ? host : NULL, port, &hints, &res)) != 0) {
-		snprintf(err, 256, "--listen %s: %s", spec, gai_strerror(r));
+		snprintf(err, GW_ERR_LEN, "--listen %s: %s", spec, gai_strerror(r));
 		return -1;
 	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
@@ -80,7 +80,7 @@ listen_on(const char *spec, char *err)
 		return -1;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		snprintf(err, 256, "--listen %s: %s", spec, strerror(errno));
+		snprintf(err, GW_ERR_LEN, "--listen %s: %s", spec, strerror(errno));
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -89,7 +89,7 @@ listen_on(const char *spec, char *err)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
 	    listen(fd, GW_LISTEN_BACKLOG) < 0) {
-		snprintf(err, 256, "cannot listen on %s: %s%s", spec,
+		snprintf(err, GW_ERR_LEN, "cannot listen on %s: %s%s", spec,
 		    strerror(errno), errno == EADDRINUSE ?
 		    " (another program, or another tether, has it)" : "");
 		close(fd);
@@ -194,7 +194,7 @@ gw_serve(const struct gw_config *c, char *err)
 	size_t npairs = c->ncerts, nlisten = c->nlisten;
 	const char *def_listen[] = { "127.0.0.1:8443" };
 	const char *const *listen = nlisten ? c->listen : def_listen;
-	char storage[2 * 4096], tlserr[256], rerr[REG_ERR_LEN];
+	char storage[2 * 4096], tlserr[GW_ERR_LEN], rerr[REG_ERR_LEN];
 	struct gw_shared sh = { .config = c };
 	struct gw_worker *workers[GW_MAX_WORKERS] = { 0 };
 	struct watcher wt = { .sh = &sh };
@@ -213,24 +213,24 @@ gw_serve(const struct gw_config *c, char *err)
 	if (npairs == 0) {
 		if (gw_tls_devcert_ensure(c->state_dir, dev, storage,
 		    sizeof(storage), tlserr) < 0) {
-			snprintf(err, 256, "%s", tlserr);
+			snprintf(err, GW_ERR_LEN, "%s", tlserr);
 			return -1;
 		}
 		pairs = dev;
 		npairs = 2;
 	}
 	if ((sh.tls = gw_tls_new(pairs, npairs, c->profile, tlserr)) == NULL) {
-		snprintf(err, 256, "%s", tlserr);
+		snprintf(err, GW_ERR_LEN, "%s", tlserr);
 		return -1;
 	}
 	/* Opening the registry here creates and migrates it, and makes the
 	 * registry key, before any thread races to. */
 	if (reg_open(&wt.store, c->db, c->key_file, rerr) < 0) {
-		snprintf(err, 256, "%s", rerr);
+		snprintf(err, GW_ERR_LEN, "%s", rerr);
 		goto out;
 	}
 	if ((sh.devcache = gw_devcache_new()) == NULL) {
-		snprintf(err, 256, "out of memory");
+		snprintf(err, GW_ERR_LEN, "out of memory");
 		goto out;
 	}
 	if ((sh.intake = gw_intake_start(c, err)) == NULL)
@@ -264,12 +264,12 @@ gw_serve(const struct gw_config *c, char *err)
 	pthread_mutex_init(&wt.lock, NULL);
 	pthread_cond_init(&wt.cond, NULL);
 	if (pthread_create(&wt.thread, NULL, watcher_main, &wt) != 0) {
-		snprintf(err, 256, "cannot start the registry watcher");
+		snprintf(err, GW_ERR_LEN, "cannot start the registry watcher");
 		goto out;
 	}
 	for (started = 0; started < nworkers; started++)
 		if (gw_worker_start(workers[started]) < 0) {
-			snprintf(err, 256, "cannot start worker %d", started);
+			snprintf(err, GW_ERR_LEN, "cannot start worker %d", started);
 			break;
 		}
 

@@ -58,7 +58,7 @@ accept_some(struct gw_worker *w, int lfd)
 	for (int i = 0; i < GW_ACCEPTS; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		char peer[64];
+		char peer[GW_PEER_MAX];
 		struct gw_conn *c;
 		int fd, one = 1;
 
@@ -300,7 +300,7 @@ gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
 	char rerr[REG_ERR_LEN];
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		snprintf(err, 256, "worker: out of memory");
+		snprintf(err, GW_ERR_LEN, "worker: out of memory");
 		return NULL;
 	}
 	w->sh = sh;
@@ -313,22 +313,22 @@ gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
 		rl.rlim_cur = 65536;
 	w->maxfd = (int)rl.rlim_cur;
 	if ((w->conns = calloc((size_t)w->maxfd, sizeof(*w->conns))) == NULL) {
-		snprintf(err, 256, "worker: out of memory");
+		snprintf(err, GW_ERR_LEN, "worker: out of memory");
 		goto fail;
 	}
 	if (reg_open(&w->store, sh->config->db, sh->config->key_file,
 	    rerr) < 0) {
-		snprintf(err, 256, "%s", rerr);
+		snprintf(err, GW_ERR_LEN, "%s", rerr);
 		goto fail;
 	}
 	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
-		snprintf(err, 256, "worker: %s", strerror(errno));
+		snprintf(err, GW_ERR_LEN, "worker: %s", strerror(errno));
 		goto fail;
 	}
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_EVENT };
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev) < 0) {
-		snprintf(err, 256, "worker: %s", strerror(errno));
+		snprintf(err, GW_ERR_LEN, "worker: %s", strerror(errno));
 		goto fail;
 	}
 	for (size_t i = 0; i < nl; i++) {
@@ -336,7 +336,7 @@ gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
 		ev.data.u64 = TAG_LISTEN | (uint32_t)lfds[i];
 		w->lfd[w->nlisten++] = lfds[i];
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, lfds[i], &ev) < 0) {
-			snprintf(err, 256, "worker: %s", strerror(errno));
+			snprintf(err, GW_ERR_LEN, "worker: %s", strerror(errno));
 			goto fail;
 		}
 	}

@@ -29,7 +29,7 @@ struct gw_conn {
 	uint32_t	 gen;		/* tells a reused fd from this one */
 	SSL		*ssl;
 	enum conn_state	 state;
-	char		 peer[64];	/* "ip:port", "[ip6]:port" */
+	char		 peer[GW_PEER_MAX];	/* "ip:port", "[ip6]:port" */
 
 	char		*in;		/* request bytes; NULL while idle */
 	size_t		 in_len, in_cap;
@@ -89,9 +89,15 @@ void conn_close(struct gw_worker *w, struct gw_conn *c, const char *why);
 void conn_run(struct gw_worker *w, struct gw_conn *c);
 /* The deadline passed: answer 408 where a request is half read, close. */
 void conn_timeout(struct gw_worker *w, struct gw_conn *c);
-/* Queues a response; body is a short JSON text or NULL. */
+/* Queues an HTTP/1.1 response: len bytes of body (copied; not a C string,
+ * may be 0) of type ctype; headers, if not NULL, are whole "Name: value\r\n"
+ * lines. Out of memory, it answers nothing and closes after. */
 void conn_respond(struct gw_conn *c, int status, const char *headers,
-    const char *body);
+    const char *ctype, const void *body, size_t len);
+/* The same with a JSON text (a C string, or NULL: no body), sent with a
+ * newline after it. */
+void conn_respond_json(struct gw_conn *c, int status, const char *headers,
+    const char *json);
 void conn_set_timer(struct gw_worker *w, struct gw_conn *c,
     enum conn_timer t);
 
