@@ -36,6 +36,7 @@ const char gw_config_help[] =
 "  --body-timeout T       end of head to end of body (default 10s)\n"
 "  --idle-timeout T       idle keep-alive connection (default 300s)\n"
 "  --drain-timeout T      on SIGTERM, time for in-flight requests (default 10s)\n"
+"  --registry-timeout T   a credential lookup's deadline, then 503 (default 3s)\n"
 "  --log-format F         logfmt | json (default logfmt)\n"
 "  --debug                also log every request and connection\n"
 "  --config FILE          read options from FILE (\"name value\" lines)\n"
@@ -57,6 +58,7 @@ gw_config_defaults(struct gw_config *c)
 	c->body_ms = GW_DEFAULT_BODY_MS;
 	c->idle_ms = GW_DEFAULT_IDLE_MS;
 	c->drain_ms = GW_DEFAULT_DRAIN_MS;
+	c->registry_ms = GW_DEFAULT_REGISTRY_MS;
 }
 
 /* A whole decimal number in [lo, hi], or -1 with err. */
@@ -196,6 +198,8 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 		return parse_duration(name, v, &c->idle_ms, err);
 	} else if (strcmp(name, "drain-timeout") == 0) {
 		return parse_duration(name, v, &c->drain_ms, err);
+	} else if (strcmp(name, "registry-timeout") == 0) {
+		return parse_duration(name, v, &c->registry_ms, err);
 	} else if (strcmp(name, "log-format") == 0) {
 		if (strcmp(v, "json") == 0)
 			c->log_json = 1;

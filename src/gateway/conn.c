@@ -26,6 +26,7 @@ static const char *timer_names[] = {
 	[TIMER_HEAD] = "request head not received in time",
 	[TIMER_BODY] = "request body not received in time",
 	[TIMER_WRITE] = "client does not read its responses",
+	[TIMER_REGISTRY] = "the registry did not answer a lookup in time",
 	[TIMER_NONE] = "",
 };
 
@@ -62,7 +63,8 @@ conn_close(struct gw_worker *w, struct gw_conn *c, const char *why)
 {
 	if (why != NULL)
 		gw_log(GW_LOG_DEBUG, "close", "peer", c->peer,
-		    "device", c->authed ? c->device : NULL, "reason", why, NULL);
+		    "device", c->ident.authed ? c->ident.device : NULL,
+		    "reason", why, NULL);
 	/* A clean end sends close_notify (one try, never waiting for the
 	 * peer's): without it OpenSSL drops the session from its cache and a
 	 * device waking from deep sleep could not resume. */
@@ -77,7 +79,7 @@ conn_close(struct gw_worker *w, struct gw_conn *c, const char *why)
 	SSL_free(c->ssl);
 	free(c->in);
 	free(c->out);
-	OPENSSL_cleanse(c->cred_hash, sizeof(c->cred_hash));
+	OPENSSL_cleanse(&c->ident, sizeof(c->ident));
 	free(c);
 }
 
@@ -93,6 +95,7 @@ conn_set_timer(struct gw_worker *w, struct gw_conn *c, enum conn_timer t)
 	case TIMER_HEAD: ms = cf->head_ms; break;
 	case TIMER_BODY: ms = cf->body_ms; break;
 	case TIMER_WRITE: ms = cf->body_ms; break;
+	case TIMER_REGISTRY: ms = cf->registry_ms; break;
 	default: ms = -1; break;
 	}
 	c->timer = t;
@@ -200,7 +203,7 @@ refuse(struct gw_worker *w, struct gw_conn *c, int status,
 	snprintf(off, sizeof(off), "%zu", offset);
 	snprintf(st, sizeof(st), "%d", status);
 	gw_log(GW_LOG_INFO, "request_refused", "peer", c->peer,
-	    "device", c->authed ? c->device : NULL, "status", st,
+	    "device", c->ident.authed ? c->ident.device : NULL, "status", st,
 	    "reason", reason, "offset", off, NULL);
 	snprintf(body, sizeof(body), "{\"error\":\"%s\",\"offset\":%zu}",
 	    reason, offset);
@@ -275,6 +278,11 @@ process(struct gw_worker *w, struct gw_conn *c)
 	}
 	c->keep_alive = req.keep_alive && !w->draining;
 	route_request(w, c, &req, c->in + c->head_len, (size_t)c->body_len);
+	if (c->wait == WAIT_REGISTRY) {
+		/* Parked with its bytes: routed again with the answer. */
+		conn_set_timer(w, c, TIMER_REGISTRY);
+		return P_DONE;
+	}
 	/* The request is answered or handed over: drop its bytes. */
 	memmove(c->in, c->in + total, c->in_len - total);
 	c->in_len -= total;
@@ -350,7 +358,8 @@ failed:
 
 		ERR_error_string_n(ERR_peek_error(), why, sizeof(why));
 		gw_log(GW_LOG_INFO, "tls_error", "peer", c->peer,
-		    "device", c->authed ? c->device : NULL, "reason", why, NULL);
+		    "device", c->ident.authed ? c->ident.device : NULL,
+		    "reason", why, NULL);
 	}
 	ERR_clear_error();
 	return -1;
@@ -434,7 +443,7 @@ conn_run(struct gw_worker *w, struct gw_conn *c)
 			if (r <= 0)
 				return;
 		}
-		while (!c->waiting && !c->close_after &&
+		while (c->wait == WAIT_NONE && !c->close_after &&
 		    (p = process(w, c)) == P_MORE)
 			;
 		if (c->out_len > c->out_off) {
@@ -453,9 +462,10 @@ conn_run(struct gw_worker *w, struct gw_conn *c)
 			conn_close(w, c, "answered with Connection: close");
 			return;
 		}
-		if (c->waiting) {
-			conn_set_timer(w, c, TIMER_NONE);
-			return;			/* the store's answer resumes */
+		if (c->wait != WAIT_NONE) {
+			if (c->wait == WAIT_STORE)
+				conn_set_timer(w, c, TIMER_NONE);
+			return;			/* the answer resumes */
 		}
 		if (c->in_len == 0) {
 			if (w->draining) {
@@ -486,9 +496,19 @@ conn_timeout(struct gw_worker *w, struct gw_conn *c)
 {
 	enum conn_timer t = c->timer;
 
+	if (t == TIMER_REGISTRY && c->wait == WAIT_REGISTRY &&
+	    !(w->draining && w->now >= w->drain_deadline)) {
+		/* The lookup may answer later: gw_auth_resolved drops it. */
+		gw_log(GW_LOG_WARN, "registry_timeout", "peer", c->peer,
+		    "reason", timer_names[t], NULL);
+		c->wait = WAIT_NONE;
+		c->lookup = GW_AUTH_UNAVAILABLE;
+		conn_run(w, c);		/* routed again: 503 */
+		return;
+	}
 	if (t != TIMER_IDLE)
 		gw_log(GW_LOG_INFO, "timeout", "peer", c->peer,
-		    "device", c->authed ? c->device : NULL,
+		    "device", c->ident.authed ? c->ident.device : NULL,
 		    "reason", timer_names[t], NULL);
 	if ((t == TIMER_HEAD || t == TIMER_BODY) && c->out_len == 0) {
 		/* Say why before closing; one try, it must not block. */

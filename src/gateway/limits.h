@@ -27,6 +27,11 @@
 #define GW_MAX_LISTEN		16	/* --listen addresses */
 #define GW_MAX_CERTS		16	/* --cert/--key pairs */
 #define GW_MAX_WORKERS		64	/* event loops */
+#define GW_DEFAULT_REGISTRY_MS	3000	/* default: a credential lookup, then 503 */
+#define GW_LOOKUP_QUEUE		1024	/* lookups waiting: more, 503 at once */
+#define GW_NEGCACHE_SLOTS	4096	/* unknown credentials remembered */
+#define GW_NEGCACHE_MS		5000	/* ... for this long (or a registry change) */
+#define GW_STOP_GRACE_MS	200	/* at a stop, least wait for a registry thread */
 #define GW_REVOKE_POLL_MS	200	/* registry change feed poll interval */
 #define GW_SESSION_CACHE_MAX	20480	/* TLS sessions kept, resumed by id */
 #define GW_MAX_BACKLOG		65536	/* messages queued at the intake: more, 503 */

@@ -98,27 +98,40 @@ listen_on(const char *spec, char *err)
 	return fd;
 }
 
-/* The registry watcher: revocations made by any process reach the
- * workers within GW_REVOKE_POLL_MS. */
+/*
+ * The registry watcher: revocations made by any process reach the
+ * workers within GW_REVOKE_POLL_MS. On the heap, and left behind at a stop
+ * if it does not come back (a registry that does not answer holds it in a
+ * read): once stopped it touches nothing but itself.
+ */
 struct watcher {
 	pthread_t	 thread;
-	pthread_mutex_t	 lock;
+	pthread_mutex_t	 lock;		/* guards stop, exited; held to call out */
 	pthread_cond_t	 cond;
-	int		 stop;
+	pthread_cond_t	 exit_cond;	/* CLOCK_MONOTONIC */
+	int		 stop, exited;
+	int		 postgres;
 	struct reg_store *store;
 	struct gw_shared *sh;
 	struct gw_worker **workers;
 	int		 nworkers;
 };
 
+static struct watcher *abandoned_watcher;	/* see stop_watcher */
+
 static void
 device_changed(void *arg, const char *id)
 {
 	struct watcher *wt = arg;
 
-	gw_devcache_forget(wt->sh->devcache, id);
-	for (int i = 0; i < wt->nworkers; i++)
-		gw_worker_device_changed(wt->workers[i], id);
+	pthread_mutex_lock(&wt->lock);
+	if (!wt->stop) {	/* else the workers may be gone */
+		gw_devcache_forget(wt->sh->devcache, id);
+		gw_auth_forget_unknown(wt->sh->auth);
+		for (int i = 0; i < wt->nworkers; i++)
+			gw_worker_device_changed(wt->workers[i], id);
+	}
+	pthread_mutex_unlock(&wt->lock);
 }
 
 static void *
@@ -138,7 +151,7 @@ watcher_main(void *arg)
 
 		int r = -1;
 
-		if (reg_db_is_postgres(wt->sh->config->db)) {
+		if (wt->postgres) {
 			/* LISTEN/NOTIFY: woken at the commit of a change made
 			 * anywhere; the poll interval bounds a stop's wait. */
 			pthread_mutex_unlock(&wt->lock);
@@ -172,8 +185,87 @@ watcher_main(void *arg)
 		}
 		pthread_mutex_lock(&wt->lock);
 	}
+	wt->exited = 1;
+	pthread_cond_broadcast(&wt->exit_cond);
 	pthread_mutex_unlock(&wt->lock);
 	return NULL;
+}
+
+static struct watcher *
+start_watcher(struct gw_shared *sh, struct reg_store *store,
+    struct gw_worker **workers, int nworkers)
+{
+	struct watcher *wt;
+	pthread_condattr_t ca;
+
+	if ((wt = calloc(1, sizeof(*wt))) == NULL)
+		return NULL;
+	wt->sh = sh;
+	wt->store = store;
+	wt->workers = workers;
+	wt->nworkers = nworkers;
+	wt->postgres = reg_db_is_postgres(sh->config->db);
+	pthread_mutex_init(&wt->lock, NULL);
+	pthread_cond_init(&wt->cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&wt->exit_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&wt->thread, NULL, watcher_main, wt) != 0) {
+		pthread_mutex_destroy(&wt->lock);
+		pthread_cond_destroy(&wt->cond);
+		pthread_cond_destroy(&wt->exit_cond);
+		free(wt);
+		return NULL;
+	}
+	return wt;
+}
+
+/* Stops the watcher, waiting until deadline (ms, monotonic) at most.
+ * Returns 1 if it stopped (its store may be closed), 0 if left behind. */
+static int
+stop_watcher(struct watcher *wt, int64_t deadline)
+{
+	int exited;
+
+	pthread_mutex_lock(&wt->lock);
+	wt->stop = 1;
+	pthread_cond_signal(&wt->cond);
+	while (!wt->exited) {
+		struct timespec ts = { .tv_sec = deadline / 1000,
+		    .tv_nsec = (deadline % 1000) * 1000000L };
+
+		if (pthread_cond_timedwait(&wt->exit_cond, &wt->lock, &ts) ==
+		    ETIMEDOUT)
+			break;
+	}
+	exited = wt->exited;
+	pthread_mutex_unlock(&wt->lock);
+	if (!exited) {
+		gw_log(GW_LOG_WARN, "watcher_abandoned", "reason",
+		    "the registry has not answered the change feed; exiting "
+		    "without waiting for it", NULL);
+		pthread_detach(wt->thread);
+		abandoned_watcher = wt;
+		return 0;
+	}
+	pthread_join(wt->thread, NULL);
+	pthread_mutex_destroy(&wt->lock);
+	pthread_cond_destroy(&wt->cond);
+	pthread_cond_destroy(&wt->exit_cond);
+	free(wt);
+	return 1;
+}
+
+/* When threads that may be stuck in the registry stop being waited for:
+ * what is left of the drain time, and a moment at least. */
+static int64_t
+stop_deadline(int64_t drain_end)
+{
+	int64_t now = reg_mono_us() / 1000;
+
+	return drain_end > now + GW_STOP_GRACE_MS ? drain_end :
+	    now + GW_STOP_GRACE_MS;
 }
 
 static void
@@ -197,7 +289,9 @@ gw_serve(const struct gw_config *c, char *err)
 	char storage[2 * 4096], tlserr[GW_ERR_LEN], rerr[REG_ERR_LEN];
 	struct gw_shared sh = { .config = c };
 	struct gw_worker *workers[GW_MAX_WORKERS] = { 0 };
-	struct watcher wt = { .sh = &sh };
+	struct reg_store *store = NULL;		/* the watcher's */
+	struct watcher *wt = NULL;
+	int64_t drain_end = 0;
 	int nworkers = c->workers, started = 0, rc = -1, sig;
 	sigset_t set;
 
@@ -225,7 +319,7 @@ gw_serve(const struct gw_config *c, char *err)
 	}
 	/* Opening the registry here creates and migrates it, and makes the
 	 * registry key, before any thread races to. */
-	if (reg_open(&wt.store, c->db, c->key_file, rerr) < 0) {
+	if (reg_open(&store, c->db, c->key_file, rerr) < 0) {
 		snprintf(err, GW_ERR_LEN, "%s", rerr);
 		goto out;
 	}
@@ -233,6 +327,8 @@ gw_serve(const struct gw_config *c, char *err)
 		snprintf(err, GW_ERR_LEN, "out of memory");
 		goto out;
 	}
+	if ((sh.auth = gw_auth_start(c, sh.devcache, err)) == NULL)
+		goto out;
 	if ((sh.intake = gw_intake_start(c, err)) == NULL)
 		goto out;
 
@@ -259,11 +355,7 @@ gw_serve(const struct gw_config *c, char *err)
 		if ((workers[i] = gw_worker_new(&sh, i, lfds, nlisten, err)) == NULL)
 			goto out;
 	}
-	wt.workers = workers;
-	wt.nworkers = nworkers;
-	pthread_mutex_init(&wt.lock, NULL);
-	pthread_cond_init(&wt.cond, NULL);
-	if (pthread_create(&wt.thread, NULL, watcher_main, &wt) != 0) {
+	if ((wt = start_watcher(&sh, store, workers, nworkers)) == NULL) {
 		snprintf(err, GW_ERR_LEN, "cannot start the registry watcher");
 		goto out;
 	}
@@ -298,24 +390,21 @@ gw_serve(const struct gw_config *c, char *err)
 		    "no new connections; answering what is in flight", NULL);
 		rc = 0;
 	}
+	drain_end = reg_mono_us() / 1000 + c->drain_ms;
 	for (int i = 0; i < started; i++)
 		gw_worker_stop(workers[i]);
 	for (int i = 0; i < started; i++)
-		gw_worker_join(workers[i]);
-	pthread_mutex_lock(&wt.lock);
-	wt.stop = 1;
-	pthread_cond_signal(&wt.cond);
-	pthread_mutex_unlock(&wt.lock);
-	pthread_join(wt.thread, NULL);
-	pthread_mutex_destroy(&wt.lock);
-	pthread_cond_destroy(&wt.cond);
+		gw_worker_join(workers[i]);	/* each within the drain time */
 out:
+	if (wt != NULL && !stop_watcher(wt, stop_deadline(drain_end)))
+		store = NULL;		/* the watcher still holds it */
+	gw_auth_stop(sh.auth, stop_deadline(drain_end));
 	/* The intake answers its last items into the (stopped) workers. */
 	gw_intake_stop(sh.intake);
 	for (int i = 0; i < nworkers; i++)
 		gw_worker_free(workers[i]);
-	gw_devcache_free(sh.devcache);
-	reg_close(wt.store);
+	reg_close(store);
+	gw_devcache_free(sh.devcache);	/* a thread left behind never uses it */
 	gw_tls_free(sh.tls);
 	if (rc == 0)
 		gw_log(GW_LOG_INFO, "stopped", NULL);

@@ -21,7 +21,45 @@ enum conn_timer {
 	TIMER_HEAD,
 	TIMER_BODY,
 	TIMER_WRITE,
+	TIMER_REGISTRY,		/* a lookup: past it, 503 and the next request */
 	TIMER_NONE,		/* waiting for the store: it always answers */
+};
+
+/* What a parked connection waits for; nothing of it is read meanwhile. */
+enum conn_wait {
+	WAIT_NONE,
+	WAIT_STORE,		/* its message is at the intake */
+	WAIT_REGISTRY,		/* its credential is at the lookup thread; the
+				 * request stays in `in` and is routed again */
+};
+
+/* auth.c: who is at the other end of a connection, once proven. */
+struct gw_identity {
+	int		 authed;	/* cred_hash/device hold the device */
+	uint8_t		 cred_hash[REG_HASH_LEN];
+	char		 device[REG_ID_MAX];
+};
+
+enum gw_auth_result {
+	GW_AUTH_NONE,		/* (no lookup answer waiting) */
+	GW_AUTH_OK,		/* the device: c->ident */
+	GW_AUTH_UNKNOWN,	/* unknown or revoked: the same answer */
+	GW_AUTH_PENDING,	/* parked: the request comes again */
+	GW_AUTH_UNAVAILABLE,	/* the registry failed or did not answer */
+	GW_AUTH_BUSY,		/* the lookup queue is full */
+};
+
+/* A lookup on its way to the registry and back to its connection. */
+struct gw_lookup {
+	struct gw_lookup *next;
+	struct gw_worker *worker;
+	int		 fd;		/* connection, with gen to tell reuse */
+	uint32_t	 gen;
+	uint32_t	 seq;		/* tells this lookup from a later one */
+	int64_t		 deadline;	/* ms: past it, the worker answered 503 */
+	uint8_t		 hash[REG_HASH_LEN];
+	enum gw_auth_result result;	/* out: OK (id), UNKNOWN, UNAVAILABLE */
+	char		 id[REG_ID_MAX];
 };
 
 struct gw_conn {
@@ -30,6 +68,10 @@ struct gw_conn {
 	SSL		*ssl;
 	enum conn_state	 state;
 	char		 peer[GW_PEER_MAX];	/* "ip:port", "[ip6]:port" */
+	struct gw_identity ident;
+	enum gw_auth_result lookup;	/* of the parked request, once come */
+	uint32_t	 lookup_seq;	/* of the last lookup sent */
+	enum conn_wait	 wait;
 
 	char		*in;		/* request bytes; NULL while idle */
 	size_t		 in_len, in_cap;
@@ -41,11 +83,6 @@ struct gw_conn {
 	int64_t		 deadline;	/* ms, CLOCK_MONOTONIC */
 	enum conn_timer	 timer;
 
-	int		 authed;	/* cred_hash/device hold this connection's device */
-	uint8_t		 cred_hash[REG_HASH_LEN];
-	char		 device[REG_ID_MAX];
-
-	unsigned	 waiting:1;	/* a message is at the store */
 	unsigned	 keep_alive:1;	/* of the request being answered */
 	unsigned	 close_after:1;	/* close once out is written */
 	unsigned	 continue_sent:1;
@@ -75,12 +112,26 @@ struct gw_worker {
 	struct gw_intake_item *pending, **pending_tail;
 	size_t		 npending;
 
-	pthread_mutex_t	 lock;		/* guards the four below */
+	pthread_mutex_t	 lock;		/* guards the five below */
 	struct gw_intake_item *done, **done_tail;	/* oldest first */
+	struct gw_lookup *looked, **looked_tail;	/* oldest first */
 	char		(*changed)[REG_ID_MAX];
 	size_t		 nchanged, changed_cap;
 	int		 stop;
 };
+
+/*
+ * auth.c: who sent cred (len bytes)? On this thread when the connection
+ * or the device cache knows the credential; else PENDING: the connection
+ * is parked (WAIT_REGISTRY) with its request kept, and that request is
+ * routed again when the answer comes or at the deadline, this call then
+ * returning the answer (UNAVAILABLE at the deadline).
+ */
+enum gw_auth_result gw_authenticate(struct gw_worker *w, struct gw_conn *c,
+    const char *cred, size_t len);
+/* An answer from the lookup thread: resumes its connection if it still
+ * waits for it, drops it otherwise; frees l. */
+void gw_auth_resolved(struct gw_worker *w, struct gw_lookup *l);
 
 /* conn.c */
 struct gw_conn *conn_new(struct gw_worker *w, int fd, const char *peer);
