@@ -1,7 +1,9 @@
 /*
  * conn.c - one device connection: TLS handshake, reading requests into a
  * buffer that exists only while a request is in it, answering them in
- * order (pipelined requests wait for the one before), timeouts.
+ * order (pipelined requests wait for the one before), timeouts. What the
+ * requests are is the protocol's (proto.h); the answers' HTTP/1.1 head is
+ * written here (conn_respond).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -52,6 +54,7 @@ conn_new(struct gw_worker *w, int fd, const char *peer)
 	SSL_set_fd(c->ssl, fd);
 	SSL_set_accept_state(c->ssl);
 	c->fd = fd;
+	c->proto = &gw_proto_http;	/* the only one, for now */
 	c->gen = ++w->gen;
 	c->state = CONN_HANDSHAKE;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
@@ -68,6 +71,8 @@ conn_close(struct gw_worker *w, struct gw_conn *c, const char *why)
 	/* A clean end sends close_notify (one try, never waiting for the
 	 * peer's): without it OpenSSL drops the session from its cache and a
 	 * device waking from deep sleep could not resume. */
+	if (c->proto->on_close != NULL)
+		c->proto->on_close(w, c);
 	if (c->state == CONN_OPEN && !c->failed)
 		(void)SSL_shutdown(c->ssl);
 	ERR_clear_error();
@@ -103,8 +108,8 @@ conn_set_timer(struct gw_worker *w, struct gw_conn *c, enum conn_timer t)
 }
 
 /* Appends n bytes to the output, growing it; 0 or -1 (out of memory). */
-static int
-out_put(struct gw_conn *c, const char *s, size_t n)
+int
+conn_out(struct gw_conn *c, const char *s, size_t n)
 {
 	if (c->out_len + n > c->out_cap) {
 		size_t cap = c->out_cap ? c->out_cap : CONN_OUT_FIRST;
@@ -126,7 +131,7 @@ out_put(struct gw_conn *c, const char *s, size_t n)
 static int
 out_str(struct gw_conn *c, const char *s)
 {
-	return out_put(c, s, strlen(s));
+	return conn_out(c, s, strlen(s));
 }
 
 /* Appends v in decimal; 0 or -1 as out_put. */
@@ -139,7 +144,7 @@ out_dec(struct gw_conn *c, unsigned long long v)
 	do
 		digits[--i] = (char)('0' + v % 10);
 	while ((v /= 10) != 0);
-	return out_put(c, digits + i, sizeof(digits) - i);
+	return conn_out(c, digits + i, sizeof(digits) - i);
 }
 
 /*
@@ -157,7 +162,7 @@ respond(struct gw_conn *c, int status, const char *headers,
 	if (!c->keep_alive)
 		c->close_after = 1;
 	if (out_str(c, "HTTP/1.1 ") < 0 || out_dec(c, (unsigned)status) < 0 ||
-	    out_put(c, " ", 1) < 0 ||
+	    conn_out(c, " ", 1) < 0 ||
 	    out_str(c, http_status_text(status)) < 0 ||
 	    out_str(c, "\r\n") < 0 ||
 	    (ctype && (out_str(c, "Content-Type: ") < 0 ||
@@ -168,8 +173,8 @@ respond(struct gw_conn *c, int status, const char *headers,
 	    (headers && out_str(c, headers) < 0) ||
 	    (c->close_after && out_str(c, "Connection: close\r\n") < 0) ||
 	    out_str(c, "\r\n") < 0 ||
-	    (blen && out_put(c, body, blen) < 0) ||
-	    (tlen && out_put(c, tail, tlen) < 0)) {
+	    (blen && conn_out(c, body, blen) < 0) ||
+	    (tlen && conn_out(c, tail, tlen) < 0)) {
 		c->out_len = mark;	/* no half an answer */
 		c->close_after = 1;	/* cannot answer: at least do not hang */
 	}
@@ -194,8 +199,8 @@ conn_respond_json(struct gw_conn *c, int status, const char *headers,
 }
 
 /* Answers a refused request with its reason, and closes after. */
-static void
-refuse(struct gw_worker *w, struct gw_conn *c, int status,
+void
+conn_refuse(struct gw_worker *w, struct gw_conn *c, int status,
     const char *reason, size_t offset)
 {
 	char body[256], off[24], st[8];
@@ -218,66 +223,24 @@ enum progress { P_DONE, P_MORE, P_NEED_BYTES };
 
 /*
  * Looks at the buffered bytes: answers the request at their start if it is
- * complete (P_MORE: look again), or says more bytes are needed.
+ * complete (P_MORE: look again), or says more bytes are needed. What a
+ * request is, and its answer, is the protocol's (proto.h).
  */
 static enum progress
 process(struct gw_worker *w, struct gw_conn *c)
 {
-	struct http_request req;
-	struct http_error err;
-	size_t max_body = w->sh->config->max_body;
+	union gw_request req;
+	ssize_t r;
 	size_t total;
-	int r;
 
 	if (c->in_len == 0)
 		return P_NEED_BYTES;
-	r = http_parse_request(c->in, c->in_len, GW_MAX_HEAD, &req, &err);
-	if (r < 0) {
-		refuse(w, c, err.status, http_reason_text(err.reason),
-		    err.offset);
+	if ((r = c->proto->parse(w, c, &req)) < 0)
 		return P_DONE;
-	}
-	if (r == 0) {
-		if (c->timer != TIMER_HEAD)
-			conn_set_timer(w, c, TIMER_HEAD);
+	if (r == 0)
 		return P_NEED_BYTES;
-	}
-	if (c->head_len == 0) {
-		/* The head just completed: check the body before reading it. */
-		c->head_len = (size_t)r;
-		c->keep_alive = req.keep_alive;
-		if (http_view_eq(req.method, req.method_len, "POST") &&
-		    req.content_length < 0) {
-			refuse(w, c, 411, "a POST needs a Content-Length "
-			    "header (chunked bodies are not accepted)",
-			    (size_t)r);
-			return P_DONE;
-		}
-		if (req.content_length > (long long)max_body) {
-			char why[128];
-
-			snprintf(why, sizeof(why), "the body is %lld bytes; "
-			    "this gateway accepts at most %zu",
-			    req.content_length, max_body);
-			refuse(w, c, 413, why, (size_t)r);
-			return P_DONE;
-		}
-		c->body_len = req.content_length < 0 ? 0 : req.content_length;
-		conn_set_timer(w, c, TIMER_BODY);
-	}
-	total = c->head_len + (size_t)c->body_len;
-	if (c->in_len < total) {
-		if (req.expect_continue && !c->continue_sent) {
-			static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-			c->continue_sent = 1;
-			if (out_put(c, cont, sizeof(cont) - 1) < 0)
-				c->close_after = 1;
-		}
-		return P_NEED_BYTES;
-	}
-	c->keep_alive = req.keep_alive && !w->draining;
-	route_request(w, c, &req, c->in + c->head_len, (size_t)c->body_len);
+	total = (size_t)r;
+	c->proto->route(w, c, &req);
 	if (c->wait == WAIT_REGISTRY) {
 		/* Parked with its bytes: routed again with the answer. */
 		conn_set_timer(w, c, TIMER_REGISTRY);
@@ -510,11 +473,11 @@ conn_timeout(struct gw_worker *w, struct gw_conn *c)
 		gw_log(GW_LOG_INFO, "timeout", "peer", c->peer,
 		    "device", c->ident.authed ? c->ident.device : NULL,
 		    "reason", timer_names[t], NULL);
-	if ((t == TIMER_HEAD || t == TIMER_BODY) && c->out_len == 0) {
+	if ((t == TIMER_HEAD || t == TIMER_BODY) && c->out_len == 0 &&
+	    c->proto->on_timeout != NULL) {
 		/* Say why before closing; one try, it must not block. */
 		c->keep_alive = 0;
-		conn_respond_json(c, 408, NULL, "{\"error\":\"request not "
-		    "received in time\"}");
+		c->proto->on_timeout(w, c);
 		(void)flush(c);
 	}
 	conn_close(w, c, timer_names[t]);

@@ -113,7 +113,7 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 		return;
 	}
 	it->worker = w;
-	it->answer = route_message_done;
+	it->answer = c->proto->answer;
 	it->fd = c->fd;
 	it->gen = c->gen;
 	it->outcome = GW_UNAVAILABLE;

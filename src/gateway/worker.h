@@ -1,6 +1,7 @@
 /*
- * worker.h - what worker.c, conn.c and routes.c share: the worker (one
- * event loop on one thread) and the connection it owns.
+ * worker.h - what the files of a worker's thread share (worker.c, conn.c,
+ * auth.c, the protocols): the worker (one event loop on one thread) and
+ * the connection it owns.
  */
 #ifndef GW_WORKER_H
 #define GW_WORKER_H
@@ -8,6 +9,7 @@
 #include <openssl/ssl.h>
 
 #include "gateway/gateway.h"
+#include "gateway/proto.h"
 
 enum conn_state {
 	CONN_HANDSHAKE,		/* TLS handshake in progress */
@@ -66,6 +68,7 @@ struct gw_conn {
 	int		 fd;
 	uint32_t	 gen;		/* tells a reused fd from this one */
 	SSL		*ssl;
+	const struct gw_proto *proto;	/* what is spoken on it */
 	enum conn_state	 state;
 	char		 peer[GW_PEER_MAX];	/* "ip:port", "[ip6]:port" */
 	struct gw_identity ident;
@@ -75,8 +78,9 @@ struct gw_conn {
 
 	char		*in;		/* request bytes; NULL while idle */
 	size_t		 in_len, in_cap;
+	/* The current request's framing, kept by the protocol's parse. */
 	size_t		 head_len;	/* 0 until the current head is complete */
-	long long	 body_len;	/* of the current request */
+	long long	 body_len;
 	char		*out;		/* response bytes not yet written */
 	size_t		 out_len, out_off, out_cap;
 
@@ -151,8 +155,17 @@ void conn_respond_json(struct gw_conn *c, int status, const char *headers,
     const char *json);
 void conn_set_timer(struct gw_worker *w, struct gw_conn *c,
     enum conn_timer t);
+/* Appends n bytes to the output as they are (an interim answer); 0 or -1
+ * (out of memory). */
+int conn_out(struct gw_conn *c, const char *s, size_t n);
+/* Answers a request refused by the parser with status and the reason (a
+ * sentence) and the byte offset where it went wrong; closes after and
+ * drops what else was read. */
+void conn_refuse(struct gw_worker *w, struct gw_conn *c, int status,
+    const char *reason, size_t offset);
 
-/* routes.c: answers one complete request (head and body in c->in). */
+/* routes.c: HTTP's routes, one complete request (head and body in c->in).
+ * To add one: a branch in route_request and its function here. */
 void route_request(struct gw_worker *w, struct gw_conn *c,
     const struct http_request *req, const char *body, size_t body_len);
 /* The answer to a message once the store has spoken. */
