@@ -6,11 +6,9 @@
  * a loop. Unknown credentials are remembered a while (a bounded negative
  * cache), so a flood of them costs no round trips.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -23,13 +21,9 @@ struct neg_slot {
 };
 
 struct gw_auth {
-	pthread_t	 thread;
-	pthread_mutex_t	 lock;		/* guards everything below */
-	pthread_cond_t	 cond;		/* work queued, or stop */
-	pthread_cond_t	 exit_cond;	/* the thread returned */
+	struct gw_thread t;		/* t.lock guards everything below */
 	struct gw_lookup *head, **tail;
 	size_t		 queued;
-	int		 stop, exited;
 	struct gw_devcache *devcache;	/* found devices go there */
 	struct reg_store *store;	/* the lookup thread's own handle */
 	struct neg_slot	 neg[GW_NEGCACHE_SLOTS];
@@ -70,26 +64,26 @@ lookup_main(void *arg)
 	struct gw_auth *a = arg;
 
 	pthread_setname_np(pthread_self(), "tether-lookup");
-	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&a->t.lock);
 	for (;;) {
 		struct gw_lookup *l;
 		enum reg_status status;
 		char id[REG_ID_MAX];
 		int r;
 
-		while (!a->stop && a->head == NULL)
-			pthread_cond_wait(&a->cond, &a->lock);
-		if (a->stop)
+		while (!a->t.stop && a->head == NULL)
+			pthread_cond_wait(&a->t.cond, &a->t.lock);
+		if (a->t.stop)
 			break;
 		l = a->head;
 		if ((a->head = l->next) == NULL)
 			a->tail = &a->head;
 		a->queued--;
-		pthread_mutex_unlock(&a->lock);
+		pthread_mutex_unlock(&a->t.lock);
 		if (l->deadline <= now_ms()) {
 			/* Its connection was answered 503 meanwhile. */
 			free_lookup(l);
-			pthread_mutex_lock(&a->lock);
+			pthread_mutex_lock(&a->t.lock);
 			continue;
 		}
 		/*
@@ -101,8 +95,8 @@ lookup_main(void *arg)
 		if (r < 0)
 			gw_log(GW_LOG_ERROR, "registry_failed", "reason",
 			    reg_error(a->store), NULL);
-		pthread_mutex_lock(&a->lock);
-		if (a->stop) {		/* the workers may be gone */
+		pthread_mutex_lock(&a->t.lock);
+		if (a->t.stop) {		/* the workers may be gone */
 			free_lookup(l);
 			break;
 		}
@@ -125,9 +119,8 @@ lookup_main(void *arg)
 		 * be freed, while this hands an answer to one. */
 		gw_worker_looked_up(l->worker, l);
 	}
-	a->exited = 1;
-	pthread_cond_broadcast(&a->exit_cond);
-	pthread_mutex_unlock(&a->lock);
+	gw_thread_exit(&a->t);
+	pthread_mutex_unlock(&a->t.lock);
 	return NULL;
 }
 
@@ -135,7 +128,6 @@ struct gw_auth *
 gw_auth_start(const struct gw_config *c, struct gw_devcache *dc, char *err)
 {
 	struct gw_auth *a;
-	pthread_condattr_t ca;
 	char rerr[REG_ERR_LEN];
 
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
@@ -149,18 +141,9 @@ gw_auth_start(const struct gw_config *c, struct gw_devcache *dc, char *err)
 	}
 	a->devcache = dc;
 	a->tail = &a->head;
-	pthread_mutex_init(&a->lock, NULL);
-	pthread_cond_init(&a->cond, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&a->exit_cond, &ca);
-	pthread_condattr_destroy(&ca);
-	if (pthread_create(&a->thread, NULL, lookup_main, a) != 0) {
+	if (gw_thread_start(&a->t, lookup_main, a) < 0) {
 		snprintf(err, GW_ERR_LEN, "cannot start the lookup thread");
 		reg_close(a->store);
-		pthread_mutex_destroy(&a->lock);
-		pthread_cond_destroy(&a->cond);
-		pthread_cond_destroy(&a->exit_cond);
 		free(a);
 		return NULL;
 	}
@@ -171,45 +154,28 @@ void
 gw_auth_stop(struct gw_auth *a, int64_t deadline)
 {
 	struct gw_lookup *l, *next;
-	int exited;
+	int joined;
 
 	if (a == NULL)
 		return;
-	pthread_mutex_lock(&a->lock);
-	a->stop = 1;
-	pthread_cond_signal(&a->cond);
-	while (!a->exited) {
-		struct timespec ts = { .tv_sec = deadline / 1000,
-		    .tv_nsec = (deadline % 1000) * 1000000L };
-
-		if (pthread_cond_timedwait(&a->exit_cond, &a->lock, &ts) ==
-		    ETIMEDOUT)
-			break;
-	}
-	exited = a->exited;
+	joined = gw_thread_stop(&a->t, deadline);
+	pthread_mutex_lock(&a->t.lock);
 	for (l = a->head; l != NULL; l = next) {	/* nobody to answer */
 		next = l->next;
 		free_lookup(l);
 	}
 	a->head = NULL;
 	a->tail = &a->head;
-	pthread_mutex_unlock(&a->lock);
-	if (!exited) {
-		/* Joining could wait for ever: a registry that does not
-		 * answer holds the thread in a read. It touches nothing but
-		 * *a once it sees stop. */
+	pthread_mutex_unlock(&a->t.lock);
+	if (!joined) {
 		gw_log(GW_LOG_WARN, "lookup_abandoned", "reason",
 		    "the registry has not answered a lookup; exiting without "
 		    "waiting for it", NULL);
-		pthread_detach(a->thread);
 		abandoned = a;
 		return;
 	}
-	pthread_join(a->thread, NULL);
 	reg_close(a->store);
-	pthread_mutex_destroy(&a->lock);
-	pthread_cond_destroy(&a->cond);
-	pthread_cond_destroy(&a->exit_cond);
+	gw_thread_destroy(&a->t);
 	OPENSSL_cleanse(a->neg, sizeof(a->neg));
 	free(a);
 }
@@ -217,9 +183,9 @@ gw_auth_stop(struct gw_auth *a, int64_t deadline)
 void
 gw_auth_forget_unknown(struct gw_auth *a)
 {
-	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&a->t.lock);
 	memset(a->neg, 0, sizeof(a->neg));
-	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_unlock(&a->t.lock);
 }
 
 /*
@@ -237,16 +203,16 @@ ask_registry(struct gw_worker *w, struct gw_conn *c,
 	struct neg_slot *s;
 	int64_t now = w->now;
 
-	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&a->t.lock);
 	s = neg_slot(a, hash);
 	if (s->until > now &&
 	    CRYPTO_memcmp(s->hash, hash, REG_HASH_LEN) == 0) {
-		pthread_mutex_unlock(&a->lock);
+		pthread_mutex_unlock(&a->t.lock);
 		return GW_AUTH_UNKNOWN;
 	}
 	if (a->queued >= GW_LOOKUP_QUEUE ||
 	    (l = calloc(1, sizeof(*l))) == NULL) {
-		pthread_mutex_unlock(&a->lock);
+		pthread_mutex_unlock(&a->t.lock);
 		return GW_AUTH_BUSY;
 	}
 	l->worker = w;
@@ -258,8 +224,8 @@ ask_registry(struct gw_worker *w, struct gw_conn *c,
 	*a->tail = l;
 	a->tail = &l->next;
 	a->queued++;
-	pthread_cond_signal(&a->cond);
-	pthread_mutex_unlock(&a->lock);
+	pthread_cond_signal(&a->t.cond);
+	pthread_mutex_unlock(&a->t.lock);
 	gw_log(GW_LOG_DEBUG, "lookup_queued", "peer", c->peer, NULL);
 	c->wait = WAIT_REGISTRY;
 	return GW_AUTH_PENDING;

@@ -145,6 +145,30 @@ int gw_intake_healthy(const struct gw_intake *in);
 /* Number of items waiting (for back-pressure). */
 size_t gw_intake_backlog(const struct gw_intake *in);
 
+/*
+ * thread.c: a thread that talks to the registry and may be left behind at
+ * a stop. It holds lock while it looks at stop, and touches nothing but
+ * its own state once stop is set: whatever it does to the workers or the
+ * caches it does under lock, after checking stop.
+ */
+struct gw_thread {
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;		/* guards stop, exited, and the user's */
+	pthread_cond_t	 cond;		/* signalled at the stop (and by the user) */
+	pthread_cond_t	 exit_cond;
+	int		 stop, exited;
+};
+
+/* Starts fn(arg) on t. 0, or -1 (nothing to destroy). */
+int gw_thread_start(struct gw_thread *t, void *(*fn)(void *), void *arg);
+/* From the thread, under lock, as it returns. */
+void gw_thread_exit(struct gw_thread *t);
+/* Sets stop, signals cond, waits for the thread until deadline (ms,
+ * reg_mono_us()/1000). 1: joined (then gw_thread_destroy); 0: left
+ * behind, detached: what it uses must never be freed. */
+int gw_thread_stop(struct gw_thread *t, int64_t deadline);
+void gw_thread_destroy(struct gw_thread *t);
+
 /* auth.c: the lookup thread, for credentials no cache knows. */
 
 struct gw_auth;

@@ -105,11 +105,7 @@ listen_on(const char *spec, char *err)
  * read): once stopped it touches nothing but itself.
  */
 struct watcher {
-	pthread_t	 thread;
-	pthread_mutex_t	 lock;		/* guards stop, exited; held to call out */
-	pthread_cond_t	 cond;
-	pthread_cond_t	 exit_cond;	/* CLOCK_MONOTONIC */
-	int		 stop, exited;
+	struct gw_thread t;
 	int		 postgres;
 	struct reg_store *store;
 	struct gw_shared *sh;
@@ -124,14 +120,14 @@ device_changed(void *arg, const char *id)
 {
 	struct watcher *wt = arg;
 
-	pthread_mutex_lock(&wt->lock);
-	if (!wt->stop) {	/* else the workers may be gone */
+	pthread_mutex_lock(&wt->t.lock);
+	if (!wt->t.stop) {	/* else the workers may be gone */
 		gw_devcache_forget(wt->sh->devcache, id);
 		gw_auth_forget_unknown(wt->sh->auth);
 		for (int i = 0; i < wt->nworkers; i++)
 			gw_worker_device_changed(wt->workers[i], id);
 	}
-	pthread_mutex_unlock(&wt->lock);
+	pthread_mutex_unlock(&wt->t.lock);
 }
 
 static void *
@@ -145,8 +141,8 @@ watcher_main(void *arg)
 
 	if (reg_changes(wt->store, &cursor, device_changed, wt) < 0)
 		failing = 1;
-	pthread_mutex_lock(&wt->lock);
-	while (!wt->stop) {
+	pthread_mutex_lock(&wt->t.lock);
+	while (!wt->t.stop) {
 		struct timespec ts;
 
 		int r = -1;
@@ -154,12 +150,12 @@ watcher_main(void *arg)
 		if (wt->postgres) {
 			/* LISTEN/NOTIFY: woken at the commit of a change made
 			 * anywhere; the poll interval bounds a stop's wait. */
-			pthread_mutex_unlock(&wt->lock);
+			pthread_mutex_unlock(&wt->t.lock);
 			r = reg_wait_changes(wt->store, GW_REVOKE_POLL_MS);
 			if (r == 1)
 				gw_log(GW_LOG_DEBUG, "registry_change_announced",
 				    "by", "PostgreSQL NOTIFY", NULL);
-			pthread_mutex_lock(&wt->lock);
+			pthread_mutex_lock(&wt->t.lock);
 		}
 		if (r < 0) {	/* SQLite, or PostgreSQL unreachable: poll */
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -168,11 +164,11 @@ watcher_main(void *arg)
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000L;
 			}
-			pthread_cond_timedwait(&wt->cond, &wt->lock, &ts);
+			pthread_cond_timedwait(&wt->t.cond, &wt->t.lock, &ts);
 		}
-		if (wt->stop)
+		if (wt->t.stop)
 			break;
-		pthread_mutex_unlock(&wt->lock);
+		pthread_mutex_unlock(&wt->t.lock);
 		if (reg_changes(wt->store, &cursor, device_changed, wt) < 0) {
 			if (!failing)
 				gw_log(GW_LOG_ERROR, "registry_failed", "reason",
@@ -183,11 +179,10 @@ watcher_main(void *arg)
 		} else {
 			failing = 0;
 		}
-		pthread_mutex_lock(&wt->lock);
+		pthread_mutex_lock(&wt->t.lock);
 	}
-	wt->exited = 1;
-	pthread_cond_broadcast(&wt->exit_cond);
-	pthread_mutex_unlock(&wt->lock);
+	gw_thread_exit(&wt->t);
+	pthread_mutex_unlock(&wt->t.lock);
 	return NULL;
 }
 
@@ -196,7 +191,6 @@ start_watcher(struct gw_shared *sh, struct reg_store *store,
     struct gw_worker **workers, int nworkers)
 {
 	struct watcher *wt;
-	pthread_condattr_t ca;
 
 	if ((wt = calloc(1, sizeof(*wt))) == NULL)
 		return NULL;
@@ -205,16 +199,7 @@ start_watcher(struct gw_shared *sh, struct reg_store *store,
 	wt->workers = workers;
 	wt->nworkers = nworkers;
 	wt->postgres = reg_db_is_postgres(sh->config->db);
-	pthread_mutex_init(&wt->lock, NULL);
-	pthread_cond_init(&wt->cond, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&wt->exit_cond, &ca);
-	pthread_condattr_destroy(&ca);
-	if (pthread_create(&wt->thread, NULL, watcher_main, wt) != 0) {
-		pthread_mutex_destroy(&wt->lock);
-		pthread_cond_destroy(&wt->cond);
-		pthread_cond_destroy(&wt->exit_cond);
+	if (gw_thread_start(&wt->t, watcher_main, wt) < 0) {
 		free(wt);
 		return NULL;
 	}
@@ -226,33 +211,14 @@ start_watcher(struct gw_shared *sh, struct reg_store *store,
 static int
 stop_watcher(struct watcher *wt, int64_t deadline)
 {
-	int exited;
-
-	pthread_mutex_lock(&wt->lock);
-	wt->stop = 1;
-	pthread_cond_signal(&wt->cond);
-	while (!wt->exited) {
-		struct timespec ts = { .tv_sec = deadline / 1000,
-		    .tv_nsec = (deadline % 1000) * 1000000L };
-
-		if (pthread_cond_timedwait(&wt->exit_cond, &wt->lock, &ts) ==
-		    ETIMEDOUT)
-			break;
-	}
-	exited = wt->exited;
-	pthread_mutex_unlock(&wt->lock);
-	if (!exited) {
+	if (!gw_thread_stop(&wt->t, deadline)) {
 		gw_log(GW_LOG_WARN, "watcher_abandoned", "reason",
 		    "the registry has not answered the change feed; exiting "
 		    "without waiting for it", NULL);
-		pthread_detach(wt->thread);
 		abandoned_watcher = wt;
 		return 0;
 	}
-	pthread_join(wt->thread, NULL);
-	pthread_mutex_destroy(&wt->lock);
-	pthread_cond_destroy(&wt->cond);
-	pthread_cond_destroy(&wt->exit_cond);
+	gw_thread_destroy(&wt->t);
 	free(wt);
 	return 1;
 }

@@ -32,6 +32,22 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 # Lookups the gateway has queued (a --debug line each).
 queued() { grep -c 'event=lookup_queued' "$T/gw.log" || true; }
 more_queued() { [ "$(queued)" -gt "$1" ]; }
+# burst NAME N CRED: N messages at once, CRED's %d their number; their
+# status codes go to $T/NAME.<number>, burst_wait waits for them all.
+burst() {
+	local i
+	BURST=""
+	for i in $(seq 1 "$2"); do
+		# shellcheck disable=SC2059
+		gw_curl -o /dev/null -w '%{http_code}\n' \
+		    -H "Authorization: Device $(printf "$3" "$i")" --data-binary x \
+		    "https://localhost:$PORT/v1/messages" >"$T/$1.$i" 2>&1 &
+		BURST="$BURST $!"
+	done
+}
+burst_wait() { local p; for p in $BURST; do wait "$p" || true; done; }
+# codes NAME: the status codes of burst NAME, counted.
+codes() { cat "$T/$1".* | sort | uniq -c | tr -s ' \n' ' '; }
 
 pg_init
 pg_start
@@ -77,21 +93,15 @@ ok "the stuck request got 503 with Retry-After after $el ms (deadline 2 s)"
 # A flood of unknown credentials while frozen: all answered at the
 # deadline, and the loop keeps answering meanwhile.
 t0=$(ms)
-for i in $(seq 1 40); do
-	gw_curl -o /dev/null -w '%{http_code}\n' \
-	    -H "Authorization: Device flood-$i-unknown" --data-binary 'x' \
-	    "https://localhost:$PORT/v1/messages" >"$T/flood.$i" 2>&1 &
-	FLOOD="${FLOOD:-} $!"
-done
+burst flood 40 'flood-%d-unknown'
 h0=$(ms)
 code=$(gw_curl -o /dev/null -w '%{http_code}' "https://localhost:$PORT/v1/health")
 h1=$(ms)
 [ "$code" = 200 ] || fail "health during the flood: $code"
 [ $((h1 - h0)) -le 2000 ] || fail "health took $((h1 - h0)) ms during the flood"
-for p in $FLOOD; do wait "$p" || true; done
+burst_wait
 t1=$(ms)
-[ "$(cat "$T"/flood.* | grep -c '^503$')" = 40 ] ||
-    fail "flood answers: $(cat "$T"/flood.* | sort | uniq -c | tr '\n' ' ')"
+[ "$(codes flood)" = " 40 503 " ] || fail "flood answers: $(codes flood)"
 [ $((t1 - t0)) -le 6000 ] || fail "the flood took $((t1 - t0)) ms to be answered"
 ok "40 unknown credentials while frozen: 503 each within $((t1 - t0)) ms; health in $((h1 - h0)) ms"
 
@@ -107,16 +117,10 @@ ok "thawed: device 1 gets 201 (late answers dropped)"
 [ "$(post not-a-device-credential x)" = 401 ] || fail "unknown credential not 401"
 freeze
 t0=$(ms)
-for i in 1 2 3 4 5; do
-	gw_curl -o /dev/null -w '%{http_code}\n' \
-	    -H "Authorization: Device not-a-device-credential" --data-binary 'x' \
-	    "https://localhost:$PORT/v1/messages" >"$T/neg.$i" 2>&1 &
-	NEG="${NEG:-} $!"
-done
-for p in $NEG; do wait "$p" || true; done
+burst neg 5 'not-a-device-credential'
+burst_wait
 t1=$(ms)
-[ "$(cat "$T"/neg.* | grep -c '^401$')" = 5 ] ||
-    fail "known-unknown while frozen: $(cat "$T"/neg.* | tr '\n' ' ')"
+[ "$(codes neg)" = " 5 401 " ] || fail "known-unknown while frozen: $(codes neg)"
 [ $((t1 - t0)) -le 1500 ] || fail "known-unknown answers took $((t1 - t0)) ms"
 ok "a known-unknown credential gets 401 from the negative cache while frozen ($((t1 - t0)) ms)"
 
