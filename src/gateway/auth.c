@@ -277,8 +277,11 @@ gw_auth_resolved(struct gw_worker *w, struct gw_lookup *l)
 		c->lookup = l->result;
 		c->wait = WAIT_NONE;
 		conn_run(w, c);
+	} else {
+		/* Too late: the connection closed, or was answered 503 at
+		 * its deadline and may be on another request by now. */
+		gw_log(GW_LOG_DEBUG, "lookup_dropped", "reason",
+		    "answered after its connection moved on", NULL);
 	}
-	/* Else too late: the connection closed, or was answered 503 at its
-	 * deadline and may be on another request by now. */
 	free_lookup(l);
 }

@@ -109,7 +109,7 @@ struct gw_worker {
 	int64_t		 now;
 	int		 draining;
 	int64_t		 drain_deadline;
-	struct reg_store *store;	/* this thread's registry handle */
+	struct reg_store *store;	/* the registry key, to hash; no queries */
 	char		 scratch[16384];	/* reads of connections with no buffer */
 	/* Messages of this loop iteration, handed to the intake together at
 	 * its end: one lock and one wake-up per iteration, not per message. */

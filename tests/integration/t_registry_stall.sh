@@ -32,6 +32,8 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 # Lookups the gateway has queued (a --debug line each).
 queued() { grep -c 'event=lookup_queued' "$T/gw.log" || true; }
 more_queued() { [ "$(queued)" -gt "$1" ]; }
+timeouts() { grep -c 'event=registry_timeout' "$T/gw.log" || true; }
+more_timeouts() { [ "$(timeouts)" -gt "$1" ]; }
 # burst NAME N CRED: N messages at once, CRED's %d their number; their
 # status codes go to $T/NAME.<number>, burst_wait waits for them all.
 burst() {
@@ -123,6 +125,28 @@ t1=$(ms)
 [ "$(codes neg)" = " 5 401 " ] || fail "known-unknown while frozen: $(codes neg)"
 [ $((t1 - t0)) -le 1500 ] || fail "known-unknown answers took $((t1 - t0)) ms"
 ok "a known-unknown credential gets 401 from the negative cache while frozen ($((t1 - t0)) ms)"
+
+# Two requests on one connection, the first's lookup stuck in flight: the
+# first gets 503, the second parks; thawed, the first's late answer finds
+# the connection waiting for another lookup and is dropped; the second
+# gets its own answer.
+q=$(queued)
+n=$(timeouts)
+d=$(grep -c 'event=lookup_dropped' "$T/gw.log" || true)
+gw_curl -o /dev/null -o /dev/null -w '%{http_code}\n' -H "Authorization: Device ${CRED[3]}" \
+    --data-binary x "https://localhost:$PORT/v1/messages" \
+    "https://localhost:$PORT/v1/messages" >"$T/two.codes" 2>&1 &
+TWO=$!
+wait_for 5 more_timeouts "$n" || fail "the first request got no 503"
+wait_for 5 more_queued $((q + 1)) || fail "the second request was not parked"
+thaw
+wait "$TWO" || fail "two requests on one connection: $(cat "$T/two.codes")"
+[ "$(tr '\n' ' ' <"$T/two.codes")" = "503 201 " ] ||
+    fail "two requests on one connection: $(cat "$T/two.codes")"
+[ "$(grep -c 'event=lookup_dropped' "$T/gw.log")" -gt "$d" ] ||
+    fail "the first request's late answer was not dropped"
+ok "one connection: 503, then 201 for the next request; the late answer dropped"
+freeze
 
 # SIGTERM while a lookup is stuck: the gateway exits within the drain time.
 q=$(queued)
