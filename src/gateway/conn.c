@@ -16,12 +16,6 @@
 
 #include "gateway/worker.h"
 
-/* Smallest request buffer: most requests fit, and at 1 KiB it stays in
- * glibc's per-thread cache (tcache serves up to 1032 bytes), which a
- * buffer made and freed for every message hits instead of the bins. */
-#define CONN_IN_FIRST	1024
-#define CONN_OUT_FIRST	512	/* first response buffer */
-
 static const char *timer_names[] = {
 	[TIMER_HANDSHAKE] = "TLS handshake not finished in time",
 	[TIMER_IDLE] = "idle keep-alive connection",

@@ -11,9 +11,6 @@
 
 #include "gateway/gateway.h"
 
-#define GW_DEVCACHE_MIN		1024		/* slots at start */
-#define GW_DEVCACHE_MAX		(1u << 22)	/* slots at most: then start over */
-
 struct slot {
 	uint8_t	hash[REG_HASH_LEN];
 	char	id[REG_ID_MAX];

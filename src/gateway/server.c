@@ -18,8 +18,6 @@
 
 #include "gateway/gateway.h"
 
-#define GW_LISTEN_BACKLOG	4096
-
 /* "127.0.0.1:8443", "[::1]:8443", "localhost:8443" -> a socket address. */
 static int
 parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *sl,

@@ -21,10 +21,6 @@
 
 #include "gateway/worker.h"
 
-#define GW_TICK_MS	100	/* deadline sweep interval */
-#define GW_EVENTS	256	/* epoll events per wait */
-#define GW_ACCEPTS	64	/* accepts per listener per wake */
-
 /* epoll data: connections are their fd; these tags mark the rest. */
 #define TAG_EVENT	(1ull << 32)
 #define TAG_LISTEN	(2ull << 32)
