@@ -255,7 +255,7 @@ gw_serve(const struct gw_config *c, char *err)
 	struct gw_worker *workers[GW_MAX_WORKERS] = { 0 };
 	struct reg_store *store = NULL;		/* the watcher's */
 	struct watcher *wt = NULL;
-	int64_t drain_end = 0;
+	int64_t drain_end = 0, stop_by;
 	int nworkers = c->workers, started = 0, rc = -1, sig;
 	sigset_t set;
 
@@ -360,9 +360,11 @@ gw_serve(const struct gw_config *c, char *err)
 	for (int i = 0; i < started; i++)
 		gw_worker_join(workers[i]);	/* each within the drain time */
 out:
-	if (wt != NULL && !stop_watcher(wt, stop_deadline(drain_end)))
+	/* One deadline for both: together they take the drain time at most. */
+	stop_by = stop_deadline(drain_end);
+	if (wt != NULL && !stop_watcher(wt, stop_by))
 		store = NULL;		/* the watcher still holds it */
-	gw_auth_stop(sh.auth, stop_deadline(drain_end));
+	gw_auth_stop(sh.auth, stop_by);
 	/* The intake answers its last items into the (stopped) workers. */
 	gw_intake_stop(sh.intake);
 	for (int i = 0; i < nworkers; i++)
