@@ -145,9 +145,11 @@ send_save_session(struct send_state *s, const char *path)
 	 * handshake, nothing more) */
 	if (tether_session_save(&s->client, s->blob) != 0)
 		return 0;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		explicit_bzero(s->blob, sizeof(s->blob));
 		return cli_error("--save-session %s: the path is too long",
 		    path);
+	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    SEND_SESSION_MODE);
 	if (fd < 0) {
