@@ -544,8 +544,8 @@ tether_send(struct tether_client *c, const void *body, size_t len,
 	c->quiet = (uint8_t)reused;
 	r = exchange(c, body, len, &lost);
 	c->quiet = 0;
-	if (r < 0 && !(lost && reused))
-		tether_log_error(c);
+	if (r < 0 && reused && !lost)
+		tether_log_error(c);	/* held back, and no retry follows */
 	if (r < 0 && lost && reused) {
 		/* The server dropped the kept-alive connection (idle time-out,
 		 * restart) before answering: once more on a new one. A repeat

@@ -480,6 +480,77 @@ test_legacy_axtls(void **state)
 	    "handshake_failure (40): no cipher suite in common"));
 }
 
+/* A transport that hangs up once the client's handshake is done: the
+ * answer to a message on a fresh connection never comes. */
+struct hangup {
+	struct tether_transport		 inner;	/* the POSIX transport */
+	const struct tether_client	*c;
+};
+
+static int
+hangup_open(void *ctx, const char *host, uint16_t port)
+{
+	struct hangup *h = ctx;
+
+	return h->inner.open(h->inner.ctx, host, port);
+}
+
+static int
+hangup_read(void *ctx, unsigned char *buf, size_t len)
+{
+	struct hangup *h = ctx;
+
+	if (h->c->stats.handshakes_full > 0)
+		return 0;
+	return h->inner.read(h->inner.ctx, buf, len);
+}
+
+static int
+hangup_write(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct hangup *h = ctx;
+
+	return h->inner.write(h->inner.ctx, buf, len);
+}
+
+static void
+hangup_close(void *ctx)
+{
+	struct hangup *h = ctx;
+
+	h->inner.close(h->inner.ctx);
+}
+
+/* A failure with no reconnect to cure it is logged once, and is the
+ * error the caller gets. */
+static void
+test_unanswered_logged_once(void **state)
+{
+	static struct device d;
+	static struct hangup h;
+	struct tether_transport io = { hangup_open, hangup_read,
+	    hangup_write, hangup_close, &h };
+	int status;
+
+	(void)state;
+	if (bin == NULL)
+		skip();
+	tether_config_init(&d.cfg);
+	tether_config_set_host(&d.cfg, "127.0.0.1", modern.port);
+	tether_config_set_credential(&d.cfg, cred[0], strlen(cred[0]));
+	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_ec);
+	tether_config_set_log(&d.cfg, TETHER_LOG_CORE, count_errors, NULL);
+	tether_posix_init(&d.sock, &h.inner, 3000, 5000);
+	h.c = &d.c;
+	assert_int_equal(tether_client_init(&d.c, &d.cfg, &io, d.buf,
+	    sizeof(d.buf)), 0);
+	error_lines = 0;
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_NO_RESPONSE);
+	assert_int_equal(error_lines, 1);
+	tether_close(&d.c);
+}
+
 /* The gateway stored it, but for another device than the one configured:
  * no "stored" for this one (the answer is checked, not just the 201). */
 static void
@@ -934,6 +1005,7 @@ main(void)
 		cmocka_unit_test(test_legacy_axtls),
 		cmocka_unit_test(test_revoked_device),
 		cmocka_unit_test(test_answer_for_another_device),
+		cmocka_unit_test(test_unanswered_logged_once),
 		cmocka_unit_test(test_transport_errors),
 		cmocka_unit_test(test_anchor_accepted),
 		cmocka_unit_test(test_anchor_clock_not_set),
