@@ -9,7 +9,10 @@ set -eu
 
 # The budget: code (.text) a device links from libtether on a Cortex-M4 at
 # -Os, the calls of docs/device-library.md's example plus the session blob.
-CORTEX_M4_TEXT_BUDGET=8192
+# 8192 until 2026-12 (8150 used); +256 for the check that a 2xx is the
+# gateway's answer naming the device (an empty 200 was "stored") and for
+# logging only the outcome of a reconnect (8356 used).
+CORTEX_M4_TEXT_BUDGET=8448
 
 # What a device calls; --gc-sections keeps these and what they reach.
 # tether_strerror, tether_error_detail, tether_config_set_log,
