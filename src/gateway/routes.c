@@ -77,8 +77,8 @@ authenticate(struct gw_worker *w, struct gw_conn *c, const char *cred,
 			    "reason", reg_error(w->store), NULL);
 			return -1;
 		}
-		if (r == 1 && status != REG_ACTIVE)
-			r = 0;
+		/* 1: an active device has it */
+		r = r == 0 && status == REG_ACTIVE;
 		if (r == 1)
 			gw_devcache_put(w->sh->devcache, hash, id);
 	}

@@ -138,7 +138,7 @@ watcher_main(void *arg)
 
 		int r = -1;
 
-		if (reg_db_is_postgres(wt->sh->config->db)) {
+		if (reg_can_notify(wt->store)) {
 			/* LISTEN/NOTIFY: woken at the commit of a change made
 			 * anywhere; the poll interval bounds a stop's wait. */
 			pthread_mutex_unlock(&wt->lock);

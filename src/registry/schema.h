@@ -14,7 +14,13 @@ struct reg_migration {
 	const char	*sql;		/* one or more statements */
 };
 
-extern const struct reg_migration reg_migrations[];
-extern const size_t reg_migration_count;
+/* A backend's migrations, oldest first. */
+struct reg_schema {
+	const struct reg_migration	*migrations;
+	size_t				 count;
+};
+
+/* SQLite's (schema.c); PostgreSQL's are in postgres.c. */
+extern const struct reg_schema reg_sqlite_schema;
 
 #endif
