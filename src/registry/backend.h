@@ -40,15 +40,7 @@ struct reg_backend {
 	/* NULL: with no key file named, the key is "<db>.key"; else the
 	 * sentence reg_open fails with. */
 	const char	*key_file_required;
-	/* The database's own words: the first query gives two integers,
-	 * 1 if schema_migrations exists and how many tables there are;
-	 * foreign is the error for tables of something else, after the
-	 * database's name; lock, if not NULL, runs at the start of a
-	 * migration's transaction; schema as schema.h says. */
-	const char	*sql_tables;
-	const char	*foreign;
-	const char	*migrate_lock;
-	const char	*migrations_table;
+	/* Its schema and migrations (schema.h). */
 	const struct reg_schema *schema;
 	/* The operator that matches a label against reg_filter.label_glob
 	 * and the column that orders devices as provisioned. */
@@ -60,6 +52,7 @@ struct reg_backend {
 	/* Prepares every enum reg_query statement, once the schema is
 	 * current. */
 	int		(*prepare_all)(struct reg_store *st);
+	/* Frees st->db (not NULL), also after a failed open. */
 	void		(*close)(struct reg_store *st);
 	/* Reconnects a handle whose connection broke; NULL if it cannot. */
 	int		(*ready)(struct reg_store *st, const char *what);
@@ -129,6 +122,24 @@ struct reg_backend {
 	int		(*messages_deleted)(struct reg_store *st,
 			    const char *id, const char *what);
 };
+
+/*
+ * The primitives every backend has, each named <prefix>_<field>: a
+ * backend's table starts with REG_PRIMITIVES(prefix), so one it lacks is
+ * a compile error rather than a NULL call. The hooks a backend may lack
+ * (ready, run_rows, announce, wait_changes, label_pattern, store_*, ...)
+ * follow by name.
+ */
+#define REG_PRIMITIVES(p) \
+	.claims = p##_claims, .open = p##_open, \
+	.prepare_all = p##_prepare_all, .close = p##_close, \
+	.stmt = p##_stmt, .prepare = p##_prepare, .finalize = p##_finalize, \
+	.bind_text = p##_bind_text, .bind_int = p##_bind_int, \
+	.bind_blob = p##_bind_blob, .step = p##_step, \
+	.col_text = p##_col_text, .col_int = p##_col_int, \
+	.col_blob = p##_col_blob, .changed = p##_changed, \
+	.reset = p##_reset, .exec = p##_exec, .begin = p##_begin, \
+	.commit = p##_commit, .rollback = p##_rollback
 
 extern const struct reg_backend reg_sqlite_backend;
 extern const struct reg_backend reg_pg_backend;

@@ -42,11 +42,11 @@ schema_version(struct reg_store *st, long long *version)
 	const char *what = "cannot read the database schema";
 	long long ours, tables;
 
-	if (query_ints(st, st->be->sql_tables, what, &ours, &tables) < 0)
+	if (query_ints(st, st->be->schema->tables, what, &ours, &tables) < 0)
 		return -1;
 	if (ours == 0) {
 		if (tables != 0)
-			return reg_fail(st, "%s%s", st->name, st->be->foreign);
+			return reg_fail(st, "%s%s", st->name, st->be->schema->foreign);
 		*version = 0;
 		return 0;
 	}
@@ -62,7 +62,7 @@ apply(struct reg_store *st, long long version, const char *what)
 	struct reg_stmt *s;
 	int rc = 0;
 
-	if (be->exec(st, be->migrations_table, what) < 0 ||
+	if (be->exec(st, be->schema->table, what) < 0 ||
 	    (s = be->prepare(st, reg_sql_migration_put, what)) == NULL)
 		return -1;
 	for (size_t i = 0; i < be->schema->count && rc == 0; i++) {
@@ -104,8 +104,8 @@ reg_migrate(struct reg_store *st)
 		return 0;
 	if (reg_begin(st, what) < 0)
 		return -1;
-	if ((be->migrate_lock != NULL &&
-	    be->exec(st, be->migrate_lock, what) < 0) ||
+	if ((be->schema->lock != NULL &&
+	    be->exec(st, be->schema->lock, what) < 0) ||
 	    schema_version(st, &version) < 0)
 		goto fail;
 	if (version > latest) {

@@ -120,7 +120,7 @@ unavailable(struct reg_store *st, const char *what)
  * here instead of failing for ever.
  */
 static int
-ready(struct reg_store *st, const char *what)
+pg_ready(struct reg_store *st, const char *what)
 {
 	if (PQstatus(pg_of(st)->conn) == CONNECTION_OK)
 		return 0;
@@ -328,7 +328,7 @@ pg_exec(struct reg_store *st, const char *sql, const char *what)
 static int
 pg_begin(struct reg_store *st, const char *what)
 {
-	if (ready(st, what) < 0)
+	if (pg_ready(st, what) < 0)
 		return -1;
 	return pg_exec(st, "BEGIN", what);
 }
@@ -448,7 +448,7 @@ pg_wait_changes(struct reg_store *st, int timeout_ms)
 	PGnotify *n;
 	int got = 0, r;
 
-	if (ready(st, what) < 0)
+	if (pg_ready(st, what) < 0)
 		return -1;
 	if (!pg_of(st)->listening) {
 		if (pg_exec(st, "LISTEN " PG_CHANNEL, what) < 0)
@@ -546,12 +546,7 @@ static const char pg_schema_v1[] =
 	");"
 	"CREATE TABLE devices ("
 	"	n		BIGSERIAL NOT NULL UNIQUE,"
-	"	id		TEXT NOT NULL PRIMARY KEY,"
-	"	label		TEXT NOT NULL DEFAULT '',"
-	"	status		TEXT NOT NULL DEFAULT 'active'"
-	"			CHECK (status IN ('active', 'revoked')),"
-	"	scheme		TEXT NOT NULL DEFAULT 'plain'"
-	"			CHECK (scheme IN ('plain', 'interleave', 'hmac')),"
+	REG_DDL_DEVICE_NAMES
 	"	cred_hash	BYTEA NOT NULL UNIQUE"
 	"			CHECK (length(cred_hash) = 32),"
 	"	created_at	BIGINT NOT NULL,"
@@ -561,12 +556,7 @@ static const char pg_schema_v1[] =
 	"CREATE TABLE audit ("
 	"	id		BIGSERIAL PRIMARY KEY,"
 	"	at		BIGINT NOT NULL,"
-	"	actor		TEXT NOT NULL,"
-	"	device_id	TEXT,"
-	"	action		TEXT NOT NULL,"
-	"	detail		TEXT NOT NULL DEFAULT ''"
-	");"
-	"CREATE INDEX audit_device ON audit (device_id);"
+	REG_DDL_AUDIT_TAIL
 	"CREATE TABLE device_events ("
 	"	id		BIGSERIAL PRIMARY KEY,"
 	"	device_id	TEXT,"
@@ -585,10 +575,7 @@ static const char pg_schema_v1[] =
 	"CREATE UNIQUE INDEX messages_device_seq ON messages (device_id, seq);";
 
 static const char pg_schema_v2[] =
-	"ALTER TABLE devices ADD COLUMN mac TEXT"
-	"	CHECK (mac IS NULL OR length(mac) = 17);"
-	"CREATE UNIQUE INDEX devices_mac ON devices (mac) "
-	"	WHERE mac IS NOT NULL;"
+	REG_DDL_DEVICE_MAC
 	"ALTER TABLE devices ADD COLUMN credential_at BIGINT;"
 	"ALTER TABLE devices ADD COLUMN batch BIGINT;"
 	"CREATE INDEX devices_last_seen ON devices (last_seen_at);";
@@ -610,7 +597,17 @@ static const struct reg_migration pg_migrations[] = {
 };
 
 static const struct reg_schema pg_schema = {
-	pg_migrations, sizeof(pg_migrations) / sizeof(pg_migrations[0]),
+	.migrations = pg_migrations,
+	.count = sizeof(pg_migrations) / sizeof(pg_migrations[0]),
+	.table = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+	    "applied_at BIGINT NOT NULL)",
+	.tables = "SELECT CAST(to_regclass('schema_migrations') IS NOT NULL "
+	    "AS INTEGER), (SELECT count(*) FROM pg_tables "
+	    "WHERE schemaname = current_schema())",
+	.foreign = " holds tables of something else (it has tables, but not "
+	    "tether's); name another database",
+	.lock = "SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ")",
 };
 
 static int
@@ -640,14 +637,11 @@ pg_close(struct reg_store *st)
 {
 	struct reg_pg *pg = pg_of(st);
 
-	if (pg == NULL)
-		return;
 	for (int i = 0; i < Q__COUNT; i++)
 		pg_finalize(pg->q[i]);
 	pg_finalize(pg->insert_msg);
 	PQfinish(pg->conn);
 	free(pg);
-	st->db = NULL;
 }
 
 static int
@@ -691,44 +685,16 @@ pg_claims(const char *db)
 }
 
 const struct reg_backend reg_pg_backend = {
-	.claims = pg_claims,
+	REG_PRIMITIVES(pg),
 	.in_file = 0,
 	/* A PostgreSQL database has no file to put the key beside. */
 	.key_file_required = "a PostgreSQL registry needs its key file "
 	    "named (--key-file FILE): the same file on every machine that "
 	    "serves or provisions its devices",
-	.sql_tables = "SELECT CAST(to_regclass('schema_migrations') IS NOT "
-	    "NULL AS INTEGER), (SELECT count(*) FROM pg_tables "
-	    "WHERE schemaname = current_schema())",
-	.foreign = " holds tables of something else (it has tables, but not "
-	    "tether's); name another database",
-	.migrate_lock = "SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ")",
-	.migrations_table = "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-	    "applied_at BIGINT NOT NULL)",
 	.schema = &pg_schema,
 	.glob_op = "~",
 	.row_order = "n",
-	.open = pg_open,
-	.prepare_all = pg_prepare_all,
-	.close = pg_close,
-	.ready = ready,
-	.stmt = pg_stmt,
-	.prepare = pg_prepare,
-	.finalize = pg_finalize,
-	.bind_text = pg_bind_text,
-	.bind_int = pg_bind_int,
-	.bind_blob = pg_bind_blob,
-	.step = pg_step,
-	.col_text = pg_col_text,
-	.col_int = pg_col_int,
-	.col_blob = pg_col_blob,
-	.changed = pg_changed,
-	.reset = pg_reset,
-	.exec = pg_exec,
-	.begin = pg_begin,
-	.commit = pg_commit,
-	.rollback = pg_rollback,
+	.ready = pg_ready,
 	.run_rows = pg_run_rows,
 	.announce = pg_announce,
 	.wait_changes = pg_wait_changes,

@@ -131,8 +131,8 @@ reg_close(struct reg_store *st)
 {
 	if (st == NULL)
 		return;
-	if (st->be != NULL)
-		st->be->close(st);
+	if (st->db != NULL)
+		st->be->close(st);	/* what its open made, even half */
 	EVP_MAC_CTX_free(st->mac);
 	OPENSSL_cleanse(st->key, sizeof(st->key));
 	free(st);

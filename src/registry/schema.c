@@ -22,12 +22,7 @@ static const char schema_v1[] =
 	/* The mapper. cred_hash is HMAC-SHA256(registry key, credential);
 	 * the credential itself is never stored. */
 	"CREATE TABLE devices ("
-	"	id		TEXT NOT NULL PRIMARY KEY,"
-	"	label		TEXT NOT NULL DEFAULT '',"
-	"	status		TEXT NOT NULL DEFAULT 'active'"
-	"			CHECK (status IN ('active', 'revoked')),"
-	"	scheme		TEXT NOT NULL DEFAULT 'plain'"
-	"			CHECK (scheme IN ('plain', 'interleave', 'hmac')),"
+	REG_DDL_DEVICE_NAMES
 	"	cred_hash	BLOB NOT NULL UNIQUE"
 	"			CHECK (length(cred_hash) = 32),"
 	"	created_at	INTEGER NOT NULL,"
@@ -41,12 +36,7 @@ static const char schema_v1[] =
 	"CREATE TABLE audit ("
 	"	id		INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"	at		INTEGER NOT NULL,"
-	"	actor		TEXT NOT NULL,"
-	"	device_id	TEXT,"
-	"	action		TEXT NOT NULL,"
-	"	detail		TEXT NOT NULL DEFAULT ''"
-	");"
-	"CREATE INDEX audit_device ON audit (device_id);"
+	REG_DDL_AUDIT_TAIL
 
 	/* The change feed read by reg_changes: a row per change of a
 	 * device's status or credential. AUTOINCREMENT so an id is never
@@ -80,10 +70,7 @@ static const char schema_v2[] =
 	 * "aa:bb:cc:dd:ee:ff"; NULL when provisioned without one (plain).
 	 * Unique: two devices with one MAC would derive credentials from
 	 * the same address, and one of them is a mistake. */
-	"ALTER TABLE devices ADD COLUMN mac TEXT"
-	"	CHECK (mac IS NULL OR length(mac) = 17);"
-	"CREATE UNIQUE INDEX devices_mac ON devices (mac) "
-	"	WHERE mac IS NOT NULL;"
+	REG_DDL_DEVICE_MAC
 
 	/* When the current credential was issued (provisioning or the last
 	 * rotation); NULL for devices made before this column: read as
@@ -123,5 +110,14 @@ static const struct reg_migration migrations[] = {
 };
 
 const struct reg_schema reg_sqlite_schema = {
-	migrations, sizeof(migrations) / sizeof(migrations[0]),
+	.migrations = migrations,
+	.count = sizeof(migrations) / sizeof(migrations[0]),
+	.table = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+	    "applied_at INTEGER NOT NULL)",
+	.tables = "SELECT (SELECT count(*) FROM sqlite_schema "
+	    "WHERE type = 'table' AND name = 'schema_migrations'), "
+	    "(SELECT count(*) FROM sqlite_schema)",
+	.foreign = " is an SQLite database of something else (it has "
+	    "tables, but not tether's); name another file",
 };

@@ -356,8 +356,6 @@ sq_close(struct reg_store *st)
 {
 	struct reg_sqlite *sq = reg_sq(st);
 
-	if (sq == NULL)
-		return;
 	reg_sq_seqs_close(st);
 	for (int i = 0; i < Q__COUNT; i++)
 		sqlite3_finalize(sq->q[i]);
@@ -365,7 +363,6 @@ sq_close(struct reg_store *st)
 		sqlite3_finalize(sq->own[i]);
 	sqlite3_close(sq->db);
 	free(sq);
-	st->db = NULL;
 }
 
 /*
@@ -410,38 +407,11 @@ sq_claims(const char *db)
 }
 
 const struct reg_backend reg_sqlite_backend = {
-	.claims = sq_claims,
+	REG_PRIMITIVES(sq),
 	.in_file = 1,
-	.sql_tables = "SELECT (SELECT count(*) FROM sqlite_schema "
-	    "WHERE type = 'table' AND name = 'schema_migrations'), "
-	    "(SELECT count(*) FROM sqlite_schema)",
-	.foreign = " is an SQLite database of something else (it has "
-	    "tables, but not tether's); name another file",
-	.migrations_table = "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-	    "applied_at INTEGER NOT NULL)",
 	.schema = &reg_sqlite_schema,
 	.glob_op = "GLOB",
 	.row_order = "rowid",
-	.open = sq_open,
-	.prepare_all = sq_prepare_all,
-	.close = sq_close,
-	.stmt = sq_stmt,
-	.prepare = sq_prepare,
-	.finalize = sq_finalize,
-	.bind_text = sq_bind_text,
-	.bind_int = sq_bind_int,
-	.bind_blob = sq_bind_blob,
-	.step = sq_step,
-	.col_text = sq_col_text,
-	.col_int = sq_col_int,
-	.col_blob = sq_col_blob,
-	.changed = sq_changed,
-	.reset = sq_reset,
-	.exec = sq_exec,
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
 	.store_one = reg_sq_store_one,
 	.store_begin = reg_sq_store_begin,
 	.store_end = reg_sq_store_end,
