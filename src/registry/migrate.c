@@ -46,7 +46,8 @@ schema_version(struct reg_store *st, long long *version)
 		return -1;
 	if (ours == 0) {
 		if (tables != 0)
-			return reg_fail(st, "%s%s", st->name, st->be->schema->foreign);
+			return reg_fail(st, "%s%s", st->name,
+			    st->be->schema->foreign);
 		*version = 0;
 		return 0;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sqlite_seqs.c - storing messages on SQLite, and finding a retried
  * message without a unique index: the duplicate check runs in memory
