@@ -57,6 +57,7 @@ fi
 # The command line overrides the file: --listen replaces the file's list.
 stop_gw
 P3=$(free_port)
+: >"$T/gw.log"	# not the last gateway's "listening" line (t_store.sh)
 "$TETHER" serve --config "$T/serve.conf" --listen "127.0.0.1:$P3" --profile modern >"$T/gw.out" 2>"$T/gw.log" &
 GW_PID=$!
 PIDS="$PIDS $GW_PID"
