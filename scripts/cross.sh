@@ -79,7 +79,8 @@ build() {
 	fi
 	for f in "$SRC"/lib/*.c; do
 		case $f in */posix.c) continue ;; esac
-		$cc $CFLAGS $flags -I"$SRC/include" -I"$W/bearssl" $libc_inc \
+		$cc $CFLAGS $flags -I"$SRC/include" -I"$SRC/lib/private" \
+		    -I"$W/bearssl" $libc_inc \
 		    -c "$f" -o "$out/$(basename "$f" .c).o"
 	done
 	echo "== $name: $cc $flags -Os ($libc_note)"

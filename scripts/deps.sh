@@ -5,7 +5,7 @@ set -eu
 want="build-essential cmake pkg-config clang libclang-rt-14-dev \
 libssl-dev openssl libsqlite3-dev sqlite3 libcmocka-dev libbearssl-dev \
 libpq-dev postgresql libmbedtls-dev \
-curl nginx-light apache2 haproxy procps valgrind openjdk-17-jdk-headless"
+curl python3 nginx-light apache2 haproxy procps valgrind openjdk-17-jdk-headless"
 [ "${1:-}" = "--cross" ] && want="$want gcc-arm-none-eabi gcc-xtensa-lx106"
 missing=""
 for p in $want; do

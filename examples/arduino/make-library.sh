@@ -1,6 +1,7 @@
 #!/bin/sh
 # make-library.sh - assembles the Arduino library "tether" from this tree:
-# libtether's sources (lib/*.c but the POSIX transport, include/tether.h),
+# libtether's sources (lib/*.c but the POSIX transport, include/tether.h,
+# the headers of lib/ and lib/private/, all in one directory),
 # the Client adapter and the example sketch. The library's code is never
 # copied into the repository, so there is one source of it.
 #
@@ -16,7 +17,8 @@ cp "$HERE/library.properties" "$OUT/"
 cp "$HERE/src/TetherClient.h" "$HERE/src/TetherClient.cpp" "$OUT/src/"
 cp -R "$HERE/examples/Report" "$OUT/examples/"
 cp "$TOP/include/tether.h" "$TOP/lib/inner.h" "$OUT/src/"
-for f in "$TOP"/lib/*.c "$TOP"/lib/*.h; do
+# lib/private/ last: its headers replace any forwarding header of lib/.
+for f in "$TOP"/lib/*.c "$TOP"/lib/*.h "$TOP"/lib/private/*.h; do
 	case $f in */posix.c) continue ;; esac
 	cp "$f" "$OUT/src/"
 done

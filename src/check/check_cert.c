@@ -14,17 +14,19 @@
 
 #include "tether.h"
 #include "check/check_int.h"
-#include "gateway/tls.h"
+#include "pin/pin.h"
 
 #define SHA256_LEN	32
 #define SHA1_LEN	20
+#define GROUP_NAME_LEN	64	/* an OpenSSL group name, NUL */
+#define RSA_SAFE_BITS	2048	/* smaller RSA keys can be broken */
 
 /* "ECDSA P-256" / "RSA 2048"; bits and whether the key is usable. */
 static void
 key_facts(EVP_PKEY *pk, char *what, size_t len,
     int *rsa_bits, int *ec_ok, int *is_ec)
 {
-	char group[64] = "";
+	char group[GROUP_NAME_LEN] = "";
 	size_t glen = 0;
 
 	*rsa_bits = 0;
@@ -97,7 +99,7 @@ key_finding(const struct chk_options *o, struct chk_report *r, X509 *leaf)
 		    p->rsa_min, p->name);
 		chk_remedy(f, "issue the certificate for an RSA 2048 or "
 		    "ECDSA P-256 key");
-	} else if (bits > 0 && bits < 2048) {
+	} else if (bits > 0 && bits < RSA_SAFE_BITS) {
 		f = chk_add(r, "key", CHK_WARN, "the server's key is %s: the "
 		    "device takes it, but keys under 2048 bits can be broken",
 		    r->leaf_key);
@@ -246,13 +248,13 @@ pin_finding(const struct chk_options *o, struct chk_report *r, X509 *leaf,
     const unsigned char *der, size_t len)
 {
 	unsigned char spki[SHA256_LEN], c256[SHA256_LEN], c1[SHA1_LEN];
-	uint8_t want[32];
-	struct gw_pins pins;
+	uint8_t want[SHA256_LEN];
+	struct pin_set pins;
 	struct chk_finding *f;
 	size_t n;
 	const char *kind = NULL;
 
-	if (gw_pins_from_x509(leaf, &pins) != 0 ||
+	if (pin_from_x509(leaf, &pins) != 0 ||
 	    leaf_hashes(leaf, der, len, spki, c256, c1) != 0) {
 		chk_add(r, "pin", CHK_WARN, "the leaf's pins cannot be "
 		    "computed");

@@ -13,8 +13,9 @@
 
 /* BearSSL's full client list: what br_ssl_client_init_full sets, what the
  * ESP8266 core's WiFiClientSecure offers by default (suites_P) and what
- * libtether's TETHER_PROFILE_DEFAULT offers: one table, the library's. */
-#include "../../lib/suites.h"
+ * libtether's TETHER_PROFILE_DEFAULT offers: one table, the library's
+ * (lib/private/, its headers for the project's tools). */
+#include "suites.h"
 
 #define N(a)	(sizeof(a) / sizeof((a)[0]))
 

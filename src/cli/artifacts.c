@@ -14,8 +14,9 @@
 
 #include "cli/artifacts.h"
 #include "cli/cli.h"
+#include "common/json.h"
 /* the blob layout is the device library's; it lives beside its code */
-#include "../../lib/identity_blob.h"
+#include "identity_blob.h"
 
 #define MANIFEST_JSON	"manifest.json"
 #define MANIFEST_CSV	"manifest.csv"
@@ -178,20 +179,6 @@ out:
 	return rc;
 }
 
-/* Writes s as a JSON string; labels hold no control characters, so only
- * " and \ need escaping. */
-static void
-json_string(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
 /* RFC 4180: a field with a comma, a quote or outer spaces is quoted. */
 static void
 csv_field(FILE *fp, const char *s)
@@ -212,34 +199,36 @@ csv_field(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
-static void
+static int
 write_json(FILE *fp, const struct reg_new_device *devs, size_t n)
 {
 	char mac[REG_MAC_TEXT];
+	struct json j;
 
-	fputs("[\n", fp);
+	json_init_heap(&j);
+	json_array(&j, NULL, JSON_LINES_OPEN);
 	for (size_t i = 0; i < n; i++) {
 		const struct reg_new_device *d = &devs[i];
 
-		fputs("  {\"id\": ", fp);
-		json_string(fp, d->id);
-		fputs(", \"label\": ", fp);
-		json_string(fp, d->label);
-		fprintf(fp, ", \"scheme\": \"%s\", \"mac\": ",
-		    reg_scheme_name(d->scheme));
-		if (d->has_mac) {
+		json_object(&j, NULL, JSON_INLINE);
+		json_str(&j, "id", d->id);
+		json_str(&j, "label", d->label);
+		json_str(&j, "scheme", reg_scheme_name(d->scheme));
+		if (d->has_mac)
 			reg_mac_format(d->mac, mac);
-			fprintf(fp, "\"%s\"", mac);
-		} else {
-			fputs("null", fp);
-		}
-		fprintf(fp, ", \"secret\": \"%s\", \"credential\": \"%s\"}%s\n",
-		    d->secret, d->credential, i + 1 < n ? "," : "");
+		json_str(&j, "mac", d->has_mac ? mac : NULL);
+		json_str(&j, "secret", d->secret);
+		json_str(&j, "credential", d->credential);
+		json_end(&j);
+		/* One device at a time: the buffer never grows, so no copy
+		 * of a secret is left in freed memory. */
+		if (json_flush(&j, fp) < 0)
+			break;
 	}
-	fputs("]\n", fp);
+	return json_print(&j, fp);	/* wipes the buffer */
 }
 
-static void
+static int
 write_csv(FILE *fp, const struct reg_new_device *devs, size_t n)
 {
 	char mac[REG_MAC_TEXT];
@@ -256,11 +245,12 @@ write_csv(FILE *fp, const struct reg_new_device *devs, size_t n)
 		fprintf(fp, ",%s,%s,%s,%s\r\n", mac,
 		    reg_scheme_name(d->scheme), d->credential, d->secret);
 	}
+	return 0;
 }
 
 /* The label sheet: what is printed and stuck on a device. Ids, labels
  * and MACs only; never a secret. */
-static void
+static int
 write_labels(FILE *fp, const struct reg_new_device *devs, size_t n)
 {
 	char mac[REG_MAC_TEXT];
@@ -290,13 +280,14 @@ write_labels(FILE *fp, const struct reg_new_device *devs, size_t n)
 			    d->label[0] ? d->label : "-");
 		}
 	}
+	return 0;
 }
 
 /* Writes one batch file through stdio with a buffer of our own, wiped
  * after, since it holds secrets. */
 static int
 write_stdio(struct cli_out *o, const char *name,
-    void (*fn)(FILE *, const struct reg_new_device *, size_t),
+    int (*fn)(FILE *, const struct reg_new_device *, size_t),
     const struct reg_new_device *devs, size_t n)
 {
 	static char buf[1 << 16];
@@ -312,8 +303,7 @@ write_stdio(struct cli_out *o, const char *name,
 		return -1;
 	}
 	setvbuf(fp, buf, _IOFBF, sizeof(buf));
-	fn(fp, devs, n);
-	if (fflush(fp) != 0 || ferror(fp))
+	if (fn(fp, devs, n) < 0 || fflush(fp) != 0 || ferror(fp))
 		fail(o, "write", name);
 	else
 		rc = 0;

@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "check/check.h"
+#include "common/json.h"
 
 #define CK_DEFAULT_PORT		"443"
 #define CK_DEFAULT_PATH		"/v1/messages"
@@ -64,83 +65,49 @@ usage(FILE *out)
 }
 
 static void
-json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", out);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
-static void
-json_kv(FILE *out, const char *key, const char *val, int last)
-{
-	fprintf(out, "  \"%s\": ", key);
-	if (val != NULL)
-		json_str(out, val);
-	else
-		fputs("null", out);
-	fputs(last ? "\n" : ",\n", out);
-}
-
-static void
 print_json(const struct chk_options *o, const struct chk_report *r,
     FILE *out)
 {
+	struct json j;
 	char nb[8];
 	size_t i;
 
-	fputs("{\n", out);
-	json_kv(out, "host", o->host, 0);
-	json_kv(out, "port", o->port, 0);
-	json_kv(out, "sni", o->sni, 0);
-	json_kv(out, "path", o->path, 0);
-	json_kv(out, "profile", r->profile->name, 0);
-	json_kv(out, "stack", r->profile->stack, 0);
-	json_kv(out, "engine", r->profile->engine, 0);
-	json_kv(out, "handshake_stack", r->stack, 0);
-	fprintf(out, "  \"would_connect\": %s,\n", r->fails == 0 ? "true" :
-	    "false");
-	fprintf(out, "  \"fail\": %d,\n  \"warn\": %d,\n", r->fails, r->warns);
-	fprintf(out, "  \"handshakes\": %d,\n  \"elapsed_ms\": %ld,\n",
-	    r->handshakes, r->ms);
-	json_kv(out, "version", r->connected ?
-	    chk_version_name(r->version) : NULL, 0);
-	json_kv(out, "suite", r->connected ? chk_suite_iana(r->suite, nb) :
-	    NULL, 0);
-	json_kv(out, "leaf_key", r->leaf_key[0] ? r->leaf_key : NULL, 0);
-	json_kv(out, "spki_sha256", r->leaf_spki[0] ? r->leaf_spki : NULL, 0);
-	fprintf(out, "  \"chain_bytes\": %zu,\n", r->chain_bytes);
-	fprintf(out, "  \"http_status\": %d,\n", r->http_status);
-	fprintf(out, "  \"head_bytes\": %zu,\n", r->head_bytes);
-	fputs("  \"findings\": [\n", out);
+	json_init_heap(&j);
+	json_object(&j, NULL, JSON_LINES);
+	json_str(&j, "host", o->host);
+	json_str(&j, "port", o->port);
+	json_str(&j, "sni", o->sni);
+	json_str(&j, "path", o->path);
+	json_str(&j, "profile", r->profile->name);
+	json_str(&j, "stack", r->profile->stack);
+	json_str(&j, "engine", r->profile->engine);
+	json_str(&j, "handshake_stack", r->stack);
+	json_bool(&j, "would_connect", r->fails == 0);
+	json_int(&j, "fail", r->fails);
+	json_int(&j, "warn", r->warns);
+	json_int(&j, "handshakes", r->handshakes);
+	json_int(&j, "elapsed_ms", r->ms);
+	json_str(&j, "version", r->connected ?
+	    chk_version_name(r->version) : NULL);
+	json_str(&j, "suite", r->connected ? chk_suite_iana(r->suite, nb) :
+	    NULL);
+	json_str(&j, "leaf_key", r->leaf_key[0] ? r->leaf_key : NULL);
+	json_str(&j, "spki_sha256", r->leaf_spki[0] ? r->leaf_spki : NULL);
+	json_int(&j, "chain_bytes", (long long)r->chain_bytes);
+	json_int(&j, "http_status", r->http_status);
+	json_int(&j, "head_bytes", (long long)r->head_bytes);
+	json_array(&j, "findings", JSON_LINES_OPEN);
 	for (i = 0; i < r->nfindings; i++) {
 		const struct chk_finding *f = &r->findings[i];
 
-		fputs("    {\"check\": ", out);
-		json_str(out, f->check);
-		fputs(", \"verdict\": ", out);
-		json_str(out, chk_verdict_name(f->verdict));
-		fputs(", \"summary\": ", out);
-		json_str(out, f->summary);
-		fputs(", \"remedy\": ", out);
-		if (f->remedy[0] != '\0')
-			json_str(out, f->remedy);
-		else
-			fputs("null", out);
-		fprintf(out, "}%s\n", i + 1 < r->nfindings ? "," : "");
+		json_object(&j, NULL, JSON_INLINE);
+		json_str(&j, "check", f->check);
+		json_str(&j, "verdict", chk_verdict_name(f->verdict));
+		json_str(&j, "summary", f->summary);
+		json_str(&j, "remedy", f->remedy[0] != '\0' ? f->remedy : NULL);
+		json_end(&j);
 	}
-	fputs("  ]\n}\n", out);
+	json_print(&j, out);	/* a failed write shows in ferror(out) */
 }
 
 static void

@@ -17,6 +17,7 @@
 #include "cli/admin.h"
 #include "cli/artifacts.h"
 #include "cli/cli.h"
+#include "common/json.h"
 #include "registry/registry.h"
 
 #define SHOW_AUDIT_ROWS	10	/* audit rows `show` prints */
@@ -376,68 +377,34 @@ label_note(const char *label, char *buf, size_t size)
 
 /* ---- list and show ---- */
 
+/* A time as an ISO 8601 string, or null for "never". */
 static void
-json_string(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(fp, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(fp, "\\u%04x", *p);
-		else
-			fputc(*p, fp);
-	}
-	fputc('"', fp);
-}
-
-static void
-json_time(FILE *fp, int64_t ms)
+json_time(struct json *j, const char *key, int64_t ms)
 {
 	char buf[40];
 
 	if (ms == 0) {
-		fputs("null", fp);
+		json_null(j, key);
 		return;
 	}
 	fmt_time(ms, buf, sizeof(buf), 1);
-	fprintf(fp, "\"%s\"", buf);
+	json_str(j, key, buf);
 }
 
-/* The fields of a device as JSON members, without the braces. */
+/* The fields of a device as members of the object open in j. */
 static void
-json_fields(FILE *fp, const struct reg_device *d)
+json_fields(struct json *j, const struct reg_device *d)
 {
-	fputs("\"id\": ", fp);
-	json_string(fp, d->id);
-	fputs(", \"label\": ", fp);
-	json_string(fp, d->label);
-	fprintf(fp, ", \"status\": \"%s\", \"scheme\": \"%s\", \"mac\": ",
-	    d->status == REG_ACTIVE ? "active" : "revoked",
-	    reg_scheme_name(d->scheme));
-	if (d->mac[0] != '\0')
-		json_string(fp, d->mac);
-	else
-		fputs("null", fp);
-	fputs(", \"created_at\": ", fp);
-	json_time(fp, d->created_at);
-	fputs(", \"credential_at\": ", fp);
-	json_time(fp, d->credential_at);
-	fputs(", \"last_seen_at\": ", fp);
-	json_time(fp, d->last_seen_at);
-	fputs(", \"last_seen_addr\": ", fp);
-	if (d->last_seen_addr[0] != '\0')
-		json_string(fp, d->last_seen_addr);
-	else
-		fputs("null", fp);
-}
-
-static void
-json_device(FILE *fp, const struct reg_device *d)
-{
-	fputc('{', fp);
-	json_fields(fp, d);
-	fputc('}', fp);
+	json_str(j, "id", d->id);
+	json_str(j, "label", d->label);
+	json_str(j, "status", d->status == REG_ACTIVE ? "active" : "revoked");
+	json_str(j, "scheme", reg_scheme_name(d->scheme));
+	json_str(j, "mac", d->mac[0] != '\0' ? d->mac : NULL);
+	json_time(j, "created_at", d->created_at);
+	json_time(j, "credential_at", d->credential_at);
+	json_time(j, "last_seen_at", d->last_seen_at);
+	json_str(j, "last_seen_addr", d->last_seen_addr[0] != '\0' ?
+	    d->last_seen_addr : NULL);
 }
 
 /* "never", "12s ago", "5m ago", "3h ago", "4d ago" */
@@ -462,6 +429,7 @@ fmt_age(int64_t now, int64_t ms, char *buf, size_t size)
 
 struct lister {
 	int	 json;
+	struct json j;		/* one device at a time, then flushed */
 	long long n;
 	int64_t	 now;
 };
@@ -473,8 +441,11 @@ list_one(void *arg, const struct reg_device *d)
 	char age[32];
 
 	if (l->json) {
-		fputs(l->n == 0 ? "[\n  " : ",\n  ", stdout);
-		json_device(stdout, d);
+		json_object(&l->j, NULL, JSON_INLINE);
+		json_fields(&l->j, d);
+		json_end(&l->j);
+		if (json_flush(&l->j, stdout) < 0)
+			return 1;
 	} else {
 		if (l->n == 0)
 			printf("%-11s  %-7s  %-10s  %-9s  %s\n", "ID", "STATUS",
@@ -496,7 +467,7 @@ cmd_list(int argc, char **argv)
 	struct reg_store *st;
 	struct lister l = { 0 };
 	long long n;
-	int r;
+	int r, bad = 0;
 
 	if ((r = parse(argc, argv, O_DB | O_KEY | O_JSON | O_STATUS |
 	    O_LABEL | O_SEEN | O_NOT_SEEN, 0, &a)) != 0)
@@ -505,16 +476,22 @@ cmd_list(int argc, char **argv)
 		return 1;
 	l.json = a.json;
 	l.now = reg_now_ms();
+	if (a.json) {
+		json_init_heap(&l.j);
+		json_array(&l.j, NULL, JSON_LINES);
+	}
 	n = reg_list(st, &a.filter, list_one, &l);
 	if (n < 0) {
 		cli_error("%s", reg_error(st));
 		reg_close(st);
+		if (a.json)
+			json_free(&l.j);
 		return 1;
 	}
 	reg_close(st);
 	if (a.json)
-		fputs(l.n == 0 ? "[]\n" : "\n]\n", stdout);
-	if (fflush(stdout) != 0 || ferror(stdout))
+		bad = json_print(&l.j, stdout) < 0;
+	if (bad || fflush(stdout) != 0 || ferror(stdout))
 		return cli_error("cannot write the list: %s", strerror(errno));
 	if (!a.json && l.n == 0)
 		fprintf(stderr, "no device matches\n");
@@ -524,6 +501,7 @@ cmd_list(int argc, char **argv)
 struct shower {
 	int	json;
 	int	n;
+	struct json j;
 };
 
 static void
@@ -533,16 +511,12 @@ show_audit(void *arg, const struct reg_audit *row)
 	char when[40];
 
 	if (s->json) {
-		fputs(s->n == 0 ? "\n    " : ",\n    ", stdout);
-		fputs("{\"at\": ", stdout);
-		json_time(stdout, row->at);
-		fputs(", \"actor\": ", stdout);
-		json_string(stdout, row->actor);
-		fputs(", \"action\": ", stdout);
-		json_string(stdout, row->action);
-		fputs(", \"detail\": ", stdout);
-		json_string(stdout, row->detail);
-		fputs("}", stdout);
+		json_object(&s->j, NULL, JSON_INLINE);
+		json_time(&s->j, "at", row->at);
+		json_str(&s->j, "actor", row->actor);
+		json_str(&s->j, "action", row->action);
+		json_str(&s->j, "detail", row->detail);
+		json_end(&s->j);
 	} else {
 		fmt_time(row->at, when, sizeof(when), 0);
 		printf("  %s  %-10s  %-8s  %s\n", when, row->actor,
@@ -560,7 +534,7 @@ cmd_show(int argc, char **argv)
 	struct shower s = { 0 };
 	char id[REG_ID_MAX], created[40], cred[40], seen[40];
 	long long msgs;
-	int r, rc = 1;
+	int r, rc = 1, bad = 0;
 
 	if ((r = parse(argc, argv, O_DB | O_KEY | O_JSON, 1, &a)) != 0)
 		return r < 0 ? 0 : r;
@@ -572,9 +546,11 @@ cmd_show(int argc, char **argv)
 	}
 	s.json = a.json;
 	if (a.json) {
-		fputc('{', stdout);
-		json_fields(stdout, &d);
-		printf(", \"messages\": %lld, \"audit\": [", msgs);
+		json_init_heap(&s.j);
+		json_object(&s.j, NULL, JSON_INLINE);
+		json_fields(&s.j, &d);
+		json_int(&s.j, "messages", msgs);
+		json_array(&s.j, "audit", JSON_LINES);
 	}
 	if (!a.json) {
 		fmt_time(d.created_at, created, sizeof(created), 0);
@@ -603,13 +579,14 @@ cmd_show(int argc, char **argv)
 		goto out;
 	}
 	if (a.json)
-		fputs(s.n > 0 ? "\n  ]}\n" : "]}\n", stdout);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+		bad = json_print(&s.j, stdout) < 0;
+	if (bad || fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error("cannot write the device: %s", strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
+	json_free(&s.j);
 	reg_close(st);
 	return rc;
 }

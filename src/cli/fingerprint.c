@@ -1,7 +1,9 @@
 /*
  * fingerprint.c - `tether fingerprint`: the pins a device needs for a
- * server, from the server itself or from its certificate files, as text,
- * JSON, a C header for libtether, or lines for the ESP8266 Arduino core.
+ * server, from the server itself or from its certificate files. This file
+ * gathers them and holds the command; fingerprint_out.c prints them as
+ * text, JSON, a C header for libtether, or lines for the ESP8266 Arduino
+ * core.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,81 +21,21 @@
 #include <openssl/x509v3.h>
 
 #include "cli/cli.h"
+#include "cli/fingerprint.h"
 #include "check/fetch.h"
-#include "gateway/tls.h"
+#include "pin/pin.h"
 
 #define FP_DEFAULT_PORT		"443"
 #define FP_DEFAULT_TIMEOUT	10	/* seconds, per lookup and handshake */
 #define FP_MAX_TIMEOUT		600	/* seconds */
-#define FP_WARN_DAYS		30	/* warn when the leaf expires sooner */
 #define FP_MAX_FILES		4	/* --cert */
-#define FP_MAX_NEXT		4	/* --next */
-#define FP_MAX_LEAVES		4	/* distinct leaves in one report */
 #define FP_MAX_KEYFILE		(1 << 20)	/* bytes read from --next */
-#define FP_SHA256_LEN		32
-#define FP_SHA1_LEN		20
-#define FP_DATE_LEN		32	/* "2027-11-25 06:30:00 UTC" */
-#define FP_NAME_LEN		256	/* a subject or issuer, one line */
-#define FP_SUFFIX_LEN	32	/* "_ECDSA2": C names of extra leaves */
-#define FP_C_PER_LINE		8	/* bytes per line of a C array */
-
-enum fp_format {
-	FP_TEXT,
-	FP_JSON,
-	FP_C,
-	FP_ARDUINO,
-};
 
 static const char *const fp_formats[] = {
 	[FP_TEXT] = "text",
 	[FP_JSON] = "json",
 	[FP_C] = "c",
 	[FP_ARDUINO] = "arduino",
-};
-
-/* One distinct leaf and the chain it came with. */
-struct fp_leaf {
-	STACK_OF(X509)	*chain;		/* leaf first; owned */
-	const char	*file;		/* --cert it came from, or NULL */
-	unsigned	 offers;	/* bit per enum chk_offer that got it */
-	char		 protocol[16];
-	char		 cipher[64];
-	char		 kind[16];	/* "ECDSA", "RSA": for C names */
-	struct gw_pins	 pins;
-	char		 sha256_colon[96];	/* AB:CD:..., 32 bytes */
-	long		 days_left;	/* negative once expired */
-};
-
-/* A ClientHello that got no certificate, and why. */
-struct fp_refusal {
-	enum chk_offer	 offer;
-	char		 why[CHK_ERR_LEN];
-};
-
-/* A key that will replace today's (--next). */
-struct fp_next {
-	const char	*file;
-	char		 key_type[48];
-	char		 b64[45];
-	char		 hex[65];
-	int		 current;	/* index of a leaf with this key, or -1 */
-};
-
-struct fp_report {
-	const char		*host;		/* NULL for --cert files */
-	const char		*port;
-	const char		*sni;
-	char			 addr[CHK_ADDR_MAX];
-	const char		*verify_name;
-	int			 trusted;
-	char			 trust_why[128];
-	int			 warn_alert;	/* warning alert sent, or -1 */
-	struct fp_leaf		 leaves[FP_MAX_LEAVES];
-	size_t			 nleaves;
-	struct fp_refusal	 refused[2];
-	size_t			 nrefused;
-	struct fp_next		 next[FP_MAX_NEXT];
-	size_t			 nnext;
 };
 
 static void
@@ -144,7 +86,7 @@ usage(FILE *out)
 "docs/cmd-fingerprint.md has more.\n", FP_DEFAULT_PORT, FP_DEFAULT_TIMEOUT);
 }
 
-/* Text helpers */
+/* Helpers */
 
 /* "AB:CD:..." from lower-case hex. */
 static void
@@ -163,29 +105,6 @@ hex_colon(const char *hex, char *out, size_t len)
 	out[o] = '\0';
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return 0;
-}
-
-/* n bytes from lower-case hex (of at least 2n digits). */
-static void
-hex_bytes(const char *hex, unsigned char *out, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		out[i] = (unsigned char)(hex_digit(hex[2 * i]) << 4 |
-		    hex_digit(hex[2 * i + 1]));
-}
-
 static void
 lower_hex(const unsigned char *in, size_t n, char *out)
 {
@@ -199,43 +118,9 @@ lower_hex(const unsigned char *in, size_t n, char *out)
 	*out = '\0';
 }
 
-/* A name on one line, RFC 2253 order, UTF-8 kept readable (as tls.c). */
-static void
-name_line(const X509_NAME *name, char *out, size_t len)
-{
-	BIO *bio;
-	char *text;
-	long n;
-
-	out[0] = '\0';
-	if ((bio = BIO_new(BIO_s_mem())) == NULL)
-		return;
-	if (X509_NAME_print_ex(bio, name, 0,
-	    XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-		n = BIO_get_mem_data(bio, &text);
-		if (n >= (long)len)
-			n = (long)len - 1;
-		if (n > 0)
-			memcpy(out, text, (size_t)n);
-		out[n > 0 ? n : 0] = '\0';
-	}
-	BIO_free(bio);
-	ERR_clear_error();
-}
-
-static void
-time_text(const ASN1_TIME *t, char *out, size_t len)
-{
-	struct tm tm;
-
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1 ||
-	    strftime(out, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		snprintf(out, len, "unreadable");
-}
-
 /* Whole days from now until t (negative when past); 0 if unreadable. */
-static long
-days_until(const ASN1_TIME *t)
+long
+fp_days_until(const ASN1_TIME *t)
 {
 	int days = 0, secs = 0;
 
@@ -246,8 +131,8 @@ days_until(const ASN1_TIME *t)
 	return days;
 }
 
-static const char *
-key_kind(EVP_PKEY *k)
+const char *
+fp_key_kind(EVP_PKEY *k)
 {
 	switch (k != NULL ? EVP_PKEY_get_base_id(k) : 0) {
 	case EVP_PKEY_EC:
@@ -261,40 +146,6 @@ key_kind(EVP_PKEY *k)
 		return "Ed448";
 	default:
 		return "other";
-	}
-}
-
-/* "ECDSA P-256", "RSA 2048": the words of gw_pins for any key. */
-static void
-key_words(X509 *x, char *out, size_t len)
-{
-	struct gw_pins p;
-
-	if (gw_pins_from_x509(x, &p) == 0)
-		snprintf(out, len, "%s", p.key_type);
-	else
-		snprintf(out, len, "%s", key_kind(X509_get0_pubkey(x)));
-}
-
-static int
-der_len(X509 *x)
-{
-	int n = i2d_X509(x, NULL);
-
-	return n > 0 ? n : 0;
-}
-
-/* Bytes of DER in a chain, and of its TLS 1.2 Certificate message. */
-static void
-chain_sizes(STACK_OF(X509) *chain, long *der, long *msg)
-{
-	int i;
-
-	*der = 0;
-	*msg = 4 + 3;	/* handshake header, certificate_list length */
-	for (i = 0; i < sk_X509_num(chain); i++) {
-		*der += der_len(sk_X509_value(chain, i));
-		*msg += 3 + der_len(sk_X509_value(chain, i));
 	}
 }
 
@@ -322,7 +173,7 @@ add_leaf(struct fp_report *r, STACK_OF(X509) *chain, const char *file,
 	}
 	l = &r->leaves[r->nleaves];
 	memset(l, 0, sizeof(*l));
-	if (gw_pins_from_x509(x, &l->pins) != 0) {
+	if (pin_from_x509(x, &l->pins) != 0) {
 		sk_X509_pop_free(chain, X509_free);
 		return cli_error("the certificate %s%s is not one OpenSSL can "
 		    "read fully (its key or dates)", file ? "in " : "from ",
@@ -336,10 +187,10 @@ add_leaf(struct fp_report *r, STACK_OF(X509) *chain, const char *file,
 		snprintf(l->cipher, sizeof(l->cipher), "%s", f->cipher);
 	}
 	snprintf(l->kind, sizeof(l->kind), "%s",
-	    key_kind(X509_get0_pubkey(x)));
+	    fp_key_kind(X509_get0_pubkey(x)));
 	hex_colon(l->pins.cert_sha256_hex, l->sha256_colon,
 	    sizeof(l->sha256_colon));
-	l->days_left = days_until(X509_get0_notAfter(x));
+	l->days_left = fp_days_until(X509_get0_notAfter(x));
 	r->nleaves++;
 	return 0;
 }
@@ -496,12 +347,12 @@ read_next_key(struct fp_report *r, const char *file)
 			    strcmp(group, "secp521r1") == 0 ? "P-521" : group);
 		else
 			snprintf(n->key_type, sizeof(n->key_type), "ECDSA");
-	} else if (strcmp(key_kind(key), "RSA") == 0) {
+	} else if (strcmp(fp_key_kind(key), "RSA") == 0) {
 		snprintf(n->key_type, sizeof(n->key_type), "RSA %d",
 		    EVP_PKEY_get_bits(key));
 	} else {
 		snprintf(n->key_type, sizeof(n->key_type), "%s",
-		    key_kind(key));
+		    fp_key_kind(key));
 	}
 	r->nnext++;
 	rc = 0;
@@ -583,682 +434,6 @@ match_next(struct fp_report *r)
 				r->next[i].current = (int)k;
 }
 
-/*
- * The name to put in `certbot certonly -d NAME`: the server's name, or
- * for a file the leaf's first DNS name (its CN when it has none).
- */
-static void
-renew_name(const struct fp_report *r, X509 *x, char *out, size_t len)
-{
-	GENERAL_NAMES *gens;
-	const GENERAL_NAME *g;
-	int i;
-
-	snprintf(out, len, "NAME");
-	if (r->sni != NULL && !chk_is_ip(r->sni)) {
-		snprintf(out, len, "%s", r->sni);
-		return;
-	}
-	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
-		g = sk_GENERAL_NAME_value(gens, i);
-		if (g->type == GEN_DNS && ASN1_STRING_length(g->d.dNSName) > 0 &&
-		    (size_t)ASN1_STRING_length(g->d.dNSName) < len) {
-			snprintf(out, len, "%.*s",
-			    ASN1_STRING_length(g->d.dNSName),
-			    (const char *)ASN1_STRING_get0_data(g->d.dNSName));
-			break;
-		}
-	}
-	GENERAL_NAMES_free(gens);
-	if (strcmp(out, "NAME") == 0)
-		(void)X509_NAME_get_text_by_NID(X509_get_subject_name(x),
-		    NID_commonName, out, (int)len);
-	if (out[0] == '\0' || strpbrk(out, " \t") != NULL)
-		snprintf(out, len, "NAME");
-	ERR_clear_error();
-}
-
-/* Renewal warnings, on stderr whatever the format. */
-static void
-warn_expiry(const struct fp_report *r)
-{
-	const struct fp_leaf *l;
-	char name[CHK_HOST_MAX];
-	size_t i;
-
-	for (i = 0; i < r->nleaves; i++) {
-		l = &r->leaves[i];
-		if (l->days_left >= FP_WARN_DAYS)
-			continue;
-		renew_name(r, sk_X509_value(l->chain, 0), name, sizeof(name));
-		if (l->days_left < 0)
-			cli_warning("the %s certificate %s expired on %s; when "
-			    "it is renewed, its SHA-1 and SHA-256 certificate "
-			    "fingerprints change and devices pinning them stop "
-			    "connecting; its SPKI pin stays the same if the "
-			    "key is kept: renew with `certbot renew "
-			    "--reuse-key` (a new certificate: `certbot "
-			    "certonly --reuse-key -d %s`), and pin the SPKI "
-			    "SHA-256", l->pins.key_type, l->pins.subject,
-			    l->pins.not_after, name);
-		else
-			cli_warning("the %s certificate %s expires in %ld "
-			    "day%s (%s); at renewal its SHA-1 and SHA-256 "
-			    "certificate fingerprints change and devices "
-			    "pinning them stop connecting; its SPKI pin stays "
-			    "the same if the key is kept: renew with `certbot "
-			    "renew --reuse-key` (a new certificate: `certbot "
-			    "certonly --reuse-key -d %s`), and pin the SPKI "
-			    "SHA-256", l->pins.key_type, l->pins.subject,
-			    l->days_left, l->days_left == 1 ? "" : "s",
-			    l->pins.not_after, name);
-	}
-	if (r->warn_alert >= 0)
-		cli_warning("%s sent the warning alert %s (%d) during the "
-		    "handshake; old device stacks such as axTLS treat any "
-		    "alert as fatal%s", r->host,
-		    SSL_alert_desc_string_long(r->warn_alert), r->warn_alert,
-		    r->warn_alert == SSL_AD_UNRECOGNIZED_NAME ?
-		    ": the server does not know the name sent as SNI" : "");
-}
-
-/* Text */
-
-/* "everything, ECDSA only": the ClientHellos that got a leaf. */
-static void
-offers_text(unsigned offers, char *out, size_t len)
-{
-	static const char *const words[] = {
-		[CHK_OFFER_ALL] = "everything",
-		[CHK_OFFER_ECDSA] = "ECDSA only",
-		[CHK_OFFER_RSA] = "RSA only",
-	};
-	size_t i, used = 0;
-
-	out[0] = '\0';
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if ((offers & (1u << i)) && used < len)
-			used += (size_t)snprintf(out + used, len - used,
-			    "%s%s", used ? ", " : "", words[i]);
-}
-
-static void
-print_chain_text(const struct fp_leaf *l, FILE *out)
-{
-	char subject[FP_NAME_LEN], issuer[FP_NAME_LEN], from[FP_DATE_LEN],
-	    until[FP_DATE_LEN], key[48];
-	long der, msg, days;
-	X509 *x;
-	int i, n = sk_X509_num(l->chain);
-
-	chain_sizes(l->chain, &der, &msg);
-	fprintf(out, "  chain %s: %d certificate%s, %ld bytes DER (a TLS 1.2 "
-	    "Certificate message of %ld bytes)\n", l->file ? "in the file" :
-	    "as sent", n, n == 1 ? "" : "s", der, msg);
-	for (i = 0; i < n; i++) {
-		x = sk_X509_value(l->chain, i);
-		name_line(X509_get_subject_name(x), subject, sizeof(subject));
-		name_line(X509_get_issuer_name(x), issuer, sizeof(issuer));
-		time_text(X509_get0_notBefore(x), from, sizeof(from));
-		time_text(X509_get0_notAfter(x), until, sizeof(until));
-		key_words(x, key, sizeof(key));
-		days = days_until(X509_get0_notAfter(x));
-		fprintf(out, "  [%d] subject  %s\n"
-		    "      issuer   %s\n"
-		    "      valid    %s to %s (%s%ld day%s %s)\n"
-		    "      key      %s, %d bits\n"
-		    "      size     %d bytes DER\n", i, subject, issuer, from,
-		    until, days < 0 ? "expired " : "", days < 0 ? -days : days,
-		    (days == 1 || days == -1) ? "" : "s", days < 0 ? "ago" :
-		    "left", key, EVP_PKEY_get_bits(X509_get0_pubkey(x)),
-		    der_len(x));
-	}
-}
-
-static void
-print_text(const struct fp_report *r, FILE *out)
-{
-	const struct fp_leaf *l;
-	char offers[64];
-	size_t i;
-
-	if (r->host != NULL) {
-		fprintf(out, "%s port %s (%s), SNI %s\n", r->host, r->port,
-		    r->addr, r->sni != NULL ? r->sni : "none");
-		fprintf(out, "  trusted by this system's CAs for %s: %s%s%s%s\n",
-		    r->verify_name, r->trusted ? "yes" : "no",
-		    r->trusted ? "" : " (", r->trusted ? "" : r->trust_why,
-		    r->trusted ? "" : ")");
-		if (!r->trusted)
-			fputs("    (a pinned device does not need that)\n", out);
-		fputc('\n', out);
-	}
-	for (i = 0; i < r->nleaves; i++) {
-		l = &r->leaves[i];
-		if (l->file != NULL) {
-			fprintf(out, "certificate %zu: %s, from %s\n", i + 1,
-			    l->pins.key_type, l->file);
-		} else {
-			offers_text(l->offers, offers, sizeof(offers));
-			fprintf(out, "certificate %zu: %s, sent to clients "
-			    "offering %s (%s, %s)\n", i + 1, l->pins.key_type,
-			    offers, l->protocol, l->cipher);
-		}
-		print_chain_text(l, out);
-		fprintf(out, "  pins of the leaf:\n"
-		    "    SPKI SHA-256 (the default pin: survives renewal if the "
-		    "key is kept)\n"
-		    "      base64  %s    curl --pinnedpubkey sha256//%s\n"
-		    "      hex     %s\n"
-		    "    certificate SHA-256 (changes at every renewal)\n"
-		    "      %s\n"
-		    "      %s\n"
-		    "    certificate SHA-1 (changes at every renewal; the ESP8266 "
-		    "core's setFingerprint)\n"
-		    "      %s\n"
-		    "      %s\n\n", l->pins.spki_sha256_b64,
-		    l->pins.spki_sha256_b64, l->pins.spki_sha256_hex,
-		    l->sha256_colon, l->pins.cert_sha256_hex,
-		    l->pins.cert_sha1_colon, l->pins.cert_sha1_hex);
-	}
-	for (i = 0; i < r->nrefused; i++)
-		fprintf(out, "a client offering %s only gets no certificate: "
-		    "%s\n\n", chk_offer_name(r->refused[i].offer),
-		    r->refused[i].why);
-	for (i = 0; i < r->nnext; i++) {
-		fprintf(out, "next key from %s: %s\n"
-		    "  SPKI SHA-256 (add it to devices before the server "
-		    "switches to this key)\n"
-		    "    base64  %s\n"
-		    "    hex     %s\n", r->next[i].file, r->next[i].key_type,
-		    r->next[i].b64, r->next[i].hex);
-		if (r->next[i].current >= 0)
-			fprintf(out, "  (certificate %d already has this key)\n",
-			    r->next[i].current + 1);
-		fputc('\n', out);
-	}
-}
-
-/* JSON */
-
-static void
-json_str(FILE *out, const char *s)
-{
-	const unsigned char *p;
-
-	fputc('"', out);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
-/* "key": "value" with the separator before it. */
-static void
-json_kv(FILE *out, const char *indent, const char *key, const char *val,
-    int last)
-{
-	fprintf(out, "%s\"%s\": ", indent, key);
-	json_str(out, val);
-	fputs(last ? "\n" : ",\n", out);
-}
-
-static void
-print_json_chain(const struct fp_leaf *l, FILE *out)
-{
-	const char *in = "          ";
-	char buf[FP_NAME_LEN];
-	X509 *x;
-	int i, n = sk_X509_num(l->chain);
-
-	fputs("      \"chain\": [\n", out);
-	for (i = 0; i < n; i++) {
-		x = sk_X509_value(l->chain, i);
-		fputs("        {\n", out);
-		name_line(X509_get_subject_name(x), buf, sizeof(buf));
-		json_kv(out, in, "subject", buf, 0);
-		name_line(X509_get_issuer_name(x), buf, sizeof(buf));
-		json_kv(out, in, "issuer", buf, 0);
-		time_text(X509_get0_notBefore(x), buf, sizeof(buf));
-		json_kv(out, in, "not_before", buf, 0);
-		time_text(X509_get0_notAfter(x), buf, sizeof(buf));
-		json_kv(out, in, "not_after", buf, 0);
-		fprintf(out, "%s\"days_left\": %ld,\n", in,
-		    days_until(X509_get0_notAfter(x)));
-		key_words(x, buf, sizeof(buf));
-		json_kv(out, in, "key_type", buf, 0);
-		fprintf(out, "%s\"key_bits\": %d,\n", in,
-		    EVP_PKEY_get_bits(X509_get0_pubkey(x)));
-		fprintf(out, "%s\"der_bytes\": %d\n", in, der_len(x));
-		fprintf(out, "        }%s\n", i + 1 < n ? "," : "");
-	}
-	fputs("      ],\n", out);
-}
-
-static void
-print_json(const struct fp_report *r, FILE *out)
-{
-	const char *in = "      ";
-	const struct fp_leaf *l;
-	long der, msg;
-	size_t i, k;
-	int first;
-
-	fputs("{\n", out);
-	if (r->host != NULL) {
-		json_kv(out, "  ", "host", r->host, 0);
-		fprintf(out, "  \"port\": %s,\n", r->port);
-		json_kv(out, "  ", "address", r->addr, 0);
-		fputs("  \"sni\": ", out);
-		if (r->sni != NULL)
-			json_str(out, r->sni);
-		else
-			fputs("null", out);
-		fputs(",\n  \"trust\": {\n", out);
-		json_kv(out, "    ", "name", r->verify_name, 0);
-		fprintf(out, "    \"ok\": %s,\n", r->trusted ? "true" :
-		    "false");
-		json_kv(out, "    ", "reason", r->trust_why, 1);
-		fputs("  },\n", out);
-	}
-	fputs("  \"certificates\": [\n", out);
-	for (i = 0; i < r->nleaves; i++) {
-		l = &r->leaves[i];
-		fputs("    {\n", out);
-		if (l->file != NULL) {
-			json_kv(out, in, "file", l->file, 0);
-		} else {
-			fputs("      \"offers\": [", out);
-			for (k = 0, first = 1; k <= CHK_OFFER_RSA; k++)
-				if (l->offers & (1u << k)) {
-					fprintf(out, "%s\"%s\"", first ? "" :
-					    ", ", k == CHK_OFFER_ALL ? "all" :
-					    k == CHK_OFFER_ECDSA ? "ecdsa" :
-					    "rsa");
-					first = 0;
-				}
-			fputs("],\n", out);
-			json_kv(out, in, "protocol", l->protocol, 0);
-			json_kv(out, in, "cipher", l->cipher, 0);
-		}
-		json_kv(out, in, "key_type", l->pins.key_type, 0);
-		chain_sizes(l->chain, &der, &msg);
-		fprintf(out, "%s\"chain_der_bytes\": %ld,\n", in, der);
-		fprintf(out, "%s\"certificate_message_bytes\": %ld,\n", in,
-		    msg);
-		print_json_chain(l, out);
-		json_kv(out, in, "spki_sha256_base64", l->pins.spki_sha256_b64,
-		    0);
-		json_kv(out, in, "spki_sha256_hex", l->pins.spki_sha256_hex, 0);
-		json_kv(out, in, "cert_sha256_colon", l->sha256_colon, 0);
-		json_kv(out, in, "cert_sha256_hex", l->pins.cert_sha256_hex, 0);
-		json_kv(out, in, "cert_sha1_colon", l->pins.cert_sha1_colon, 0);
-		json_kv(out, in, "cert_sha1_hex", l->pins.cert_sha1_hex, 0);
-		json_kv(out, in, "not_after", l->pins.not_after, 0);
-		fprintf(out, "%s\"days_left\": %ld,\n", in, l->days_left);
-		fprintf(out, "%s\"renewal_warning\": %s\n", in,
-		    l->days_left < FP_WARN_DAYS ? "true" : "false");
-		fprintf(out, "    }%s\n", i + 1 < r->nleaves ? "," : "");
-	}
-	fputs("  ],\n  \"refused\": [\n", out);
-	for (i = 0; i < r->nrefused; i++) {
-		fputs("    {\n", out);
-		json_kv(out, in, "offer", r->refused[i].offer ==
-		    CHK_OFFER_ECDSA ? "ecdsa" : "rsa", 0);
-		json_kv(out, in, "reason", r->refused[i].why, 1);
-		fprintf(out, "    }%s\n", i + 1 < r->nrefused ? "," : "");
-	}
-	fputs("  ],\n  \"next\": [\n", out);
-	for (i = 0; i < r->nnext; i++) {
-		fputs("    {\n", out);
-		json_kv(out, in, "file", r->next[i].file, 0);
-		json_kv(out, in, "key_type", r->next[i].key_type, 0);
-		json_kv(out, in, "spki_sha256_base64", r->next[i].b64, 0);
-		json_kv(out, in, "spki_sha256_hex", r->next[i].hex, 0);
-		if (r->next[i].current >= 0)
-			fprintf(out, "%s\"current_certificate\": %d\n", in,
-			    r->next[i].current);
-		else
-			fprintf(out, "%s\"current_certificate\": null\n", in);
-		fprintf(out, "    }%s\n", i + 1 < r->nnext ? "," : "");
-	}
-	fputs("  ]\n}\n", out);
-}
-
-/* C header */
-
-/* "#define NAME { \ 0x.., ... }": n bytes, FP_C_PER_LINE a line. */
-static void
-c_macro(FILE *out, const char *name, const unsigned char *b, size_t n)
-{
-	size_t i;
-
-	fprintf(out, "#define %s { \\\n", name);
-	for (i = 0; i < n; i++)
-		fprintf(out, "%s0x%02x%s", i % FP_C_PER_LINE == 0 ? "\t" : "",
-		    b[i], i + 1 == n ? " }\n" : (i % FP_C_PER_LINE ==
-		    FP_C_PER_LINE - 1 ? ", \\\n" : ", "));
-}
-
-/* "" for the first leaf, "_RSA" or "_ECDSA" (then a number if taken). */
-static void
-c_suffix(const struct fp_report *r, size_t i, char *out, size_t len)
-{
-	size_t k;
-	int taken = 0;
-	char *p;
-
-	out[0] = '\0';
-	if (i == 0)
-		return;
-	for (k = 1; k < i; k++)
-		if (strcmp(r->leaves[k].kind, r->leaves[i].kind) == 0)
-			taken = 1;
-	if (taken)
-		snprintf(out, len, "_%s%zu", r->leaves[i].kind, i + 1);
-	else
-		snprintf(out, len, "_%s", r->leaves[i].kind);
-	for (p = out; *p != '\0'; p++)
-		if (*p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 'a' + 'A');
-}
-
-static void
-c_next_suffix(size_t i, char *out, size_t len)
-{
-	if (i == 0)
-		snprintf(out, len, "_NEXT");
-	else
-		snprintf(out, len, "_NEXT%zu", i + 1);
-}
-
-static void
-lower_copy(const char *in, char *out, size_t len)
-{
-	size_t i;
-
-	for (i = 0; in[i] != '\0' && i + 1 < len; i++)
-		out[i] = (char)(in[i] >= 'A' && in[i] <= 'Z' ? in[i] - 'A' +
-		    'a' : in[i]);
-	out[i] = '\0';
-}
-
-/* A subject inside a C comment: no comment terminator can slip in. */
-static void
-c_comment_text(const char *in, char *out, size_t len)
-{
-	size_t i, o = 0;
-
-	for (i = 0; in[i] != '\0' && o + 1 < len; i++) {
-		if (in[i] == '*' && in[i + 1] == '/')
-			out[o++] = '?';
-		else if ((unsigned char)in[i] < 0x20)
-			out[o++] = ' ';
-		else
-			out[o++] = in[i];
-	}
-	out[o] = '\0';
-}
-
-/* The SPKI pin hex of entry i: the leaves, then the --next keys. */
-static const char *
-spki_hex(const struct fp_report *r, size_t i)
-{
-	return i < r->nleaves ? r->leaves[i].pins.spki_sha256_hex :
-	    r->next[i - r->nleaves].hex;
-}
-
-/* 1 if an earlier entry has the same key (a --next key in use today). */
-static int
-spki_repeats(const struct fp_report *r, size_t i)
-{
-	size_t k;
-
-	for (k = 0; k < i; k++)
-		if (strcmp(spki_hex(r, k), spki_hex(r, i)) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-print_c(const struct fp_report *r, FILE *out, const char *source)
-{
-	unsigned char b[FP_SHA256_LEN];
-	char suffix[FP_SUFFIX_LEN], name[64], lname[64],
-	    subject[FP_NAME_LEN], offers[64], stamp[FP_DATE_LEN];
-	const struct fp_leaf *l;
-	time_t now = time(NULL);
-	struct tm tm;
-	size_t i, k, nunique, npins = r->nleaves + r->nnext;
-
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%d", &tm);
-	c_comment_text(source, subject, sizeof(subject));
-	fprintf(out, "/*\n"
-	    " * tether_pins.h - server pins written by `tether fingerprint "
-	    "--format c`\n"
-	    " * from %s on %s.\n"
-	    " *\n"
-	    " * Pin the SPKI SHA-256 (the server's key): it survives "
-	    "certificate renewal\n"
-	    " * when the key is kept (certbot --reuse-key). The certificate "
-	    "pins change\n"
-	    " * at every renewal. No pin needs a clock on the device. With "
-	    "libtether:\n"
-	    " *\n"
-	    " *\ttether_config_add_pin(&cfg, TETHER_PIN_SPKI_SHA256,\n"
-	    " *\t    tether_pin_spki_sha256);\n"
-	    " *\n"
-	    " * and the same for each further key the device should accept "
-	    "(the next\n"
-	    " * key, the other certificate type), up to TETHER_MAX_PINS.\n"
-	    " */\n"
-	    "#ifndef TETHER_PINS_H\n"
-	    "#define TETHER_PINS_H\n\n", subject, stamp);
-
-	for (i = 0; i < r->nleaves; i++) {
-		l = &r->leaves[i];
-		c_suffix(r, i, suffix, sizeof(suffix));
-		c_comment_text(l->pins.subject, subject, sizeof(subject));
-		fprintf(out, "/* %s certificate %s,\n * expires %s",
-		    l->pins.key_type, subject, l->pins.not_after);
-		if (l->file != NULL) {
-			c_comment_text(l->file, subject, sizeof(subject));
-			fprintf(out, ",\n * from %s */\n", subject);
-		} else {
-			offers_text(l->offers, offers, sizeof(offers));
-			fprintf(out, ",\n * sent to clients offering %s */\n",
-			    offers);
-		}
-		hex_bytes(l->pins.spki_sha256_hex, b, FP_SHA256_LEN);
-		snprintf(name, sizeof(name),
-		    "TETHER_PIN%s_SPKI_SHA256_BYTES", suffix);
-		c_macro(out, name, b, FP_SHA256_LEN);
-		hex_bytes(l->pins.cert_sha256_hex, b, FP_SHA256_LEN);
-		snprintf(name, sizeof(name),
-		    "TETHER_PIN%s_CERT_SHA256_BYTES", suffix);
-		c_macro(out, name, b, FP_SHA256_LEN);
-		hex_bytes(l->pins.cert_sha1_hex, b, FP_SHA1_LEN);
-		snprintf(name, sizeof(name), "TETHER_PIN%s_CERT_SHA1_BYTES",
-		    suffix);
-		c_macro(out, name, b, FP_SHA1_LEN);
-		fputc('\n', out);
-	}
-	for (i = 0; i < r->nnext; i++) {
-		c_next_suffix(i, suffix, sizeof(suffix));
-		c_comment_text(r->next[i].file, subject, sizeof(subject));
-		fprintf(out, "/* next key (%s) from %s: carry it before the "
-		    "server switches */\n", r->next[i].key_type, subject);
-		hex_bytes(r->next[i].hex, b, FP_SHA256_LEN);
-		snprintf(name, sizeof(name),
-		    "TETHER_PIN%s_SPKI_SHA256_BYTES", suffix);
-		c_macro(out, name, b, FP_SHA256_LEN);
-		fputc('\n', out);
-	}
-
-	for (i = 0, nunique = 0; i < npins; i++)
-		nunique += !spki_repeats(r, i);
-	fprintf(out, "/* Every distinct SPKI pin above: a device accepts any of "
-	    "them. */\n#define TETHER_PINS_SPKI_SHA256_COUNT %zu\n"
-	    "#define TETHER_PINS_SPKI_SHA256 { \\\n", nunique);
-	for (i = 0, k = 0; i < npins; i++) {
-		if (spki_repeats(r, i))
-			continue;
-		if (i < r->nleaves)
-			c_suffix(r, i, suffix, sizeof(suffix));
-		else
-			c_next_suffix(i - r->nleaves, suffix, sizeof(suffix));
-		fprintf(out, "\tTETHER_PIN%s_SPKI_SHA256_BYTES%s\n", suffix,
-		    ++k < nunique ? ", \\" : " }");
-	}
-	fputs("\n#if defined(__GNUC__)\n"
-	    "#define TETHER_PINS_UNUSED __attribute__((unused))\n"
-	    "#else\n"
-	    "#define TETHER_PINS_UNUSED\n"
-	    "#endif\n\n", out);
-	for (i = 0; i < r->nleaves; i++) {
-		static const struct {
-			const char	*what;
-			int		 len;
-		} kinds[] = {
-			{ "SPKI_SHA256", FP_SHA256_LEN },
-			{ "CERT_SHA256", FP_SHA256_LEN },
-			{ "CERT_SHA1", FP_SHA1_LEN },
-		};
-
-		c_suffix(r, i, suffix, sizeof(suffix));
-		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-			snprintf(name, sizeof(name), "TETHER_PIN%s_%s",
-			    suffix, kinds[k].what);
-			lower_copy(name, lname, sizeof(lname));
-			fprintf(out, "static const unsigned char %s[%d] "
-			    "TETHER_PINS_UNUSED = %s_BYTES;\n", lname,
-			    kinds[k].len, name);
-		}
-	}
-	for (i = 0; i < r->nnext; i++) {
-		c_next_suffix(i, suffix, sizeof(suffix));
-		snprintf(name, sizeof(name), "TETHER_PIN%s_SPKI_SHA256",
-		    suffix);
-		lower_copy(name, lname, sizeof(lname));
-		fprintf(out, "static const unsigned char %s[%d] "
-		    "TETHER_PINS_UNUSED = %s_BYTES;\n", lname, FP_SHA256_LEN,
-		    name);
-	}
-	fprintf(out, "static const unsigned char tether_pins_spki_sha256"
-	    "[TETHER_PINS_SPKI_SHA256_COUNT][%d]\n"
-	    "    TETHER_PINS_UNUSED = TETHER_PINS_SPKI_SHA256;\n\n"
-	    "#endif /* TETHER_PINS_H */\n", FP_SHA256_LEN);
-}
-
-/* Arduino (ESP8266 core, BearSSL::WiFiClientSecure) */
-
-/* The leaf's public key as PEM, into buf; 0 or -1. */
-static int
-pubkey_pem(X509 *x, char *buf, size_t len)
-{
-	BIO *bio;
-	char *text;
-	long n;
-	int rc = -1;
-
-	if ((bio = BIO_new(BIO_s_mem())) == NULL)
-		return -1;
-	if (PEM_write_bio_PUBKEY(bio, X509_get0_pubkey(x)) == 1 &&
-	    (n = BIO_get_mem_data(bio, &text)) > 0 && (size_t)n < len) {
-		memcpy(buf, text, (size_t)n);
-		buf[n] = '\0';
-		rc = 0;
-	}
-	BIO_free(bio);
-	ERR_clear_error();
-	return rc;
-}
-
-/* "AB CD EF ...": setFingerprint(const char *) skips any one-character
- * separator between hex pairs; spaces are what the core's examples use. */
-static void
-sha1_spaced(const char *colon, char *out, size_t len)
-{
-	size_t i;
-
-	for (i = 0; colon[i] != '\0' && i + 1 < len; i++)
-		out[i] = colon[i] == ':' ? ' ' : colon[i];
-	out[i] = '\0';
-}
-
-static int
-print_arduino(const struct fp_report *r, FILE *out, const char *source)
-{
-	char pem[8192], fp[64], subject[FP_NAME_LEN], offers[64];
-	const struct fp_leaf *l;
-	size_t i;
-
-	c_comment_text(source, subject, sizeof(subject));
-	fprintf(out, "// Pins for %s, by `tether fingerprint --format "
-	    "arduino`,\n"
-	    "// for the ESP8266 core's BearSSL::WiFiClientSecure. Pin the "
-	    "key (setKnownKey):\n"
-	    "// it stays right across renewals that keep the key (certbot "
-	    "--reuse-key);\n"
-	    "// the SHA-1 fingerprint (setFingerprint) changes at every "
-	    "renewal. Neither\n"
-	    "// needs the device's clock. The last of the two calls made "
-	    "wins.\n", subject);
-	for (i = 0; i < r->nleaves; i++) {
-		l = &r->leaves[i];
-		if (pubkey_pem(sk_X509_value(l->chain, 0), pem,
-		    sizeof(pem)) != 0)
-			return cli_error("cannot write the public key of "
-			    "certificate %zu as PEM", i + 1);
-		c_comment_text(l->pins.subject, subject, sizeof(subject));
-		fprintf(out, "\n// %s certificate %s,\n// expires %s",
-		    l->pins.key_type, subject, l->pins.not_after);
-		if (l->file == NULL) {
-			offers_text(l->offers, offers, sizeof(offers));
-			fprintf(out, ",\n// sent to clients offering %s", offers);
-		}
-		fputs(".\n", out);
-		sha1_spaced(l->pins.cert_sha1_colon, fp, sizeof(fp));
-		if (i == 0) {
-			fprintf(out, "// At file scope (setKnownKey keeps a "
-			    "pointer: the key must outlive the client):\n"
-			    "BearSSL::PublicKey key(R\"(%s)\");\n"
-			    "// In setup(), before client.connect():\n"
-			    "client.setKnownKey(&key);\n"
-			    "// or, changing at every renewal:\n"
-			    "// client.setFingerprint(\"%s\");\n", pem, fp);
-		} else {
-			fprintf(out, "// A device whose ClientHello gets this "
-			    "certificate instead (an RSA-only\n"
-			    "// cipher list: axTLS, setCiphersLessSecure()) "
-			    "pins it so:\n"
-			    "/*\n"
-			    "BearSSL::PublicKey key%zu(R\"(%s)\");\n"
-			    "client.setKnownKey(&key%zu);\n"
-			    "or, changing at every renewal:\n"
-			    "client.setFingerprint(\"%s\");\n"
-			    "*/\n", i + 1, pem, i + 1, fp);
-		}
-	}
-	for (i = 0; i < r->nnext; i++) {
-		c_comment_text(r->next[i].file, subject, sizeof(subject));
-		fprintf(out, "\n// Next key (%s) from %s: BearSSL's "
-		    "setKnownKey takes one key,\n"
-		    "// so switch devices to it only when the server "
-		    "switches; libtether carries both.\n"
-		    "// SPKI SHA-256: %s\n", r->next[i].key_type, subject,
-		    r->next[i].b64);
-	}
-	return 0;
-}
-
 /* The command */
 
 static int
@@ -1293,8 +468,24 @@ parse_format(const char *s, enum fp_format *f)
 	    "format (text, json, c, arduino)", s);
 }
 
-int
-cmd_fingerprint(int argc, char **argv)
+/* What the command line asks for. */
+struct fp_options {
+	enum fp_format	 format;
+	const char	*server;	/* HOST[:PORT], or NULL for files */
+	const char	*files[FP_MAX_FILES];	/* --cert */
+	size_t		 nfiles;
+	const char	*nexts[FP_MAX_NEXT];	/* --next */
+	size_t		 nnext;
+	const char	*sni;
+	int		 no_sni;
+	int		 single;
+	int		 timeout_ms;
+};
+
+/* Reads the options into o: 0, -1 after --help, or 2 (usage error,
+ * said on stderr). */
+static int
+parse_options(int argc, char **argv, struct fp_options *o)
 {
 	enum { O_SNI = 256, O_NO_SNI, O_TIMEOUT, O_SINGLE, O_CERT, O_NEXT,
 	    O_FORMAT, O_JSON };
@@ -1310,20 +501,12 @@ cmd_fingerprint(int argc, char **argv)
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct fp_report report;	/* large: kept off the stack */
-	struct fp_report *r = &report;
-	struct chk_target t;
-	enum fp_format format = FP_TEXT;
-	const char *files[FP_MAX_FILES], *nexts[FP_MAX_NEXT], *sni = NULL;
 	const char *net_opt = NULL;
-	char host[CHK_HOST_MAX], port[CHK_PORT_MAX], err[CHK_ERR_LEN];
-	char source[CHK_HOST_MAX + CHK_PORT_MAX + 8];
-	size_t nfiles = 0, nnext = 0, i;
-	int c, no_sni = 0, single = 0, timeout_ms = FP_DEFAULT_TIMEOUT * 1000;
-	int rc = 1;
+	int c;
 
-	memset(r, 0, sizeof(*r));
-	r->warn_alert = -1;
+	memset(o, 0, sizeof(*o));
+	o->format = FP_TEXT;
+	o->timeout_ms = FP_DEFAULT_TIMEOUT * 1000;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -1332,44 +515,44 @@ cmd_fingerprint(int argc, char **argv)
 			if (*optarg == '\0')
 				return cli_usage_error("fingerprint", "--sni "
 				    "needs a name (--no-sni sends none)");
-			sni = optarg;
+			o->sni = optarg;
 			net_opt = "--sni";
 			break;
 		case O_NO_SNI:
-			no_sni = 1;
+			o->no_sni = 1;
 			net_opt = "--no-sni";
 			break;
 		case O_TIMEOUT:
-			if (parse_timeout(optarg, &timeout_ms) != 0)
+			if (parse_timeout(optarg, &o->timeout_ms) != 0)
 				return 2;
 			net_opt = "--timeout";
 			break;
 		case O_SINGLE:
-			single = 1;
+			o->single = 1;
 			net_opt = "--single";
 			break;
 		case O_CERT:
-			if (nfiles == FP_MAX_FILES)
+			if (o->nfiles == FP_MAX_FILES)
 				return cli_usage_error("fingerprint", "--cert "
 				    "given more than %d times", FP_MAX_FILES);
-			files[nfiles++] = optarg;
+			o->files[o->nfiles++] = optarg;
 			break;
 		case O_NEXT:
-			if (nnext == FP_MAX_NEXT)
+			if (o->nnext == FP_MAX_NEXT)
 				return cli_usage_error("fingerprint", "--next "
 				    "given more than %d times", FP_MAX_NEXT);
-			nexts[nnext++] = optarg;
+			o->nexts[o->nnext++] = optarg;
 			break;
 		case O_FORMAT:
-			if (parse_format(optarg, &format) != 0)
+			if (parse_format(optarg, &o->format) != 0)
 				return 2;
 			break;
 		case O_JSON:
-			format = FP_JSON;
+			o->format = FP_JSON;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return -1;
 		case ':':
 			return cli_usage_error("fingerprint", "%s needs a value",
 			    argv[optind - 1]);
@@ -1384,31 +567,48 @@ cmd_fingerprint(int argc, char **argv)
 	if (optind + 1 < argc)
 		return cli_usage_error("fingerprint", "one server at a time: "
 		    "'%s' is one too many", argv[optind + 1]);
-	if (optind < argc && nfiles > 0)
+	if (optind < argc && o->nfiles > 0)
 		return cli_usage_error("fingerprint", "give a server or --cert "
 		    "files, not both");
-	if (optind == argc && nfiles == 0 && nnext == 0)
+	if (optind == argc && o->nfiles == 0 && o->nnext == 0)
 		return cli_usage_error("fingerprint", "name a server "
 		    "(HOST[:PORT]) or a certificate file (--cert FILE)");
 	if (optind == argc && net_opt != NULL)
 		return cli_usage_error("fingerprint", "%s applies to a server "
 		    "(HOST[:PORT]), not to --cert or --next files", net_opt);
-	if (sni != NULL && no_sni)
+	if (o->sni != NULL && o->no_sni)
 		return cli_usage_error("fingerprint", "--sni and --no-sni "
 		    "contradict each other");
+	o->server = optind < argc ? argv[optind] : NULL;
+	return 0;
+}
 
+/* Gathers the report o asks for and prints it: the exit status. */
+static int
+run(const struct fp_options *o)
+{
+	static struct fp_report report;	/* large: kept off the stack */
+	struct fp_report *r = &report;
+	struct chk_target t;
+	char host[CHK_HOST_MAX], port[CHK_PORT_MAX], err[CHK_ERR_LEN];
+	char source[CHK_HOST_MAX + CHK_PORT_MAX + 8];
+	size_t i;
+	int rc = 1;
+
+	memset(r, 0, sizeof(*r));
+	r->warn_alert = -1;
 	memset(&t, 0, sizeof(t));
-	if (optind < argc) {
-		if (chk_parse_target(argv[optind], FP_DEFAULT_PORT, host, port,
+	if (o->server != NULL) {
+		if (chk_parse_target(o->server, FP_DEFAULT_PORT, host, port,
 		    err) != 0)
 			return cli_usage_error("fingerprint", "%s", err);
 		t.host = host;
 		t.port = port;
 		/* RFC 6066 3: an IP literal is not a HostName. */
-		t.sni = no_sni ? NULL : sni != NULL ? sni :
+		t.sni = o->no_sni ? NULL : o->sni != NULL ? o->sni :
 		    chk_is_ip(host) ? NULL : host;
 		t.verify_name = t.sni != NULL ? t.sni : host;
-		t.timeout_ms = timeout_ms;
+		t.timeout_ms = o->timeout_ms;
 		r->host = host;
 		r->port = port;
 		r->sni = t.sni;
@@ -1416,34 +616,37 @@ cmd_fingerprint(int argc, char **argv)
 		snprintf(source, sizeof(source), strchr(host, ':') ?
 		    "[%s]:%s" : "%s:%s", host, port);
 	} else {
-		snprintf(source, sizeof(source), "%s", nfiles > 0 ? files[0] :
-		    nexts[0]);
+		snprintf(source, sizeof(source), "%s", o->nfiles > 0 ?
+		    o->files[0] : o->nexts[0]);
 	}
 
 	/* Local files first: a typo fails before any network traffic. */
-	for (i = 0; i < nnext; i++)
-		if (read_next_key(r, nexts[i]) != 0)
+	for (i = 0; i < o->nnext; i++)
+		if (read_next_key(r, o->nexts[i]) != 0)
 			goto out;
-	for (i = 0; i < nfiles; i++)
-		if (read_cert_file(r, files[i]) != 0)
+	for (i = 0; i < o->nfiles; i++)
+		if (read_cert_file(r, o->files[i]) != 0)
 			goto out;
-	if (t.host != NULL && fetch_server(r, &t, single) != 0)
+	if (t.host != NULL && fetch_server(r, &t, o->single) != 0)
 		goto out;
 	match_next(r);
 
-	warn_expiry(r);
-	switch (format) {
+	fp_warn_expiry(r);
+	switch (o->format) {
 	case FP_TEXT:
-		print_text(r, stdout);
+		fp_print_text(r, stdout);
 		break;
 	case FP_JSON:
-		print_json(r, stdout);
+		if (fp_print_json(r, stdout) != 0 && !ferror(stdout)) {
+			cli_error("cannot write the output: out of memory");
+			goto out;
+		}
 		break;
 	case FP_C:
-		print_c(r, stdout, source);
+		fp_print_c(r, stdout, source);
 		break;
 	case FP_ARDUINO:
-		if (print_arduino(r, stdout, source) != 0)
+		if (fp_print_arduino(r, stdout, source) != 0)
 			goto out;
 		break;
 	}
@@ -1455,4 +658,15 @@ cmd_fingerprint(int argc, char **argv)
 out:
 	free_report(r);
 	return rc;
+}
+
+int
+cmd_fingerprint(int argc, char **argv)
+{
+	struct fp_options o;
+	int r;
+
+	if ((r = parse_options(argc, argv, &o)) != 0)
+		return r < 0 ? 0 : r;
+	return run(&o);
 }

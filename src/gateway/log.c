@@ -1,7 +1,9 @@
 /*
  * log.c - one line per event, logfmt or JSON, on stderr. Each line is
  * built in a local buffer and written with one write(2), so lines from
- * several threads never interleave.
+ * several threads never interleave. A JSON line is made by the JSON
+ * writer: a value too long for the line is shortened and the line says
+ * "truncated":true, so every line parses.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,9 +11,35 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/json.h"
 #include "gateway/gateway.h"
 
 #define GW_LOG_LINE 2048
+
+/*
+ * Keys whose values are always integers (every gw_log call passes them as
+ * decimal text): a JSON line writes them as numbers when the text is a
+ * canonical integer, as strings otherwise. Add a key here when a call
+ * site starts passing a count.
+ */
+static const char *const int_keys[] = {
+	"status",	/* conn.c, routes.c: the HTTP status answered */
+	"offset",	/* conn.c: where the parser refused the head */
+	"seq",		/* routes.c: X-Tether-Seq */
+	"ms",		/* intake.c: how long a store took */
+	"messages",	/* intake.c: messages in a batch */
+	"count",
+	"workers",	/* server.c */
+};
+
+static int
+is_int_key(const char *k)
+{
+	for (size_t i = 0; i < sizeof(int_keys) / sizeof(int_keys[0]); i++)
+		if (strcmp(k, int_keys[i]) == 0)
+			return 1;
+	return 0;
+}
 
 static int log_json;
 static int log_debug;
@@ -49,11 +77,12 @@ puts_(struct line *l, const char *s)
 	put(l, s, strlen(s));
 }
 
-/* A value: JSON string, or logfmt bare word / quoted string. */
+/* A logfmt value: a bare word, or a quoted string with control
+ * characters escaped. */
 static void
 put_value(struct line *l, const char *v)
 {
-	int quote = log_json || *v == '\0';
+	int quote = *v == '\0';
 	char esc[8];
 
 	for (const char *p = v; *p && !quote; p++)
@@ -83,17 +112,10 @@ put_value(struct line *l, const char *v)
 static void
 put_pair(struct line *l, const char *k, const char *v, int first)
 {
-	if (log_json) {
-		if (!first)
-			put(l, ",", 1);
-		put_value(l, k);
-		put(l, ":", 1);
-	} else {
-		if (!first)
-			put(l, " ", 1);
-		puts_(l, k);
-		put(l, "=", 1);
-	}
+	if (!first)
+		put(l, " ", 1);
+	puts_(l, k);
+	put(l, "=", 1);
 	put_value(l, v);
 }
 
@@ -116,20 +138,35 @@ gw_log(enum gw_log_level level, const char *event, ...)
 	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
-	if (log_json)
-		put(&l, "{", 1);
-	put_pair(&l, "ts", when, 1);
-	put_pair(&l, "level", names[level], 0);
-	put_pair(&l, "event", event, 0);
 	va_start(ap, event);
-	while ((k = va_arg(ap, const char *)) != NULL) {
-		v = va_arg(ap, const char *);
-		if (v != NULL)
-			put_pair(&l, k, v, 0);
+	if (log_json) {
+		struct json j;
+
+		json_init(&j, l.buf, sizeof(l.buf) - 1);	/* and "\n" */
+		json_object(&j, NULL, JSON_COMPACT);
+		json_str(&j, "ts", when);
+		json_str(&j, "level", names[level]);
+		json_str(&j, "event", event);
+		while ((k = va_arg(ap, const char *)) != NULL) {
+			v = va_arg(ap, const char *);
+			if (v != NULL && is_int_key(k))
+				json_int_text(&j, k, v);
+			else if (v != NULL)
+				json_str(&j, k, v);
+		}
+		json_finish(&j);
+		l.len = j.len;
+	} else {
+		put_pair(&l, "ts", when, 1);
+		put_pair(&l, "level", names[level], 0);
+		put_pair(&l, "event", event, 0);
+		while ((k = va_arg(ap, const char *)) != NULL) {
+			v = va_arg(ap, const char *);
+			if (v != NULL)
+				put_pair(&l, k, v, 0);
+		}
 	}
 	va_end(ap);
-	if (log_json)
-		put(&l, "}", 1);
 	l.buf[l.len++] = '\n';
 	/* One write: a short line to a pipe or file is not interleaved. */
 	if (write(STDERR_FILENO, l.buf, l.len) < 0)

@@ -1,7 +1,7 @@
 /*
  * tls.h - the gateway's TLS: certificates and keys, cipher profiles, SNI,
- * session resumption, the development certificate and the pins a device
- * needs. Built on OpenSSL 3.
+ * session resumption, the development certificate and the pins it prints
+ * for devices (computed by src/pin/). Built on OpenSSL 3.
  */
 #ifndef GW_TLS_H
 #define GW_TLS_H
@@ -12,6 +12,8 @@
 #include <openssl/ssl.h>
 
 #include "gateway/limits.h"
+
+#define GW_TLS_ERR_LEN	256	/* the err buffers of this file, NUL included */
 
 enum gw_profile {
 	GW_PROFILE_MODERN,	/* TLS 1.2 ECDHE + AEAD, TLS 1.3 */
@@ -28,18 +30,6 @@ struct gw_tls_pair {
 	const char *key;	/* PEM file: the leaf's private key */
 };
 
-/* Pins of one certificate, as text. */
-struct gw_pins {
-	char spki_sha256_b64[45];	/* what curl --pinnedpubkey sha256// takes */
-	char spki_sha256_hex[65];
-	char cert_sha256_hex[65];
-	char cert_sha1_hex[41];
-	char cert_sha1_colon[60];	/* AB:CD:..., as browsers show it */
-	char subject[256];		/* one line */
-	char key_type[32];		/* "ECDSA P-256", "RSA 2048" */
-	char not_after[32];		/* "2027-11-25 06:30:00 UTC" */
-};
-
 /*
  * Makes sure state_dir holds a development key and self-signed certificate
  * of each kind: ecdsa.key/ecdsa.crt (P-256) and rsa.key/rsa.crt (2048),
@@ -47,14 +37,10 @@ struct gw_pins {
  * written mode 0600, the directory made 0700 if missing. Existing files are
  * kept. Fills pairs[0] (ECDSA) and pairs[1] (RSA) with paths in storage
  * (caller-owned, at least 2 * 4096 bytes). Returns 0, or -1 with a
- * sentence in err (256 bytes).
+ * sentence in err (GW_TLS_ERR_LEN bytes).
  */
 int gw_tls_devcert_ensure(const char *state_dir, struct gw_tls_pair pairs[2],
     char *storage, size_t storage_len, char *err);
-
-/* Computes the pins of the first certificate in a PEM file. 0 or -1. */
-int gw_pins_from_file(const char *cert_file, struct gw_pins *out, char *err);
-int gw_pins_from_x509(X509 *cert, struct gw_pins *out);
 
 struct gw_tls;
 
@@ -66,7 +52,7 @@ struct gw_tls;
  * (exact, or a "*." wildcard one label deep); an unknown or missing name
  * gets the default group, never an alert. Session resumption by ticket and
  * by session id cache. Max fragment length (RFC 6066) is honoured by
- * OpenSSL. Returns NULL with a sentence in err (256 bytes).
+ * OpenSSL. Returns NULL with a sentence in err (GW_TLS_ERR_LEN bytes).
  */
 struct gw_tls *gw_tls_new(const struct gw_tls_pair *pairs, size_t npairs,
     enum gw_profile profile, char *err);

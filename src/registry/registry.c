@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "common/json.h"
 #include "registry/backend.h"
 #include "registry/registry.h"
 #include "registry/registry_int.h"
@@ -223,6 +224,8 @@ int
 reg_check_text(struct reg_store *st, const char *what, const char *text,
     size_t max)
 {
+	size_t bad;
+
 	if (strlen(text) > max) {
 		snprintf(st->err, sizeof(st->err), "the %s is %zu bytes long; "
 		    "at most %zu are allowed", what, strlen(text), max);
@@ -235,6 +238,12 @@ reg_check_text(struct reg_store *st, const char *what, const char *text,
 			    *p, (size_t)(p - (const unsigned char *)text));
 			return -1;
 		}
+	if (!json_utf8_valid(text, strlen(text), &bad)) {
+		snprintf(st->err, sizeof(st->err), "the %s is not valid UTF-8 "
+		    "(byte 0x%02x at offset %zu); give it in UTF-8", what,
+		    (unsigned char)text[bad], bad);
+		return -1;
+	}
 	return 0;
 }
 

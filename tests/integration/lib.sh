@@ -48,7 +48,7 @@ start_gw() {
 		    >"$T/gw.out" 2>>"$T/gw.log" &
 		GW_PID=$!
 		PIDS="$PIDS $GW_PID"
-		if wait_for 20 grep -q 'event=listening' "$T/gw.log"; then break; fi
+		if wait_for 20 grep -qE 'event=listening|"event":"listening"' "$T/gw.log"; then break; fi
 		kill -9 "$GW_PID" 2>/dev/null || true
 		tries=$((tries + 1))
 		grep -q 'Address already in use' "$T/gw.log" && [ $tries -lt 5 ] && continue

@@ -9,7 +9,7 @@ DB="$T/p.db"
 devices() { sqlite3 "$DB" 'select count(*) from devices' 2>/dev/null || echo 0; }
 
 # A device's boot, on the host: reads identity.bin, checks its CRC as
-# lib/identity_blob.h lays it out, derives the credential with the MAC
+# lib/private/identity_blob.h lays it out, derives the credential with the MAC
 # given (as the board would read its own) and prints
 # "id scheme secret credential".
 cat >"$T/boot.c" <<'C'
@@ -65,7 +65,7 @@ C
 # libtether.a of a sanitizer build needs the sanitizers' run time
 san=
 nm "$TETHER_BUILD/libtether.a" 2>/dev/null | grep -q __asan_ && san=-fsanitize=address,undefined
-cc -std=c99 -Wall -Werror $san -I "$TETHER_SRC/include" -I "$TETHER_SRC/lib" \
+cc -std=c99 -Wall -Werror $san -I "$TETHER_SRC/include" -I "$TETHER_SRC/lib/private" \
     -o "$T/boot" "$T/boot.c" "$TETHER_BUILD/libtether.a" -lbearssl ||
     fail "the boot check does not build"
 

@@ -29,6 +29,7 @@ profile legacy-esp8266
 db $GW_DB
 workers 1
 CONF
+: >"$T/gw.log"
 "$TETHER" serve --config "$T/serve.conf" >"$T/gw.out" 2>"$T/gw.log" &
 GW_PID=$!
 PIDS="$PIDS $GW_PID"
@@ -57,7 +58,7 @@ fi
 # The command line overrides the file: --listen replaces the file's list.
 stop_gw
 P3=$(free_port)
-: >"$T/gw.log"	# not the last gateway's "listening" line (t_store.sh)
+: >"$T/gw.log"	# else the old listening line could answer the wait below
 "$TETHER" serve --config "$T/serve.conf" --listen "127.0.0.1:$P3" --profile modern >"$T/gw.out" 2>"$T/gw.log" &
 GW_PID=$!
 PIDS="$PIDS $GW_PID"

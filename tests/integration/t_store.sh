@@ -34,8 +34,8 @@ stop_gw
 # A full disk: the gateway runs under a file-size limit; once the database
 # cannot grow, messages get 503 and nothing acknowledged is missing.
 size=$(($(stat -c %s "$GW_DB") / 1024 + 256))
-# Emptied here: the background child empties it only when it runs, and
-# the wait below must not find the last gateway's "listening" line.
+# Empty the log first: the shell truncates it in the background child, so
+# waiting on it at once could match the previous gateway's listening line.
 : >"$T/gw.log"
 ( ulimit -f "$size"; exec "$TETHER" serve --listen "127.0.0.1:$PORT" --db "$GW_DB" \
     --state-dir "$T/state" --workers 1 ) >"$T/gw.out" 2>"$T/gw.log" &

@@ -26,6 +26,7 @@
 #include <openssl/x509.h>
 
 #include "gateway/tls.h"
+#include "pin/pin.h"
 
 #define ERR_LEN		256
 #define CMD_LEN		8192
@@ -39,9 +40,9 @@ static struct {
 	char			state[128];	/* dir/state: devcert_ensure */
 	char			storage[2 * 4096];
 	struct gw_tls_pair	dev[2];		/* [0] ECDSA, [1] RSA */
-	struct gw_pins		ecdsa, rsa;
+	struct pin_set		ecdsa, rsa;
 	char			other_crt[160], other_key[160];
-	struct gw_pins		other;
+	struct pin_set		other;
 	char			other2_crt[160], other2_key[160];
 } fx;
 
@@ -80,8 +81,8 @@ setup_all(void **state)
 		fprintf(stderr, "devcert_ensure: %s\n", err);
 		return -1;
 	}
-	if (gw_pins_from_file(fx.dev[0].cert, &fx.ecdsa, err) != 0 ||
-	    gw_pins_from_file(fx.dev[1].cert, &fx.rsa, err) != 0) {
+	if (pin_from_file(fx.dev[0].cert, &fx.ecdsa, err) != 0 ||
+	    pin_from_file(fx.dev[1].cert, &fx.rsa, err) != 0) {
 		fprintf(stderr, "pins: %s\n", err);
 		return -1;
 	}
@@ -95,7 +96,7 @@ setup_all(void **state)
 	    "DNS:*.fleet.example.org,IP:10.9.8.7 -keyout %s -out %s "
 	    "2>/dev/null", fx.other_key, fx.other_crt) != 0)
 		return -1;
-	if (gw_pins_from_file(fx.other_crt, &fx.other, err) != 0)
+	if (pin_from_file(fx.other_crt, &fx.other, err) != 0)
 		return -1;
 
 	/* A second ECDSA certificate for the development names. */
@@ -239,11 +240,11 @@ hs_free(struct hs *h)
 static const char *
 peer_sha256(SSL *c, char *buf)
 {
-	struct gw_pins p;
+	struct pin_set p;
 	X509 *x = SSL_get0_peer_certificate(c);
 
 	assert_non_null(x);
-	assert_int_equal(gw_pins_from_x509(x, &p), 0);
+	assert_int_equal(pin_from_x509(x, &p), 0);
 	strcpy(buf, p.cert_sha256_hex);
 	return buf;
 }
@@ -283,7 +284,7 @@ test_devcert_files(void **state)
 {
 	struct gw_tls_pair again[2];
 	char storage[2 * 4096], err[ERR_LEN];
-	struct gw_pins p;
+	struct pin_set p;
 	struct stat st;
 	size_t i;
 
@@ -304,9 +305,9 @@ test_devcert_files(void **state)
 	assert_int_equal(gw_tls_devcert_ensure(fx.state, again, storage,
 	    sizeof(storage), err), 0);
 	assert_string_equal(again[0].cert, fx.dev[0].cert);
-	assert_int_equal(gw_pins_from_file(again[0].cert, &p, err), 0);
+	assert_int_equal(pin_from_file(again[0].cert, &p, err), 0);
 	assert_string_equal(p.cert_sha256_hex, fx.ecdsa.cert_sha256_hex);
-	assert_int_equal(gw_pins_from_file(again[1].cert, &p, err), 0);
+	assert_int_equal(pin_from_file(again[1].cert, &p, err), 0);
 	assert_string_equal(p.cert_sha256_hex, fx.rsa.cert_sha256_hex);
 
 	assert_string_equal(fx.ecdsa.key_type, "ECDSA P-256");
@@ -320,17 +321,17 @@ test_devcert_regrows_cert(void **state)
 {
 	char dir[160], storage[2 * 4096], err[ERR_LEN], out[64];
 	struct gw_tls_pair pairs[2];
-	struct gw_pins before, after;
+	struct pin_set before, after;
 
 	/* A crash between key and certificate: the key is kept. */
 	snprintf(dir, sizeof(dir), "%s/regrow", fx.dir);
 	assert_int_equal(gw_tls_devcert_ensure(dir, pairs, storage,
 	    sizeof(storage), err), 0);
-	assert_int_equal(gw_pins_from_file(pairs[1].cert, &before, err), 0);
+	assert_int_equal(pin_from_file(pairs[1].cert, &before, err), 0);
 	assert_int_equal(unlink(pairs[1].cert), 0);
 	assert_int_equal(gw_tls_devcert_ensure(dir, pairs, storage,
 	    sizeof(storage), err), 0);
-	assert_int_equal(gw_pins_from_file(pairs[1].cert, &after, err), 0);
+	assert_int_equal(pin_from_file(pairs[1].cert, &after, err), 0);
 	assert_string_equal(before.spki_sha256_b64, after.spki_sha256_b64);
 	assert_string_not_equal(before.cert_sha256_hex, after.cert_sha256_hex);
 
@@ -367,7 +368,7 @@ test_devcert_errors(void **state)
 
 static void
 check_pins_with_openssl(const struct gw_tls_pair *pair,
-    const struct gw_pins *p)
+    const struct pin_set *p)
 {
 	char out[OUT_LEN], want[OUT_LEN];
 	char *eq;

@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Every command's JSON output parses, whatever its labels hold: UTF-8,
+# control characters and invalid bytes from an older database. A label
+# that is not valid UTF-8 is refused when it comes in.
+. "$(dirname "$0")/lib.sh"
+command -v python3 >/dev/null || { echo "skip: no python3"; exit 77; }
+
+# parses FILE [PYTHON_EXPR]: FILE is one JSON document, and the expression
+# over it (d) is true.
+parses() {
+	python3 - "$1" "${2:-True}" <<'PY' || fail "$1 is not the JSON wanted: $(cat "$1")"
+import json, sys
+with open(sys.argv[1], "rb") as f:
+    d = json.loads(f.read().decode("utf-8"))
+sys.exit(0 if eval(sys.argv[2]) else "does not hold: " + sys.argv[2])
+PY
+}
+
+# The commands whose --help offers JSON; each must have a case below.
+covered=" provision device fingerprint check serve "
+for c in $("$TETHER" --help | sed -n 's/^  \([a-z]*\)  .*/\1/p'); do
+	"$TETHER" "$c" --help 2>&1 | grep -qi json || continue
+	case "$covered" in *" $c "*) ;; *) fail "'tether $c' offers JSON but this test does not parse it" ;; esac
+done
+ok "every command that offers JSON is covered here"
+
+# provision: manifest.json, with a UTF-8 label prefix.
+"$TETHER" provision --db "$GW_DB" --count 2 --label-prefix 'café ☃' \
+    --out "$T/b1" 2>/dev/null || fail "provision failed"
+parses "$T/b1/manifest.json" 'len(d) == 2 and d[1]["label"] == "café ☃-2" and d[0]["mac"] is None'
+ID0=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["id"])' "$T/b1/manifest.json")
+ok "provision: manifest.json parses, UTF-8 labels kept"
+
+# Invalid UTF-8 is refused at input, with the offending byte.
+if "$TETHER" provision --db "$GW_DB" --count 1 --label-prefix "$(printf 'caf\xe9')" \
+    --out "$T/b2" 2>"$T/err"; then fail "a Latin-1 label prefix was accepted"; fi
+grep -q 'label prefix is not valid UTF-8 (byte 0xe9 at offset 3)' "$T/err" ||
+    fail "provision: unclear error: $(cat "$T/err")"
+for bad in 'a\xc0\xafb' '\xed\xa0\x80' 'x\xe2\x82' '\xff'; do
+	if "$TETHER" device rename --db "$GW_DB" "$ID0" "$(printf "$bad")" 2>"$T/err"; then
+		fail "device rename accepted $bad"
+	fi
+	grep -q 'the label is not valid UTF-8 (byte 0x' "$T/err" ||
+	    fail "rename: unclear error: $(cat "$T/err")"
+done
+ok "a label that is not valid UTF-8 is refused, provision and rename"
+
+# device list and show: UTF-8 from rename, then what an older database or
+# another writer may hold: control characters, quotes, invalid bytes.
+"$TETHER" device rename --db "$GW_DB" "$ID0" 'Küche "Nord" \ 🌡' 2>/dev/null ||
+    fail "rename to UTF-8 failed"
+"$TETHER" device list --db "$GW_DB" --json >"$T/list.json" || fail "list failed"
+parses "$T/list.json" 'any(x["label"] == "Küche \"Nord\" \\ 🌡" for x in d)'
+"$TETHER" device show --db "$GW_DB" "$ID0" --json >"$T/show.json" || fail "show failed"
+parses "$T/show.json" 'd["label"].startswith("Küche") and len(d["audit"]) >= 2 and isinstance(d["messages"], int)'
+ID1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[1]["id"])' "$T/b1/manifest.json")
+sql "UPDATE devices SET label = CAST(X'0161090a0d1b7f22275c' || X'636166e9' || X'c0af' AS TEXT) WHERE id = '$ID1';"
+sql "UPDATE audit SET detail = CAST(X'0a01e9' AS TEXT) WHERE action = 'provision';"
+"$TETHER" device list --db "$GW_DB" --json >"$T/list2.json" || fail "list failed"
+parses "$T/list2.json" '[x["label"] for x in d if x["id"] == "'"$ID1"'"] == ["\x01a\t\n\r\x1b\x7f\"'"'"'\\caf\ufffd\ufffd\ufffd"]'
+"$TETHER" device show --db "$GW_DB" "$ID1" --json >"$T/show2.json" || fail "show failed"
+parses "$T/show2.json" 'd["audit"][-1]["detail"] == "\n\x01\ufffd"'
+"$TETHER" device list --db "$GW_DB" --status revoked --json >"$T/none.json" || fail "list failed"
+parses "$T/none.json" 'd == []'
+ok "device list and show --json parse: control characters escaped, bad bytes as U+FFFD"
+
+# fingerprint and check against the gateway, fingerprint of files.
+start_gw
+"$TETHER" fingerprint "127.0.0.1:$PORT" --json >"$T/fp.json" || fail "fingerprint failed"
+parses "$T/fp.json" 'd["port"] == '"$PORT"' and len(d["certificates"]) == 2'
+"$TETHER" fingerprint "localhost:$PORT" --format json --single >"$T/fp1.json" || fail "fingerprint failed"
+parses "$T/fp1.json" 'len(d["certificates"]) == 1 and d["sni"] == "localhost"'
+"$TETHER" fingerprint --cert "$T/state/ecdsa.crt" --next "$T/state/rsa.key" \
+    --format json >"$T/fp2.json" || fail "fingerprint --cert failed"
+parses "$T/fp2.json" 'd["refused"] == [] and len(d["next"]) == 1'
+for p in tether esp8266-bearssl esp32-mbedtls; do
+	"$TETHER" check "127.0.0.1:$PORT" --profile "$p" --json >"$T/ck-$p.json" || true
+	parses "$T/ck-$p.json" 'isinstance(d["would_connect"], bool) and len(d["findings"]) > 0'
+done
+"$TETHER" check "127.0.0.1:$(free_port)" --profile tether --json >"$T/ck-down.json" 2>/dev/null || true
+[ -s "$T/ck-down.json" ] && parses "$T/ck-down.json"
+stop_gw
+ok "fingerprint --json / --format json and check --json parse"
+# serve --log-format json: t_json_http.sh parses every line.
