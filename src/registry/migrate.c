@@ -115,9 +115,8 @@ reg_migrate(struct reg_store *st)
 		    version, latest);
 		goto fail;
 	}
-	if (apply(st, version, what) < 0)
-		goto fail;
-	return reg_commit(st, what);
+	if (apply(st, version, what) == 0)
+		return reg_commit(st, what);
 fail:
 	reg_rollback(st);
 	return -1;
