@@ -39,7 +39,7 @@ cli_open_registry(struct reg_store **st, const char *db,
 	char err[REG_ERR_LEN];
 	struct stat sb;
 
-	if (must_exist && !reg_db_is_postgres(db) && stat(db, &sb) != 0) {
+	if (must_exist && reg_db_file(db) != NULL && stat(db, &sb) != 0) {
 		if (errno == ENOENT)
 			cli_error("no database at %s (name one with --db PATH)",
 			    db);

@@ -255,7 +255,7 @@ open_quietly(const struct args *a)
 	char err[REG_ERR_LEN];
 	struct stat sb;
 
-	if ((!reg_db_is_postgres(a->db) && stat(a->db, &sb) != 0) ||
+	if ((reg_db_file(a->db) != NULL && stat(a->db, &sb) != 0) ||
 	    reg_open(&st, a->db, a->key_file, err) != 0)
 		return NULL;
 	return st;
@@ -276,7 +276,7 @@ suggest(struct reg_store *st, const char *typed)
 		if (i > 0)
 			fputs(i + 1 < n ? ", " : " or ", stderr);
 		fputs(ids[i], stderr);
-		if (reg_device_get(st, ids[i], &dev) == 1 &&
+		if (reg_device_get(st, ids[i], &dev) == 0 &&
 		    dev.label[0] != '\0')
 			fprintf(stderr, " (label %s)", dev.label);
 	}
@@ -347,7 +347,7 @@ resolve(const struct args *a, const char *arg, struct reg_store **st,
 	}
 	if (cli_open_registry(st, a->db, a->key_file, 1) != 0)
 		return 1;
-	if ((r = reg_device_get(*st, id, dev)) == 1)
+	if ((r = reg_device_get(*st, id, dev)) == 0)
 		return 0;
 	if (r < 0) {
 		cli_error("%s", reg_error(*st));
@@ -617,7 +617,7 @@ cmd_rename(int argc, char **argv)
 		cli_error("%s", reg_error(st));
 		goto out;
 	}
-	if (r == 1) {
+	if (r == REG_NOT_FOUND) {
 		/* forgotten by someone else since resolve */
 		cli_error("no device '%s' in %s", id, a.db);
 		goto out;
@@ -661,7 +661,7 @@ set_status(int argc, char **argv, enum reg_status status)
 		cli_error("%s", reg_error(st));
 		goto out;
 	}
-	if (r == 1) {
+	if (r == REG_NOT_FOUND) {
 		cli_error("no device '%s' in %s", id, a.db);
 		goto out;
 	}
@@ -700,7 +700,7 @@ cmd_rotate(int argc, char **argv)
 		goto out;
 	cli_actor(actor);
 	if ((r = reg_rotate(st, id, actor, &nd, cli_out_write, &out)) != 0) {
-		if (r == 1)
+		if (r == REG_NOT_FOUND)
 			cli_error("no device '%s' in %s", id, a.db);
 		else
 			cli_error("%s; the old credential still works",
@@ -748,7 +748,7 @@ cmd_forget(int argc, char **argv)
 		cli_error("%s", reg_error(st));
 		goto out;
 	}
-	if (r == 1) {
+	if (r == REG_NOT_FOUND) {
 		cli_error("no device '%s' in %s", id, a.db);
 		goto out;
 	}

@@ -87,9 +87,9 @@ lookup_main(void *arg)
 			continue;
 		}
 		/*
-		 * The gateway's one registry lookup. reg_lookup: 1 found (id
-		 * and status filled), 0 no such credential, -1 the registry
-		 * failed (reg_error says why).
+		 * The gateway's one registry lookup. reg_lookup: 0 found (id
+		 * and status filled), REG_NOT_FOUND no such credential, -1
+		 * the registry failed (reg_error says why).
 		 */
 		r = reg_lookup(a->store, l->hash, id, &status);
 		if (r < 0)
@@ -102,7 +102,7 @@ lookup_main(void *arg)
 		}
 		if (r < 0) {
 			l->result = GW_AUTH_UNAVAILABLE;
-		} else if (r == 1 && status == REG_ACTIVE) {
+		} else if (r == 0 && status == REG_ACTIVE) {
 			l->result = GW_AUTH_OK;
 			memcpy(l->id, id, sizeof(l->id));
 			gw_devcache_put(a->devcache, l->hash, id);

@@ -104,7 +104,7 @@ listen_on(const char *spec, char *err)
  */
 struct watcher {
 	struct gw_thread t;
-	int		 postgres;
+	int		 notify;	/* reg_can_notify */
 	struct reg_store *store;
 	struct gw_shared *sh;
 	struct gw_worker **workers;
@@ -145,7 +145,7 @@ watcher_main(void *arg)
 
 		int r = -1;
 
-		if (wt->postgres) {
+		if (wt->notify) {
 			/* LISTEN/NOTIFY: woken at the commit of a change made
 			 * anywhere; the poll interval bounds a stop's wait. */
 			pthread_mutex_unlock(&wt->t.lock);
@@ -196,7 +196,7 @@ start_watcher(struct gw_shared *sh, struct reg_store *store,
 	wt->store = store;
 	wt->workers = workers;
 	wt->nworkers = nworkers;
-	wt->postgres = reg_db_is_postgres(sh->config->db);
+	wt->notify = reg_can_notify(store);
 	if (gw_thread_start(&wt->t, watcher_main, wt) < 0) {
 		free(wt);
 		return NULL;

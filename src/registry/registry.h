@@ -12,6 +12,11 @@
  * 0600), made on first use; every process that provisions or serves devices
  * of one database must use the same key file. A PostgreSQL database has no
  * file to put it beside: its key file must be named.
+ *
+ * Results, for every call that returns an int and is not a count: 0 when
+ * it did what was asked, REG_NOT_FOUND when the device (or credential) it
+ * names does not exist, -1 on an error, with the reason in reg_error().
+ * Calls that count (reg_list, reg_changes, ...) return the count or -1.
  */
 #ifndef REG_REGISTRY_H
 #define REG_REGISTRY_H
@@ -29,6 +34,11 @@
 #define REG_ACTOR_MAX	96	/* audit actor, with NUL */
 #define REG_ACTION_MAX	16	/* audit action, with NUL */
 #define REG_DETAIL_MAX	320	/* audit detail, with NUL */
+
+/* Not 1, which meant "found" for reg_lookup and reg_device_get before
+ * they took this convention: code written for that reads this as not
+ * found, never the reverse. */
+#define REG_NOT_FOUND	2
 
 enum reg_status {
 	REG_ACTIVE = 1,
@@ -52,9 +62,14 @@ int reg_open(struct reg_store **out, const char *db, const char *key_file,
     char *err);
 void reg_close(struct reg_store *st);
 
-/* 1 if db names a PostgreSQL database (a postgres:// or postgresql://
- * URI), 0 for an SQLite file path. */
-int reg_db_is_postgres(const char *db);
+/* The file that holds the database db names (db itself, for SQLite), or
+ * NULL when it is not a file of this machine (a PostgreSQL URI): what a
+ * tool checks exists before reg_open would make it. */
+const char *reg_db_file(const char *db);
+
+/* 1 when reg_wait_changes is woken by changes as they are committed
+ * (PostgreSQL LISTEN/NOTIFY), 0 when the caller must poll reg_changes. */
+int reg_can_notify(const struct reg_store *st);
 
 /* The last error of this handle, a sentence ("database is locked", ...). */
 const char *reg_error(const struct reg_store *st);
@@ -64,18 +79,19 @@ void reg_credential_hash(const struct reg_store *st, const char *cred,
     size_t len, uint8_t out[REG_HASH_LEN]);
 
 /*
- * Looks a credential hash up. Returns 1 and fills id (REG_ID_MAX) and
- * status when a device has it, 0 when none does, -1 on a database error.
+ * Looks a credential hash up. Returns 0 and fills id (REG_ID_MAX) and
+ * status when a device has it, REG_NOT_FOUND when none does, -1 on a
+ * database error.
  */
 int reg_lookup(struct reg_store *st, const uint8_t hash[REG_HASH_LEN],
     char *id, enum reg_status *status);
 
 /*
- * A device made by reg_provision (or given a new secret by reg_rotate).
- * secret is what is flashed into the device, credential what the device
- * sends (tether_credential_derive of the secret and the MAC; the same text
- * for the plain scheme). Both are the only copies: the registry keeps a
- * keyed hash of the credential and nothing of the secret.
+ * A device made by reg_provision_batch (or given a new secret by
+ * reg_rotate). secret is what is flashed into the device, credential what
+ * the device sends (tether_credential_derive of the secret and the MAC;
+ * the same text for the plain scheme). Both are the only copies: the
+ * registry keeps a keyed hash of the credential and nothing of the secret.
  */
 struct reg_new_device {
 	char			id[REG_ID_MAX];
@@ -87,19 +103,9 @@ struct reg_new_device {
 	uint8_t			mac[TETHER_MAC_LEN];
 };
 
-/*
- * Registers count new devices in one transaction: all or none. Ids are
- * fresh and unique; credentials are 128 bits from getrandom(); labels are
- * "<label_prefix>-<n>" (n from 1) or empty when label_prefix is NULL.
- * out must hold count entries. Returns 0 or -1 (nothing registered).
- */
-int reg_provision(struct reg_store *st, size_t count,
-    const char *label_prefix, const char *actor,
-    struct reg_new_device *out);
-
 /* Sets a device's status (REG_REVOKED to revoke, REG_ACTIVE to restore),
- * records it in the audit trail and the change feed. Returns 0, 1 when no
- * device has that id, or -1. */
+ * records it in the audit trail and the change feed. Returns 0,
+ * REG_NOT_FOUND when no device has that id, or -1. */
 int reg_set_status(struct reg_store *st, const char *id,
     enum reg_status status, const char *actor);
 
@@ -115,8 +121,9 @@ int reg_changes(struct reg_store *st, int64_t *cursor,
 /*
  * Waits up to timeout_ms for a change to be announced: PostgreSQL
  * LISTEN/NOTIFY wakes it at the commit of any process's change; returns 1
- * then, 0 at the time-out, -1 on an error. SQLite cannot announce: it
- * returns 0 at once and the caller polls reg_changes on its own clock.
+ * then (the number of wake-ups, at most 1), 0 at the time-out, -1 on an
+ * error. Without reg_can_notify it returns 0 at once and the caller polls
+ * reg_changes on its own clock.
  */
 int reg_wait_changes(struct reg_store *st, int timeout_ms);
 
@@ -145,8 +152,8 @@ int reg_store_prepare(struct reg_store *st);
  * backend then commits without syncing (synchronous=NORMAL, this handle
  * only) and sets *fd to its write-ahead log, which the caller must
  * fdatasync() after a commit and before acknowledging anything in it (and
- * close when done). Returns 1 with *fd, 0 when commits are durable by
- * themselves (PostgreSQL), -1 with the reason in reg_error.
+ * close when done). Returns 0, with *fd -1 when commits are durable by
+ * themselves (PostgreSQL), or -1 with the reason in reg_error.
  */
 int reg_store_defer_sync(struct reg_store *st, int *fd);
 
@@ -218,26 +225,10 @@ struct reg_device {
 	char			last_seen_addr[64];
 };
 
-/* Fills dev with the device whose id is id. Returns 1, 0 when no device
- * has that id, or -1. */
+/* Fills dev with the device whose id is id. Returns 0, REG_NOT_FOUND when
+ * no device has that id, or -1. */
 int reg_device_get(struct reg_store *st, const char *id,
     struct reg_device *dev);
-
-/*
- * reg_provision with a step between "every device inserted" and the
- * commit: before_commit(arg, out, count) is called there (out holds the
- * new devices) and, if it returns non-zero, the transaction is rolled back
- * and -1 returned with reg_error() "provisioning was cancelled before the
- * commit". `tether provision` writes its manifest in that step, so a
- * batch is registered only if its credentials were written down.
- * before_commit may be NULL.
- */
-int reg_provision_ex(struct reg_store *st, size_t count,
-    const char *label_prefix, const char *actor,
-    struct reg_new_device *out,
-    int (*before_commit)(void *arg, const struct reg_new_device *devs,
-	size_t count),
-    void *arg);
 
 /*
  * A batch for reg_provision_batch. With macs (count entries, read only)
@@ -273,8 +264,8 @@ int reg_provision_batch(struct reg_store *st, const struct reg_batch *b,
  * Gives a device a new secret and credential (same id, label, scheme and
  * MAC) and refuses the old one at once: the change feed tells gateways to
  * drop it and close the device's connections. before_commit as in
- * reg_batch (count 1). Returns 0 with out filled, 1 when no device has
- * that id, or -1.
+ * reg_batch (count 1). Returns 0 with out filled, REG_NOT_FOUND when no
+ * device has that id, or -1.
  */
 int reg_rotate(struct reg_store *st, const char *id, const char *actor,
     struct reg_new_device *out,
@@ -284,7 +275,7 @@ int reg_rotate(struct reg_store *st, const char *id, const char *actor,
 
 /* Sets a device's owner label (at most REG_LABEL_MAX - 1 bytes, no control
  * characters; "" clears it) and records old and new in the audit trail.
- * Returns 0, 1 when no device has that id, or -1. */
+ * Returns 0, REG_NOT_FOUND when no device has that id, or -1. */
 int reg_rename(struct reg_store *st, const char *id, const char *label,
     const char *actor);
 
@@ -293,7 +284,7 @@ int reg_rename(struct reg_store *st, const char *id, const char *label,
  * feed, like a revocation), its MAC becomes free. Its messages are kept
  * unless delete_messages is set; *deleted (may be NULL) gets the number
  * deleted. The audit trail keeps its rows and gains a "forget" row.
- * Returns 0, 1 when no device has that id, or -1.
+ * Returns 0, REG_NOT_FOUND when no device has that id, or -1.
  */
 int reg_forget(struct reg_store *st, const char *id, int delete_messages,
     const char *actor, long long *deleted);

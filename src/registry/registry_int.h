@@ -1,8 +1,8 @@
 /*
- * registry_int.h - what the registry's backends share: the handle, the
- * table of operations each backend fills (registry.c routes every public
- * reg_* call through it), and the code that does not depend on the
- * database: keyed hashes, drawing credentials, last-seen throttling.
+ * registry_int.h - what the registry's files share: the handle (with its
+ * backend, backend.h), the primitives as calls (reg_step, ...), and the
+ * code that does not depend on the database: keyed hashes, drawing
+ * credentials, last-seen throttling.
  */
 #ifndef REG_REGISTRY_INT_H
 #define REG_REGISTRY_INT_H
@@ -13,32 +13,21 @@
 #include "registry/keyfile.h"
 #include <openssl/evp.h>
 
+#include "registry/backend.h"
 #include "registry/registry.h"
 
 /*
- * Last-seen times are written at most once per REG_TOUCH_MS per device
- * and address: under load every message would otherwise rewrite its
- * device's row and its last_seen index entry, doubling the pages each
- * commit writes. A new address (a new connection) is written at once. The
- * table remembers what this handle last wrote for each device (by a hash
- * of its id; a collision only costs an extra write).
+ * Last-seen times (messages.c) are written at most once per REG_TOUCH_MS
+ * per device and address: under load every message would otherwise
+ * rewrite its device's row and its last_seen index entry, doubling the
+ * pages each commit writes. A new address (a new connection) is written
+ * at once. The table remembers what this handle last wrote for each
+ * device (by a hash of its id; a collision only costs an extra write).
  */
 #define REG_TOUCH_MS		10000
 #define REG_TOUCH_SLOTS		4096	/* power of two */
 /* Devices whose last-seen time one batch of messages writes, at most. */
 #define REG_TOUCH_BATCH		1024
-
-/* How often a fresh id or credential is drawn when it collides with one
- * already registered; 40-bit ids collide now and then in big fleets, so
- * a few draws always suffice, and a run of failures means a bug. */
-#define REG_MAX_DRAWS		16
-/* A label prefix must leave room for "-<n>". */
-#define REG_PREFIX_MAX		(REG_LABEL_MAX - 22)
-/* Nearest ids reg_suggest keeps before choosing the best. */
-#define REG_SUGGEST_DISTANCE	2
-
-/* The fixed text whose keyed hash a database keeps (meta.key_check). */
-#define REG_KEY_CHECK_TEXT	"tether registry key check v1"
 
 struct reg_touch {
 	uint64_t	 id_hash;
@@ -46,54 +35,12 @@ struct reg_touch {
 	int64_t		 at;
 };
 
-/* What a store does, one entry per public call that reads or writes the
- * database; registry.h says what each does. */
-struct reg_ops {
-	void		(*close)(struct reg_store *);
-	int		(*lookup)(struct reg_store *, const uint8_t *,
-			    char *, enum reg_status *);
-	int		(*provision_batch)(struct reg_store *,
-			    const struct reg_batch *, struct reg_new_device *);
-	int		(*set_status)(struct reg_store *, const char *,
-			    enum reg_status, const char *);
-	int		(*changes)(struct reg_store *, int64_t *,
-			    void (*)(void *, const char *), void *);
-	int		(*wait_changes)(struct reg_store *, int);
-	int		(*store_messages)(struct reg_store *,
-			    struct reg_message *, size_t);
-	long long	(*count_messages)(struct reg_store *, const char *);
-	int		(*store_prepare)(struct reg_store *);
-	int		(*defer_sync)(struct reg_store *, int *);
-	int		(*device_get)(struct reg_store *, const char *,
-			    struct reg_device *);
-	int		(*rotate)(struct reg_store *, const char *,
-			    const char *, struct reg_new_device *,
-			    int (*)(void *, const struct reg_new_device *,
-			    size_t), void *);
-	int		(*rename)(struct reg_store *, const char *,
-			    const char *, const char *);
-	int		(*forget)(struct reg_store *, const char *, int,
-			    const char *, long long *);
-	long long	(*list)(struct reg_store *, const struct reg_filter *,
-			    int (*)(void *, const struct reg_device *),
-			    void *);
-	int		(*audit_list)(struct reg_store *, const char *, size_t,
-			    void (*)(void *, const struct reg_audit *),
-			    void *);
-	int		(*suggest)(struct reg_store *, const char *,
-			    char (*)[REG_ID_MAX], size_t);
-	int		(*migrations)(struct reg_store *,
-			    void (*)(void *, const struct reg_migration_row *),
-			    void *);
-};
-
-struct reg_sqlite;
-struct reg_pg;
-
 struct reg_store {
-	const struct reg_ops	*ops;
-	struct reg_sqlite	*sq;	/* the SQLite backend's state */
-	struct reg_pg		*pg;	/* the PostgreSQL backend's state */
+	const struct reg_backend *be;
+	void			*db;	/* the backend's own state */
+	/* The database in sentences: its path, or "the PostgreSQL
+	 * database at host:port". */
+	char			 name[REG_ERR_LEN];
 	uint8_t			 key[REG_KEY_LEN];
 	/* HMAC-SHA256 keyed with key, made once at open: the one-shot
 	 * HMAC() looks the algorithm up on every call (1.3 µs against
@@ -103,62 +50,132 @@ struct reg_store {
 	struct reg_touch	 touched[REG_TOUCH_SLOTS];
 };
 
-/* The backends' openers: on failure they return -1 with st->err set and
- * leave st->ops set (or NULL) so that reg_close can free what they made. */
-int reg_sq_open(struct reg_store *st, const char *db, const char *key_file);
-int reg_pg_open(struct reg_store *st, const char *db, const char *key_file);
+/* Sets the handle's error (a sentence; a long one is cut short) and
+ * returns -1. */
+int reg_fail(struct reg_store *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-/* HMAC-SHA256(key, REG_KEY_CHECK_TEXT): what meta.key_check holds. */
-void reg_key_check_value(const uint8_t key[REG_KEY_LEN],
-    uint8_t out[REG_HASH_LEN]);
+/* The parts of reg_open after the backend connected: brings the schema
+ * up to date (migrate.c), loads and checks the registry key (keys.c). */
+int reg_migrate(struct reg_store *st);
+int reg_load_key(struct reg_store *st, const char *db, const char *key_file);
 
 /* Checks a label or label prefix: at most max bytes, no control
  * characters (they would garble every listing). 0, or -1 with st->err. */
 int reg_check_text(struct reg_store *st, const char *what, const char *text,
     size_t max);
 
-/* Checks a batch before any database work: a known scheme, MACs where the
- * scheme needs them, a sane label prefix. 0, or -1 with st->err. */
-int reg_batch_check(struct reg_store *st, const struct reg_batch *b);
-
-/* Fills out[i] (zeroed) with the scheme, label and MAC of a batch's i-th
- * device; mac gets its text form when it has one ("" otherwise). */
-void reg_batch_device(const struct reg_batch *b, size_t i,
-    struct reg_new_device *dev, char mac[REG_MAC_TEXT]);
-
-/* The audit detail of a provisioned batch. */
-void reg_batch_detail(const struct reg_batch *b, char *out, size_t size);
-/* The audit detail of a forgotten device, alike on both backends. */
-void reg_forget_detail(const struct reg_device *dev, int delete_messages,
-    char *out, size_t size);
-
-/*
- * Draws a fresh secret for dev (scheme, has_mac and mac set) and derives
- * its credential and their hash. With id_too, draws a fresh id as well.
- * 0, or -1 with st->err.
- */
-int reg_draw(struct reg_store *st, struct reg_new_device *dev, int id_too,
-    uint8_t hash[REG_HASH_LEN]);
-
-/*
- * Last seen: returns 1 when the device's last-seen time and address are
- * due to be written in this batch (and remembers it in done, which holds
- * REG_TOUCH_BATCH), 0 when written recently enough. reg_touch_commit
- * records done once the batch is committed.
- */
-int reg_touch_due(struct reg_store *st, struct reg_touch *done,
-    size_t *ndone, const char *id, const char *peer, int64_t now);
-void reg_touch_commit(struct reg_store *st, const struct reg_touch *done,
-    size_t ndone);
-
-/* Inserts id into out (kept sorted by distance d, then id, at most max
- * entries; dist holds the distances). */
-void reg_keep_nearest(char (*out)[REG_ID_MAX], int *dist, size_t *n,
-    size_t max, const char *id, int d);
-
 /* A status as the registry reads it: anything but "active" is refused,
  * the safe reading for an authentication decision. */
 enum reg_status reg_status_parse(const char *text);
 const char *reg_status_text(enum reg_status status);
+
+/* Copies a text column, NULL read as "". */
+void reg_copy(char *dst, size_t size, const char *src);
+
+/* Fills dev from a row of Q_DEVICE_GET's columns (devices.c). */
+void reg_read_device(struct reg_store *st, struct reg_stmt *s,
+    struct reg_device *dev);
+/* The device, inside a transaction: 0, REG_NOT_FOUND with st->err "no
+ * device has the id '...'", or -1. */
+int reg_device_in_txn(struct reg_store *st, const char *id,
+    struct reg_device *dev);
+
+/* An audit row (feed.c); *row_id (may be NULL) gets its id. */
+int reg_audit(struct reg_store *st, int64_t at, const char *actor,
+    const char *device_id, const char *action, const char *detail,
+    int64_t *row_id);
+/* A row in the change feed (feed.c): running gateways drop what they
+ * cached of the device and close its connections. */
+int reg_feed(struct reg_store *st, const char *id, int64_t at,
+    const char *what);
+
+/*
+ * The primitives of backend.h as calls.
+ */
+
+static inline int
+reg_ready(struct reg_store *st, const char *what)
+{
+	return st->be->ready != NULL ? st->be->ready(st, what) : 0;
+}
+
+static inline struct reg_stmt *
+reg_stmt(struct reg_store *st, enum reg_query q)
+{
+	return st->be->stmt(st, q);
+}
+
+static inline void
+reg_bind_text(struct reg_store *st, struct reg_stmt *s, int i, const char *v)
+{
+	st->be->bind_text(s, i, v);
+}
+
+static inline void
+reg_bind_int(struct reg_store *st, struct reg_stmt *s, int i, int64_t v)
+{
+	st->be->bind_int(s, i, v);
+}
+
+static inline void
+reg_bind_blob(struct reg_store *st, struct reg_stmt *s, int i, const void *v,
+    size_t len)
+{
+	st->be->bind_blob(s, i, v, len);
+}
+
+/* REG_ROW, REG_DONE, or -1 with st->err "<what>: <cause>". */
+static inline int
+reg_step(struct reg_store *st, struct reg_stmt *s, const char *what)
+{
+	return st->be->step(st, s, what);
+}
+
+static inline const char *
+reg_col_text(struct reg_store *st, struct reg_stmt *s, int c)
+{
+	return st->be->col_text(s, c);
+}
+
+static inline int64_t
+reg_col_int(struct reg_store *st, struct reg_stmt *s, int c)
+{
+	return st->be->col_int(s, c);
+}
+
+static inline void
+reg_reset(struct reg_store *st, struct reg_stmt *s)
+{
+	st->be->reset(s);
+}
+
+static inline int
+reg_begin(struct reg_store *st, const char *what)
+{
+	return st->be->begin(st, what);
+}
+
+static inline int
+reg_commit(struct reg_store *st, const char *what)
+{
+	return st->be->commit(st, what);
+}
+
+static inline void
+reg_rollback(struct reg_store *st)
+{
+	st->be->rollback(st);
+}
+
+/* Steps a statement that gives no rows and resets it; 0 or -1. */
+int reg_run(struct reg_store *st, struct reg_stmt *s, const char *what);
+/* Runs a statement that gives one integer (a count); the value, or -1. */
+long long reg_query_int(struct reg_store *st, struct reg_stmt *s,
+    const char *what);
+/* backend.h, run_rows; stepped one by one when the backend has none. */
+int reg_run_rows(struct reg_store *st, struct reg_stmt *s, size_t n,
+    int (*bind)(void *arg, size_t i, struct reg_stmt *s), void *arg,
+    long long *changed, const char *what);
 
 #endif

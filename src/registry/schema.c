@@ -22,12 +22,7 @@ static const char schema_v1[] =
 	/* The mapper. cred_hash is HMAC-SHA256(registry key, credential);
 	 * the credential itself is never stored. */
 	"CREATE TABLE devices ("
-	"	id		TEXT NOT NULL PRIMARY KEY,"
-	"	label		TEXT NOT NULL DEFAULT '',"
-	"	status		TEXT NOT NULL DEFAULT 'active'"
-	"			CHECK (status IN ('active', 'revoked')),"
-	"	scheme		TEXT NOT NULL DEFAULT 'plain'"
-	"			CHECK (scheme IN ('plain', 'interleave', 'hmac')),"
+	REG_DDL_DEVICE_NAMES
 	"	cred_hash	BLOB NOT NULL UNIQUE"
 	"			CHECK (length(cred_hash) = 32),"
 	"	created_at	INTEGER NOT NULL,"
@@ -41,12 +36,7 @@ static const char schema_v1[] =
 	"CREATE TABLE audit ("
 	"	id		INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"	at		INTEGER NOT NULL,"
-	"	actor		TEXT NOT NULL,"
-	"	device_id	TEXT,"
-	"	action		TEXT NOT NULL,"
-	"	detail		TEXT NOT NULL DEFAULT ''"
-	");"
-	"CREATE INDEX audit_device ON audit (device_id);"
+	REG_DDL_AUDIT_TAIL
 
 	/* The change feed read by reg_changes: a row per change of a
 	 * device's status or credential. AUTOINCREMENT so an id is never
@@ -80,10 +70,7 @@ static const char schema_v2[] =
 	 * "aa:bb:cc:dd:ee:ff"; NULL when provisioned without one (plain).
 	 * Unique: two devices with one MAC would derive credentials from
 	 * the same address, and one of them is a mistake. */
-	"ALTER TABLE devices ADD COLUMN mac TEXT"
-	"	CHECK (mac IS NULL OR length(mac) = 17);"
-	"CREATE UNIQUE INDEX devices_mac ON devices (mac) "
-	"	WHERE mac IS NOT NULL;"
+	REG_DDL_DEVICE_MAC
 
 	/* When the current credential was issued (provisioning or the last
 	 * rotation); NULL for devices made before this column: read as
@@ -99,8 +86,8 @@ static const char schema_v2[] =
 	"CREATE INDEX devices_last_seen ON devices (last_seen_at);";
 
 static const char schema_v3[] =
-	/* Duplicates are found in memory (sqlite.c, "Duplicates"), not by
-	 * a unique index: inserting into an index ordered by device wrote
+	/* Duplicates are found in memory (sqlite_seqs.c, "Duplicates"), not
+	 * by a unique index: inserting into an index ordered by device wrote
 	 * a random page per message and cost ~20 µs of the gateway's time
 	 * per message (bench/RESULTS.md). Messages are now appended in id
 	 * order only. */
@@ -116,11 +103,21 @@ static const char schema_v3[] =
 	"	ranges		BLOB NOT NULL"
 	") WITHOUT ROWID;";
 
-const struct reg_migration reg_migrations[] = {
+static const struct reg_migration migrations[] = {
 	{ 1, "devices, audit, change feed, messages", schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", schema_v2 },
 	{ 3, "message duplicates checked in memory, no index", schema_v3 },
 };
 
-const size_t reg_migration_count =
-    sizeof(reg_migrations) / sizeof(reg_migrations[0]);
+const struct reg_schema reg_sqlite_schema = {
+	.migrations = migrations,
+	.count = sizeof(migrations) / sizeof(migrations[0]),
+	.table = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+	    "applied_at INTEGER NOT NULL)",
+	.tables = "SELECT (SELECT count(*) FROM sqlite_schema "
+	    "WHERE type = 'table' AND name = 'schema_migrations'), "
+	    "(SELECT count(*) FROM sqlite_schema)",
+	.foreign = " is an SQLite database of something else (it has "
+	    "tables, but not tether's); name another file",
+};

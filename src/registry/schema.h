@@ -14,7 +14,48 @@ struct reg_migration {
 	const char	*sql;		/* one or more statements */
 };
 
-extern const struct reg_migration reg_migrations[];
-extern const size_t reg_migration_count;
+/*
+ * The parts of the schema both dialects spell alike, written once so the
+ * backends' schemas (schema.c, postgres.c) cannot drift apart; each puts
+ * them between its own types. Released text: never edited.
+ */
+#define REG_DDL_DEVICE_NAMES \
+	"	id		TEXT NOT NULL PRIMARY KEY," \
+	"	label		TEXT NOT NULL DEFAULT ''," \
+	"	status		TEXT NOT NULL DEFAULT 'active'" \
+	"			CHECK (status IN ('active', 'revoked'))," \
+	"	scheme		TEXT NOT NULL DEFAULT 'plain'" \
+	"			CHECK (scheme IN ('plain', 'interleave', 'hmac')),"
+#define REG_DDL_AUDIT_TAIL \
+	"	actor		TEXT NOT NULL," \
+	"	device_id	TEXT," \
+	"	action		TEXT NOT NULL," \
+	"	detail		TEXT NOT NULL DEFAULT ''" \
+	");" \
+	"CREATE INDEX audit_device ON audit (device_id);"
+#define REG_DDL_DEVICE_MAC \
+	"ALTER TABLE devices ADD COLUMN mac TEXT" \
+	"	CHECK (mac IS NULL OR length(mac) = 17);" \
+	"CREATE UNIQUE INDEX devices_mac ON devices (mac) " \
+	"	WHERE mac IS NOT NULL;"
+
+/*
+ * A backend's schema: its migrations, oldest first, and what migrate.c
+ * needs in its dialect: the table that records them; a query that gives
+ * two integers, 1 if that table exists, and how many tables there are;
+ * the error for a database of something else (after its name); and, if
+ * not NULL, what serialises migrations at the start of the transaction.
+ */
+struct reg_schema {
+	const struct reg_migration	*migrations;
+	size_t				 count;
+	const char			*table;
+	const char			*tables;
+	const char			*foreign;
+	const char			*lock;
+};
+
+/* SQLite's (schema.c); PostgreSQL's are in postgres.c. */
+extern const struct reg_schema reg_sqlite_schema;
 
 #endif

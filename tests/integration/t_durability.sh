@@ -39,7 +39,7 @@ start_gw
 [ "$(post "${CRED[0]}" after-restart)" = 201 ] || fail "gateway does not serve after the restart"
 ok "the gateway serves again after a restart"
 
-# The duplicate check is rebuilt after the kill (sqlite.c, "Duplicates":
+# The duplicate check is rebuilt after the kill (sqlite_seqs.c, "Duplicates":
 # snapshot plus the messages after it): a retry of an acknowledged seq is
 # a duplicate, the next seq is new.
 for i in 0 1 2 3 4 5 6 7; do

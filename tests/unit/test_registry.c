@@ -118,6 +118,40 @@ teardown(void **state)
 	return 0;
 }
 
+/* Plain devices, all or none, as reg_provision_batch makes them; with
+ * before_commit, the step before the commit. */
+static int
+provision_with(struct reg_store *st, size_t count, const char *label_prefix,
+    const char *actor, struct reg_new_device *out,
+    int (*before_commit)(void *, const struct reg_new_device *, size_t),
+    void *arg)
+{
+	struct reg_batch b = {
+		.scheme = TETHER_SCHEME_PLAIN,
+		.count = count,
+		.label_prefix = label_prefix,
+		.actor = actor,
+		.before_commit = before_commit,
+		.arg = arg,
+	};
+
+	return reg_provision_batch(st, &b, out);
+}
+
+static int
+provision(struct reg_store *st, size_t count, const char *label_prefix,
+    const char *actor, struct reg_new_device *out)
+{
+	return provision_with(st, count, label_prefix, actor, out, NULL, NULL);
+}
+
+/* 1 if db names a PostgreSQL database: not a file. */
+static int
+is_pg(const char *db)
+{
+	return reg_db_file(db) == NULL;
+}
+
 /* The key file reg_open is given: SQLite's default beside the database,
  * or (PostgreSQL has no file to put it beside) the fixture's. */
 static const char *
@@ -152,7 +186,7 @@ sql_int(const char *db, const char *sql)
 	sqlite3_stmt *s;
 	long long v = -1;
 
-	if (reg_db_is_postgres(db)) {
+	if (is_pg(db)) {
 		PGresult *r = pg_exec(db, sql);
 
 		if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
@@ -175,7 +209,7 @@ sql_exec(const char *db, const char *sql)
 	sqlite3 *h;
 	char *msg = NULL;
 
-	if (reg_db_is_postgres(db)) {
+	if (is_pg(db)) {
 		PQclear(pg_exec(db, sql));
 		return;
 	}
@@ -218,10 +252,10 @@ test_open_twice_is_idempotent(void **state)
 	reopen(f);
 	reopen(f);
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM "
-	    "schema_migrations"), (long long)reg_migration_count);
+	    "schema_migrations"), (long long)reg_sqlite_schema.count);
 	assert_int_equal(sql_int(f->db, "SELECT max(version) FROM "
 	    "schema_migrations"),
-	    reg_migrations[reg_migration_count - 1].version);
+	    reg_schema_latest());
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM meta"), 1);
 }
 
@@ -279,7 +313,7 @@ test_concurrent_first_open(void **state)
 			fail_msg("opener %d: %s", i, r[i].err);
 	}
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM "
-	    "schema_migrations"), (long long)reg_migration_count);
+	    "schema_migrations"), (long long)reg_sqlite_schema.count);
 	assert_int_equal(stat(f->key, &sb), 0);
 	assert_int_equal(sb.st_size, 32);
 }
@@ -418,7 +452,7 @@ test_provision_and_lookup(void **state)
 	struct reg_device dev;
 
 	open_ok(f);
-	assert_int_equal(reg_provision(f->st, 50, "kitchen", "test", devs), 0);
+	assert_int_equal(provision(f->st, 50, "kitchen", "test", devs), 0);
 	for (int i = 0; i < 50; i++) {
 		assert_true(reg_id_valid(devs[i].id));
 		assert_true(tether_credential_parse(devs[i].credential,
@@ -435,10 +469,10 @@ test_provision_and_lookup(void **state)
 	for (int i = 0; i < 50; i++) {
 		reg_credential_hash(f->st, devs[i].credential,
 		    strlen(devs[i].credential), hash);
-		assert_int_equal(reg_lookup(f->st, hash, id, &status), 1);
+		assert_int_equal(reg_lookup(f->st, hash, id, &status), 0);
 		assert_string_equal(id, devs[i].id);
 		assert_int_equal(status, REG_ACTIVE);
-		assert_int_equal(reg_device_get(f->st, devs[i].id, &dev), 1);
+		assert_int_equal(reg_device_get(f->st, devs[i].id, &dev), 0);
 		assert_string_equal(dev.label, devs[i].label);
 		assert_int_equal(dev.status, REG_ACTIVE);
 		assert_true(dev.created_at > 1600000000000LL);
@@ -457,10 +491,10 @@ test_provision_without_labels(void **state)
 	struct reg_new_device devs[3];
 
 	open_ok(f);
-	assert_int_equal(reg_provision(f->st, 3, NULL, "test", devs), 0);
+	assert_int_equal(provision(f->st, 3, NULL, "test", devs), 0);
 	for (int i = 0; i < 3; i++)
 		assert_string_equal(devs[i].label, "");
-	assert_int_equal(reg_provision(f->st, 0, NULL, "test", devs), 0);
+	assert_int_equal(provision(f->st, 0, NULL, "test", devs), 0);
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 3);
 }
 
@@ -475,13 +509,13 @@ test_unknown_hash(void **state)
 	char cred[TETHER_CREDENTIAL_LEN + 1];
 
 	open_ok(f);
-	assert_int_equal(reg_provision(f->st, 2, NULL, "test", devs), 0);
+	assert_int_equal(provision(f->st, 2, NULL, "test", devs), 0);
 	/* a well-formed credential that was never issued */
 	tether_credential_format((const uint8_t *)"0123456789abcdef", cred);
 	reg_credential_hash(f->st, cred, strlen(cred), hash);
-	assert_int_equal(reg_lookup(f->st, hash, id, &status), 0);
+	assert_int_equal(reg_lookup(f->st, hash, id, &status), REG_NOT_FOUND);
 	memset(hash, 0, sizeof(hash));
-	assert_int_equal(reg_lookup(f->st, hash, id, &status), 0);
+	assert_int_equal(reg_lookup(f->st, hash, id, &status), REG_NOT_FOUND);
 }
 
 static void
@@ -524,7 +558,7 @@ test_provision_all_or_nothing(void **state)
 	    "WHEN (SELECT count(*) FROM devices) >= 5 "
 	    "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
 	reopen(f);
-	assert_int_equal(reg_provision(f->st, 10, "p", "test", devs), -1);
+	assert_int_equal(provision(f->st, 10, "p", "test", devs), -1);
 	assert_non_null(strstr(reg_error(f->st), "cannot register"));
 	assert_non_null(strstr(reg_error(f->st), "injected failure"));
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 0);
@@ -535,14 +569,14 @@ test_provision_all_or_nothing(void **state)
 
 	/* a step between insert and commit that fails */
 	sql_exec(f->db, "DROP TRIGGER fail_6th");
-	assert_int_equal(reg_provision_ex(f->st, 10, "p", "test", devs,
+	assert_int_equal(provision_with(f->st, 10, "p", "test", devs,
 	    fail_hook, &seen), -1);
 	assert_int_equal(seen, 10);
 	assert_non_null(strstr(reg_error(f->st), "cancelled"));
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 0);
 
 	/* and the handle is usable afterwards */
-	assert_int_equal(reg_provision(f->st, 10, "p", "test", devs), 0);
+	assert_int_equal(provision(f->st, 10, "p", "test", devs), 0);
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 10);
 }
 
@@ -556,9 +590,9 @@ test_bad_label_prefix(void **state)
 	open_ok(f);
 	memset(prefix, 'a', sizeof(prefix) - 1);
 	prefix[sizeof(prefix) - 1] = '\0';
-	assert_int_equal(reg_provision(f->st, 1, prefix, "t", devs), -1);
+	assert_int_equal(provision(f->st, 1, prefix, "t", devs), -1);
 	assert_non_null(strstr(reg_error(f->st), "at most"));
-	assert_int_equal(reg_provision(f->st, 1, "a\nb", "t", devs), -1);
+	assert_int_equal(provision(f->st, 1, "a\nb", "t", devs), -1);
 	assert_non_null(strstr(reg_error(f->st), "control character"));
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 0);
 }
@@ -596,7 +630,7 @@ test_credential_never_stored(void **state)
 	snprintf(wal, sizeof(wal), "%s-wal", f->db);
 	snprintf(shm, sizeof(shm), "%s-shm", f->db);
 	open_ok(f);
-	assert_int_equal(reg_provision(f->st, 20, "x", "test", devs), 0);
+	assert_int_equal(provision(f->st, 20, "x", "test", devs), 0);
 	/* while open (the log holds the pages) and after a checkpoint */
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < 20; i++)
@@ -626,7 +660,7 @@ test_provision_100k(void **state)
 	assert_non_null(devs);
 	open_ok(f);
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	assert_int_equal(reg_provision(f->st, n, "bulk", "test", devs), 0);
+	assert_int_equal(provision(f->st, n, "bulk", "test", devs), 0);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	secs = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
 	print_message("provisioned %zu devices in %.2f s\n", n, secs);
@@ -670,12 +704,12 @@ test_revoke_and_changes(void **state)
 	assert_true(cursor > 0);
 	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 0);
 
-	assert_int_equal(reg_provision(f->st, 3, "d", "test", devs), 0);
+	assert_int_equal(provision(f->st, 3, "d", "test", devs), 0);
 	assert_int_equal(reg_set_status(f->st, devs[1].id, REG_REVOKED,
 	    "cli:alice"), 0);
 	reg_credential_hash(f->st, devs[1].credential,
 	    strlen(devs[1].credential), hash);
-	assert_int_equal(reg_lookup(f->st, hash, id, &status), 1);
+	assert_int_equal(reg_lookup(f->st, hash, id, &status), 0);
 	assert_int_equal(status, REG_REVOKED);
 
 	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 1);
@@ -689,7 +723,7 @@ test_revoke_and_changes(void **state)
 
 	assert_int_equal(reg_set_status(f->st, devs[1].id, REG_ACTIVE,
 	    "cli:bob"), 0);
-	assert_int_equal(reg_lookup(f->st, hash, id, &status), 1);
+	assert_int_equal(reg_lookup(f->st, hash, id, &status), 0);
 	assert_int_equal(status, REG_ACTIVE);
 	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 1);
 	assert_int_equal(seen.n, 2);
@@ -723,9 +757,10 @@ test_unknown_id(void **state)
 
 	open_ok(f);
 	assert_int_equal(reg_set_status(f->st, "0000-0000-0", REG_REVOKED,
-	    "t"), 1);
+	    "t"), REG_NOT_FOUND);
 	assert_non_null(strstr(reg_error(f->st), "no device"));
-	assert_int_equal(reg_device_get(f->st, "0000-0000-0", &dev), 0);
+	assert_int_equal(reg_device_get(f->st, "0000-0000-0", &dev),
+	    REG_NOT_FOUND);
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit"), 0);
 }
 
@@ -739,7 +774,7 @@ test_migration_from_v1(void **state)
 	struct fixture *f = *state;
 	struct reg_device dev;
 
-	sql_exec(f->db, reg_migrations[0].sql);
+	sql_exec(f->db, reg_sqlite_schema.migrations[0].sql);
 	sql_exec(f->db, "CREATE TABLE schema_migrations (version INTEGER "
 	    "PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);"
 	    "INSERT INTO schema_migrations VALUES (1, 'v1', 0);"
@@ -750,7 +785,7 @@ test_migration_from_v1(void **state)
 	    "body) VALUES ('0000-0000-0', 7, 1700000000000, x'00')");
 	open_ok(f);
 	assert_int_equal(sql_int(f->db, "SELECT max(version) FROM "
-	    "schema_migrations"), reg_migrations[reg_migration_count - 1].version);
+	    "schema_migrations"), reg_schema_latest());
 	{
 		struct reg_message m[] = {
 			{ .device_id = "0000-0000-0", .seq = 7, .body = "7",
@@ -763,7 +798,7 @@ test_migration_from_v1(void **state)
 		assert_int_equal(m[0].duplicate, 1);
 		assert_int_equal(m[1].duplicate, 0);
 	}
-	assert_int_equal(reg_device_get(f->st, "0000-0000-0", &dev), 1);
+	assert_int_equal(reg_device_get(f->st, "0000-0000-0", &dev), 0);
 	assert_string_equal(dev.label, "old");
 	assert_string_equal(dev.mac, "");
 	assert_int_equal(dev.scheme, TETHER_SCHEME_PLAIN);
@@ -830,17 +865,17 @@ test_provision_schemes(void **state)
 			    test_macs[i], cred) > 0);
 			assert_string_equal(cred, devs[i].credential);
 			assert_int_equal(lookup_text(f, devs[i].credential,
-			    id), 1);
+			    id), 0);
 			assert_string_equal(id, devs[i].id);
 			/* the flashed secret alone is no credential, but
 			 * in the plain scheme, where it is the credential */
 			assert_int_equal(lookup_text(f, devs[i].secret, id),
-			    schemes[k] == TETHER_SCHEME_PLAIN);
+			    schemes[k] == TETHER_SCHEME_PLAIN ? 0 : REG_NOT_FOUND);
 			assert_int_equal(reg_device_get(f->st, devs[i].id,
-			    &dev), 1);
+			    &dev), 0);
 			assert_int_equal(dev.scheme, schemes[k]);
 		}
-		assert_int_equal(reg_device_get(f->st, devs[2].id, &dev), 1);
+		assert_int_equal(reg_device_get(f->st, devs[2].id, &dev), 0);
 		assert_string_equal(dev.mac, "24:0a:c4:00:00:03");
 		/* the MACs are taken now: free them for the next scheme */
 		for (int i = 0; i < 3; i++)
@@ -855,7 +890,7 @@ test_provision_schemes(void **state)
 	assert_int_equal(provision_scheme(f, TETHER_SCHEME_PLAIN, test_macs,
 	    1, devs), 0);
 	assert_string_equal(devs[0].secret, devs[0].credential);
-	assert_int_equal(reg_device_get(f->st, devs[0].id, &dev), 1);
+	assert_int_equal(reg_device_get(f->st, devs[0].id, &dev), 0);
 	assert_string_equal(dev.mac, "24:0a:c4:00:00:01");
 }
 
@@ -914,7 +949,7 @@ test_rotate(void **state)
 	    cancel, NULL), -1);
 	assert_non_null(strstr(reg_error(f->st), "cancelled"));
 	assert_int_equal(nd.secret[0], '\0');
-	assert_int_equal(lookup_text(f, devs[0].credential, id), 1);
+	assert_int_equal(lookup_text(f, devs[0].credential, id), 0);
 
 	assert_int_equal(reg_rotate(f->st, devs[0].id, "cli:alice", &nd,
 	    NULL, NULL), 0);
@@ -927,19 +962,19 @@ test_rotate(void **state)
 	    strlen(nd.secret), nd.mac, cred) > 0);
 	assert_string_equal(cred, nd.credential);
 	/* old refused, new accepted, the other device untouched */
-	assert_int_equal(lookup_text(f, devs[0].credential, id), 0);
-	assert_int_equal(lookup_text(f, nd.credential, id), 1);
+	assert_int_equal(lookup_text(f, devs[0].credential, id), REG_NOT_FOUND);
+	assert_int_equal(lookup_text(f, nd.credential, id), 0);
 	assert_string_equal(id, devs[0].id);
-	assert_int_equal(lookup_text(f, devs[1].credential, id), 1);
+	assert_int_equal(lookup_text(f, devs[1].credential, id), 0);
 	/* gateways hear of it through the change feed */
 	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 1);
 	assert_string_equal(seen.ids[0], devs[0].id);
-	assert_int_equal(reg_device_get(f->st, devs[0].id, &dev), 1);
+	assert_int_equal(reg_device_get(f->st, devs[0].id, &dev), 0);
 	assert_true(dev.credential_at >= dev.created_at);
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit WHERE "
 	    "action = 'rotate' AND actor = 'cli:alice'"), 1);
 	assert_int_equal(reg_rotate(f->st, "0000-0000-0", "t", &nd, NULL,
-	    NULL), 1);
+	    NULL), REG_NOT_FOUND);
 	assert_non_null(strstr(reg_error(f->st), "no device"));
 }
 
@@ -952,10 +987,10 @@ test_rename(void **state)
 	char long_label[REG_LABEL_MAX + 1];
 
 	open_ok(f);
-	assert_int_equal(reg_provision(f->st, 1, "kitchen", "t", devs), 0);
+	assert_int_equal(provision(f->st, 1, "kitchen", "t", devs), 0);
 	assert_int_equal(reg_rename(f->st, devs[0].id, "hall \"2\"", "cli:bo"),
 	    0);
-	assert_int_equal(reg_device_get(f->st, devs[0].id, &dev), 1);
+	assert_int_equal(reg_device_get(f->st, devs[0].id, &dev), 0);
 	assert_string_equal(dev.label, "hall \"2\"");
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit WHERE "
 	    "action = 'rename' AND actor = 'cli:bo' AND detail = "
@@ -965,7 +1000,7 @@ test_rename(void **state)
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit WHERE "
 	    "action = 'rename'"), 1);
 	assert_int_equal(reg_rename(f->st, devs[0].id, "", "x"), 0);
-	assert_int_equal(reg_device_get(f->st, devs[0].id, &dev), 1);
+	assert_int_equal(reg_device_get(f->st, devs[0].id, &dev), 0);
 	assert_string_equal(dev.label, "");
 	assert_int_equal(reg_rename(f->st, devs[0].id, "a\tb", "x"), -1);
 	assert_non_null(strstr(reg_error(f->st), "control character"));
@@ -973,7 +1008,8 @@ test_rename(void **state)
 	long_label[REG_LABEL_MAX] = '\0';
 	assert_int_equal(reg_rename(f->st, devs[0].id, long_label, "x"), -1);
 	assert_non_null(strstr(reg_error(f->st), "at most 127"));
-	assert_int_equal(reg_rename(f->st, "0000-0000-0", "x", "x"), 1);
+	assert_int_equal(reg_rename(f->st, "0000-0000-0", "x", "x"),
+	    REG_NOT_FOUND);
 }
 
 static void
@@ -1003,8 +1039,9 @@ test_forget(void **state)
 	assert_int_equal(reg_forget(f->st, devs[0].id, 0, "cli:al", &deleted),
 	    0);
 	assert_int_equal(deleted, 0);
-	assert_int_equal(reg_device_get(f->st, devs[0].id, &dev), 0);
-	assert_int_equal(lookup_text(f, devs[0].credential, id), 0);
+	assert_int_equal(reg_device_get(f->st, devs[0].id, &dev),
+	    REG_NOT_FOUND);
+	assert_int_equal(lookup_text(f, devs[0].credential, id), REG_NOT_FOUND);
 	assert_int_equal(reg_count_messages(f->st, devs[0].id), 1);
 	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 1);
 	assert_string_equal(seen.ids[0], devs[0].id);
@@ -1016,7 +1053,8 @@ test_forget(void **state)
 	/* the trail stays, with a row that says what went */
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM audit WHERE "
 	    "action = 'forget' AND detail LIKE '%24:0a:c4:00:00:01%kept'"), 1);
-	assert_int_equal(reg_forget(f->st, devs[0].id, 0, "x", NULL), 1);
+	assert_int_equal(reg_forget(f->st, devs[0].id, 0, "x", NULL),
+	    REG_NOT_FOUND);
 	/* the MAC is free again */
 	assert_int_equal(provision_scheme(f, TETHER_SCHEME_HMAC, test_macs, 1,
 	    again), 0);
@@ -1055,8 +1093,8 @@ test_list_filters(void **state)
 	int64_t now = time(NULL) * 1000LL;
 
 	open_ok(f);
-	assert_int_equal(reg_provision(f->st, 3, "kitchen", "t", a), 0);
-	assert_int_equal(reg_provision(f->st, 2, "hall", "t", b), 0);
+	assert_int_equal(provision(f->st, 3, "kitchen", "t", a), 0);
+	assert_int_equal(provision(f->st, 2, "hall", "t", b), 0);
 	assert_int_equal(reg_list(f->st, NULL, collect, &c), 5);
 	/* in the order provisioned */
 	assert_string_equal(c.ids[0], a[0].id);
@@ -1117,7 +1155,7 @@ test_audit_list(void **state)
 	struct rows r = { 0 };
 
 	open_ok(f);
-	assert_int_equal(reg_provision(f->st, 2, "k", "cli:al", devs), 0);
+	assert_int_equal(provision(f->st, 2, "k", "cli:al", devs), 0);
 	assert_int_equal(reg_set_status(f->st, devs[0].id, REG_REVOKED, "a"),
 	    0);
 	assert_int_equal(reg_rename(f->st, devs[0].id, "x", "a"), 0);
@@ -1147,7 +1185,7 @@ test_suggest(void **state)
 	char out[3][REG_ID_MAX], typed[REG_ID_MAX];
 
 	open_ok(f);
-	assert_int_equal(reg_provision(f->st, 20, "kitchen", "t", devs), 0);
+	assert_int_equal(provision(f->st, 20, "kitchen", "t", devs), 0);
 	/* a mistyped character */
 	snprintf(typed, sizeof(typed), "%s", devs[7].id);
 	typed[2] = typed[2] == 'z' ? 'y' : 'z';
@@ -1204,7 +1242,7 @@ test_store_messages(void **state)
 	const char *a, *b;
 
 	open_ok(f);
-	assert_int_equal(reg_provision(f->st, 2, NULL, "t", devs), 0);
+	assert_int_equal(provision(f->st, 2, NULL, "t", devs), 0);
 	a = devs[0].id;
 	b = devs[1].id;
 	{
@@ -1247,10 +1285,10 @@ test_store_messages(void **state)
 	}
 	assert_int_equal(reg_count_messages(f->st, a), 5);
 	assert_int_equal(reg_count_messages(f->st, "zzzz-zzzz-z"), 0);
-	assert_int_equal(reg_device_get(f->st, a, &dev), 1);
+	assert_int_equal(reg_device_get(f->st, a, &dev), 0);
 	assert_true(dev.last_seen_at > 0);
 	assert_string_equal(dev.last_seen_addr, "127.0.0.1:5001");
-	assert_int_equal(reg_device_get(f->st, b, &dev), 1);
+	assert_int_equal(reg_device_get(f->st, b, &dev), 0);
 	assert_string_equal(dev.last_seen_addr, "[::1]:6000");
 	assert_int_equal(sql_int(f->db, "SELECT length(body) FROM messages "
 	    "WHERE device_id = (SELECT id FROM devices WHERE "
@@ -1284,7 +1322,7 @@ test_store_duplicates_across_handles(void **state)
 	long long deleted;
 
 	open_ok(f);
-	assert_int_equal(reg_provision(f->st, 1, NULL, "t", devs), 0);
+	assert_int_equal(provision(f->st, 1, NULL, "t", devs), 0);
 	for (int64_t i = 1; i <= 5; i++)
 		assert_false(store_one(f->st, "aaaa-aaaa-a", i));
 	/* a second handle, as a second process, before any snapshot:
@@ -1412,7 +1450,7 @@ test_id_catches_every_substitution(void **state)
 	char id[REG_ID_MAX];
 
 	open_ok(f);
-	assert_int_equal(reg_provision(f->st, 20, NULL, "t", devs), 0);
+	assert_int_equal(provision(f->st, 20, NULL, "t", devs), 0);
 	for (int d = 0; d < 20; d++) {
 		size_t len = strlen(devs[d].id);
 
@@ -1495,10 +1533,10 @@ test_pg_schema_and_reopen(void **state)
 	open_ok(f);
 	assert_int_equal(sql_int(f->db, "SELECT max(version) FROM "
 	    "schema_migrations"),
-	    reg_migrations[reg_migration_count - 1].version);
+	    reg_schema_latest());
 	reopen(f);
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM "
-	    "schema_migrations"), (long long)reg_migration_count);
+	    "schema_migrations"), (long long)reg_sqlite_schema.count);
 	assert_int_equal(sql_int(f->db, "SELECT length(value) FROM meta "
 	    "WHERE name = 'key_check'"), REG_HASH_LEN);
 }
@@ -1573,7 +1611,7 @@ test_pg_all_or_nothing(void **state)
 	    ">= 5 THEN RAISE EXCEPTION 'injected failure'; END IF; "
 	    "RETURN NEW; END $$; CREATE TRIGGER fail_6th BEFORE INSERT ON "
 	    "devices FOR EACH ROW EXECUTE FUNCTION fail_6th()");
-	assert_int_equal(reg_provision(f->st, 10, "p", "test", devs), -1);
+	assert_int_equal(provision(f->st, 10, "p", "test", devs), -1);
 	assert_non_null(strstr(reg_error(f->st), "cannot register"));
 	assert_non_null(strstr(reg_error(f->st), "injected failure"));
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 0);
@@ -1581,7 +1619,7 @@ test_pg_all_or_nothing(void **state)
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(devs[i].credential[0], '\0');
 	sql_exec(f->db, "DROP TRIGGER fail_6th ON devices");
-	assert_int_equal(reg_provision(f->st, 10, "p", "test", devs), 0);
+	assert_int_equal(provision(f->st, 10, "p", "test", devs), 0);
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices"), 10);
 }
 
@@ -1599,7 +1637,7 @@ test_pg_reconnects(void **state)
 	int rc;
 
 	open_ok(f);
-	assert_int_equal(reg_provision(f->st, 1, NULL, "t", devs), 0);
+	assert_int_equal(provision(f->st, 1, NULL, "t", devs), 0);
 	m.device_id = devs[0].id;
 	sql_exec(f->db, "SELECT pg_terminate_backend(pid) FROM "
 	    "pg_stat_activity WHERE application_name = 'tether'");

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * queries.c - the registry's SQL, one text per statement for every
+ * backend; only the glob operator and the column that keeps devices in
+ * the order they were provisioned are the backend's own words.
+ */
+#include <stdio.h>
+
+#include "registry/backend.h"
+#include "registry/queries.h"
+
+/* The columns of a struct reg_device, in the order reg_read_device reads. */
+#define DEVICE_COLUMNS "SELECT id, label, status, scheme, " \
+	"coalesce(mac, ''), created_at, coalesce(credential_at, created_at), " \
+	"coalesce(last_seen_at, 0), coalesce(last_seen_addr, '') "
+
+static const char *const sql[Q__COUNT] = {
+	[Q_LOOKUP] = "SELECT id, status FROM devices WHERE cred_hash = ?1",
+	[Q_DEVICE_GET] = DEVICE_COLUMNS "FROM devices WHERE id = ?1",
+	/* a taken id, credential or MAC inserts nothing: drawn again */
+	[Q_INSERT_DEVICE] = "INSERT INTO devices "
+	    "(id, label, status, scheme, cred_hash, created_at, mac, "
+	    "credential_at, batch) "
+	    "VALUES (?1, ?2, 'active', ?3, ?4, ?5, ?6, ?5, ?7) "
+	    "ON CONFLICT DO NOTHING",
+	[Q_SET_STATUS] = "UPDATE devices SET status = ?2 "
+	    "WHERE id = ?1 AND status <> ?2",
+	[Q_INSERT_EVENT] = "INSERT INTO device_events (device_id, at) "
+	    "VALUES (?1, ?2)",
+	[Q_INSERT_AUDIT] = "INSERT INTO audit "
+	    "(at, actor, device_id, action, detail) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+	[Q_MAX_EVENT] = "SELECT coalesce(max(id), 0) FROM device_events",
+	[Q_EVENTS_SINCE] = "SELECT id, device_id FROM device_events "
+	    "WHERE id > ?1 ORDER BY id",
+	[Q_INSERT_MSG] = "INSERT INTO messages "
+	    "(device_id, seq, received_at, peer, body) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[Q_TOUCH] = "UPDATE devices SET last_seen_at = ?2, "
+	    "last_seen_addr = ?3 WHERE id = ?1",
+	[Q_COUNT_ALL] = "SELECT count(*) FROM messages",
+	[Q_COUNT_DEV] = "SELECT count(*) FROM messages WHERE device_id = ?1",
+	[Q_DEVICE_BY_MAC] = "SELECT id FROM devices WHERE mac = ?1",
+	[Q_SET_CREDENTIAL] = "UPDATE devices SET cred_hash = ?2, "
+	    "credential_at = ?3 WHERE id = ?1",
+	[Q_SET_LABEL] = "UPDATE devices SET label = ?2 WHERE id = ?1",
+	[Q_DELETE_DEVICE] = "DELETE FROM devices WHERE id = ?1",
+	[Q_DELETE_MESSAGES] = "DELETE FROM messages WHERE device_id = ?1",
+	[Q_AUDIT_OF] = "SELECT id, at, actor, coalesce(device_id, ''), "
+	    "action, detail FROM audit WHERE device_id = ?1 "
+	    "OR id = (SELECT batch FROM devices WHERE id = ?1) "
+	    "ORDER BY id DESC LIMIT ?2",
+	[Q_ALL_IDS] = "SELECT id FROM devices",
+	[Q_KEY_CHECK_GET] = "SELECT value FROM meta WHERE name = 'key_check'",
+	/* of several processes making the key at once, the first wins */
+	[Q_KEY_CHECK_PUT] = "INSERT INTO meta (name, value) "
+	    "VALUES ('key_check', ?1) ON CONFLICT DO NOTHING",
+	[Q_MIGRATIONS] = "SELECT version, name, applied_at "
+	    "FROM schema_migrations ORDER BY version",
+};
+
+/* A NULL parameter does not filter; the casts tell PostgreSQL its type. */
+static const char list_sql[] = DEVICE_COLUMNS "FROM devices "
+    "WHERE (CAST(?1 AS TEXT) IS NULL OR status = ?1) "
+    "AND (CAST(?2 AS TEXT) IS NULL OR label %s ?2) "
+    "AND (CAST(?3 AS BIGINT) IS NULL OR last_seen_at >= ?3) "
+    "AND (CAST(?4 AS BIGINT) IS NULL OR last_seen_at IS NULL "
+    "OR last_seen_at < ?4) ORDER BY %s";
+static const char ids_by_label_sql[] = "SELECT id FROM devices "
+    "WHERE label = ?1 ORDER BY %s LIMIT ?2";
+
+const char reg_sql_version[] =
+    "SELECT coalesce(max(version), 0) FROM schema_migrations";
+const char reg_sql_migration_put[] = "INSERT INTO schema_migrations "
+    "(version, name, applied_at) VALUES (?1, ?2, ?3)";
+
+const char *
+reg_query_text(const struct reg_backend *be, enum reg_query q,
+    char buf[REG_QUERY_MAX])
+{
+	int n;
+
+	if (q == Q_LIST)
+		n = snprintf(buf, REG_QUERY_MAX, list_sql, be->glob_op,
+		    be->row_order);
+	else if (q == Q_IDS_BY_LABEL)
+		n = snprintf(buf, REG_QUERY_MAX, ids_by_label_sql,
+		    be->row_order);
+	else
+		return sql[q];
+	return n > 0 && n < REG_QUERY_MAX ? buf : NULL;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * queries.h - every statement the registry runs more than once, named:
+ * one SQL text for all backends (queries.c), prepared once per handle.
+ */
+#ifndef REG_QUERIES_H
+#define REG_QUERIES_H
+
+#include <stddef.h>
+
+struct reg_backend;
+
+enum reg_query {
+	Q_LOOKUP,
+	Q_DEVICE_GET,
+	Q_INSERT_DEVICE,
+	Q_SET_STATUS,
+	Q_INSERT_EVENT,
+	Q_INSERT_AUDIT,
+	Q_MAX_EVENT,
+	Q_EVENTS_SINCE,
+	Q_INSERT_MSG,
+	Q_TOUCH,
+	Q_COUNT_ALL,
+	Q_COUNT_DEV,
+	Q_DEVICE_BY_MAC,
+	Q_SET_CREDENTIAL,
+	Q_SET_LABEL,
+	Q_DELETE_DEVICE,
+	Q_DELETE_MESSAGES,
+	Q_LIST,
+	Q_AUDIT_OF,
+	Q_ALL_IDS,
+	Q_IDS_BY_LABEL,
+	Q_KEY_CHECK_GET,
+	Q_KEY_CHECK_PUT,
+	Q_MIGRATIONS,
+	Q__COUNT
+};
+
+/* The longest statement text, with a backend's words put in. */
+#define REG_QUERY_MAX	1024
+
+/* The text of q for backend be, in buf (REG_QUERY_MAX) when it has to be
+ * composed; NULL if it does not fit. */
+const char *reg_query_text(const struct reg_backend *be, enum reg_query q,
+    char buf[REG_QUERY_MAX]);
+
+/* The schema version queries (migrate.c), run before statements are
+ * prepared. */
+extern const char reg_sql_version[];
+extern const char reg_sql_migration_put[];
+
+#endif
