@@ -1,0 +1,143 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# run.sh - `make target-test`: libtether and BearSSL built for each target,
+# run under QEMU against the real gateway over a UART (bridge.py), and its
+# footprint (flash, static RAM, painted stack) checked against the budgets.
+#   TARGET_UPDATE_DOCS=1 also rewrites the figures in docs/device-library.md.
+# Flag lists are split into words on purpose:
+# shellcheck disable=SC2086
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+export TETHER_SRC=${TETHER_SRC:-$(cd "$HERE/../.." && pwd)}
+export TETHER=${TETHER:-$TETHER_SRC/build/tether}
+OUT=${TARGET_OUT:-$TETHER_SRC/build/target}
+. "$TETHER_SRC/tests/integration/lib.sh"
+
+# Budgets, set from the measurement with a small margin: a run that needs
+# more fails. Static RAM is .data + .bss (client, config, record buffer,
+# the test's own few bytes); stack is the deepest of the measured calls;
+# flash is the whole image, BearSSL included (TETHER_PROFILE_DEFAULT: every
+# suite, so every BearSSL algorithm).
+# Measured 2026-12 (docs/device-library.md): cortex-m4 63,808 / 5,816 / 3,492.
+declare -A BUDGET_FLASH=([cortex-m4]=64512 [lx106]=0)
+declare -A BUDGET_RAM=([cortex-m4]=6000 [lx106]=0)
+declare -A BUDGET_STACK=([cortex-m4]=3712 [lx106]=0)
+
+LIB_SRC=$(ls "$TETHER_SRC"/lib/*.c | grep -v '/posix\.c$')
+WARN="-std=c99 -Wall -Wextra -Werror -Wno-unused-parameter -fno-strict-aliasing"
+
+# target_cortex_m4 / target_lx106: set CC, CFLAGS, LDFLAGS and QEMU (the
+# command line but -serial and -kernel).
+target_cortex_m4() {
+	CC=arm-none-eabi-gcc
+	CFLAGS="-mcpu=cortex-m4 -mthumb -Os --specs=picolibc.specs"
+	LDFLAGS="-nostartfiles -T $HERE/cortex-m4/link.ld"
+	QEMU="qemu-system-arm -M mps2-an386 -semihosting"
+}
+target_lx106() {
+	CC=xtensa-lx106-elf-gcc
+	CFLAGS="-mlongcalls -Os --specs=/usr/lib/xtensa-lx106-elf/picolibc.specs"
+	LDFLAGS="-nostartfiles -T $HERE/lx106/link.ld"
+	QEMU="qemu-system-xtensa -M sim -cpu lx106 -semihosting"
+}
+
+for tool in arm-none-eabi-gcc xtensa-lx106-elf-gcc qemu-system-arm qemu-system-xtensa python3; do
+	command -v $tool >/dev/null || fail "$tool not found: sh scripts/deps.sh --target installs it"
+done
+
+TARGETS=${TARGETS:-cortex-m4}
+
+# The gateway; a device for each target and a revoked one.
+start_gw
+provision 4
+"$TETHER" device revoke "${ID[0]}" --db "$GW_DB" 2>/dev/null || fail "revoke failed"
+hexbytes() { od -An -v -tx1 | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1, /g' | tr -d '\n'; }
+
+# write_conf DIR DEVICE: what the image links in: host, port, pin, the
+# credentials (its own, the revoked one) and a random seed for BearSSL.
+write_conf() {
+	mkdir -p "$1"
+	{
+		echo "/* target_conf.h - written by tests/target/run.sh for one run */"
+		echo "#define CONF_HOST \"127.0.0.1\""
+		echo "#define CONF_PORT $PORT"
+		echo "#define CONF_CRED \"${CRED[$2]}\""
+		echo "#define CONF_CRED_REVOKED \"${CRED[0]}\""
+		echo "static const uint8_t conf_pin[32] = { $(echo "$PIN" | base64 -d | hexbytes) };"
+		echo "static const uint8_t conf_entropy[32] = { $(head -c 32 /dev/urandom | hexbytes) };"
+	} >"$1/target_conf.h"
+}
+
+declare -A FIG
+status=0
+
+# run_target NAME: build, run, check the story and the store, measure.
+run_target() {
+	local name=$1 dev=$2 elf="$T/$1.elf" bport src qrc
+	target_${name//-/_}
+	write_conf "$T/$name.conf" "$dev"
+	sh "$HERE/bearssl.sh" "$OUT/bearssl" "$name" "$CC" "$CFLAGS" || fail "$name: BearSSL did not build"
+	src=$(ls -d "$OUT"/bearssl/bearssl-*/ | head -n 1)
+	$CC $CFLAGS $WARN -ffunction-sections -fdata-sections \
+	    -I"$TETHER_SRC/include" -I"$TETHER_SRC/lib/private" -I"${src}inc" \
+	    -I"$HERE" -I"$T/$name.conf" $LIB_SRC "$HERE/image.c" "$HERE/$name"/*.[cS] \
+	    $LDFLAGS -Wl,--gc-sections -L"$OUT/bearssl/$name" -lbearssl \
+	    -o "$elf" 2>"$T/$name.cc" || { cat "$T/$name.cc" >&2; fail "$name: the image did not build"; }
+
+	rm -f "$T/$name.port"
+	python3 "$HERE/bridge.py" "$T/$name.port" >"$T/$name.out" 2>"$T/$name.bridge" &
+	PIDS="$PIDS $!"
+	wait_for 10 test -s "$T/$name.port" || fail "$name: the bridge did not start"
+	bport=$(cat "$T/$name.port")
+	local t0=$(date +%s%N)
+	qrc=0
+	timeout -k 5 "${TARGET_TIMEOUT:-300}" $QEMU -nographic ${TARGET_MONITOR:--monitor none} -icount shift=0 \
+	    -serial "tcp:127.0.0.1:$bport" -kernel "$elf" \
+	    >"$T/$name.qemu" 2>&1 || qrc=$?
+	FIG[$name.seconds]=$(( ($(date +%s%N) - t0) / 1000000000 ))
+	sed "s/^/  $name: /" "$T/$name.out"
+	[ $qrc = 0 ] || { cat "$T/$name.qemu" "$T/$name.bridge" >&2; fail "$name: the image exited $qrc"; }
+	grep -q '^END$' "$T/$name.out" || fail "$name: the story did not end"
+	! grep -q '^FAIL' "$T/$name.out" || fail "$name: a step failed"
+	ok "$name: the image's story ran to the end, exit 0"
+	local rows
+	rows=$(sql "select count(*) from messages where device_id = '${ID[$dev]}'")
+	[ "$rows" = 3 ] || fail "$name: $rows rows in the store for the device, want 3"
+	ok "$name: three rows in the store"
+	measure "$name" "$elf"
+}
+
+# measure NAME ELF: the footprint, from the image and its report lines.
+measure() {
+	local name=$1 elf=$2 size=${CC%gcc}size
+	FIG[$name.flash]=$($size -A "$elf" | awk '$1 ~ /^\.(vectors|text|literal|rodata|ARM\.exidx|data|irom|reset)/ { t += $2 } END { print t + 0 }')
+	FIG[$name.ram]=$($size -A "$elf" | awk '$1 ~ /^\.(data|bss)/ { t += $2 } END { print t + 0 }')
+	FIG[$name.stack]=$(sed -n 's/^M .* stack=\([0-9]*\).*/\1/p' "$T/$name.out" | sort -n | tail -n 1)
+	local k
+	for k in full_handshake resumed_handshake message_kept_alive; do
+		FIG[$name.$k.insns]=$(sed -n "s/^M $k insns=\([0-9]*\).*/\1/p" "$T/$name.out")
+		FIG[$name.$k.stack]=$(sed -n "s/^M $k .*stack=\([0-9]*\).*/\1/p" "$T/$name.out")
+	done
+	for k in full_handshake resumed_handshake message; do
+		FIG[$name.$k.bytes]=$(sed -n "s/^M $k bytes=\([0-9]*\).*/\1/p" "$T/$name.out")
+	done
+	echo "$name: flash ${FIG[$name.flash]} B (budget ${BUDGET_FLASH[$name]}), static RAM ${FIG[$name.ram]} B (budget ${BUDGET_RAM[$name]}), peak stack ${FIG[$name.stack]} B (budget ${BUDGET_STACK[$name]}), in all $((FIG[$name.ram] + FIG[$name.stack])) B of RAM"
+	over "$name" flash "${FIG[$name.flash]}" "${BUDGET_FLASH[$name]}"
+	over "$name" "static RAM" "${FIG[$name.ram]}" "${BUDGET_RAM[$name]}"
+	over "$name" "peak stack" "${FIG[$name.stack]}" "${BUDGET_STACK[$name]}"
+}
+
+over() {
+	if [ "$3" -gt "$4" ]; then
+		echo "FAIL: $1: $2 is $3 bytes, over its budget of $4 (tests/target/run.sh)" >&2
+		status=1
+	fi
+}
+
+dev=1
+for name in $TARGETS; do
+	run_target "$name" $dev
+	dev=$((dev + 1))
+done
+stop_gw
+exit $status
