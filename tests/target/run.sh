@@ -135,10 +135,33 @@ over() {
 	fi
 }
 
+# The Arduino adapter, as make-library.sh assembles it, compiles against
+# stand-in core headers: for the ESP8266 (its calls on the core's second
+# stack) with the lx106 compiler, and for any other core with the host's.
+arduino_check() {
+	local lib="$T/arduino" src
+	src=$(ls -d "$OUT"/bearssl/bearssl-*/ | head -n 1)
+	sh "$TETHER_SRC/examples/arduino/make-library.sh" "$lib" >/dev/null
+	mkdir -p "$lib/inc" && ln -s "${src}inc" "$lib/inc/bearssl"
+	xtensa-lx106-elf-g++ -DARDUINO_ARCH_ESP8266 -Os -mlongcalls -Wall -Wextra -Werror \
+	    -I"$HERE/arduino" -I"$lib/inc" -I"$lib/tether/src" \
+	    -c "$lib/tether/src/TetherClient.cpp" -o "$T/adapter-esp8266.o" ||
+	    fail "the Arduino adapter does not compile for the ESP8266"
+	xtensa-lx106-elf-nm "$T/adapter-esp8266.o" | grep -q ' T thunk_tether_send$' ||
+	    fail "the ESP8266 adapter does not run tether_send on the second stack"
+	g++ -Wall -Wextra -Werror -I"$HERE/arduino" -I"$lib/inc" -I"$lib/tether/src" \
+	    -c "$lib/tether/src/TetherClient.cpp" -o "$T/adapter-other.o" ||
+	    fail "the Arduino adapter does not compile for other cores"
+	grep -q 'tetherSend(' "$lib/tether/examples/Report/Report.ino" ||
+	    fail "Report.ino calls tether_send on loop()'s own stack"
+	ok "the Arduino adapter compiles (ESP8266: calls on the core's second stack)"
+}
+
 dev=1
 for name in $TARGETS; do
 	run_target "$name" $dev
 	dev=$((dev + 1))
 done
+arduino_check
 stop_gw
 exit $status
