@@ -163,5 +163,52 @@ for name in $TARGETS; do
 	dev=$((dev + 1))
 done
 arduino_check
+
+# The docs table: generated from this run's figures. Flash, static RAM and
+# stack do not change from run to run, so the docs must show this build's;
+# instructions vary a little with the random keys and are not compared.
+footprint_table() {
+	local n k label
+	printf '| | %s |\n|---|%s\n' "$(echo $TARGETS | sed 's/ / | /g')" "$(for n in $TARGETS; do printf -- '---|'; done)"
+	row() { printf '| %s |' "$1"; shift; for n in $TARGETS; do printf ' %s |' "$("$@" "$n")"; done; echo; }
+	f_flash() { echo "${FIG[$1.flash]} (budget ${BUDGET_FLASH[$1]})"; }
+	f_ram() { echo "${FIG[$1.ram]} (budget ${BUDGET_RAM[$1]})"; }
+	f_stack() { echo "${FIG[$1.stack]} (budget ${BUDGET_STACK[$1]})"; }
+	f_all() { echo "**$((FIG[$1.ram] + FIG[$1.stack]))**"; }
+	row "flash: the whole image, BearSSL included" f_flash
+	row "static RAM: \`.data\` + \`.bss\`" f_ram
+	row "peak stack, painted" f_stack
+	row "RAM in all" f_all
+	for k in full_handshake:full_handshake:"full handshake (ECDHE-ECDSA P-256)" \
+	    resumed_handshake:resumed_handshake:"resumed handshake (session blob)" \
+	    message_kept_alive:message:"one message, kept-alive connection"; do
+		label=${k##*:}
+		f_call() {
+			local c=${k%%:*} b=${k#*:}; b=${b%%:*}
+			echo "$(awk -v n="${FIG[$1.$c.insns]}" 'BEGIN { if (n >= 1e6) printf "%.2f M", n / 1e6; else printf "%.1f K", n / 1e3 }') insns, ${FIG[$1.$c.stack]} B stack, ${FIG[$1.$b.bytes]} B on the wire"
+		}
+		row "$label" f_call
+	done
+}
+DOC="$TETHER_SRC/docs/device-library.md"
+if [ "$TARGETS" = "cortex-m4 lx106" ]; then
+	footprint_table >"$OUT/footprint.md"
+	if [ "${TARGET_UPDATE_DOCS:-0}" = 1 ]; then
+		awk -v table="$OUT/footprint.md" '
+		    /<!-- target-test: end -->/ { while ((getline l < table) > 0) print l; skip = 0 }
+		    !skip { print }
+		    /<!-- target-test: begin -->/ { skip = 1 }' "$DOC" >"$T/doc.md"
+		cp "$T/doc.md" "$DOC"
+		echo "docs/device-library.md: the footprint table is this run's"
+	fi
+	grep -v insns "$OUT/footprint.md" >"$T/want"
+	sed -n '/<!-- target-test: begin -->/,/<!-- target-test: end -->/p' "$DOC" | grep '^|' | grep -v insns >"$T/have"
+	if ! diff "$T/have" "$T/want" >&2; then
+		echo "FAIL: docs/device-library.md's footprint table is not this build's: TARGET_UPDATE_DOCS=1 make target-test rewrites it" >&2
+		status=1
+	else
+		ok "docs/device-library.md shows this build's footprint"
+	fi
+fi
 stop_gw
 exit $status
