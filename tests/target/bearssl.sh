@@ -31,7 +31,7 @@ rm -rf "$out"
 mkdir -p "$out/obj"
 # two compilers at a time: the machine is shared
 export cc flags defs src out
-ls "$src"src/*/*.c | xargs -P 2 -n 1 sh -c '
+find "$src"src -name '*.c' -print0 | xargs -0 -P 2 -n 1 sh -c '
 	o="$out/obj/$(basename "$(dirname "$0")")_$(basename "$0" .c).o"
 	exec $cc $flags $defs -ffunction-sections -fdata-sections \
 	    -I"${src}inc" -I"${src}src" -c "$0" -o "$o"' || {

@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Copies .data's initial values from flash, clears .bss (ram.c): the
+ * start code's first call. */
+void board_ram_init(void);
 void board_init(void);
 /* Blocks until a byte arrives. */
 unsigned char board_uart_getc(void);

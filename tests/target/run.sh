@@ -19,12 +19,15 @@ OUT=${TARGET_OUT:-$TETHER_SRC/build/target}
 # flash is the whole image, BearSSL included (TETHER_PROFILE_DEFAULT: every
 # suite, so every BearSSL algorithm).
 # Measured 2026-12 (docs/device-library.md), flash / static RAM / stack:
-# cortex-m4 63,808 / 5,816 / 3,492; lx106 84,198 / 5,808 / 3,796.
+# cortex-m4 63,824 / 5,816 / 3,492; lx106 84,110 / 5,808 / 3,796.
 declare -A BUDGET_FLASH=([cortex-m4]=64512 [lx106]=85504)
 declare -A BUDGET_RAM=([cortex-m4]=6000 [lx106]=6000)
 declare -A BUDGET_STACK=([cortex-m4]=3712 [lx106]=4032)
 
-LIB_SRC=$(ls "$TETHER_SRC"/lib/*.c | grep -v '/posix\.c$')
+LIB_SRC=""
+for f in "$TETHER_SRC"/lib/*.c; do
+	case $f in */posix.c) ;; *) LIB_SRC="$LIB_SRC $f" ;; esac
+done
 WARN="-std=c99 -Wall -Wextra -Werror -Wno-unused-parameter -fno-strict-aliasing"
 
 # target_cortex_m4 / target_lx106: set CC, CFLAGS, LDFLAGS and QEMU (the
@@ -81,7 +84,7 @@ run_target() {
 	src=$(ls -d "$OUT"/bearssl/bearssl-*/ | head -n 1)
 	$CC $CFLAGS $WARN -ffunction-sections -fdata-sections \
 	    -I"$TETHER_SRC/include" -I"$TETHER_SRC/lib/private" -I"${src}inc" \
-	    -I"$HERE" -I"$T/$name.conf" $LIB_SRC "$HERE/image.c" "$HERE/$name"/*.[cS] \
+	    -I"$HERE" -I"$T/$name.conf" $LIB_SRC "$HERE/image.c" "$HERE/ram.c" "$HERE/$name"/*.[cS] \
 	    $LDFLAGS -Wl,--gc-sections -L"$OUT/bearssl/$name" -lbearssl \
 	    -o "$elf" 2>"$T/$name.cc" || { cat "$T/$name.cc" >&2; fail "$name: the image did not build"; }
 
@@ -90,7 +93,8 @@ run_target() {
 	PIDS="$PIDS $!"
 	wait_for 10 test -s "$T/$name.port" || fail "$name: the bridge did not start"
 	bport=$(cat "$T/$name.port")
-	local t0=$(date +%s%N)
+	local t0
+	t0=$(date +%s%N)
 	qrc=0
 	timeout -k 5 "${TARGET_TIMEOUT:-300}" $QEMU -nographic ${TARGET_MONITOR:--monitor none} -icount shift=0 \
 	    -serial "tcp:127.0.0.1:$bport" -kernel "$elf" \

@@ -6,9 +6,6 @@
  */
 #include "board.h"
 
-extern unsigned char __data_load[], __data_start[], __data_end[];
-extern unsigned char __bss_start[], __bss_end[];
-
 void reset_handler(void) __attribute__((noreturn));
 static void fault_handler(void);
 
@@ -25,12 +22,7 @@ static void (*const vectors[16])(void) = {
 void
 reset_handler(void)
 {
-	unsigned char *s = __data_load, *d = __data_start;
-
-	while (d < __data_end)
-		*d++ = *s++;
-	for (d = __bss_start; d < __bss_end; d++)
-		*d = 0;
+	board_ram_init();
 	board_exit(main());
 }
 

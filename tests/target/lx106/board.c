@@ -6,9 +6,6 @@
  */
 #include "board.h"
 
-extern unsigned char __data_load[], __data_start[], __data_end[];
-extern unsigned char __bss_start[], __bss_end[];
-
 void board_start(void) __attribute__((noreturn));
 
 /* The Xtensa ISS simcall: a2 the call, a3..a5 its arguments, the result
@@ -33,12 +30,7 @@ simcall(int nr, int a, int b, int c)
 void
 board_start(void)
 {
-	unsigned char *s = __data_load, *d = __data_start;
-
-	while (d < __data_end)
-		*d++ = *s++;
-	for (d = __bss_start; d < __bss_end; d++)
-		*d = 0;
+	board_ram_init();
 	board_exit(main());
 }
 

@@ -15,17 +15,17 @@ uint64_t __udivdi3(uint64_t n, uint64_t d);
 uint64_t __umoddi3(uint64_t n, uint64_t d);
 
 /* Restoring division, one quotient bit a step; *rem gets the rest. */
-static uint32_t
-udivmod(uint32_t n, uint32_t d, uint32_t *rem)
+static uint64_t
+udivmod(uint64_t n, uint64_t d, int bits, uint64_t *rem)
 {
-	uint32_t q = 0, r = 0;
+	uint64_t q = 0, r = 0;
 	int i;
 
-	for (i = 31; i >= 0; i--) {
+	for (i = bits - 1; i >= 0; i--) {
 		r = (r << 1) | ((n >> i) & 1);
 		if (r >= d) {
 			r -= d;
-			q |= 1u << i;
+			q |= (uint64_t)1 << i;
 		}
 	}
 	*rem = r;
@@ -35,18 +35,18 @@ udivmod(uint32_t n, uint32_t d, uint32_t *rem)
 uint32_t
 __udivsi3(uint32_t n, uint32_t d)
 {
-	uint32_t r;
+	uint64_t r;
 
-	return udivmod(n, d, &r);
+	return (uint32_t)udivmod(n, d, 32, &r);
 }
 
 uint32_t
 __umodsi3(uint32_t n, uint32_t d)
 {
-	uint32_t r;
+	uint64_t r;
 
-	(void)udivmod(n, d, &r);
-	return r;
+	(void)udivmod(n, d, 32, &r);
+	return (uint32_t)r;
 }
 
 int32_t
@@ -63,27 +63,9 @@ int32_t
 __modsi3(int32_t n, int32_t d)
 {
 	uint32_t un = n < 0 ? 0u - (uint32_t)n : (uint32_t)n;
-	uint32_t ud = d < 0 ? 0u - (uint32_t)d : (uint32_t)d;
-	uint32_t r = __umodsi3(un, ud);
+	uint32_t r = __umodsi3(un, d < 0 ? 0u - (uint32_t)d : (uint32_t)d);
 
 	return (int32_t)(n < 0 ? 0u - r : r);
-}
-
-static uint64_t
-udivmod64(uint64_t n, uint64_t d, uint64_t *rem)
-{
-	uint64_t q = 0, r = 0;
-	int i;
-
-	for (i = 63; i >= 0; i--) {
-		r = (r << 1) | ((n >> i) & 1);
-		if (r >= d) {
-			r -= d;
-			q |= (uint64_t)1 << i;
-		}
-	}
-	*rem = r;
-	return q;
 }
 
 uint64_t
@@ -91,7 +73,7 @@ __udivdi3(uint64_t n, uint64_t d)
 {
 	uint64_t r;
 
-	return udivmod64(n, d, &r);
+	return udivmod(n, d, 64, &r);
 }
 
 uint64_t
@@ -99,7 +81,7 @@ __umoddi3(uint64_t n, uint64_t d)
 {
 	uint64_t r;
 
-	(void)udivmod64(n, d, &r);
+	(void)udivmod(n, d, 64, &r);
 	return r;
 }
 
