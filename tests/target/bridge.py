@@ -4,6 +4,7 @@
 # opens, feeds and closes TCP connections to the gateway for the image, and
 # writes its report lines to stdout. Listens on loopback for QEMU's
 # -serial tcp:127.0.0.1:PORT and writes PORT to the file given first.
+import os
 import socket
 import sys
 import threading
@@ -14,7 +15,6 @@ lsock.bind(("127.0.0.1", 0))
 lsock.listen(1)
 with open(port_file + ".tmp", "w") as f:
     f.write("%d\n" % lsock.getsockname()[1])
-import os
 os.rename(port_file + ".tmp", port_file)
 uart, _ = lsock.accept()
 lsock.close()

@@ -38,8 +38,8 @@ private:
  * enough for BearSSL. Call these from loop() instead of the plain calls.
  *
  * On the ESP8266, loop() runs on a 4,096-byte stack and a full handshake
- * needs 3,796 bytes below the call (measured on the lx106 by `make
- * target-test`; about 5.2 KB with BearSSL's BR_LOMUL code). These run the
+ * needs 5,136 bytes below the call (measured on the lx106 by `make
+ * target-test`, BearSSL with BR_LOMUL; 3,796 without it). These run the
  * call on the core's second stack (its StackThunk: 6,200 bytes, allocated
  * on the heap at the first call and kept, shared with WiFiClientSecure, so
  * a sketch that also uses WiFiClientSecure pays nothing more). The
@@ -49,8 +49,8 @@ private:
  *
  * Elsewhere they are the plain calls: the caller's stack must hold, below
  * the call, 3,492 bytes for a full handshake on a Cortex-M4, 2,792 for a
- * resumed one and 860 for a message on the open connection (lx106: 3,796,
- * 2,960, 992); the ESP32's loop task has 8 KiB.
+ * resumed one and 860 for a message on the open connection (lx106: 5,136,
+ * 2,960, 1,072); the ESP32's loop task has 8 KiB.
  */
 int tetherConnect(struct tether_client *client);
 int tetherSend(struct tether_client *client, const void *body, size_t len,
