@@ -91,6 +91,49 @@ int tether_credential_derive(enum tether_scheme scheme, const char *secret,
     size_t secret_len, const uint8_t *mac, char out[TETHER_CREDENTIAL_MAX]);
 
 /*
+ * The identity blob: identity.bin as `tether provision` writes it for a
+ * flash partition or an EEPROM (docs/credentials.md gives the layout), so
+ * one firmware image serves every device.
+ *
+ * tether_identity_load() checks a blob of len bytes (read only, not
+ * kept: copy it out of flash, EEPROM or a file into any buffer) and
+ * copies its fields into *id. It trusts no field before the size, magic,
+ * version and CRC-32 are right, and refuses a blob whose fields are not
+ * what provision writes (an unknown scheme, an id or secret not
+ * NUL-padded, a secret that is not a well-formed secret of its scheme).
+ * Returns 0, or TETHER_E_BAD_IDENTITY (damaged: truncated, overwritten,
+ * bit-flipped) or TETHER_E_IDENTITY_VERSION (a newer provision's layout).
+ * On failure *id is wiped. *id holds the secret: wipe it after use.
+ */
+#define TETHER_IDENTITY_SIZE	84	/* identity.bin, version 1 */
+#define TETHER_DEVICE_ID_MAX	17	/* a device id, with NUL */
+#define TETHER_SECRET_MAX	49	/* a flashed secret, with NUL */
+
+struct tether_identity {
+	uint8_t	scheme;			/* enum tether_scheme */
+	uint8_t	has_mac;		/* mac holds the MAC provisioned for */
+	uint8_t	mac[TETHER_MAC_LEN];
+	char	device[TETHER_DEVICE_ID_MAX];
+	char	secret[TETHER_SECRET_MAX];
+};
+
+int tether_identity_load(struct tether_identity *id, const void *blob,
+    size_t len);
+
+/*
+ * The credential of a loaded identity, derived in out as
+ * tether_credential_derive() does (nothing else is written, no heap).
+ * mac is the MAC the device reads at run time (WiFi.macAddress(),
+ * /sys/class/net/IF/address; TETHER_MAC_LEN bytes, read only); it may be
+ * NULL, and then the blob's MAC is used. Returns the credential's length,
+ * or a negative code: -TETHER_E_NO_MAC (the scheme needs a MAC and
+ * neither the caller nor the blob has one), -TETHER_E_WRONG_MAC (the
+ * blob was provisioned for another MAC: an image on the wrong board).
+ */
+int tether_identity_credential(const struct tether_identity *id,
+    const uint8_t *mac, char out[TETHER_CREDENTIAL_MAX]);
+
+/*
  * The client.
  *
  * A device configures a struct tether_config once (server, pins,
@@ -176,9 +219,10 @@ typedef void tether_log_fn(void *ctx, enum tether_log_level level,
  * The transport: how bytes reach the server. Callbacks, all given ctx:
  *
  *   - open(ctx, host, port): connect (resolve the name, TCP connect).
- *     Returns 0, or a negative value: -1 for any failure, or
- *     -TETHER_E_DNS, -TETHER_E_REFUSED, -TETHER_E_CONNECT_TIMEOUT,
- *     -TETHER_E_UNREACHABLE to say which. May be NULL when the caller
+ *     Returns 0, or a negative value: -TETHER_E_DNS, -TETHER_E_REFUSED,
+ *     -TETHER_E_CONNECT_TIMEOUT, -TETHER_E_UNREACHABLE to say which, or
+ *     -1 when the transport cannot tell (reported as TETHER_E_CONNECT,
+ *     never as a read or write failure). May be NULL when the caller
  *     connects ctx itself; a dropped connection is then not reopened.
  *   - read(ctx, buf, len): len is never 0. Returns the number of bytes
  *     read (1 to len; fewer than len is normal), 0 when the server closed
@@ -220,6 +264,7 @@ struct tether_config {
 	const char		*host;
 	const char		*sni;
 	const char		*credential;
+	const char		*device;	/* NULL: any device id */
 	const void		*entropy;
 	tether_log_fn		*log;
 	void			*log_ctx;
@@ -275,6 +320,13 @@ int tether_config_set_credential(struct tether_config *cfg,
 
 int tether_config_set_profile(struct tether_config *cfg,
     enum tether_profile profile);
+
+/* The device's id as the registry knows it ("d7k3-m9q2-x", as
+ * `tether provision` named it; tether_identity_load() reads it), linked
+ * in. Optional: when set, an answer counts as "stored" only if the
+ * gateway names this device in it (see tether_send()). Visible ASCII,
+ * shorter than TETHER_DEVICE_ID_MAX. */
+int tether_config_set_device(struct tether_config *cfg, const char *id);
 
 /* Log lines at level and below go to fn (NULL: none). ctx linked in. */
 void tether_config_set_log(struct tether_config *cfg,
@@ -405,6 +457,7 @@ struct tether_client {
 	uint8_t				 resumed;
 	uint8_t				 have_session;
 	uint8_t				 http_reason;
+	uint8_t				 quiet;		/* errors not logged */
 	char				 keep[TETHER_HTTP_KEEP];
 	uint16_t			 keep_len;
 };
@@ -468,13 +521,20 @@ int tether_connect(struct tether_client *client);
  * POSTs body (len bytes, read only, not kept) to /v1/messages with the
  * configured credential, and X-Tether-Seq when a sequence number is set;
  * reads the answer and stores its status in *status (may be NULL).
- * Returns 0 when the server stored the message (201, or 200 for a repeat
- * of a stored sequence number), else -1: tether_last_error() names the
- * cause, and *status holds the HTTP status when there was one.
+ * Returns 0 when the gateway stored the message, else -1:
+ * tether_last_error() names the cause, and *status holds the HTTP status
+ * when there was one. Stored means the gateway's own answer
+ * (docs/protocol.md): 201, or 200 for a repeat of a stored sequence
+ * number, with a body that opens {"stored":true, and names the device
+ * ("device":"<id>", the configured id when tether_config_set_device()
+ * was called). Any other 2xx (an empty 200 from another web server, a
+ * proxy's page) stored nothing: TETHER_E_NOT_GATEWAY.
  *
  * The connection is reused for the next call. If the server dropped it
  * since the last message (idle time-out, restart), the message is sent
- * again once on a new connection; X-Tether-Seq makes that safe.
+ * again once on a new connection; X-Tether-Seq makes that safe. Only the
+ * outcome is reported (and logged): a drop that the new connection cures
+ * is no error.
  * After a success the sequence number, when set, goes up by one.
  */
 int tether_send(struct tether_client *client, const void *body, size_t len,
@@ -543,6 +603,10 @@ enum tether_error {
 	TETHER_E_OTHER_SESSION = 13,
 	TETHER_E_BAD_PROFILE = 14,
 	TETHER_E_NO_ANCHORS = 15,
+	TETHER_E_BAD_IDENTITY = 16,
+	TETHER_E_IDENTITY_VERSION = 17,
+	TETHER_E_NO_MAC = 18,
+	TETHER_E_WRONG_MAC = 19,
 	/* 100..199: the transport */
 	TETHER_E_DNS = 100,
 	TETHER_E_REFUSED = 101,
@@ -552,6 +616,7 @@ enum tether_error {
 	TETHER_E_RESET = 105,
 	TETHER_E_CLOSED = 106,
 	TETHER_E_TRANSPORT = 107,
+	TETHER_E_CONNECT = 108,
 	/* 200..299: TLS */
 	TETHER_E_ALERT = 200,
 	TETHER_E_NO_COMMON_SUITE = 201,
@@ -581,6 +646,7 @@ enum tether_error {
 	TETHER_E_HTTP_STATUS = 404,
 	TETHER_E_BAD_RESPONSE = 405,
 	TETHER_E_NO_RESPONSE = 406,
+	TETHER_E_NOT_GATEWAY = 407,
 };
 
 int tether_last_error(const struct tether_client *client);

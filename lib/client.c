@@ -293,7 +293,8 @@ tether_connect(struct tether_client *c)
 		if (r < 0) {
 			if (c->io.close != NULL)
 				c->io.close(c->io.ctx);
-			return tether_fail(c, io_code(r, TETHER_E_TRANSPORT));
+			/* -1 from open is a connect that failed, not I/O */
+			return tether_fail(c, io_code(r, TETHER_E_CONNECT));
 		}
 	}
 	tether_profile_suites(&c->ssl, cfg->profile);
@@ -470,6 +471,38 @@ exchange(struct tether_client *c, const void *body, size_t len, int *lost)
 	return read_answer(c, lost);
 }
 
+/* Takes the text lit at *p (not past end) and moves past it: 1, or 0. */
+static int
+take(const char **p, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+		return 0;
+	*p += n;
+	return 1;
+}
+
+/*
+ * Is the kept body the gateway's answer to a stored message
+ * (docs/protocol.md)? {"stored":true,["duplicate":true,]"device":"<id>",
+ * and <id> the configured one when there is one. A fixed prefix, not a
+ * JSON parser: the gateway writes exactly these bytes.
+ */
+static int
+gateway_stored(const struct tether_client *c)
+{
+	const char *p = c->keep, *end = c->keep + c->keep_len;
+	const char *id = c->cfg->device;
+
+	if (!take(&p, end, "{\"stored\":true,"))
+		return 0;
+	(void)take(&p, end, "\"duplicate\":true,");
+	if (!take(&p, end, "\"device\":\""))
+		return 0;
+	return id == NULL || (take(&p, end, id) && take(&p, end, "\""));
+}
+
 static int
 status_code(unsigned status)
 {
@@ -506,7 +539,13 @@ tether_send(struct tether_client *c, const void *body, size_t len,
 	reused = c->connected;
 	if (tether_connect(c) < 0)
 		return -1;
+	/* a drop of the kept-alive connection is not the caller's business
+	 * unless the new connection fails too: log only the outcome */
+	c->quiet = (uint8_t)reused;
 	r = exchange(c, body, len, &lost);
+	c->quiet = 0;
+	if (r < 0 && reused && !lost)
+		tether_log_error(c);	/* held back, and no retry follows */
 	if (r < 0 && lost && reused) {
 		/* The server dropped the kept-alive connection (idle time-out,
 		 * restart) before answering: once more on a new one. A repeat
@@ -535,6 +574,8 @@ tether_send(struct tether_client *c, const void *body, size_t len,
 		emit(c, TETHER_LOG_CORE, line);
 	}
 	code = status_code(c->status);
+	if (code == TETHER_OK && !gateway_stored(c))
+		code = TETHER_E_NOT_GATEWAY;
 	if (code != TETHER_OK)
 		return tether_fail(c, code);
 	c->stats.messages++;

@@ -86,6 +86,24 @@ tether_config_set_credential(struct tether_config *cfg,
 
 /* see tether.h */
 int
+tether_config_set_device(struct tether_config *cfg, const char *id)
+{
+	size_t i;
+
+	/* compared with the bytes of the gateway's JSON answer: visible
+	 * ASCII that needs no escape there */
+	for (i = 0; id != NULL && id[i] != '\0'; i++)
+		if (id[i] <= 0x20 || id[i] >= 0x7f || id[i] == '"' ||
+		    id[i] == '\\' || i + 1 >= TETHER_DEVICE_ID_MAX)
+			return set_err(cfg, TETHER_E_BAD_ARG);
+	if (id == NULL || i == 0)
+		return set_err(cfg, TETHER_E_BAD_ARG);
+	cfg->device = id;
+	return 0;
+}
+
+/* see tether.h */
+int
 tether_config_set_profile(struct tether_config *cfg,
     enum tether_profile profile)
 {

@@ -38,6 +38,17 @@ int
 tether_fail(struct tether_client *c, int code)
 {
 	c->err = code;
+	if (!c->quiet)
+		tether_log_error(c);
+	return -1;
+}
+
+/* see inner.h */
+void
+tether_log_error(const struct tether_client *c)
+{
+	int code = c->err;
+
 	/* through the config, not by name: the detail writer is linked
 	 * only into firmware that logs or asks for details */
 	if (c->cfg != NULL && c->cfg->log != NULL &&
@@ -52,7 +63,6 @@ tether_fail(struct tether_client *c, int code)
 		c->cfg->describe(c, line + t.at, sizeof(line) - t.at);
 		c->cfg->log(c->cfg->log_ctx, TETHER_LOG_CORE, line);
 	}
-	return -1;
 }
 
 /* see tether.h */
@@ -291,6 +301,8 @@ tether_error_detail(const struct tether_client *c, char *buf, size_t len)
 		tether_text_putn(&t, c->keep, c->keep_len);
 		if (e == TETHER_E_REDIRECT && c->keep_len == 0)
 			tether_text_put(&t, "(none)");
+		else if (e == TETHER_E_NOT_GATEWAY && c->keep_len == 0)
+			tether_text_put(&t, "; no body");
 		if (c->retry_after > 0) {
 			tether_text_put(&t, "; Retry-After: ");
 			tether_text_uint(&t, c->retry_after);

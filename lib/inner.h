@@ -67,6 +67,9 @@ void tether_profile_suites(br_ssl_client_context *cc, unsigned profile);
 
 /* error.c / client.c: failing with a code and detail numbers. */
 int tether_fail(struct tether_client *c, int code);
+/* Logs the client's sticky error with its detail (when logging is on);
+ * tether_fail() does, unless c->quiet holds it back for the outcome. */
+void tether_log_error(const struct tether_client *c);
 
 /* text.c: bounded text without a heap. */
 struct tether_text {

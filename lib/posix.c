@@ -101,7 +101,7 @@ posix_open(void *ctx, const char *host, uint16_t port)
 	struct tether_posix *s = ctx;
 	struct addrinfo hints, *res, *ai;
 	char service[PORT_TEXT];
-	int r, rc = -TETHER_E_TRANSPORT;
+	int r, rc = -TETHER_E_CONNECT, sys = 0;	/* below every code */
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -113,10 +113,24 @@ posix_open(void *ctx, const char *host, uint16_t port)
 		s->sys = r;
 		return r == EAI_SYSTEM ? errno_code(errno) : -TETHER_E_DNS;
 	}
-	/* every address in turn; the last failure is the one reported */
-	for (ai = res; ai != NULL; ai = ai->ai_next)
-		if ((rc = try_connect(s, ai)) == 0)
+	/*
+	 * Every address in turn. The failure reported is the most telling,
+	 * not the last: a refusal on 127.0.0.1 must not become "I/O failed"
+	 * because ::1 then had no socket (the codes run from refused, 101,
+	 * to the catch-all TETHER_E_TRANSPORT, 107).
+	 */
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((r = try_connect(s, ai)) == 0) {
+			rc = 0;
 			break;
+		}
+		if (r > rc) {
+			rc = r;
+			sys = s->sys;
+		}
+	}
+	if (rc != 0)
+		s->sys = sys;
 	freeaddrinfo(res);
 	return rc;
 }

@@ -55,6 +55,20 @@ static const struct sentence sentences[] = {
 	    "trust anchors, where nothing uses it; call "
 	    "tether_client_set_trust_anchors() first, or drop the call (pins "
 	    "need no clock)" },
+	{ TETHER_E_BAD_IDENTITY, "the identity blob read on the device is "
+	    "damaged (too short, not identity.bin, or its CRC-32 or a field "
+	    "is wrong), so its secret is not used; write the device's "
+	    "identity.bin from `tether provision` to flash again" },
+	{ TETHER_E_IDENTITY_VERSION, "the identity blob on the device was "
+	    "written in a newer layout than this library reads; update the "
+	    "firmware's libtether, or provision with the matching `tether`" },
+	{ TETHER_E_NO_MAC, "the device's scheme (interleave or hmac) derives "
+	    "the credential from the MAC address, and the device gave none "
+	    "(and its identity blob holds none); pass the board's MAC, e.g. "
+	    "WiFi.macAddress()" },
+	{ TETHER_E_WRONG_MAC, "the device's MAC address is not the one its "
+	    "identity blob was provisioned for: the image is on the wrong "
+	    "board; flash this board's own identity.bin" },
 	{ TETHER_E_DNS, "the server's name did not resolve (DNS failure on "
 	    "the device's network); check the host name and the device's "
 	    "DNS server" },
@@ -80,6 +94,10 @@ static const struct sentence sentences[] = {
 	    "proxy)" },
 	{ TETHER_E_TRANSPORT, "the device's transport failed to read or "
 	    "write; check the device's network connection" },
+	{ TETHER_E_CONNECT, "the device's transport could not connect to the "
+	    "server and did not say why (refused, unreachable or timed "
+	    "out); check the host and port, that the gateway is running, "
+	    "and the device's network connection" },
 	{ TETHER_E_ALERT, "the server ended the TLS handshake with an alert "
 	    "(named in the detail); check the server's log for its side of "
 	    "the story" },
@@ -164,6 +182,11 @@ static const struct sentence sentences[] = {
 	{ TETHER_E_NO_RESPONSE, "the server closed the connection before "
 	    "answering; the message may not be stored: send it again with "
 	    "the same sequence number" },
+	{ TETHER_E_NOT_GATEWAY, "the server answered 2xx but not as a tether "
+	    "gateway does (its body does not say \"stored\" for this device), "
+	    "so the message was most likely not stored; point the device's "
+	    "host and port at `tether serve`, not another web server or "
+	    "proxy" },
 };
 
 /* see tether.h */

@@ -17,7 +17,7 @@ cp "$HERE/library.properties" "$OUT/"
 cp "$HERE/src/TetherClient.h" "$HERE/src/TetherClient.cpp" "$OUT/src/"
 cp -R "$HERE/examples/Report" "$OUT/examples/"
 cp "$TOP/include/tether.h" "$TOP/lib/inner.h" "$OUT/src/"
-# lib/private/ last: its headers replace any forwarding header of lib/.
+# lib/private/ last: the library's own headers, beside the public one.
 for f in "$TOP"/lib/*.c "$TOP"/lib/*.h "$TOP"/lib/private/*.h; do
 	case $f in */posix.c) continue ;; esac
 	cp "$f" "$OUT/src/"

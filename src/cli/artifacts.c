@@ -132,7 +132,7 @@ header_text(const struct reg_new_device *d, char *buf, size_t size)
 	    m[2], m[3], m[4], m[5]);
 }
 
-/* The identity blob of one device (lib/identity_blob.h). */
+/* The identity blob of one device (lib/private/identity_blob.h). */
 static void
 blob_make(const struct reg_new_device *d, uint8_t b[TETHER_BLOB_SIZE])
 {

@@ -64,7 +64,8 @@ usage(FILE *out)
 	    CK_DEFAULT_PATH, CK_DEFAULT_TIMEOUT);
 }
 
-static void
+/* 0, or -1 when the writer ran out of memory or out failed. */
+static int
 print_json(const struct chk_options *o, const struct chk_report *r,
     FILE *out)
 {
@@ -107,7 +108,7 @@ print_json(const struct chk_options *o, const struct chk_report *r,
 		json_str(&j, "remedy", f->remedy[0] != '\0' ? f->remedy : NULL);
 		json_end(&j);
 	}
-	json_print(&j, out);	/* a failed write shows in ferror(out) */
+	return json_print(&j, out);
 }
 
 static void
@@ -168,7 +169,7 @@ cmd_check(int argc, char **argv)
 	struct chk_options o;
 	char host[CHK_HOST_MAX], port[CHK_PORT_MAX], err[CHK_ERR_LEN];
 	const char *profile = NULL, *sni = NULL;
-	int c, json = 0, no_sni = 0;
+	int c, json = 0, no_sni = 0, rc = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.path = CK_DEFAULT_PATH;
@@ -248,9 +249,16 @@ cmd_check(int argc, char **argv)
 		cli_error("%s", report.err);
 		return 2;
 	}
+	errno = 0;
 	if (json)
-		print_json(&o, &report, stdout);
+		rc = print_json(&o, &report, stdout);
 	else
 		print_text(&o, &report, stdout);
+	/* A verdict nobody could read is no verdict: exit 2, as fingerprint. */
+	if (rc < 0 || fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("cannot write the output: %s",
+		    errno != 0 ? strerror(errno) : "out of memory");
+		return 2;
+	}
 	return report.fails == 0 ? 0 : 1;
 }

@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "cli/send.h"
+#include "registry/registry.h"
 
 #define SEND_RUN	(-1)	/* parse_options: go on and run */
 
@@ -24,7 +25,8 @@ usage(FILE *out)
 {
 	fprintf(out,
 "usage: tether send URL --pin PIN [--pin PIN]...\n"
-"                   (--credential CRED | --credential-file FILE)\n"
+"                   (--credential CRED | --credential-file FILE |\n"
+"                    --identity FILE [--mac MAC]) [--device ID]\n"
 "                   [--buffer N] [--profile default|legacy-axtls]\n"
 "                   [--count N] [--interval S] [--seq N]\n"
 "                   [--save-session FILE] [--sni NAME | --no-sni]\n"
@@ -49,6 +51,15 @@ usage(FILE *out)
 "  --credential CRED      the device credential (visible to other users in\n"
 "                         the process list: prefer --credential-file)\n"
 "  --credential-file FILE read the credential from the first line of FILE\n"
+"  --identity FILE        the device's identity.bin from `tether provision`,\n"
+"                         read by the library as a device reads its flash:\n"
+"                         the credential is derived from its secret (and\n"
+"                         the MAC, for the interleave and hmac schemes), and\n"
+"                         the answer must name its device id\n"
+"  --mac MAC              the board's MAC (aa:bb:cc:dd:ee:ff) for --identity;\n"
+"                         default: the MAC the blob was provisioned for\n"
+"  --device ID            count a message stored only when the gateway's\n"
+"                         answer names device ID\n"
 "  --buffer N             the device's TLS record size, %d to %d bytes\n"
 "                         (default %d); under 16384 the device asks the\n"
 "                         server for smaller records (max_fragment_length)\n"
@@ -120,7 +131,8 @@ parse_options(int argc, char **argv, struct send_opts *o,
     struct send_state *s)
 {
 	enum { O_PIN = 256, O_CRED, O_CRED_FILE, O_BUFFER, O_PROFILE, O_COUNT,
-	    O_INTERVAL, O_SEQ, O_SAVE, O_SNI, O_NO_SNI, O_TIMEOUT, O_STATS };
+	    O_INTERVAL, O_SEQ, O_SAVE, O_SNI, O_NO_SNI, O_TIMEOUT, O_STATS,
+	    O_IDENTITY, O_MAC, O_DEVICE };
 	static const struct option longopts[] = {
 		{ "pin",		required_argument, NULL, O_PIN },
 		{ "credential",		required_argument, NULL, O_CRED },
@@ -135,12 +147,16 @@ parse_options(int argc, char **argv, struct send_opts *o,
 		{ "no-sni",		no_argument,	   NULL, O_NO_SNI },
 		{ "timeout",		required_argument, NULL, O_TIMEOUT },
 		{ "stats",		no_argument,	   NULL, O_STATS },
+		{ "identity",		required_argument, NULL, O_IDENTITY },
+		{ "mac",		required_argument, NULL, O_MAC },
+		{ "device",		required_argument, NULL, O_DEVICE },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cred_file = NULL;
 	char *cred_arg = NULL;
+	char why[REG_ERR_LEN];
 	int c, interval_set = 0;
 
 	memset(o, 0, sizeof(*o));
@@ -225,6 +241,18 @@ parse_options(int argc, char **argv, struct send_opts *o,
 		case O_STATS:
 			o->stats = 1;
 			break;
+		case O_IDENTITY:
+			o->identity = optarg;
+			break;
+		case O_MAC:
+			if (reg_mac_parse(optarg, o->mac, why) != 0)
+				return cli_usage_error("send", "--mac '%s': %s",
+				    optarg, why);
+			o->mac_set = 1;
+			break;
+		case O_DEVICE:
+			o->device = optarg;
+			break;
 		case 'v':
 			if (o->verbose < TETHER_LOG_SSL_MEM)
 				o->verbose++;
@@ -259,11 +287,20 @@ parse_options(int argc, char **argv, struct send_opts *o,
 		return cli_usage_error("send", "give the server's pin with "
 		    "--pin (`tether serve` and `tether fingerprint` print "
 		    "it): a device never connects unverified");
-	if ((cred_arg == NULL) == (cred_file == NULL))
-		return cli_usage_error("send", cred_arg == NULL ? "give the "
-		    "device credential with --credential-file FILE (or "
-		    "--credential)" : "--credential and --credential-file "
-		    "contradict each other");
+	if ((cred_arg != NULL) + (cred_file != NULL) + (o->identity != NULL)
+	    != 1)
+		return cli_usage_error("send", cred_arg == NULL &&
+		    cred_file == NULL ? "give the device credential with "
+		    "--credential-file FILE (or --credential), or its "
+		    "identity.bin with --identity FILE" : "--credential, "
+		    "--credential-file and --identity contradict each other");
+	if (o->mac_set && o->identity == NULL)
+		return cli_usage_error("send", "--mac applies to --identity "
+		    "(the credential of a file or --credential is already "
+		    "derived)");
+	if (o->device != NULL && o->identity != NULL)
+		return cli_usage_error("send", "--device and --identity "
+		    "contradict each other (the identity names the device)");
 	if (o->sni != NULL && o->no_sni)
 		return cli_usage_error("send", "--sni and --no-sni contradict "
 		    "each other");
@@ -281,7 +318,11 @@ parse_options(int argc, char **argv, struct send_opts *o,
 		memcpy(s->cred, cred_arg, n + 1);
 		/* hide it from the process list from now on */
 		memset(cred_arg, 'x', n);
-	} else if (send_read_credential(cred_file, s->cred) != 0) {
+	} else if (cred_file != NULL) {
+		if (send_read_credential(cred_file, s->cred) != 0)
+			return 1;
+	} else if (send_read_identity(s, o->identity,
+	    o->mac_set ? o->mac : NULL) != 0) {
 		return 1;
 	}
 	return SEND_RUN;
@@ -315,6 +356,13 @@ run(const struct send_opts *o, struct send_state *s)
 		goto out;
 	}
 	tether_config_set_profile(&s->cfg, o->profile);
+	if ((o->device != NULL || o->identity != NULL) &&
+	    tether_config_set_device(&s->cfg, o->identity != NULL ?
+	    s->id.device : o->device) != 0) {
+		rc = cli_usage_error("send", "'%s': not a device id",
+		    o->device != NULL ? o->device : s->id.device);
+		goto out;
+	}
 	if (o->sni != NULL || o->no_sni)
 		tether_config_set_sni(&s->cfg, o->no_sni ? NULL : o->sni);
 	if (o->verbose > 0)
@@ -365,6 +413,7 @@ run(const struct send_opts *o, struct send_state *s)
 out:
 	free(owned);
 	explicit_bzero(s->cred, sizeof(s->cred));
+	explicit_bzero(&s->id, sizeof(s->id));
 	explicit_bzero(&s->client, sizeof(s->client));
 	fflush(stdout);
 	return rc;

@@ -28,6 +28,7 @@
 #define SEND_PIN_LEN		32	/* SHA-256; a SHA-1 pin uses 20 */
 #define SEND_PATH		"/v1/messages"	/* the library POSTs here */
 #define SEND_SESSION_MODE	0600	/* the blob holds a master secret */
+#define SEND_IDENTITY_MAX	4096	/* bytes read: a flash page at most */
 
 /* What the command line asks for; the strings point into argv. */
 struct send_opts {
@@ -39,6 +40,10 @@ struct send_opts {
 	const char		*sni;		/* --sni, or NULL */
 	int			 no_sni;
 	const char		*body;		/* BODY; "-" reads stdin */
+	const char		*identity;	/* --identity FILE, or NULL */
+	const char		*device;	/* --device ID, or NULL */
+	uint8_t			 mac[TETHER_MAC_LEN];	/* --mac */
+	int			 mac_set;
 	unsigned long long	 record;	/* --buffer */
 	unsigned long long	 count;
 	unsigned long long	 seq;
@@ -60,6 +65,7 @@ struct send_state {
 	char			 host[SEND_HOST_MAX];
 	char			 cred[TETHER_CREDENTIAL_MAX];	/* wiped */
 	uint8_t			 blob[TETHER_SESSION_SIZE];	/* wiped */
+	struct tether_identity	 id;				/* wiped */
 };
 
 /*
@@ -83,6 +89,10 @@ int send_read_credential(const char *path, char cred[TETHER_CREDENTIAL_MAX]);
 int send_read_body(const char *arg, const char **body, size_t *len,
     char **owned);
 int send_restore_session(struct send_state *s, const char *path);
+/* identity.bin at path, read by the library into s->id, and the
+ * credential derived from it (with mac, or the blob's) into s->cred. */
+int send_read_identity(struct send_state *s, const char *path,
+    const uint8_t *mac);
 int send_save_session(struct send_state *s, const char *path);
 
 /* send_report.c: what a run says on stdout and stderr. */

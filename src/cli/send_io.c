@@ -95,6 +95,40 @@ send_read_body(const char *arg, const char **body, size_t *len,
 	return 0;
 }
 
+/* see send.h */
+int
+send_read_identity(struct send_state *s, const char *path,
+    const uint8_t *mac)
+{
+	uint8_t raw[SEND_IDENTITY_MAX];
+	size_t n;
+	FILE *f;
+	int r;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return cli_error("--identity %s: %s", path, strerror(errno));
+	n = fread(raw, 1, sizeof(raw), f);
+	r = ferror(f);
+	fclose(f);
+	if (r) {
+		explicit_bzero(raw, sizeof(raw));
+		return cli_error("--identity %s: %s", path, strerror(errno));
+	}
+	/* the library's own reader, as a device reads its flash */
+	r = tether_identity_load(&s->id, raw, n);
+	explicit_bzero(raw, sizeof(raw));
+	if (r != 0)
+		return cli_error("--identity %s: %s", path, tether_strerror(r));
+	r = tether_identity_credential(&s->id, mac, s->cred);
+	if (r < 0) {
+		explicit_bzero(&s->id, sizeof(s->id));
+		return cli_error("--identity %s: %s", path,
+		    tether_strerror(-r));
+	}
+	explicit_bzero(s->id.secret, sizeof(s->id.secret));
+	return 0;
+}
+
 /*
  * Restores the session kept in path, if the file exists. A damaged or
  * foreign blob costs one full handshake and is said as a warning; only an
@@ -145,9 +179,11 @@ send_save_session(struct send_state *s, const char *path)
 	 * handshake, nothing more) */
 	if (tether_session_save(&s->client, s->blob) != 0)
 		return 0;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		explicit_bzero(s->blob, sizeof(s->blob));
 		return cli_error("--save-session %s: the path is too long",
 		    path);
+	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    SEND_SESSION_MODE);
 	if (fd < 0) {

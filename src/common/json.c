@@ -384,6 +384,10 @@ json_end(struct json *j)
 		j->failed = 1;
 		return;
 	}
+	if (j->failed) {
+		j->depth--;	/* nothing more is written; json_finish ends */
+		return;
+	}
 	l = j->open[d - 1].layout;
 	j->closing -= closing_cost(l, d);
 	if (d == 1 && j->truncated && j->open[0].object && !j->heap) {

@@ -36,6 +36,7 @@ const char gw_config_help[] =
 "  --body-timeout T       end of head to end of body (default 10s)\n"
 "  --idle-timeout T       idle keep-alive connection (default 300s)\n"
 "  --drain-timeout T      on SIGTERM, time for in-flight requests (default 10s)\n"
+"  --registry-timeout T   a credential lookup's deadline, then 503 (default 3s)\n"
 "  --log-format F         logfmt | json (default logfmt)\n"
 "  --debug                also log every request and connection\n"
 "  --config FILE          read options from FILE (\"name value\" lines)\n"
@@ -57,6 +58,7 @@ gw_config_defaults(struct gw_config *c)
 	c->body_ms = GW_DEFAULT_BODY_MS;
 	c->idle_ms = GW_DEFAULT_IDLE_MS;
 	c->drain_ms = GW_DEFAULT_DRAIN_MS;
+	c->registry_ms = GW_DEFAULT_REGISTRY_MS;
 }
 
 /* A whole decimal number in [lo, hi], or -1 with err. */
@@ -70,11 +72,11 @@ parse_int(const char *name, const char *v, long lo, long hi, long *out,
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (v[0] == '\0' || *end != '\0' || errno != 0 || !isdigit((unsigned char)v[0])) {
-		snprintf(err, 256, "--%s: '%s' is not a whole number", name, v);
+		snprintf(err, GW_ERR_LEN, "--%s: '%s' is not a whole number", name, v);
 		return -1;
 	}
 	if (n < lo || n > hi) {
-		snprintf(err, 256, "--%s: %ld is out of range (%ld to %ld)",
+		snprintf(err, GW_ERR_LEN, "--%s: %ld is out of range (%ld to %ld)",
 		    name, n, lo, hi);
 		return -1;
 	}
@@ -102,14 +104,14 @@ parse_duration(const char *name, const char *v, int *ms, char *err)
 	else
 		goto bad;
 	if (n <= 0 || n > 86400000L / mult) {
-		snprintf(err, 256, "--%s: '%s' must be between 1ms and 24 hours",
+		snprintf(err, GW_ERR_LEN, "--%s: '%s' must be between 1ms and 24 hours",
 		    name, v);
 		return -1;
 	}
 	*ms = (int)(n * mult);
 	return 0;
 bad:
-	snprintf(err, 256, "--%s: '%s' is not a duration (like 500ms, 10s, 5m)",
+	snprintf(err, GW_ERR_LEN, "--%s: '%s' is not a duration (like 500ms, 10s, 5m)",
 	    name, v);
 	return -1;
 }
@@ -127,7 +129,7 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 
 	if (strcmp(name, "listen") == 0) {
 		if (c->nlisten == GW_MAX_LISTEN) {
-			snprintf(err, 256, "--listen: at most %d addresses",
+			snprintf(err, GW_ERR_LEN, "--listen: at most %d addresses",
 			    GW_MAX_LISTEN);
 			return -1;
 		}
@@ -142,7 +144,7 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 				break;
 		if (i == c->ncerts) {
 			if (c->ncerts == GW_MAX_CERTS) {
-				snprintf(err, 256, "--%s: at most %d pairs",
+				snprintf(err, GW_ERR_LEN, "--%s: at most %d pairs",
 				    name, GW_MAX_CERTS);
 				return -1;
 			}
@@ -161,7 +163,7 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 	} else if (strcmp(name, "profile") == 0) {
 		int p = gw_profile_parse(v);
 		if (p < 0) {
-			snprintf(err, 256, "--profile: '%s' is not a profile "
+			snprintf(err, GW_ERR_LEN, "--profile: '%s' is not a profile "
 			    "(modern, compat or legacy-esp8266)", v);
 			return -1;
 		}
@@ -196,20 +198,22 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 		return parse_duration(name, v, &c->idle_ms, err);
 	} else if (strcmp(name, "drain-timeout") == 0) {
 		return parse_duration(name, v, &c->drain_ms, err);
+	} else if (strcmp(name, "registry-timeout") == 0) {
+		return parse_duration(name, v, &c->registry_ms, err);
 	} else if (strcmp(name, "log-format") == 0) {
 		if (strcmp(v, "json") == 0)
 			c->log_json = 1;
 		else if (strcmp(v, "logfmt") == 0)
 			c->log_json = 0;
 		else {
-			snprintf(err, 256, "--log-format: '%s' is not logfmt "
+			snprintf(err, GW_ERR_LEN, "--log-format: '%s' is not logfmt "
 			    "or json", v);
 			return -1;
 		}
 	} else if (strcmp(name, "debug") == 0) {
 		c->log_debug = 1;
 	} else {
-		snprintf(err, 256, "unknown option '%s'", name);
+		snprintf(err, GW_ERR_LEN, "unknown option '%s'", name);
 		return -1;
 	}
 	return 0;
@@ -226,22 +230,22 @@ gw_config_load(struct gw_config *c, const char *path, char **storage,
 
 	*storage = NULL;
 	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, 256, "%s: %s", path, strerror(errno));
+		snprintf(err, GW_ERR_LEN, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
 	    size > 1 << 20 || fseek(f, 0, SEEK_SET) != 0) {
-		snprintf(err, 256, "%s: not a readable file under 1 MiB", path);
+		snprintf(err, GW_ERR_LEN, "%s: not a readable file under 1 MiB", path);
 		fclose(f);
 		return -1;
 	}
 	if ((buf = malloc((size_t)size + 1)) == NULL) {
-		snprintf(err, 256, "%s: out of memory", path);
+		snprintf(err, GW_ERR_LEN, "%s: out of memory", path);
 		fclose(f);
 		return -1;
 	}
 	if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
-		snprintf(err, 256, "%s: read error", path);
+		snprintf(err, GW_ERR_LEN, "%s: read error", path);
 		fclose(f);
 		free(buf);
 		return -1;
@@ -274,20 +278,20 @@ gw_config_load(struct gw_config *c, const char *path, char **storage,
 			line++;
 		value = line;
 		if (strcmp(name, "config") == 0) {
-			snprintf(err, 256, "%s:%d: config files do not nest",
+			snprintf(err, GW_ERR_LEN, "%s:%d: config files do not nest",
 			    path, lineno);
 			return -1;
 		}
 		if (*value == '\0' && !gw_config_is_flag(name)) {
-			snprintf(err, 256, "%s:%d: '%s' needs a value", path,
+			snprintf(err, GW_ERR_LEN, "%s:%d: '%s' needs a value", path,
 			    lineno, name);
 			return -1;
 		}
 		if (gw_config_set(c, name, value, err) < 0) {
-			char msg[256];
+			char msg[GW_ERR_LEN];
 
 			snprintf(msg, sizeof(msg), "%s", err);
-			snprintf(err, 256, "%.100s:%d: %.140s", path, lineno, msg);
+			snprintf(err, GW_ERR_LEN, "%.100s:%d: %.140s", path, lineno, msg);
 			return -1;
 		}
 	}
@@ -299,7 +303,7 @@ gw_config_check(const struct gw_config *c, char *err)
 {
 	for (size_t i = 0; i < c->ncerts; i++) {
 		if (c->certs[i].cert == NULL || c->certs[i].key == NULL) {
-			snprintf(err, 256, "certificate pair %zu has %s but no "
+			snprintf(err, GW_ERR_LEN, "certificate pair %zu has %s but no "
 			    "%s: give --cert and --key together", i + 1,
 			    c->certs[i].cert ? "--cert" : "--key",
 			    c->certs[i].cert ? "--key" : "--cert");
@@ -307,7 +311,7 @@ gw_config_check(const struct gw_config *c, char *err)
 		}
 	}
 	if (c->head_ms > c->idle_ms) {
-		snprintf(err, 256, "--head-timeout is longer than --idle-timeout");
+		snprintf(err, GW_ERR_LEN, "--head-timeout is longer than --idle-timeout");
 		return -1;
 	}
 	return 0;

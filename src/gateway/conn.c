@@ -1,7 +1,9 @@
 /*
  * conn.c - one device connection: TLS handshake, reading requests into a
  * buffer that exists only while a request is in it, answering them in
- * order (pipelined requests wait for the one before), timeouts.
+ * order (pipelined requests wait for the one before), timeouts. What the
+ * requests are is the protocol's (proto.h); the answers' HTTP/1.1 head is
+ * written here (conn_respond).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,18 +17,13 @@
 #include "common/json.h"
 #include "gateway/worker.h"
 
-/* Smallest request buffer: most requests fit, and at 1 KiB it stays in
- * glibc's per-thread cache (tcache serves up to 1032 bytes), which a
- * buffer made and freed for every message hits instead of the bins. */
-#define CONN_IN_FIRST	1024
-#define CONN_OUT_FIRST	512	/* first response buffer */
-
 static const char *timer_names[] = {
 	[TIMER_HANDSHAKE] = "TLS handshake not finished in time",
 	[TIMER_IDLE] = "idle keep-alive connection",
 	[TIMER_HEAD] = "request head not received in time",
 	[TIMER_BODY] = "request body not received in time",
 	[TIMER_WRITE] = "client does not read its responses",
+	[TIMER_REGISTRY] = "the registry did not answer a lookup in time",
 	[TIMER_NONE] = "",
 };
 
@@ -52,6 +49,7 @@ conn_new(struct gw_worker *w, int fd, const char *peer)
 	SSL_set_fd(c->ssl, fd);
 	SSL_set_accept_state(c->ssl);
 	c->fd = fd;
+	c->proto = &gw_proto_http;	/* the only one, for now */
 	c->gen = ++w->gen;
 	c->state = CONN_HANDSHAKE;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
@@ -63,10 +61,13 @@ conn_close(struct gw_worker *w, struct gw_conn *c, const char *why)
 {
 	if (why != NULL)
 		gw_log(GW_LOG_DEBUG, "close", "peer", c->peer,
-		    "device", c->authed ? c->device : NULL, "reason", why, NULL);
+		    "device", c->ident.authed ? c->ident.device : NULL,
+		    "reason", why, NULL);
 	/* A clean end sends close_notify (one try, never waiting for the
 	 * peer's): without it OpenSSL drops the session from its cache and a
 	 * device waking from deep sleep could not resume. */
+	if (c->proto->on_close != NULL)
+		c->proto->on_close(w, c);
 	if (c->state == CONN_OPEN && !c->failed)
 		(void)SSL_shutdown(c->ssl);
 	ERR_clear_error();
@@ -78,7 +79,7 @@ conn_close(struct gw_worker *w, struct gw_conn *c, const char *why)
 	SSL_free(c->ssl);
 	free(c->in);
 	free(c->out);
-	OPENSSL_cleanse(c->cred_hash, sizeof(c->cred_hash));
+	OPENSSL_cleanse(&c->ident, sizeof(c->ident));
 	free(c);
 }
 
@@ -94,6 +95,7 @@ conn_set_timer(struct gw_worker *w, struct gw_conn *c, enum conn_timer t)
 	case TIMER_HEAD: ms = cf->head_ms; break;
 	case TIMER_BODY: ms = cf->body_ms; break;
 	case TIMER_WRITE: ms = cf->body_ms; break;
+	case TIMER_REGISTRY: ms = cf->registry_ms; break;
 	default: ms = -1; break;
 	}
 	c->timer = t;
@@ -101,8 +103,8 @@ conn_set_timer(struct gw_worker *w, struct gw_conn *c, enum conn_timer t)
 }
 
 /* Appends n bytes to the output, growing it; 0 or -1 (out of memory). */
-static int
-out_put(struct gw_conn *c, const char *s, size_t n)
+int
+conn_out(struct gw_conn *c, const char *s, size_t n)
 {
 	if (c->out_len + n > c->out_cap) {
 		size_t cap = c->out_cap ? c->out_cap : CONN_OUT_FIRST;
@@ -124,7 +126,7 @@ out_put(struct gw_conn *c, const char *s, size_t n)
 static int
 out_str(struct gw_conn *c, const char *s)
 {
-	return out_put(c, s, strlen(s));
+	return conn_out(c, s, strlen(s));
 }
 
 /* Appends v in decimal; 0 or -1 as out_put. */
@@ -137,42 +139,63 @@ out_dec(struct gw_conn *c, unsigned long long v)
 	do
 		digits[--i] = (char)('0' + v % 10);
 	while ((v /= 10) != 0);
-	return out_put(c, digits + i, sizeof(digits) - i);
+	return conn_out(c, digits + i, sizeof(digits) - i);
 }
 
 /*
  * The head is put together piece by piece rather than with snprintf: it
  * is written for every message, and answering one took 4,590 instructions
- * with snprintf, 1,024 without (callgrind).
+ * with snprintf, 1,024 without (callgrind). tail follows the body (the
+ * newline after a JSON text), counted in Content-Length.
  */
-void
-conn_respond(struct gw_conn *c, int status, const char *headers,
-    const char *body)
+static void
+respond(struct gw_conn *c, int status, const char *headers,
+    const char *ctype, const char *body, size_t blen, const char *tail)
 {
-	size_t blen = body ? strlen(body) : 0, mark = c->out_len;
+	size_t tlen = tail ? strlen(tail) : 0, mark = c->out_len;
 
 	if (!c->keep_alive)
 		c->close_after = 1;
 	if (out_str(c, "HTTP/1.1 ") < 0 || out_dec(c, (unsigned)status) < 0 ||
-	    out_put(c, " ", 1) < 0 ||
+	    conn_out(c, " ", 1) < 0 ||
 	    out_str(c, http_status_text(status)) < 0 ||
 	    out_str(c, "\r\n") < 0 ||
-	    (blen && out_str(c, "Content-Type: application/json\r\n") < 0) ||
+	    (ctype && (out_str(c, "Content-Type: ") < 0 ||
+	    out_str(c, ctype) < 0 || out_str(c, "\r\n") < 0)) ||
 	    out_str(c, "Content-Length: ") < 0 ||
-	    out_dec(c, blen + (blen ? 1 : 0)) < 0 ||
+	    out_dec(c, blen + tlen) < 0 ||
 	    out_str(c, "\r\n") < 0 ||
 	    (headers && out_str(c, headers) < 0) ||
 	    (c->close_after && out_str(c, "Connection: close\r\n") < 0) ||
 	    out_str(c, "\r\n") < 0 ||
-	    (blen && (out_put(c, body, blen) < 0 || out_put(c, "\n", 1) < 0))) {
+	    (blen && conn_out(c, body, blen) < 0) ||
+	    (tlen && conn_out(c, tail, tlen) < 0)) {
 		c->out_len = mark;	/* no half an answer */
 		c->close_after = 1;	/* cannot answer: at least do not hang */
 	}
 }
 
+void
+conn_respond(struct gw_conn *c, int status, const char *headers,
+    const char *ctype, const void *body, size_t len)
+{
+	respond(c, status, headers, len ? ctype : NULL, body, len, NULL);
+}
+
+void
+conn_respond_json(struct gw_conn *c, int status, const char *headers,
+    const char *json)
+{
+	if (json == NULL)
+		respond(c, status, headers, NULL, NULL, 0, NULL);
+	else
+		respond(c, status, headers, "application/json", json,
+		    strlen(json), "\n");
+}
+
 /* Answers a refused request with its reason, and closes after. */
-static void
-refuse(struct gw_worker *w, struct gw_conn *c, int status,
+void
+conn_refuse(struct gw_worker *w, struct gw_conn *c, int status,
     const char *reason, size_t offset)
 {
 	char body[256], off[24], st[8];
@@ -181,7 +204,7 @@ refuse(struct gw_worker *w, struct gw_conn *c, int status,
 	snprintf(off, sizeof(off), "%zu", offset);
 	snprintf(st, sizeof(st), "%d", status);
 	gw_log(GW_LOG_INFO, "request_refused", "peer", c->peer,
-	    "device", c->authed ? c->device : NULL, "status", st,
+	    "device", c->ident.authed ? c->ident.device : NULL, "status", st,
 	    "reason", reason, "offset", off, NULL);
 	/* The reason may hold quotes: the writer escapes it. */
 	json_init(&j, body, sizeof(body));
@@ -190,7 +213,7 @@ refuse(struct gw_worker *w, struct gw_conn *c, int status,
 	json_int(&j, "offset", (long long)offset);
 	json_finish(&j);
 	c->keep_alive = 0;
-	conn_respond(c, status, NULL, body);
+	conn_respond_json(c, status, NULL, body);
 	c->in_len = 0;		/* the rest of the stream cannot be trusted */
 }
 
@@ -200,66 +223,29 @@ enum progress { P_DONE, P_MORE, P_NEED_BYTES };
 
 /*
  * Looks at the buffered bytes: answers the request at their start if it is
- * complete (P_MORE: look again), or says more bytes are needed.
+ * complete (P_MORE: look again), or says more bytes are needed. What a
+ * request is, and its answer, is the protocol's (proto.h).
  */
 static enum progress
 process(struct gw_worker *w, struct gw_conn *c)
 {
-	struct http_request req;
-	struct http_error err;
-	size_t max_body = w->sh->config->max_body;
+	union gw_request req;
+	ssize_t r;
 	size_t total;
-	int r;
 
 	if (c->in_len == 0)
 		return P_NEED_BYTES;
-	r = http_parse_request(c->in, c->in_len, GW_MAX_HEAD, &req, &err);
-	if (r < 0) {
-		refuse(w, c, err.status, http_reason_text(err.reason),
-		    err.offset);
+	if ((r = c->proto->parse(w, c, &req)) < 0)
+		return P_DONE;
+	if (r == 0)
+		return P_NEED_BYTES;
+	total = (size_t)r;
+	c->proto->route(w, c, &req);
+	if (c->wait == WAIT_REGISTRY) {
+		/* Parked with its bytes: routed again with the answer. */
+		conn_set_timer(w, c, TIMER_REGISTRY);
 		return P_DONE;
 	}
-	if (r == 0) {
-		if (c->timer != TIMER_HEAD)
-			conn_set_timer(w, c, TIMER_HEAD);
-		return P_NEED_BYTES;
-	}
-	if (c->head_len == 0) {
-		/* The head just completed: check the body before reading it. */
-		c->head_len = (size_t)r;
-		c->keep_alive = req.keep_alive;
-		if (http_view_eq(req.method, req.method_len, "POST") &&
-		    req.content_length < 0) {
-			refuse(w, c, 411, "a POST needs a Content-Length "
-			    "header (chunked bodies are not accepted)",
-			    (size_t)r);
-			return P_DONE;
-		}
-		if (req.content_length > (long long)max_body) {
-			char why[128];
-
-			snprintf(why, sizeof(why), "the body is %lld bytes; "
-			    "this gateway accepts at most %zu",
-			    req.content_length, max_body);
-			refuse(w, c, 413, why, (size_t)r);
-			return P_DONE;
-		}
-		c->body_len = req.content_length < 0 ? 0 : req.content_length;
-		conn_set_timer(w, c, TIMER_BODY);
-	}
-	total = c->head_len + (size_t)c->body_len;
-	if (c->in_len < total) {
-		if (req.expect_continue && !c->continue_sent) {
-			static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-			c->continue_sent = 1;
-			if (out_put(c, cont, sizeof(cont) - 1) < 0)
-				c->close_after = 1;
-		}
-		return P_NEED_BYTES;
-	}
-	c->keep_alive = req.keep_alive && !w->draining;
-	route_request(w, c, &req, c->in + c->head_len, (size_t)c->body_len);
 	/* The request is answered or handed over: drop its bytes. */
 	memmove(c->in, c->in + total, c->in_len - total);
 	c->in_len -= total;
@@ -331,11 +317,12 @@ failed:
 	if (e != SSL_ERROR_ZERO_RETURN)
 		c->failed = 1;
 	if (e == SSL_ERROR_SSL) {
-		char why[256];
+		char why[GW_ERR_LEN];
 
 		ERR_error_string_n(ERR_peek_error(), why, sizeof(why));
 		gw_log(GW_LOG_INFO, "tls_error", "peer", c->peer,
-		    "device", c->authed ? c->device : NULL, "reason", why, NULL);
+		    "device", c->ident.authed ? c->ident.device : NULL,
+		    "reason", why, NULL);
 	}
 	ERR_clear_error();
 	return -1;
@@ -377,7 +364,7 @@ static int
 handshake(struct gw_worker *w, struct gw_conn *c)
 {
 	int r, e;
-	char why[256];
+	char why[GW_ERR_LEN];
 
 	ERR_clear_error();
 	r = SSL_do_handshake(c->ssl);
@@ -419,7 +406,7 @@ conn_run(struct gw_worker *w, struct gw_conn *c)
 			if (r <= 0)
 				return;
 		}
-		while (!c->waiting && !c->close_after &&
+		while (c->wait == WAIT_NONE && !c->close_after &&
 		    (p = process(w, c)) == P_MORE)
 			;
 		if (c->out_len > c->out_off) {
@@ -438,9 +425,10 @@ conn_run(struct gw_worker *w, struct gw_conn *c)
 			conn_close(w, c, "answered with Connection: close");
 			return;
 		}
-		if (c->waiting) {
-			conn_set_timer(w, c, TIMER_NONE);
-			return;			/* the store's answer resumes */
+		if (c->wait != WAIT_NONE) {
+			if (c->wait == WAIT_STORE)
+				conn_set_timer(w, c, TIMER_NONE);
+			return;			/* the answer resumes */
 		}
 		if (c->in_len == 0) {
 			if (w->draining) {
@@ -471,15 +459,25 @@ conn_timeout(struct gw_worker *w, struct gw_conn *c)
 {
 	enum conn_timer t = c->timer;
 
+	if (t == TIMER_REGISTRY && c->wait == WAIT_REGISTRY &&
+	    !(w->draining && w->now >= w->drain_deadline)) {
+		/* The lookup may answer later: gw_auth_resolved drops it. */
+		gw_log(GW_LOG_WARN, "registry_timeout", "peer", c->peer,
+		    "reason", timer_names[t], NULL);
+		c->wait = WAIT_NONE;
+		c->lookup = GW_AUTH_UNAVAILABLE;
+		conn_run(w, c);		/* routed again: 503 */
+		return;
+	}
 	if (t != TIMER_IDLE)
 		gw_log(GW_LOG_INFO, "timeout", "peer", c->peer,
-		    "device", c->authed ? c->device : NULL,
+		    "device", c->ident.authed ? c->ident.device : NULL,
 		    "reason", timer_names[t], NULL);
-	if ((t == TIMER_HEAD || t == TIMER_BODY) && c->out_len == 0) {
+	if ((t == TIMER_HEAD || t == TIMER_BODY) && c->out_len == 0 &&
+	    c->proto->on_timeout != NULL) {
 		/* Say why before closing; one try, it must not block. */
 		c->keep_alive = 0;
-		conn_respond(c, 408, NULL, "{\"error\":\"request not "
-		    "received in time\"}");
+		c->proto->on_timeout(w, c);
 		(void)flush(c);
 	}
 	conn_close(w, c, timer_names[t]);

@@ -1,8 +1,9 @@
 /*
  * devcache.c - the registry lookup cache: credential hash -> device id, for
- * active devices only. Unknown and revoked credentials always go to the
- * store, so both take the same path and the same time (DESIGN.md: "same
- * body, same timing"). Shared by the workers under a read-write lock.
+ * active devices only. Unknown and revoked credentials are never here
+ * (auth.c's negative cache holds both alike), so both take the same path
+ * and the same time (DESIGN.md: "same body, same timing"). Shared by the
+ * workers and the lookup thread under a read-write lock.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,6 @@
 #include <openssl/crypto.h>
 
 #include "gateway/gateway.h"
-
-#define GW_DEVCACHE_MIN		1024		/* slots at start */
-#define GW_DEVCACHE_MAX		(1u << 22)	/* slots at most: then start over */
 
 struct slot {
 	uint8_t	hash[REG_HASH_LEN];

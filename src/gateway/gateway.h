@@ -34,6 +34,7 @@ struct gw_config {
 	int		 device_rate;	/* messages/s per device; 0: no limit */
 	int		 device_burst;
 	int		 handshake_ms, head_ms, body_ms, idle_ms, drain_ms;
+	int		 registry_ms;	/* a credential lookup's deadline */
 	int		 log_json;
 	int		 log_debug;
 };
@@ -45,7 +46,7 @@ void gw_config_defaults(struct gw_config *c);
  * Sets one option by its long name ("listen", "cert", "max-body", ...) to
  * value, as given on the command line or in the config file. value must
  * stay valid while c is used. Returns 0, or -1 with a sentence in err
- * (256 bytes).
+ * (GW_ERR_LEN bytes).
  */
 int gw_config_set(struct gw_config *c, const char *name, const char *value,
     char *err);
@@ -102,6 +103,14 @@ void gw_devcache_forget(struct gw_devcache *dc, const char *id);
 /* intake.c: the group-commit thread. */
 
 struct gw_worker;
+struct gw_conn;
+
+enum gw_outcome {
+	GW_UNAVAILABLE,		/* not stored: the store failed */
+	GW_STORED,
+	GW_DUPLICATE,		/* stored before (same device and seq) */
+	GW_RATE_LIMITED,	/* not stored: the device sends too fast */
+};
 
 /* A message on its way to the store, and back with its outcome. */
 struct gw_intake_item {
@@ -109,10 +118,14 @@ struct gw_intake_item {
 	struct gw_worker *worker;	/* to answer */
 	int		 fd;		/* connection, with gen to tell reuse */
 	uint32_t	 gen;
-	int		 status;	/* out: 201, 200 (duplicate), 429, 503 */
-	int		 retry_after;	/* out, with 429: seconds */
+	/* The protocol's answer, called on the worker's thread with the
+	 * outcome if the connection still waits for it. */
+	void		(*answer)(struct gw_worker *w, struct gw_conn *c,
+			    const struct gw_intake_item *it);
+	enum gw_outcome	 outcome;	/* out */
+	int		 retry_after;	/* out, with GW_RATE_LIMITED: seconds */
 	char		 device[REG_ID_MAX];
-	char		 peer[64];
+	char		 peer[GW_PEER_MAX];
 	int64_t		 seq;
 	size_t		 len;
 	unsigned char	 body[];	/* len bytes */
@@ -132,6 +145,46 @@ int gw_intake_healthy(const struct gw_intake *in);
 /* Number of items waiting (for back-pressure). */
 size_t gw_intake_backlog(const struct gw_intake *in);
 
+/*
+ * thread.c: a thread that talks to the registry and may be left behind at
+ * a stop. It holds lock while it looks at stop, and touches nothing but
+ * its own state once stop is set: whatever it does to the workers or the
+ * caches it does under lock, after checking stop.
+ */
+struct gw_thread {
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;		/* guards stop, exited, and the user's */
+	pthread_cond_t	 cond;		/* signalled at the stop (and by the user) */
+	pthread_cond_t	 exit_cond;
+	int		 stop, exited;
+};
+
+/* Starts fn(arg) on t. 0, or -1 (nothing to destroy). */
+int gw_thread_start(struct gw_thread *t, void *(*fn)(void *), void *arg);
+/* From the thread, under lock, as it returns. */
+void gw_thread_exit(struct gw_thread *t);
+/* Sets stop, signals cond, waits for the thread until deadline (ms,
+ * reg_mono_us()/1000). 1: joined (then gw_thread_destroy); 0: left
+ * behind, detached: what it uses must never be freed. */
+int gw_thread_stop(struct gw_thread *t, int64_t deadline);
+void gw_thread_destroy(struct gw_thread *t);
+
+/* auth.c: the lookup thread, for credentials no cache knows. */
+
+struct gw_auth;
+struct gw_lookup;
+
+/* Starts the lookup thread with its own registry handle; found devices
+ * go into dc (linked in, must outlive it). NULL with err on failure. */
+struct gw_auth *gw_auth_start(const struct gw_config *c,
+    struct gw_devcache *dc, char *err);
+/* Stops the thread, waiting for it until deadline (ms, reg_mono_us/1000)
+ * at most: one stuck in a registry that does not answer is left behind,
+ * touching nothing once stopped. Before the workers are freed. */
+void gw_auth_stop(struct gw_auth *a, int64_t deadline);
+/* A device changed in the registry: forget the unknown credentials. */
+void gw_auth_forget_unknown(struct gw_auth *a);
+
 /* worker.c: one event loop per thread. */
 
 /* What the workers share. */
@@ -140,6 +193,7 @@ struct gw_shared {
 	struct gw_tls	*tls;
 	struct gw_intake *intake;
 	struct gw_devcache *devcache;
+	struct gw_auth	*auth;
 	atomic_int	 nconn;		/* open connections, all workers */
 	atomic_int	 stopping;	/* SIGTERM seen */
 };
@@ -155,6 +209,8 @@ void gw_worker_free(struct gw_worker *w);
  * last through next, oldest first) are ready; one wake-up for them all. */
 void gw_worker_done(struct gw_worker *w, struct gw_intake_item *first,
     struct gw_intake_item *last);
+/* From the lookup thread: the answer to lookup l, for its worker. */
+void gw_worker_looked_up(struct gw_worker *w, struct gw_lookup *l);
 /* From the watcher: close the connections of device id. */
 void gw_worker_device_changed(struct gw_worker *w, const char *id);
 /* From the main thread: stop accepting, drain, exit the loop. */

@@ -167,11 +167,11 @@ commit_batch(struct gw_intake *in, size_t n)
 		struct gw_intake_item *it = in->batch[i];
 
 		if (atomic_load(&in->sync_failed)) {
-			it->status = 503;	/* see sync_main */
+			it->outcome = GW_UNAVAILABLE;	/* see sync_main */
 			continue;
 		}
 		if (over_rate(in, it, now)) {
-			it->status = 429;
+			it->outcome = GW_RATE_LIMITED;
 			continue;
 		}
 		in->stored[m] = it;
@@ -199,8 +199,8 @@ commit_batch(struct gw_intake *in, size_t n)
 	if (m > 0)
 		atomic_store(&in->healthy, ok);
 	for (size_t j = 0; j < m; j++)
-		in->stored[j]->status = !ok ? 503 :
-		    in->msgs[j].duplicate ? 200 : 201;
+		in->stored[j]->outcome = !ok ? GW_UNAVAILABLE :
+		    in->msgs[j].duplicate ? GW_DUPLICATE : GW_STORED;
 	/* Chain the batch in order, then answer it: now, or once the
 	 * syncer has made the log durable. */
 	for (size_t i = 0; i + 1 < n; i++)
@@ -267,8 +267,8 @@ sync_main(void *arg)
 		}
 		for (struct gw_intake_item *it = chain; !ok && it != NULL;
 		    it = it->next)
-			if (it->status == 201 || it->status == 200)
-				it->status = 503;
+			if (it->outcome == GW_STORED || it->outcome == GW_DUPLICATE)
+				it->outcome = GW_UNAVAILABLE;
 		dispatch(chain);
 		pthread_mutex_lock(&in->lock);
 	}
@@ -332,7 +332,7 @@ gw_intake_start(const struct gw_config *c, char *err)
 	if ((in = calloc(1, sizeof(*in))) == NULL ||
 	    (c->device_rate > 0 && (in->slots = calloc(GW_RATE_SLOTS,
 	    sizeof(*in->slots))) == NULL)) {
-		snprintf(err, 256, "intake: out of memory");
+		snprintf(err, GW_ERR_LEN, "intake: out of memory");
 		free(in);
 		return NULL;
 	}
@@ -345,14 +345,14 @@ gw_intake_start(const struct gw_config *c, char *err)
 		in->tolerance = in->interval * (c->device_burst - 1);
 	}
 	if (reg_open(&in->store, c->db, c->key_file, rerr) < 0) {
-		snprintf(err, 256, "%s", rerr);
+		snprintf(err, GW_ERR_LEN, "%s", rerr);
 		free(in->slots);
 		free(in);
 		return NULL;
 	}
 	if (reg_store_prepare(in->store) < 0 ||
 	    reg_store_defer_sync(in->store, &in->wal_fd) < 0) {
-		snprintf(err, 256, "%s", reg_error(in->store));
+		snprintf(err, GW_ERR_LEN, "%s", reg_error(in->store));
 		reg_close(in->store);
 		free(in->slots);
 		free(in);
@@ -373,7 +373,7 @@ gw_intake_start(const struct gw_config *c, char *err)
 		goto no_thread;
 	return in;
 no_thread:
-	snprintf(err, 256, "intake: cannot start its threads");
+	snprintf(err, GW_ERR_LEN, "intake: cannot start its threads");
 	stop_syncer(in);
 	reg_close(in->store);
 	free(in->slots);

@@ -27,7 +27,41 @@
 #define GW_MAX_LISTEN		16	/* --listen addresses */
 #define GW_MAX_CERTS		16	/* --cert/--key pairs */
 #define GW_MAX_WORKERS		64	/* event loops */
+#define GW_DEFAULT_REGISTRY_MS	3000	/* default: a credential lookup, then 503 */
+#define GW_LOOKUP_QUEUE		1024	/* lookups waiting: more, 503 at once */
+#define GW_NEGCACHE_SLOTS	4096	/* unknown credentials remembered */
+#define GW_NEGCACHE_MS		5000	/* ... for this long (or a registry change) */
+#define GW_STOP_GRACE_MS	200	/* at a stop, least wait for a registry thread */
 #define GW_REVOKE_POLL_MS	200	/* registry change feed poll interval */
 #define GW_SESSION_CACHE_MAX	20480	/* TLS sessions kept, resumed by id */
+/* A TLS 1.2 server session is 120-250 bytes of DER: no peer certificate
+ * (devices authenticate with a credential, not a client certificate).
+ * Anything far bigger is not a session we made for a device; it is not
+ * kept, and its client does a full handshake. */
+#define GW_SESSCACHE_DER_MAX	2048	/* bytes */
+#define GW_SESSCACHE_BUCKETS	256	/* session buckets at start; doubles */
+#define GW_SESSCACHE_PURGE	16	/* expired sessions dropped a store */
+#define GW_DEVCACHE_MIN		1024	/* device cache slots at start */
+#define GW_DEVCACHE_MAX		(1u << 22) /* ... at most: then start over */
+#define GW_LISTEN_BACKLOG	4096	/* listen(2) */
+#define GW_TICK_MS		100	/* deadline sweep interval */
+#define GW_EVENTS		256	/* epoll events per wait */
+#define GW_ACCEPTS		64	/* accepts per listener per wake */
+/* Smallest request buffer: most requests fit, and at 1 KiB it stays in
+ * glibc's per-thread cache (tcache serves up to 1032 bytes), which a
+ * buffer made and freed for every message hits instead of the bins. */
+#define CONN_IN_FIRST		1024
+#define CONN_OUT_FIRST		512	/* first response buffer */
+#define GW_MAX_BACKLOG		65536	/* messages queued at the intake: more, 503 */
+#define GW_ERR_LEN		256	/* every err buffer of the gateway's calls */
+#define GW_PEER_MAX		64	/* "ip:port", "[ip6]:port", with NUL */
+/* Retry-After, seconds: the store or the registry is unavailable, and the
+ * gateway is busy (its queues are full, it is out of memory). */
+#define GW_RETRY_UNAVAILABLE_S	5
+#define GW_RETRY_BUSY_S		1
+#define GW_STR_(x)		#x
+#define GW_STR(x)		GW_STR_(x)
+#define GW_RETRY_UNAVAILABLE	"Retry-After: " GW_STR(GW_RETRY_UNAVAILABLE_S) "\r\n"
+#define GW_RETRY_BUSY		"Retry-After: " GW_STR(GW_RETRY_BUSY_S) "\r\n"
 
 #endif

@@ -28,7 +28,6 @@ static const char *const int_keys[] = {
 	"seq",		/* routes.c: X-Tether-Seq */
 	"ms",		/* intake.c: how long a store took */
 	"messages",	/* intake.c: messages in a batch */
-	"count",
 	"workers",	/* server.c */
 };
 

@@ -8,11 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "gateway/worker.h"
-
-#define GW_MAX_BACKLOG	65536	/* queued messages before 503 */
 
 static const char body_unauthorized[] =
     "{\"error\":\"unknown or revoked credential\"}";
@@ -50,47 +46,6 @@ seq_of(const struct http_request *req)
 	return n;
 }
 
-/*
- * Who sent this? 1: the device, its id in c->device; 0: nobody we know
- * (unknown or revoked: the same answer); -1: the registry is unavailable.
- * A kept-alive connection proves its device once; later requests are
- * checked against that in constant time.
- */
-static int
-authenticate(struct gw_worker *w, struct gw_conn *c, const char *cred,
-    size_t len)
-{
-	uint8_t hash[REG_HASH_LEN];
-	char id[REG_ID_MAX];
-	enum reg_status status;
-	int r;
-
-	reg_credential_hash(w->store, cred, len, hash);
-	if (c->authed && CRYPTO_memcmp(hash, c->cred_hash, sizeof(hash)) == 0)
-		return 1;
-	if (gw_devcache_get(w->sh->devcache, hash, id)) {
-		r = 1;
-	} else {
-		r = reg_lookup(w->store, hash, id, &status);
-		if (r < 0) {
-			gw_log(GW_LOG_ERROR, "registry_failed", "peer", c->peer,
-			    "reason", reg_error(w->store), NULL);
-			return -1;
-		}
-		if (r == 1 && status != REG_ACTIVE)
-			r = 0;
-		if (r == 1)
-			gw_devcache_put(w->sh->devcache, hash, id);
-	}
-	if (r == 1) {
-		memcpy(c->cred_hash, hash, sizeof(hash));
-		memcpy(c->device, id, sizeof(id));
-		c->authed = 1;
-	}
-	OPENSSL_cleanse(hash, sizeof(hash));
-	return r;
-}
-
 static void
 post_message(struct gw_worker *w, struct gw_conn *c,
     const struct http_request *req, const char *body, size_t len)
@@ -99,13 +54,12 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 	const char *cred;
 	size_t clen;
 	int64_t seq;
-	int r;
 
 	if (credential_of(req, &cred, &clen) < 0) {
 		gw_log(GW_LOG_INFO, "auth_failed", "peer", c->peer,
 		    "reason", "no Authorization: Device <credential> header",
 		    NULL);
-		conn_respond(c, 401, "WWW-Authenticate: Device\r\n",
+		conn_respond_json(c, 401, "WWW-Authenticate: Device\r\n",
 		    "{\"error\":\"send Authorization: Device <credential>\"}");
 		return;
 	}
@@ -113,51 +67,62 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 		gw_log(GW_LOG_INFO, "request_refused", "peer", c->peer,
 		    "status", "400", "reason", "X-Tether-Seq is not a number",
 		    NULL);
-		conn_respond(c, 400, NULL, "{\"error\":\"X-Tether-Seq must be "
+		conn_respond_json(c, 400, NULL, "{\"error\":\"X-Tether-Seq must be "
 		    "a decimal number of at most 18 digits\"}");
 		return;
 	}
-	r = authenticate(w, c, cred, clen);
-	if (r < 0) {
-		conn_respond(c, 503, "Retry-After: 5\r\n",
-		    "{\"error\":\"registry unavailable; retry later\"}");
-		return;
-	}
-	if (r == 0) {
+	switch (gw_authenticate(w, c, cred, clen)) {
+	case GW_AUTH_OK:
+		break;
+	case GW_AUTH_PENDING:
+		return;		/* parked: routed again with the answer */
+	case GW_AUTH_UNKNOWN:
 		gw_log(GW_LOG_INFO, "auth_failed", "peer", c->peer,
 		    "reason", "unknown or revoked credential", NULL);
-		conn_respond(c, 401, "WWW-Authenticate: Device\r\n",
+		conn_respond_json(c, 401, "WWW-Authenticate: Device\r\n",
 		    body_unauthorized);
+		return;
+	case GW_AUTH_BUSY:
+		gw_log(GW_LOG_WARN, "overloaded", "peer", c->peer, "reason",
+		    "too many credential lookups waiting for the registry",
+		    NULL);
+		conn_respond_json(c, 503, GW_RETRY_BUSY,
+		    "{\"error\":\"gateway overloaded; retry in a second\"}");
+		return;
+	default:
+		conn_respond_json(c, 503, GW_RETRY_UNAVAILABLE,
+		    "{\"error\":\"registry unavailable; retry later\"}");
 		return;
 	}
 	if (!gw_intake_healthy(w->sh->intake) &&
 	    gw_intake_backlog(w->sh->intake) > GW_MAX_BATCH) {
-		conn_respond(c, 503, "Retry-After: 5\r\n",
+		conn_respond_json(c, 503, GW_RETRY_UNAVAILABLE,
 		    "{\"error\":\"message store unavailable; retry later\"}");
 		return;
 	}
 	if (gw_intake_backlog(w->sh->intake) >= GW_MAX_BACKLOG) {
 		gw_log(GW_LOG_WARN, "overloaded", "peer", c->peer,
-		    "device", c->device, NULL);
-		conn_respond(c, 503, "Retry-After: 1\r\n",
+		    "device", c->ident.device, NULL);
+		conn_respond_json(c, 503, GW_RETRY_BUSY,
 		    "{\"error\":\"gateway overloaded; retry in a second\"}");
 		return;
 	}
 	if ((it = malloc(sizeof(*it) + len)) == NULL) {
-		conn_respond(c, 503, "Retry-After: 1\r\n",
+		conn_respond_json(c, 503, GW_RETRY_BUSY,
 		    "{\"error\":\"gateway out of memory; retry later\"}");
 		return;
 	}
 	it->worker = w;
+	it->answer = c->proto->answer;
 	it->fd = c->fd;
 	it->gen = c->gen;
-	it->status = 0;
-	memcpy(it->device, c->device, sizeof(it->device));
+	it->outcome = GW_UNAVAILABLE;
+	memcpy(it->device, c->ident.device, sizeof(it->device));
 	memcpy(it->peer, c->peer, sizeof(it->peer));
 	it->seq = seq;
 	it->len = len;
 	memcpy(it->body, body, len);
-	c->waiting = 1;
+	c->wait = WAIT_STORE;
 	it->next = NULL;
 	*w->pending_tail = it;
 	w->pending_tail = &it->next;
@@ -174,12 +139,11 @@ route_message_done(struct gw_worker *w, struct gw_conn *c,
 	_Static_assert(sizeof(stored) - 1 + REG_ID_MAX - 1 + 3 <= sizeof(body),
 	    "a 201's body fits");
 
-	c->waiting = 0;
 	/* Every message passes here: no snprintf unless a line is wanted. */
 	if (gw_log_enabled(GW_LOG_DEBUG))
 		snprintf(seq, sizeof(seq), "%lld", (long long)it->seq);
-	switch (it->status) {
-	case 201:
+	switch (it->outcome) {
+	case GW_STORED:
 		gw_log(GW_LOG_DEBUG, "stored", "peer", c->peer,
 		    "device", it->device, "seq", it->seq >= 0 ? seq : NULL,
 		    NULL);
@@ -187,16 +151,16 @@ route_message_done(struct gw_worker *w, struct gw_conn *c,
 		memcpy(body, stored, sizeof(stored) - 1);
 		memcpy(body + sizeof(stored) - 1, it->device, n);
 		memcpy(body + sizeof(stored) - 1 + n, "\"}", 3);
-		conn_respond(c, 201, NULL, body);
+		conn_respond_json(c, 201, NULL, body);
 		break;
-	case 200:
+	case GW_DUPLICATE:
 		gw_log(GW_LOG_DEBUG, "duplicate", "peer", c->peer,
 		    "device", it->device, "seq", seq, NULL);
 		snprintf(body, sizeof(body), "{\"stored\":true,\"duplicate\":true,"
 		    "\"device\":\"%s\"}", it->device);
-		conn_respond(c, 200, NULL, body);
+		conn_respond_json(c, 200, NULL, body);
 		break;
-	case 429: {
+	case GW_RATE_LIMITED: {
 		char hdr[40];
 
 		snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n",
@@ -204,11 +168,11 @@ route_message_done(struct gw_worker *w, struct gw_conn *c,
 		snprintf(body, sizeof(body), "{\"error\":\"this device sends "
 		    "more messages than the gateway allows; not stored, "
 		    "retry in %d s\"}", it->retry_after);
-		conn_respond(c, 429, hdr, body);
+		conn_respond_json(c, 429, hdr, body);
 		break;
 	}
 	default:
-		conn_respond(c, 503, "Retry-After: 5\r\n",
+		conn_respond_json(c, 503, GW_RETRY_UNAVAILABLE,
 		    "{\"error\":\"message store unavailable; not stored, "
 		    "retry later\"}");
 		break;
@@ -237,19 +201,19 @@ route_request(struct gw_worker *w, struct gw_conn *c,
 		if (post)
 			post_message(w, c, req, body, len);
 		else
-			conn_respond(c, 405, "Allow: POST\r\n",
+			conn_respond_json(c, 405, "Allow: POST\r\n",
 			    "{\"error\":\"use POST\"}");
 	} else if (path_is(req, "/v1/health")) {
 		int ok = gw_intake_healthy(w->sh->intake) && !w->draining;
 
 		if (get || head)
-			conn_respond(c, ok ? 200 : 503, NULL, head ? NULL :
+			conn_respond_json(c, ok ? 200 : 503, NULL, head ? NULL :
 			    ok ? "{\"status\":\"ok\"}" :
 			    "{\"status\":\"unavailable\"}");
 		else
-			conn_respond(c, 405, "Allow: GET, HEAD\r\n",
+			conn_respond_json(c, 405, "Allow: GET, HEAD\r\n",
 			    "{\"error\":\"use GET\"}");
 	} else {
-		conn_respond(c, 404, NULL, "{\"error\":\"no such path\"}");
+		conn_respond_json(c, 404, NULL, "{\"error\":\"no such path\"}");
 	}
 }

@@ -18,14 +18,12 @@
 
 #include "gateway/gateway.h"
 
-#define GW_LISTEN_BACKLOG	4096
-
 /* "127.0.0.1:8443", "[::1]:8443", "localhost:8443" -> a socket address. */
 static int
 parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *sl,
     char *err)
 {
-	char host[256];
+	char host[NI_MAXHOST];
 	const char *port;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 	    .ai_flags = AI_NUMERICSERV }, *res;
@@ -35,7 +33,7 @@ parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *sl,
 		const char *e = strchr(spec, ']');
 
 		if (e == NULL || e[1] != ':' || (size_t)(e - spec) > sizeof(host)) {
-			snprintf(err, 256, "--listen %s: write IPv6 as [::1]:8443",
+			snprintf(err, GW_ERR_LEN, "--listen %s: write IPv6 as [::1]:8443",
 			    spec);
 			return -1;
 		}
@@ -46,7 +44,7 @@ parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *sl,
 		const char *colon = strrchr(spec, ':');
 
 		if (colon == NULL || (size_t)(colon - spec) >= sizeof(host)) {
-			snprintf(err, 256, "--listen %s: give ADDRESS:PORT, like "
+			snprintf(err, GW_ERR_LEN, "--listen %s: give ADDRESS:PORT, like "
 			    "127.0.0.1:8443", spec);
 			return -1;
 		}
@@ -56,11 +54,11 @@ parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *sl,
 	}
 	if (*port == '\0' || strspn(port, "0123456789") != strlen(port) ||
 	    atoi(port) > 65535) {
-		snprintf(err, 256, "--listen %s: '%s' is not a port", spec, port);
+		snprintf(err, GW_ERR_LEN, "--listen %s: '%s' is not a port", spec, port);
 		return -1;
 	}
 	if ((r = getaddrinfo(host[0] ? host : NULL, port, &hints, &res)) != 0) {
-		snprintf(err, 256, "--listen %s: %s", spec, gai_strerror(r));
+		snprintf(err, GW_ERR_LEN, "--listen %s: %s", spec, gai_strerror(r));
 		return -1;
 	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
@@ -80,7 +78,7 @@ listen_on(const char *spec, char *err)
 		return -1;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		snprintf(err, 256, "--listen %s: %s", spec, strerror(errno));
+		snprintf(err, GW_ERR_LEN, "--listen %s: %s", spec, strerror(errno));
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -89,7 +87,7 @@ listen_on(const char *spec, char *err)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
 	    listen(fd, GW_LISTEN_BACKLOG) < 0) {
-		snprintf(err, 256, "cannot listen on %s: %s%s", spec,
+		snprintf(err, GW_ERR_LEN, "cannot listen on %s: %s%s", spec,
 		    strerror(errno), errno == EADDRINUSE ?
 		    " (another program, or another tether, has it)" : "");
 		close(fd);
@@ -98,27 +96,36 @@ listen_on(const char *spec, char *err)
 	return fd;
 }
 
-/* The registry watcher: revocations made by any process reach the
- * workers within GW_REVOKE_POLL_MS. */
+/*
+ * The registry watcher: revocations made by any process reach the
+ * workers within GW_REVOKE_POLL_MS. On the heap, and left behind at a stop
+ * if it does not come back (a registry that does not answer holds it in a
+ * read): once stopped it touches nothing but itself.
+ */
 struct watcher {
-	pthread_t	 thread;
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 cond;
-	int		 stop;
+	struct gw_thread t;
+	int		 postgres;
 	struct reg_store *store;
 	struct gw_shared *sh;
 	struct gw_worker **workers;
 	int		 nworkers;
 };
 
+static struct watcher *abandoned_watcher;	/* see stop_watcher */
+
 static void
 device_changed(void *arg, const char *id)
 {
 	struct watcher *wt = arg;
 
-	gw_devcache_forget(wt->sh->devcache, id);
-	for (int i = 0; i < wt->nworkers; i++)
-		gw_worker_device_changed(wt->workers[i], id);
+	pthread_mutex_lock(&wt->t.lock);
+	if (!wt->t.stop) {	/* else the workers may be gone */
+		gw_devcache_forget(wt->sh->devcache, id);
+		gw_auth_forget_unknown(wt->sh->auth);
+		for (int i = 0; i < wt->nworkers; i++)
+			gw_worker_device_changed(wt->workers[i], id);
+	}
+	pthread_mutex_unlock(&wt->t.lock);
 }
 
 static void *
@@ -132,21 +139,21 @@ watcher_main(void *arg)
 
 	if (reg_changes(wt->store, &cursor, device_changed, wt) < 0)
 		failing = 1;
-	pthread_mutex_lock(&wt->lock);
-	while (!wt->stop) {
+	pthread_mutex_lock(&wt->t.lock);
+	while (!wt->t.stop) {
 		struct timespec ts;
 
 		int r = -1;
 
-		if (reg_db_is_postgres(wt->sh->config->db)) {
+		if (wt->postgres) {
 			/* LISTEN/NOTIFY: woken at the commit of a change made
 			 * anywhere; the poll interval bounds a stop's wait. */
-			pthread_mutex_unlock(&wt->lock);
+			pthread_mutex_unlock(&wt->t.lock);
 			r = reg_wait_changes(wt->store, GW_REVOKE_POLL_MS);
 			if (r == 1)
 				gw_log(GW_LOG_DEBUG, "registry_change_announced",
 				    "by", "PostgreSQL NOTIFY", NULL);
-			pthread_mutex_lock(&wt->lock);
+			pthread_mutex_lock(&wt->t.lock);
 		}
 		if (r < 0) {	/* SQLite, or PostgreSQL unreachable: poll */
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -155,11 +162,11 @@ watcher_main(void *arg)
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000L;
 			}
-			pthread_cond_timedwait(&wt->cond, &wt->lock, &ts);
+			pthread_cond_timedwait(&wt->t.cond, &wt->t.lock, &ts);
 		}
-		if (wt->stop)
+		if (wt->t.stop)
 			break;
-		pthread_mutex_unlock(&wt->lock);
+		pthread_mutex_unlock(&wt->t.lock);
 		if (reg_changes(wt->store, &cursor, device_changed, wt) < 0) {
 			if (!failing)
 				gw_log(GW_LOG_ERROR, "registry_failed", "reason",
@@ -170,10 +177,59 @@ watcher_main(void *arg)
 		} else {
 			failing = 0;
 		}
-		pthread_mutex_lock(&wt->lock);
+		pthread_mutex_lock(&wt->t.lock);
 	}
-	pthread_mutex_unlock(&wt->lock);
+	gw_thread_exit(&wt->t);
+	pthread_mutex_unlock(&wt->t.lock);
 	return NULL;
+}
+
+static struct watcher *
+start_watcher(struct gw_shared *sh, struct reg_store *store,
+    struct gw_worker **workers, int nworkers)
+{
+	struct watcher *wt;
+
+	if ((wt = calloc(1, sizeof(*wt))) == NULL)
+		return NULL;
+	wt->sh = sh;
+	wt->store = store;
+	wt->workers = workers;
+	wt->nworkers = nworkers;
+	wt->postgres = reg_db_is_postgres(sh->config->db);
+	if (gw_thread_start(&wt->t, watcher_main, wt) < 0) {
+		free(wt);
+		return NULL;
+	}
+	return wt;
+}
+
+/* Stops the watcher, waiting until deadline (ms, monotonic) at most.
+ * Returns 1 if it stopped (its store may be closed), 0 if left behind. */
+static int
+stop_watcher(struct watcher *wt, int64_t deadline)
+{
+	if (!gw_thread_stop(&wt->t, deadline)) {
+		gw_log(GW_LOG_WARN, "watcher_abandoned", "reason",
+		    "the registry has not answered the change feed; exiting "
+		    "without waiting for it", NULL);
+		abandoned_watcher = wt;
+		return 0;
+	}
+	gw_thread_destroy(&wt->t);
+	free(wt);
+	return 1;
+}
+
+/* When threads that may be stuck in the registry stop being waited for:
+ * what is left of the drain time, and a moment at least. */
+static int64_t
+stop_deadline(int64_t drain_end)
+{
+	int64_t now = reg_mono_us() / 1000;
+
+	return drain_end > now + GW_STOP_GRACE_MS ? drain_end :
+	    now + GW_STOP_GRACE_MS;
 }
 
 static void
@@ -194,10 +250,12 @@ gw_serve(const struct gw_config *c, char *err)
 	size_t npairs = c->ncerts, nlisten = c->nlisten;
 	const char *def_listen[] = { "127.0.0.1:8443" };
 	const char *const *listen = nlisten ? c->listen : def_listen;
-	char storage[2 * 4096], tlserr[256], rerr[REG_ERR_LEN];
+	char storage[2 * 4096], tlserr[GW_ERR_LEN], rerr[REG_ERR_LEN];
 	struct gw_shared sh = { .config = c };
 	struct gw_worker *workers[GW_MAX_WORKERS] = { 0 };
-	struct watcher wt = { .sh = &sh };
+	struct reg_store *store = NULL;		/* the watcher's */
+	struct watcher *wt = NULL;
+	int64_t drain_end = 0, stop_by;
 	int nworkers = c->workers, started = 0, rc = -1, sig;
 	sigset_t set;
 
@@ -213,26 +271,28 @@ gw_serve(const struct gw_config *c, char *err)
 	if (npairs == 0) {
 		if (gw_tls_devcert_ensure(c->state_dir, dev, storage,
 		    sizeof(storage), tlserr) < 0) {
-			snprintf(err, 256, "%s", tlserr);
+			snprintf(err, GW_ERR_LEN, "%s", tlserr);
 			return -1;
 		}
 		pairs = dev;
 		npairs = 2;
 	}
 	if ((sh.tls = gw_tls_new(pairs, npairs, c->profile, tlserr)) == NULL) {
-		snprintf(err, 256, "%s", tlserr);
+		snprintf(err, GW_ERR_LEN, "%s", tlserr);
 		return -1;
 	}
 	/* Opening the registry here creates and migrates it, and makes the
 	 * registry key, before any thread races to. */
-	if (reg_open(&wt.store, c->db, c->key_file, rerr) < 0) {
-		snprintf(err, 256, "%s", rerr);
+	if (reg_open(&store, c->db, c->key_file, rerr) < 0) {
+		snprintf(err, GW_ERR_LEN, "%s", rerr);
 		goto out;
 	}
 	if ((sh.devcache = gw_devcache_new()) == NULL) {
-		snprintf(err, 256, "out of memory");
+		snprintf(err, GW_ERR_LEN, "out of memory");
 		goto out;
 	}
+	if ((sh.auth = gw_auth_start(c, sh.devcache, err)) == NULL)
+		goto out;
 	if ((sh.intake = gw_intake_start(c, err)) == NULL)
 		goto out;
 
@@ -259,17 +319,13 @@ gw_serve(const struct gw_config *c, char *err)
 		if ((workers[i] = gw_worker_new(&sh, i, lfds, nlisten, err)) == NULL)
 			goto out;
 	}
-	wt.workers = workers;
-	wt.nworkers = nworkers;
-	pthread_mutex_init(&wt.lock, NULL);
-	pthread_cond_init(&wt.cond, NULL);
-	if (pthread_create(&wt.thread, NULL, watcher_main, &wt) != 0) {
-		snprintf(err, 256, "cannot start the registry watcher");
+	if ((wt = start_watcher(&sh, store, workers, nworkers)) == NULL) {
+		snprintf(err, GW_ERR_LEN, "cannot start the registry watcher");
 		goto out;
 	}
 	for (started = 0; started < nworkers; started++)
 		if (gw_worker_start(workers[started]) < 0) {
-			snprintf(err, 256, "cannot start worker %d", started);
+			snprintf(err, GW_ERR_LEN, "cannot start worker %d", started);
 			break;
 		}
 
@@ -298,24 +354,23 @@ gw_serve(const struct gw_config *c, char *err)
 		    "no new connections; answering what is in flight", NULL);
 		rc = 0;
 	}
+	drain_end = reg_mono_us() / 1000 + c->drain_ms;
 	for (int i = 0; i < started; i++)
 		gw_worker_stop(workers[i]);
 	for (int i = 0; i < started; i++)
-		gw_worker_join(workers[i]);
-	pthread_mutex_lock(&wt.lock);
-	wt.stop = 1;
-	pthread_cond_signal(&wt.cond);
-	pthread_mutex_unlock(&wt.lock);
-	pthread_join(wt.thread, NULL);
-	pthread_mutex_destroy(&wt.lock);
-	pthread_cond_destroy(&wt.cond);
+		gw_worker_join(workers[i]);	/* each within the drain time */
 out:
+	/* One deadline for both: together they take the drain time at most. */
+	stop_by = stop_deadline(drain_end);
+	if (wt != NULL && !stop_watcher(wt, stop_by))
+		store = NULL;		/* the watcher still holds it */
+	gw_auth_stop(sh.auth, stop_by);
 	/* The intake answers its last items into the (stopped) workers. */
 	gw_intake_stop(sh.intake);
 	for (int i = 0; i < nworkers; i++)
 		gw_worker_free(workers[i]);
-	gw_devcache_free(sh.devcache);
-	reg_close(wt.store);
+	reg_close(store);
+	gw_devcache_free(sh.devcache);	/* a thread left behind never uses it */
 	gw_tls_free(sh.tls);
 	if (rc == 0)
 		gw_log(GW_LOG_INFO, "stopped", NULL);

@@ -15,18 +15,10 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include "gateway/limits.h"
 #include "gateway/sesscache.h"
 
-/*
- * A TLS 1.2 server session is 120-250 bytes of DER: no peer certificate
- * (devices authenticate with a credential, not a client certificate).
- * Anything far bigger is not a session we made for a device; it is not
- * kept, and its client does a full handshake.
- */
-#define GW_SESSCACHE_DER_MAX	2048	/* bytes */
 #define GW_SESSCACHE_ID_MAX	SSL_MAX_SSL_SESSION_ID_LENGTH	/* 32 */
-#define GW_SESSCACHE_BUCKETS	256	/* buckets at start; doubles */
-#define GW_SESSCACHE_PURGE	16	/* expired sessions dropped a store */
 
 /*
  * One session. Its id and DER follow the header in the same allocation,

@@ -21,10 +21,6 @@
 
 #include "gateway/worker.h"
 
-#define GW_TICK_MS	100	/* deadline sweep interval */
-#define GW_EVENTS	256	/* epoll events per wait */
-#define GW_ACCEPTS	64	/* accepts per listener per wake */
-
 /* epoll data: connections are their fd; these tags mark the rest. */
 #define TAG_EVENT	(1ull << 32)
 #define TAG_LISTEN	(2ull << 32)
@@ -58,7 +54,7 @@ accept_some(struct gw_worker *w, int lfd)
 	for (int i = 0; i < GW_ACCEPTS; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		char peer[64];
+		char peer[GW_PEER_MAX];
 		struct gw_conn *c;
 		int fd, one = 1;
 
@@ -140,7 +136,7 @@ start_drain(struct gw_worker *w)
 		if (c == NULL)
 			continue;
 		if (c->state == CONN_HANDSHAKE ||
-		    (c->in_len == 0 && !c->waiting && c->out_len == 0))
+		    (c->in_len == 0 && c->wait == WAIT_NONE && c->out_len == 0))
 			conn_close(w, c, "gateway stopping");
 	}
 }
@@ -150,6 +146,7 @@ static void
 take_messages(struct gw_worker *w)
 {
 	struct gw_intake_item *done, *next;
+	struct gw_lookup *looked, *lnext;
 	char (*changed)[REG_ID_MAX];
 	size_t nchanged;
 	uint64_t n;
@@ -161,6 +158,9 @@ take_messages(struct gw_worker *w)
 	done = w->done;
 	w->done = NULL;
 	w->done_tail = &w->done;
+	looked = w->looked;
+	w->looked = NULL;
+	w->looked_tail = &w->looked;
 	changed = w->changed;
 	nchanged = w->nchanged;
 	w->changed = NULL;
@@ -172,20 +172,25 @@ take_messages(struct gw_worker *w)
 		struct gw_conn *c = done->fd < w->maxfd ? w->conns[done->fd] : NULL;
 
 		next = done->next;
-		if (c != NULL && c->gen == done->gen && c->waiting) {
-			route_message_done(w, c, done);
+		if (c != NULL && c->gen == done->gen && c->wait == WAIT_STORE) {
+			c->wait = WAIT_NONE;
+			done->answer(w, c, done);
 			conn_run(w, c);
 		}
 		free(done);
+	}
+	for (; looked != NULL; looked = lnext) {
+		lnext = looked->next;
+		gw_auth_resolved(w, looked);
 	}
 	for (size_t i = 0; i < nchanged; i++) {
 		for (int fd = 0; fd < w->hifd; fd++) {
 			struct gw_conn *c = w->conns[fd];
 
-			if (c != NULL && c->authed &&
-			    strcmp(c->device, changed[i]) == 0) {
+			if (c != NULL && c->ident.authed &&
+			    strcmp(c->ident.device, changed[i]) == 0) {
 				gw_log(GW_LOG_INFO, "device_disconnected",
-				    "peer", c->peer, "device", c->device,
+				    "peer", c->peer, "device", c->ident.device,
 				    "reason", "revoked or credential changed "
 				    "in the registry", NULL);
 				conn_close(w, c, NULL);
@@ -224,11 +229,10 @@ sweep(struct gw_worker *w)
 		if (c == NULL)
 			continue;
 		if (c->deadline <= w->now || (w->draining &&
-		    w->now >= w->drain_deadline)) {
-			conn_timeout(w, c);
-			continue;
-		}
-		hi = fd + 1;
+		    w->now >= w->drain_deadline))
+			conn_timeout(w, c);	/* closes it, or answers 503 */
+		if (w->conns[fd] != NULL)
+			hi = fd + 1;
 	}
 	w->hifd = hi;
 }
@@ -272,19 +276,21 @@ worker_main(void *arg)
 				 * a connection waiting for the store would spin.
 				 * Its message is still stored; nobody is left to
 				 * answer. */
-				if (c->waiting &&
+				if (c->wait != WAIT_NONE &&
 				    (evs[i].events & (EPOLLHUP | EPOLLERR)))
-					conn_close(w, c, "peer hung up while its "
-					    "message was being stored");
+					conn_close(w, c, c->wait == WAIT_STORE ?
+					    "peer hung up while its message was "
+					    "being stored" : "peer hung up while "
+					    "its credential was looked up");
 				else
 					conn_run(w, c);
 			}
 		}
-		submit_pending(w);
 		if (w->now >= next_tick) {
 			sweep(w);
 			next_tick = w->now + GW_TICK_MS;
 		}
+		submit_pending(w);	/* after sweep: it may route requests */
 		if (w->draining && w->nconn == 0)
 			break;
 	}
@@ -300,7 +306,7 @@ gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
 	char rerr[REG_ERR_LEN];
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		snprintf(err, 256, "worker: out of memory");
+		snprintf(err, GW_ERR_LEN, "worker: out of memory");
 		return NULL;
 	}
 	w->sh = sh;
@@ -308,27 +314,28 @@ gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
 	w->epfd = w->evfd = -1;
 	pthread_mutex_init(&w->lock, NULL);
 	w->done_tail = &w->done;
+	w->looked_tail = &w->looked;
 	w->pending_tail = &w->pending;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
 		rl.rlim_cur = 65536;
 	w->maxfd = (int)rl.rlim_cur;
 	if ((w->conns = calloc((size_t)w->maxfd, sizeof(*w->conns))) == NULL) {
-		snprintf(err, 256, "worker: out of memory");
+		snprintf(err, GW_ERR_LEN, "worker: out of memory");
 		goto fail;
 	}
 	if (reg_open(&w->store, sh->config->db, sh->config->key_file,
 	    rerr) < 0) {
-		snprintf(err, 256, "%s", rerr);
+		snprintf(err, GW_ERR_LEN, "%s", rerr);
 		goto fail;
 	}
 	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
-		snprintf(err, 256, "worker: %s", strerror(errno));
+		snprintf(err, GW_ERR_LEN, "worker: %s", strerror(errno));
 		goto fail;
 	}
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_EVENT };
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev) < 0) {
-		snprintf(err, 256, "worker: %s", strerror(errno));
+		snprintf(err, GW_ERR_LEN, "worker: %s", strerror(errno));
 		goto fail;
 	}
 	for (size_t i = 0; i < nl; i++) {
@@ -336,7 +343,7 @@ gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
 		ev.data.u64 = TAG_LISTEN | (uint32_t)lfds[i];
 		w->lfd[w->nlisten++] = lfds[i];
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, lfds[i], &ev) < 0) {
-			snprintf(err, 256, "worker: %s", strerror(errno));
+			snprintf(err, GW_ERR_LEN, "worker: %s", strerror(errno));
 			goto fail;
 		}
 	}
@@ -380,6 +387,12 @@ gw_worker_free(struct gw_worker *w)
 	close_listeners(w);
 	free_items(w->done);	/* answers nobody is left to send */
 	free_items(w->pending);	/* never handed to the intake */
+	while (w->looked != NULL) {	/* their connections are closed */
+		struct gw_lookup *l = w->looked;
+
+		w->looked = l->next;
+		gw_auth_resolved(w, l);
+	}
 	free(w->changed);
 	free(w->conns);
 	if (w->epfd >= 0)
@@ -408,6 +421,17 @@ gw_worker_done(struct gw_worker *w, struct gw_intake_item *first,
 	pthread_mutex_lock(&w->lock);
 	*w->done_tail = first;
 	w->done_tail = &last->next;
+	pthread_mutex_unlock(&w->lock);
+	wake(w);
+}
+
+void
+gw_worker_looked_up(struct gw_worker *w, struct gw_lookup *l)
+{
+	l->next = NULL;
+	pthread_mutex_lock(&w->lock);
+	*w->looked_tail = l;
+	w->looked_tail = &l->next;
 	pthread_mutex_unlock(&w->lock);
 	wake(w);
 }

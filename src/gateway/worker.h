@@ -1,6 +1,7 @@
 /*
- * worker.h - what worker.c, conn.c and routes.c share: the worker (one
- * event loop on one thread) and the connection it owns.
+ * worker.h - what the files of a worker's thread share (worker.c, conn.c,
+ * auth.c, the protocols): the worker (one event loop on one thread) and
+ * the connection it owns.
  */
 #ifndef GW_WORKER_H
 #define GW_WORKER_H
@@ -8,6 +9,7 @@
 #include <openssl/ssl.h>
 
 #include "gateway/gateway.h"
+#include "gateway/proto.h"
 
 enum conn_state {
 	CONN_HANDSHAKE,		/* TLS handshake in progress */
@@ -21,31 +23,70 @@ enum conn_timer {
 	TIMER_HEAD,
 	TIMER_BODY,
 	TIMER_WRITE,
+	TIMER_REGISTRY,		/* a lookup: past it, 503 and the next request */
 	TIMER_NONE,		/* waiting for the store: it always answers */
+};
+
+/* What a parked connection waits for; nothing of it is read meanwhile. */
+enum conn_wait {
+	WAIT_NONE,
+	WAIT_STORE,		/* its message is at the intake */
+	WAIT_REGISTRY,		/* its credential is at the lookup thread; the
+				 * request stays in `in` and is routed again */
+};
+
+/* auth.c: who is at the other end of a connection, once proven. */
+struct gw_identity {
+	int		 authed;	/* cred_hash/device hold the device */
+	uint8_t		 cred_hash[REG_HASH_LEN];
+	char		 device[REG_ID_MAX];
+};
+
+enum gw_auth_result {
+	GW_AUTH_NONE,		/* (no lookup answer waiting) */
+	GW_AUTH_OK,		/* the device: c->ident */
+	GW_AUTH_UNKNOWN,	/* unknown or revoked: the same answer */
+	GW_AUTH_PENDING,	/* parked: the request comes again */
+	GW_AUTH_UNAVAILABLE,	/* the registry failed or did not answer */
+	GW_AUTH_BUSY,		/* the lookup queue is full */
+};
+
+/* A lookup on its way to the registry and back to its connection. */
+struct gw_lookup {
+	struct gw_lookup *next;
+	struct gw_worker *worker;
+	int		 fd;		/* connection, with gen to tell reuse */
+	uint32_t	 gen;
+	uint32_t	 seq;		/* tells this lookup from a later one */
+	int64_t		 deadline;	/* ms: past it, the worker answered 503 */
+	uint8_t		 hash[REG_HASH_LEN];
+	enum gw_auth_result result;	/* out: OK (id), UNKNOWN, UNAVAILABLE */
+	char		 id[REG_ID_MAX];
 };
 
 struct gw_conn {
 	int		 fd;
 	uint32_t	 gen;		/* tells a reused fd from this one */
 	SSL		*ssl;
+	const struct gw_proto *proto;	/* what is spoken on it */
 	enum conn_state	 state;
-	char		 peer[64];	/* "ip:port", "[ip6]:port" */
+	char		 peer[GW_PEER_MAX];	/* "ip:port", "[ip6]:port" */
+	struct gw_identity ident;
+	enum gw_auth_result lookup;	/* of the parked request, once come */
+	uint32_t	 lookup_seq;	/* of the last lookup sent */
+	enum conn_wait	 wait;
 
 	char		*in;		/* request bytes; NULL while idle */
 	size_t		 in_len, in_cap;
+	/* The current request's framing, kept by the protocol's parse. */
 	size_t		 head_len;	/* 0 until the current head is complete */
-	long long	 body_len;	/* of the current request */
+	long long	 body_len;
 	char		*out;		/* response bytes not yet written */
 	size_t		 out_len, out_off, out_cap;
 
 	int64_t		 deadline;	/* ms, CLOCK_MONOTONIC */
 	enum conn_timer	 timer;
 
-	int		 authed;	/* cred_hash/device hold this connection's device */
-	uint8_t		 cred_hash[REG_HASH_LEN];
-	char		 device[REG_ID_MAX];
-
-	unsigned	 waiting:1;	/* a message is at the store */
 	unsigned	 keep_alive:1;	/* of the request being answered */
 	unsigned	 close_after:1;	/* close once out is written */
 	unsigned	 continue_sent:1;
@@ -68,19 +109,33 @@ struct gw_worker {
 	int64_t		 now;
 	int		 draining;
 	int64_t		 drain_deadline;
-	struct reg_store *store;	/* this thread's registry handle */
+	struct reg_store *store;	/* the registry key, to hash; no queries */
 	char		 scratch[16384];	/* reads of connections with no buffer */
 	/* Messages of this loop iteration, handed to the intake together at
 	 * its end: one lock and one wake-up per iteration, not per message. */
 	struct gw_intake_item *pending, **pending_tail;
 	size_t		 npending;
 
-	pthread_mutex_t	 lock;		/* guards the four below */
+	pthread_mutex_t	 lock;		/* guards the five below */
 	struct gw_intake_item *done, **done_tail;	/* oldest first */
+	struct gw_lookup *looked, **looked_tail;	/* oldest first */
 	char		(*changed)[REG_ID_MAX];
 	size_t		 nchanged, changed_cap;
 	int		 stop;
 };
+
+/*
+ * auth.c: who sent cred (len bytes)? On this thread when the connection
+ * or the device cache knows the credential; else PENDING: the connection
+ * is parked (WAIT_REGISTRY) with its request kept, and that request is
+ * routed again when the answer comes or at the deadline, this call then
+ * returning the answer (UNAVAILABLE at the deadline).
+ */
+enum gw_auth_result gw_authenticate(struct gw_worker *w, struct gw_conn *c,
+    const char *cred, size_t len);
+/* An answer from the lookup thread: resumes its connection if it still
+ * waits for it, drops it otherwise; frees l. */
+void gw_auth_resolved(struct gw_worker *w, struct gw_lookup *l);
 
 /* conn.c */
 struct gw_conn *conn_new(struct gw_worker *w, int fd, const char *peer);
@@ -89,13 +144,28 @@ void conn_close(struct gw_worker *w, struct gw_conn *c, const char *why);
 void conn_run(struct gw_worker *w, struct gw_conn *c);
 /* The deadline passed: answer 408 where a request is half read, close. */
 void conn_timeout(struct gw_worker *w, struct gw_conn *c);
-/* Queues a response; body is a short JSON text or NULL. */
+/* Queues an HTTP/1.1 response: len bytes of body (copied; not a C string,
+ * may be 0) of type ctype; headers, if not NULL, are whole "Name: value\r\n"
+ * lines. Out of memory, it answers nothing and closes after. */
 void conn_respond(struct gw_conn *c, int status, const char *headers,
-    const char *body);
+    const char *ctype, const void *body, size_t len);
+/* The same with a JSON text (a C string, or NULL: no body), sent with a
+ * newline after it. */
+void conn_respond_json(struct gw_conn *c, int status, const char *headers,
+    const char *json);
 void conn_set_timer(struct gw_worker *w, struct gw_conn *c,
     enum conn_timer t);
+/* Appends n bytes to the output as they are (an interim answer); 0 or -1
+ * (out of memory). */
+int conn_out(struct gw_conn *c, const char *s, size_t n);
+/* Answers a request refused by the parser with status and the reason (a
+ * sentence) and the byte offset where it went wrong; closes after and
+ * drops what else was read. */
+void conn_refuse(struct gw_worker *w, struct gw_conn *c, int status,
+    const char *reason, size_t offset);
 
-/* routes.c: answers one complete request (head and body in c->in). */
+/* routes.c: HTTP's routes, one complete request (head and body in c->in).
+ * To add one: a branch in route_request and its function here. */
 void route_request(struct gw_worker *w, struct gw_conn *c,
     const struct http_request *req, const char *body, size_t body_len);
 /* The answer to a message once the store has spoken. */

@@ -1,64 +1,42 @@
 # tether provision as a factory uses it: MAC files and their errors, the
 # three schemes, the per-device header and flash blob (the header compiles,
 # the blob's CRC verifies, the device library derives from them the very
-# credential the gateway accepts), the batch files, and all or nothing.
+# credential the gateway accepts, and `tether send --identity` gets 201 with
+# it), the batch files, and all or nothing.
 . "$(dirname "$0")/lib.sh"
 : "${TETHER_BUILD:?set TETHER_BUILD to the build directory (for libtether.a)}"
 
 DB="$T/p.db"
 devices() { sqlite3 "$DB" 'select count(*) from devices' 2>/dev/null || echo 0; }
 
-# A device's boot, on the host: reads identity.bin, checks its CRC as
-# lib/private/identity_blob.h lays it out, derives the credential with the MAC
-# given (as the board would read its own) and prints
-# "id scheme secret credential".
+# A device's boot, on the host: the library reads identity.bin
+# (tether_identity_load checks size, magic, version, CRC and fields),
+# derives the credential with the MAC given (as the board would read its
+# own) and the program prints "id scheme secret credential".
 cat >"$T/boot.c" <<'C'
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include "tether.h"
-#include "identity_blob.h"
-
-static unsigned long
-crc32(const unsigned char *p, size_t n)
-{
-	unsigned long c = 0xffffffffUL;
-	while (n--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xedb88320UL & (0UL - (c & 1)));
-	}
-	return ~c & 0xffffffffUL;
-}
 
 int
 main(int argc, char **argv)
 {
-	unsigned char b[TETHER_BLOB_SIZE + 1], mac[6] = { 0 };
-	char id[TETHER_BLOB_ID_LEN + 1] = { 0 };
-	char secret[TETHER_BLOB_SECRET_LEN + 1] = { 0 }, cred[TETHER_CREDENTIAL_MAX];
+	unsigned char b[4096], mac[6] = { 0 };
+	struct tether_identity id;
+	char cred[TETHER_CREDENTIAL_MAX];
 	FILE *fp = fopen(argv[1], "rb");
 	size_t n = fp ? fread(b, 1, sizeof(b), fp) : 0;
-	unsigned long want;
+	int r;
 
-	if (n != TETHER_BLOB_SIZE) { fprintf(stderr, "size %zu\n", n); return 1; }
-	if (memcmp(b, TETHER_BLOB_MAGIC, 4) != 0 || b[TETHER_BLOB_OFF_VERSION] != 1) {
-		fprintf(stderr, "bad magic or version\n"); return 1;
+	if ((r = tether_identity_load(&id, b, n)) != 0) {
+		fprintf(stderr, "%s\n", tether_strerror(r)); return 1;
 	}
-	want = b[80] | b[81] << 8 | (unsigned long)b[82] << 16 | (unsigned long)b[83] << 24;
-	if (crc32(b, TETHER_BLOB_OFF_CRC) != want) { fprintf(stderr, "bad crc\n"); return 1; }
-	memcpy(id, b + TETHER_BLOB_OFF_ID, TETHER_BLOB_ID_LEN);
-	memcpy(secret, b + TETHER_BLOB_OFF_SECRET, TETHER_BLOB_SECRET_LEN);
-	if (argc > 2)
+	if (argc > 2 && argv[2][0] != '\0')
 		sscanf(argv[2], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1],
 		    &mac[2], &mac[3], &mac[4], &mac[5]);
-	if ((b[TETHER_BLOB_OFF_FLAGS] & TETHER_BLOB_FLAG_MAC) &&
-	    memcmp(mac, b + TETHER_BLOB_OFF_MAC, 6) != 0) {
-		fprintf(stderr, "identity made for another board\n"); return 1;
-	}
-	if (tether_credential_derive(b[TETHER_BLOB_OFF_SCHEME], secret,
-	    strlen(secret), mac, cred) < 0) { fprintf(stderr, "bad secret\n"); return 1; }
-	printf("%s %d %s %s\n", id, b[TETHER_BLOB_OFF_SCHEME], secret, cred);
+	r = tether_identity_credential(&id, argc > 2 && argv[2][0] ? mac : NULL, cred);
+	if (r < 0) { fprintf(stderr, "%s\n", tether_strerror(-r)); return 1; }
+	printf("%s %d %s %s\n", id.device, id.scheme, id.secret, cred);
 	return 0;
 }
 C
@@ -179,7 +157,15 @@ check_batch "$T/inter" interleave 3
 # a board with another MAC refuses the identity
 "$T/boot" "$T/hmac/$(jq -r '.[0].id' "$T/hmac/manifest.json")/identity.bin" 24:0a:c4:99:99:99 2>"$T/err" &&
     fail "an identity booted on the wrong board"
-grep -q "another board" "$T/err" || fail "wrong board message"
+grep -q "the image is on the wrong board" "$T/err" || fail "wrong board message: $(cat "$T/err")"
+# a damaged blob: the library refuses it in words
+cp "$T/hmac/$(jq -r '.[0].id' "$T/hmac/manifest.json")/identity.bin" "$T/flipped.bin"
+printf 'X' | dd of="$T/flipped.bin" bs=1 seek=30 conv=notrunc 2>/dev/null
+"$T/boot" "$T/flipped.bin" 24:0a:c4:00:00:01 2>"$T/err" && fail "a damaged identity booted"
+grep -q "the identity blob read on the device is damaged" "$T/err" || fail "damaged blob message: $(cat "$T/err")"
+head -c 40 "$T/flipped.bin" >"$T/short.bin"
+"$T/boot" "$T/short.bin" 2>"$T/err" && fail "a truncated identity booted"
+grep -q "damaged" "$T/err" || fail "truncated blob message: $(cat "$T/err")"
 [ "$(devices)" = 8 ] || fail "want 8 devices, have $(devices)"
 ok "plain, hmac, interleave: 0700/0600, headers compile, blobs verify, derivation matches"
 
@@ -192,8 +178,29 @@ for b in plain hmac inter; do
 	[ "$(post "$cred" "from $b")" = 201 ] || fail "$b credential refused"
 	[ "$b" = plain ] || [ "$(post "$secret" "secret of $b")" = 401 ] || fail "$b: the flashed secret itself was accepted"
 done
+# a device built on the library: identity.bin as flashed, the board's MAC,
+# 201 and the gateway's answer naming the device (tether send --identity)
+for b in plain hmac inter; do
+	id=$(jq -r '.[0].id' "$T/$b/manifest.json")
+	mac=$(jq -r '.[0].mac // ""' "$T/$b/manifest.json")
+	"$TETHER" send "https://127.0.0.1:$PORT" --pin "$PIN" --identity "$T/$b/$id/identity.bin" \
+	    ${mac:+--mac "$mac"} "from $b's identity.bin" >"$T/out" 2>"$T/err" ||
+	    fail "$b: send --identity: $(cat "$T/err")"
+	grep -q '^message 1 of 1: stored (201)$' "$T/out" || fail "$b: send --identity: $(cat "$T/out")"
+	[ "$(sqlite3 "$DB" "select count(*) from messages where device_id = '$id'")" = 1 ] ||
+	    fail "$b: the message is not stored under $id"
+done
+# the wrong board's MAC: refused before anything is sent
+id=$(jq -r '.[2].id' "$T/hmac/manifest.json")
+set +e
+"$TETHER" send "https://127.0.0.1:$PORT" --pin "$PIN" --identity "$T/hmac/$id/identity.bin" \
+    --mac 24:0a:c4:99:99:99 x >"$T/out" 2>"$T/err"; rc=$?
+set -e
+[ $rc = 1 ] || fail "send --identity on the wrong board: exit $rc"
+grep -q "^error: --identity .*the image is on the wrong board" "$T/err" || fail "wrong board send: $(cat "$T/err")"
 stop_gw
 ok "the gateway accepts each scheme's derived credential, never an interleave/hmac secret"
+ok "tether send --identity: the library reads identity.bin, derives with the MAC, gets 201"
 
 # ---- all or nothing ----
 mkdir "$T/used"

@@ -137,7 +137,8 @@ usage_case 'name the server' --pin "$PIN"
 usage_case 'give the message BODY' "$URL" --pin "$PIN" --credential-file "$T/cred0"
 usage_case "give the server's pin with --pin" "$URL" --credential-file "$T/cred0" x
 usage_case 'give the device credential' "$URL" --pin "$PIN" x
-usage_case '--credential and --credential-file contradict' "$URL" --pin "$PIN" --credential "${CRED[0]}" --credential-file "$T/cred0" x
+usage_case '--credential, --credential-file and --identity contradict' "$URL" --pin "$PIN" --credential "${CRED[0]}" --credential-file "$T/cred0" x
+usage_case '--mac applies to --identity' "$URL" --pin "$PIN" --credential-file "$T/cred0" --mac 02:00:00:00:00:01 x
 usage_case "--pin 'd8ef[0-9a-f]*': 64 hex digits may be an SPKI SHA-256 or a certificate SHA-256 pin" \
     "$URL" --pin d8ef2c841f0e087faea13fdf7539ee70c6436d82230c2d491717afbed9254182 --credential-file "$T/cred0" x
 usage_case "--pin 'nope': not an SPKI SHA-256 hash" "$URL" --pin nope --credential-file "$T/cred0" x

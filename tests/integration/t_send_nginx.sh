@@ -1,7 +1,9 @@
 # tether send against nginx from Debian, a server the device library did
 # not grow up with: each pin kind accepted, max_fragment_length honoured
 # (a 4000-byte answer read through 512-byte records), the axTLS suites
-# met, and a redirect refused in the library's words.
+# met, a redirect refused in the library's words, and a 2xx that is not
+# the gateway's answer (an empty 200, a 201 naming no device) never taken
+# for "stored".
 . "$(dirname "$0")/lib.sh"
 
 command -v nginx >/dev/null || fail "nginx not installed (scripts/deps.sh installs nginx-light)"
@@ -13,7 +15,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
     -subj /CN=nginx.test -keyout "$T/rsa.key" -out "$T/rsa.crt" 2>/dev/null || fail "RSA certificate"
 big=$(head -c 4000 /dev/zero | tr '\0' x)
 
-P_OK=$(free_port); P_BIG=$(free_port); P_REDIR=$(free_port)
+P_OK=$(free_port); P_BIG=$(free_port); P_REDIR=$(free_port); P_EMPTY=$(free_port)
 mkdir -p "$T/nginx/tmp"
 cat >"$T/nginx.conf" <<EOF
 # One process, everything under $T: the test kills it by pid.
@@ -39,11 +41,17 @@ http {
 	default_type application/json;
 	server {
 		listen 127.0.0.1:$P_OK ssl;
-		location = /v1/messages { return 201 '{"stored":true}'; }
+		# the gateway's answer, word for word (docs/protocol.md)
+		location = /v1/messages { return 201 '{"stored":true,"device":"nginx-1"}'; }
 	}
 	server {
 		listen 127.0.0.1:$P_BIG ssl;
-		location = /v1/messages { return 201 '$big'; }
+		location = /v1/messages { return 201 '{"stored":true,"device":"$big"}'; }
+	}
+	server {
+		# a web server that answers anything with an empty 200
+		listen 127.0.0.1:$P_EMPTY ssl;
+		location = /v1/messages { return 200 ''; }
 	}
 	server {
 		listen 127.0.0.1:$P_REDIR ssl;
@@ -99,3 +107,20 @@ expect_fail "$P_REDIR" --pin "$spki" x
 grep -q '^error: the server answered with a redirect, and devices cannot follow one.* (HTTP status 301; Location: https://gw.example/v1/messages)$' "$T/err" ||
     fail "redirect message: $(cat "$T/err")"
 ok "nginx: a 301 is refused, naming the Location"
+
+# An empty 200 is not the gateway's answer: nothing was stored, and the
+# device says so instead of "stored (200)" (a silent loss before).
+expect_fail "$P_EMPTY" --pin "$spki" x
+grep -q '^message 1 of 1: stored' "$T/out" && fail "an empty 200 taken for stored: $(cat "$T/out")"
+grep -q '^error: the server answered 2xx but not as a tether gateway does.* (HTTP status 200; no body)$' "$T/err" ||
+    fail "empty 200 message: $(cat "$T/err")"
+ok "nginx: an empty 200 is refused as not the gateway's answer"
+
+# The gateway's answer names the device: --device makes the device check
+# the name, and another device's answer is not this one's "stored".
+send "$P_OK" --pin "$spki" --device nginx-1 x || fail "--device nginx-1: $(cat "$T/err")"
+grep -q '^message 1 of 1: stored (201)$' "$T/out" || fail "--device nginx-1: $(cat "$T/out")"
+expect_fail "$P_OK" --pin "$spki" --device d7k3-m9q2-x x
+grep -q '^error: the server answered 2xx but not as a tether gateway does.* (HTTP status 201; body: {"stored":true,"device":"nginx-1"})$' "$T/err" ||
+    fail "answer for another device: $(cat "$T/err")"
+ok "nginx: an answer naming another device is not stored for this one"

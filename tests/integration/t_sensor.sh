@@ -1,6 +1,8 @@
 # examples/sensor: a Linux device on libtether reports over one kept-alive
 # connection, and keeps reporting when the gateway restarts under it, with
-# no report stored twice.
+# no report stored twice; a quick restart of the sensor never repeats a
+# sequence number (its state file); and a sensor whose credential is
+# derived on the device from identity.bin and its MAC reports too.
 . "$(dirname "$0")/lib.sh"
 
 # Built here from the library of this build; an ASan build's library
@@ -18,7 +20,7 @@ ok "examples/sensor builds against libtether.a"
 start_gw
 provision 1
 ( umask 077; printf '%s\n' "${CRED[0]}" >"$T/cred" )
-"$SENSOR" -H 127.0.0.1 -p "$PORT" -P "$PIN" -c "$T/cred" -i 1 >"$T/sensor.out" 2>"$T/sensor.err" &
+"$SENSOR" -H 127.0.0.1 -p "$PORT" -P "$PIN" -c "$T/cred" -s "$T/sensor.seq" -i 1 >"$T/sensor.out" 2>"$T/sensor.err" &
 SENSOR_PID=$!
 PIDS="$PIDS $SENSOR_PID"
 wait_for 10 sh -c "[ \$(grep -c stored '$T/sensor.out') -ge 3 ]" ||
@@ -45,4 +47,45 @@ stored=$(sql "select count(*) from messages")
 [ "$stored" = "$n" ] || fail "$n reports acknowledged, $stored stored"
 [ "$(sql 'select count(*) - count(distinct seq) from messages')" = 0 ] || fail "a report was stored twice"
 ok "sensor survived the gateway restart: $n reports acknowledged and stored once each"
+
+# Restarted at once, twice within a second: each run's report is a new
+# one (201), never a repeat of the last run's number dropped as a
+# duplicate (200), as when the seq was seeded with time(NULL) * 1000.
+last=$(cat "$T/sensor.seq")
+for run in 1 2 3; do
+	"$SENSOR" -H 127.0.0.1 -p "$PORT" -P "$PIN" -c "$T/cred" -s "$T/sensor.seq" -n 1 \
+	    >"$T/quick$run.out" 2>"$T/quick$run.err" || fail "quick run $run: $(cat "$T/quick$run.err")"
+	grep -q '^report [0-9]* stored (201), full handshake$' "$T/quick$run.out" ||
+	    fail "quick restart $run: $(cat "$T/quick$run.out" "$T/quick$run.err")"
+done
+seqs=$(cat "$T"/quick[123].out | awk '{ print $2 }' | sort -u | wc -l)
+[ "$seqs" = 3 ] || fail "three quick runs used $seqs sequence numbers: $(cat "$T"/quick[123].out)"
+[ "$(awk '{ print $2 }' "$T/quick1.out")" -ge "$last" ] || fail "the state file's number was not used"
+[ "$(sql 'select count(*) - count(distinct seq) from messages')" = 0 ] || fail "a report was stored twice"
+ok "three restarts within a second: three new sequence numbers, each stored (201)"
+
+# A damaged state file stops the sensor rather than guess a number.
+echo garbage >"$T/bad.seq"
+set +e
+"$SENSOR" -H 127.0.0.1 -p "$PORT" -P "$PIN" -c "$T/cred" -s "$T/bad.seq" -n 1 >"$T/bad.out" 2>"$T/bad.err"; rc=$?
+set -e
+[ $rc = 1 ] && grep -q 'not a sequence number' "$T/bad.err" || fail "damaged state file: exit $rc, $(cat "$T/bad.err")"
+ok "a damaged state file is refused"
+
+# The credential derived on the device: identity.bin of the hmac scheme
+# and the board's MAC, as the library reads and derives them.
+echo 02:00:5e:10:00:01 >"$T/macs.txt"
+"$TETHER" provision --db "$GW_DB" --mac-file "$T/macs.txt" --scheme hmac --out "$T/hw" 2>"$T/prov.err" ||
+    fail "provision --scheme hmac: $(cat "$T/prov.err")"
+hw_id=$(jq -r '.[0].id' "$T/hw/manifest.json")
+"$SENSOR" -H 127.0.0.1 -p "$PORT" -P "$PIN" -I "$T/hw/$hw_id/identity.bin" -m 02:00:5e:10:00:01 \
+    -s "$T/hw.seq" -n 1 >"$T/hw.out" 2>"$T/hw.err" || fail "sensor -I: $(cat "$T/hw.err")"
+grep -q '^report [0-9]* stored (201)' "$T/hw.out" || fail "sensor -I: $(cat "$T/hw.out" "$T/hw.err")"
+[ "$(sql "select count(*) from messages where device_id = '$hw_id'")" = 1 ] || fail "not stored under $hw_id"
+set +e
+"$SENSOR" -H 127.0.0.1 -p "$PORT" -P "$PIN" -I "$T/hw/$hw_id/identity.bin" -m 02:00:5e:10:00:02 \
+    -s "$T/hw.seq" -n 1 >"$T/hw.out" 2>"$T/hw.err"; rc=$?
+set -e
+[ $rc = 1 ] && grep -q 'the image is on the wrong board' "$T/hw.err" || fail "wrong MAC: exit $rc, $(cat "$T/hw.err")"
+ok "sensor -I identity.bin -m MAC: derived on the device, stored under $hw_id; another MAC refused"
 stop_gw

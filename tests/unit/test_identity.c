@@ -2,7 +2,8 @@
  * test_identity.c - the credential schemes (lib/identity.c) against the
  * test vectors of docs/credentials.md, round trips with the registry's
  * secret maker, and secrets that must be refused: a bad flash or a typo
- * never yields a credential.
+ * never yields a credential. identity.bin read on the device: good,
+ * truncated, bit-flipped, a newer version, fields no writer makes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include "tether.h"
 #include "registry/registry.h"
 #include "registry/scheme.h"
+#include "../../lib/private/identity_blob.h"
 
 /* docs/credentials.md, "Test vectors": keep the two in step. */
 struct vector {
@@ -355,6 +357,186 @@ test_id_distance(void **state)
 	assert_int_equal(reg_id_distance("0123456789abcdefg", "0"), -1);
 }
 
+/*
+ * identity.bin as docs/credentials.md lays it out (the layout's constants
+ * are lib/private/identity_blob.h's): the test's own writer, so a reader
+ * that drifted from the documented layout fails here.
+ */
+static void
+blob_of(const struct vector *v, int has_mac, uint8_t b[TETHER_BLOB_SIZE])
+{
+	uint32_t crc;
+
+	memset(b, 0, TETHER_BLOB_SIZE);
+	memcpy(b, "TTID", 4);
+	b[4] = 1;
+	b[5] = (uint8_t)v->scheme;
+	b[6] = has_mac ? 1 : 0;
+	memcpy(b + 8, "d7k3-m9q2-x", 11);
+	memcpy(b + 24, v->secret, strlen(v->secret));
+	if (has_mac)
+		memcpy(b + 72, v->mac, 6);
+	crc = tether_crc32(b, 80);
+	for (int i = 0; i < 4; i++)
+		b[80 + i] = (uint8_t)(crc >> (8 * i));
+}
+
+/* A blob re-sealed after a field was changed: the CRC holds, the field
+ * must still be refused. */
+static void
+reseal(uint8_t b[TETHER_BLOB_SIZE])
+{
+	uint32_t crc = tether_crc32(b, 80);
+
+	for (int i = 0; i < 4; i++)
+		b[80 + i] = (uint8_t)(crc >> (8 * i));
+}
+
+static int
+load(const uint8_t *b, size_t len)
+{
+	struct tether_identity id;
+
+	memset(&id, 0x5a, sizeof(id));
+	int r = tether_identity_load(&id, b, len);
+	if (r != 0) {
+		/* a refused blob leaves nothing behind */
+		static const struct tether_identity zero;
+
+		assert_memory_equal(&id, &zero, sizeof(id));
+	}
+	return r;
+}
+
+/* Good blobs of every vector give the vector's credential on the device,
+ * with the board's MAC or the blob's. */
+static void
+test_identity_blob_good(void **state)
+{
+	uint8_t b[TETHER_BLOB_SIZE], page[4096];
+	struct tether_identity id;
+	char out[TETHER_CREDENTIAL_MAX];
+
+	(void)state;
+	assert_int_equal(TETHER_IDENTITY_SIZE, TETHER_BLOB_SIZE);
+	for (size_t i = 0; i < NVECTORS; i++) {
+		const struct vector *v = &vectors[i];
+		int mac_scheme = v->scheme != TETHER_SCHEME_PLAIN;
+
+		blob_of(v, mac_scheme, b);
+		assert_int_equal(tether_identity_load(&id, b, sizeof(b)), 0);
+		assert_int_equal(id.scheme, v->scheme);
+		assert_string_equal(id.device, "d7k3-m9q2-x");
+		assert_string_equal(id.secret, v->secret);
+		assert_int_equal(id.has_mac, mac_scheme);
+		/* the board's MAC, as WiFi.macAddress() reads it */
+		assert_int_equal(tether_identity_credential(&id,
+		    mac_scheme ? v->mac : NULL, out),
+		    (int)strlen(v->credential));
+		assert_string_equal(out, v->credential);
+		/* or the MAC the blob was provisioned for */
+		assert_int_equal(tether_identity_credential(&id, NULL, out),
+		    (int)strlen(v->credential));
+		assert_string_equal(out, v->credential);
+		/* a whole flash page: the bytes after the blob are not read */
+		memset(page, 0xff, sizeof(page));
+		memcpy(page, b, sizeof(b));
+		assert_int_equal(tether_identity_load(&id, page, sizeof(page)),
+		    0);
+		assert_string_equal(id.secret, v->secret);
+	}
+}
+
+/* Truncated, bit-flipped, a newer version, and fields provision never
+ * writes: each refused with its code, and nothing left in *id. */
+static void
+test_identity_blob_damaged(void **state)
+{
+	const struct vector *v = &vectors[2];	/* hmac */
+	uint8_t good[TETHER_BLOB_SIZE], b[TETHER_BLOB_SIZE];
+	struct tether_identity id;
+
+	(void)state;
+	blob_of(v, 1, good);
+	for (size_t n = 0; n < sizeof(good); n++)
+		assert_int_equal(load(good, n), TETHER_E_BAD_IDENTITY);
+	assert_int_equal(load(NULL, sizeof(good)), TETHER_E_BAD_IDENTITY);
+	assert_int_equal(tether_identity_load(NULL, good, sizeof(good)),
+	    TETHER_E_BAD_ARG);
+	for (size_t bit = 0; bit < 8 * sizeof(good); bit++) {
+		memcpy(b, good, sizeof(b));
+		b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		/* a flip in the version byte reads as another version */
+		assert_int_equal(load(b, sizeof(b)), bit / 8 == 4 ?
+		    TETHER_E_IDENTITY_VERSION : TETHER_E_BAD_IDENTITY);
+	}
+	/* a newer layout, sealed as its writer would: not guessed at */
+	memcpy(b, good, sizeof(b));
+	b[4] = 2;
+	reseal(b);
+	assert_int_equal(load(b, sizeof(b)), TETHER_E_IDENTITY_VERSION);
+	assert_int_equal(load(b, 5), TETHER_E_IDENTITY_VERSION);
+
+	/* fields the CRC does not vouch for, because a writer got them wrong */
+	struct { size_t off; uint8_t val; } fields[] = {
+		{ 5, 3 },		/* no such scheme */
+		{ 5, TETHER_SCHEME_INTERLEAVE },	/* a ttk1_ secret */
+		{ 6, 0x02 },		/* an unknown flag */
+		{ 7, 1 }, { 78, 1 }, { 79, 1 },	/* reserved */
+		{ 8, 0 },		/* no id */
+		{ 20, 'x' },		/* text after the id's padding */
+		{ 24 + 10, 'x' },	/* the secret's checksum fails */
+		{ 24 + 38, 'x' },	/* text after the secret */
+		{ 24 + 3, 0x01 },	/* a control byte in the secret */
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		memcpy(b, good, sizeof(b));
+		b[fields[i].off] = fields[i].val;
+		reseal(b);
+		if (load(b, sizeof(b)) != TETHER_E_BAD_IDENTITY)
+			fail_msg("byte %zu = 0x%02x accepted", fields[i].off,
+			    fields[i].val);
+	}
+	/* the secret is wiped out of a refused blob's struct too */
+	memcpy(b, good, sizeof(b));
+	b[79] = 1;
+	reseal(b);
+	assert_int_equal(tether_identity_load(&id, b, sizeof(b)),
+	    TETHER_E_BAD_IDENTITY);
+	assert_int_equal(id.secret[0], 0);
+}
+
+/* The MAC: needed by interleave and hmac, and the provisioned one only. */
+static void
+test_identity_mac(void **state)
+{
+	uint8_t b[TETHER_BLOB_SIZE], other[6];
+	struct tether_identity id;
+	char out[TETHER_CREDENTIAL_MAX];
+
+	(void)state;
+	blob_of(&vectors[1], 0, b);	/* interleave, no MAC in the blob */
+	assert_int_equal(tether_identity_load(&id, b, sizeof(b)), 0);
+	assert_int_equal(tether_identity_credential(&id, NULL, out),
+	    -TETHER_E_NO_MAC);
+	assert_string_equal(out, "");
+	assert_true(tether_identity_credential(&id, vectors[1].mac, out) > 0);
+	assert_string_equal(out, vectors[1].credential);
+
+	blob_of(&vectors[5], 1, b);	/* hmac, MAC a4:cf:12:fe:dc:ba */
+	assert_int_equal(tether_identity_load(&id, b, sizeof(b)), 0);
+	memcpy(other, vectors[5].mac, 6);
+	other[5] ^= 1;
+	assert_int_equal(tether_identity_credential(&id, other, out),
+	    -TETHER_E_WRONG_MAC);
+	assert_string_equal(out, "");
+
+	blob_of(&vectors[0], 0, b);	/* plain: no MAC needed */
+	assert_int_equal(tether_identity_load(&id, b, sizeof(b)), 0);
+	assert_true(tether_identity_credential(&id, NULL, out) > 0);
+	assert_string_equal(out, vectors[0].credential);
+}
+
 int
 main(void)
 {
@@ -368,6 +550,9 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_scheme_names_and_macs),
 		cmocka_unit_test(test_id_distance),
+		cmocka_unit_test(test_identity_blob_good),
+		cmocka_unit_test(test_identity_blob_damaged),
+		cmocka_unit_test(test_identity_mac),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -372,6 +372,33 @@ test_heap_and_flush(void **state)
 	free(out);
 }
 
+/* A writer that failed (out of memory, a misuse) still finishes: every
+ * layout's json_finish returns and json_print reports -1. */
+static void
+test_failed_finishes(void **state)
+{
+	static const enum json_layout layouts[] = { JSON_COMPACT,
+	    JSON_INLINE, JSON_LINES, JSON_LINES_OPEN };
+	FILE *fp = fopen("/dev/null", "w");
+
+	(void)state;
+	assert_non_null(fp);
+	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+		struct json j;
+
+		json_init_heap(&j);
+		json_object(&j, NULL, layouts[i]);
+		json_array(&j, "a", layouts[i]);
+		json_int(&j, NULL, 1);
+		json_int(&j, "misuse", 2);	/* a key inside an array */
+		assert_true(j.failed);
+		json_finish(&j);
+		assert_int_equal(j.depth, 0);
+		assert_int_equal(json_print(&j, fp), -1);
+	}
+	fclose(fp);
+}
+
 /* The lines gw_log writes while fn runs, from stderr. */
 static char *
 log_lines(void (*fn)(void))
@@ -448,6 +475,7 @@ main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_shortened_value),
 		cmocka_unit_test(test_heap_and_flush),
+		cmocka_unit_test(test_failed_finishes),
 		cmocka_unit_test(test_log_lines),
 	};
 

@@ -26,7 +26,7 @@ static const int all_codes[] = {
 	TETHER_E_DNS,
 	TETHER_E_REFUSED, TETHER_E_CONNECT_TIMEOUT, TETHER_E_UNREACHABLE,
 	TETHER_E_IO_TIMEOUT, TETHER_E_RESET, TETHER_E_CLOSED,
-	TETHER_E_TRANSPORT, TETHER_E_ALERT, TETHER_E_NO_COMMON_SUITE,
+	TETHER_E_TRANSPORT, TETHER_E_CONNECT, TETHER_E_ALERT, TETHER_E_NO_COMMON_SUITE,
 	TETHER_E_PROTOCOL_VERSION, TETHER_E_RECORD_TOO_LARGE,
 	TETHER_E_BAD_MAC, TETHER_E_TLS, TETHER_E_NO_RANDOM,
 	TETHER_E_SERVER_BAD_CHOICE, TETHER_E_PIN_MISMATCH,
@@ -37,6 +37,8 @@ static const int all_codes[] = {
 	TETHER_E_CHAIN_REJECTED, TETHER_E_UNAUTHORIZED,
 	TETHER_E_REDIRECT, TETHER_E_REFUSED_REQUEST, TETHER_E_RETRY_LATER,
 	TETHER_E_HTTP_STATUS, TETHER_E_BAD_RESPONSE, TETHER_E_NO_RESPONSE,
+	TETHER_E_NOT_GATEWAY, TETHER_E_BAD_IDENTITY, TETHER_E_IDENTITY_VERSION,
+	TETHER_E_NO_MAC, TETHER_E_WRONG_MAC,
 };
 #define NCODES	(sizeof(all_codes) / sizeof(all_codes[0]))
 
@@ -646,7 +648,8 @@ test_anchor_checks(void **state)
 	assert_int_equal(tether_client_set_time(&c, 19782 +
 	    TETHER_DAYS_TO_UNIX_EPOCH, TETHER_SECONDS_PER_DAY - 1), 0);
 	assert_int_equal(tether_connect(&c), -1);
-	assert_int_equal(tether_last_error(&c), TETHER_E_TRANSPORT);
+	/* open said -1: a connect that failed, not a read or write */
+	assert_int_equal(tether_last_error(&c), TETHER_E_CONNECT);
 	assert_int_equal(opened, 1);
 }
 

@@ -3,14 +3,21 @@
  * pin kind, a wrong pin beside a backup, 512-byte records, resumption
  * after an idle drop and after a session blob, the legacy-axtls profile,
  * a revoked device, the transport errors, trust anchors with a clock
- * (each way the chain check fails), and the peak stack of a handshake
+ * (each way the chain check fails), an answer that names another device,
+ * a drop cured by a reconnect that logs no error, and the peak stack of a handshake
  * (measured by painting a thread's stack). It starts `tether
  * serve` itself (binary from $TETHER; every test is skipped without it),
  * in a temporary directory, and kills what it started.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* RTLD_NEXT */
+#endif
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+
+#include <dlfcn.h>
+#include <netdb.h>
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -391,6 +398,20 @@ test_wrong_pin_then_backup(void **state)
 	tether_close(&d.c);
 }
 
+/* Counts the library's "error N: ..." log lines. */
+static int error_lines;
+
+static void
+count_errors(void *ctx, enum tether_log_level level, const char *line)
+{
+	(void)ctx;
+	(void)level;
+	if (strncmp(line, "error ", 6) == 0) {
+		error_lines++;
+		print_message("# logged: %s\n", line);
+	}
+}
+
 static void
 test_keep_alive_and_resumption(void **state)
 {
@@ -401,17 +422,23 @@ test_keep_alive_and_resumption(void **state)
 	(void)state;
 	device(&d, "127.0.0.1", modern.port, 0);
 	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_ec);
+	/* the gateway's answers name this device */
+	assert_int_equal(tether_config_set_device(&d.cfg, dev_id[0]), 0);
+	tether_config_set_log(&d.cfg, TETHER_LOG_CORE, count_errors, NULL);
+	error_lines = 0;
 	tether_set_seq(&d.c, (uint64_t)time(NULL) * 1000);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(send_one(&d, &status), 0);
 	assert_int_equal(d.c.stats.handshakes_full, 1);
 	assert_int_equal(d.c.stats.messages, 3);
 
-	/* the gateway drops the idle connection; the next message resumes */
+	/* the gateway drops the idle connection; the next message resumes,
+	 * and the drop the reconnect cured is no error of the caller's */
 	sleep(2);
 	assert_int_equal(send_one(&d, &status), 0);
 	assert_int_equal(d.c.stats.handshakes_full, 1);
 	assert_int_equal(d.c.stats.handshakes_resumed, 1);
+	assert_int_equal(error_lines, 0);
 
 	/* deep sleep: the blob goes to RTC memory, a new client resumes */
 	assert_int_equal(tether_session_save(&d.c, blob), 0);
@@ -453,6 +480,96 @@ test_legacy_axtls(void **state)
 	    "handshake_failure (40): no cipher suite in common"));
 }
 
+/* A transport that hangs up once the client's handshake is done: the
+ * answer to a message on a fresh connection never comes. */
+struct hangup {
+	struct tether_transport		 inner;	/* the POSIX transport */
+	const struct tether_client	*c;
+};
+
+static int
+hangup_open(void *ctx, const char *host, uint16_t port)
+{
+	struct hangup *h = ctx;
+
+	return h->inner.open(h->inner.ctx, host, port);
+}
+
+static int
+hangup_read(void *ctx, unsigned char *buf, size_t len)
+{
+	struct hangup *h = ctx;
+
+	if (h->c->stats.handshakes_full > 0)
+		return 0;
+	return h->inner.read(h->inner.ctx, buf, len);
+}
+
+static int
+hangup_write(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct hangup *h = ctx;
+
+	return h->inner.write(h->inner.ctx, buf, len);
+}
+
+static void
+hangup_close(void *ctx)
+{
+	struct hangup *h = ctx;
+
+	h->inner.close(h->inner.ctx);
+}
+
+/* A failure with no reconnect to cure it is logged once, and is the
+ * error the caller gets. */
+static void
+test_unanswered_logged_once(void **state)
+{
+	static struct device d;
+	static struct hangup h;
+	struct tether_transport io = { hangup_open, hangup_read,
+	    hangup_write, hangup_close, &h };
+	int status;
+
+	(void)state;
+	if (bin == NULL)
+		skip();
+	tether_config_init(&d.cfg);
+	tether_config_set_host(&d.cfg, "127.0.0.1", modern.port);
+	tether_config_set_credential(&d.cfg, cred[0], strlen(cred[0]));
+	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_ec);
+	tether_config_set_log(&d.cfg, TETHER_LOG_CORE, count_errors, NULL);
+	tether_posix_init(&d.sock, &h.inner, 3000, 5000);
+	h.c = &d.c;
+	assert_int_equal(tether_client_init(&d.c, &d.cfg, &io, d.buf,
+	    sizeof(d.buf)), 0);
+	error_lines = 0;
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_NO_RESPONSE);
+	assert_int_equal(error_lines, 1);
+	tether_close(&d.c);
+}
+
+/* The gateway stored it, but for another device than the one configured:
+ * no "stored" for this one (the answer is checked, not just the 201). */
+static void
+test_answer_for_another_device(void **state)
+{
+	static struct device d;
+	int status;
+
+	(void)state;
+	device(&d, "127.0.0.1", modern.port, 0);
+	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_ec);
+	assert_int_equal(tether_config_set_device(&d.cfg, "zzzz-zzzz-z"), 0);
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(status, 201);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_NOT_GATEWAY);
+	assert_non_null(strstr(d.detail, dev_id[0]));
+	tether_close(&d.c);
+}
+
 static void
 test_revoked_device(void **state)
 {
@@ -469,6 +586,53 @@ test_revoked_device(void **state)
 	tether_close(&d.c);
 }
 
+/*
+ * A name with two addresses, as "localhost" has on many systems: first
+ * 127.0.0.1 where nothing listens, then one whose socket cannot be made
+ * (as ::1 on a host without IPv6). The refusal is what the device must
+ * hear, not the second address's "I/O failed".
+ */
+#define TWO_ADDRESSES	"two-addresses.test"
+static struct sockaddr_in refusing;
+static struct addrinfo two[2];
+
+int
+getaddrinfo(const char *node, const char *service,
+    const struct addrinfo *hints, struct addrinfo **res)
+{
+	int (*real)(const char *, const char *, const struct addrinfo *,
+	    struct addrinfo **) = (int (*)(const char *, const char *,
+	    const struct addrinfo *, struct addrinfo **))dlsym(RTLD_NEXT,
+	    "getaddrinfo");
+
+	if (node == NULL || strcmp(node, TWO_ADDRESSES) != 0)
+		return real(node, service, hints, res);
+	refusing.sin_family = AF_INET;
+	refusing.sin_port = htons((uint16_t)atoi(service));
+	refusing.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	two[0].ai_family = AF_INET;
+	two[0].ai_socktype = SOCK_STREAM;
+	two[0].ai_addr = (struct sockaddr *)&refusing;
+	two[0].ai_addrlen = sizeof(refusing);
+	two[0].ai_next = &two[1];
+	two[1] = two[0];
+	two[1].ai_family = AF_UNIX;	/* no TCP socket of this family */
+	two[1].ai_protocol = IPPROTO_TCP;
+	two[1].ai_next = NULL;
+	*res = two;
+	return 0;
+}
+
+void
+freeaddrinfo(struct addrinfo *res)
+{
+	void (*real)(struct addrinfo *) = (void (*)(struct addrinfo *))
+	    dlsym(RTLD_NEXT, "freeaddrinfo");
+
+	if (res != two)
+		real(res);
+}
+
 static void
 test_transport_errors(void **state)
 {
@@ -477,6 +641,11 @@ test_transport_errors(void **state)
 
 	(void)state;
 	device(&d, "127.0.0.1", free_port(), 0);
+	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_ec);
+	assert_int_equal(send_one(&d, &status), -1);
+	assert_int_equal(tether_last_error(&d.c), TETHER_E_REFUSED);
+
+	device(&d, TWO_ADDRESSES, free_port(), 0);
 	tether_config_add_pin(&d.cfg, TETHER_PIN_SPKI_SHA256, spki_ec);
 	assert_int_equal(send_one(&d, &status), -1);
 	assert_int_equal(tether_last_error(&d.c), TETHER_E_REFUSED);
@@ -835,6 +1004,8 @@ main(void)
 		cmocka_unit_test(test_keep_alive_and_resumption),
 		cmocka_unit_test(test_legacy_axtls),
 		cmocka_unit_test(test_revoked_device),
+		cmocka_unit_test(test_answer_for_another_device),
+		cmocka_unit_test(test_unanswered_logged_once),
 		cmocka_unit_test(test_transport_errors),
 		cmocka_unit_test(test_anchor_accepted),
 		cmocka_unit_test(test_anchor_clock_not_set),

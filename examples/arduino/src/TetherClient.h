@@ -50,7 +50,7 @@ private:
  * Elsewhere they are the plain calls: the caller's stack must hold, below
  * the call, 3,492 bytes for a full handshake on a Cortex-M4, 2,792 for a
  * resumed one and 860 for a message on the open connection (lx106: 5,136,
- * 2,960, 1,072); the ESP32's loop task has 8 KiB.
+ * 2,960, 1,056); the ESP32's loop task has 8 KiB.
  */
 int tetherConnect(struct tether_client *client);
 int tetherSend(struct tether_client *client, const void *body, size_t len,

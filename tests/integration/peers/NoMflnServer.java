@@ -20,6 +20,9 @@ import javax.net.ssl.SSLSocket;
 
 public class NoMflnServer {
 	static final int BODY = 4000;	/* far over a 512-byte record */
+	/* the gateway's answer (docs/protocol.md), so the device counts it
+	 * stored; the device id is padding to BODY bytes */
+	static final String STORED = "{\"stored\":true,\"device\":\"";
 
 	public static void main(String[] args) throws Exception {
 		char[] pass = args[1].toCharArray();
@@ -35,7 +38,8 @@ public class NoMflnServer {
 		    .createServerSocket(Integer.parseInt(args[2]), 8,
 		    InetAddress.getLoopbackAddress());
 		byte[] answer = ("HTTP/1.1 201 Created\r\nContent-Length: " + BODY +
-		    "\r\nConnection: close\r\n\r\n" + "x".repeat(BODY))
+		    "\r\nConnection: close\r\n\r\n" + STORED +
+		    "x".repeat(BODY - STORED.length() - 2) + "\"}")
 		    .getBytes(StandardCharsets.US_ASCII);
 		System.out.println("listening");
 		System.out.flush();

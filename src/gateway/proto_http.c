@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proto_http.c - HTTP/1.1 as a gateway protocol (proto.h): framing a
+ * request (http.c parses the head), the checks made before a body is
+ * read, 100 Continue, and the hand-off to routes.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "gateway/worker.h"
+
+static ssize_t
+http_parse(struct gw_worker *w, struct gw_conn *c, union gw_request *out)
+{
+	struct http_request *req = &out->http.head;
+	struct http_error err;
+	size_t max_body = w->sh->config->max_body;
+	size_t total;
+	int r;
+
+	r = http_parse_request(c->in, c->in_len, GW_MAX_HEAD, req, &err);
+	if (r < 0) {
+		conn_refuse(w, c, err.status, http_reason_text(err.reason),
+		    err.offset);
+		return -1;
+	}
+	if (r == 0) {
+		if (c->timer != TIMER_HEAD)
+			conn_set_timer(w, c, TIMER_HEAD);
+		return 0;
+	}
+	if (c->head_len == 0) {
+		/* The head just completed: check the body before reading it. */
+		c->head_len = (size_t)r;
+		c->keep_alive = req->keep_alive;
+		if (http_view_eq(req->method, req->method_len, "POST") &&
+		    req->content_length < 0) {
+			conn_refuse(w, c, 411, "a POST needs a Content-Length "
+			    "header (chunked bodies are not accepted)",
+			    (size_t)r);
+			return -1;
+		}
+		if (req->content_length > (long long)max_body) {
+			char why[128];
+
+			snprintf(why, sizeof(why), "the body is %lld bytes; "
+			    "this gateway accepts at most %zu",
+			    req->content_length, max_body);
+			conn_refuse(w, c, 413, why, (size_t)r);
+			return -1;
+		}
+		c->body_len = req->content_length < 0 ? 0 : req->content_length;
+		conn_set_timer(w, c, TIMER_BODY);
+	}
+	total = c->head_len + (size_t)c->body_len;
+	if (c->in_len < total) {
+		if (req->expect_continue && !c->continue_sent) {
+			static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+			c->continue_sent = 1;
+			if (conn_out(c, cont, sizeof(cont) - 1) < 0)
+				c->close_after = 1;
+		}
+		return 0;
+	}
+	c->keep_alive = req->keep_alive && !w->draining;
+	out->http.body = c->in + c->head_len;
+	out->http.body_len = (size_t)c->body_len;
+	return (ssize_t)total;
+}
+
+static void
+http_route(struct gw_worker *w, struct gw_conn *c, const union gw_request *req)
+{
+	route_request(w, c, &req->http.head, req->http.body,
+	    req->http.body_len);
+}
+
+static void
+http_timeout(struct gw_worker *w, struct gw_conn *c)
+{
+	(void)w;
+	conn_respond_json(c, 408, NULL, "{\"error\":\"request not received "
+	    "in time\"}");
+}
+
+const struct gw_proto gw_proto_http = {
+	.name = "HTTP/1.1",
+	.parse = http_parse,
+	.route = http_route,
+	.answer = route_message_done,
+	.on_timeout = http_timeout,
+	.on_close = NULL,	/* holds nothing beyond the connection's buffers */
+};
