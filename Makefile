@@ -8,12 +8,15 @@
 #   make bench-insn  instructions per message, tether and nginx (callgrind)
 #   make fuzz     long fuzzing campaigns (FUZZ_SECONDS each, default 300)
 #   make cross    libtether for Cortex-M4 and ESP8266, with its code budget
+#   make target-test  libtether + BearSSL images for Cortex-M4 and lx106
+#                 under QEMU against the gateway, with their footprint
+#                 budgets (part of make test)
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench bench-insn cross clean
+.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench bench-insn cross target-test clean
 
 all: build/Makefile
 	$(CMAKE) --build build -j $(JOBS)
@@ -35,7 +38,7 @@ demo: deps all
 	@sh scripts/demo.sh
 
 test: deps
-	@$(MAKE) --no-print-directory test-plain test-asan fuzz-smoke
+	@$(MAKE) --no-print-directory test-plain test-asan fuzz-smoke target-test
 
 test-plain: all
 	cd build && ctest --output-on-failure -j $(JOBS)
@@ -61,6 +64,10 @@ bench: deps all
 bench-insn: deps all
 	@sh scripts/deps.sh --bench
 	@sh bench/instructions.sh
+
+target-test: all
+	@sh scripts/deps.sh --target
+	bash tests/target/run.sh
 
 cross:
 	@sh scripts/deps.sh --cross

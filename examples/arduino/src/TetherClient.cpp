@@ -1,9 +1,80 @@
 /*
  * TetherClient.cpp - the four transport callbacks of tether.h over an
- * Arduino Client. Waits yield() to the core (the ESP8266's Wi-Fi stack and
- * watchdog need it) and are bounded by the time-out.
+ * Arduino Client, and libtether's calls on a stack deep enough for them.
+ * Waits yield() to the core (the ESP8266's Wi-Fi stack and watchdog need
+ * it) and are bounded by the time-out.
  */
 #include "TetherClient.h"
+
+#ifdef ARDUINO_ARCH_ESP8266
+#include <StackThunk.h>
+
+/* make_stack_thunk(f) defines thunk_f: f's own arguments and result, the
+ * call made on the core's second stack, whose canary it checks after. */
+extern "C" {
+int thunk_tether_connect(struct tether_client *client);
+int thunk_tether_send(struct tether_client *client, const void *body,
+    size_t len, int *status);
+void thunk_tether_close(struct tether_client *client);
+make_stack_thunk(tether_connect);
+make_stack_thunk(tether_send);
+make_stack_thunk(tether_close);
+}
+
+/* The core allocates its stack at the first reference; the adapter takes
+ * one and never gives it back, so the stack stays for every later call. */
+static void
+thunk_ref(void)
+{
+	static bool held;
+
+	if (!held) {
+		stack_thunk_add_ref();
+		held = true;
+	}
+}
+
+int
+tetherConnect(struct tether_client *client)
+{
+	thunk_ref();
+	return thunk_tether_connect(client);
+}
+
+int
+tetherSend(struct tether_client *client, const void *body, size_t len,
+    int *status)
+{
+	thunk_ref();
+	return thunk_tether_send(client, body, len, status);
+}
+
+void
+tetherClose(struct tether_client *client)
+{
+	thunk_ref();
+	thunk_tether_close(client);
+}
+#else
+int
+tetherConnect(struct tether_client *client)
+{
+	return tether_connect(client);
+}
+
+int
+tetherSend(struct tether_client *client, const void *body, size_t len,
+    int *status)
+{
+	return tether_send(client, body, len, status);
+}
+
+void
+tetherClose(struct tether_client *client)
+{
+	tether_close(client);
+}
+#endif
 
 /* Arduino Ethernet's connect() codes: the only core that says why. */
 #define CONNECT_TIMED_OUT	(-1)

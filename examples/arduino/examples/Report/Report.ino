@@ -94,7 +94,9 @@ loop()
 		return;
 	last = millis();
 	snprintf(body, sizeof(body), "{\"rssi\":%d}", (int)WiFi.RSSI());
-	if (tether_send(&client, body, strlen(body), &status) != 0) {
+	/* tetherSend: tether_send on a stack deep enough for the handshake
+	 * (on the ESP8266, the core's second stack; see TetherClient.h) */
+	if (tetherSend(&client, body, strlen(body), &status) != 0) {
 		Serial.print("error: ");
 		Serial.print(tether_strerror(tether_last_error(&client)));
 		Serial.print(" (");
