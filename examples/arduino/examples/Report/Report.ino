@@ -1,8 +1,9 @@
 /*
  * Report.ino - an ESP8266 or ESP32 that reports its Wi-Fi signal to a
  * tether gateway every ten seconds, over one kept-alive TLS connection
- * pinned to the gateway's key. The pin and the credential come from
- * `tether fingerprint --format c` and `tether provision`.
+ * pinned to the gateway's key. The pin comes from `tether fingerprint
+ * --format c`; the identity from `tether provision --out DIR`: copy
+ * DIR/<id>/tether_identity.h beside this sketch (one build per board).
  */
 #if defined(ESP8266)
 #include <ESP8266WiFi.h>
@@ -11,6 +12,8 @@
 #include <esp_random.h>
 #endif
 #include <TetherClient.h>
+
+#include "tether_identity.h"	/* TETHER_IDENTITY_ID, _SCHEME, _SECRET */
 
 static const char WIFI_SSID[] = "your-network";
 static const char WIFI_PASS[] = "your-password";
@@ -24,8 +27,10 @@ static const uint8_t PIN[32] = {
 	0xc6, 0x43, 0x6d, 0x82, 0x23, 0x0c, 0x2d, 0x49,
 	0x17, 0x17, 0xaf, 0xbe, 0xd9, 0x25, 0x41, 0x82,
 };
-/* this device's credential, from the provisioning manifest */
-static const char CREDENTIAL[] = "tth1_0000000000000000000000000000000000";
+/* The credential the device sends: derived at start from the flashed
+ * secret and this board's MAC (the interleave and hmac schemes bind it to
+ * the board; plain uses the secret as it is), as provisioning did. */
+static char credential[TETHER_CREDENTIAL_MAX];
 static const unsigned long REPORT_MS = 10000;
 
 /* Everything the library uses, in static RAM: about 6 KiB, no heap. */
@@ -63,6 +68,8 @@ void
 setup()
 {
 	struct tether_transport io;
+	uint8_t mac[TETHER_MAC_LEN];
+	int n;
 
 	Serial.begin(115200);
 	WiFi.mode(WIFI_STA);
@@ -73,7 +80,16 @@ setup()
 	tether_config_init(&cfg);
 	tether_config_set_host(&cfg, GATEWAY, GATEWAY_PORT);
 	tether_config_add_pin(&cfg, TETHER_PIN_SPKI_SHA256, PIN);
-	tether_config_set_credential(&cfg, CREDENTIAL, strlen(CREDENTIAL));
+	WiFi.macAddress(mac);
+	n = tether_credential_derive((enum tether_scheme)TETHER_IDENTITY_SCHEME,
+	    TETHER_IDENTITY_SECRET, strlen(TETHER_IDENTITY_SECRET), mac,
+	    credential);
+	if (n < 0)
+		Serial.println(tether_strerror(TETHER_E_BAD_CREDENTIAL));
+	else
+		tether_config_set_credential(&cfg, credential, (size_t)n);
+	/* the gateway's answer must name this device to count as stored */
+	tether_config_set_device(&cfg, TETHER_IDENTITY_ID);
 	tether_config_set_entropy(&cfg, seed, sizeof(seed));
 	tether_config_set_log(&cfg, TETHER_LOG_CORE, log_line, NULL);
 	transport.attach(&io);
