@@ -2,12 +2,10 @@
  * check_wire.c - libFuzzer target for `tether check`'s reader of what a
  * server sends in the clear (src/check/wire.c): any bytes, fed whole and
  * split at a point the input chooses, must give the same reading, and
- * every kept field must stay inside its bounds. wire.c is built in here
- * because fuzz targets do not link the check library.
+ * every kept field must stay inside its bounds.
  */
 #include "fuzz.h"
-
-#include "../src/check/wire.c"
+#include "check/wire.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
