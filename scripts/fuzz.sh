@@ -20,9 +20,17 @@ summary() {
 			}
 		}
 		/^stat::number_of_executed_units:/ { runs = $2 }
+		function grouped(n,   s) {	# 12345678 -> 12,345,678
+			s = ""
+			while (length(n) > 3) {
+				s = "," substr(n, length(n) - 2) s
+				n = substr(n, 1, length(n) - 3)
+			}
+			return n s
+		}
 		END {
 			printf "fuzz: %s %ss: %s runs, cov %s, ft %s, corpus %s\n",
-			    name, secs, runs == "" ? "?" : runs, cov == "" ? "?" : cov,
+			    name, secs, runs == "" ? "?" : grouped(runs), cov == "" ? "?" : cov,
 			    ft == "" ? "?" : ft, corp == "" ? "?" : corp
 		}' "$3"
 }
