@@ -1,95 +1,105 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * identity_blob.c - libFuzzer target for identity.bin as a device reads it
- * from flash (lib/private/identity_blob.h, docs/credentials.md): size,
- * magic, version and CRC-32 first, then the secret through
- * tether_credential_derive(), whose own checksum must catch the rest. A
- * credential derived is the same for the secret in upper case, and a
- * plain one parses and formats back to itself. Input: the 84 bytes, then
- * a byte whose bit 0 asks the harness to mend the CRC the fuzzer cannot.
+ * identity_blob.c - libFuzzer target for identity.bin as the device reads
+ * it (tether_identity_load, lib/identity_blob.c): any bytes are refused
+ * with a code and a wiped identity, or loaded; a loaded one writes back to
+ * the same blob (lib/private/identity_blob.h's layout) and gives one
+ * credential, the blob's MAC or none as its scheme requires; a plain one
+ * parses and formats back to itself. Input: the blob, then a byte whose
+ * bit 0 asks the harness to mend the CRC the fuzzer cannot.
  */
-#include <ctype.h>
-
 #include "fuzz.h"
 #include "../lib/inner.h"
 #include "identity_blob.h"
 
-/* The blob's CRC field, little-endian, over bytes 0..79. */
-static uint32_t
-stored_crc(const uint8_t *b)
+/* What provision would write for id (src/cli/artifacts.c's layout). */
+static void
+write_blob(const struct tether_identity *id, const uint8_t *mac_field,
+    uint8_t b[TETHER_BLOB_SIZE])
 {
-	const uint8_t *p = b + TETHER_BLOB_OFF_CRC;
+	uint32_t crc;
+	int i;
 
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
+	memset(b, 0, TETHER_BLOB_SIZE);
+	memcpy(b + TETHER_BLOB_OFF_MAGIC, TETHER_BLOB_MAGIC, 4);
+	b[TETHER_BLOB_OFF_VERSION] = TETHER_BLOB_VERSION;
+	b[TETHER_BLOB_OFF_SCHEME] = id->scheme;
+	b[TETHER_BLOB_OFF_FLAGS] = id->has_mac ? TETHER_BLOB_FLAG_MAC : 0;
+	memcpy(b + TETHER_BLOB_OFF_ID, id->device, strlen(id->device));
+	memcpy(b + TETHER_BLOB_OFF_SECRET, id->secret, strlen(id->secret));
+	memcpy(b + TETHER_BLOB_OFF_MAC, mac_field, TETHER_MAC_LEN);
+	crc = tether_crc32(b, TETHER_BLOB_OFF_CRC);
+	for (i = 0; i < 4; i++)
+		b[TETHER_BLOB_OFF_CRC + i] = (uint8_t)(crc >> (8 * i));
 }
 
-/* Derives from a copy of exactly the secret's length. */
 static int
-derive(unsigned scheme, const char *secret, size_t len, const uint8_t *mac,
-    char out[TETHER_CREDENTIAL_MAX])
+all_zero(const void *p, size_t n)
 {
-	char	*copy = fuzz_copy(secret, len, 0);
-	int	 r;
+	const uint8_t *b = p;
 
-	r = tether_credential_derive((enum tether_scheme)scheme, copy, len,
-	    mac, out);
-	free(copy);
-	return r;
+	while (n-- > 0)
+		if (*b++ != 0)
+			return 0;
+	return 1;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t		 raw[TETHER_BLOB_SIZE], *b, cred_raw[TETHER_CREDENTIAL_RAW];
-	char		 out[TETHER_CREDENTIAL_MAX], out2[TETHER_CREDENTIAL_MAX];
-	char		 upper[TETHER_BLOB_SECRET_LEN], again[TETHER_CREDENTIAL_LEN + 1];
-	const char	*secret;
-	const uint8_t	*mac;
-	size_t		 len, i;
-	uint32_t	 crc;
-	int		 r;
+	static const uint8_t other_mac[TETHER_MAC_LEN] = { 2, 0, 0, 0, 0, 9 };
+	struct tether_identity id, id2;
+	uint8_t *b, again[TETHER_BLOB_SIZE], raw[TETHER_CREDENTIAL_RAW];
+	char out[TETHER_CREDENTIAL_MAX], out2[TETHER_CREDENTIAL_MAX];
+	char text[TETHER_CREDENTIAL_LEN + 1];
+	size_t len = size;
+	uint32_t crc;
+	int r, n, i;
 
-	memset(raw, 0, sizeof(raw));
-	memcpy(raw, data, size < sizeof(raw) ? size : sizeof(raw));
-	if (size > sizeof(raw) && (data[sizeof(raw)] & 1)) {
-		crc = tether_crc32(raw, TETHER_BLOB_OFF_CRC);
+	b = (uint8_t *)fuzz_copy(data, size, 0);
+	if (size > TETHER_BLOB_SIZE && (data[TETHER_BLOB_SIZE] & 1)) {
+		crc = tether_crc32(b, TETHER_BLOB_OFF_CRC);
 		for (i = 0; i < 4; i++)
-			raw[TETHER_BLOB_OFF_CRC + i] = (uint8_t)(crc >> (8 * i));
+			b[TETHER_BLOB_OFF_CRC + i] = (uint8_t)(crc >> (8 * i));
 	}
-	b = (uint8_t *)fuzz_copy(raw, sizeof(raw), 0);
-	if (memcmp(b + TETHER_BLOB_OFF_MAGIC, TETHER_BLOB_MAGIC, 4) != 0 ||
-	    b[TETHER_BLOB_OFF_VERSION] != TETHER_BLOB_VERSION ||
-	    stored_crc(b) != tether_crc32(b, TETHER_BLOB_OFF_CRC))
-		goto out;
-
-	secret = (const char *)b + TETHER_BLOB_OFF_SECRET;
-	for (len = 0; len < TETHER_BLOB_SECRET_LEN && secret[len] != '\0'; len++)
-		continue;
-	mac = b[TETHER_BLOB_OFF_FLAGS] & TETHER_BLOB_FLAG_MAC ?
-	    b + TETHER_BLOB_OFF_MAC : NULL;
-	memset(out, 0x5a, sizeof(out));
-	r = derive(b[TETHER_BLOB_OFF_SCHEME], secret, len, mac, out);
-	require(r >= -1 && r < TETHER_CREDENTIAL_MAX);
-	if (r < 0) {
-		require(out[0] == '\0');
+	r = tether_identity_load(&id, b, len);
+	require(r == 0 || r == TETHER_E_BAD_IDENTITY ||
+	    r == TETHER_E_IDENTITY_VERSION);
+	if (len >= TETHER_BLOB_SIZE)	/* the bytes after it are not read */
+		require(tether_identity_load(&id2, b, TETHER_BLOB_SIZE) == r);
+	if (r != 0) {
+		require(all_zero(&id, sizeof(id)));
 		goto out;
 	}
-	require(b[TETHER_BLOB_OFF_SCHEME] <= TETHER_SCHEME_HMAC);
-	require(strlen(out) == (size_t)r);
+	require(id.scheme <= TETHER_SCHEME_HMAC && id.has_mac <= 1);
+	require(memchr(id.device, '\0', sizeof(id.device)) != NULL);
+	require(memchr(id.secret, '\0', sizeof(id.secret)) != NULL);
+	require(id.device[0] != '\0' && id.secret[0] != '\0');
 
-	/* The secret in upper case past its prefix: the same credential. */
-	memcpy(upper, secret, len);
-	for (i = 5; i < len; i++)
-		upper[i] = (char)toupper((unsigned char)upper[i]);
-	require(derive(b[TETHER_BLOB_OFF_SCHEME], upper, len, mac, out2) == r);
-	require(strcmp(out, out2) == 0);
+	/* Written back, the same blob (the MAC field as it was: load does
+	 * not look at it when the flag says there is no MAC). */
+	write_blob(&id, b + TETHER_BLOB_OFF_MAC, again);
+	require(memcmp(again, b, TETHER_BLOB_SIZE) == 0);
 
-	if (b[TETHER_BLOB_OFF_SCHEME] == TETHER_SCHEME_PLAIN) {
-		require(r == TETHER_CREDENTIAL_LEN);
-		require(tether_credential_parse(out, (size_t)r, cred_raw) == 1);
-		tether_credential_format(cred_raw, again);
-		require(strcmp(again, out) == 0);
+	n = tether_identity_credential(&id, NULL, out);
+	if (id.scheme != TETHER_SCHEME_PLAIN && !id.has_mac) {
+		require(n == -TETHER_E_NO_MAC && out[0] == '\0');
+		require(tether_identity_credential(&id, other_mac, out) > 0);
+		goto out;
+	}
+	require(n > 0 && n < TETHER_CREDENTIAL_MAX && strlen(out) == (size_t)n);
+	if (id.has_mac) {
+		require(tether_identity_credential(&id, id.mac, out2) == n);
+		require(strcmp(out, out2) == 0);
+		require(memcmp(id.mac, other_mac, TETHER_MAC_LEN) == 0 ||
+		    tether_identity_credential(&id, other_mac, out2) ==
+		    -TETHER_E_WRONG_MAC);
+	}
+	if (id.scheme == TETHER_SCHEME_PLAIN) {
+		require(n == TETHER_CREDENTIAL_LEN);
+		require(tether_credential_parse(out, (size_t)n, raw) == 1);
+		tether_credential_format(raw, text);
+		require(strcmp(text, out) == 0);
 	}
 out:
 	free(b);
