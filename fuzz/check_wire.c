@@ -2,23 +2,10 @@
  * check_wire.c - libFuzzer target for `tether check`'s reader of what a
  * server sends in the clear (src/check/wire.c): any bytes, fed whole and
  * split at a point the input chooses, must give the same reading, and
- * every kept field must stay inside its bounds. wire.c is built in here
- * because fuzz targets do not link the check library.
+ * every kept field must stay inside its bounds.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "../src/check/wire.c"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-require(int cond)
-{
-	if (!cond)
-		abort();
-}
+#include "fuzz.h"
+#include "check/wire.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -4,21 +4,9 @@
  * refusal, the same answer for a prefix as the parser promised, and the
  * same answer as the parser taking one byte at a time.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "fuzz.h"
 #include "gateway/http.h"
 #include "../tests/http_agree.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-require(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 /* The prefix is copied to a buffer of exactly its size, so that an
  * over-read past len is caught by ASan rather than landing in data. */
@@ -29,10 +17,7 @@ parse_prefix(const uint8_t *data, size_t len, struct http_request *req,
 	char	*copy;
 	int	 r;
 
-	copy = malloc(len > 0 ? len : 1);
-	require(copy != NULL);
-	if (len > 0)
-		memcpy(copy, data, len);
+	copy = fuzz_copy(data, len, 0);
 	r = http_parse_request(copy, len, GW_MAX_HEAD, req, err);
 	free(copy);
 	return r;

@@ -4,20 +4,8 @@
  * the same bounded answer, a reason for every refusal, and a kept text
  * that stays inside its buffer.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "fuzz.h"
 #include "../lib/inner.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-require(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 static int
 feed(struct tether_http *h, const uint8_t *data, size_t size, size_t split)

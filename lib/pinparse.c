@@ -109,12 +109,22 @@ from_hex(const char *s, size_t len, uint8_t *out, size_t n)
 	return o == n ? 0 : -1;
 }
 
+/* n bytes written as base64 or as hex. */
+static int
+decode(const char *s, size_t len, uint8_t *out, size_t n)
+{
+	if (len == (n + 2) / 3 * 4 && from_base64(s, len, out, n) == 0)
+		return 0;
+	return from_hex(s, len, out, n);
+}
+
 /* see tether.h */
 int
 tether_pin_parse(enum tether_pin_kind kind, const char *text, size_t len,
     uint8_t out[32])
 {
-	size_t n;
+	const char *whole;
+	size_t n, whole_len;
 
 	if (text == NULL || out == NULL || (kind != TETHER_PIN_SPKI_SHA256 &&
 	    kind != TETHER_PIN_CERT_SHA256 && kind != TETHER_PIN_CERT_SHA1))
@@ -123,12 +133,16 @@ tether_pin_parse(enum tether_pin_kind kind, const char *text, size_t len,
 	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\n' ||
 	    text[len - 1] == '\r'))
 		len--;
+	whole = text;
+	whole_len = len;
 	if (!prefix(&text, &len, "sha256//") &&
 	    !prefix(&text, &len, "sha256:"))
 		(void)prefix(&text, &len, "sha1:");
-	if (len == (n + 2) / 3 * 4 && from_base64(text, len, out, n) == 0)
+	if (decode(text, len, out, n) == 0)
 		return 0;
-	if (from_hex(text, len, out, n) == 0)
+	/* "sha256//" is also eight base64 characters: a bare base64 pin
+	 * may begin with them (the lengths never let both readings work) */
+	if (text != whole && decode(whole, whole_len, out, n) == 0)
 		return 0;
 	return TETHER_E_BAD_PIN;
 }

@@ -18,6 +18,7 @@ rec_start_chain(const br_x509_class **ctx, const char *server_name)
 	rec->sent_certs = 0;
 	rec->sent_bytes = 0;
 	rec->truncated = 0;
+	rec->leaf_trailing = 0;
 	br_x509_decoder_init(&rec->leaf, NULL, NULL);
 }
 
@@ -29,6 +30,8 @@ rec_start_cert(const br_x509_class **ctx, uint32_t length)
 	(void)length;
 	if (rec->sent_certs < CHK_CHAIN_CERTS)
 		rec->cert_len[rec->sent_certs] = 0;
+	else
+		rec->truncated = 1;	/* even an empty one is not kept */
 	rec->sent_certs++;
 }
 
@@ -39,9 +42,16 @@ rec_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
 	size_t idx = rec->sent_certs - 1, room;
 
 	rec->sent_bytes += len;
-	/* Only the leaf's key is needed for the handshake. */
-	if (idx == 0)
-		br_x509_decoder_push(&rec->leaf, buf, len);
+	/* Only the leaf's key is needed for the handshake. BearSSL 0.6's
+	 * decoder must not be pushed once it has stopped (at an error or at
+	 * the certificate's end): it runs off its code and crashes, so a
+	 * server could crash us with bytes past its leaf's DER. */
+	if (idx == 0) {
+		if (rec->leaf.err == 0 && !rec->leaf.decoded)
+			br_x509_decoder_push(&rec->leaf, buf, len);
+		else if (rec->leaf.err == 0)
+			rec->leaf_trailing = 1;
+	}
 	if (idx >= CHK_CHAIN_CERTS || rec->truncated) {
 		rec->truncated = 1;
 		return;
@@ -78,7 +88,7 @@ rec_end_chain(const br_x509_class **ctx)
 		return BR_ERR_X509_EMPTY_CHAIN;
 	if ((err = br_x509_decoder_last_error(&rec->leaf)) != 0)
 		return (unsigned)err;
-	return 0;
+	return rec->leaf_trailing ? BR_ERR_X509_EXTRA_ELEMENT : 0;
 }
 
 static const br_x509_pkey *
@@ -111,6 +121,7 @@ chk_x509_recorder_init(struct chk_x509_recorder *rec)
 	rec->sent_certs = 0;
 	rec->sent_bytes = 0;
 	rec->truncated = 0;
+	rec->leaf_trailing = 0;
 	br_x509_decoder_init(&rec->leaf, NULL, NULL);
 }
 

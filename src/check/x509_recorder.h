@@ -24,6 +24,7 @@ struct chk_x509_recorder {
 	size_t			 sent_certs;	/* as sent, kept or not */
 	size_t			 sent_bytes;	/* DER bytes as sent */
 	int			 truncated;	/* some were not kept */
+	int			 leaf_trailing;	/* bytes past the leaf's DER */
 	br_x509_decoder_context	 leaf;		/* decodes the leaf's key */
 };
 

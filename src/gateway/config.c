@@ -6,9 +6,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gateway/gateway.h"
 
@@ -38,7 +40,7 @@ const char gw_config_help[] =
 "  --drain-timeout T      on SIGTERM, time for in-flight requests (default 10s)\n"
 "  --registry-timeout T   a credential lookup's deadline, then 503 (default 3s)\n"
 "  --log-format F         logfmt | json (default logfmt)\n"
-"  --debug                also log every request and connection\n"
+"  --debug[=on|off]       also log every request and connection\n"
 "  --config FILE          read options from FILE (\"name value\" lines)\n"
 "  Times take a unit: 500ms, 10s, 5m (a bare number is seconds).\n";
 
@@ -113,6 +115,24 @@ parse_duration(const char *name, const char *v, int *ms, char *err)
 bad:
 	snprintf(err, GW_ERR_LEN, "--%s: '%s' is not a duration (like 500ms, 10s, 5m)",
 	    name, v);
+	return -1;
+}
+
+/* A flag's value: "" (the flag alone) and on/yes/true/1 are 1,
+ * off/no/false/0 are 0, anything else -1. */
+static int
+parse_bool(const char *v)
+{
+	static const char *const yes[] = { "", "on", "yes", "true", "1" };
+	static const char *const no[] = { "off", "no", "false", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcasecmp(v, yes[i]) == 0)
+			return 1;
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcasecmp(v, no[i]) == 0)
+			return 0;
 	return -1;
 }
 
@@ -211,7 +231,12 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 			return -1;
 		}
 	} else if (strcmp(name, "debug") == 0) {
-		c->log_debug = 1;
+		if ((c->log_debug = parse_bool(v)) < 0) {
+			c->log_debug = 0;
+			snprintf(err, GW_ERR_LEN, "--%s: '%.64s' is not on or off (on, "
+			    "off, yes, no, true, false, 1, 0)", name, v);
+			return -1;
+		}
 	} else {
 		snprintf(err, GW_ERR_LEN, "unknown option '%s'", name);
 		return -1;
@@ -219,14 +244,150 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 	return 0;
 }
 
+/*
+ * The grammar (docs/cmd-serve.md): a line is "name value", "name = value"
+ * or a flag's "name"; '#' starts a comment at the start of a line or after
+ * whitespace, so "db postgres://u:p#w@h/x" keeps its '#'; a value in
+ * double quotes is taken as it is, up to the next '"', for a value with
+ * " #" or edge spaces in it. Splits line in place; *name NULL: nothing on
+ * it. -1 with err for a quote that does not close or text after it.
+ */
+static int
+split_line(char *line, char **name, char **value, char *err)
+{
+	char *p = line, *q, *e;
+
+	*name = *value = NULL;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	*name = p;
+	while (*p != '\0' && !isspace((unsigned char)*p) && *p != '=')
+		p++;
+	e = p;	/* the name's end, cut last: the scan below looks behind */
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '=')
+		for (p++; isspace((unsigned char)*p); p++)
+			continue;
+	if (*p == '"') {
+		if ((q = strchr(p + 1, '"')) == NULL) {
+			snprintf(err, GW_ERR_LEN, "a quoted value has no closing '\"'");
+			return -1;
+		}
+		*q++ = '\0';
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q != '\0' && *q != '#') {
+			snprintf(err, GW_ERR_LEN, "text after a quoted value");
+			return -1;
+		}
+		*e = '\0';
+		*value = p + 1;
+		return 0;
+	}
+	for (q = p; *q != '\0'; q++)
+		if (*q == '#' && isspace((unsigned char)q[-1]))
+			break;
+	while (q > p && isspace((unsigned char)q[-1]))
+		q--;
+	*q = '\0';
+	*e = '\0';
+	*value = p;
+	return 0;
+}
+
+/* Options that name a file or directory: relative ones in a config file
+ * are taken from the file's directory, as nginx and sshd do. */
+static int
+is_path(const char *name, const char *v)
+{
+	if (strcmp(name, "db") == 0)
+		return !reg_db_is_postgres(v);
+	return strcmp(name, "cert") == 0 || strcmp(name, "key") == 0 ||
+	    strcmp(name, "key-file") == 0 || strcmp(name, "state-dir") == 0;
+}
+
+int
+gw_config_parse(struct gw_config *c, const char *path, const char *text,
+    size_t len, char **storage, char *err)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dirlen = slash == NULL ? 0 : (size_t)(slash - path);
+	size_t lines = 1, i, n;
+	char *buf, *arena, *line, *next, msg[GW_ERR_LEN];
+	int lineno = 0;
+
+	for (i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	/* The text, then room for each line's value joined to the file's
+	 * directory: at most dirlen + '/' + the line + NUL a line. */
+	*storage = NULL;
+	if (len > (SIZE_MAX - 1) / 2 || lines > (SIZE_MAX / 2 - len) /
+	    (dirlen + 2) || (buf = malloc(2 * len + 1 + lines * (dirlen + 2))) ==
+	    NULL) {
+		snprintf(err, GW_ERR_LEN, "%.100s: out of memory", path);
+		return -1;
+	}
+	*storage = buf;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	arena = buf + len + 1;
+
+	for (line = buf; line != NULL; line = next) {
+		char *name, *value;
+		size_t linelen;
+
+		lineno++;
+		next = memchr(line, '\n', len - (size_t)(line - buf));
+		linelen = next != NULL ? (size_t)(next - line) :
+		    len - (size_t)(line - buf);
+		if (next != NULL)
+			*next++ = '\0';
+		if (strlen(line) != linelen) {
+			snprintf(msg, sizeof(msg), "a NUL byte");
+			goto fail;
+		}
+		if (split_line(line, &name, &value, msg) < 0)
+			goto fail;
+		if (name == NULL)
+			continue;
+		if (strcmp(name, "config") == 0) {
+			snprintf(msg, sizeof(msg), "config files do not nest");
+			goto fail;
+		}
+		if (*value == '\0' && !gw_config_is_flag(name)) {
+			snprintf(msg, sizeof(msg), "'%.64s' needs a value", name);
+			goto fail;
+		}
+		if (value[0] != '/' && slash != NULL && is_path(name, value)) {
+			n = strlen(value);
+			memcpy(arena, path, dirlen);
+			arena[dirlen] = '/';
+			memcpy(arena + dirlen + 1, value, n + 1);
+			value = arena;
+			arena += dirlen + n + 2;
+		}
+		if (gw_config_set(c, name, value, err) < 0) {
+			snprintf(msg, sizeof(msg), "%s", err);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	snprintf(err, GW_ERR_LEN, "%.100s:%d: %.140s", path, lineno, msg);
+	return -1;
+}
+
 int
 gw_config_load(struct gw_config *c, const char *path, char **storage,
     char *err)
 {
 	FILE *f;
-	char *buf, *p, *line, *next;
+	char *buf;
 	long size;
-	int lineno = 0;
+	int rc;
 
 	*storage = NULL;
 	if ((f = fopen(path, "r")) == NULL) {
@@ -251,51 +412,9 @@ gw_config_load(struct gw_config *c, const char *path, char **storage,
 		return -1;
 	}
 	fclose(f);
-	buf[size] = '\0';
-	*storage = buf;
-
-	for (line = buf; line != NULL; line = next) {
-		char *name, *value, *e;
-
-		lineno++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		if ((p = strchr(line, '#')) != NULL)
-			*p = '\0';
-		while (isspace((unsigned char)*line))
-			line++;
-		e = line + strlen(line);
-		while (e > line && isspace((unsigned char)e[-1]))
-			*--e = '\0';
-		if (*line == '\0')
-			continue;
-		name = line;
-		while (*line && !isspace((unsigned char)*line) && *line != '=')
-			line++;
-		if (*line != '\0')
-			*line++ = '\0';
-		while (isspace((unsigned char)*line) || *line == '=')
-			line++;
-		value = line;
-		if (strcmp(name, "config") == 0) {
-			snprintf(err, GW_ERR_LEN, "%s:%d: config files do not nest",
-			    path, lineno);
-			return -1;
-		}
-		if (*value == '\0' && !gw_config_is_flag(name)) {
-			snprintf(err, GW_ERR_LEN, "%s:%d: '%s' needs a value", path,
-			    lineno, name);
-			return -1;
-		}
-		if (gw_config_set(c, name, value, err) < 0) {
-			char msg[GW_ERR_LEN];
-
-			snprintf(msg, sizeof(msg), "%s", err);
-			snprintf(err, GW_ERR_LEN, "%.100s:%d: %.140s", path, lineno, msg);
-			return -1;
-		}
-	}
-	return 0;
+	rc = gw_config_parse(c, path, buf, (size_t)size, storage, err);
+	free(buf);
+	return rc;
 }
 
 int

@@ -56,12 +56,18 @@ int gw_config_is_flag(const char *name);
 
 /*
  * Reads a config file: one "name value" or "name = value" per line, '#'
- * comments, the names of the long options. Lines are kept in storage the
- * caller frees with free() after the config is no longer used. Returns 0
- * or -1 with "file:line: sentence" in err.
+ * comments, the names of the long options (the grammar: docs/cmd-serve.md).
+ * Relative paths are taken from the file's directory. Lines are kept in
+ * storage the caller frees with free() after the config is no longer used
+ * (also after -1). Returns 0 or -1 with "file:line: sentence" in err.
  */
 int gw_config_load(struct gw_config *c, const char *path, char **storage,
     char *err);
+
+/* The same for a file's text (len bytes, copied; a NUL byte is refused),
+ * read as if from path: what gw_config_load does once it has read it. */
+int gw_config_parse(struct gw_config *c, const char *path, const char *text,
+    size_t len, char **storage, char *err);
 
 /* Checks the whole configuration once it is set. 0 or -1 with err. */
 int gw_config_check(const struct gw_config *c, char *err);

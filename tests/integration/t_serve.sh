@@ -76,3 +76,27 @@ set -e
 [ $rc = 1 ] || fail "bad config file: exit $rc"
 grep -q "bad.conf:2: unknown option 'bogus-option'" "$T/err" || fail "bad config message: $(cat "$T/err")"
 ok "a bad config file names the file, the line and the option"
+
+# A config file elsewhere, started from another directory: its relative
+# paths are the file's; "debug off" is off; a '#' inside a value is kept.
+mkdir -p "$T/etc/keys"
+cp "$T/gw-ec.crt" "$T/etc/gw.crt"
+cp "$T/gw-ec.key" "$T/etc/keys/gw.key"
+P5=$(free_port)
+cat >"$T/etc/serve.conf" <<CONF
+listen 127.0.0.1:$P5	# a comment after a tab
+cert gw.crt
+key keys/gw.key
+db store#1.db
+debug off
+CONF
+: >"$T/gw.log"
+(cd / && exec "$TETHER" serve --config "$T/etc/serve.conf" >"$T/gw.out" 2>"$T/gw.log") &
+GW_PID=$!
+PIDS="$PIDS $GW_PID"
+wait_for 20 grep -q 'event=listening' "$T/gw.log" || fail "gateway did not start: $(cat "$T/gw.log")"
+curl -sS -k --max-time 5 -o /dev/null "https://127.0.0.1:$P5/v1/health" || fail "no answer on $P5"
+stop_gw
+[ -f "$T/etc/store#1.db" ] || fail "db not beside the config file (or cut at '#')"
+grep -q 'level=debug' "$T/gw.log" && fail "'debug off' logged debug lines"
+ok "config file: paths from its directory, debug off, '#' inside a value"

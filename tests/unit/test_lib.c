@@ -86,6 +86,11 @@ static const struct pin_case pin_cases[] = {
 	  .text = "CF:58:5C:CF:9E:2C:49:3F:DC:64:36:58:37:EA:06:8F:AF:66:3E:B0" },
 	{ .kind = TETHER_PIN_CERT_SHA1, .ok = 1, .first = 0xcf, .last = 0xb0,
 	  .text = "sha1:cf585ccf9e2c493fdc64365837ea068faf663eb0" },
+	/* bare base64 that begins like the prefix (found by fuzz/pin_text) */
+	{ .kind = TETHER_PIN_SPKI_SHA256, .ok = 1, .first = 0xb2, .last = 0x55,
+	  .text = "sha256//47DEQpj8HBSa+/TImQ+5JCeuQeRkm3hSuFU=" },
+	{ .kind = TETHER_PIN_SPKI_SHA256, .ok = 1, .first = 0xb2, .last = 0x55,
+	  .text = "sha256//sha256//47DEQpj8HBSa+/TImQ+5JCeuQeRkm3hSuFU=" },
 	/* a SHA-1 is not a SHA-256, and the other way round */
 	{ .kind = TETHER_PIN_CERT_SHA256, .ok = 0,
 	  .text = "cf585ccf9e2c493fdc64365837ea068faf663eb0" },
