@@ -16,7 +16,7 @@ static void
 is_rooted(const char *v, const char *dflt)
 {
 	require(v != NULL);
-	require(v == dflt || v[0] == '/' || reg_db_is_postgres(v));
+	require(v == dflt || v[0] == '/' || reg_db_file(v) == NULL);
 }
 
 static void

@@ -304,7 +304,7 @@ static int
 is_path(const char *name, const char *v)
 {
 	if (strcmp(name, "db") == 0)
-		return !reg_db_is_postgres(v);
+		return reg_db_file(v) != NULL;	/* not a URI */
 	return strcmp(name, "cert") == 0 || strcmp(name, "key") == 0 ||
 	    strcmp(name, "key-file") == 0 || strcmp(name, "state-dir") == 0;
 }
