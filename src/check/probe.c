@@ -329,6 +329,12 @@ header_value(const char *line, size_t n, const char *name, char *buf,
 	snprintf(buf, len, "%.*s", (int)(n - v), line + v);
 }
 
+static int
+is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
 void
 chk_http_head_parse(struct chk_probe *out, const char *head, size_t len)
 {
@@ -342,11 +348,16 @@ chk_http_head_parse(struct chk_probe *out, const char *head, size_t len)
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
 		if (first) {
-			int minor, status;
-
-			if (sscanf(p, "HTTP/1.%d %3d", &minor, &status) == 2) {
-				out->http_minor = minor;
-				out->status = status;
+			/* "HTTP/1.D DDD" (RFC 9112 4): one digit of minor
+			 * version, three of status, 1xx to 5xx; anything
+			 * else leaves status 0, "not an HTTP answer" */
+			if (n >= 12 && memcmp(p, "HTTP/1.", 7) == 0 &&
+			    is_digit(p[7]) && p[8] == ' ' &&
+			    p[9] >= '1' && p[9] <= '5' && is_digit(p[10]) &&
+			    is_digit(p[11]) && (n == 12 || p[12] == ' ')) {
+				out->http_minor = p[7] - '0';
+				out->status = (p[9] - '0') * 100 +
+				    (p[10] - '0') * 10 + (p[11] - '0');
 			}
 			first = 0;
 		} else {
