@@ -24,6 +24,7 @@ static const char *timer_names[] = {
 	[TIMER_BODY] = "request body not received in time",
 	[TIMER_WRITE] = "client does not read its responses",
 	[TIMER_REGISTRY] = "the registry did not answer a lookup in time",
+	[TIMER_STORE] = "the store did not commit the message in time",
 	[TIMER_NONE] = "",
 };
 
@@ -95,7 +96,8 @@ conn_set_timer(struct gw_worker *w, struct gw_conn *c, enum conn_timer t)
 	case TIMER_HEAD: ms = cf->head_ms; break;
 	case TIMER_BODY: ms = cf->body_ms; break;
 	case TIMER_WRITE: ms = cf->body_ms; break;
-	case TIMER_REGISTRY: ms = cf->registry_ms; break;
+	case TIMER_REGISTRY:
+	case TIMER_STORE: ms = cf->registry_ms; break;
 	default: ms = -1; break;
 	}
 	c->timer = t;
@@ -427,7 +429,7 @@ conn_run(struct gw_worker *w, struct gw_conn *c)
 		}
 		if (c->wait != WAIT_NONE) {
 			if (c->wait == WAIT_STORE)
-				conn_set_timer(w, c, TIMER_NONE);
+				conn_set_timer(w, c, TIMER_STORE);
 			return;			/* the answer resumes */
 		}
 		if (c->in_len == 0) {
@@ -467,6 +469,23 @@ conn_timeout(struct gw_worker *w, struct gw_conn *c)
 		c->wait = WAIT_NONE;
 		c->lookup = GW_AUTH_UNAVAILABLE;
 		conn_run(w, c);		/* routed again: 503 */
+		return;
+	}
+	if (t == TIMER_STORE && c->wait == WAIT_STORE) {
+		/* 503, never 201: the commit may still succeed later, which
+		 * is no false acknowledgement (the device's retry, with its
+		 * X-Tether-Seq, is a duplicate). The connection closes, so
+		 * the late outcome finds no one to answer (another gen). */
+		struct gw_intake_item it = { .outcome = GW_UNAVAILABLE,
+		    .seq = -1 };
+
+		gw_log(GW_LOG_WARN, "store_timeout", "peer", c->peer,
+		    "device", c->ident.device, "reason", timer_names[t],
+		    NULL);
+		c->wait = WAIT_NONE;
+		c->keep_alive = 0;
+		c->proto->answer(w, c, &it);
+		conn_run(w, c);		/* writes the 503 and closes */
 		return;
 	}
 	if (t != TIMER_IDLE)

@@ -366,7 +366,7 @@ out:
 		store = NULL;		/* the watcher still holds it */
 	gw_auth_stop(sh.auth, stop_by);
 	/* The intake answers its last items into the (stopped) workers. */
-	gw_intake_stop(sh.intake);
+	gw_intake_stop(sh.intake, stop_by);
 	for (int i = 0; i < nworkers; i++)
 		gw_worker_free(workers[i]);
 	reg_close(store);

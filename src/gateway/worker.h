@@ -24,7 +24,8 @@ enum conn_timer {
 	TIMER_BODY,
 	TIMER_WRITE,
 	TIMER_REGISTRY,		/* a lookup: past it, 503 and the next request */
-	TIMER_NONE,		/* waiting for the store: it always answers */
+	TIMER_STORE,		/* a message at the store: past it, 503, close */
+	TIMER_NONE,
 };
 
 /* What a parked connection waits for; nothing of it is read meanwhile. */
