@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gateway/gateway.h"
@@ -287,6 +288,55 @@ sync_main(void *arg)
 	return NULL;
 }
 
+/* A probe's callback: the rows are not wanted, only the answer. */
+static void
+probe_row(void *arg, const struct reg_migration_row *m)
+{
+	(void)arg;
+	(void)m;
+}
+
+/*
+ * While the last commit failed and nothing is queued: wait for work, and
+ * once every GW_STORE_PROBE_MS ask the store something cheap, so health
+ * turns 200 when it answers again. Behind a balancer that takes an
+ * unhealthy node out, no message would come to try a commit, and the
+ * node would stay out for good. Called and returns with the lock held;
+ * -1 when the stop left this thread behind during the probe.
+ */
+static int
+wait_or_probe(struct gw_intake *in)
+{
+	struct timespec ts;
+	int64_t t0;
+	int ok;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += GW_STORE_PROBE_MS / 1000;
+	ts.tv_nsec += (long)(GW_STORE_PROBE_MS % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (pthread_cond_timedwait(&in->t.cond, &in->t.lock, &ts) != ETIMEDOUT ||
+	    in->head != NULL || in->t.stop)
+		return 0;
+	pthread_mutex_unlock(&in->t.lock);
+	/* The cheapest call the registry offers: a read of a few rows (a
+	 * reg_ping(), when the registry has one, is what this wants). */
+	t0 = reg_mono_us();
+	atomic_store(&in->commit_since, t0);
+	ok = reg_migrations_applied(in->store, probe_row, NULL) >= 0;
+	atomic_store(&in->commit_since, 0);
+	pthread_mutex_lock(&in->t.lock);
+	if (in->t.left)
+		return -1;
+	if (ok && !atomic_exchange(&in->healthy, 1))
+		gw_log(GW_LOG_INFO, "store_recovered", "reason",
+		    "the store answered a probe", NULL);
+	return 0;
+}
+
 static void *
 intake_main(void *arg)
 {
@@ -298,8 +348,15 @@ intake_main(void *arg)
 	for (;;) {
 		size_t n = 0;
 
-		while (in->head == NULL && !in->t.stop)
-			pthread_cond_wait(&in->t.cond, &in->t.lock);
+		while (in->head == NULL && !in->t.stop) {
+			if (atomic_load(&in->healthy) ||
+			    atomic_load(&in->sync_failed)) {
+				pthread_cond_wait(&in->t.cond, &in->t.lock);
+				continue;
+			}
+			if (wait_or_probe(in) < 0)
+				break;	/* left behind in the probe */
+		}
 		if ((in->head == NULL && in->t.stop) || in->t.left)
 			break;
 		while (in->head != NULL && n < GW_MAX_BATCH) {

@@ -24,6 +24,7 @@
 #define GW_MAX_BATCH		1024	/* messages in one group commit */
 #define GW_SLOW_STORE_MS	500	/* a commit or flush this long is logged */
 #define GW_SLOW_STORE_EVERY_MS	10000	/* at most one such line this often */
+#define GW_STORE_PROBE_MS	1000	/* a failed store is asked this often */
 #define GW_MAX_LISTEN		16	/* --listen addresses */
 #define GW_MAX_CERTS		16	/* --cert/--key pairs */
 #define GW_MAX_WORKERS		64	/* event loops */
