@@ -58,7 +58,7 @@ start_node() {
 		if wait_for 20 grep -q 'event=listening' "$T/node$n.log"; then break; fi
 		kill -9 "${NODE_PID[$n]}" 2>/dev/null || true
 		tries=$((tries + 1))
-		[ -z "$fixed" ] && grep -q 'Address already in use' "$T/node$n.log" &&
+		[ -z "$fixed" ] && grep -qi 'address already in use' "$T/node$n.log" &&
 		    [ $tries -lt 5 ] && continue
 		tail -n 20 "$T/node$n.log" >&2
 		fail "node $n did not start"
