@@ -82,6 +82,16 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 		conn_respond_json(c, 401, "WWW-Authenticate: Device\r\n",
 		    body_unauthorized);
 		return;
+	case GW_AUTH_OTHER:
+		gw_log(GW_LOG_WARN, "auth_failed", "peer", c->peer,
+		    "device", c->ident.device, "reason", "another credential "
+		    "on a connection authenticated as this device; closed",
+		    NULL);
+		c->keep_alive = 0;
+		conn_respond_json(c, 401, "WWW-Authenticate: Device\r\n",
+		    "{\"error\":\"this connection is authenticated as another "
+		    "device; open a new connection for this credential\"}");
+		return;
 	case GW_AUTH_BUSY:
 		gw_log(GW_LOG_WARN, "overloaded", "peer", c->peer, "reason",
 		    "too many credential lookups waiting for the registry",

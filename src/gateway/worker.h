@@ -50,6 +50,7 @@ enum gw_auth_result {
 	GW_AUTH_PENDING,	/* parked: the request comes again */
 	GW_AUTH_UNAVAILABLE,	/* the registry failed or did not answer */
 	GW_AUTH_BUSY,		/* the lookup queue is full */
+	GW_AUTH_OTHER,		/* not the credential the connection proved */
 };
 
 /* A lookup on its way to the registry and back to its connection. */

@@ -81,6 +81,19 @@ out=$(raw "$req" | grep '^HTTP/1.1' | tr -d '\r' | tr '\n' ' ')
     fail "pipelined messages not stored in order"
 ok "pipelined requests are answered in order"
 
+# Another device's credential on a connection authenticated as C: 401,
+# nothing stored, and the connection closes (the third request is never
+# read).
+req="POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Device $C\r\nX-Tether-Seq: 200\r\nContent-Length: 2\r\n\r\nm1"
+req="$req""POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Device ${CRED[2]}\r\nX-Tether-Seq: 201\r\nContent-Length: 2\r\n\r\nm2"
+req="$req""POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Device $C\r\nX-Tether-Seq: 202\r\nContent-Length: 2\r\n\r\nm3"
+out=$(raw "$req" | grep -E '^HTTP/1.1|^Connection:' | tr -d '\r' | tr '\n' ' ')
+[ "$out" = "HTTP/1.1 201 Created HTTP/1.1 401 Unauthorized Connection: close " ] ||
+    fail "another device's credential on an authenticated connection: '$out'"
+[ "$(sql "select count(*) from messages where seq in (201, 202)")" = 0 ] ||
+    fail "a message after the other credential was stored"
+ok "another device's credential on an authenticated connection: 401, closed, nothing stored"
+
 grep -q "$C" "$T/gw.log" && fail "a credential appears in the log"
 ok "no credential in the log"
 stop_gw
