@@ -81,6 +81,10 @@ int gw_log_enabled(enum gw_log_level level);
  * strings, quoted and escaped as needed. Never pass a credential. */
 void gw_log(enum gw_log_level level, const char *event, ...)
     __attribute__((sentinel));
+/* Writes the log_suppressed lines owed for events quiet since
+ * GW_LOG_SUMMARY_MS (the workers call it at each tick; one load when
+ * nothing was left out). */
+void gw_log_flush_suppressed(void);
 
 /* server.c: runs the gateway until SIGTERM/SIGINT. */
 

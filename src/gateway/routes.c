@@ -13,6 +13,15 @@
 static const char body_unauthorized[] =
     "{\"error\":\"unknown or revoked credential\"}";
 
+/* A 401: the connection closes at the GW_MAX_AUTH_FAILURES-th. */
+static void
+unauthorized(struct gw_conn *c, const char *body)
+{
+	if (++c->auth_failures >= GW_MAX_AUTH_FAILURES)
+		c->keep_alive = 0;
+	conn_respond_json(c, 401, "WWW-Authenticate: Device\r\n", body);
+}
+
 /* Extracts the credential of "Authorization: Device <credential>". */
 static int
 credential_of(const struct http_request *req, const char **cred, size_t *len)
@@ -59,7 +68,7 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 		gw_log(GW_LOG_INFO, "auth_failed", "peer", c->peer,
 		    "reason", "no Authorization: Device <credential> header",
 		    NULL);
-		conn_respond_json(c, 401, "WWW-Authenticate: Device\r\n",
+		unauthorized(c,
 		    "{\"error\":\"send Authorization: Device <credential>\"}");
 		return;
 	}
@@ -79,8 +88,7 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 	case GW_AUTH_UNKNOWN:
 		gw_log(GW_LOG_INFO, "auth_failed", "peer", c->peer,
 		    "reason", "unknown or revoked credential", NULL);
-		conn_respond_json(c, 401, "WWW-Authenticate: Device\r\n",
-		    body_unauthorized);
+		unauthorized(c, body_unauthorized);
 		return;
 	case GW_AUTH_OTHER:
 		gw_log(GW_LOG_WARN, "auth_failed", "peer", c->peer,

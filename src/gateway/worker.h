@@ -76,6 +76,7 @@ struct gw_conn {
 	struct gw_identity ident;
 	enum gw_auth_result lookup;	/* of the parked request, once come */
 	uint32_t	 lookup_seq;	/* of the last lookup sent */
+	uint8_t		 auth_failures;	/* 401s: GW_MAX_AUTH_FAILURES closes */
 	enum conn_wait	 wait;
 
 	char		*in;		/* request bytes; NULL while idle */
