@@ -42,6 +42,9 @@ conn_new(struct gw_worker *w, int fd, const char *peer)
 	/* Devices often drop TCP without close_notify: that is an end, not
 	 * an error worth a log line. */
 	SSL_set_options(c->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* OpenSSL decrypts a record in place: wipe it once read, as this
+	 * file wipes its own copies (a credential is in every request). */
+	SSL_set_options(c->ssl, SSL_OP_CLEANSE_PLAINTEXT);
 	/* One read(2) for a record, not one for its header and one for its
 	 * body: syscalls are most of a small message's cost. */
 	SSL_set_read_ahead(c->ssl, 1);
@@ -78,6 +81,8 @@ conn_close(struct gw_worker *w, struct gw_conn *c, const char *why)
 	w->nconn--;
 	atomic_fetch_sub(&w->sh->nconn, 1);
 	SSL_free(c->ssl);
+	if (c->in != NULL)	/* a refused request's bytes, say */
+		OPENSSL_cleanse(c->in, c->in_cap);
 	free(c->in);
 	free(c->out);
 	OPENSSL_cleanse(&c->ident, sizeof(c->ident));
@@ -248,8 +253,10 @@ process(struct gw_worker *w, struct gw_conn *c)
 		conn_set_timer(w, c, TIMER_REGISTRY);
 		return P_DONE;
 	}
-	/* The request is answered or handed over: drop its bytes. */
+	/* The request is answered or handed over: drop its bytes, and wipe
+	 * them (a credential is among them), only those the buffer held. */
 	memmove(c->in, c->in + total, c->in_len - total);
+	OPENSSL_cleanse(c->in + c->in_len - total, total);
 	c->in_len -= total;
 	c->head_len = 0;
 	c->body_len = 0;
@@ -284,9 +291,11 @@ read_some(struct gw_worker *w, struct gw_conn *c)
 
 			if (cap > max)
 				cap = max;
-			if ((c->in = malloc(cap)) == NULL)
+			if ((c->in = malloc(cap)) != NULL)
+				memcpy(c->in, w->scratch, (size_t)n);
+			OPENSSL_cleanse(w->scratch, (size_t)n);
+			if (c->in == NULL)
 				return -1;
-			memcpy(c->in, w->scratch, (size_t)n);
 			c->in_cap = cap;
 			c->in_len = (size_t)n;
 			return n;
@@ -301,8 +310,12 @@ read_some(struct gw_worker *w, struct gw_conn *c)
 			cap = max;
 		if (cap == c->in_cap)
 			return READ_FULL;
-		if ((p = realloc(c->in, cap)) == NULL)
+		/* Not realloc: it may leave a copy of a credential behind. */
+		if ((p = malloc(cap)) == NULL)
 			return -1;
+		memcpy(p, c->in, c->in_len);
+		OPENSSL_cleanse(c->in, c->in_cap);
+		free(c->in);
 		c->in = p;
 		c->in_cap = cap;
 	}
