@@ -254,7 +254,10 @@ process(struct gw_worker *w, struct gw_conn *c)
 		return P_DONE;
 	}
 	/* The request is answered or handed over: drop its bytes, and wipe
-	 * them (a credential is among them), only those the buffer held. */
+	 * them (a credential is among them), only those the buffer held. A
+	 * refusal (conn_refuse) dropped them all already. */
+	if (total > c->in_len)
+		total = c->in_len;
 	memmove(c->in, c->in + total, c->in_len - total);
 	OPENSSL_cleanse(c->in + c->in_len - total, total);
 	c->in_len -= total;

@@ -33,7 +33,23 @@ code=$(gw_curl -o /dev/null -w '%{http_code}' --data x "https://localhost:$PORT/
 ok "401 without a credential"
 
 [ "$(post "$C" x abc)" = 400 ] || fail "bad X-Tether-Seq is not 400"
-ok "400 for a malformed X-Tether-Seq"
+# The offset is the first wrong byte's, and the connection closes: the
+# request after it is never answered.
+head1="POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Device $C\r\nX-Tether-Seq: 12x4\r\n"
+want=$(($(printf '%b' "$head1" | grep -bo 'X-Tether-Seq: 12x4' | cut -d: -f1) + 16))
+out=$(raw "$head1""Content-Length: 1\r\n\r\nz""GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n" | tr -d '\r' | tr '\n' ' ')
+echo "$out" | grep -q '^HTTP/1.1 400 .*Connection: close' || fail "bad X-Tether-Seq answer: $out"
+echo "$out" | grep -q "\"offset\":$want}" || fail "bad X-Tether-Seq: offset not $want: $out"
+[ "$(echo "$out" | grep -o 'HTTP/1.1 ' | wc -l)" = 1 ] || fail "answered after a bad X-Tether-Seq: $out"
+ok "400 for a malformed X-Tether-Seq, with the offset of its bad byte ($want), connection closed"
+
+# Methods are case-sensitive (RFC 9110, 9.1): "post" is not POST.
+out=$(raw "post /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Device $C\r\nX-Tether-Seq: 300\r\nContent-Length: 2\r\nConnection: close\r\n\r\nlc" | tr -d '\r' | tr '\n' ' ')
+echo "$out" | grep -q '^HTTP/1.1 405 .*Allow: POST' || fail "post /v1/messages: $out"
+[ "$(sql "select count(*) from messages where seq = 300")" = 0 ] || fail "a 'post' was stored"
+out=$(raw 'get /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | tr -d '\r' | tr '\n' ' ')
+echo "$out" | grep -q '^HTTP/1.1 405' || fail "get /v1/health: $out"
+ok "methods are case-sensitive: post and get get 405, nothing stored"
 
 head -c 16385 /dev/zero | tr '\0' a >"$T/big"
 code=$(gw_curl -o /dev/null -w '%{http_code}' -H "Authorization: Device $C" \
