@@ -42,9 +42,6 @@ conn_new(struct gw_worker *w, int fd, const char *peer)
 	/* Devices often drop TCP without close_notify: that is an end, not
 	 * an error worth a log line. */
 	SSL_set_options(c->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	/* OpenSSL decrypts a record in place: wipe it once read, as this
-	 * file wipes its own copies (a credential is in every request). */
-	SSL_set_options(c->ssl, SSL_OP_CLEANSE_PLAINTEXT);
 	/* One read(2) for a record, not one for its header and one for its
 	 * body: syscalls are most of a small message's cost. */
 	SSL_set_read_ahead(c->ssl, 1);
