@@ -37,6 +37,7 @@ static const char *const int_keys[] = {
 	"messages",	/* intake.c: messages in a batch */
 	"count",
 	"workers",	/* server.c */
+	"suppressed",	/* log.c: lines left out (log_suppressed) */
 };
 
 static int
@@ -89,7 +90,7 @@ summarise(struct log_class *c, int64_t now)
 	    c->suppressed, c->event, (long long)(now - c->since),
 	    GW_LOG_PER_S, GW_LOG_BURST);
 	line_of(GW_LOG_WARN, "log_suppressed", "of", c->event,
-	    "count", count, "reason", why, NULL);
+	    "suppressed", count, "reason", why, NULL);
 	c->suppressed = 0;
 }
 

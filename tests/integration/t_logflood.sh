@@ -29,7 +29,7 @@ summaries() { grep 'event=log_suppressed' "$T/gw.log" | grep -c 'of=auth_failed'
 wait_for 15 sh -c "grep 'event=log_suppressed' '$T/gw.log' | grep -q 'of=auth_failed'" ||
     fail "no log_suppressed line for auth_failed"
 left=$(grep 'event=log_suppressed' "$T/gw.log" | grep 'of=auth_failed' |
-    sed 's/.* count=\([0-9]*\).*/\1/' | awk '{ n += $1 } END { print n }')
+    sed 's/.* suppressed=\([0-9]*\).*/\1/' | awk '{ n += $1 } END { print n }')
 [ $(($(lines) + left)) = $N ] || fail "$(lines) lines + $left left out != $N"
 ok "log_suppressed: $left auth_failed lines left out, $(lines) written ($(summaries) summary line)"
 
