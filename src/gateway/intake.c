@@ -49,6 +49,10 @@ struct gw_intake {
 	atomic_int	 healthy;
 	atomic_llong	 commit_since;	/* µs: a commit running since; 0: none */
 	int64_t		 deadline_us;	/* a commit longer than this: unhealthy */
+	/* Probe a failed store (wait_or_probe): PostgreSQL only. The probe
+	 * is a read, and a local SQLite that reads may still not write (a
+	 * lock, a full disk), so there the next commit decides, as before. */
+	int		 probe;
 	/* The syncer: committed items waiting for the log's fdatasync. */
 	int		 wal_fd;	/* -1: commits are durable (PostgreSQL) */
 	pthread_t	 syncer;
@@ -297,9 +301,9 @@ probe_row(void *arg, const struct reg_migration_row *m)
 }
 
 /*
- * While the last commit failed and nothing is queued: wait for work, and
- * once every GW_STORE_PROBE_MS ask the store something cheap, so health
- * turns 200 when it answers again. Behind a balancer that takes an
+ * While the last commit to PostgreSQL failed and nothing is queued: wait
+ * for work, and once every GW_STORE_PROBE_MS ask the store something
+ * cheap, so health turns 200 when it answers again. Behind a balancer that takes an
  * unhealthy node out, no message would come to try a commit, and the
  * node would stay out for good. Called and returns with the lock held;
  * -1 when the stop left this thread behind during the probe.
@@ -349,7 +353,7 @@ intake_main(void *arg)
 		size_t n = 0;
 
 		while (in->head == NULL && !in->t.stop) {
-			if (atomic_load(&in->healthy) ||
+			if (!in->probe || atomic_load(&in->healthy) ||
 			    atomic_load(&in->sync_failed)) {
 				pthread_cond_wait(&in->t.cond, &in->t.lock);
 				continue;
@@ -430,6 +434,7 @@ gw_intake_start(const struct gw_config *c, char *err)
 	in->tail = &in->head;
 	in->sync_tail = &in->sync_head;
 	in->deadline_us = (int64_t)c->registry_ms * 1000;
+	in->probe = reg_db_is_postgres(c->db);
 	atomic_init(&in->healthy, 1);
 	/* The committer first: it makes t.lock, which the syncer shares.
 	 * Nothing is submitted before this returns. */
