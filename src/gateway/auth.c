@@ -248,8 +248,11 @@ gw_authenticate(struct gw_worker *w, struct gw_conn *c, const char *cred,
 		return r;
 	}
 	reg_credential_hash(w->store, cred, len, hash);
-	if (id->authed && CRYPTO_memcmp(hash, id->cred_hash, sizeof(hash)) == 0) {
-		r = GW_AUTH_OK;
+	if (id->authed) {
+		/* A connection is one device for its whole life: another
+		 * credential is refused, never looked up (protocol.md). */
+		r = CRYPTO_memcmp(hash, id->cred_hash, sizeof(hash)) == 0 ?
+		    GW_AUTH_OK : GW_AUTH_OTHER;
 	} else if (gw_devcache_get(w->sh->devcache, hash, dev)) {
 		memcpy(id->cred_hash, hash, sizeof(hash));
 		memcpy(id->device, dev, sizeof(dev));

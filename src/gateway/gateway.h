@@ -87,6 +87,10 @@ int gw_log_enabled(enum gw_log_level level);
  * strings, quoted and escaped as needed. Never pass a credential. */
 void gw_log(enum gw_log_level level, const char *event, ...)
     __attribute__((sentinel));
+/* Writes the log_suppressed lines owed for events quiet since
+ * GW_LOG_SUMMARY_MS (the workers call it at each tick; one load when
+ * nothing was left out). */
+void gw_log_flush_suppressed(void);
 
 /* server.c: runs the gateway until SIGTERM/SIGINT. */
 
@@ -144,9 +148,13 @@ struct gw_intake *gw_intake_start(const struct gw_config *c, char *err);
  * each comes back through gw_worker_done(). */
 void gw_intake_submit(struct gw_intake *in, struct gw_intake_item *first,
     struct gw_intake_item *last, size_t n);
-/* Waits for the queue to drain, stops the thread, closes the store. */
-void gw_intake_stop(struct gw_intake *in);
-/* 1 when the last commit succeeded (for /v1/health). */
+/* Lets the committer answer what is queued and stops it, waiting until
+ * deadline (ms, reg_mono_us()/1000) at most: one stuck in a commit is
+ * left behind and answers nobody (thread.c). Before the workers are
+ * freed. */
+void gw_intake_stop(struct gw_intake *in, int64_t deadline);
+/* 1 when the last commit succeeded and none has been running for longer
+ * than --registry-timeout (for /v1/health). */
 int gw_intake_healthy(const struct gw_intake *in);
 /* Number of items waiting (for back-pressure). */
 size_t gw_intake_backlog(const struct gw_intake *in);
@@ -163,6 +171,7 @@ struct gw_thread {
 	pthread_cond_t	 cond;		/* signalled at the stop (and by the user) */
 	pthread_cond_t	 exit_cond;
 	int		 stop, exited;
+	int		 left;		/* under lock: the stop gave up waiting */
 };
 
 /* Starts fn(arg) on t. 0, or -1 (nothing to destroy). */

@@ -256,6 +256,14 @@ http_view_eq(const char *p, size_t n, const char *s)
 	return strlen(s) == n && prefix_eq(p, n, s);
 }
 
+int
+http_method_is(const struct http_request *req, const char *m)
+{
+	size_t n = strlen(m);
+
+	return req->method_len == n && memcmp(req->method, m, n) == 0;
+}
+
 const char *
 http_reason_text(enum http_reason reason)
 {

@@ -102,5 +102,8 @@ const char *http_status_text(int status);
 
 /* Case-insensitive comparison of a view with a NUL-terminated string. */
 int http_view_eq(const char *p, size_t n, const char *s);
+/* 1 if the request's method is m: case-sensitive (RFC 9110, 9.1), so
+ * "post" is not POST but a method this gateway does not know. */
+int http_method_is(const struct http_request *req, const char *m);
 
 #endif

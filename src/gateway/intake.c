@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gateway/gateway.h"
@@ -39,13 +40,19 @@ struct rate_slot {
 };
 
 struct gw_intake {
-	pthread_t	 thread;
-	pthread_mutex_t	 lock;		/* guards the queues and stop flags */
-	pthread_cond_t	 cond;
+	/* The committer; t.lock guards the queues and stop flags, t.cond
+	 * wakes it. A commit that never returns (a PostgreSQL that stopped
+	 * answering) leaves it behind at a stop (thread.c). */
+	struct gw_thread t;
 	struct gw_intake_item *head, **tail;	/* to commit */
 	atomic_size_t	 backlog;
-	int		 stop;
 	atomic_int	 healthy;
+	atomic_llong	 commit_since;	/* µs: a commit running since; 0: none */
+	int64_t		 deadline_us;	/* a commit longer than this: unhealthy */
+	/* Probe a failed store (wait_or_probe): PostgreSQL only. The probe
+	 * is a read, and a local SQLite that reads may still not write (a
+	 * lock, a full disk), so there the next commit decides, as before. */
+	int		 probe;
 	/* The syncer: committed items waiting for the log's fdatasync. */
 	int		 wal_fd;	/* -1: commits are durable (PostgreSQL) */
 	pthread_t	 syncer;
@@ -156,6 +163,11 @@ dispatch(struct gw_intake_item *head)
 	}
 }
 
+/*
+ * Stores a batch and answers it (now, or through the syncer). Called
+ * without the lock, returns with it held: whatever reaches the workers is
+ * done under it, and not at all once the stop has left this thread behind.
+ */
 static void
 commit_batch(struct gw_intake *in, size_t n)
 {
@@ -183,7 +195,10 @@ commit_batch(struct gw_intake *in, size_t n)
 			.peer = it->peer,
 		};
 	}
+	if (m > 0)
+		atomic_store(&in->commit_since, now);
 	ok = m == 0 || reg_store_messages(in->store, in->msgs, m) == 0;
+	atomic_store(&in->commit_since, 0);
 	if (m > 0 && ok)	/* a failed one has its store_failed line */
 		note_slow(in, "database's commit", now, n);
 	if (!ok) {
@@ -206,15 +221,16 @@ commit_batch(struct gw_intake *in, size_t n)
 	for (size_t i = 0; i + 1 < n; i++)
 		in->batch[i]->next = in->batch[i + 1];
 	in->batch[n - 1]->next = NULL;
+	pthread_mutex_lock(&in->t.lock);
+	if (in->t.left)
+		return;		/* the workers may be gone: answer nobody */
 	if (in->wal_fd < 0 || m == 0 || !ok) {
 		dispatch(in->batch[0]);
 		return;
 	}
-	pthread_mutex_lock(&in->lock);
 	*in->sync_tail = in->batch[0];
 	in->sync_tail = &in->batch[n - 1]->next;
 	pthread_cond_signal(&in->sync_cond);
-	pthread_mutex_unlock(&in->lock);
 }
 
 /*
@@ -233,7 +249,7 @@ sync_main(void *arg)
 
 	pthread_setname_np(pthread_self(), "tether-sync");
 
-	pthread_mutex_lock(&in->lock);
+	pthread_mutex_lock(&in->t.lock);
 	for (;;) {
 		struct gw_intake_item *chain;
 		int64_t t0;
@@ -241,13 +257,13 @@ sync_main(void *arg)
 		int ok;
 
 		while (in->sync_head == NULL && !in->sync_stop)
-			pthread_cond_wait(&in->sync_cond, &in->lock);
+			pthread_cond_wait(&in->sync_cond, &in->t.lock);
 		if (in->sync_head == NULL)
 			break;
 		chain = in->sync_head;
 		in->sync_head = NULL;
 		in->sync_tail = &in->sync_head;
-		pthread_mutex_unlock(&in->lock);
+		pthread_mutex_unlock(&in->t.lock);
 
 		for (struct gw_intake_item *it = chain; it != NULL; it = it->next)
 			n++;
@@ -270,10 +286,59 @@ sync_main(void *arg)
 			if (it->outcome == GW_STORED || it->outcome == GW_DUPLICATE)
 				it->outcome = GW_UNAVAILABLE;
 		dispatch(chain);
-		pthread_mutex_lock(&in->lock);
+		pthread_mutex_lock(&in->t.lock);
 	}
-	pthread_mutex_unlock(&in->lock);
+	pthread_mutex_unlock(&in->t.lock);
 	return NULL;
+}
+
+/* A probe's callback: the rows are not wanted, only the answer. */
+static void
+probe_row(void *arg, const struct reg_migration_row *m)
+{
+	(void)arg;
+	(void)m;
+}
+
+/*
+ * While the last commit to PostgreSQL failed and nothing is queued: wait
+ * for work, and once every GW_STORE_PROBE_MS ask the store something
+ * cheap, so health turns 200 when it answers again. Behind a balancer that takes an
+ * unhealthy node out, no message would come to try a commit, and the
+ * node would stay out for good. Called and returns with the lock held;
+ * -1 when the stop left this thread behind during the probe.
+ */
+static int
+wait_or_probe(struct gw_intake *in)
+{
+	struct timespec ts;
+	int64_t t0;
+	int ok;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += GW_STORE_PROBE_MS / 1000;
+	ts.tv_nsec += (long)(GW_STORE_PROBE_MS % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (pthread_cond_timedwait(&in->t.cond, &in->t.lock, &ts) != ETIMEDOUT ||
+	    in->head != NULL || in->t.stop)
+		return 0;
+	pthread_mutex_unlock(&in->t.lock);
+	/* The cheapest call the registry offers: a read of a few rows (a
+	 * reg_ping(), when the registry has one, is what this wants). */
+	t0 = reg_mono_us();
+	atomic_store(&in->commit_since, t0);
+	ok = reg_migrations_applied(in->store, probe_row, NULL) >= 0;
+	atomic_store(&in->commit_since, 0);
+	pthread_mutex_lock(&in->t.lock);
+	if (in->t.left)
+		return -1;
+	if (ok && !atomic_exchange(&in->healthy, 1))
+		gw_log(GW_LOG_INFO, "store_recovered", "reason",
+		    "the store answered a probe", NULL);
+	return 0;
 }
 
 static void *
@@ -283,13 +348,20 @@ intake_main(void *arg)
 
 	pthread_setname_np(pthread_self(), "tether-intake");
 
-	pthread_mutex_lock(&in->lock);
+	pthread_mutex_lock(&in->t.lock);
 	for (;;) {
 		size_t n = 0;
 
-		while (in->head == NULL && !in->stop)
-			pthread_cond_wait(&in->cond, &in->lock);
-		if (in->head == NULL && in->stop)
+		while (in->head == NULL && !in->t.stop) {
+			if (!in->probe || atomic_load(&in->healthy) ||
+			    atomic_load(&in->sync_failed)) {
+				pthread_cond_wait(&in->t.cond, &in->t.lock);
+				continue;
+			}
+			if (wait_or_probe(in) < 0)
+				break;	/* left behind in the probe */
+		}
+		if ((in->head == NULL && in->t.stop) || in->t.left)
 			break;
 		while (in->head != NULL && n < GW_MAX_BATCH) {
 			in->batch[n++] = in->head;
@@ -298,11 +370,11 @@ intake_main(void *arg)
 		if (in->head == NULL)
 			in->tail = &in->head;
 		atomic_fetch_sub(&in->backlog, n);
-		pthread_mutex_unlock(&in->lock);
-		commit_batch(in, n);
-		pthread_mutex_lock(&in->lock);
+		pthread_mutex_unlock(&in->t.lock);
+		commit_batch(in, n);	/* returns with the lock held */
 	}
-	pthread_mutex_unlock(&in->lock);
+	gw_thread_exit(&in->t);
+	pthread_mutex_unlock(&in->t.lock);
 	return NULL;
 }
 
@@ -311,10 +383,10 @@ static void
 stop_syncer(struct gw_intake *in)
 {
 	if (in->syncer_started) {
-		pthread_mutex_lock(&in->lock);
+		pthread_mutex_lock(&in->t.lock);
 		in->sync_stop = 1;
 		pthread_cond_signal(&in->sync_cond);
-		pthread_mutex_unlock(&in->lock);
+		pthread_mutex_unlock(&in->t.lock);
 		pthread_join(in->syncer, NULL);
 		in->syncer_started = 0;
 	}
@@ -358,23 +430,29 @@ gw_intake_start(const struct gw_config *c, char *err)
 		free(in);
 		return NULL;
 	}
-	pthread_mutex_init(&in->lock, NULL);
-	pthread_cond_init(&in->cond, NULL);
 	pthread_cond_init(&in->sync_cond, NULL);
 	in->tail = &in->head;
 	in->sync_tail = &in->sync_head;
+	in->deadline_us = (int64_t)c->registry_ms * 1000;
+	in->probe = reg_db_is_postgres(c->db);
 	atomic_init(&in->healthy, 1);
+	/* The committer first: it makes t.lock, which the syncer shares.
+	 * Nothing is submitted before this returns. */
+	if (gw_thread_start(&in->t, intake_main, in) < 0)
+		goto no_thread;
 	if (in->wal_fd >= 0) {
-		if (pthread_create(&in->syncer, NULL, sync_main, in) != 0)
+		if (pthread_create(&in->syncer, NULL, sync_main, in) != 0) {
+			(void)gw_thread_stop(&in->t, INT64_MAX);
+			gw_thread_destroy(&in->t);
 			goto no_thread;
+		}
 		in->syncer_started = 1;
 	}
-	if (pthread_create(&in->thread, NULL, intake_main, in) != 0)
-		goto no_thread;
 	return in;
 no_thread:
 	snprintf(err, GW_ERR_LEN, "intake: cannot start its threads");
 	stop_syncer(in);
+	pthread_cond_destroy(&in->sync_cond);
 	reg_close(in->store);
 	free(in->slots);
 	free(in);
@@ -386,28 +464,34 @@ gw_intake_submit(struct gw_intake *in, struct gw_intake_item *first,
     struct gw_intake_item *last, size_t n)
 {
 	last->next = NULL;
-	pthread_mutex_lock(&in->lock);
+	pthread_mutex_lock(&in->t.lock);
 	*in->tail = first;
 	in->tail = &last->next;
 	atomic_fetch_add(&in->backlog, n);
-	pthread_cond_signal(&in->cond);
-	pthread_mutex_unlock(&in->lock);
+	pthread_cond_signal(&in->t.cond);
+	pthread_mutex_unlock(&in->t.lock);
 }
 
 void
-gw_intake_stop(struct gw_intake *in)
+gw_intake_stop(struct gw_intake *in, int64_t deadline)
 {
+	int joined;
+
 	if (in == NULL)
 		return;
-	pthread_mutex_lock(&in->lock);
-	in->stop = 1;
-	pthread_cond_signal(&in->cond);
-	pthread_mutex_unlock(&in->lock);
-	pthread_join(in->thread, NULL);
+	/* The committer answers what is queued, then exits; one stuck in a
+	 * commit is left behind with its store and this struct, and answers
+	 * nobody once it returns (commit_batch checks t.left). */
+	joined = gw_thread_stop(&in->t, deadline);
 	stop_syncer(in);	/* after the committer: it answers the rest */
+	if (!joined) {
+		gw_log(GW_LOG_WARN, "store_abandoned", "reason", "a commit "
+		    "was still running at the end of the drain time; its "
+		    "messages were answered 503 or not at all", NULL);
+		return;
+	}
+	gw_thread_destroy(&in->t);
 	reg_close(in->store);
-	pthread_mutex_destroy(&in->lock);
-	pthread_cond_destroy(&in->cond);
 	pthread_cond_destroy(&in->sync_cond);
 	free(in->slots);
 	free(in);
@@ -416,6 +500,12 @@ gw_intake_stop(struct gw_intake *in)
 int
 gw_intake_healthy(const struct gw_intake *in)
 {
+	long long since = atomic_load(&in->commit_since);
+
+	/* A commit past the deadline counts as failed already: a balancer
+	 * moves devices elsewhere while it hangs (its devices got 503). */
+	if (since != 0 && reg_mono_us() - since > in->deadline_us)
+		return 0;
 	return atomic_load(&in->healthy) && !atomic_load(&in->sync_failed);
 }
 

@@ -24,6 +24,18 @@
 #define GW_MAX_BATCH		1024	/* messages in one group commit */
 #define GW_SLOW_STORE_MS	500	/* a commit or flush this long is logged */
 #define GW_SLOW_STORE_EVERY_MS	10000	/* at most one such line this often */
+#define GW_STORE_PROBE_MS	1000	/* a failed store is asked this often */
+/* Log lines above debug, per event: a burst, then so many a second; what
+ * is left out is counted in a log_suppressed line at the event's next line
+ * or GW_LOG_SUMMARY_MS after the first left out. */
+#define GW_LOG_BURST		100
+#define GW_LOG_PER_S		10
+#define GW_LOG_SUMMARY_MS	5000
+#define GW_LOG_CLASSES		128	/* events tracked (tether has ~50) */
+/* Failed authentications on one connection: at this many, the 401 closes
+ * it (a device with a wrong credential does not get better by retrying
+ * on the same connection; a guesser must pay a handshake each time). */
+#define GW_MAX_AUTH_FAILURES	3
 #define GW_MAX_LISTEN		16	/* --listen addresses */
 #define GW_MAX_CERTS		16	/* --cert/--key pairs */
 #define GW_MAX_WORKERS		64	/* event loops */

@@ -33,7 +33,7 @@ http_parse(struct gw_worker *w, struct gw_conn *c, union gw_request *out)
 		/* The head just completed: check the body before reading it. */
 		c->head_len = (size_t)r;
 		c->keep_alive = req->keep_alive;
-		if (http_view_eq(req->method, req->method_len, "POST") &&
+		if (http_method_is(req, "POST") &&
 		    req->content_length < 0) {
 			conn_refuse(w, c, 411, "a POST needs a Content-Length "
 			    "header (chunked bodies are not accepted)",

@@ -13,6 +13,15 @@
 static const char body_unauthorized[] =
     "{\"error\":\"unknown or revoked credential\"}";
 
+/* A 401: the connection closes at the GW_MAX_AUTH_FAILURES-th. */
+static void
+unauthorized(struct gw_conn *c, const char *body)
+{
+	if (++c->auth_failures >= GW_MAX_AUTH_FAILURES)
+		c->keep_alive = 0;
+	conn_respond_json(c, 401, "WWW-Authenticate: Device\r\n", body);
+}
+
 /* Extracts the credential of "Authorization: Device <credential>". */
 static int
 credential_of(const struct http_request *req, const char **cred, size_t *len)
@@ -27,19 +36,22 @@ credential_of(const struct http_request *req, const char **cred, size_t *len)
 	return *len > 0 && memchr(*cred, ' ', *len) == NULL ? 0 : -1;
 }
 
-/* X-Tether-Seq: a decimal number in 0 .. 2^63-1; -1 absent, -2 invalid. */
+/* X-Tether-Seq: a decimal number in 0 .. 10^18-1; -1 absent, -2 invalid
+ * (*bad: the first byte of the value that is wrong). */
 static int64_t
-seq_of(const struct http_request *req)
+seq_of(const struct http_request *req, const char **bad)
 {
 	const struct http_header *h = req->seq;
 	int64_t n = 0;
 
 	if (h == NULL)
 		return -1;
-	if (h->value_len == 0 || h->value_len > 18)
+	*bad = h->value;
+	if (h->value_len == 0)
 		return -2;
 	for (size_t i = 0; i < h->value_len; i++) {
-		if (h->value[i] < '0' || h->value[i] > '9')
+		*bad = h->value + i;
+		if (h->value[i] < '0' || h->value[i] > '9' || i == 18)
 			return -2;
 		n = n * 10 + (h->value[i] - '0');
 	}
@@ -51,7 +63,7 @@ post_message(struct gw_worker *w, struct gw_conn *c,
     const struct http_request *req, const char *body, size_t len)
 {
 	struct gw_intake_item *it;
-	const char *cred;
+	const char *cred, *bad = NULL;
 	size_t clen;
 	int64_t seq;
 
@@ -59,16 +71,15 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 		gw_log(GW_LOG_INFO, "auth_failed", "peer", c->peer,
 		    "reason", "no Authorization: Device <credential> header",
 		    NULL);
-		conn_respond_json(c, 401, "WWW-Authenticate: Device\r\n",
+		unauthorized(c,
 		    "{\"error\":\"send Authorization: Device <credential>\"}");
 		return;
 	}
-	if ((seq = seq_of(req)) == -2) {
-		gw_log(GW_LOG_INFO, "request_refused", "peer", c->peer,
-		    "status", "400", "reason", "X-Tether-Seq is not a number",
-		    NULL);
-		conn_respond_json(c, 400, NULL, "{\"error\":\"X-Tether-Seq must be "
-		    "a decimal number of at most 18 digits\"}");
+	if ((seq = seq_of(req, &bad)) == -2) {
+		/* As every 400: the byte, the log line, and the connection
+		 * closed (the request starts the buffer). */
+		conn_refuse(w, c, 400, "X-Tether-Seq must be a decimal number "
+		    "of at most 18 digits", (size_t)(bad - c->in));
 		return;
 	}
 	switch (gw_authenticate(w, c, cred, clen)) {
@@ -79,8 +90,17 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 	case GW_AUTH_UNKNOWN:
 		gw_log(GW_LOG_INFO, "auth_failed", "peer", c->peer,
 		    "reason", "unknown or revoked credential", NULL);
+		unauthorized(c, body_unauthorized);
+		return;
+	case GW_AUTH_OTHER:
+		gw_log(GW_LOG_WARN, "auth_failed", "peer", c->peer,
+		    "device", c->ident.device, "reason", "another credential "
+		    "on a connection authenticated as this device; closed",
+		    NULL);
+		c->keep_alive = 0;
 		conn_respond_json(c, 401, "WWW-Authenticate: Device\r\n",
-		    body_unauthorized);
+		    "{\"error\":\"this connection is authenticated as another "
+		    "device; open a new connection for this credential\"}");
 		return;
 	case GW_AUTH_BUSY:
 		gw_log(GW_LOG_WARN, "overloaded", "peer", c->peer, "reason",
@@ -193,9 +213,9 @@ void
 route_request(struct gw_worker *w, struct gw_conn *c,
     const struct http_request *req, const char *body, size_t len)
 {
-	int get = http_view_eq(req->method, req->method_len, "GET");
-	int head = http_view_eq(req->method, req->method_len, "HEAD");
-	int post = http_view_eq(req->method, req->method_len, "POST");
+	int get = http_method_is(req, "GET");
+	int head = http_method_is(req, "HEAD");
+	int post = http_method_is(req, "POST");
 
 	if (path_is(req, "/v1/messages")) {
 		if (post)

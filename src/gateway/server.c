@@ -8,11 +8,13 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,9 +89,61 @@ listen_on(const char *spec, char *err)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
 	    listen(fd, GW_LISTEN_BACKLOG) < 0) {
-		snprintf(err, GW_ERR_LEN, "cannot listen on %s: %s%s", spec,
-		    strerror(errno), errno == EADDRINUSE ?
-		    " (another program, or another tether, has it)" : "");
+		if (errno == EADDRINUSE)
+			snprintf(err, GW_ERR_LEN, "cannot listen on %s: "
+			    "address already in use by another process", spec);
+		else
+			snprintf(err, GW_ERR_LEN, "cannot listen on %s: %s",
+			    spec, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Claims an address for this process before its workers bind it. Every
+ * worker's socket sets SO_REUSEPORT, and Linux lets any socket of the same
+ * user that sets it too join the group: a second tether would take a share
+ * of the connections instead of failing. The claim is an abstract Unix
+ * socket named after the address, which one process at most can bind in
+ * a network namespace (the one TCP ports live in) and which goes away
+ * with the process, however it ends. Other programs never set the option
+ * for our port, or run as another user: bind(2) refuses them. Returns the
+ * claim's fd, or -1 with err.
+ */
+static int
+claim_address(const char *spec, char *err)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+	socklen_t sl;
+	int fd, n;
+
+	if (parse_addr(spec, &ss, &sl, err) < 0)
+		return -1;
+	if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
+	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(err, GW_ERR_LEN, "--listen %s: not an address", spec);
+		return -1;
+	}
+	/* sun_path[0] = '\0': the abstract namespace, no file. */
+	n = snprintf(un.sun_path + 1, sizeof(un.sun_path) - 1,
+	    "tether-serve-listen %s %s", host, port);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		snprintf(err, GW_ERR_LEN, "--listen %s: %s", spec, strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&un,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) < 0) {
+		if (errno == EADDRINUSE)
+			snprintf(err, GW_ERR_LEN, "cannot listen on %s: address "
+			    "already in use by another process (another tether "
+			    "serve listens there)", spec);
+		else
+			snprintf(err, GW_ERR_LEN, "--listen %s: %s", spec,
+			    strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -257,8 +311,11 @@ gw_serve(const struct gw_config *c, char *err)
 	struct watcher *wt = NULL;
 	int64_t drain_end = 0, stop_by;
 	int nworkers = c->workers, started = 0, rc = -1, sig;
+	int claims[GW_MAX_LISTEN];
 	sigset_t set;
 
+	for (size_t j = 0; j < GW_MAX_LISTEN; j++)
+		claims[j] = -1;
 	gw_log_init(c->log_json, c->log_debug);
 	raise_fd_limit();
 	if (nlisten == 0)
@@ -281,6 +338,10 @@ gw_serve(const struct gw_config *c, char *err)
 		snprintf(err, GW_ERR_LEN, "%s", tlserr);
 		return -1;
 	}
+	/* Before the registry: a second gateway must not create a database. */
+	for (size_t j = 0; j < nlisten; j++)
+		if ((claims[j] = claim_address(listen[j], err)) < 0)
+			goto out;
 	/* Opening the registry here creates and migrates it, and makes the
 	 * registry key, before any thread races to. */
 	if (reg_open(&store, c->db, c->key_file, rerr) < 0) {
@@ -366,12 +427,15 @@ out:
 		store = NULL;		/* the watcher still holds it */
 	gw_auth_stop(sh.auth, stop_by);
 	/* The intake answers its last items into the (stopped) workers. */
-	gw_intake_stop(sh.intake);
+	gw_intake_stop(sh.intake, stop_by);
 	for (int i = 0; i < nworkers; i++)
 		gw_worker_free(workers[i]);
 	reg_close(store);
 	gw_devcache_free(sh.devcache);	/* a thread left behind never uses it */
 	gw_tls_free(sh.tls);
+	for (size_t j = 0; j < nlisten; j++)
+		if (claims[j] >= 0)
+			close(claims[j]);
 	if (rc == 0)
 		gw_log(GW_LOG_INFO, "stopped", NULL);
 	return rc;

@@ -14,7 +14,7 @@ gw_thread_start(struct gw_thread *t, void *(*fn)(void *), void *arg)
 {
 	pthread_condattr_t ca;
 
-	t->stop = t->exited = 0;
+	t->stop = t->exited = t->left = 0;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
 	pthread_condattr_init(&ca);
@@ -52,6 +52,7 @@ gw_thread_stop(struct gw_thread *t, int64_t deadline)
 			break;
 	}
 	exited = t->exited;
+	t->left = !exited;
 	pthread_mutex_unlock(&t->lock);
 	if (!exited) {
 		pthread_detach(t->thread);

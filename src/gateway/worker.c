@@ -288,6 +288,7 @@ worker_main(void *arg)
 		}
 		if (w->now >= next_tick) {
 			sweep(w);
+			gw_log_flush_suppressed();
 			next_tick = w->now + GW_TICK_MS;
 		}
 		submit_pending(w);	/* after sweep: it may route requests */

@@ -24,7 +24,8 @@ enum conn_timer {
 	TIMER_BODY,
 	TIMER_WRITE,
 	TIMER_REGISTRY,		/* a lookup: past it, 503 and the next request */
-	TIMER_NONE,		/* waiting for the store: it always answers */
+	TIMER_STORE,		/* a message at the store: past it, 503, close */
+	TIMER_NONE,
 };
 
 /* What a parked connection waits for; nothing of it is read meanwhile. */
@@ -49,6 +50,7 @@ enum gw_auth_result {
 	GW_AUTH_PENDING,	/* parked: the request comes again */
 	GW_AUTH_UNAVAILABLE,	/* the registry failed or did not answer */
 	GW_AUTH_BUSY,		/* the lookup queue is full */
+	GW_AUTH_OTHER,		/* not the credential the connection proved */
 };
 
 /* A lookup on its way to the registry and back to its connection. */
@@ -74,6 +76,7 @@ struct gw_conn {
 	struct gw_identity ident;
 	enum gw_auth_result lookup;	/* of the parked request, once come */
 	uint32_t	 lookup_seq;	/* of the last lookup sent */
+	uint8_t		 auth_failures;	/* 401s: GW_MAX_AUTH_FAILURES closes */
 	enum conn_wait	 wait;
 
 	char		*in;		/* request bytes; NULL while idle */

@@ -51,7 +51,7 @@ start_gw() {
 		if wait_for 20 grep -qE 'event=listening|"event":"listening"' "$T/gw.log"; then break; fi
 		kill -9 "$GW_PID" 2>/dev/null || true
 		tries=$((tries + 1))
-		grep -q 'Address already in use' "$T/gw.log" && [ $tries -lt 5 ] && continue
+		grep -qi 'address already in use' "$T/gw.log" && [ $tries -lt 5 ] && continue
 		fail "gateway did not start"
 	done
 	PIN=$(spki_pin "$T/state/ecdsa.crt")

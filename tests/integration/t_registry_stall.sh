@@ -5,8 +5,10 @@
 # a lookup is stuck, the stuck request gets 503 with Retry-After at the
 # --registry-timeout deadline, a flood of unknown credentials is answered
 # the same way, an unknown credential once seen costs no round trip, the
-# device gets 201 once the database thaws, and SIGTERM during a stall exits
-# within --drain-timeout.
+# device gets 201 once the database thaws; a cached device's message whose
+# commit hangs gets 503 with Retry-After at the deadline (never 201), and
+# health turns 503; SIGTERM during a stall (a lookup and a commit stuck)
+# exits within --drain-timeout.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pglib.sh"
 
@@ -148,7 +150,29 @@ wait "$TWO" || fail "two requests on one connection: $(cat "$T/two.codes")"
 ok "one connection: 503, then 201 for the next request; the late answer dropped"
 freeze
 
-# SIGTERM while a lookup is stuck: the gateway exits within the drain time.
+# A cached device's message: no lookup, but its commit hangs in the
+# frozen server. It gets 503 with Retry-After at the deadline, and health
+# says 503 once a commit has run longer than the deadline.
+t0=$(ms)
+gw_curl -D "$T/commit.h" -o /dev/null -w '%{http_code}' \
+    -H "Authorization: Device ${CRED[0]}" -H 'X-Tether-Seq: 7' --data-binary x \
+    "https://localhost:$PORT/v1/messages" >"$T/commit.code" 2>&1 &
+COMMIT=$!
+health() { [ "$(gw_curl -o /dev/null -w '%{http_code}' --max-time 2 \
+    "https://localhost:$PORT/v1/health")" = "$1" ]; }
+wait_for 5 health 503 || fail "health not 503 while a commit hangs"
+h1=$(ms)
+[ $((h1 - t0)) -le 3500 ] || fail "health turned 503 after $((h1 - t0)) ms (deadline 2 s)"
+wait "$COMMIT" || fail "curl of the stuck commit failed: $(cat "$T/commit.code")"
+t1=$(ms)
+[ "$(cat "$T/commit.code")" = 503 ] || fail "stuck commit answered $(cat "$T/commit.code"), want 503"
+grep -qi '^Retry-After: [0-9]' "$T/commit.h" || fail "503 without Retry-After: $(cat "$T/commit.h")"
+[ $((t1 - t0)) -le 4500 ] || fail "stuck commit answered after $((t1 - t0)) ms (deadline 2 s)"
+grep -q 'event=store_timeout' "$T/gw.log" || fail "no store_timeout line"
+ok "a cached device's stuck commit: 503 with Retry-After after $((t1 - t0)) ms, health 503 after $((h1 - t0)) ms"
+
+# SIGTERM while a lookup and a commit are stuck: the gateway exits within
+# the drain time.
 q=$(queued)
 gw_curl -o /dev/null -w '%{http_code}' -H "Authorization: Device ${CRED[2]}" \
     --data-binary 'x' "https://localhost:$PORT/v1/messages" >"$T/term.code" 2>&1 &
@@ -166,4 +190,12 @@ wait "$TERMC" || true
 [ "$(cat "$T/term.code")" = 503 ] || fail "request in flight at SIGTERM: $(cat "$T/term.code")"
 ok "SIGTERM during a stall: exit 0 after $((t1 - t0)) ms; the parked request got 503"
 thaw
+# The commit that hung went in once thawed, or not: either way the
+# device's retry of seq 7 is answered as one message.
+start_gw --key-file "$KEY" --workers 1
+code=$(gw_curl -o /dev/null -w '%{http_code}' -H "Authorization: Device ${CRED[0]}" \
+    -H 'X-Tether-Seq: 7' --data-binary x "https://localhost:$PORT/v1/messages")
+[ "$code" = 201 ] || [ "$code" = 200 ] || fail "retry of seq 7 after the stall: $code"
+ok "the retry of the message that got 503 is answered $code"
+stop_gw
 pg_stop

@@ -17,7 +17,10 @@ sleep 0.5
 code=$(post "$C" during-lock 2)
 [ "$code" = 503 ] || fail "message while the store is locked: $code, want 503"
 grep -q 'error' "$T/body" || fail "503 body: $(cat "$T/body")"
-grep -q 'event=store_failed.*locked' "$T/gw.log" || fail "no store_failed log line naming the lock"
+# The device's answer comes at --registry-timeout (3 s), the commit's
+# failure at the busy timeout (5 s): wait for its line.
+wait_for 10 grep -q 'event=store_failed.*locked' "$T/gw.log" ||
+    fail "no store_failed log line naming the lock"
 code=$(gw_curl -o /dev/null -w '%{http_code}' "https://localhost:$PORT/v1/health")
 [ "$code" = 503 ] || fail "health while the store fails: $code"
 ok "database locked by another process: 503, health 503, a log line"
