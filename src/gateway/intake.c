@@ -434,7 +434,7 @@ gw_intake_start(const struct gw_config *c, char *err)
 	in->tail = &in->head;
 	in->sync_tail = &in->sync_head;
 	in->deadline_us = (int64_t)c->registry_ms * 1000;
-	in->probe = reg_db_is_postgres(c->db);
+	in->probe = reg_db_file(c->db) == NULL;	/* a server, not a file */
 	atomic_init(&in->healthy, 1);
 	/* The committer first: it makes t.lock, which the syncer shares.
 	 * Nothing is submitted before this returns. */
