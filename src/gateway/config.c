@@ -231,7 +231,8 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 			    "or json", v);
 			return -1;
 		}
-	} else if (strcmp(name, "debug") == 0 || strcmp(name, "no-create") == 0) {
+	} else if (strcmp(name, "debug") == 0 ||
+	    strcmp(name, "no-create") == 0) {
 		int *flag = strcmp(name, "debug") == 0 ? &c->log_debug :
 		    &c->no_create;
 
