@@ -21,6 +21,7 @@ const char gw_config_help[] =
 "                         serve RSA and ECDSA side by side or several names\n"
 "                         (default: development pair in the state directory)\n"
 "  --db PATH              SQLite database (default ./tether.db)\n"
+"  --no-create            exit 1 if the --db file is missing, not make it\n"
 "  --key-file PATH        registry key for credential hashes\n"
 "                         (default <db>.key, made on first use)\n"
 "  --state-dir DIR        where development certificates live\n"
@@ -139,7 +140,7 @@ parse_bool(const char *v)
 int
 gw_config_is_flag(const char *name)
 {
-	return strcmp(name, "debug") == 0;
+	return strcmp(name, "debug") == 0 || strcmp(name, "no-create") == 0;
 }
 
 int
@@ -230,9 +231,13 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 			    "or json", v);
 			return -1;
 		}
-	} else if (strcmp(name, "debug") == 0) {
-		if ((c->log_debug = parse_bool(v)) < 0) {
-			c->log_debug = 0;
+	} else if (strcmp(name, "debug") == 0 ||
+	    strcmp(name, "no-create") == 0) {
+		int *flag = strcmp(name, "debug") == 0 ? &c->log_debug :
+		    &c->no_create;
+
+		if ((*flag = parse_bool(v)) < 0) {
+			*flag = 0;
 			snprintf(err, GW_ERR_LEN, "--%s: '%.64s' is not on or off (on, "
 			    "off, yes, no, true, false, 1, 0)", name, v);
 			return -1;

@@ -26,6 +26,7 @@ struct gw_config {
 	size_t		 ncerts;
 	const char	*db;		/* SQLite path */
 	const char	*key_file;	/* registry key, NULL: "<db>.key" */
+	int		 no_create;	/* no db file: exit, not make one */
 	const char	*state_dir;	/* development certificates */
 	enum gw_profile	 profile;
 	int		 workers;	/* event loops; 0: one per core */

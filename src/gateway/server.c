@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -297,6 +298,29 @@ raise_fd_limit(void)
 	}
 }
 
+/*
+ * 1 when c->db names a file that is not there, so reg_open would make a new
+ * empty database (and key): a mistyped --db would start a gateway that
+ * knows no device. With --no-create that is an error instead: -1 with err.
+ * 0 for a file that is there, a server, or a stat error reg_open reports.
+ */
+static int
+db_missing(const struct gw_config *c, char *err)
+{
+	const char *file = reg_db_file(c->db);
+	struct stat sb;
+
+	if (file == NULL || stat(file, &sb) == 0 || errno != ENOENT)
+		return 0;
+	if (!c->no_create)
+		return 1;
+	snprintf(err, GW_ERR_LEN, "no database at %s, and --no-create forbids "
+	    "making one: check --db (devices are provisioned into an existing "
+	    "database), or leave out --no-create to start a new empty one",
+	    file);
+	return -1;
+}
+
 int
 gw_serve(const struct gw_config *c, char *err)
 {
@@ -310,13 +334,16 @@ gw_serve(const struct gw_config *c, char *err)
 	struct reg_store *store = NULL;		/* the watcher's */
 	struct watcher *wt = NULL;
 	int64_t drain_end = 0, stop_by;
-	int nworkers = c->workers, started = 0, rc = -1, sig;
+	int nworkers = c->workers, started = 0, rc = -1, sig, created;
 	int claims[GW_MAX_LISTEN];
 	sigset_t set;
 
 	for (size_t j = 0; j < GW_MAX_LISTEN; j++)
 		claims[j] = -1;
 	gw_log_init(c->log_json, c->log_debug);
+	/* Before anything is made: --no-create makes nothing. */
+	if ((created = db_missing(c, err)) < 0)
+		return -1;
 	raise_fd_limit();
 	if (nlisten == 0)
 		nlisten = 1;
@@ -348,6 +375,10 @@ gw_serve(const struct gw_config *c, char *err)
 		snprintf(err, GW_ERR_LEN, "%s", rerr);
 		goto out;
 	}
+	if (created)
+		gw_log(GW_LOG_WARN, "database_created", "path", c->db, "reason",
+		    "no database at this path: a new empty one was made; "
+		    "devices provisioned elsewhere are unknown here", NULL);
 	if ((sh.devcache = gw_devcache_new()) == NULL) {
 		snprintf(err, GW_ERR_LEN, "out of memory");
 		goto out;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -325,6 +326,29 @@ sq_prepare_all(struct reg_store *st)
 	return prepare_own(st, S_FIRST_SCHEMA, S__COUNT);
 }
 
+/*
+ * Makes a missing database file private (0600, whatever the umask) before
+ * SQLite would make it with the umask's mode, often 0644: every user could
+ * read the message bodies. SQLite gives the -wal and -shm files it makes
+ * the database file's mode, so they follow it; an existing file keeps the
+ * mode its operator gave it (0640 for a group, say). An error is left to
+ * sqlite3_open_v2, which says it in its words.
+ */
+static void
+create_private(const char *path)
+{
+	int fd;
+
+	if (path[0] == '\0' || strcmp(path, ":memory:") == 0)
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0)
+		return;
+	(void)fchmod(fd, 0600);	/* a umask may have taken some of it */
+	close(fd);
+}
+
 static int
 sq_open(struct reg_store *st, const char *db)
 {
@@ -338,6 +362,7 @@ sq_open(struct reg_store *st, const char *db)
 	snprintf(st->name, sizeof(st->name), "%s", db);
 	/* One thread uses a handle at a time (registry.h), so SQLite's
 	 * per-connection mutex would only cost. */
+	create_private(db);
 	rc = sqlite3_open_v2(db, &sq->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {

@@ -69,6 +69,34 @@ test_debug_takes_a_boolean(void **state)
 	assert_int_equal(c.log_debug, 1);
 }
 
+/* --no-create is a flag like --debug, and sets only itself. */
+static void
+test_no_create_is_a_flag(void **state)
+{
+	struct gw_config c;
+	char err[256], *st;
+
+	(void)state;
+	assert_int_equal(gw_config_is_flag("no-create"), 1);
+	assert_int_equal(parse(&c, "t.conf", "no-create\n", &st, err), 0);
+	assert_int_equal(c.no_create, 1);
+	assert_int_equal(c.log_debug, 0);
+	free(st);
+	assert_int_equal(parse(&c, "t.conf", "no-create off\n", &st, err), 0);
+	assert_int_equal(c.no_create, 0);
+	free(st);
+	assert_int_equal(parse(&c, "t.conf", "no-create perhaps\n", &st, err),
+	    -1);
+	free(st);
+	assert_non_null(strstr(err, "t.conf:1: --no-create: 'perhaps' is not "
+	    "on or off"));
+	gw_config_defaults(&c);
+	assert_int_equal(c.no_create, 0);
+	assert_int_equal(gw_config_set(&c, "no-create", "", err), 0);
+	assert_int_equal(c.no_create, 1);
+	assert_int_equal(c.log_debug, 0);
+}
+
 static void
 test_hash_after_whitespace_is_a_comment(void **state)
 {
@@ -170,6 +198,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_debug_takes_a_boolean),
+		cmocka_unit_test(test_no_create_is_a_flag),
 		cmocka_unit_test(test_hash_after_whitespace_is_a_comment),
 		cmocka_unit_test(test_relative_paths_are_the_files),
 		cmocka_unit_test(test_bad_lines_are_named),
