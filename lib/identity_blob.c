@@ -84,6 +84,8 @@ tether_identity_load(struct tether_identity *id, const void *blob,
 	id->has_mac = (uint8_t)(b[TETHER_BLOB_OFF_FLAGS] & TETHER_BLOB_FLAG_MAC);
 	if (id->has_mac)
 		memcpy(id->mac, b + TETHER_BLOB_OFF_MAC, TETHER_MAC_LEN);
+	else if (memcmp(b + TETHER_BLOB_OFF_MAC, any_mac, TETHER_MAC_LEN) != 0)
+		goto refuse;	/* zeros when the flag says no MAC */
 	/* the secret's own checksum, as the scheme reads it: a secret
 	 * damaged before the CRC was computed is caught here */
 	n = tether_credential_derive((enum tether_scheme)id->scheme,

@@ -497,6 +497,12 @@ test_identity_blob_damaged(void **state)
 			fail_msg("byte %zu = 0x%02x accepted", fields[i].off,
 			    fields[i].val);
 	}
+	/* no MAC flag, yet a MAC: not what provision writes */
+	blob_of(v, 0, b);
+	assert_int_equal(load(b, sizeof(b)), 0);
+	b[TETHER_BLOB_OFF_MAC + 5] = 1;
+	reseal(b);
+	assert_int_equal(load(b, sizeof(b)), TETHER_E_BAD_IDENTITY);
 	/* the secret is wiped out of a refused blob's struct too */
 	memcpy(b, good, sizeof(b));
 	b[79] = 1;
