@@ -1,6 +1,6 @@
 /*
  * admin.c - helpers of the registry subcommands: the audit actor and
- * opening the registry (see admin.h).
+ * opening the registry, times for people (see admin.h).
  */
 #include <errno.h>
 #include <pwd.h>
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/admin.h"
@@ -53,4 +54,21 @@ cli_open_registry(struct reg_store **st, const char *db,
 		return -1;
 	}
 	return 0;
+}
+
+/* see admin.h */
+void
+cli_fmt_time(int64_t ms, char *buf, size_t size, int iso)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char s[32];
+
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S",
+	    &tm);
+	if (iso)
+		snprintf(buf, size, "%s.%03dZ", s, (int)(ms % 1000));
+	else
+		snprintf(buf, size, "%s UTC", s);
 }

@@ -13,6 +13,7 @@
 
 #include <stdarg.h>
 
+int cmd_app(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_device(int argc, char **argv);

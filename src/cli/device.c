@@ -283,22 +283,6 @@ suggest(struct reg_store *st, const char *typed)
 	fputs("?\n", stderr);
 }
 
-static void
-fmt_time(int64_t ms, char *buf, size_t size, int iso)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char s[32];
-
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof(s), iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S",
-	    &tm);
-	if (iso)
-		snprintf(buf, size, "%s.%03dZ", s, (int)(ms % 1000));
-	else
-		snprintf(buf, size, "%s UTC", s);
-}
-
 /* Keeps the newest audit row. */
 static void
 first_row(void *arg, const struct reg_audit *row)
@@ -353,7 +337,7 @@ resolve(const struct args *a, const char *arg, struct reg_store **st,
 		cli_error("%s", reg_error(*st));
 	} else if (reg_audit_list(*st, id, 1, first_row, &last) == 1 &&
 	    strcmp(last.action, "forget") == 0) {
-		fmt_time(last.at, when, sizeof(when), 0);
+		cli_fmt_time(last.at, when, sizeof(when), 0);
 		cli_error("no device '%s' in %s: it was forgotten on %s by %s",
 		    id, a->db, when, last.actor);
 	} else {
@@ -387,7 +371,7 @@ json_time(struct json *j, const char *key, int64_t ms)
 		json_null(j, key);
 		return;
 	}
-	fmt_time(ms, buf, sizeof(buf), 1);
+	cli_fmt_time(ms, buf, sizeof(buf), 1);
 	json_str(j, key, buf);
 }
 
@@ -518,7 +502,7 @@ show_audit(void *arg, const struct reg_audit *row)
 		json_str(&s->j, "detail", row->detail);
 		json_end(&s->j);
 	} else {
-		fmt_time(row->at, when, sizeof(when), 0);
+		cli_fmt_time(row->at, when, sizeof(when), 0);
 		printf("  %s  %-10s  %-8s  %s\n", when, row->actor,
 		    row->action, row->detail);
 	}
@@ -553,10 +537,10 @@ cmd_show(int argc, char **argv)
 		json_array(&s.j, "audit", JSON_LINES);
 	}
 	if (!a.json) {
-		fmt_time(d.created_at, created, sizeof(created), 0);
-		fmt_time(d.credential_at, cred, sizeof(cred), 0);
+		cli_fmt_time(d.created_at, created, sizeof(created), 0);
+		cli_fmt_time(d.credential_at, cred, sizeof(cred), 0);
 		if (d.last_seen_at != 0)
-			fmt_time(d.last_seen_at, seen, sizeof(seen), 0);
+			cli_fmt_time(d.last_seen_at, seen, sizeof(seen), 0);
 		printf("id          %s\n", d.id);
 		printf("label       %s\n", d.label[0] ? d.label : "-");
 		printf("status      %s\n", d.status == REG_ACTIVE ? "active" :

@@ -16,6 +16,7 @@ struct command {
 
 /* Keep sorted by name. */
 static const struct command commands[] = {
+	{ "app",	cmd_app,	"add, list, revoke applications and their tokens" },
 	{ "check",	cmd_check,	"will a device stack talk to a server, and if not, why" },
 	{ "db",		cmd_db,		"bring the database's schema up to date (migrate)" },
 	{ "device",	cmd_device,	"list, show, rename, revoke, restore, rotate, forget devices" },

@@ -2,8 +2,8 @@
 /*
  * backend.h - what a registry backend provides: a handful of primitives
  * (statements, transactions, announcements) over which every operation is
- * written once, in devices.c, provision.c, feed.c, keys.c, migrate.c and
- * messages.c; and the few hooks where a backend's design really differs.
+ * written once, in devices.c, provision.c, feed.c, keys.c, migrate.c,
+ * messages.c and apps.c; and the few hooks where a backend's design really differs.
  */
 #ifndef REG_BACKEND_H
 #define REG_BACKEND_H

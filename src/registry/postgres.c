@@ -589,11 +589,14 @@ static const char pg_schema_v3[] =
 	"once: several gateways may write this database, so the index is the "
 	"duplicate check (SQLite checks in the gateway''s memory)';";
 
+static const char pg_schema_v4[] = REG_DDL_APPS("BYTEA", "BIGINT");
+
 static const struct reg_migration pg_migrations[] = {
 	{ 1, "devices, audit, change feed, messages", pg_schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", pg_schema_v2 },
 	{ 3, "message duplicates: the unique index stays",
 	  pg_schema_v3 },
+	{ 4, REG_MIGRATION_4_NAME, pg_schema_v4 },
 };
 
 static const struct reg_schema pg_schema = {

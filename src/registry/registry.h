@@ -356,4 +356,64 @@ uint64_t reg_hash_id(const char *s);
 const char *reg_scheme_name(enum tether_scheme scheme);
 int reg_scheme_parse(const char *name, enum tether_scheme *scheme);
 
+/*
+ * Applications (apps.c): programs that read the devices' messages through
+ * the gateway's application listener. Each has a name and a token, shown
+ * once when it is added: "tta1_" and the credential text form of 128
+ * random bits (docs/credentials.md), TETHER_CREDENTIAL_LEN characters.
+ * The registry keeps a keyed hash of the token in a domain of its own
+ * (reg_app_token_hash), so a device credential never matches an
+ * application token, nor the reverse.
+ */
+#define REG_APP_NAME_MAX	64	/* with NUL */
+#define REG_APP_TOKEN_PREFIX	"tta1_"
+#define REG_APP_TOKEN_LEN	TETHER_CREDENTIAL_LEN
+
+/* What an application may do, a set of bits. */
+enum reg_scope {
+	REG_SCOPE_READ = 1 << 0,	/* GET /v1/messages */
+	REG_SCOPE_COMMAND = 1 << 1,	/* commands to devices (to come) */
+};
+
+struct reg_app {
+	char		 name[REG_APP_NAME_MAX];
+	unsigned	 scopes;	/* enum reg_scope bits */
+	int64_t		 created_at;	/* unix milliseconds */
+	int64_t		 revoked_at;	/* 0 while the token is valid */
+};
+
+/* Reads a scope list ("read", "read,command") into *scopes; 0, or -1
+ * with a sentence in why (REG_ERR_LEN). Writes a set back as a list
+ * (out: at least REG_SCOPES_TEXT bytes). */
+#define REG_SCOPES_TEXT		16
+int reg_scopes_parse(const char *text, unsigned *scopes, char *why);
+void reg_scopes_format(unsigned scopes, char out[REG_SCOPES_TEXT]);
+
+/* out = the keyed hash of an application token (len bytes of text), in
+ * the application domain: never equal to reg_credential_hash of any
+ * device credential. */
+void reg_app_token_hash(const struct reg_store *st, const char *token,
+    size_t len, uint8_t out[REG_HASH_LEN]);
+
+/* Adds an application and writes its new token (REG_APP_TOKEN_LEN + 1
+ * bytes) to token, the only copy. A name is 1 to REG_APP_NAME_MAX - 1
+ * characters of a-z, 0-9, '.', '_', '-', and never reused (also once
+ * revoked). 0, or -1 (a taken or malformed name, with the reason). */
+int reg_app_add(struct reg_store *st, const char *name, unsigned scopes,
+    const char *actor, char token[REG_APP_TOKEN_LEN + 1]);
+
+/* Revokes an application's token. 0, REG_NOT_FOUND when no application
+ * has that name or it is already revoked, or -1. */
+int reg_app_revoke(struct reg_store *st, const char *name,
+    const char *actor);
+
+/* Looks a token hash up: 0 and fills app (revoked ones too: the caller
+ * refuses them), REG_NOT_FOUND, or -1. */
+int reg_app_lookup(struct reg_store *st, const uint8_t hash[REG_HASH_LEN],
+    struct reg_app *app);
+
+/* Calls fn for each application, oldest first; the count, or -1. */
+long long reg_app_list(struct reg_store *st,
+    void (*fn)(void *arg, const struct reg_app *app), void *arg);
+
 #endif

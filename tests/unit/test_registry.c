@@ -1443,6 +1443,88 @@ test_store_locked(void **state)
 static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
 static void
+count_app(void *arg, const struct reg_app *app)
+{
+	struct reg_app *last = arg;
+
+	*last = *app;
+}
+
+/*
+ * Applications: the token is shown once, in the credential text form
+ * with its own prefix; only a keyed hash in the application domain is
+ * stored, so a device credential is no token and a token no credential.
+ */
+static void
+test_apps(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device dev;
+	struct reg_app app, last;
+	uint8_t hash[REG_HASH_LEN], dhash[REG_HASH_LEN];
+	char token[REG_APP_TOKEN_LEN + 1], other[REG_APP_TOKEN_LEN + 1];
+	char copy[REG_APP_TOKEN_LEN + 1], id[REG_ID_MAX];
+	enum reg_status status;
+	unsigned scopes;
+	char why[REG_ERR_LEN];
+
+	open_ok(f);
+	assert_int_equal(provision(f->st, 1, NULL, "test", &dev), 0);
+	assert_int_equal(reg_app_add(f->st, "dash", REG_SCOPE_READ, "test",
+	    token), 0);
+	assert_int_equal(strlen(token), REG_APP_TOKEN_LEN);
+	assert_memory_equal(token, "tta1_", 5);
+	/* the same text form: with the device prefix it parses */
+	memcpy(copy, token, sizeof(copy));
+	memcpy(copy, TETHER_CREDENTIAL_PREFIX, 5);
+	assert_true(tether_credential_parse(copy, strlen(copy), NULL));
+
+	reg_app_token_hash(f->st, token, strlen(token), hash);
+	assert_int_equal(reg_app_lookup(f->st, hash, &app), 0);
+	assert_string_equal(app.name, "dash");
+	assert_int_equal(app.scopes, REG_SCOPE_READ);
+	assert_int_equal(app.revoked_at, 0);
+	/* the domains never meet */
+	reg_credential_hash(f->st, token, strlen(token), dhash);
+	assert_memory_not_equal(hash, dhash, REG_HASH_LEN);
+	assert_int_equal(reg_lookup(f->st, hash, id, &status), REG_NOT_FOUND);
+	assert_int_equal(reg_app_lookup(f->st, dhash, &app), REG_NOT_FOUND);
+	reg_credential_hash(f->st, dev.credential, strlen(dev.credential),
+	    dhash);
+	assert_int_equal(reg_app_lookup(f->st, dhash, &app), REG_NOT_FOUND);
+	reg_app_token_hash(f->st, dev.credential, strlen(dev.credential),
+	    dhash);
+	assert_int_equal(reg_lookup(f->st, dhash, id, &status), REG_NOT_FOUND);
+
+	/* a taken name, a bad name */
+	assert_int_equal(reg_app_add(f->st, "dash", REG_SCOPE_READ, "test",
+	    other), -1);
+	assert_non_null(strstr(reg_error(f->st), "exists"));
+	assert_int_equal(other[0], '\0');
+	assert_int_equal(reg_app_add(f->st, "Dash Board", REG_SCOPE_READ,
+	    "test", other), -1);
+	assert_int_equal(reg_app_add(f->st, "ops", REG_SCOPE_READ |
+	    REG_SCOPE_COMMAND, "test", other), 0);
+	assert_string_not_equal(token, other);
+	assert_int_equal(reg_app_list(f->st, count_app, &last), 2);
+	assert_string_equal(last.name, "ops");
+	assert_int_equal(last.scopes, REG_SCOPE_READ | REG_SCOPE_COMMAND);
+
+	/* revoked: still found (the caller refuses it), once only */
+	assert_int_equal(reg_app_revoke(f->st, "dash", "test"), 0);
+	assert_int_equal(reg_app_lookup(f->st, hash, &app), 0);
+	assert_true(app.revoked_at > 0);
+	assert_int_equal(reg_app_revoke(f->st, "dash", "test"), REG_NOT_FOUND);
+	assert_int_equal(reg_app_revoke(f->st, "nobody", "test"),
+	    REG_NOT_FOUND);
+
+	assert_int_equal(reg_scopes_parse("read,command", &scopes, why), 0);
+	assert_int_equal(scopes, REG_SCOPE_READ | REG_SCOPE_COMMAND);
+	assert_int_equal(reg_scopes_parse("write", &scopes, why), -1);
+	assert_int_equal(reg_scopes_parse("", &scopes, why), -1);
+}
+
+static void
 test_id_catches_every_substitution(void **state)
 {
 	struct fixture *f = *state;
@@ -1699,6 +1781,7 @@ main(void)
 		T(test_store_duplicates_stale_close),
 		T(test_store_failure_stores_nothing),
 		T(test_store_locked),
+		T(test_apps),
 		T(test_id_catches_every_substitution),
 		T(test_id_forms),
 	};
@@ -1728,6 +1811,7 @@ main(void)
 		P(test_audit_list),
 		P(test_suggest),
 		P(test_store_messages),
+		P(test_apps),
 	};
 	int failed;
 
