@@ -246,26 +246,12 @@ out:
 int
 cmd_app(int argc, char **argv)
 {
-	static const struct {
-		const char	*name;
-		int		(*fn)(int, char **);
-	} actions[] = {
+	static const struct cli_action actions[] = {
 		{ "add",	app_add },
 		{ "list",	app_list },
 		{ "revoke",	app_revoke },
 	};
 
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(actions) / sizeof(*actions); i++)
-		if (strcmp(argv[1], actions[i].name) == 0)
-			return actions[i].fn(argc - 1, argv + 1);
-	return cli_usage_error("app", "'%s' is not an app action (add, list, "
-	    "revoke)", argv[1]);
+	return cli_dispatch("app", actions, sizeof(actions) / sizeof(*actions),
+	    usage, argc, argv);
 }

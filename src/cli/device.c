@@ -763,10 +763,7 @@ cmd_restore(int argc, char **argv)
 	return set_status(argc, argv, REG_ACTIVE);
 }
 
-static const struct {
-	const char	*name;
-	int		(*fn)(int, char **);
-} subcommands[] = {
+static const struct cli_action subcommands[] = {
 	{ "forget",	cmd_forget },
 	{ "list",	cmd_list },
 	{ "rename",	cmd_rename },
@@ -779,17 +776,6 @@ static const struct {
 int
 cmd_device(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(subcommands) / sizeof(*subcommands); i++)
-		if (strcmp(argv[1], subcommands[i].name) == 0)
-			return subcommands[i].fn(argc - 1, argv + 1);
-	return cli_usage_error("device", "'%s' is not a device subcommand "
-	    "(list, show, rename, revoke, restore, rotate, forget)", argv[1]);
+	return cli_dispatch("device", subcommands,
+	    sizeof(subcommands) / sizeof(*subcommands), usage, argc, argv);
 }

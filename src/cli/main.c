@@ -87,6 +87,33 @@ cli_is_help(const char *s)
 }
 
 int
+cli_dispatch(const char *cmd, const struct cli_action *actions, size_t n,
+    void (*usage_of)(FILE *out), int argc, char **argv)
+{
+	char list[256];
+	size_t at = 0;
+
+	if (argc < 2) {
+		usage_of(stderr);
+		return 2;
+	}
+	if (cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+		usage_of(stdout);
+		return 0;
+	}
+	list[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(argv[1], actions[i].name) == 0)
+			return actions[i].fn(argc - 1, argv + 1);
+		if (at < sizeof(list))
+			at += (size_t)snprintf(list + at, sizeof(list) - at,
+			    "%s%s", i > 0 ? ", " : "", actions[i].name);
+	}
+	return cli_usage_error(cmd, "'%s' is not an action of tether %s (%s)",
+	    argv[1], cmd, list);
+}
+
+int
 main(int argc, char **argv)
 {
 	if (argc < 2) {
