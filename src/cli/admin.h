@@ -31,4 +31,7 @@ int cli_open_registry(struct reg_store **st, const char *db,
  * with iso RFC 3339 with milliseconds, "2026-12-02T06:10:00.123Z". */
 void cli_fmt_time(int64_t ms, char *buf, size_t size, int iso);
 
+/* "30s", "15m", "24h", "7d", "2w" -> milliseconds; -1 if not one. */
+int64_t cli_parse_age(const char *s);
+
 #endif

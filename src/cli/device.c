@@ -22,7 +22,6 @@
 
 #define SHOW_AUDIT_ROWS	10	/* audit rows `show` prints */
 #define SUGGEST_MAX	3	/* ids offered after "did you mean" */
-#define DURATION_MAX_S	(100LL * 365 * 86400)	/* --seen-since bound */
 
 static void
 usage(FILE *out)
@@ -94,33 +93,6 @@ struct args {
 	char		*pos[2];	/* positional arguments */
 	int		 npos;
 };
-
-/* "30s", "15m", "24h", "7d", "2w" -> milliseconds; -1 if not one. */
-static int64_t
-parse_age(const char *s)
-{
-	long long n = 0, unit;
-	const char *p = s;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		n = n * 10 + (*p - '0');
-		if (n > DURATION_MAX_S)
-			return -1;
-	}
-	switch (*p) {
-	case 's': unit = 1; break;
-	case 'm': unit = 60; break;
-	case 'h': unit = 3600; break;
-	case 'd': unit = 86400; break;
-	case 'w': unit = 7 * 86400; break;
-	default: return -1;
-	}
-	if (p[1] != '\0' || n * unit > DURATION_MAX_S)
-		return -1;
-	return (int64_t)(n * unit) * 1000;
-}
 
 /*
  * Parses argv (argv[0] the subcommand) for a subcommand that takes the
@@ -194,7 +166,7 @@ parse(int argc, char **argv, unsigned allowed, int npos, struct args *a)
 			break;
 		case 'S':
 		case 'N':
-			if ((age = parse_age(optarg)) < 0)
+			if ((age = cli_parse_age(optarg)) < 0)
 				return cli_usage_error("device", "%s takes an "
 				    "age like 30s, 15m, 24h, 7d or 2w, not "
 				    "'%s'", c == 'S' ? "--seen-since" :

@@ -96,6 +96,8 @@ reg_query_text(const struct reg_backend *be, enum reg_query q,
 	else if (q == Q_IDS_BY_LABEL)
 		n = snprintf(buf, REG_QUERY_MAX, ids_by_label_sql,
 		    be->row_order);
+	else if (q == Q_READ)
+		return be->read_sql;
 	else
 		return sql[q];
 	return n > 0 && n < REG_QUERY_MAX ? buf : NULL;

@@ -39,6 +39,7 @@ enum reg_query {
 	Q_APP_REVOKE,
 	Q_APP_LOOKUP,
 	Q_APP_LIST,
+	Q_READ,
 	Q__COUNT
 };
 

@@ -416,4 +416,70 @@ int reg_app_lookup(struct reg_store *st, const uint8_t hash[REG_HASH_LEN],
 long long reg_app_list(struct reg_store *st,
     void (*fn)(void *arg, const struct reg_app *app), void *arg);
 
+/*
+ * Reading messages (read.c), for applications and `tether messages`.
+ *
+ * A cursor is a position in the order readers take messages in: the
+ * order of their commits (DESIGN.md, "Reading without skipping"). A
+ * reader that starts from a cursor gets every message committed after it
+ * exactly once, oldest first, across restarts and across gateways sharing
+ * one PostgreSQL. Its text (REG_CURSOR_TEXT bytes with NUL) is opaque to
+ * readers: base64url of a version byte and two 64-bit numbers. The zero
+ * cursor ("" in text) is before the oldest message kept.
+ */
+#define REG_CURSOR_TEXT		32
+#define REG_READ_MAX		10000	/* messages one read gives, at most */
+
+struct reg_cursor {
+	uint64_t	 pos;		/* the commit's place (PostgreSQL: xid) */
+	int64_t		 id;
+};
+
+/* Writes c as text; parses text ("" is the zero cursor): 0, or -1. */
+void reg_cursor_format(const struct reg_cursor *c,
+    char out[REG_CURSOR_TEXT]);
+int reg_cursor_parse(const char *text, struct reg_cursor *c);
+
+/* A message as a reader gets it; the pointers are valid only during the
+ * call that gives it. */
+struct reg_read_row {
+	struct reg_cursor cursor;	/* the cursor just after it */
+	int64_t		 id;
+	const char	*device_id;
+	const char	*label;		/* "" when the device has none (or is gone) */
+	int64_t		 seq;		/* -1: none */
+	int64_t		 received_at;	/* unix milliseconds */
+	const void	*body;
+	size_t		 len;
+};
+
+struct reg_read {
+	const char	*device_id;	/* NULL: every device */
+	int64_t		 since;		/* received at or after (ms); 0: any */
+	size_t		 limit;		/* 1 to REG_READ_MAX */
+};
+
+/*
+ * Calls fn for each message after *cursor that q selects, oldest first,
+ * at most q->limit, and advances *cursor past the last one given. Returns
+ * how many, or -1 (and *cursor is unchanged). A read that gives fewer
+ * than limit has reached the newest message committed for readers.
+ */
+long long reg_read_messages(struct reg_store *st, const struct reg_read *q,
+    struct reg_cursor *cursor,
+    void (*fn)(void *arg, const struct reg_read_row *row), void *arg);
+
+/*
+ * Appends a message as one JSON object, the line readers get:
+ * {"cursor", "id", "device", "label", "seq" (null: none), "received_at",
+ * and "body" (the body itself when it is one JSON value on one line) or
+ * "body_b64" (base64 of its bytes)}. 0, or -1 when out of memory.
+ */
+struct json;
+int reg_row_json(struct json *j, const struct reg_read_row *row);
+
+/* "2026-12-02T06:10:00.123Z" (RFC 3339, UTC, milliseconds). */
+#define REG_TIME_TEXT		32
+void reg_time_format(int64_t ms, char out[REG_TIME_TEXT]);
+
 #endif

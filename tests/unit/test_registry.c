@@ -1524,6 +1524,71 @@ test_apps(void **state)
 	assert_int_equal(reg_scopes_parse("", &scopes, why), -1);
 }
 
+struct got {
+	int64_t		 ids[16];
+	char		 devs[16][REG_ID_MAX];
+	size_t		 n;
+};
+
+static void
+got_row(void *arg, const struct reg_read_row *row)
+{
+	struct got *g = arg;
+
+	if (g->n < 16) {
+		g->ids[g->n] = row->id;
+		snprintf(g->devs[g->n], REG_ID_MAX, "%s", row->device_id);
+		g->n++;
+	}
+}
+
+/* Reading: oldest first, a limit, a device, and a cursor that resumes
+ * through its text exactly after the last message given. */
+static void
+test_read_messages(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_cursor c = { 0, 0 }, back;
+	struct reg_read q = { .limit = 3 };
+	struct reg_message m[5];
+	struct got g = { .n = 0 };
+	char text[REG_CURSOR_TEXT];
+
+	open_ok(f);
+	for (int i = 0; i < 5; i++)
+		m[i] = (struct reg_message){ .device_id = i % 2 ? "bbbb-bbbb-b" :
+		    "aaaa-aaaa-a", .seq = i, .body = "{}", .len = 2,
+		    .peer = "127.0.0.1:1" };
+	assert_int_equal(reg_store_messages(f->st, m, 5), 0);
+	assert_int_equal(reg_read_messages(f->st, &q, &c, got_row, &g), 3);
+	assert_true(g.ids[0] < g.ids[1] && g.ids[1] < g.ids[2]);
+	reg_cursor_format(&c, text);
+	assert_int_equal(strlen(text), 24);
+	assert_int_equal(reg_cursor_parse(text, &back), 0);
+	assert_int_equal(back.id, c.id);
+	assert_true(back.pos == c.pos);
+	q.limit = 10;
+	assert_int_equal(reg_read_messages(f->st, &q, &back, got_row, &g), 2);
+	assert_true(g.ids[2] < g.ids[3] && g.ids[3] < g.ids[4]);
+	assert_int_equal(reg_read_messages(f->st, &q, &back, got_row, &g), 0);
+	/* one device, from the start */
+	g.n = 0;
+	memset(&c, 0, sizeof(c));
+	q.device_id = "bbbb-bbbb-b";
+	assert_int_equal(reg_read_messages(f->st, &q, &c, got_row, &g), 2);
+	assert_string_equal(g.devs[0], "bbbb-bbbb-b");
+	assert_string_equal(g.devs[1], "bbbb-bbbb-b");
+	/* texts that are no cursor; "" is the start */
+	assert_int_equal(reg_cursor_parse("", &c), 0);
+	assert_int_equal(c.id, 0);
+	assert_int_equal(reg_cursor_parse("bogus", &c), -1);
+	text[1] = 'g';	/* version 2 */
+	assert_int_equal(reg_cursor_parse(text, &c), -1);
+	assert_int_equal(reg_cursor_parse("AQAAAAAAAAAAAAAAAAAAAAE=", &c), -1);
+	q.limit = 0;
+	assert_int_equal(reg_read_messages(f->st, &q, &c, got_row, &g), -1);
+}
+
 static void
 test_id_catches_every_substitution(void **state)
 {
@@ -1782,6 +1847,7 @@ main(void)
 		T(test_store_failure_stores_nothing),
 		T(test_store_locked),
 		T(test_apps),
+		T(test_read_messages),
 		T(test_id_catches_every_substitution),
 		T(test_id_forms),
 	};
@@ -1812,6 +1878,7 @@ main(void)
 		P(test_suggest),
 		P(test_store_messages),
 		P(test_apps),
+		P(test_read_messages),
 	};
 	int failed;
 
