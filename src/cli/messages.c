@@ -12,8 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "cli/admin.h"
 #include "cli/cli.h"
 #include "common/json.h"
@@ -110,7 +108,7 @@ csv_row(const struct reg_read_row *row)
 {
 	char cursor[REG_CURSOR_TEXT], when[REG_TIME_TEXT];
 	const char *body = row->body != NULL ? row->body : "";
-	unsigned char *b64;
+	char *b64;
 
 	reg_cursor_format(&row->cursor, cursor);
 	reg_time_format(row->received_at, when);
@@ -125,12 +123,8 @@ csv_row(const struct reg_read_row *row)
 		return;
 	}
 	putchar(',');
-	if ((b64 = malloc(4 * ((row->len + 2) / 3) + 1)) == NULL) {
-		putchar('\n');
-		return;
-	}
-	EVP_EncodeBlock(b64, (const unsigned char *)body, (int)row->len);
-	printf("%s\n", b64);
+	b64 = reg_base64(body, row->len);
+	printf("%s\n", b64 != NULL ? b64 : "");
 	free(b64);
 }
 

@@ -5,6 +5,7 @@
  * that an open transaction could still precede; this file keeps the
  * cursor and its text.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,13 +153,25 @@ reg_read_messages(struct reg_store *st, const struct reg_read *q,
 }
 
 /* see registry.h */
+char *
+reg_base64(const void *p, size_t n)
+{
+	unsigned char *out;
+
+	if (n > INT_MAX / 4 * 3 || (out = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
+		return NULL;
+	EVP_EncodeBlock(out, p, (int)n);
+	return (char *)out;
+}
+
+/* see registry.h */
 int
 reg_row_json(struct json *j, const struct reg_read_row *row)
 {
 	char cursor[REG_CURSOR_TEXT], when[REG_TIME_TEXT];
 	const char *body = row->body != NULL ? row->body : "";
 	size_t len = row->len;
-	unsigned char *b64;
+	char *b64;
 
 	reg_cursor_format(&row->cursor, cursor);
 	reg_time_format(row->received_at, when);
@@ -180,11 +193,9 @@ reg_row_json(struct json *j, const struct reg_read_row *row)
 	if (len > 0 && json_valid_line(body, len))
 		json_raw(j, "body", body, len);
 	else {
-		if ((b64 = malloc(4 * ((row->len + 2) / 3) + 1)) == NULL)
+		if ((b64 = reg_base64(body, row->len)) == NULL)
 			return -1;
-		EVP_EncodeBlock(b64, (const unsigned char *)body,
-		    (int)row->len);
-		json_str(j, "body_b64", (const char *)b64);
+		json_str(j, "body_b64", b64);
 		free(b64);
 	}
 	json_end(j);

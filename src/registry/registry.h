@@ -478,6 +478,10 @@ long long reg_read_messages(struct reg_store *st, const struct reg_read *q,
 struct json;
 int reg_row_json(struct json *j, const struct reg_read_row *row);
 
+/* base64 of p[0..n) (RFC 4648, with padding), NUL-terminated, for the
+ * caller to free(); NULL when out of memory. */
+char *reg_base64(const void *p, size_t n);
+
 /* "2026-12-02T06:10:00.123Z" (RFC 3339, UTC, milliseconds). */
 #define REG_TIME_TEXT		32
 void reg_time_format(int64_t ms, char out[REG_TIME_TEXT]);
