@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "common/json.h"
+/* compiled in, so libFuzzer's coverage sees it (the libraries are built
+ * without -fsanitize=fuzzer-no-link) */
+#include "../src/common/json_valid.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
