@@ -1,6 +1,6 @@
 /*
  * admin.c - helpers of the registry subcommands: the audit actor and
- * opening the registry (see admin.h).
+ * opening the registry, times for people (see admin.h).
  */
 #include <errno.h>
 #include <pwd.h>
@@ -8,10 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/admin.h"
 #include "cli/cli.h"
+
+#define DURATION_MAX_S	(100LL * 365 * 86400)	/* an age, at most */
 
 void
 cli_actor(char actor[CLI_ACTOR_MAX])
@@ -53,4 +56,49 @@ cli_open_registry(struct reg_store **st, const char *db,
 		return -1;
 	}
 	return 0;
+}
+
+/* see admin.h */
+void
+cli_fmt_time(int64_t ms, char *buf, size_t size, int iso)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char s[REG_TIME_TEXT];
+
+	if (iso) {
+		reg_time_format(ms, s);
+		snprintf(buf, size, "%s", s);
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(buf, size, "%s UTC", s);
+}
+
+/* see admin.h */
+int64_t
+cli_parse_age(const char *s)
+{
+	long long n = 0, unit;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (*p - '0');
+		if (n > DURATION_MAX_S)
+			return -1;
+	}
+	switch (*p) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	case 'w': unit = 7 * 86400; break;
+	default: return -1;
+	}
+	if (p[1] != '\0' || n * unit > DURATION_MAX_S)
+		return -1;
+	return (int64_t)(n * unit) * 1000;
 }

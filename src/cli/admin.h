@@ -7,6 +7,7 @@
 #define CLI_ADMIN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "registry/registry.h"
 
@@ -25,5 +26,12 @@ void cli_actor(char actor[CLI_ACTOR_MAX]);
  */
 int cli_open_registry(struct reg_store **st, const char *db,
     const char *key_file, int must_exist);
+
+/* A time (unix milliseconds) for people, "2026-12-02 06:10:00 UTC", or
+ * with iso RFC 3339 with milliseconds, "2026-12-02T06:10:00.123Z". */
+void cli_fmt_time(int64_t ms, char *buf, size_t size, int iso);
+
+/* "30s", "15m", "24h", "7d", "2w" -> milliseconds; -1 if not one. */
+int64_t cli_parse_age(const char *s);
 
 #endif

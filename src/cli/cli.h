@@ -12,11 +12,15 @@
 #define CLI_H
 
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
 
+int cmd_app(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_fingerprint(int argc, char **argv);
+int cmd_messages(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
@@ -28,6 +32,20 @@ void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "error: <message>\n" and a hint to run --help; returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* A subcommand's actions ("device list", "app add"), for cli_dispatch. */
+struct cli_action {
+	const char	*name;
+	int		(*fn)(int argc, char **argv);
+};
+
+/*
+ * Runs the action argv[1] names with argv from it; without one, usage to
+ * stderr and 2; for -h, --help or help, usage to stdout and 0; for an
+ * unknown one, a sentence that lists the actions and 2.
+ */
+int cli_dispatch(const char *cmd, const struct cli_action *actions,
+    size_t n, void (*usage)(FILE *out), int argc, char **argv);
+
 /* 1 if s is "-h" or "--help". */
 int cli_is_help(const char *s);
 

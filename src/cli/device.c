@@ -22,7 +22,6 @@
 
 #define SHOW_AUDIT_ROWS	10	/* audit rows `show` prints */
 #define SUGGEST_MAX	3	/* ids offered after "did you mean" */
-#define DURATION_MAX_S	(100LL * 365 * 86400)	/* --seen-since bound */
 
 static void
 usage(FILE *out)
@@ -94,33 +93,6 @@ struct args {
 	char		*pos[2];	/* positional arguments */
 	int		 npos;
 };
-
-/* "30s", "15m", "24h", "7d", "2w" -> milliseconds; -1 if not one. */
-static int64_t
-parse_age(const char *s)
-{
-	long long n = 0, unit;
-	const char *p = s;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		n = n * 10 + (*p - '0');
-		if (n > DURATION_MAX_S)
-			return -1;
-	}
-	switch (*p) {
-	case 's': unit = 1; break;
-	case 'm': unit = 60; break;
-	case 'h': unit = 3600; break;
-	case 'd': unit = 86400; break;
-	case 'w': unit = 7 * 86400; break;
-	default: return -1;
-	}
-	if (p[1] != '\0' || n * unit > DURATION_MAX_S)
-		return -1;
-	return (int64_t)(n * unit) * 1000;
-}
 
 /*
  * Parses argv (argv[0] the subcommand) for a subcommand that takes the
@@ -194,7 +166,7 @@ parse(int argc, char **argv, unsigned allowed, int npos, struct args *a)
 			break;
 		case 'S':
 		case 'N':
-			if ((age = parse_age(optarg)) < 0)
+			if ((age = cli_parse_age(optarg)) < 0)
 				return cli_usage_error("device", "%s takes an "
 				    "age like 30s, 15m, 24h, 7d or 2w, not "
 				    "'%s'", c == 'S' ? "--seen-since" :
@@ -283,22 +255,6 @@ suggest(struct reg_store *st, const char *typed)
 	fputs("?\n", stderr);
 }
 
-static void
-fmt_time(int64_t ms, char *buf, size_t size, int iso)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char s[32];
-
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof(s), iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S",
-	    &tm);
-	if (iso)
-		snprintf(buf, size, "%s.%03dZ", s, (int)(ms % 1000));
-	else
-		snprintf(buf, size, "%s UTC", s);
-}
-
 /* Keeps the newest audit row. */
 static void
 first_row(void *arg, const struct reg_audit *row)
@@ -353,7 +309,7 @@ resolve(const struct args *a, const char *arg, struct reg_store **st,
 		cli_error("%s", reg_error(*st));
 	} else if (reg_audit_list(*st, id, 1, first_row, &last) == 1 &&
 	    strcmp(last.action, "forget") == 0) {
-		fmt_time(last.at, when, sizeof(when), 0);
+		cli_fmt_time(last.at, when, sizeof(when), 0);
 		cli_error("no device '%s' in %s: it was forgotten on %s by %s",
 		    id, a->db, when, last.actor);
 	} else {
@@ -387,7 +343,7 @@ json_time(struct json *j, const char *key, int64_t ms)
 		json_null(j, key);
 		return;
 	}
-	fmt_time(ms, buf, sizeof(buf), 1);
+	cli_fmt_time(ms, buf, sizeof(buf), 1);
 	json_str(j, key, buf);
 }
 
@@ -518,7 +474,7 @@ show_audit(void *arg, const struct reg_audit *row)
 		json_str(&s->j, "detail", row->detail);
 		json_end(&s->j);
 	} else {
-		fmt_time(row->at, when, sizeof(when), 0);
+		cli_fmt_time(row->at, when, sizeof(when), 0);
 		printf("  %s  %-10s  %-8s  %s\n", when, row->actor,
 		    row->action, row->detail);
 	}
@@ -553,10 +509,10 @@ cmd_show(int argc, char **argv)
 		json_array(&s.j, "audit", JSON_LINES);
 	}
 	if (!a.json) {
-		fmt_time(d.created_at, created, sizeof(created), 0);
-		fmt_time(d.credential_at, cred, sizeof(cred), 0);
+		cli_fmt_time(d.created_at, created, sizeof(created), 0);
+		cli_fmt_time(d.credential_at, cred, sizeof(cred), 0);
 		if (d.last_seen_at != 0)
-			fmt_time(d.last_seen_at, seen, sizeof(seen), 0);
+			cli_fmt_time(d.last_seen_at, seen, sizeof(seen), 0);
 		printf("id          %s\n", d.id);
 		printf("label       %s\n", d.label[0] ? d.label : "-");
 		printf("status      %s\n", d.status == REG_ACTIVE ? "active" :
@@ -779,10 +735,7 @@ cmd_restore(int argc, char **argv)
 	return set_status(argc, argv, REG_ACTIVE);
 }
 
-static const struct {
-	const char	*name;
-	int		(*fn)(int, char **);
-} subcommands[] = {
+static const struct cli_action subcommands[] = {
 	{ "forget",	cmd_forget },
 	{ "list",	cmd_list },
 	{ "rename",	cmd_rename },
@@ -795,17 +748,6 @@ static const struct {
 int
 cmd_device(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(subcommands) / sizeof(*subcommands); i++)
-		if (strcmp(argv[1], subcommands[i].name) == 0)
-			return subcommands[i].fn(argc - 1, argv + 1);
-	return cli_usage_error("device", "'%s' is not a device subcommand "
-	    "(list, show, rename, revoke, restore, rotate, forget)", argv[1]);
+	return cli_dispatch("device", subcommands,
+	    sizeof(subcommands) / sizeof(*subcommands), usage, argc, argv);
 }

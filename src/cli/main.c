@@ -16,10 +16,12 @@ struct command {
 
 /* Keep sorted by name. */
 static const struct command commands[] = {
+	{ "app",	cmd_app,	"add, list, revoke applications and their tokens" },
 	{ "check",	cmd_check,	"will a device stack talk to a server, and if not, why" },
 	{ "db",		cmd_db,		"bring the database's schema up to date (migrate)" },
 	{ "device",	cmd_device,	"list, show, rename, revoke, restore, rotate, forget devices" },
 	{ "fingerprint", cmd_fingerprint, "print the pins of a server or certificate for devices" },
+	{ "messages",	cmd_messages,	"read the stored messages, oldest first, or follow them" },
 	{ "provision",	cmd_provision,	"register new devices and write their credentials" },
 	{ "send",	cmd_send,	"send messages as a device would, with libtether" },
 	{ "serve",	cmd_serve,	"run the gateway" },
@@ -83,6 +85,33 @@ int
 cli_is_help(const char *s)
 {
 	return strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0;
+}
+
+int
+cli_dispatch(const char *cmd, const struct cli_action *actions, size_t n,
+    void (*usage_of)(FILE *out), int argc, char **argv)
+{
+	char list[256];
+	size_t at = 0;
+
+	if (argc < 2) {
+		usage_of(stderr);
+		return 2;
+	}
+	if (cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+		usage_of(stdout);
+		return 0;
+	}
+	list[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(argv[1], actions[i].name) == 0)
+			return actions[i].fn(argc - 1, argv + 1);
+		if (at < sizeof(list))
+			at += (size_t)snprintf(list + at, sizeof(list) - at,
+			    "%s%s", i > 0 ? ", " : "", actions[i].name);
+	}
+	return cli_usage_error(cmd, "'%s' is not an action of tether %s (%s)",
+	    argv[1], cmd, list);
 }
 
 int

@@ -441,6 +441,12 @@ put_word(struct json *j, const char *key, const char *w, size_t n)
 }
 
 void
+json_raw(struct json *j, const char *key, const char *text, size_t n)
+{
+	put_word(j, key, text, n);
+}
+
+void
 json_int(struct json *j, const char *key, long long v)
 {
 	char buf[24], *p = buf + sizeof(buf);

@@ -72,6 +72,9 @@ void	json_null(struct json *j, const char *key);
  * leading zeros or sign, at most 18 digits), else as a string. */
 void	json_int_text(struct json *j, const char *key, const char *s);
 
+/* text[0..n) as it is: one JSON value that json_valid_line accepted. */
+void	json_raw(struct json *j, const char *key, const char *text, size_t n);
+
 /* Closes what is still open; returns buf. */
 const char *json_finish(struct json *j);
 /* Writes the text built so far to fp and empties the buffer; the open
@@ -86,6 +89,15 @@ int	json_print(struct json *j, FILE *fp);
 int	json_utf8_valid(const char *s, size_t n, size_t *bad);
 /* The length of the valid UTF-8 sequence at s[0..n), or 0 if none. */
 size_t	json_utf8_len(const unsigned char *s, size_t n);
+/*
+ * 1 if text[0..n) is exactly one JSON value (RFC 8259: strict, UTF-8,
+ * nested at most JSON_VALID_DEPTH deep) with no CR or LF anywhere, so it
+ * can be copied into one line of newline-delimited JSON; else 0. Reads
+ * untrusted bytes (message bodies): fuzz/json_valid.c.
+ */
+#define JSON_VALID_DEPTH	128	/* a multiple of 64 */
+int	json_valid_line(const void *text, size_t n);
+
 /* 1 if s is a canonical decimal integer (see json_int_text). */
 int	json_is_int(const char *s);
 

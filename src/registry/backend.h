@@ -2,8 +2,8 @@
 /*
  * backend.h - what a registry backend provides: a handful of primitives
  * (statements, transactions, announcements) over which every operation is
- * written once, in devices.c, provision.c, feed.c, keys.c, migrate.c and
- * messages.c; and the few hooks where a backend's design really differs.
+ * written once, in devices.c, provision.c, feed.c, keys.c, migrate.c,
+ * messages.c and apps.c; and the few hooks where a backend's design really differs.
  */
 #ifndef REG_BACKEND_H
 #define REG_BACKEND_H
@@ -46,6 +46,16 @@ struct reg_backend {
 	 * and the column that orders devices as provisioned. */
 	const char	*glob_op;
 	const char	*row_order;
+	/*
+	 * Q_READ (read.c): messages after a cursor (?1 its position in the
+	 * backend's commit order as text, ?2 its id), of one device (?3,
+	 * NULL: all), received at or after ?5 ms (NULL: any), at most ?4,
+	 * in the order the reader must take them, none that a transaction
+	 * still open could precede. Columns: commit position (text), id,
+	 * device_id, seq (NULL: none), received_at, body, the device's label.
+	 * DESIGN.md, "Reading without skipping", proves each backend's.
+	 */
+	const char	*read_sql;
 
 	/* Connects (st->db, st->name set), before the schema exists. */
 	int		(*open)(struct reg_store *st, const char *db);

@@ -589,11 +589,24 @@ static const char pg_schema_v3[] =
 	"once: several gateways may write this database, so the index is the "
 	"duplicate check (SQLite checks in the gateway''s memory)';";
 
+/* Version 4 also records each message's writing transaction, the
+ * position readers take messages in (DESIGN.md, "Reading without
+ * skipping"): a sequence's ids commit out of order across gateways, a
+ * transaction's id below every running one does not. The index is
+ * appended to at its right edge, as the primary key's is. Rows already
+ * stored get the migration's own transaction. */
+static const char pg_schema_v4[] = REG_DDL_APPS("BYTEA", "BIGINT")
+	"ALTER TABLE messages ADD COLUMN xid xid8 NOT NULL "
+	"	DEFAULT pg_current_xact_id();"
+	"CREATE INDEX messages_xid ON messages (xid, id);";
+
 static const struct reg_migration pg_migrations[] = {
 	{ 1, "devices, audit, change feed, messages", pg_schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", pg_schema_v2 },
 	{ 3, "message duplicates: the unique index stays",
 	  pg_schema_v3 },
+	{ 4, REG_MIGRATION_4_NAME ", messages in commit order",
+	  pg_schema_v4 },
 };
 
 static const struct reg_schema pg_schema = {
@@ -694,6 +707,16 @@ const struct reg_backend reg_pg_backend = {
 	.schema = &pg_schema,
 	.glob_op = "~",
 	.row_order = "n",
+	/* ids commit out of order: read in (writing transaction, id) order
+	 * and only below the oldest transaction still running */
+	.read_sql = "SELECT m.xid::text, m.id, m.device_id, m.seq, "
+	    "m.received_at, m.body, coalesce(d.label, '') FROM messages m "
+	    "LEFT JOIN devices d ON d.id = m.device_id "
+	    "WHERE (m.xid, m.id) > (CAST(?1 AS xid8), CAST(?2 AS BIGINT)) "
+	    "AND m.xid < pg_snapshot_xmin(pg_current_snapshot()) "
+	    "AND (CAST(?3 AS TEXT) IS NULL OR m.device_id = ?3) "
+	    "AND (CAST(?5 AS BIGINT) IS NULL OR m.received_at >= ?5) "
+	    "ORDER BY m.xid, m.id LIMIT ?4",
 	.ready = pg_ready,
 	.run_rows = pg_run_rows,
 	.announce = pg_announce,

@@ -57,6 +57,16 @@ static const char *const sql[Q__COUNT] = {
 	    "VALUES ('key_check', ?1) ON CONFLICT DO NOTHING",
 	[Q_MIGRATIONS] = "SELECT version, name, applied_at "
 	    "FROM schema_migrations ORDER BY version",
+	/* a taken name inserts nothing (a token hash never collides) */
+	[Q_APP_INSERT] = "INSERT INTO apps "
+	    "(name, token_hash, scopes, created_at) VALUES (?1, ?2, ?3, ?4) "
+	    "ON CONFLICT DO NOTHING",
+	[Q_APP_REVOKE] = "UPDATE apps SET revoked_at = ?2 "
+	    "WHERE name = ?1 AND revoked_at IS NULL",
+	[Q_APP_LOOKUP] = "SELECT name, scopes, created_at, "
+	    "coalesce(revoked_at, 0) FROM apps WHERE token_hash = ?1",
+	[Q_APP_LIST] = "SELECT name, scopes, created_at, "
+	    "coalesce(revoked_at, 0) FROM apps ORDER BY created_at, name",
 };
 
 /* A NULL parameter does not filter; the casts tell PostgreSQL its type. */
@@ -86,6 +96,8 @@ reg_query_text(const struct reg_backend *be, enum reg_query q,
 	else if (q == Q_IDS_BY_LABEL)
 		n = snprintf(buf, REG_QUERY_MAX, ids_by_label_sql,
 		    be->row_order);
+	else if (q == Q_READ)
+		return be->read_sql;
 	else
 		return sql[q];
 	return n > 0 && n < REG_QUERY_MAX ? buf : NULL;

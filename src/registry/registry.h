@@ -356,4 +356,134 @@ uint64_t reg_hash_id(const char *s);
 const char *reg_scheme_name(enum tether_scheme scheme);
 int reg_scheme_parse(const char *name, enum tether_scheme *scheme);
 
+/*
+ * Applications (apps.c): programs that read the devices' messages through
+ * the gateway's application listener. Each has a name and a token, shown
+ * once when it is added: "tta1_" and the credential text form of 128
+ * random bits (docs/credentials.md), TETHER_CREDENTIAL_LEN characters.
+ * The registry keeps a keyed hash of the token in a domain of its own
+ * (reg_app_token_hash), so a device credential never matches an
+ * application token, nor the reverse.
+ */
+#define REG_APP_NAME_MAX	64	/* with NUL */
+#define REG_APP_TOKEN_PREFIX	"tta1_"
+#define REG_APP_TOKEN_LEN	TETHER_CREDENTIAL_LEN
+
+/* What an application may do, a set of bits. */
+enum reg_scope {
+	REG_SCOPE_READ = 1 << 0,	/* GET /v1/messages */
+	REG_SCOPE_COMMAND = 1 << 1,	/* commands to devices (to come) */
+};
+
+struct reg_app {
+	char		 name[REG_APP_NAME_MAX];
+	unsigned	 scopes;	/* enum reg_scope bits */
+	int64_t		 created_at;	/* unix milliseconds */
+	int64_t		 revoked_at;	/* 0 while the token is valid */
+};
+
+/* Reads a scope list ("read", "read,command") into *scopes; 0, or -1
+ * with a sentence in why (REG_ERR_LEN). Writes a set back as a list
+ * (out: at least REG_SCOPES_TEXT bytes). */
+#define REG_SCOPES_TEXT		16
+int reg_scopes_parse(const char *text, unsigned *scopes, char *why);
+void reg_scopes_format(unsigned scopes, char out[REG_SCOPES_TEXT]);
+
+/* out = the keyed hash of an application token (len bytes of text), in
+ * the application domain: never equal to reg_credential_hash of any
+ * device credential. */
+void reg_app_token_hash(const struct reg_store *st, const char *token,
+    size_t len, uint8_t out[REG_HASH_LEN]);
+
+/* Adds an application and writes its new token (REG_APP_TOKEN_LEN + 1
+ * bytes) to token, the only copy. A name is 1 to REG_APP_NAME_MAX - 1
+ * characters of a-z, 0-9, '.', '_', '-', and never reused (also once
+ * revoked). 0, or -1 (a taken or malformed name, with the reason). */
+int reg_app_add(struct reg_store *st, const char *name, unsigned scopes,
+    const char *actor, char token[REG_APP_TOKEN_LEN + 1]);
+
+/* Revokes an application's token. 0, REG_NOT_FOUND when no application
+ * has that name or it is already revoked, or -1. */
+int reg_app_revoke(struct reg_store *st, const char *name,
+    const char *actor);
+
+/* Looks a token hash up: 0 and fills app (revoked ones too: the caller
+ * refuses them), REG_NOT_FOUND, or -1. */
+int reg_app_lookup(struct reg_store *st, const uint8_t hash[REG_HASH_LEN],
+    struct reg_app *app);
+
+/* Calls fn for each application, oldest first; the count, or -1. */
+long long reg_app_list(struct reg_store *st,
+    void (*fn)(void *arg, const struct reg_app *app), void *arg);
+
+/*
+ * Reading messages (read.c), for applications and `tether messages`.
+ *
+ * A cursor is a position in the order readers take messages in: the
+ * order of their commits (DESIGN.md, "Reading without skipping"). A
+ * reader that starts from a cursor gets every message committed after it
+ * exactly once, oldest first, across restarts and across gateways sharing
+ * one PostgreSQL. Its text (REG_CURSOR_TEXT bytes with NUL) is opaque to
+ * readers: base64url of a version byte and two 64-bit numbers. The zero
+ * cursor ("" in text) is before the oldest message kept.
+ */
+#define REG_CURSOR_TEXT		32
+#define REG_READ_MAX		10000	/* messages one read gives, at most */
+
+struct reg_cursor {
+	uint64_t	 pos;		/* the commit's place (PostgreSQL: xid) */
+	int64_t		 id;
+};
+
+/* Writes c as text; parses text ("" is the zero cursor): 0, or -1. */
+void reg_cursor_format(const struct reg_cursor *c,
+    char out[REG_CURSOR_TEXT]);
+int reg_cursor_parse(const char *text, struct reg_cursor *c);
+
+/* A message as a reader gets it; the pointers are valid only during the
+ * call that gives it. */
+struct reg_read_row {
+	struct reg_cursor cursor;	/* the cursor just after it */
+	int64_t		 id;
+	const char	*device_id;
+	const char	*label;		/* "" when the device has none (or is gone) */
+	int64_t		 seq;		/* -1: none */
+	int64_t		 received_at;	/* unix milliseconds */
+	const void	*body;
+	size_t		 len;
+};
+
+struct reg_read {
+	const char	*device_id;	/* NULL: every device */
+	int64_t		 since;		/* received at or after (ms); 0: any */
+	size_t		 limit;		/* 1 to REG_READ_MAX */
+};
+
+/*
+ * Calls fn for each message after *cursor that q selects, oldest first,
+ * at most q->limit, and advances *cursor past the last one given. Returns
+ * how many, or -1 (and *cursor is unchanged). A read that gives fewer
+ * than limit has reached the newest message committed for readers.
+ */
+long long reg_read_messages(struct reg_store *st, const struct reg_read *q,
+    struct reg_cursor *cursor,
+    void (*fn)(void *arg, const struct reg_read_row *row), void *arg);
+
+/*
+ * Appends a message as one JSON object, the line readers get:
+ * {"cursor", "id", "device", "label", "seq" (null: none), "received_at",
+ * and "body" (the body itself when it is one JSON value on one line) or
+ * "body_b64" (base64 of its bytes)}. 0, or -1 when out of memory.
+ */
+struct json;
+int reg_row_json(struct json *j, const struct reg_read_row *row);
+
+/* base64 of p[0..n) (RFC 4648, with padding), NUL-terminated, for the
+ * caller to free(); NULL when out of memory. */
+char *reg_base64(const void *p, size_t n);
+
+/* "2026-12-02T06:10:00.123Z" (RFC 3339, UTC, milliseconds). */
+#define REG_TIME_TEXT		32
+void reg_time_format(int64_t ms, char out[REG_TIME_TEXT]);
+
 #endif

@@ -103,10 +103,20 @@ static const char schema_v3[] =
 	"	ranges		BLOB NOT NULL"
 	") WITHOUT ROWID;";
 
+static const char schema_v4[] =
+	/* Applications that read the devices' messages (apps.c). As for
+	 * devices, only a keyed hash of the token is stored, in a domain of
+	 * its own (registry.h, reg_app_token_hash): a device credential never
+	 * matches an application token, nor the reverse. scopes is a comma
+	 * list ("read", "read,command"); revoked_at NULL while the token is
+	 * valid. A name is never reused, so the audit trail stays readable. */
+	REG_DDL_APPS("BLOB", "INTEGER");
+
 static const struct reg_migration migrations[] = {
 	{ 1, "devices, audit, change feed, messages", schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", schema_v2 },
 	{ 3, "message duplicates checked in memory, no index", schema_v3 },
+	{ 4, REG_MIGRATION_4_NAME, schema_v4 },
 };
 
 const struct reg_schema reg_sqlite_schema = {

@@ -39,6 +39,19 @@ struct reg_migration {
 	"CREATE UNIQUE INDEX devices_mac ON devices (mac) " \
 	"	WHERE mac IS NOT NULL;"
 
+/* Version 4: applications and their tokens, in the backend's blob and
+ * integer types. */
+#define REG_MIGRATION_4_NAME	"applications and their tokens"
+#define REG_DDL_APPS(blob, integer) \
+	"CREATE TABLE apps (" \
+	"	name		TEXT NOT NULL PRIMARY KEY," \
+	"	token_hash	" blob " NOT NULL UNIQUE" \
+	"			CHECK (length(token_hash) = 32)," \
+	"	scopes		TEXT NOT NULL DEFAULT 'read'," \
+	"	created_at	" integer " NOT NULL," \
+	"	revoked_at	" integer \
+	");"
+
 /*
  * A backend's schema: its migrations, oldest first, and what migrate.c
  * needs in its dialect: the table that records them; a query that gives

@@ -437,6 +437,13 @@ const struct reg_backend reg_sqlite_backend = {
 	.schema = &reg_sqlite_schema,
 	.glob_op = "GLOB",
 	.row_order = "rowid",
+	/* one writer at a time: ids are assigned in commit order */
+	.read_sql = "SELECT '0', m.id, m.device_id, m.seq, m.received_at, "
+	    "m.body, coalesce(d.label, '') FROM messages m "
+	    "LEFT JOIN devices d ON d.id = m.device_id WHERE m.id > ?2 "
+	    "AND (?3 IS NULL OR m.device_id = ?3) "
+	    "AND (?5 IS NULL OR m.received_at >= ?5) "
+	    "ORDER BY m.id LIMIT ?4",
 	.store_one = reg_sq_store_one,
 	.store_begin = reg_sq_store_begin,
 	.store_end = reg_sq_store_end,

@@ -3,7 +3,10 @@
 . "$(dirname "$0")/lib.sh"
 
 "$TETHER" --help | grep -q 'usage: tether' || fail "tether --help"
-for cmd in check db device fingerprint provision send serve; do
+# the commands as `tether --help` lists them, so a new one is never missed
+cmds=$("$TETHER" --help | sed -n 's/^  \([a-z]*\)  .*/\1/p')
+[ "$(echo "$cmds" | wc -w)" -ge 8 ] || fail "tether --help lists too few commands: $cmds"
+for cmd in $cmds; do
 	"$TETHER" "$cmd" --help >"$T/help" || fail "tether $cmd --help exited $?"
 	grep -q "usage: tether $cmd" "$T/help" || fail "tether $cmd --help has no usage line"
 done

@@ -18,7 +18,7 @@ PY
 }
 
 # The commands whose --help offers JSON; each must have a case below.
-covered=" provision device fingerprint check serve "
+covered=" provision device fingerprint check serve app messages "
 for c in $("$TETHER" --help | sed -n 's/^  \([a-z]*\)  .*/\1/p'); do
 	"$TETHER" "$c" --help 2>&1 | grep -qi json || continue
 	case "$covered" in *" $c "*) ;; *) fail "'tether $c' offers JSON but this test does not parse it" ;; esac
@@ -64,6 +64,24 @@ parses "$T/show2.json" 'd["audit"][-1]["detail"] == "\n\x01\ufffd"'
 "$TETHER" device list --db "$GW_DB" --status revoked --json >"$T/none.json" || fail "list failed"
 parses "$T/none.json" 'd == []'
 ok "device list and show --json parse: control characters escaped, bad bytes as U+FFFD"
+
+# messages: every line one document, the same bad label escaped, bodies
+# that are JSON kept as JSON, anything else (bad UTF-8) as base64
+sql "INSERT INTO messages (device_id, seq, received_at, peer, body) VALUES
+    ('$ID1', 1, 0, '', CAST('{\"t\":\"☃\"}' AS BLOB)), ('$ID1', 2, 0, '', X'22e922')"
+"$TETHER" messages --db "$GW_DB" >"$T/msgs.jsonl" || fail "messages failed"
+[ "$(wc -l <"$T/msgs.jsonl")" = 2 ] || fail "messages: $(cat "$T/msgs.jsonl")"
+head -n 1 "$T/msgs.jsonl" >"$T/m1.json"
+parses "$T/m1.json" 'd["body"] == {"t": "☃"} and d["label"].startswith("\x01a\t")'
+tail -n 1 "$T/msgs.jsonl" >"$T/m2.json"
+parses "$T/m2.json" 'd["body_b64"] == "Iuki" and "body" not in d'
+# app list: names are plain, but the document must parse, empty or not
+"$TETHER" app list --db "$GW_DB" --json >"$T/apps0.json" || fail "app list failed"
+parses "$T/apps0.json" 'd == []'
+"$TETHER" app add --db "$GW_DB" json-test >/dev/null 2>&1 || fail "app add failed"
+"$TETHER" app list --db "$GW_DB" --json >"$T/apps.json" || fail "app list failed"
+parses "$T/apps.json" 'd[0]["name"] == "json-test" and d[0]["revoked_at"] is None'
+ok "messages lines and app list --json parse"
 
 # fingerprint and check against the gateway, fingerprint of files.
 start_gw

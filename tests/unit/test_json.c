@@ -463,6 +463,49 @@ test_log_lines(void **state)
 	assert_null(strstr(out, "not_written"));
 }
 
+/* A body is copied into a reader's line only when it is one JSON value
+ * on one line; anything else goes as base64. */
+static void
+test_valid_line(void **state)
+{
+	static const struct { const char *text; int ok; } cases[] = {
+		{ "{\"t\":21.5,\"rh\":40}", 1 },
+		{ "[1,-0.5e+3,\"a\\u00e9\\n\",true,false,null,{}]", 1 },
+		{ " { \"a\" : [ ] } ", 1 },
+		{ "\"caf\xc3\xa9\"", 1 },
+		{ "0", 1 }, { "-0", 1 }, { "1E5", 1 },
+		{ "", 0 }, { " ", 0 }, { "{", 0 }, { "}", 0 }, { "[1,]", 0 },
+		{ "{\"a\":1,}", 0 }, { "{\"a\"}", 0 }, { "{1:2}", 0 },
+		{ "01", 0 }, { "1.", 0 }, { ".5", 0 }, { "1e", 0 }, { "-", 0 },
+		{ "+1", 0 }, { "tru", 0 }, { "nul", 0 }, { "[1] [2]", 0 },
+		{ "\"a\tb\"", 0 },		/* a raw control character */
+		{ "\"\\x\"", 0 }, { "\"\\u12g4\"", 0 }, { "\"\\u12\"", 0 },
+		{ "\"\xc3\"", 0 },		/* cut short */
+		{ "\"\xed\xa0\x80\"", 0 },	/* a surrogate */
+		{ "{\"a\":\n1}", 0 },	/* valid JSON, two lines */
+		{ "[1]\r", 0 },
+		{ "hello", 0 }, { "NaN", 0 },
+	};
+	char deep[2 * JSON_VALID_DEPTH + 3];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		if (json_valid_line(cases[i].text, strlen(cases[i].text)) !=
+		    cases[i].ok)
+			fail_msg("case %zu, '%s': want %d", i, cases[i].text,
+			    cases[i].ok);
+	/* a NUL inside is a control character; bytes after n are unread */
+	assert_false(json_valid_line("\"a\0b\"", 5));
+	assert_true(json_valid_line("[1]xyz", 3));
+	/* as deep as allowed, and one deeper */
+	memset(deep, '[', JSON_VALID_DEPTH);
+	memset(deep + JSON_VALID_DEPTH, ']', JSON_VALID_DEPTH);
+	assert_true(json_valid_line(deep, 2 * JSON_VALID_DEPTH));
+	memset(deep, '[', JSON_VALID_DEPTH + 1);
+	memset(deep + JSON_VALID_DEPTH + 1, ']', JSON_VALID_DEPTH + 1);
+	assert_false(json_valid_line(deep, 2 * JSON_VALID_DEPTH + 2));
+}
+
 int
 main(void)
 {
@@ -477,6 +520,7 @@ main(void)
 		cmocka_unit_test(test_heap_and_flush),
 		cmocka_unit_test(test_failed_finishes),
 		cmocka_unit_test(test_log_lines),
+		cmocka_unit_test(test_valid_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

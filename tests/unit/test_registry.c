@@ -1443,6 +1443,153 @@ test_store_locked(void **state)
 static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
 static void
+count_app(void *arg, const struct reg_app *app)
+{
+	struct reg_app *last = arg;
+
+	*last = *app;
+}
+
+/*
+ * Applications: the token is shown once, in the credential text form
+ * with its own prefix; only a keyed hash in the application domain is
+ * stored, so a device credential is no token and a token no credential.
+ */
+static void
+test_apps(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device dev;
+	struct reg_app app, last;
+	uint8_t hash[REG_HASH_LEN], dhash[REG_HASH_LEN];
+	char token[REG_APP_TOKEN_LEN + 1], other[REG_APP_TOKEN_LEN + 1];
+	char copy[REG_APP_TOKEN_LEN + 1], id[REG_ID_MAX];
+	enum reg_status status;
+	unsigned scopes;
+	char why[REG_ERR_LEN];
+
+	open_ok(f);
+	assert_int_equal(provision(f->st, 1, NULL, "test", &dev), 0);
+	assert_int_equal(reg_app_add(f->st, "dash", REG_SCOPE_READ, "test",
+	    token), 0);
+	assert_int_equal(strlen(token), REG_APP_TOKEN_LEN);
+	assert_memory_equal(token, "tta1_", 5);
+	/* the same text form: with the device prefix it parses */
+	memcpy(copy, token, sizeof(copy));
+	memcpy(copy, TETHER_CREDENTIAL_PREFIX, 5);
+	assert_true(tether_credential_parse(copy, strlen(copy), NULL));
+
+	reg_app_token_hash(f->st, token, strlen(token), hash);
+	assert_int_equal(reg_app_lookup(f->st, hash, &app), 0);
+	assert_string_equal(app.name, "dash");
+	assert_int_equal(app.scopes, REG_SCOPE_READ);
+	assert_int_equal(app.revoked_at, 0);
+	/* the domains never meet */
+	reg_credential_hash(f->st, token, strlen(token), dhash);
+	assert_memory_not_equal(hash, dhash, REG_HASH_LEN);
+	assert_int_equal(reg_lookup(f->st, hash, id, &status), REG_NOT_FOUND);
+	assert_int_equal(reg_app_lookup(f->st, dhash, &app), REG_NOT_FOUND);
+	reg_credential_hash(f->st, dev.credential, strlen(dev.credential),
+	    dhash);
+	assert_int_equal(reg_app_lookup(f->st, dhash, &app), REG_NOT_FOUND);
+	reg_app_token_hash(f->st, dev.credential, strlen(dev.credential),
+	    dhash);
+	assert_int_equal(reg_lookup(f->st, dhash, id, &status), REG_NOT_FOUND);
+
+	/* a taken name, a bad name */
+	assert_int_equal(reg_app_add(f->st, "dash", REG_SCOPE_READ, "test",
+	    other), -1);
+	assert_non_null(strstr(reg_error(f->st), "exists"));
+	assert_int_equal(other[0], '\0');
+	assert_int_equal(reg_app_add(f->st, "Dash Board", REG_SCOPE_READ,
+	    "test", other), -1);
+	assert_int_equal(reg_app_add(f->st, "ops", REG_SCOPE_READ |
+	    REG_SCOPE_COMMAND, "test", other), 0);
+	assert_string_not_equal(token, other);
+	assert_int_equal(reg_app_list(f->st, count_app, &last), 2);
+	assert_string_equal(last.name, "ops");
+	assert_int_equal(last.scopes, REG_SCOPE_READ | REG_SCOPE_COMMAND);
+
+	/* revoked: still found (the caller refuses it), once only */
+	assert_int_equal(reg_app_revoke(f->st, "dash", "test"), 0);
+	assert_int_equal(reg_app_lookup(f->st, hash, &app), 0);
+	assert_true(app.revoked_at > 0);
+	assert_int_equal(reg_app_revoke(f->st, "dash", "test"), REG_NOT_FOUND);
+	assert_int_equal(reg_app_revoke(f->st, "nobody", "test"),
+	    REG_NOT_FOUND);
+
+	assert_int_equal(reg_scopes_parse("read,command", &scopes, why), 0);
+	assert_int_equal(scopes, REG_SCOPE_READ | REG_SCOPE_COMMAND);
+	assert_int_equal(reg_scopes_parse("write", &scopes, why), -1);
+	assert_int_equal(reg_scopes_parse("", &scopes, why), -1);
+}
+
+struct got {
+	int64_t		 ids[16];
+	char		 devs[16][REG_ID_MAX];
+	size_t		 n;
+};
+
+static void
+got_row(void *arg, const struct reg_read_row *row)
+{
+	struct got *g = arg;
+
+	if (g->n < 16) {
+		g->ids[g->n] = row->id;
+		snprintf(g->devs[g->n], REG_ID_MAX, "%s", row->device_id);
+		g->n++;
+	}
+}
+
+/* Reading: oldest first, a limit, a device, and a cursor that resumes
+ * through its text exactly after the last message given. */
+static void
+test_read_messages(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_cursor c = { 0, 0 }, back;
+	struct reg_read q = { .limit = 3 };
+	struct reg_message m[5];
+	struct got g = { .n = 0 };
+	char text[REG_CURSOR_TEXT];
+
+	open_ok(f);
+	for (int i = 0; i < 5; i++)
+		m[i] = (struct reg_message){ .device_id = i % 2 ? "bbbb-bbbb-b" :
+		    "aaaa-aaaa-a", .seq = i, .body = "{}", .len = 2,
+		    .peer = "127.0.0.1:1" };
+	assert_int_equal(reg_store_messages(f->st, m, 5), 0);
+	assert_int_equal(reg_read_messages(f->st, &q, &c, got_row, &g), 3);
+	assert_true(g.ids[0] < g.ids[1] && g.ids[1] < g.ids[2]);
+	reg_cursor_format(&c, text);
+	assert_int_equal(strlen(text), 24);
+	assert_int_equal(reg_cursor_parse(text, &back), 0);
+	assert_int_equal(back.id, c.id);
+	assert_true(back.pos == c.pos);
+	q.limit = 10;
+	assert_int_equal(reg_read_messages(f->st, &q, &back, got_row, &g), 2);
+	assert_true(g.ids[2] < g.ids[3] && g.ids[3] < g.ids[4]);
+	assert_int_equal(reg_read_messages(f->st, &q, &back, got_row, &g), 0);
+	/* one device, from the start */
+	g.n = 0;
+	memset(&c, 0, sizeof(c));
+	q.device_id = "bbbb-bbbb-b";
+	assert_int_equal(reg_read_messages(f->st, &q, &c, got_row, &g), 2);
+	assert_string_equal(g.devs[0], "bbbb-bbbb-b");
+	assert_string_equal(g.devs[1], "bbbb-bbbb-b");
+	/* texts that are no cursor; "" is the start */
+	assert_int_equal(reg_cursor_parse("", &c), 0);
+	assert_int_equal(c.id, 0);
+	assert_int_equal(reg_cursor_parse("bogus", &c), -1);
+	text[1] = 'g';	/* version 2 */
+	assert_int_equal(reg_cursor_parse(text, &c), -1);
+	assert_int_equal(reg_cursor_parse("AQAAAAAAAAAAAAAAAAAAAAE=", &c), -1);
+	q.limit = 0;
+	assert_int_equal(reg_read_messages(f->st, &q, &c, got_row, &g), -1);
+}
+
+static void
 test_id_catches_every_substitution(void **state)
 {
 	struct fixture *f = *state;
@@ -1699,6 +1846,8 @@ main(void)
 		T(test_store_duplicates_stale_close),
 		T(test_store_failure_stores_nothing),
 		T(test_store_locked),
+		T(test_apps),
+		T(test_read_messages),
 		T(test_id_catches_every_substitution),
 		T(test_id_forms),
 	};
@@ -1728,6 +1877,8 @@ main(void)
 		P(test_audit_list),
 		P(test_suggest),
 		P(test_store_messages),
+		P(test_apps),
+		P(test_read_messages),
 	};
 	int failed;
 
