@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The two commands of the quick start, and the few a developer adds.
 #   make          build build/tether and build/libtether.a
 #   make demo     install what is missing, build, run the gateway with

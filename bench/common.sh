@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # common.sh - helpers the benchmark scripts share (sourced, not run).
 
 say() { printf '%s\n' "$*" >&2; }

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # instructions.sh - `make bench-insn`: user-space instructions per message,
 # tether serve against nginx from Debian (`return 200`), counted by
 # callgrind. Seconds move with whatever else the machine does; instruction

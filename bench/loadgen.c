@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * loadgen.c - tether's load generator: many simulated devices over TLS on
  * non-blocking sockets and epoll (full or resumed handshakes, keep-alive

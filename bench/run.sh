@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run.sh - `make bench`: the same load from bench/loadgen against
 # `tether serve` and against nginx from Debian (`return 200`), interleaved,
 # server on core 0 and load on core 1; prints medians and ratios to nginx.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_wire.c - libFuzzer target for `tether check`'s reader of what a
  * server sends in the clear (src/check/wire.c): any bytes, fed whole and

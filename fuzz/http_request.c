@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http_request.c - libFuzzer target for the request head parser: any bytes
  * must give a bounded answer, views inside the head, a status for every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http_response.c - libFuzzer target for the device's response parser:
  * any bytes, fed whole and split at a point the input chooses, must give

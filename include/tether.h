@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tether.h - the device library's whole public API: pinned TLS 1.2 to one
  * server on BearSSL (trust anchors too, for a device with a clock), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * anchor.c - trust anchors, for devices with a clock: a br_x509_class that
  * runs the pin check and BearSSL's br_x509_minimal side by side over the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client.c - the client: connect (resuming when it can), send one message
  * and read its answer over a kept-alive connection, reconnect when the

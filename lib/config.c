@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.c - struct tether_config: what every connection to one server
  * shares. Setters check their argument at once and keep the first error,

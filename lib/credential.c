@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * credential.c - the credential text form (see tether.h): Crockford base32
  * with a CRC-32 check, shared by the device and by `tether provision`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * error.c - the sticky error of a client and its detail text: the pins
  * expected and received, the alert the server sent by name, the buffer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http.c - the HTTP/1.1 response parser of the device: one pass over bytes
  * split anyhow, a fixed struct and no copy of the response. It keeps only

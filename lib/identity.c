@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * identity.c - the credential schemes (tether.h, docs/credentials.md): the
  * credential a device sends, made from the secret flashed into it and its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * inner.h - what the files of libtether share and the public header does
  * not show: the pin check's class, the response parser, the engine loop

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pin.c - the server identity check: a br_x509_class of its own, in the
  * shape of BearSSL's x509_knownkey.c. It hashes the leaf certificate as its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pinparse.c - pins written as text, in the forms people copy them from:
  * `tether serve` and curl (base64, "sha256//..."), openssl and browsers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * posix.c - the transport for POSIX systems: getaddrinfo, a non-blocking
  * connect bounded in time, then reads and writes each bounded in time.

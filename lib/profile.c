@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * profile.c - the cipher suites and algorithms a client offers: BearSSL's
  * full client set, or the four suites of axTLS-era firmware. The X.509

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * session.c - the TLS session as a blob in caller memory, so a device
  * that wakes from deep sleep resumes instead of doing a full handshake.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * strerror.c - one sentence per error code: the cause, the side that
  * caused it, and what to do next. In a file of its own so that firmware

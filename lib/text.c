@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * text.c - bounded text into a caller's buffer (no heap, no printf), and
  * the two helpers every secret needs: constant-time comparison and wiping.

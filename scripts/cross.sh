@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cross.sh - `make cross`: compiles libtether's own code (lib/*.c, not
 # BearSSL, not the POSIX transport) for the Cortex-M4 and the ESP8266 with
 # warnings as errors, prints .text/.data/.bss and the code a device links.

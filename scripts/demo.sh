@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `make demo`: the gateway on its defaults (./tether.db, a development
 # certificate, 127.0.0.1:8443) in build/demo/, a few simulated devices
 # talking to it with curl, and what happened, read back from the log and

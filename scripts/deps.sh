@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages tether builds and tests with, and only those
 # that are missing: `make demo` and `make test` call it first.
 set -eu

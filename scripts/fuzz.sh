@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs every fuzz target in BUILD_DIR for SECONDS each over its seed corpus
 # (fuzz/corpus/<name>/), then prints what it reached: runs, coverage
 # (libFuzzer's cov and ft), corpus size. A crash fails the run and leaves

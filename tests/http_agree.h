@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http_agree.h - the comparison of the request parser's two paths that
  * fuzz/http_request.c and tests/unit/test_http.c both make: parse the same

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make-library.sh - assembles the Arduino library "tether" from this tree:
 # libtether's sources (lib/*.c but the POSIX transport, include/tether.h,
 # the headers of lib/ and lib/private/, all in one directory),

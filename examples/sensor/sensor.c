@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sensor.c - a Linux "device" built on libtether: it reports the load
  * average every few seconds over one kept-alive TLS connection, and keeps

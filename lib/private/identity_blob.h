@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * identity_blob.h - the layout of identity.bin, the binary identity that
  * `tether provision` writes for a flash partition or an EEPROM, so that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * suites.h - BearSSL's full client suite list, as libtether's default
  * profile offers it. `tether check` emulates that profile (and the ESP8266

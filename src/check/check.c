@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check.c - chk_run: the device's own handshake and HTTP request, then
  * the probes that explain it (each version, each suite, max fragment

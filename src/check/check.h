@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check.h - `tether check`: will this device stack talk to that server,
  * and if not, exactly why. Runs the probes of one profile against one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_cert.c - the certificate a device gets, judged as that device
  * would: the key it must use, the dates and the name (which only some

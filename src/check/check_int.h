@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_int.h - what the files of `tether check` share and chk_run's
  * callers do not see: adding findings, and the certificate checks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fetch.c - one TLS handshake with a server, to see what it sends, on
  * OpenSSL 3: DNS (getaddrinfo_a, so the deadline covers it too), a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fetch.h - one TLS handshake with a server, to see what it sends: a DNS
  * lookup and a connect under one deadline, OpenSSL as the client, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * probe.c - a device's handshake on BearSSL over a non-blocking socket,
  * under one deadline: the engine loop, the bytes it receives shown to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * probe.h - one TLS 1.2 handshake as a device stack would make it, on
  * BearSSL configured from a chk_profile (suites, versions, buffers and so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * probe_mbedtls.c - an ESP32's connection made by mbedTLS 2.28 as esp-tls
  * sets it up (TLS 1.2, ESP-IDF's default suites, no max_fragment_length,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * probe_mbedtls.h - the esp32-mbedtls device's own connection made by
  * mbedTLS 2.28 itself, configured as ESP-IDF's esp-tls configures it, so

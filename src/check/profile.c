@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * profile.c - the device profiles of `tether check` and the names of the
  * cipher suites they offer. Every number here has its source in

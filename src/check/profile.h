@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * profile.h - device TLS stacks described exactly, for `tether check`:
  * the versions and cipher suites each offers, its record buffers, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ticket.c - session-ticket resumption on OpenSSL, TLS 1.2 only (what an
  * mbedTLS device does with MBEDTLS_SSL_SESSION_TICKETS): two connections,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ticket.h - does the server resume TLS 1.2 sessions by ticket (RFC
  * 5077)? BearSSL has no tickets, so this one probe runs on OpenSSL: a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wire.c - the server's side of a TLS 1.2 handshake, read from the bytes
  * as received: records (RFC 5246 6.2), handshake messages across records

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wire.h - reads what a server sends in the clear during a TLS 1.2
  * handshake, beside the TLS engine: the ServerHello's version, suite,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * x509_recorder.c - chk_x509_recorder: records the chain as sent and
  * accepts the leaf's key without judging it (the shape of BearSSL's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * x509_recorder.h - a br_x509_class for probing: it records the chain a
  * server sends and accepts it, handing BearSSL the leaf's key. It is a

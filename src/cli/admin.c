@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * admin.c - helpers of the registry subcommands: the audit actor and
  * opening the registry, times for people (see admin.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * admin.h - what the registry subcommands (provision, device) share:
  * who is acting, for the audit trail, and opening the registry with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * artifacts.c - the files a firmware build, a factory flasher and a label
  * printer take from a provisioned batch (artifacts.h; the formats are in

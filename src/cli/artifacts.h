@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * artifacts.h - what `tether provision` and `tether device rotate` write
  * for a batch of devices: per device DIR/<id>/tether_identity.h and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check.c - `tether check`: handshakes with a server as one device stack
  * would (its ClientHello, its buffers, its request) and says whether that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * db.c - `tether db migrate`: brings the database's schema to the version
  * this tether knows (every command does so when it opens the database;

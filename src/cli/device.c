@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * device.c - `tether device`: lists, shows and administers registered
  * devices. Changes that running gateways must see (revoke, restore,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fingerprint.c - `tether fingerprint`: the pins a device needs for a
  * server, from the server itself or from its certificate files. This file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - `tether`: one binary, one subcommand per file, dispatched from
  * a sorted table (the shape of git's git.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * provision.c - `tether provision`: registers a batch of new devices and
  * writes what flashing them takes (artifacts.h), all or nothing: every

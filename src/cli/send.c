@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * send.c - `tether send`: a device on the command line. It is built on
  * libtether alone (BearSSL and the library's POSIX transport, no OpenSSL),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * serve.c - `tether serve`: reads options (a config file, then the command
  * line, which wins) and runs the gateway until SIGTERM.

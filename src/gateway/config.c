@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.c - the gateway's configuration: defaults, one setter shared by
  * the command line and the config file, and the checks that run before

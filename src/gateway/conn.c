@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conn.c - one device connection: TLS handshake, reading requests into a
  * buffer that exists only while a request is in it, answering them in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * devcache.c - the registry lookup cache: credential hash -> device id, for
  * active devices only. Unknown and revoked credentials are never here

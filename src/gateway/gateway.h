@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gateway.h - the gateway's internal interface, sectioned by file (the
  * shape of OpenBSD httpd's httpd.h): the configuration, the log, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http.c - the strict HTTP/1.1 request head parser (RFC 9112 sections 2-3,
  * field rules of RFC 9110 section 5): one pass, no allocation, views.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http.h - the strict, bounded HTTP/1.1 request head parser.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * intake.c - durable message intake with group commit. Workers queue
  * messages; one thread takes everything queued, stores it in one

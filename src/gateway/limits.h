@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * limits.h - every limit of the gateway, named, in one place. Flags and the
  * config file override the ones marked "default".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log.c - one line per event, logfmt or JSON, on stderr. Each line is
  * built in a local buffer and written with one write(2), so lines from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * routes.c - what the gateway answers: POST /v1/messages (authenticate the
  * device, hand the message to the intake, answer after the commit),

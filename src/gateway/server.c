@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server.c - `tether serve` put together: certificates, the registry, the
  * intake, one worker loop per core, the registry watcher that closes the

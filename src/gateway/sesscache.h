@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sesscache.h - the gateway's TLS session cache for resumption by session
  * id: each session kept as its DER bytes (a few hundred bytes) instead of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls.c - the gateway's TLS on OpenSSL 3: cipher profiles, certificates
  * grouped by the names they serve, SNI, session resumption, and the pins

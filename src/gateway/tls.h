@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls.h - the gateway's TLS: certificates and keys, cipher profiles, SNI,
  * session resumption, the development certificate and the pins it prints

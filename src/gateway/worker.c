@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * worker.c - one event loop on one thread (the shape of Redis's ae.c):
  * epoll, its own listening sockets (SO_REUSEPORT, so the kernel spreads

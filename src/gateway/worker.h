@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * worker.h - what the files of a worker's thread share (worker.c, conn.c,
  * auth.c, the protocols): the worker (one event loop on one thread) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * devid.c - device ids: 40 random bits as 8 Crockford base32 characters and
  * a check character, written "xxxx-xxxx-c" in lowercase ("d7k3-m9q2-x").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * devid.h - device ids inside the registry: making one from random bits.
  * Checking one (reg_id_valid, reg_id_normalize) is public, in registry.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * keyfile.c - loading and making the registry key file. A new key is
  * written to a temporary file and link(2)ed into place, so a reader never

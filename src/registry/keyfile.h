@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * keyfile.h - the registry key: 32 random bytes in a file of its own,
  * the key of the credential hash (see registry.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mac.c - MAC addresses as people write them in a list ("24:0a:c4:12:34:56"
  * or "240AC4123456") and as the registry stores them (lowercase, colons).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * postgres.c - the registry on PostgreSQL (libpq), for gateways on more
  * than one machine: backend.h's primitives over libpq, the schema in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * random.c - getrandom(2) in a loop: it may return fewer bytes than asked
  * for (above 256 bytes) or be interrupted by a signal before the pool is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * random.h - the registry's one source of secret and unique bits: the
  * kernel's CSPRNG through getrandom(2).

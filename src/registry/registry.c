@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * registry.c - the registry's front: reg_open picks a backend from the
  * database string (a postgres:// or postgresql:// URI, else an SQLite

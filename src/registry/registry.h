@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * registry.h - the mapper (secret credential -> human-readable device id)
  * and the message store, behind one interface.

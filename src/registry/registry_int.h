@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * registry_int.h - what the registry's files share: the handle (with its
  * backend, backend.h), the primitives as calls (reg_step, ...), and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * schema.c - the registry's schema, one migration per step. A released
  * migration is never edited: a change to the schema is a new entry at the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * schema.h - the registry's SQL schema as a list of migrations. A database
  * records the migrations applied to it in its schema_migrations table;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scheme.c - scheme names as the tools and the database write them, and
  * fresh secrets in each scheme's text form (docs/credentials.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scheme.h - the registry's side of the credential schemes (tether.h):
  * writing a fresh secret in the text form of its scheme.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * seqset.c - per-device ranges of stored sequence numbers (seqset.h): an
  * open-addressing hash table keyed by device id, each entry with its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * seqset.h - which X-Tether-Seq numbers each device has stored, in memory:
  * per device a few disjoint ranges [lo, hi] of sequence numbers. A device

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sqlite.c - the registry on SQLite: one database file in WAL mode,
  * every write a transaction that is on disk (synchronous=FULL) before the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sqlite_int.h - what the SQLite backend's two files share: its part of
  * the handle and its own statements. sqlite.c is the primitives of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lib.sh - what every integration test shares: a private temp directory,
 # free loopback ports, starting and stopping the real gateway by pid, curl
 # pinned to the gateway's key, bounded waits. Sourced by t_*.sh (bash).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # pglib.sh - a private PostgreSQL server for a test: its own data
 # directory and socket directory in a temp dir, a free loopback port, run
 # as the postgres user, stopped by pid. Sourced after lib.sh (bash), which

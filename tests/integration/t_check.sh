@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tether check against real servers: nginx and Apache httpd from Debian
 # with the shipped configs (deploy/) and with the mistakes people make
 # (TLS 1.2 off, no legacy suite, ECDSA only, a chain over 16 KiB, a strict

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The command-line tool as a user meets it: help for every subcommand,
 # usage errors exit 2, provisioning output and its permissions.
 . "$(dirname "$0")/lib.sh"

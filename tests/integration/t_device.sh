@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tether device against a running gateway: list with its filters, show,
 # rename, rotate (the old credential is refused within a second, the new
 # one accepted), forget, "did you mean" for a near miss, and no secret or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Nothing acknowledged is lost: devices send under load, the gateway is
 # killed with SIGKILL, and after a restart every message that got 201 is
 # in the store. Then SIGTERM: in-flight messages are answered, exit 0.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tether fingerprint against real servers: the gateway (an RSA and an
 # ECDSA development certificate) and Debian's nginx (an RSA and an ECDSA
 # certificate from a test CA, with their chain). Every pin must equal the

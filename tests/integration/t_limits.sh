@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A slow or silent client cannot hold the gateway: handshake and head
 # timeouts, idle keep-alive timeout, the connection limit.
 . "$(dirname "$0")/lib.sh"

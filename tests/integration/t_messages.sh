@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The wire protocol as a device meets it: POST /v1/messages with each
 # answer DESIGN.md promises, health, 404, keep-alive and pipelining.
 . "$(dirname "$0")/lib.sh"

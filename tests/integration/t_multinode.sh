@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Two gateways on one PostgreSQL registry behind real HAProxy, configured
 # from deploy/haproxy.cfg: devices get 201 through the proxy on both nodes,
 # a revocation through the CLI is refused by both nodes within a second,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The registry on PostgreSQL, with the real gateway and command-line
 # tool, against a private server this test starts: the store test suite
 # on PostgreSQL, provisioning, messages and duplicates, a revocation seen

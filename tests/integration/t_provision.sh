@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tether provision as a factory uses it: MAC files and their errors, the
 # three schemes, the per-device header and flash blob (the header compiles,
 # the blob's CRC verifies, the device library derives from them the very

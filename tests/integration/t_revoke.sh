@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A device revoked while the gateway runs (by the command-line tool,
 # writing the same database) is refused within a second and its open
 # connection is closed.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tether send, a device on the command line, against the real gateway: a
 # message stored; keep-alive, resumption and a session kept across two runs
 # as --stats tells them; and each failure said in the library's words

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A server that ignores max_fragment_length (RFC 6066): a device with
 # 512-byte records must say so, and name the buffer that server needs,
 # never blame the certificate. The server is Java's TLS (JSSE, Debian's

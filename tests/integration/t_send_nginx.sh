@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tether send against nginx from Debian, a server the device library did
 # not grow up with: each pin kind accepted, max_fragment_length honoured
 # (a 4000-byte answer read through 512-byte records), the axTLS suites

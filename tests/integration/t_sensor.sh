@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # examples/sensor: a Linux device on libtether reports over one kept-alive
 # connection, and keeps reporting when the gateway restarts under it, with
 # no report stored twice; a quick restart of the sensor never repeats a

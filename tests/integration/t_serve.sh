@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # How an operator configures the gateway: a config file, several listen
 # addresses (IPv6 too), their own certificates with --cert/--key, several
 # names picked by SNI.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # When the store cannot commit (a database locked by someone else, a full
 # disk), messages get 503 with Retry-After, never 201; health says so; and
 # service resumes by itself when the store does.

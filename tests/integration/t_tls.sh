@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # TLS as devices meet it: the article's legacy suites by profile, RSA and
 # ECDSA side by side, max fragment length 512, SNI that names nothing we
 # serve, session resumption by id and by ticket, handshake failures logged

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The SQLite write-ahead log stays bounded under sustained load: 50
 # devices post messages back to back for ~12 s (bench/loadgen, the same
 # load as `make bench`), and the size of tether.db-wal is sampled every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_http.c - the request head parser: valid heads and what it derives
  * from them, every refusal reason with its status and offset, every split

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_identity.c - the credential schemes (lib/identity.c) against the
  * test vectors of docs/credentials.md, round trips with the registry's

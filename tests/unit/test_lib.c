@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_lib.c - libtether without a network: every error code's sentence,
  * pins as text, the configuration checks, the response parser at every

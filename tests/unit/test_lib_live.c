@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_lib_live.c - libtether against the real gateway on loopback: each
  * pin kind, a wrong pin beside a backup, 512-byte records, resumption

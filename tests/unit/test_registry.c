@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_registry.c - the registry on SQLite and, when TETHER_PG_URL names
  * a PostgreSQL database to use (and wipe), the same store tests on

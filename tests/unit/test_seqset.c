@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_seqset.c - the in-memory duplicate check of the message store:
  * ranges join, split and stay few; a full device forgets its lowest range

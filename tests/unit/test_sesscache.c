@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_sesscache.c - the gateway's session cache, driven by real
  * handshakes in process over memory BIO pairs: resumption by id across

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_tls.c - the gateway's TLS: development certificate, pins checked
  * against the openssl tool, certificate errors, and real handshakes in

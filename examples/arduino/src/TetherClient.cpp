@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * TetherClient.cpp - the four transport callbacks of tether.h over an
  * Arduino Client, and libtether's calls on a stack deep enough for them.

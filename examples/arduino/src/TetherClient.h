@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * TetherClient.h - libtether's transport over an Arduino Client: the TCP
  * connection is the Client's (WiFiClient, EthernetClient), the TLS is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NoMflnServer.java - a TLS 1.2 server that ignores max_fragment_length
  * (RFC 6066), for t_send_mfln.sh: Java's own TLS (JSSE, Debian's OpenJDK)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * failsync.c - a test-only LD_PRELOAD shim: while the file named by
  * TETHER_FAILSYNC exists, fdatasync(2) and fsync(2) fail with EIO, as on

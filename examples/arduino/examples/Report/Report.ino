@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Report.ino - an ESP8266 or ESP32 that reports its Wi-Fi signal to a
  * tether gateway every ten seconds, over one kept-alive TLS connection
