@@ -90,7 +90,11 @@ sqlite3 -header -column tether.db \
        from devices d left join messages m on m.device_id = d.id
       group by d.id order by d.label;"
 
-say "8. Stop the gateway with SIGTERM (in-flight messages are answered first)"
+id1=$(echo "$ids" | head -n 1)
+say "8. Your application reads device 1's messages: tether messages --device $id1 (JSON lines; --follow waits for more)"
+"$tether" messages --db tether.db --device "$id1"
+
+say "9. Stop the gateway with SIGTERM (in-flight messages are answered first)"
 kill -TERM $gw
 wait $gw && echo "gateway exited 0"
 trap - EXIT
