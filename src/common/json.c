@@ -52,18 +52,23 @@ json_free(struct json *j)
 	j->cap = j->len = 0;
 }
 
-/* 1 if n more bytes can be written now. A fixed buffer keeps room for the
- * ends of the open containers, the "truncated" member and the NUL. */
-static int
-fits(const struct json *j, size_t n)
+/* The bytes a fixed buffer can take now: it keeps room for the ends of
+ * the open containers, the "truncated" member and the NUL. */
+static size_t
+room(const struct json *j)
 {
 	size_t keep = 1 + j->closing + JSON_TRUNC_ROOM;
 
+	return j->cap >= keep + j->len ? j->cap - keep - j->len : 0;
+}
+
+/* 1 if n more bytes can be written now. */
+static int
+fits(const struct json *j, size_t n)
+{
 	if (j->failed)
 		return 0;
-	if (j->heap)
-		return 1;
-	return j->cap >= keep && n <= j->cap - keep - j->len;
+	return j->heap || n <= room(j);
 }
 
 /* Appends n bytes; a fixed buffer's room must have been checked (fits),
@@ -245,9 +250,9 @@ put_string(struct json *j, const char *s, size_t n, int shorten)
 			if (!fits(j, run + 1)) {
 				if (!shorten)
 					return -1;
-				/* As much of the run as fits. */
-				run = j->cap - 1 - j->closing -
-				    JSON_TRUNC_ROOM - j->len - 1;
+				/* As much of the run as fits, and the
+				 * closing quote (fits(2) kept its byte). */
+				run = room(j) - 1;
 				put(j, s + i, run);
 				j->truncated = 1;
 				break;
