@@ -75,6 +75,8 @@
 #define GW_APP_POLL_MS		1000	/* a waiting read looks again this often
 					 * (other nodes' commits; local ones
 					 * wake it at once) */
+#define GW_APP_COALESCE_MS	20	/* a commit wakes waiting reads this
+					 * much later, with what came meanwhile */
 #define GW_APP_HEARTBEAT_MS	15000	/* an idle stream sends a comment */
 #define GW_READ_QUEUE		1024	/* reads queued or waiting: more, 503 */
 #define GW_ERR_LEN		256	/* every err buffer of the gateway's calls */
