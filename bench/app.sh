@@ -30,7 +30,7 @@ PORT=$(free_port 1); APP_PORT=$(free_port 2); NGINX_PORT=$(free_port 3)
 cd "$T"
 "$TETHER" provision --db "$T/t.db" --count 100 --out "$T/dev" >/dev/null 2>&1
 TOKEN=$("$TETHER" app add bench --db "$T/t.db" 2>/dev/null)
-taskset -c 0 "$TETHER" serve --listen "127.0.0.1:$PORT" --app-listen "127.0.0.1:$APP_PORT" \
+taskset -c 0 "$TETHER" serve --listen "127.0.0.1:$PORT" --app-listen "127.0.0.1:$APP_PORT" --admin-listen off \
     --db "$T/t.db" --state-dir "$T/state" --workers 1 --device-rate 0 \
     >"$T/gw.out" 2>"$T/gw.log" &
 GW_PID=$!

@@ -20,6 +20,9 @@ const char gw_config_help[] =
 "                         [::1]:8443 (default 127.0.0.1:8443)\n"
 "  --app-listen ADDR:PORT the application API (GET /v1/messages); repeat for\n"
 "                         several; off: none (default 127.0.0.1:8444)\n"
+"  --admin-listen ADDR:PORT\n"
+"                         Prometheus metrics (GET /metrics), plain HTTP;\n"
+"                         off: none (default 127.0.0.1:9464)\n"
 "  --cert FILE --key FILE certificate chain and key (PEM); repeat the pair to\n"
 "                         serve RSA and ECDSA side by side or several names\n"
 "                         (default: development pair in the state directory)\n"
@@ -158,6 +161,9 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 			return -1;
 		}
 		c->listen[c->nlisten++] = v;
+	} else if (strcmp(name, "admin-listen") == 0) {
+		c->admin_listen = strcmp(v, "off") == 0 ? NULL : v;
+		c->admin_set = 1;
 	} else if (strcmp(name, "app-listen") == 0) {
 		if (strcmp(v, "off") == 0) {
 			c->app_off = 1;
@@ -450,6 +456,13 @@ gw_config_check(const struct gw_config *c, char *err)
 			return -1;
 		}
 	}
+	for (size_t j = 0; c->admin_listen != NULL && j < c->nlisten; j++)
+		if (strcmp(c->admin_listen, c->listen[j]) == 0) {
+			snprintf(err, GW_ERR_LEN, "--admin-listen %s is also a "
+			    "--listen address: metrics never go to devices",
+			    c->listen[j]);
+			return -1;
+		}
 	for (size_t i = 0; i < c->napp_listen; i++)
 		for (size_t j = 0; j < c->nlisten; j++)
 			if (strcmp(c->app_listen[i], c->listen[j]) == 0) {

@@ -207,6 +207,7 @@ conn_refuse(struct gw_worker *w, struct gw_conn *c, int status,
 	char body[256], off[24], st[8];
 	struct json j;
 
+	gw_count(&w->ctr, GW_C_REQUEST_REFUSED);
 	snprintf(off, sizeof(off), "%zu", offset);
 	snprintf(st, sizeof(st), "%d", status);
 	gw_log(GW_LOG_INFO, "request_refused", "peer", c->peer,
@@ -391,6 +392,8 @@ handshake(struct gw_worker *w, struct gw_conn *c)
 	if (r == 1) {
 		c->state = CONN_OPEN;
 		conn_set_timer(w, c, TIMER_IDLE);
+		gw_count(&w->ctr, SSL_session_reused(c->ssl) ?
+		    GW_C_HANDSHAKE_RESUMED : GW_C_HANDSHAKE_FULL);
 		gw_log(GW_LOG_DEBUG, "handshake", "peer", c->peer,
 		    "version", SSL_get_version(c->ssl),
 		    "cipher", SSL_get_cipher_name(c->ssl),
@@ -400,6 +403,7 @@ handshake(struct gw_worker *w, struct gw_conn *c)
 	e = SSL_get_error(c->ssl, r);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return 0;	/* the next edge brings us back */
+	gw_count(&w->ctr, GW_C_HANDSHAKE_FAILED);
 	gw_tls_handshake_error(c->ssl, r, why, sizeof(why));
 	gw_log(GW_LOG_INFO, "handshake_failed", "peer", c->peer,
 	    "reason", why, NULL);
@@ -481,6 +485,9 @@ void
 conn_timeout(struct gw_worker *w, struct gw_conn *c)
 {
 	enum conn_timer t = c->timer;
+
+	if (t != TIMER_IDLE)
+		gw_count(&w->ctr, GW_C_TIMEOUTS);
 
 	if (t == TIMER_REGISTRY && c->wait == WAIT_REGISTRY &&
 	    !(w->draining && w->now >= w->drain_deadline)) {

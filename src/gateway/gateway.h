@@ -28,6 +28,8 @@ struct gw_config {
 	const char	*app_listen[GW_MAX_LISTEN];
 	size_t		 napp_listen;
 	int		 app_off;
+	const char	*admin_listen;	/* metrics; NULL: none (with admin_set) */
+	int		 admin_set;	/* else GW_DEFAULT_ADMIN_LISTEN */
 	struct gw_tls_pair certs[GW_MAX_CERTS];
 	size_t		 ncerts;
 	const char	*db;		/* SQLite path */

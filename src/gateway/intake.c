@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 
 /*
  * One device's allowance, as a generic cell rate algorithm: tat is the
@@ -205,6 +206,8 @@ commit_batch(struct gw_intake *in, size_t n)
 		atomic_store(&in->commit_since, now);
 	ok = m == 0 || reg_store_messages(in->store, in->msgs, m) == 0;
 	atomic_store(&in->commit_since, 0);
+	if (m > 0)
+		gw_histogram_observe(&gw_hist_commit, reg_mono_us() - now);
 	if (m > 0 && ok)	/* a failed one has its store_failed line */
 		note_slow(in, "database's commit", now, n);
 	if (!ok) {
@@ -277,6 +280,7 @@ sync_main(void *arg)
 		ok = !atomic_load(&in->sync_failed) && fdatasync(in->wal_fd) == 0;
 		if (ok)
 			note_slow(in, "disk's flush of the write-ahead log", t0, n);
+		gw_histogram_observe(&gw_hist_flush, reg_mono_us() - t0);
 		if (!ok && !atomic_exchange(&in->sync_failed, 1)) {
 			char why[128];
 

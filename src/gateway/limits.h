@@ -68,6 +68,8 @@
 #define GW_MAX_BACKLOG		65536	/* messages queued at the intake: more, 503 */
 /* The application API (docs/app-api.md). */
 #define GW_DEFAULT_APP_LISTEN	"127.0.0.1:8444"
+#define GW_DEFAULT_ADMIN_LISTEN	"127.0.0.1:9464"	/* Prometheus' own port
+							 * range for exporters */
 #define GW_APP_LIMIT		100	/* default: messages one read gives */
 #define GW_APP_MAX_LIMIT	5000	/* limit= at most */
 #define GW_APP_MAX_WAIT_MS	60000	/* wait= at most */

@@ -22,6 +22,7 @@
 
 #include "gateway/app.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 
 /* "127.0.0.1:8443", "[::1]:8443", "localhost:8443" -> a socket address. */
 static int
@@ -333,6 +334,10 @@ gw_serve(const struct gw_config *c, char *err)
 	const char *def_app[] = { GW_DEFAULT_APP_LISTEN };
 	const char *const *app = c->napp_listen ? c->app_listen : def_app;
 	size_t napp = c->app_off ? 0 : c->napp_listen ? c->napp_listen : 1;
+	const char *admin = c->admin_set ? c->admin_listen :
+	    GW_DEFAULT_ADMIN_LISTEN;
+	struct gw_admin *adm = NULL;
+	int admin_claim = -1, admin_fd = -1;
 	char storage[2 * 4096], tlserr[GW_ERR_LEN], rerr[REG_ERR_LEN];
 	struct gw_shared sh = { .config = c };
 	struct gw_worker *workers[GW_MAX_WORKERS] = { 0 };
@@ -375,6 +380,9 @@ gw_serve(const struct gw_config *c, char *err)
 		if ((claims[j] = claim_address(j < nlisten ? listen[j] :
 		    app[j - nlisten], err)) < 0)
 			goto out;
+	if (admin != NULL && ((admin_claim = claim_address(admin, err)) < 0 ||
+	    (admin_fd = listen_on(admin, err)) < 0))
+		goto out;
 	/* Opening the registry here creates and migrates it, and makes the
 	 * registry key, before any thread races to. */
 	if (reg_open(&store, c->db, c->key_file, rerr) < 0) {
@@ -426,6 +434,12 @@ gw_serve(const struct gw_config *c, char *err)
 		snprintf(err, GW_ERR_LEN, "cannot start the registry watcher");
 		goto out;
 	}
+	if (admin_fd >= 0) {
+		adm = gw_admin_start(admin_fd, &sh, workers, nworkers, err);
+		admin_fd = -1;		/* taken, also on failure */
+		if (adm == NULL)
+			goto out;
+	}
 	for (started = 0; started < nworkers; started++)
 		if (gw_worker_start(workers[started]) < 0) {
 			snprintf(err, GW_ERR_LEN, "cannot start worker %d", started);
@@ -434,6 +448,9 @@ gw_serve(const struct gw_config *c, char *err)
 
 	gw_tls_print_pins(pairs, npairs, stdout);
 	/* Before "listening": who waits for that line may read at once. */
+	if (adm != NULL)
+		gw_log(GW_LOG_INFO, "admin_listening", "address", admin,
+		    "routes", "GET /metrics, /v1/health", NULL);
 	for (size_t j = 0; j < napp; j++)
 		gw_log(GW_LOG_INFO, "app_listening", "address", app[j],
 		    "routes", "GET /v1/messages, /v1/messages/stream", NULL);
@@ -463,6 +480,7 @@ gw_serve(const struct gw_config *c, char *err)
 	}
 	drain_end = reg_mono_us() / 1000 + c->drain_ms;
 	gw_reader_release(sh.reader);	/* long polls answer now */
+	atomic_store(&sh.stopping, 1);	/* the admin's health says 503 */
 	for (int i = 0; i < started; i++)
 		gw_worker_stop(workers[i]);
 	for (int i = 0; i < started; i++)
@@ -477,6 +495,11 @@ out:
 	gw_intake_stop(sh.intake, stop_by);
 	/* After the intake: its commits kick the reader. */
 	gw_reader_stop(sh.reader, stop_by);
+	gw_admin_stop(adm);		/* it reads the workers' counters */
+	if (admin_fd >= 0)
+		close(admin_fd);
+	if (admin_claim >= 0)
+		close(admin_claim);
 	for (int i = 0; i < nworkers; i++)
 		gw_worker_free(workers[i]);
 	reg_close(store);

@@ -77,6 +77,7 @@ accept_some(struct gw_worker *w, size_t li)
 		format_peer(&ss, peer, sizeof(peer));
 		if (fd >= w->maxfd ||
 		    atomic_fetch_add(&w->sh->nconn, 1) >= cf->max_conn) {
+			gw_count(&w->ctr, GW_C_REFUSED_LIMIT);
 			if (fd < w->maxfd)
 				atomic_fetch_sub(&w->sh->nconn, 1);
 			/* Log at most once a second: a flood must not flood. */
@@ -100,6 +101,7 @@ accept_some(struct gw_worker *w, size_t li)
 		}
 		if (app)
 			c->proto = &gw_proto_app;
+		gw_count(&w->ctr, GW_C_ACCEPTED);
 		w->conns[fd] = c;
 		w->nconn++;
 		if (fd >= w->hifd)

@@ -11,6 +11,7 @@
 
 #include "gateway/app.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "gateway/proto.h"
 
 enum conn_state {
@@ -119,6 +120,7 @@ struct gw_worker {
 	int		 draining;
 	int64_t		 drain_deadline;
 	struct reg_store *store;	/* the registry key, to hash; no queries */
+	struct gw_counters ctr;		/* written by this loop only (metrics.h) */
 	char		 scratch[16384];	/* reads of connections with no buffer */
 	/* Messages of this loop iteration, handed to the intake together at
 	 * its end: one lock and one wake-up per iteration, not per message. */
