@@ -431,6 +431,7 @@ gw_intake_start(const struct gw_config *c, char *err)
 		free(in);
 		return NULL;
 	}
+	reg_set_timeout(in->store, c->registry_ms);
 	pthread_cond_init(&in->sync_cond, NULL);
 	in->tail = &in->head;
 	in->sync_tail = &in->sync_head;

@@ -110,6 +110,7 @@ reg_open(struct reg_store **out, const char *db, const char *key_file,
 		return -1;
 	}
 	st->be = backend_of(db);
+	st->timeout_ms = REG_TIMEOUT_DEFAULT_MS;
 	rc = st->be->open(st, db);
 	if (rc == 0)
 		rc = reg_migrate(st);
@@ -138,6 +139,13 @@ reg_close(struct reg_store *st)
 	EVP_MAC_CTX_free(st->mac);
 	OPENSSL_cleanse(st->key, sizeof(st->key));
 	free(st);
+}
+
+/* see registry.h */
+void
+reg_set_timeout(struct reg_store *st, int ms)
+{
+	st->timeout_ms = ms > 0 ? ms : 0;
 }
 
 int
