@@ -148,6 +148,23 @@ reg_set_timeout(struct reg_store *st, int ms)
 	st->timeout_ms = ms > 0 ? ms : 0;
 }
 
+/* see registry.h */
+int
+reg_ping(struct reg_store *st)
+{
+	const char *what = "the store does not take a write";
+
+	if (reg_ready(st, what) < 0 || reg_begin(st, what) < 0)
+		return -1;
+	if (st->be->exec(st, "UPDATE meta SET value = value "
+	    "WHERE name = 'key_check'", what) < 0 ||
+	    reg_commit(st, what) < 0) {
+		reg_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
 int
 reg_fail(struct reg_store *st, const char *fmt, ...)
 {

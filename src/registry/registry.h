@@ -74,6 +74,16 @@ void reg_close(struct reg_store *st);
 #define REG_TIMEOUT_DEFAULT_MS	3000
 void reg_set_timeout(struct reg_store *st, int ms);
 
+/*
+ * Asks the store whether it takes a write: a transaction that rewrites one
+ * row of its own (meta's key check, unchanged) and commits. 0, or -1 with
+ * the reason (a lock held elsewhere past the busy timeout, a read-only or
+ * full database, PostgreSQL unavailable). A read would pass where writes
+ * fail (SQLite reads a locked or read-only file): the gateway's health
+ * asks this once a second while its last commit failed.
+ */
+int reg_ping(struct reg_store *st);
+
 /* The file that holds the database db names (db itself, for SQLite), or
  * NULL when it is not a file of this machine (a PostgreSQL URI): what a
  * tool checks exists before reg_open would make it. */
