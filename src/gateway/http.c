@@ -9,9 +9,11 @@
 #include "gateway/http.h"
 
 /*
- * The parser keeps no state between calls: each call walks the buffer from
- * its start, so the answer depends only on the bytes, never on how they were
- * split across reads. After each byte it knows the fewest bytes that could
+ * The answer depends only on the bytes, never on how they were split
+ * across reads: http_parse_request walks the buffer from its start, and
+ * http_parse_request_resume takes up the state (struct http_resume) where
+ * the last call on the same bytes left it, which is the state the walk
+ * from the start would have reached there. After each byte it knows the fewest bytes that could
  * still finish a valid head (min_rest); a head that can no longer be valid,
  * or no longer fit in max_head, is refused at that byte, not when it ends.
  * err->offset is that byte: the prefix before it still returns 0.
