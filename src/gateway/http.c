@@ -13,10 +13,11 @@
  * across reads: http_parse_request walks the buffer from its start, and
  * http_parse_request_resume takes up the state (struct http_resume) where
  * the last call on the same bytes left it, which is the state the walk
- * from the start would have reached there. After each byte it knows the fewest bytes that could
- * still finish a valid head (min_rest); a head that can no longer be valid,
- * or no longer fit in max_head, is refused at that byte, not when it ends.
- * err->offset is that byte: the prefix before it still returns 0.
+ * from the start would have reached there. After each byte it knows the
+ * fewest bytes that could still finish a valid head (min_rest); a head
+ * that can no longer be valid, or no longer fit in max_head, is refused at
+ * that byte, not when it ends. err->offset is that byte: the prefix before
+ * it still returns 0.
  *
  * Most bytes of a head only lengthen a token: the target, a header name,
  * a header value. Where the head-size check cannot fire (far from
