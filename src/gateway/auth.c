@@ -142,6 +142,7 @@ gw_auth_start(const struct gw_config *c, struct gw_devcache *dc, char *err)
 		free(a);
 		return NULL;
 	}
+	reg_set_timeout(a->store, c->registry_ms);
 	a->devcache = dc;
 	a->tail = &a->head;
 	if (gw_thread_start(&a->t, lookup_main, a) < 0) {

@@ -35,6 +35,7 @@ const char gw_config_help[] =
 "  --profile NAME         modern | compat | legacy-esp8266 (default modern)\n"
 "  --workers N            event loops (default: one per core)\n"
 "  --max-connections N    open connections at most (default 16384)\n"
+"  --max-handshakes N     of them before their TLS handshake ends (default 4096)\n"
 "  --max-body BYTES       largest message body (default 16384)\n"
 "  --device-rate N        messages a second one device may send on average;\n"
 "                         more get 429 with Retry-After (default 20; 0: off)\n"
@@ -59,6 +60,7 @@ gw_config_defaults(struct gw_config *c)
 	c->state_dir = "tether-state";
 	c->profile = GW_PROFILE_MODERN;
 	c->max_conn = GW_DEFAULT_MAX_CONN;
+	c->max_handshakes = GW_DEFAULT_MAX_HANDSHAKES;
 	c->max_body = GW_DEFAULT_MAX_BODY;
 	c->device_rate = GW_DEFAULT_DEVICE_RATE;
 	c->device_burst = GW_DEFAULT_DEVICE_BURST;
@@ -219,6 +221,10 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 		if (parse_int(name, v, 1, 10000000, &n, err) < 0)
 			return -1;
 		c->max_conn = (int)n;
+	} else if (strcmp(name, "max-handshakes") == 0) {
+		if (parse_int(name, v, 1, 10000000, &n, err) < 0)
+			return -1;
+		c->max_handshakes = (int)n;
 	} else if (strcmp(name, "max-body") == 0) {
 		if (parse_int(name, v, 1, GW_MAX_BODY_LIMIT, &n, err) < 0)
 			return -1;

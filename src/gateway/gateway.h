@@ -39,6 +39,7 @@ struct gw_config {
 	enum gw_profile	 profile;
 	int		 workers;	/* event loops; 0: one per core */
 	int		 max_conn;
+	int		 max_handshakes;	/* before TLS is up, at most */
 	size_t		 max_body;
 	int		 device_rate;	/* messages/s per device; 0: no limit */
 	int		 device_burst;

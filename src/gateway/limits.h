@@ -12,6 +12,7 @@
 #define GW_DEFAULT_MAX_BODY	16384	/* default: message body, bytes */
 #define GW_MAX_BODY_LIMIT	(1 << 20) /* --max-body cannot exceed this */
 #define GW_DEFAULT_MAX_CONN	16384	/* default: open connections */
+#define GW_DEFAULT_MAX_HANDSHAKES 4096	/* default: of them before TLS is up */
 #define GW_DEFAULT_HANDSHAKE_MS	10000	/* default: TLS handshake */
 #define GW_DEFAULT_HEAD_MS	10000	/* default: first byte to end of head */
 #define GW_DEFAULT_BODY_MS	10000	/* default: end of head to end of body */

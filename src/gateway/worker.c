@@ -93,8 +93,9 @@ accept_some(struct gw_worker *w, size_t li)
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if ((c = conn_new(w, fd, peer)) == NULL) {
-			gw_log(GW_LOG_ERROR, "accept_failed", "peer", peer,
-			    "reason", "out of memory", NULL);
+			if (errno != EAGAIN)	/* EAGAIN: conn_new said why */
+				gw_log(GW_LOG_ERROR, "accept_failed", "peer",
+				    peer, "reason", "out of memory", NULL);
 			atomic_fetch_sub(&w->sh->nconn, 1);
 			close(fd);
 			continue;

@@ -89,6 +89,7 @@ struct gw_conn {
 	size_t		 in_len, in_cap;
 	/* The current request's framing, kept by the protocol's parse. */
 	size_t		 head_len;	/* 0 until the current head is complete */
+	struct http_resume *resume;	/* a head that came in pieces, so far */
 	long long	 body_len;
 	char		*out;		/* response bytes not yet written */
 	size_t		 out_len, out_off, out_cap;
