@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 
 #include "common/json.h"
+#include "gateway/proxy.h"
 #include "gateway/worker.h"
 
 static const char *timer_names[] = {
@@ -53,11 +54,58 @@ pre_tls_done(struct gw_conn *c)
  * buffers. 1 made, 0 nothing yet (the next EPOLLIN edge), -1 the peer
  * closed or the socket failed (why set) or out of memory.
  */
+/*
+ * On a --proxy-listen address: takes the PROXY protocol header off the
+ * stream and makes its client the connection's peer. 1 done, 0 more
+ * bytes needed (the next EPOLLIN edge), -1 no such header (why set).
+ */
+static int
+proxy_take(struct gw_conn *c, const char **why)
+{
+	unsigned char buf[PROXY_V2_MAX];
+	struct proxy_header h;
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_PEEK);
+	int r;
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		*why = "peer closed the connection before its PROXY header";
+		return -1;
+	}
+	if ((r = proxy_parse(buf, (size_t)n, &h)) <= 0) {
+		if (r == 0 && (size_t)n < sizeof(buf))
+			return 0;
+		gw_log(GW_LOG_INFO, "proxy_refused", "peer", c->peer, "reason",
+		    "no PROXY protocol header: this --proxy-listen address "
+		    "takes connections from the balancer only", NULL);
+		*why = "no PROXY protocol header";
+		return -1;
+	}
+	/* Exactly the header: the TLS bytes after it stay in the socket. */
+	if (recv(c->fd, buf, h.len, 0) != (ssize_t)h.len) {
+		*why = "the PROXY header could not be read";
+		return -1;
+	}
+	if (!h.local)
+		proxy_format_peer(&h, c->peer, sizeof(c->peer));
+	c->proxied = 0;
+	return 1;
+}
+
 static int
 tls_start(struct gw_worker *w, struct gw_conn *c, const char **why)
 {
 	char b;
-	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK);
+	ssize_t n;
+
+	if (c->proxied) {
+		int r = proxy_take(c, why);
+
+		if (r <= 0)
+			return r;
+	}
+	n = recv(c->fd, &b, 1, MSG_PEEK);
 
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 	    errno != EINTR)) {

@@ -345,10 +345,13 @@ gw_serve(const struct gw_config *c, char *err)
 	struct watcher *wt = NULL;
 	int64_t drain_end = 0, stop_by;
 	int nworkers = c->workers, started = 0, rc = -1, sig, created;
-	int claims[2 * GW_MAX_LISTEN];
+	/* Every address, in the workers' order: devices', proxied, apps'. */
+	const char *addr[3 * GW_MAX_LISTEN];
+	size_t naddr = 0, nproxy = c->nproxy_listen;
+	int claims[3 * GW_MAX_LISTEN];
 	sigset_t set;
 
-	for (size_t j = 0; j < 2 * GW_MAX_LISTEN; j++)
+	for (size_t j = 0; j < 3 * GW_MAX_LISTEN; j++)
 		claims[j] = -1;
 	gw_log_init(c->log_json, c->log_debug);
 	/* Before anything is made: --no-create makes nothing. */
@@ -357,6 +360,12 @@ gw_serve(const struct gw_config *c, char *err)
 	raise_fd_limit();
 	if (nlisten == 0)
 		nlisten = 1;
+	for (size_t j = 0; j < nlisten; j++)
+		addr[naddr++] = listen[j];
+	for (size_t j = 0; j < nproxy; j++)
+		addr[naddr++] = c->proxy_listen[j];
+	for (size_t j = 0; j < napp; j++)
+		addr[naddr++] = app[j];
 	if (nworkers <= 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		nworkers = n < 1 ? 1 : n > GW_MAX_WORKERS ? GW_MAX_WORKERS : (int)n;
@@ -376,9 +385,8 @@ gw_serve(const struct gw_config *c, char *err)
 		return -1;
 	}
 	/* Before the registry: a second gateway must not create a database. */
-	for (size_t j = 0; j < nlisten + napp; j++)
-		if ((claims[j] = claim_address(j < nlisten ? listen[j] :
-		    app[j - nlisten], err)) < 0)
+	for (size_t j = 0; j < naddr; j++)
+		if ((claims[j] = claim_address(addr[j], err)) < 0)
 			goto out;
 	if (admin != NULL && ((admin_claim = claim_address(admin, err)) < 0 ||
 	    (admin_fd = listen_on(admin, err)) < 0))
@@ -416,18 +424,17 @@ gw_serve(const struct gw_config *c, char *err)
 	signal(SIGXFSZ, SIG_IGN);
 
 	for (int i = 0; i < nworkers; i++) {
-		int lfds[2 * GW_MAX_LISTEN];
+		int lfds[3 * GW_MAX_LISTEN];
 
-		for (size_t j = 0; j < nlisten + napp; j++) {
-			if ((lfds[j] = listen_on(j < nlisten ? listen[j] :
-			    app[j - nlisten], err)) < 0) {
+		for (size_t j = 0; j < naddr; j++) {
+			if ((lfds[j] = listen_on(addr[j], err)) < 0) {
 				while (j-- > 0)
 					close(lfds[j]);
 				goto out;
 			}
 		}
-		if ((workers[i] = gw_worker_new(&sh, i, lfds, nlisten,
-		    lfds + nlisten, napp, err)) == NULL)
+		if ((workers[i] = gw_worker_new(&sh, i, lfds, nlisten, nproxy,
+		    napp, err)) == NULL)
 			goto out;
 	}
 	if ((wt = start_watcher(&sh, store, workers, nworkers)) == NULL) {
@@ -454,6 +461,10 @@ gw_serve(const struct gw_config *c, char *err)
 	for (size_t j = 0; j < napp; j++)
 		gw_log(GW_LOG_INFO, "app_listening", "address", app[j],
 		    "routes", "GET /v1/messages, /v1/messages/stream", NULL);
+	for (size_t j = 0; j < nproxy; j++)
+		gw_log(GW_LOG_INFO, "proxy_listening", "address",
+		    c->proxy_listen[j], "expects", "a PROXY protocol header "
+		    "(v1 or v2) before TLS", NULL);
 	for (size_t j = 0; j < nlisten; j++) {
 		char nw[16];
 
@@ -505,7 +516,7 @@ out:
 	reg_close(store);
 	gw_devcache_free(sh.devcache);	/* a thread left behind never uses it */
 	gw_tls_free(sh.tls);
-	for (size_t j = 0; j < nlisten + napp; j++)
+	for (size_t j = 0; j < naddr; j++)
 		if (claims[j] >= 0)
 			close(claims[j]);
 	if (rc == 0)

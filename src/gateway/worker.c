@@ -50,6 +50,7 @@ static void
 accept_some(struct gw_worker *w, size_t li)
 {
 	int lfd = w->lfd[li], app = li >= w->nlisten - w->napp;
+	int proxied = !app && li >= w->nlisten - w->napp - w->nproxy;
 	const struct gw_config *cf = w->sh->config;
 	static _Atomic int64_t last_limit_log;
 
@@ -102,6 +103,7 @@ accept_some(struct gw_worker *w, size_t li)
 		}
 		if (app)
 			c->proto = &gw_proto_app;
+		c->proxied = (unsigned)proxied;
 		gw_count(&w->ctr, GW_C_ACCEPTED);
 		w->conns[fd] = c;
 		w->nconn++;
@@ -126,7 +128,7 @@ close_listeners(struct gw_worker *w)
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->lfd[i], NULL);
 		close(w->lfd[i]);
 	}
-	w->nlisten = w->napp = 0;
+	w->nlisten = w->nproxy = w->napp = 0;
 }
 
 static void
@@ -317,8 +319,8 @@ worker_main(void *arg)
 }
 
 struct gw_worker *
-gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
-    const int *afds, size_t na, char *err)
+gw_worker_new(struct gw_shared *sh, int index, const int *fds, size_t nd,
+    size_t np, size_t na, char *err)
 {
 	struct gw_worker *w;
 	struct rlimit rl;
@@ -358,13 +360,14 @@ gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
 		snprintf(err, GW_ERR_LEN, "worker: %s", strerror(errno));
 		goto fail;
 	}
-	for (size_t i = 0; i < nl + na; i++) {
-		int fd = i < nl ? lfds[i] : afds[i - nl];
+	w->nproxy = np;
+	w->napp = na;
+	for (size_t i = 0; i < nd + np + na; i++) {
+		int fd = fds[i];
 
 		ev.events = EPOLLIN;
 		ev.data.u64 = TAG_LISTEN | (uint32_t)w->nlisten;
 		w->lfd[w->nlisten++] = fd;
-		w->napp += i >= nl;
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			snprintf(err, GW_ERR_LEN, "worker: %s", strerror(errno));
 			goto fail;

@@ -98,6 +98,7 @@ struct gw_conn {
 	enum conn_timer	 timer;
 
 	unsigned	 keep_alive:1;	/* of the request being answered */
+	unsigned	 proxied:1;	/* a PROXY header comes before TLS */
 	unsigned	 close_after:1;	/* close once out is written */
 	unsigned	 continue_sent:1;
 	unsigned	 failed:1;	/* TLS error: no close_notify, session dropped */
@@ -109,8 +110,9 @@ struct gw_worker {
 	pthread_t	 thread;
 	int		 epfd;
 	int		 evfd;		/* wakes the loop from other threads */
-	int		 lfd[2 * GW_MAX_LISTEN];	/* devices', then apps' */
+	int		 lfd[3 * GW_MAX_LISTEN];	/* devices', proxied, apps' */
 	size_t		 nlisten;
+	size_t		 nproxy;	/* after the first nlisten-nproxy-napp */
 	size_t		 napp;		/* the last napp of lfd are apps' */
 	struct gw_conn	**conns;	/* by fd */
 	int		 maxfd;		/* size of conns */
