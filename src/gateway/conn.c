@@ -114,7 +114,9 @@ tls_start(struct gw_worker *w, struct gw_conn *c, const char **why)
 	}
 	if (n < 0)
 		return 0;
-	if ((c->ssl = SSL_new(gw_tls_default_ctx(w->sh->tls))) == NULL) {
+	/* The current certificates: SIGHUP may renew them (server.c). */
+	if ((c->ssl = SSL_new(gw_tls_default_ctx(__atomic_load_n(&w->sh->tls,
+	    __ATOMIC_ACQUIRE)))) == NULL) {
 		*why = "out of memory for TLS";
 		return -1;
 	}

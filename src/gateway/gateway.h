@@ -226,7 +226,7 @@ void gw_auth_forget_unknown(struct gw_auth *a);
 /* What the workers share. */
 struct gw_shared {
 	const struct gw_config *config;
-	struct gw_tls	*tls;
+	struct gw_tls	*tls;		/* swapped at SIGHUP (__atomic) */
 	struct gw_intake *intake;
 	struct gw_devcache *devcache;
 	struct gw_auth	*auth;

@@ -40,6 +40,8 @@
 #define GW_MAX_AUTH_FAILURES	3
 #define GW_MAX_LISTEN		16	/* --listen addresses */
 #define GW_MAX_CERTS		16	/* --cert/--key pairs */
+#define GW_MAX_RENEWALS		1024	/* SIGHUP renewals until a restart
+					 * (each keeps its old state until exit) */
 #define GW_MAX_WORKERS		64	/* event loops */
 #define GW_DEFAULT_REGISTRY_MS	3000	/* default: a credential lookup, then 503 */
 #define GW_LOOKUP_QUEUE		1024	/* lookups waiting: more, 503 at once */

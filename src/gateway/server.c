@@ -22,6 +22,7 @@
 
 #include "gateway/app.h"
 #include "gateway/gateway.h"
+#include "pin/pin.h"
 #include "gateway/metrics.h"
 
 /* "127.0.0.1:8443", "[::1]:8443", "localhost:8443" -> a socket address. */
@@ -324,6 +325,67 @@ db_missing(const struct gw_config *c, char *err)
 	return -1;
 }
 
+/* The SPKI pins of the pairs' certificates, for a renewal to compare;
+ * a file that cannot be read gives "". */
+#define PIN_TEXT	sizeof(((struct pin_set *)0)->spki_sha256_b64)
+
+static void
+spki_pins(const struct gw_tls_pair *pairs, size_t n, char pins[][PIN_TEXT])
+{
+	char err[GW_TLS_ERR_LEN];
+	struct pin_set p;
+
+	for (size_t i = 0; i < n; i++)
+		if (pin_from_file(pairs[i].cert, &p, err) == 0)
+			memcpy(pins[i], p.spki_sha256_b64, sizeof(pins[i]));
+		else
+			pins[i][0] = '\0';
+}
+
+/*
+ * SIGHUP: the certificate and key files read again (a renewal in place),
+ * for new handshakes; open connections keep what they began with, and
+ * sessions and tickets made before resume after. A file that does not
+ * load leaves the old certificates in use. The old state is kept until
+ * exit (in retired), as connections may still use it.
+ */
+static void
+renew_certificates(const struct gw_config *c, struct gw_shared *sh,
+    const struct gw_tls_pair *pairs, size_t npairs,
+    struct gw_tls **retired, size_t *nretired, char served[][PIN_TEXT])
+{
+	char after[GW_MAX_CERTS][PIN_TEXT];
+	char tlserr[GW_ERR_LEN];
+	struct gw_tls *old = sh->tls, *t;
+
+	if (*nretired == GW_MAX_RENEWALS) {
+		gw_log(GW_LOG_ERROR, "reload_failed", "reason", "renewed "
+		    "too many times since the start; restart the gateway "
+		    "to renew again", NULL);
+		return;
+	}
+	if ((t = gw_tls_renew(old, pairs, npairs, c->profile, tlserr)) == NULL) {
+		gw_log(GW_LOG_ERROR, "reload_failed", "reason", tlserr, "effect",
+		    "the certificates loaded before stay in use", NULL);
+		return;
+	}
+	spki_pins(pairs, npairs, after);
+	retired[(*nretired)++] = old;
+	__atomic_store_n(&sh->tls, t, __ATOMIC_RELEASE);
+	for (size_t i = 0; i < npairs; i++)
+		if (strcmp(served[i], after[i]) != 0 && served[i][0] != '\0')
+			gw_log(GW_LOG_WARN, "key_changed", "cert", pairs[i].cert,
+			    "reason", "the renewed certificate has another key: "
+			    "devices pinned to the old key refuse this gateway "
+			    "(renew with the same key, e.g. certbot "
+			    "--reuse-key)", NULL);
+	memcpy(served, after, sizeof(after[0]) * npairs);
+	gw_tls_print_pins(pairs, npairs, stdout);
+	gw_log(GW_LOG_INFO, "reloaded", "what", "certificates and keys",
+	    "effect", "new handshakes use them; open connections and "
+	    "sessions are kept", NULL);
+}
+
 int
 gw_serve(const struct gw_config *c, char *err)
 {
@@ -342,6 +404,9 @@ gw_serve(const struct gw_config *c, char *err)
 	struct gw_shared sh = { .config = c };
 	struct gw_worker *workers[GW_MAX_WORKERS] = { 0 };
 	struct reg_store *store = NULL;		/* the watcher's */
+	struct gw_tls *retired[GW_MAX_RENEWALS];	/* before each SIGHUP */
+	size_t nretired = 0;
+	char served[GW_MAX_CERTS][PIN_TEXT];	/* the pins in use */
 	struct watcher *wt = NULL;
 	int64_t drain_end = 0, stop_by;
 	int nworkers = c->workers, started = 0, rc = -1, sig, created;
@@ -454,6 +519,7 @@ gw_serve(const struct gw_config *c, char *err)
 		}
 
 	gw_tls_print_pins(pairs, npairs, stdout);
+	spki_pins(pairs, npairs, served);
 	/* Before "listening": who waits for that line may read at once. */
 	if (adm != NULL)
 		gw_log(GW_LOG_INFO, "admin_listening", "address", admin,
@@ -480,9 +546,8 @@ gw_serve(const struct gw_config *c, char *err)
 			if (sigwait(&set, &sig) != 0)
 				sig = SIGTERM;
 			if (sig == SIGHUP)
-				gw_log(GW_LOG_INFO, "sighup_ignored", "reason",
-				    "restart the gateway to change its "
-				    "configuration", NULL);
+				renew_certificates(c, &sh, pairs, npairs,
+				    retired, &nretired, served);
 		} while (sig == SIGHUP);
 		gw_log(GW_LOG_INFO, "stopping", "signal",
 		    sig == SIGINT ? "SIGINT" : "SIGTERM", "effect",
@@ -516,6 +581,8 @@ out:
 	reg_close(store);
 	gw_devcache_free(sh.devcache);	/* a thread left behind never uses it */
 	gw_tls_free(sh.tls);
+	while (nretired > 0)		/* the first, which owns the cache, last */
+		gw_tls_free(retired[--nretired]);
 	for (size_t j = 0; j < naddr; j++)
 		if (claims[j] >= 0)
 			close(claims[j]);

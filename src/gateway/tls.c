@@ -84,6 +84,7 @@ struct gw_tls {
 	struct gw_tls_group	groups[GW_MAX_CERTS];	/* [0] is the default */
 	size_t			ngroups;
 	struct gw_sesscache	*sessions;	/* shared by every group */
+	int			 own_sessions;	/* else a renewal's: never freed */
 };
 
 int
@@ -527,9 +528,11 @@ out:
 	return rc;
 }
 
-struct gw_tls *
-gw_tls_new(const struct gw_tls_pair *pairs, size_t npairs,
-    enum gw_profile profile, char *err)
+/* gw_tls_new and gw_tls_renew: with sessions, the cache to share (else a
+ * new one). */
+static struct gw_tls *
+tls_build(const struct gw_tls_pair *pairs, size_t npairs,
+    enum gw_profile profile, struct gw_sesscache *sessions, char *err)
 {
 	struct gw_tls *t;
 	size_t i;
@@ -552,7 +555,9 @@ gw_tls_new(const struct gw_tls_pair *pairs, size_t npairs,
 		seterr(err, "out of memory for the TLS state");
 		return NULL;
 	}
-	if ((t->sessions = gw_sesscache_new(GW_SESSION_CACHE_MAX)) == NULL) {
+	t->own_sessions = sessions == NULL;
+	if ((t->sessions = sessions) == NULL &&
+	    (t->sessions = gw_sesscache_new(GW_SESSION_CACHE_MAX)) == NULL) {
 		seterr(err, "out of memory for the TLS session cache");
 		free(t);
 		return NULL;
@@ -562,6 +567,40 @@ gw_tls_new(const struct gw_tls_pair *pairs, size_t npairs,
 			gw_tls_free(t);
 			return NULL;
 		}
+	}
+	return t;
+}
+
+struct gw_tls *
+gw_tls_new(const struct gw_tls_pair *pairs, size_t npairs,
+    enum gw_profile profile, char *err)
+{
+	return tls_build(pairs, npairs, profile, NULL, err);
+}
+
+/* see tls.h */
+struct gw_tls *
+gw_tls_renew(struct gw_tls *old, const struct gw_tls_pair *pairs,
+    size_t npairs, enum gw_profile profile, char *err)
+{
+	unsigned char keys[80];	/* name, HMAC and AES keys (OpenSSL's size) */
+	struct gw_tls *t;
+	int ok = 1;
+
+	if ((t = tls_build(pairs, npairs, profile, old->sessions, err)) == NULL)
+		return NULL;
+	/* Tickets issued before stay good: the same keys. */
+	if (SSL_CTX_get_tlsext_ticket_keys(old->groups[0].ctx, keys,
+	    sizeof(keys)) != 1)
+		ok = 0;
+	for (size_t i = 0; ok && i < t->ngroups; i++)
+		ok = SSL_CTX_set_tlsext_ticket_keys(t->groups[i].ctx, keys,
+		    sizeof(keys)) == 1;
+	OPENSSL_cleanse(keys, sizeof(keys));
+	if (!ok) {
+		seterr(err, "cannot carry the session ticket keys over");
+		gw_tls_free(t);
+		return NULL;
 	}
 	return t;
 }
@@ -579,7 +618,8 @@ gw_tls_free(struct gw_tls *t)
 		SSL_CTX_free(t->groups[i].ctx);
 		free_names(t->groups[i].names, t->groups[i].nnames);
 	}
-	gw_sesscache_free(t->sessions);
+	if (t->own_sessions)
+		gw_sesscache_free(t->sessions);
 	free(t);
 }
 

@@ -59,6 +59,18 @@ struct gw_tls *gw_tls_new(const struct gw_tls_pair *pairs, size_t npairs,
     enum gw_profile profile, char *err);
 void gw_tls_free(struct gw_tls *t);
 
+/*
+ * The same from the files again (a renewed certificate), for new
+ * handshakes, sharing old's session cache and its ticket keys so that a
+ * session made before resumes after. old stays as it is: connections
+ * that began with it keep it, and it must not be freed while one may
+ * (the gateway keeps it until exit), nor before the new one. NULL with
+ * err: old is still what to serve.
+ */
+struct gw_tls *gw_tls_renew(struct gw_tls *old,
+    const struct gw_tls_pair *pairs, size_t npairs, enum gw_profile profile,
+    char *err);
+
 /* The default SSL_CTX, to make an SSL for an accepted connection. */
 SSL_CTX *gw_tls_default_ctx(const struct gw_tls *t);
 
