@@ -198,6 +198,10 @@ arduino_check() {
 	    fail "the Arduino adapter does not compile for other cores"
 	grep -q 'tetherSend(' "$lib/tether/examples/Report/Report.ino" ||
 	    fail "Report.ino calls tether_send on loop()'s own stack"
+	grep -q 'tetherSend(' "$lib/tether/examples/DeepSleep/DeepSleep.ino" &&
+	    grep -q 'tether_session_restore(' "$lib/tether/examples/DeepSleep/DeepSleep.ino" &&
+	    grep -q 'rtcUserMemoryWrite(' "$lib/tether/examples/DeepSleep/DeepSleep.ino" ||
+	    fail "DeepSleep.ino does not resume from RTC memory on the second stack"
 	ok "the Arduino adapter compiles (ESP8266: calls on the core's second stack)"
 }
 
