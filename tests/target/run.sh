@@ -246,6 +246,14 @@ footprint_table() {
 	done
 	echo
 }
+# The instruction counts, one line an image, for make bench-insn to print
+# beside the gateway's figure.
+for p in $PROFILES; do
+	for n in $TARGETS; do
+		echo "$n $p full=${FIG[$n/$p.full_handshake.insns]:-} resumed=${FIG[$n/$p.resumed_handshake.insns]:-} message=${FIG[$n/$p.message_kept_alive.insns]:-} rsa=${FIG[$n/$p.rsa_handshake.insns]:-}"
+	done
+done >"$OUT/insns.txt"
+
 DOC="$TETHER_SRC/docs/device-library.md"
 if [ "$TARGETS" = "cortex-m4 lx106" ] && [ "$PROFILES" = "full ecdsa-p256 rsa-kx" ]; then
 	footprint_table >"$OUT/footprint.md"
