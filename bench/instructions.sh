@@ -118,3 +118,16 @@ awk -v short="$SHORT" '
 	  printf "%-7s %8d messages in the long run, %10.0f user-space instructions a message\n", $1, $3, per }
 	END { if (bad) exit 1
 	      if (v["nginx"] > 0) printf "ratio   tether / nginx: %.2f (lower is better)\n", v["tether"] / v["nginx"] }' "$T/results"
+
+# The device side, beside the gateway's: instructions on each target image
+# (QEMU -icount shift=0, waits for the gateway's bytes left out), from the
+# last make target-test.
+if [ -s "$BUILD/target/insns.txt" ]; then
+	echo "device  instructions, client side (make target-test, $(date -r "$BUILD/target/insns.txt" -u +%Y-%m-%dT%H:%MZ)):"
+	awk '{ printf "  %-10s %-11s", $1, $2
+	       for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[2] == "") continue
+	           if (kv[2] >= 1e6) printf " %s %.2f M", kv[1], kv[2] / 1e6; else printf " %s %.1f K", kv[1], kv[2] / 1e3 }
+	       printf "\n" }' "$BUILD/target/insns.txt"
+else
+	echo "device  no target figures: make target-test measures them"
+fi

@@ -176,7 +176,11 @@ int tether_identity_credential(const struct tether_identity *id,
 #define TETHER_BUFSIZE_MAX	TETHER_BUFSIZE(16384)	/* 16709 */
 
 #define TETHER_MAX_PINS		4	/* current key, backup, two for a move */
+#if defined(TETHER_ALGS_ECDSA_P256)
+#define TETHER_MAX_SPKI		96	/* a P-256 key's SPKI is 91 */
+#else
 #define TETHER_MAX_SPKI		560	/* a 4096-bit RSA key's SPKI is 550 */
+#endif
 #define TETHER_HTTP_LINE_MAX	96	/* the part of a header line looked at */
 #define TETHER_HTTP_KEEP	96	/* body or Location kept for the detail */
 #define TETHER_HTTP_HEAD_MAX	8192	/* a longer response head is refused */
@@ -191,6 +195,37 @@ enum tether_pin_kind {
 	TETHER_PIN_CERT_SHA256 = 1,	/* changes at every renewal */
 	TETHER_PIN_CERT_SHA1 = 2,	/* ESP8266 core setFingerprint() */
 };
+
+/*
+ * Algorithms linked, chosen when libtether is compiled (docs/device-library.md
+ * "Algorithm profiles" has each one's flash and RAM on the targets):
+ *   (neither macro)            every algorithm of BearSSL's client: the
+ *                              full suite list, both runtime profiles
+ *   -DTETHER_ALGS_ECDSA_P256   one suite, ECDHE-ECDSA-AES128-GCM-SHA256,
+ *                              P-256 and SHA-256 only, no RSA code;
+ *                              TETHER_PROFILE_LEGACY_AXTLS is refused
+ *                              (TETHER_E_BAD_PROFILE)
+ *   -DTETHER_ALGS_RSA_KX       that, plus ECDHE-RSA-AES128-GCM-SHA256 and
+ *                              RSA key exchange with AES-128-CBC (SHA-1,
+ *                              SHA-256): TETHER_PROFILE_LEGACY_AXTLS then
+ *                              offers the axTLS suites of its kind
+ * Compile libtether's files (and link BearSSL) with -ffunction-sections and
+ * --gc-sections so what the profile does not name is dropped.
+ */
+#if defined(TETHER_ALGS_ECDSA_P256) || defined(TETHER_ALGS_RSA_KX)
+#define TETHER_ALGS_FULL	0
+#else
+#define TETHER_ALGS_FULL	1
+#endif
+/* The macro changes struct tether_client's size (ECDSA_P256 keeps room
+ * for a P-256 key only), so the library and every file that includes this
+ * header must agree: define it for the whole firmware. A mismatch fails
+ * at link time, not at run time, through the init function's name. */
+#if defined(TETHER_ALGS_ECDSA_P256)
+#define tether_client_init	tether_client_init_ecdsa_p256
+#elif defined(TETHER_ALGS_RSA_KX)
+#define tether_client_init	tether_client_init_rsa_kx
+#endif
 
 /* Cipher suite profiles (TLS 1.2 only in both). */
 enum tether_profile {

@@ -111,6 +111,11 @@ tether_config_set_profile(struct tether_config *cfg,
 	if (profile != TETHER_PROFILE_DEFAULT &&
 	    profile != TETHER_PROFILE_LEGACY_AXTLS)
 		return set_err(cfg, TETHER_E_BAD_PROFILE);
+#if defined(TETHER_ALGS_ECDSA_P256)
+	/* RSA key exchange is not linked in this build (tether.h) */
+	if (profile == TETHER_PROFILE_LEGACY_AXTLS)
+		return set_err(cfg, TETHER_E_BAD_PROFILE);
+#endif
 	cfg->profile = (uint8_t)profile;
 	return 0;
 }

@@ -50,8 +50,9 @@ static const struct sentence sentences[] = {
 	    "server or other pins, so it was not used and the device will do "
 	    "a full handshake; nothing to do" },
 	{ TETHER_E_BAD_PROFILE, "the device was given an unknown cipher "
-	    "profile; use TETHER_PROFILE_DEFAULT or "
-	    "TETHER_PROFILE_LEGACY_AXTLS" },
+	    "profile, or TETHER_PROFILE_LEGACY_AXTLS in a build without RSA "
+	    "(TETHER_ALGS_ECDSA_P256); use TETHER_PROFILE_DEFAULT, or build "
+	    "with TETHER_ALGS_RSA_KX for RSA key exchange" },
 	{ TETHER_E_NO_ANCHORS, "the device set a time on a client without "
 	    "trust anchors, where nothing uses it; call "
 	    "tether_client_set_trust_anchors() first, or drop the call (pins "

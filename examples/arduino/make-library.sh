@@ -16,7 +16,7 @@ OUT="$1/tether"
 mkdir -p "$OUT/src" "$OUT/examples"
 cp "$HERE/library.properties" "$OUT/"
 cp "$HERE/src/TetherClient.h" "$HERE/src/TetherClient.cpp" "$OUT/src/"
-cp -R "$HERE/examples/Report" "$OUT/examples/"
+cp -R "$HERE/examples/Report" "$HERE/examples/DeepSleep" "$OUT/examples/"
 cp "$TOP/include/tether.h" "$TOP/lib/inner.h" "$OUT/src/"
 # lib/private/ last: the library's own headers, beside the public one.
 for f in "$TOP"/lib/*.c "$TOP"/lib/*.h "$TOP"/lib/private/*.h; do

@@ -244,7 +244,7 @@ static unsigned char buf[TETHER_BUFSIZE_MIN];
 static uint8_t rtc_blob[TETHER_SESSION_SIZE];	/* survives "deep sleep" */
 
 static void
-setup(const char *cred, const uint8_t *pin)
+setup_as(const char *cred, const uint8_t *pin, enum tether_profile profile)
 {
 	struct tether_transport t = {
 		link_open, link_read, link_write, link_close, &link
@@ -257,9 +257,13 @@ setup(const char *cred, const uint8_t *pin)
 	tether_config_add_pin(&cfg, TETHER_PIN_SPKI_SHA256, pin);
 	tether_config_set_credential(&cfg, cred, strlen(cred));
 	tether_config_set_entropy(&cfg, conf_entropy, sizeof conf_entropy);
+	if (tether_config_set_profile(&cfg, profile) != 0)
+		check(0, "tether_config_set_profile", NULL);
 	if (tether_client_init(&client, &cfg, &t, buf, sizeof buf) != 0)
 		check(0, "tether_client_init", &client);
 }
+
+#define setup(cred, pin)	setup_as(cred, pin, TETHER_PROFILE_DEFAULT)
 
 static uint32_t
 wire_bytes(void)
@@ -334,6 +338,25 @@ main(void)
 	check(r != 0 && tether_last_error(&client) == TETHER_E_PIN_MISMATCH,
 	    "wrong pin: TETHER_E_PIN_MISMATCH", NULL);
 	tether_close(&client);
+
+#if defined(TETHER_ALGS_RSA_KX)
+	/* RSA key exchange (the axTLS suites, the gateway's legacy-esp8266
+	 * profile), pinned to the gateway's RSA key. */
+	setup_as(CONF_CRED, conf_pin_rsa, TETHER_PROFILE_LEGACY_AXTLS);
+	tether_set_seq(&client, 5);
+	MEASURE("rsa_handshake", r = tether_connect(&client));
+	check(r == 0, "full handshake with RSA key exchange", &client);
+	report_bytes("rsa_handshake", wire_bytes());
+	r = tether_send(&client, "{\"n\":5}", 7, &status);
+	check(r == 0 && status == 201, "message over RSA key exchange: 201",
+	    &client);
+	tether_close(&client);
+#elif defined(TETHER_ALGS_ECDSA_P256)
+	/* No RSA in this build: the axTLS profile is refused by name. */
+	check(tether_config_set_profile(&cfg, TETHER_PROFILE_LEGACY_AXTLS) != 0 &&
+	    cfg.err == TETHER_E_BAD_PROFILE,
+	    "no RSA linked: TETHER_PROFILE_LEGACY_AXTLS refused", NULL);
+#endif
 
 	put("M ram");
 	put(" client=");
