@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <mbedtls/x509.h>
 #include <openssl/evp.h>
 
 #include "check/check_int.h"
@@ -433,6 +434,57 @@ handshake_finding(struct run *run, const struct chk_probe *dev,
 		    "handshake; the other findings narrow it down");
 }
 
+/* The chain as a CA-mode device verifies it: mbedTLS itself, with --ca. */
+static void
+ca_check(struct run *run, const struct chk_probe *dev)
+{
+	const struct chk_profile *p = run->o->profile;
+	const char *name = run->o->sni != NULL ? run->o->sni : run->o->host;
+	struct chk_finding *f;
+	uint32_t fl = dev->ca_flags;
+
+	if (p->trust != CHK_TRUST_CA || !dev->done)
+		return;
+	if (run->o->ca_file == NULL || p->device != CHK_STACK_MBEDTLS) {
+		chk_add(run->r, "ca", CHK_PASS, "not verified: give --ca FILE, "
+		    "the CA certificates the device holds, to verify the chain "
+		    "as %s does", p->name);
+		return;
+	}
+	if (!dev->ca_checked)
+		return;
+	if (fl == 0) {
+		chk_add(run->r, "ca", CHK_PASS, "%s verifies the chain against "
+		    "--ca and the name %s, as esp-tls has it verify", run->r->stack,
+		    name);
+		return;
+	}
+	f = chk_add(run->r, "ca", CHK_FAIL, "%s refuses the chain as esp-tls "
+	    "would: %s", run->r->stack, dev->ca_why);
+	if (fl & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+		chk_remedy(f, "send the intermediate certificates with the leaf "
+		    "(nginx ssl_certificate fullchain.pem; Apache "
+		    "SSLCertificateFile with the chain), or give the device "
+		    "the CA that signed it");
+	else if (fl & MBEDTLS_X509_BADCERT_BAD_MD)
+		chk_remedy(f, "reissue the certificate signed with SHA-256: "
+		    "mbedTLS refuses SHA-1 signatures by default");
+	else if (fl & MBEDTLS_X509_BADCERT_BAD_KEY)
+		chk_remedy(f, "issue the certificate for %s key: mbedTLS's "
+		    "default profile refuses RSA keys under 2048 bits",
+		    chk_key_advice(p));
+	else if ((fl & MBEDTLS_X509_BADCERT_CN_MISMATCH) && chk_is_ip(name))
+		chk_remedy(f, "mbedTLS 2.28 matches names against DNS "
+		    "subjectAltNames and the CN only, never IP SANs: point the "
+		    "device at a DNS name the certificate holds");
+	else if (fl & MBEDTLS_X509_BADCERT_CN_MISMATCH)
+		chk_remedy(f, "issue the certificate with subjectAltName DNS:%s",
+		    name);
+	else
+		chk_remedy(f, "reissue the certificate for TLS server use (key "
+		    "usage digitalSignature, extended key usage serverAuth)");
+}
+
 static void
 mfln_check(struct run *run)
 {
@@ -802,6 +854,9 @@ chk_run(const struct chk_options *o, struct chk_report *r)
 	po.sni = o->sni;
 	po.request = request;
 	po.rec = rec;
+	if (o->profile->trust == CHK_TRUST_CA &&
+	    o->profile->device == CHK_STACK_MBEDTLS)
+		po.ca_file = o->ca_file;
 	device_probe(&run, &po, dev);
 	if (!dev->done && dev->fail != CHK_OK) {
 		memcpy(r->err, dev->err, sizeof(r->err));
@@ -842,6 +897,7 @@ chk_run(const struct chk_options *o, struct chk_report *r)
 	}
 	if (dev->done || rec->sent_certs > 0)
 		chk_cert_findings(o, r, rec, &dev->wire);
+	ca_check(&run, dev);
 	if (dev->done) {
 		mfln_check(&run);
 		sni_check(&run, dev);

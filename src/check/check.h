@@ -40,6 +40,8 @@ struct chk_options {
 	const char	*sni;		/* what the device sends; NULL: none */
 	const char	*path;		/* the device's HTTP path */
 	const char	*pin;		/* a pin to match, or NULL */
+	const char	*ca_file;	/* the CAs a CA-mode device holds (PEM),
+					   or NULL: the chain is not verified */
 	int		 timeout_ms;	/* per handshake */
 };
 

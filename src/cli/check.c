@@ -30,7 +30,8 @@ usage(FILE *out)
 
 	fprintf(out,
 "usage: tether check HOST[:PORT] --profile P [--path PATH] [--sni NAME |\n"
-"                    --no-sni] [--pin PIN] [--timeout S] [--json]\n"
+"                    --no-sni] [--pin PIN] [--ca FILE] [--timeout S]\n"
+"                    [--json]\n"
 "\n"
 "Handshakes with a server as one device TLS stack would: its ClientHello\n"
 "(versions, suites, extensions), its record buffers, its SNI and its HTTP\n"
@@ -56,6 +57,8 @@ usage(FILE *out)
 "  --no-sni       the device sends no server name\n"
 "  --pin PIN      a pin the device holds (SPKI SHA-256 base64 or hex,\n"
 "                 certificate SHA-256 or SHA-1 hex): must match\n"
+"  --ca FILE      the CA certificates (PEM) an esp32-mbedtls device holds:\n"
+"                 mbedTLS verifies the chain and the name against them\n"
 "  --timeout S    seconds for the DNS lookup and each handshake (default %d)\n"
 "  --json         the report as JSON on stdout\n"
 "  -h, --help     this text\n"
@@ -271,12 +274,14 @@ cmd_check(int argc, char **argv)
 		{ "sni",	required_argument,	NULL, 's' },
 		{ "no-sni",	no_argument,		NULL, 'n' },
 		{ "pin",	required_argument,	NULL, 'k' },
+		{ "ca",		required_argument,	NULL, 'c' },
 		{ "timeout",	required_argument,	NULL, 't' },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
 	};
 	struct chk_options o;
+	FILE *fp;
 	char host[CHK_HOST_MAX], port[CHK_PORT_MAX], err[CHK_ERR_LEN];
 	const char *profile = NULL, *sni = NULL;
 	int c, json = 0, no_sni = 0;
@@ -310,6 +315,13 @@ cmd_check(int argc, char **argv)
 				return cli_usage_error("check", "--pin is too "
 				    "long to be a pin");
 			o.pin = optarg;
+			break;
+		case 'c':
+			if ((fp = fopen(optarg, "r")) == NULL)
+				return cli_usage_error("check", "--ca '%s' cannot "
+				    "be read: %s", optarg, strerror(errno));
+			fclose(fp);
+			o.ca_file = optarg;
 			break;
 		case 't':
 			if (parse_timeout(optarg, &o.timeout_ms) != 0)
