@@ -813,6 +813,27 @@ http_check(struct run *run, const struct chk_probe *dev)
 	    dev->head_len);
 }
 
+/*
+ * The device's request, with the Host its stack sends: libtether the
+ * configured host (not the SNI, which it sets apart), the Arduino and
+ * ESP-IDF HTTP clients the URL's host, which is also their SNI; each
+ * adds ":port" when it is not 443 and brackets an IPv6 literal.
+ */
+static void
+request_head(const struct chk_options *o, char *buf, size_t len)
+{
+	const char *host = o->profile->device == CHK_STACK_BEARSSL &&
+	    strcmp(o->profile->name, "tether") == 0 ? o->host :
+	    o->sni != NULL ? o->sni : o->host;
+	int v6 = strchr(host, ':') != NULL;
+
+	snprintf(buf, len, "POST %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n"
+	    "User-Agent: tether-check/%s\r\nContent-Length: 0\r\n\r\n",
+	    o->path, v6 ? "[" : "", host, v6 ? "]" : "",
+	    strcmp(o->port, "443") != 0 ? ":" : "",
+	    strcmp(o->port, "443") != 0 ? o->port : "", o->profile->name);
+}
+
 int
 chk_run(const struct chk_options *o, struct chk_report *r)
 {
@@ -847,9 +868,7 @@ chk_run(const struct chk_options *o, struct chk_report *r)
 
 	/* The device's own connection: its ClientHello, its buffers, its
 	 * request. */
-	snprintf(request, sizeof(request), "POST %s HTTP/1.1\r\nHost: %s\r\n"
-	    "User-Agent: tether-check/%s\r\nContent-Length: 0\r\n\r\n",
-	    o->path, o->sni != NULL ? o->sni : o->host, o->profile->name);
+	request_head(o, request, sizeof(request));
 	memset(&po, 0, sizeof(po));
 	po.sni = o->sni;
 	po.request = request;

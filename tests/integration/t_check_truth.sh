@@ -56,7 +56,7 @@ leaf weak "$NAME" -newkey rsa:1024
 command -v nginx >/dev/null || fail "nginx is not installed (Debian package nginx-light)"
 N="$T/nginx"
 mkdir -p "$N/tmp"
-CASES="cc e403 e421 e400 vhost strict tls13 ecdsa weak"
+CASES="cc e403 e421 e400 vhost strict tls13 ecdsa weak host"
 srv() { # srv CASE PORT: the server block(s) of one case
 	local rsa="ssl_certificate $C/rsa.crt; ssl_certificate_key $C/rsa.key;"
 	local ok="location / { return 204; }"
@@ -74,6 +74,8 @@ srv() { # srv CASE PORT: the server block(s) of one case
 	ecdsa) echo "server { listen 127.0.0.1:$2 ssl; ssl_certificate $C/ecdsa.crt; ssl_certificate_key $C/ecdsa.key; $ok }" ;;
 	weak) echo "server { listen 127.0.0.1:$2 ssl; ssl_certificate $C/weak.crt; ssl_certificate_key $C/weak.key;
 		ssl_ciphers ALL:@SECLEVEL=0; $ok }" ;;
+	host) echo "server { listen 127.0.0.1:$2 ssl; $rsa
+		location / { if (\$http_host != \"127.0.0.1:$2\") { return 403; } return 204; } }" ;;
 	esac
 }
 tries=0
@@ -209,6 +211,14 @@ fi
 ck weakt tether "$P_weak" --sni "$NAME"
 has weakt 'RSA 2048 or ECDSA P-256'
 ok "remedies fit the profile: an RSA certificate for axTLS, never an ECDSA key"
+
+# The Host header is what the stack sends: libtether its configured host
+# and port (not the SNI); the others the name in their URL, also the SNI.
+ck host tether "$P_host" --sni "$NAME"
+expect host 0 http=PASS
+ck host2 esp8266-bearssl "$P_host" --sni "$NAME"
+expect host2 1 http=FAIL
+ok "Host: libtether sends host:port, the Arduino and ESP-IDF clients their URL's name"
 
 # 5. --profile all: one verdict a profile, exit 1 when one fails.
 ck all all "$P_ecdsa" --sni "$NAME"
