@@ -120,6 +120,7 @@ struct run {
 	char				 tls12_cipher[64];
 	char				 tls12_err[CHK_ERR_LEN];
 	const struct chk_x509_recorder	*dev_rec;	/* the device's chain */
+	int				 post_grace;	/* POST waited the grace */
 };
 
 static int
@@ -745,8 +746,10 @@ http_check(struct run *run, const struct chk_probe *dev)
 	if (!dev->done)
 		return;
 	if (!dev->http_done) {
-		f = chk_add(run->r, "http", CHK_FAIL, "POST %s: %s", path,
-		    dev->http_err);
+		f = chk_add(run->r, "http", CHK_FAIL, "POST %s: %s%s", path,
+		    dev->http_err, dev->http_timeout && run->post_grace ?
+		    "; an earlier profile's POST got no answer either, so this "
+		    "one waited 0.5 s" : "");
 		if (dev->br_err == BR_ERR_TOO_LARGE)
 			chk_remedy(f, "the server ignored max_fragment_length: "
 			    "serve devices from tether serve (it grants it), or "
@@ -876,7 +879,16 @@ chk_run(const struct chk_options *o, struct chk_report *r)
 	if (o->profile->trust == CHK_TRUST_CA &&
 	    o->profile->device == CHK_STACK_MBEDTLS)
 		po.ca_file = o->ca_file;
+	/* A server that never answers the POST costs one time-out, not one
+	 * a profile. */
+	if (o->post_deadline != NULL && *o->post_deadline != 0) {
+		po.http_deadline = chk_now_ms() + CHK_POST_GRACE_MS;
+		run.post_grace = 1;
+	}
 	device_probe(&run, &po, dev);
+	if (o->post_deadline != NULL && dev->http_timeout &&
+	    *o->post_deadline == 0)
+		*o->post_deadline = chk_now_ms();
 	if (!dev->done && dev->fail != CHK_OK) {
 		memcpy(r->err, dev->err, sizeof(r->err));
 		goto out;

@@ -37,6 +37,8 @@ struct chk_probe_opts {
 	struct chk_x509_recorder *rec;	/* where the chain goes, or NULL */
 	const char	*ca_file;	/* the device's CAs (PEM): mbedTLS
 					   verifies against them, or NULL */
+	long long	 http_deadline;	/* chk_now_ms() by which the answer
+					   must have come; 0: the handshake's */
 };
 
 struct chk_probe {
@@ -65,6 +67,7 @@ struct chk_probe {
 	char		 location[CHK_LOCATION_MAX];
 	char		 content_location[CHK_LOCATION_MAX];
 	char		 http_err[CHK_ERR_LEN];
+	int		 http_timeout;	/* no answer by the deadline */
 	/* the chain verified as the device does (ca_file given) */
 	int		 ca_checked;
 	uint32_t	 ca_flags;	/* mbedTLS's MBEDTLS_X509_BADCERT_* */

@@ -416,8 +416,9 @@ mb_http_error(int ret, size_t got, struct chk_probe *out)
 	char words[MB_STRERROR_LEN];
 
 	if (ret == MBEDTLS_ERR_SSL_TIMEOUT) {
+		out->http_timeout = 1;
 		chk_seterr(out->http_err, "no answer to the request within the "
-		    "time-out (%zu bytes of head so far)", got);
+		    "time-out (--timeout; %zu bytes of head so far)", got);
 		return;
 	}
 	if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
@@ -548,6 +549,8 @@ chk_probe_mbedtls_run(const struct chk_target *t, const struct addrinfo *ai,
 	    mbedtls_ssl_get_ciphersuite(&c->ssl));
 	if (o->ca_file != NULL)
 		ca_verdict(c, out);
+	if (o->http_deadline != 0 && o->http_deadline < c->deadline)
+		c->deadline = o->http_deadline;
 	if (o->request != NULL)
 		http_exchange(c, o, out);
 	/* A polite close_notify, as esp_tls_conn_destroy sends it. */

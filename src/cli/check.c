@@ -214,7 +214,9 @@ run_checks(struct chk_options *o, int json)
 	size_t i, n = o->profile != NULL ? 1 : chk_profile_count();
 	int all = o->profile == NULL, rc = 0, bad = 0, unreachable = 0;
 	const struct chk_profile *only = o->profile;
+	long long post_deadline = 0;
 
+	o->post_deadline = &post_deadline;
 	json_init_heap(&j);
 	json_object(&j, NULL, JSON_LINES);
 	if (all) {

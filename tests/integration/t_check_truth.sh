@@ -56,7 +56,8 @@ leaf weak "$NAME" -newkey rsa:1024
 command -v nginx >/dev/null || fail "nginx is not installed (Debian package nginx-light)"
 N="$T/nginx"
 mkdir -p "$N/tmp"
-CASES="cc e403 e421 e400 vhost strict tls13 ecdsa weak host"
+CASES="cc e403 e421 e400 vhost strict tls13 ecdsa weak host silent"
+UP=$(free_port)  # an upstream that accepts and never answers
 srv() { # srv CASE PORT: the server block(s) of one case
 	local rsa="ssl_certificate $C/rsa.crt; ssl_certificate_key $C/rsa.key;"
 	local ok="location / { return 204; }"
@@ -74,6 +75,8 @@ srv() { # srv CASE PORT: the server block(s) of one case
 	ecdsa) echo "server { listen 127.0.0.1:$2 ssl; ssl_certificate $C/ecdsa.crt; ssl_certificate_key $C/ecdsa.key; $ok }" ;;
 	weak) echo "server { listen 127.0.0.1:$2 ssl; ssl_certificate $C/weak.crt; ssl_certificate_key $C/weak.key;
 		ssl_ciphers ALL:@SECLEVEL=0; $ok }" ;;
+	silent) echo "server { listen 127.0.0.1:$2 ssl; $rsa
+		location / { proxy_pass http://127.0.0.1:$UP; proxy_read_timeout 120s; } }" ;;
 	host) echo "server { listen 127.0.0.1:$2 ssl; $rsa
 		location / { if (\$http_host != \"127.0.0.1:$2\") { return 403; } return 204; } }" ;;
 	esac
@@ -219,6 +222,28 @@ expect host 0 http=PASS
 ck host2 esp8266-bearssl "$P_host" --sni "$NAME"
 expect host2 1 http=FAIL
 ok "Host: libtether sends host:port, the Arduino and ESP-IDF clients their URL's name"
+
+# A server that never answers the POST costs one --timeout, not one a
+# profile: the first POST waits it out, the later ones a short grace.
+perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(Listen => 16,
+	LocalAddr => "127.0.0.1", LocalPort => $ARGV[0], ReuseAddr => 1) or die "listen: $!";
+	my @held; while (my $c = $s->accept) { push @held, $c }' "$UP" &
+UP_PID=$!
+PIDS="$PIDS $UP_PID"
+wait_for 10 perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ARGV[0]") or exit 1' "$UP" ||
+    fail "the silent upstream did not start"
+t0=$(date +%s)
+ck silent all "$P_silent" --sni "$NAME" --timeout 4
+t1=$(date +%s)
+[ "$RC" = 1 ] || fail "silent upstream: exit $RC"
+[ $((t1 - t0)) -lt 15 ] || fail "silent upstream: --profile all took $((t1 - t0)) s, more than one time-out a profile"
+[ "$(grep -c 'no answer to the request within the time-out (--timeout' "$T/silent.json")" = 4 ] ||
+    fail "silent upstream: not every profile says what timed out: $(cat "$T/silent.json")"
+has silent 'an earlier profile.s POST got no answer either'
+echo "# silent upstream, --profile all --timeout 4: $((t1 - t0)) s"
+kill -TERM "$UP_PID" 2>/dev/null || true
+wait "$UP_PID" 2>/dev/null || true
+ok "a POST that is never answered: one shared time-out, and the finding says what timed out"
 
 # 5. --profile all: one verdict a profile, exit 1 when one fails.
 ck all all "$P_ecdsa" --sni "$NAME"
