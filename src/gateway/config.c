@@ -44,6 +44,13 @@ const char gw_config_help[] =
 "  --log-format F         logfmt | json (default logfmt)\n"
 "  --debug[=on|off]       also log every request and connection\n"
 "  --config FILE          read options from FILE (\"name value\" lines)\n"
+"  --forward URL          push every stored message to a receiver; repeat for\n"
+"                         several: https://HOST/PATH#app=NAME (a webhook signed\n"
+"                         with NAME's secret; http:// to loopback only),\n"
+"                         mqtt://HOST:PORT/PREFIX or mqtts:// (docs/forwarding.md)\n"
+"  --forward-ca FILE      CAs (PEM) that sign the receivers' certificates\n"
+"                         (default: the system's trust store)\n"
+"  --forward-batch N      messages in one webhook post (default 100, 1 to 1000)\n"
 "  Times take a unit: 500ms, 10s, 5m (a bare number is seconds).\n";
 
 void
@@ -63,6 +70,7 @@ gw_config_defaults(struct gw_config *c)
 	c->idle_ms = GW_DEFAULT_IDLE_MS;
 	c->drain_ms = GW_DEFAULT_DRAIN_MS;
 	c->registry_ms = GW_DEFAULT_REGISTRY_MS;
+	c->forward_batch = GW_FORWARD_BATCH;
 }
 
 /* A whole decimal number in [lo, hi], or -1 with err. */
@@ -243,6 +251,29 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 			    "off, yes, no, true, false, 1, 0)", name, v);
 			return -1;
 		}
+	} else if (strcmp(name, "forward") == 0) {
+		struct gw_fwd_url u;
+
+		if (gw_fwd_url_parse(v, &u, err) < 0)
+			return -1;
+		for (size_t i = 0; i < c->nforward; i++)
+			if (strcmp(c->forward[i], v) == 0) {
+				snprintf(err, GW_ERR_LEN, "--forward: '%.120s' is "
+				    "given twice (one receiver, one cursor)", v);
+				return -1;
+			}
+		if (c->nforward == GW_MAX_FORWARD) {
+			snprintf(err, GW_ERR_LEN, "--forward: at most %d "
+			    "receivers", GW_MAX_FORWARD);
+			return -1;
+		}
+		c->forward[c->nforward++] = v;
+	} else if (strcmp(name, "forward-ca") == 0) {
+		c->forward_ca = v;
+	} else if (strcmp(name, "forward-batch") == 0) {
+		if (parse_int(name, v, 1, GW_FORWARD_BATCH_MAX, &n, err) < 0)
+			return -1;
+		c->forward_batch = (int)n;
 	} else {
 		snprintf(err, GW_ERR_LEN, "unknown option '%s'", name);
 		return -1;
@@ -312,7 +343,8 @@ is_path(const char *name, const char *v)
 	if (strcmp(name, "db") == 0)
 		return reg_db_file(v) != NULL;	/* not a URI */
 	return strcmp(name, "cert") == 0 || strcmp(name, "key") == 0 ||
-	    strcmp(name, "key-file") == 0 || strcmp(name, "state-dir") == 0;
+	    strcmp(name, "key-file") == 0 || strcmp(name, "state-dir") == 0 ||
+	    strcmp(name, "forward-ca") == 0;
 }
 
 int

@@ -77,4 +77,16 @@
 #define GW_RETRY_UNAVAILABLE	"Retry-After: " GW_STR(GW_RETRY_UNAVAILABLE_S) "\r\n"
 #define GW_RETRY_BUSY		"Retry-After: " GW_STR(GW_RETRY_BUSY_S) "\r\n"
 
+/* Forwarding (forward.c, docs/forwarding.md). */
+#define GW_MAX_FORWARD		8	/* --forward URLs */
+#define GW_FORWARD_URL_MAX	512	/* a URL, with NUL (REG_FORWARDER_MAX) */
+#define GW_FORWARD_BATCH	100	/* messages a webhook post carries */
+#define GW_FORWARD_BATCH_MAX	1000	/* --forward-batch, at most */
+#define GW_FORWARD_POLL_MS	200	/* looks for new messages at least this often */
+#define GW_FORWARD_RETRY_MIN_MS	100	/* first retry; doubles ... */
+#define GW_FORWARD_RETRY_MAX_MS	30000	/* ... up to this */
+#define GW_FORWARD_IO_MS	10000	/* connect, send, an answer: each */
+#define GW_FORWARD_REPLY_MAX	16384	/* a receiver's answer head, bytes */
+#define GW_FORWARD_MQTT_KEEPALIVE 30	/* seconds */
+
 #endif

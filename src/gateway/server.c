@@ -334,6 +334,7 @@ gw_serve(const struct gw_config *c, char *err)
 	struct gw_worker *workers[GW_MAX_WORKERS] = { 0 };
 	struct reg_store *store = NULL;		/* the watcher's */
 	struct watcher *wt = NULL;
+	struct gw_forward *fw = NULL;
 	int64_t drain_end = 0, stop_by;
 	int nworkers = c->workers, started = 0, rc = -1, sig, created;
 	int claims[GW_MAX_LISTEN];
@@ -398,6 +399,9 @@ gw_serve(const struct gw_config *c, char *err)
 	signal(SIGPIPE, SIG_IGN);
 	/* A file-size limit must fail the write (then 503), not kill us. */
 	signal(SIGXFSZ, SIG_IGN);
+	/* After the mask: the forwarders' threads take no signal. */
+	if (c->nforward > 0 && (fw = gw_forward_start(c, err)) == NULL)
+		goto out;
 
 	for (int i = 0; i < nworkers; i++) {
 		int lfds[GW_MAX_LISTEN];
@@ -458,6 +462,7 @@ out:
 	if (wt != NULL && !stop_watcher(wt, stop_by))
 		store = NULL;		/* the watcher still holds it */
 	gw_auth_stop(sh.auth, stop_by);
+	gw_forward_stop(fw, stop_by);
 	/* The intake answers its last items into the (stopped) workers. */
 	gw_intake_stop(sh.intake, stop_by);
 	for (int i = 0; i < nworkers; i++)

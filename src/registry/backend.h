@@ -56,6 +56,9 @@ struct reg_backend {
 	 * DESIGN.md, "Reading without skipping", proves each backend's.
 	 */
 	const char	*read_sql;
+	/* Q_BACKLOG (forwarders.c): how many messages are after the cursor
+	 * (?1, ?2 as in read_sql), one integer. */
+	const char	*backlog_sql;
 
 	/* Connects (st->db, st->name set), before the schema exists. */
 	int		(*open)(struct reg_store *st, const char *db);

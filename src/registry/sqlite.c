@@ -445,6 +445,8 @@ const struct reg_backend reg_sqlite_backend = {
 	    "AND (?3 IS NULL OR m.device_id = ?3) "
 	    "AND (?5 IS NULL OR m.received_at >= ?5) "
 	    "ORDER BY m.id LIMIT ?4",
+	/* ?1, the commit position, is the id here (read_sql) */
+	.backlog_sql = "SELECT count(*) FROM messages WHERE id > ?2",
 	.store_one = reg_sq_store_one,
 	.store_begin = reg_sq_store_begin,
 	.store_end = reg_sq_store_end,
