@@ -7,7 +7,9 @@ body)>), that the body is {"messages": [...], "cursor": ...} and that
 X-Tether-Count matches, then appends one line per message to RECORD:
 "<id> <device> <seq> <cursor>". A post that fails a check is answered
 400/401 and noted in RECORD.bad. While the file DOWN exists it answers 503
-and records nothing (a receiver that is up but failing).
+and records nothing (a receiver that is up but failing). With --slow it
+waits between recording a post and answering it: a gateway killed then
+has delivered what it has not seen acknowledged.
 """
 import argparse
 import hashlib
@@ -17,6 +19,7 @@ import json
 import os
 import socketserver
 import ssl
+import time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--secret-file", required=True)
@@ -25,6 +28,8 @@ ap.add_argument("--port", type=int, required=True)
 ap.add_argument("--down", default="")
 ap.add_argument("--cert", default="")
 ap.add_argument("--key", default="")
+ap.add_argument("--slow", type=float, default=0,
+                help="seconds between recording a post and answering it")
 args = ap.parse_args()
 with open(args.secret_file) as f:
     secret = f.read().strip().encode()
@@ -67,6 +72,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             for m in msgs:
                 f.write("%d %s %s %s\n" % (m["id"], m["device"], m["seq"],
                                            m["cursor"]))
+        if args.slow:
+            time.sleep(args.slow)
         self.answer(200, b"ok")
 
     def log_message(self, *a):
