@@ -183,6 +183,8 @@ fwd_main(void *arg)
 			goto failed;
 		}
 		if (n == 0) {
+			if (f->mosq != NULL)
+				fwd_mqtt_idle(f);
 			sleep_for(f, GW_FORWARD_POLL_MS, 1);
 			continue;
 		}

@@ -69,5 +69,7 @@ void fwd_http_free(struct fwd *f);
 int fwd_mqtt_init(struct fwd *f, char *err);
 int fwd_mqtt_deliver(struct fwd *f, const struct fwd_batch *b, char *err);
 void fwd_mqtt_close(struct fwd *f);
+/* Between batches: answers the broker's keepalive, notices a drop. */
+void fwd_mqtt_idle(struct fwd *f);
 
 #endif

@@ -153,6 +153,23 @@ fail:
 }
 
 /* see forward_int.h */
+void
+fwd_mqtt_idle(struct fwd *f)
+{
+	int rc;
+
+	/* keepalive: a client the broker does not hear from is dropped */
+	if (f->mosq != NULL && ((rc = mosquitto_loop(f->mosq, 0, 1)) !=
+	    MOSQ_ERR_SUCCESS || f->lost)) {
+		gw_log(GW_LOG_DEBUG, "forward_idle_closed", "forwarder",
+		    f->name, "reason", rc != MOSQ_ERR_SUCCESS ? mqtt_error(rc) :
+		    "the broker disconnected", NULL);
+		f->lost = 1;
+		fwd_mqtt_close(f);
+	}
+}
+
+/* see forward_int.h */
 int
 fwd_mqtt_deliver(struct fwd *f, const struct fwd_batch *b, char *err)
 {
