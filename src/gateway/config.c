@@ -51,6 +51,9 @@ const char gw_config_help[] =
 "  --forward-ca FILE      CAs (PEM) that sign the receivers' certificates\n"
 "                         (default: the system's trust store)\n"
 "  --forward-batch N      messages in one webhook post (default 100, 1 to 1000)\n"
+"  --retain DURATION      delete messages older than DURATION (30d, 12h, 90m,\n"
+"                         45s, 2w), never one a forwarder has not delivered\n"
+"                         (default: keep every message)\n"
 "  Times take a unit: 500ms, 10s, 5m (a bare number is seconds).\n";
 
 void
@@ -125,6 +128,39 @@ parse_duration(const char *name, const char *v, int *ms, char *err)
 bad:
 	snprintf(err, GW_ERR_LEN, "--%s: '%s' is not a duration (like 500ms, 10s, 5m)",
 	    name, v);
+	return -1;
+}
+
+/* "30d", "12h", "90m", "45s", "2w" -> milliseconds, 1 s .. 100 years. */
+static int
+parse_age(const char *name, const char *v, int64_t *ms, char *err)
+{
+	static const struct { char unit; int64_t ms; } units[] = {
+		{ 's', 1000 }, { 'm', 60000 }, { 'h', 3600000 },
+		{ 'd', 86400000 }, { 'w', 604800000 },
+	};
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (!isdigit((unsigned char)v[0]) || errno != 0 || end[0] == '\0' ||
+	    end[1] != '\0')
+		goto bad;
+	for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++) {
+		if (end[0] != units[i].unit)
+			continue;
+		if (n < 1 || n > 100LL * 365 * 86400000 / units[i].ms) {
+			snprintf(err, GW_ERR_LEN, "--%s: '%s' must be between 1s "
+			    "and 100 years", name, v);
+			return -1;
+		}
+		*ms = n * units[i].ms;
+		return 0;
+	}
+bad:
+	snprintf(err, GW_ERR_LEN, "--%s: '%.64s' is not a duration with a unit "
+	    "(like 45s, 90m, 12h, 30d, 2w)", name, v);
 	return -1;
 }
 
@@ -268,6 +304,8 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 			return -1;
 		}
 		c->forward[c->nforward++] = v;
+	} else if (strcmp(name, "retain") == 0) {
+		return parse_age(name, v, &c->retain_ms, err);
 	} else if (strcmp(name, "forward-ca") == 0) {
 		c->forward_ca = v;
 	} else if (strcmp(name, "forward-batch") == 0) {

@@ -43,6 +43,7 @@ struct gw_config {
 	size_t		 nforward;
 	const char	*forward_ca;	/* NULL: the system's trust store */
 	int		 forward_batch;	/* messages a webhook post carries */
+	int64_t		 retain_ms;	/* --retain; 0: keep every message */
 };
 
 /* Fills in the defaults (`tether serve` with no arguments). */
@@ -284,6 +285,14 @@ struct gw_forward *gw_forward_start(const struct gw_config *c, char *err);
 /* Stops them, waiting until deadline (ms, reg_mono_us()/1000) at most: one
  * stuck in a registry or a receiver is left behind (thread.c). */
 void gw_forward_stop(struct gw_forward *f, int64_t deadline);
+/* retain.c: deletes messages older than --retain, in small batches, on a
+ * thread with its own registry handle; never what a forwarder has not
+ * delivered. Start returns NULL (and no error) without --retain. */
+struct gw_retain;
+struct gw_retain *gw_retain_start(const struct gw_config *c, char *err);
+/* As gw_forward_stop. */
+void gw_retain_stop(struct gw_retain *r, int64_t deadline);
+
 /* New messages were committed: wakes the forwarders that sleep (cheap: an
  * atomic store and load each when they are busy). Any thread. */
 void gw_forward_kick(void);

@@ -88,5 +88,12 @@
 #define GW_FORWARD_IO_MS	10000	/* connect, send, an answer: each */
 #define GW_FORWARD_REPLY_MAX	16384	/* a receiver's answer head, bytes */
 #define GW_FORWARD_MQTT_KEEPALIVE 30	/* seconds */
+/* Retention (retain.c): a round every GW_RETAIN_PERIOD_MS deletes old
+ * messages GW_RETAIN_BATCH at a time (one short transaction each), with
+ * a pause between batches so that intake's commits come in between. */
+#define GW_RETAIN_PERIOD_MS	5000
+#define GW_RETAIN_BATCH		1000
+#define GW_RETAIN_PAUSE_MS	20
+#define GW_RETAIN_HELD_LOG_MS	600000	/* "held" again at most this often */
 
 #endif

@@ -335,6 +335,7 @@ gw_serve(const struct gw_config *c, char *err)
 	struct reg_store *store = NULL;		/* the watcher's */
 	struct watcher *wt = NULL;
 	struct gw_forward *fw = NULL;
+	struct gw_retain *ret = NULL;
 	int64_t drain_end = 0, stop_by;
 	int nworkers = c->workers, started = 0, rc = -1, sig, created;
 	int claims[GW_MAX_LISTEN];
@@ -402,6 +403,8 @@ gw_serve(const struct gw_config *c, char *err)
 	/* After the mask: the forwarders' threads take no signal. */
 	if (c->nforward > 0 && (fw = gw_forward_start(c, err)) == NULL)
 		goto out;
+	if ((ret = gw_retain_start(c, err)) == NULL && c->retain_ms > 0)
+		goto out;
 
 	for (int i = 0; i < nworkers; i++) {
 		int lfds[GW_MAX_LISTEN];
@@ -463,6 +466,7 @@ out:
 		store = NULL;		/* the watcher still holds it */
 	gw_auth_stop(sh.auth, stop_by);
 	gw_forward_stop(fw, stop_by);
+	gw_retain_stop(ret, stop_by);
 	/* The intake answers its last items into the (stopped) workers. */
 	gw_intake_stop(sh.intake, stop_by);
 	for (int i = 0; i < nworkers; i++)

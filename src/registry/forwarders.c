@@ -237,3 +237,86 @@ reg_forwarder_list(struct reg_store *st,
 	reg_reset(st, s);
 	return r < 0 ? -1 : n;
 }
+
+/* The lowest cursor of the store's forwarders, in *low, and its name in
+ * held; *any 0 when there is none. 0, or -1. */
+static int
+lowest_cursor(struct reg_store *st, struct reg_cursor *low, char *name,
+    int *any)
+{
+	const char *what = "cannot read the forwarders' cursors";
+	struct reg_stmt *s = reg_stmt(st, Q_FWD_LIST);
+	struct reg_cursor c;
+	const char *text;
+	int r;
+
+	*any = 0;
+	while ((r = reg_step(st, s, what)) == REG_ROW) {
+		text = reg_col_text(st, s, 1);
+		/* a damaged cursor holds everything: the zero cursor */
+		if (reg_cursor_parse(text != NULL ? text : "", &c) < 0)
+			memset(&c, 0, sizeof(c));
+		if (!*any || c.pos < low->pos || (c.pos == low->pos &&
+		    c.id < low->id)) {
+			*low = c;
+			reg_copy(name, REG_FORWARDER_MAX, reg_col_text(st, s, 0));
+		}
+		*any = 1;
+	}
+	reg_reset(st, s);
+	return r < 0 ? -1 : 0;
+}
+
+/* see registry.h */
+long long
+reg_prune(struct reg_store *st, int64_t cutoff, size_t limit, char *held)
+{
+	const char *what = "cannot delete old messages";
+	struct reg_stmt *s;
+	struct reg_cursor low = { .pos = UINT64_MAX, .id = INT64_MAX };
+	char name[REG_FORWARDER_MAX], pos[24];
+	long long n = 0, count;
+	int64_t oldest;
+	int any, r;
+
+	if (held != NULL)
+		held[0] = '\0';
+	if (reg_ready(st, what) < 0 || reg_begin(st, what) < 0)
+		return -1;
+	/* in the transaction: a cursor read here cannot move back before
+	 * the delete commits (cursors only advance) */
+	if (lowest_cursor(st, &low, name, &any) < 0)
+		goto fail;
+	if (!any) {
+		low.pos = UINT64_MAX;
+		low.id = INT64_MAX;
+	}
+	s = reg_stmt(st, Q_PRUNE);
+	snprintf(pos, sizeof(pos), "%llu", (unsigned long long)low.pos);
+	reg_bind_int(st, s, 1, cutoff);
+	reg_bind_int(st, s, 2, low.id);
+	reg_bind_int(st, s, 3, (int64_t)limit);
+	reg_bind_text(st, s, 4, pos);
+	if ((r = reg_step(st, s, what)) >= 0)
+		n = st->be->changed(st, s);
+	reg_reset(st, s);
+	if (r < 0 || reg_commit(st, what) < 0)
+		goto fail;
+	if (n < (long long)limit && any && held != NULL) {
+		/* stopped short: by a forwarder, if the oldest left is old
+		 * enough and not the newest */
+		s = reg_stmt(st, Q_OLDEST);
+		if ((r = reg_step(st, s, what)) == REG_ROW) {
+			oldest = reg_col_int(st, s, 0);
+			count = reg_col_int(st, s, 1);
+			if (oldest < cutoff && count > 1 &&
+			    reg_count_after(st, &low) > 0)
+				reg_copy(held, REG_FORWARDER_MAX, name);
+		}
+		reg_reset(st, s);
+	}
+	return n;
+fail:
+	reg_rollback(st);
+	return -1;
+}

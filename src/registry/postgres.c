@@ -726,6 +726,10 @@ const struct reg_backend reg_pg_backend = {
 	/* what a forwarder has not delivered: also rows not yet readable */
 	.backlog_sql = "SELECT count(*) FROM messages "
 	    "WHERE (xid, id) > (CAST(?1 AS xid8), CAST(?2 AS BIGINT))",
+	.prune_sql = "DELETE FROM messages WHERE id IN (SELECT id FROM "
+	    "messages ORDER BY id LIMIT ?3) AND received_at < ?1 AND "
+	    "(xid, id) <= (CAST(?4 AS xid8), CAST(?2 AS BIGINT)) AND "
+	    "id < (SELECT max(id) FROM messages)",
 	.ready = pg_ready,
 	.run_rows = pg_run_rows,
 	.announce = pg_announce,

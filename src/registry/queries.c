@@ -83,6 +83,9 @@ static const char *const sql[Q__COUNT] = {
 	[Q_FWD_LIST] = "SELECT name, cursor, delivered, last_error, "
 	    "coalesce(error_at, 0), coalesce(delivered_at, 0), created_at "
 	    "FROM forwarders ORDER BY name",
+	/* the oldest message's time, and how many there are */
+	[Q_OLDEST] = "SELECT received_at, (SELECT count(*) FROM messages) "
+	    "FROM messages ORDER BY id LIMIT 1",
 };
 
 /* A NULL parameter does not filter; the casts tell PostgreSQL its type. */
@@ -116,6 +119,8 @@ reg_query_text(const struct reg_backend *be, enum reg_query q,
 		return be->read_sql;
 	else if (q == Q_BACKLOG)
 		return be->backlog_sql;
+	else if (q == Q_PRUNE)
+		return be->prune_sql;
 	else
 		return sql[q];
 	return n > 0 && n < REG_QUERY_MAX ? buf : NULL;

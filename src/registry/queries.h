@@ -48,6 +48,8 @@ enum reg_query {
 	Q_FWD_ADVANCE,
 	Q_FWD_ERROR,
 	Q_FWD_LIST,
+	Q_PRUNE,
+	Q_OLDEST,
 	Q__COUNT
 };
 

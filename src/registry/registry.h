@@ -554,4 +554,17 @@ long long reg_forwarder_list(struct reg_store *st,
 long long reg_count_after(struct reg_store *st,
     const struct reg_cursor *cursor);
 
+/*
+ * Retention (forwarders.c): deletes up to limit of the oldest stored
+ * messages (by id) that were received before cutoff (unix ms), never one
+ * a forwarder has not delivered (after the lowest cursor in the store's
+ * forwarders) nor the newest message stored (SQLite would give its id
+ * again, and cursors past it would skip what follows). One transaction.
+ * Returns how many were deleted (fewer than limit: nothing more to delete
+ * now), or -1. When a forwarder keeps a message older than cutoff, held
+ * (REG_FORWARDER_MAX, may be NULL) gets its name, else "".
+ */
+long long reg_prune(struct reg_store *st, int64_t cutoff, size_t limit,
+    char *held);
+
 #endif

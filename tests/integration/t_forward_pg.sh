@@ -59,3 +59,22 @@ wait_for 40 recorded 13 || fail "the backlog did not arrive"
 [ "$(tail -n 3 "$T/rec" | cut -d' ' -f3 | tr '\n' ' ')" = "6 7 8 " ] || fail "out of order: $(tail -n 3 "$T/rec")"
 ok "PostgreSQL: receiver down, backlog 3 with its error, then delivered in order"
 stop_gw
+
+# Retention on PostgreSQL: db prune never deletes what the forwarder has
+# not delivered (with the receiver down), nor the newest message, and
+# says which forwarder holds it once those are old enough.
+kill "$RECV_PID"; wait "$RECV_PID" 2>/dev/null || true
+start_gw --key-file "$KEY" --forward "http://127.0.0.1:$RP/in#app=hook"
+for s in 9 10; do
+	[ "$(post "${CRED[1]}" "{\"s\":$s}" "$s")" = 201 ] || fail "post $s"
+done
+stop_gw
+pgc() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d tether -Atc "$1"; }
+pruned() {
+	"$TETHER" db prune --db "$DB" --key-file "$KEY" --older-than 1s >/dev/null 2>"$T/prune.err" || return 1
+	[ "$(pgc 'select count(*) from messages')" = 2 ] && grep -q 'has not delivered' "$T/prune.err"
+}
+wait_for 20 pruned || fail "db prune on PostgreSQL: $(cat "$T/prune.err"), $(pgc 'select count(*) from messages') left"
+[ "$(pgc 'select string_agg(seq::text, $$,$$ order by id) from messages')" = "9,10" ] ||
+	fail "prune deleted the undelivered: $(pgc 'select seq from messages')"
+ok "PostgreSQL: db prune deletes the delivered, keeps the 2 not delivered"
