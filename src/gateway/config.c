@@ -18,6 +18,8 @@
 const char gw_config_help[] =
 "  --listen ADDR:PORT     address to listen on; repeat for several; IPv6 as\n"
 "                         [::1]:8443 (default 127.0.0.1:8443)\n"
+"  --app-listen ADDR:PORT the application API (GET /v1/messages); repeat for\n"
+"                         several; off: none (default 127.0.0.1:8444)\n"
 "  --cert FILE --key FILE certificate chain and key (PEM); repeat the pair to\n"
 "                         serve RSA and ECDSA side by side or several names\n"
 "                         (default: development pair in the state directory)\n"
@@ -200,6 +202,19 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 			return -1;
 		}
 		c->listen[c->nlisten++] = v;
+	} else if (strcmp(name, "app-listen") == 0) {
+		if (strcmp(v, "off") == 0) {
+			c->app_off = 1;
+			c->napp_listen = 0;
+			return 0;
+		}
+		if (c->napp_listen == GW_MAX_LISTEN) {
+			snprintf(err, GW_ERR_LEN, "--app-listen: at most %d "
+			    "addresses", GW_MAX_LISTEN);
+			return -1;
+		}
+		c->app_off = 0;
+		c->app_listen[c->napp_listen++] = v;
 	} else if (strcmp(name, "cert") == 0 || strcmp(name, "key") == 0) {
 		int is_cert = name[0] == 'c';
 		size_t i;
@@ -505,6 +520,14 @@ gw_config_check(const struct gw_config *c, char *err)
 			return -1;
 		}
 	}
+	for (size_t i = 0; i < c->napp_listen; i++)
+		for (size_t j = 0; j < c->nlisten; j++)
+			if (strcmp(c->app_listen[i], c->listen[j]) == 0) {
+				snprintf(err, GW_ERR_LEN, "--app-listen %s is also "
+				    "a --listen address: devices and applications "
+				    "need their own", c->listen[j]);
+				return -1;
+			}
 	if (c->head_ms > c->idle_ms) {
 		snprintf(err, GW_ERR_LEN, "--head-timeout is longer than --idle-timeout");
 		return -1;

@@ -26,6 +26,7 @@ static const char *timer_names[] = {
 	[TIMER_WRITE] = "client does not read its responses",
 	[TIMER_REGISTRY] = "the registry did not answer a lookup in time",
 	[TIMER_STORE] = "the store did not commit the message in time",
+	[TIMER_READER] = "the store did not answer a read in time",
 	[TIMER_NONE] = "",
 };
 
@@ -440,6 +441,9 @@ conn_run(struct gw_worker *w, struct gw_conn *c)
 				return;		/* EPOLLOUT edge resumes */
 			}
 		}
+		if (c->wait == WAIT_NONE && c->out_len == 0 &&
+		    c->proto->on_written != NULL && !c->close_after)
+			c->proto->on_written(w, c);	/* may park it */
 		if (c->close_after) {
 			conn_close(w, c, "answered with Connection: close");
 			return;
@@ -486,6 +490,11 @@ conn_timeout(struct gw_worker *w, struct gw_conn *c)
 		c->wait = WAIT_NONE;
 		c->lookup = GW_AUTH_UNAVAILABLE;
 		conn_run(w, c);		/* routed again: 503 */
+		return;
+	}
+	if (t == TIMER_READER && c->wait == WAIT_READER &&
+	    !(w->draining && w->now >= w->drain_deadline)) {
+		app_read_timeout(w, c);	/* a late answer is dropped */
 		return;
 	}
 	if (t == TIMER_STORE && c->wait == WAIT_STORE) {

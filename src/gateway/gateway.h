@@ -23,6 +23,11 @@
 struct gw_config {
 	const char	*listen[GW_MAX_LISTEN];	/* "127.0.0.1:8443", "[::1]:8443" */
 	size_t		 nlisten;
+	/* The application API's addresses; none given: 127.0.0.1:8444,
+	 * unless app_off ("--app-listen off"). */
+	const char	*app_listen[GW_MAX_LISTEN];
+	size_t		 napp_listen;
+	int		 app_off;
 	struct gw_tls_pair certs[GW_MAX_CERTS];
 	size_t		 ncerts;
 	const char	*db;		/* SQLite path */
@@ -163,6 +168,12 @@ void gw_intake_stop(struct gw_intake *in, int64_t deadline);
 /* 1 when the last commit succeeded and none has been running for longer
  * than --registry-timeout (for /v1/health). */
 int gw_intake_healthy(const struct gw_intake *in);
+/* Calls fn(arg) on the intake's threads as each commit's outcomes are
+ * handed back: fn must be quick (signal, no I/O), and what it uses must
+ * outlive gw_intake_stop. Before the workers start; at most
+ * GW_INTAKE_HOOKS. */
+#define GW_INTAKE_HOOKS	4
+void gw_intake_on_commit(struct gw_intake *in, void (*fn)(void *), void *arg);
 /* Number of items waiting (for back-pressure). */
 size_t gw_intake_backlog(const struct gw_intake *in);
 
@@ -175,7 +186,8 @@ size_t gw_intake_backlog(const struct gw_intake *in);
 struct gw_thread {
 	pthread_t	 thread;
 	pthread_mutex_t	 lock;		/* guards stop, exited, and the user's */
-	pthread_cond_t	 cond;		/* signalled at the stop (and by the user) */
+	pthread_cond_t	 cond;		/* signalled at the stop (and by the user);
+					 * CLOCK_MONOTONIC for timed waits */
 	pthread_cond_t	 exit_cond;
 	int		 stop, exited;
 	int		 left;		/* under lock: the stop gave up waiting */
@@ -216,14 +228,16 @@ struct gw_shared {
 	struct gw_intake *intake;
 	struct gw_devcache *devcache;
 	struct gw_auth	*auth;
+	struct gw_reader *reader;	/* the application API's (app.h) */
 	atomic_int	 nconn;		/* open connections, all workers */
 	atomic_int	 stopping;	/* SIGTERM seen */
 };
 
-/* A worker that accepts on the nl listening sockets lfds (its own: each
- * worker binds the addresses with SO_REUSEPORT) and owns them. */
+/* A worker that accepts on the nl listening sockets lfds (devices') and
+ * the na afds (the application API's), its own (each worker binds the
+ * addresses with SO_REUSEPORT), and owns them. */
 struct gw_worker *gw_worker_new(struct gw_shared *sh, int index,
-    const int *lfds, size_t nl, char *err);
+    const int *lfds, size_t nl, const int *afds, size_t na, char *err);
 int gw_worker_start(struct gw_worker *w);
 void gw_worker_join(struct gw_worker *w);
 void gw_worker_free(struct gw_worker *w);
@@ -233,6 +247,9 @@ void gw_worker_done(struct gw_worker *w, struct gw_intake_item *first,
     struct gw_intake_item *last);
 /* From the lookup thread: the answer to lookup l, for its worker. */
 void gw_worker_looked_up(struct gw_worker *w, struct gw_lookup *l);
+/* From the reader thread: read r is answered, for its worker. */
+struct gw_read;
+void gw_worker_read_done(struct gw_worker *w, struct gw_read *r);
 /* From the watcher: close the connections of device id. */
 void gw_worker_device_changed(struct gw_worker *w, const char *id);
 /* From the main thread: stop accepting, drain, exit the loop. */

@@ -71,6 +71,9 @@ struct gw_intake {
 	int64_t		 tolerance;	/* how far tat may run ahead */
 	int		 rate;		/* for the log line */
 	struct rate_slot *slots;	/* GW_RATE_SLOTS */
+	void		(*hook[GW_INTAKE_HOOKS])(void *);	/* t.lock */
+	void		*hook_arg[GW_INTAKE_HOOKS];
+	int		 nhooks;
 };
 
 /* 1 when the device is over its rate (it->retry_after set), else 0. */
@@ -141,8 +144,10 @@ note_slow(struct gw_intake *in, const char *what, int64_t t0, size_t n)
  * one wake-up per worker and batch, not per message.
  */
 static void
-dispatch(struct gw_intake_item *head)
+dispatch(struct gw_intake *in, struct gw_intake_item *head)
 {
+	for (int i = 0; i < in->nhooks; i++)	/* readers waiting, say */
+		in->hook[i](in->hook_arg[i]);
 	while (head != NULL) {
 		struct gw_worker *w = head->worker;
 		struct gw_intake_item *mine = NULL, **mt = &mine, *last = NULL;
@@ -228,7 +233,7 @@ commit_batch(struct gw_intake *in, size_t n)
 	if (in->t.left)
 		return;		/* the workers may be gone: answer nobody */
 	if (in->wal_fd < 0 || m == 0 || !ok) {
-		dispatch(in->batch[0]);
+		dispatch(in, in->batch[0]);
 		return;
 	}
 	*in->sync_tail = in->batch[0];
@@ -288,7 +293,7 @@ sync_main(void *arg)
 		    it = it->next)
 			if (it->outcome == GW_STORED || it->outcome == GW_DUPLICATE)
 				it->outcome = GW_UNAVAILABLE;
-		dispatch(chain);
+		dispatch(in, chain);
 		pthread_mutex_lock(&in->t.lock);
 	}
 	pthread_mutex_unlock(&in->t.lock);
@@ -318,7 +323,7 @@ wait_or_probe(struct gw_intake *in)
 	int64_t t0;
 	int ok;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* t.cond's */
 	ts.tv_sec += GW_STORE_PROBE_MS / 1000;
 	ts.tv_nsec += (long)(GW_STORE_PROBE_MS % 1000) * 1000000L;
 	if (ts.tv_nsec >= 1000000000L) {
@@ -396,6 +401,17 @@ stop_syncer(struct gw_intake *in)
 	if (in->wal_fd >= 0)
 		close(in->wal_fd);
 	in->wal_fd = -1;
+}
+
+void
+gw_intake_on_commit(struct gw_intake *in, void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&in->t.lock);
+	if (in->nhooks < GW_INTAKE_HOOKS) {
+		in->hook[in->nhooks] = fn;
+		in->hook_arg[in->nhooks++] = arg;
+	}
+	pthread_mutex_unlock(&in->t.lock);
 }
 
 struct gw_intake *

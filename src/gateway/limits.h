@@ -66,6 +66,17 @@
 #define CONN_IN_FIRST		1024
 #define CONN_OUT_FIRST		512	/* first response buffer */
 #define GW_MAX_BACKLOG		65536	/* messages queued at the intake: more, 503 */
+/* The application API (docs/app-api.md). */
+#define GW_DEFAULT_APP_LISTEN	"127.0.0.1:8444"
+#define GW_APP_LIMIT		100	/* default: messages one read gives */
+#define GW_APP_MAX_LIMIT	5000	/* limit= at most */
+#define GW_APP_MAX_WAIT_MS	60000	/* wait= at most */
+#define GW_APP_MAX_BYTES	(4 << 20) /* a read's answer stops past this */
+#define GW_APP_POLL_MS		1000	/* a waiting read looks again this often
+					 * (other nodes' commits; local ones
+					 * wake it at once) */
+#define GW_APP_HEARTBEAT_MS	15000	/* an idle stream sends a comment */
+#define GW_READ_QUEUE		1024	/* reads queued or waiting: more, 503 */
 #define GW_ERR_LEN		256	/* every err buffer of the gateway's calls */
 #define GW_PEER_MAX		64	/* "ip:port", "[ip6]:port", with NUL */
 /* Retry-After, seconds: the store or the registry is unavailable, and the

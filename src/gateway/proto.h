@@ -52,8 +52,13 @@ struct gw_proto {
 	/* The connection is closing: free what the protocol holds. NULL:
 	 * nothing. */
 	void		(*on_close)(struct gw_worker *w, struct gw_conn *c);
+	/* Everything queued is written and nothing is awaited: a stream
+	 * sends more. NULL: nothing to do. */
+	void		(*on_written)(struct gw_worker *w, struct gw_conn *c);
 };
 
 extern const struct gw_proto gw_proto_http;
+/* HTTP/1.1 on the application listener: its routes (app.c). */
+extern const struct gw_proto gw_proto_app;
 
 #endif

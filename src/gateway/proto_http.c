@@ -2,7 +2,8 @@
 /*
  * proto_http.c - HTTP/1.1 as a gateway protocol (proto.h): framing a
  * request (http.c parses the head), the checks made before a body is
- * read, 100 Continue, and the hand-off to routes.c.
+ * read, 100 Continue, and the hand-off to routes.c (devices) or app.c
+ * (the application listener).
  */
 #include <stdio.h>
 #include <string.h>
@@ -91,4 +92,35 @@ const struct gw_proto gw_proto_http = {
 	.answer = route_message_done,
 	.on_timeout = http_timeout,
 	.on_close = NULL,	/* holds nothing beyond the connection's buffers */
+	.on_written = NULL,
+};
+
+/* Once a stream's answer is going, the request stream is over: what
+ * the client sends is read (to see it close) and dropped. */
+static ssize_t
+app_parse(struct gw_worker *w, struct gw_conn *c, union gw_request *out)
+{
+	if (c->app != NULL && app_streaming(c)) {
+		explicit_bzero(c->in, c->in_len);
+		c->in_len = 0;
+		return 0;
+	}
+	return http_parse(w, c, out);
+}
+
+static void
+app_route_http(struct gw_worker *w, struct gw_conn *c,
+    const union gw_request *req)
+{
+	app_route(w, c, &req->http.head, req->http.body, req->http.body_len);
+}
+
+const struct gw_proto gw_proto_app = {
+	.name = "HTTP/1.1 (application API)",
+	.parse = app_parse,
+	.route = app_route_http,
+	.answer = NULL,		/* hands nothing to the intake */
+	.on_timeout = http_timeout,
+	.on_close = app_close,
+	.on_written = app_written,
 };

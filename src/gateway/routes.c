@@ -200,8 +200,8 @@ route_message_done(struct gw_worker *w, struct gw_conn *c,
 	}
 }
 
-static int
-path_is(const struct http_request *req, const char *path)
+int
+route_path_is(const struct http_request *req, const char *path)
 {
 	size_t n = strlen(path);
 	const char *q = memchr(req->target, '?', req->target_len);
@@ -211,29 +211,35 @@ path_is(const struct http_request *req, const char *path)
 }
 
 void
+route_health(struct gw_worker *w, struct gw_conn *c,
+    const struct http_request *req)
+{
+	int ok = gw_intake_healthy(w->sh->intake) && !w->draining;
+	int head = http_method_is(req, "HEAD");
+
+	if (http_method_is(req, "GET") || head)
+		conn_respond_json(c, ok ? 200 : 503, NULL, head ? NULL :
+		    ok ? "{\"status\":\"ok\"}" :
+		    "{\"status\":\"unavailable\"}");
+	else
+		conn_respond_json(c, 405, "Allow: GET, HEAD\r\n",
+		    "{\"error\":\"use GET\"}");
+}
+
+void
 route_request(struct gw_worker *w, struct gw_conn *c,
     const struct http_request *req, const char *body, size_t len)
 {
-	int get = http_method_is(req, "GET");
-	int head = http_method_is(req, "HEAD");
 	int post = http_method_is(req, "POST");
 
-	if (path_is(req, "/v1/messages")) {
+	if (route_path_is(req, "/v1/messages")) {
 		if (post)
 			post_message(w, c, req, body, len);
 		else
 			conn_respond_json(c, 405, "Allow: POST\r\n",
 			    "{\"error\":\"use POST\"}");
-	} else if (path_is(req, "/v1/health")) {
-		int ok = gw_intake_healthy(w->sh->intake) && !w->draining;
-
-		if (get || head)
-			conn_respond_json(c, ok ? 200 : 503, NULL, head ? NULL :
-			    ok ? "{\"status\":\"ok\"}" :
-			    "{\"status\":\"unavailable\"}");
-		else
-			conn_respond_json(c, 405, "Allow: GET, HEAD\r\n",
-			    "{\"error\":\"use GET\"}");
+	} else if (route_path_is(req, "/v1/health")) {
+		route_health(w, c, req);
 	} else {
 		conn_respond_json(c, 404, NULL, "{\"error\":\"no such path\"}");
 	}

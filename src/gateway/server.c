@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/app.h"
 #include "gateway/gateway.h"
 
 /* "127.0.0.1:8443", "[::1]:8443", "localhost:8443" -> a socket address. */
@@ -212,7 +213,7 @@ watcher_main(void *arg)
 			pthread_mutex_lock(&wt->t.lock);
 		}
 		if (r < 0) {	/* SQLite, or PostgreSQL unreachable: poll */
-			clock_gettime(CLOCK_REALTIME, &ts);
+			clock_gettime(CLOCK_MONOTONIC, &ts);	/* t.cond's */
 			ts.tv_nsec += GW_REVOKE_POLL_MS * 1000000L;
 			if (ts.tv_nsec >= 1000000000L) {
 				ts.tv_sec++;
@@ -329,6 +330,9 @@ gw_serve(const struct gw_config *c, char *err)
 	size_t npairs = c->ncerts, nlisten = c->nlisten;
 	const char *def_listen[] = { "127.0.0.1:8443" };
 	const char *const *listen = nlisten ? c->listen : def_listen;
+	const char *def_app[] = { GW_DEFAULT_APP_LISTEN };
+	const char *const *app = c->napp_listen ? c->app_listen : def_app;
+	size_t napp = c->app_off ? 0 : c->napp_listen ? c->napp_listen : 1;
 	char storage[2 * 4096], tlserr[GW_ERR_LEN], rerr[REG_ERR_LEN];
 	struct gw_shared sh = { .config = c };
 	struct gw_worker *workers[GW_MAX_WORKERS] = { 0 };
@@ -338,10 +342,10 @@ gw_serve(const struct gw_config *c, char *err)
 	struct gw_retain *ret = NULL;
 	int64_t drain_end = 0, stop_by;
 	int nworkers = c->workers, started = 0, rc = -1, sig, created;
-	int claims[GW_MAX_LISTEN];
+	int claims[2 * GW_MAX_LISTEN];
 	sigset_t set;
 
-	for (size_t j = 0; j < GW_MAX_LISTEN; j++)
+	for (size_t j = 0; j < 2 * GW_MAX_LISTEN; j++)
 		claims[j] = -1;
 	gw_log_init(c->log_json, c->log_debug);
 	/* Before anything is made: --no-create makes nothing. */
@@ -369,8 +373,9 @@ gw_serve(const struct gw_config *c, char *err)
 		return -1;
 	}
 	/* Before the registry: a second gateway must not create a database. */
-	for (size_t j = 0; j < nlisten; j++)
-		if ((claims[j] = claim_address(listen[j], err)) < 0)
+	for (size_t j = 0; j < nlisten + napp; j++)
+		if ((claims[j] = claim_address(j < nlisten ? listen[j] :
+		    app[j - nlisten], err)) < 0)
 			goto out;
 	/* Opening the registry here creates and migrates it, and makes the
 	 * registry key, before any thread races to. */
@@ -390,6 +395,9 @@ gw_serve(const struct gw_config *c, char *err)
 		goto out;
 	if ((sh.intake = gw_intake_start(c, err)) == NULL)
 		goto out;
+	if ((sh.reader = gw_reader_start(c, err)) == NULL)
+		goto out;
+	gw_intake_on_commit(sh.intake, gw_reader_kick, sh.reader);
 
 	/* Signals go to this thread only, through sigwait below. */
 	sigemptyset(&set);
@@ -407,16 +415,18 @@ gw_serve(const struct gw_config *c, char *err)
 		goto out;
 
 	for (int i = 0; i < nworkers; i++) {
-		int lfds[GW_MAX_LISTEN];
+		int lfds[2 * GW_MAX_LISTEN];
 
-		for (size_t j = 0; j < nlisten; j++) {
-			if ((lfds[j] = listen_on(listen[j], err)) < 0) {
+		for (size_t j = 0; j < nlisten + napp; j++) {
+			if ((lfds[j] = listen_on(j < nlisten ? listen[j] :
+			    app[j - nlisten], err)) < 0) {
 				while (j-- > 0)
 					close(lfds[j]);
 				goto out;
 			}
 		}
-		if ((workers[i] = gw_worker_new(&sh, i, lfds, nlisten, err)) == NULL)
+		if ((workers[i] = gw_worker_new(&sh, i, lfds, nlisten,
+		    lfds + nlisten, napp, err)) == NULL)
 			goto out;
 	}
 	if ((wt = start_watcher(&sh, store, workers, nworkers)) == NULL) {
@@ -430,6 +440,10 @@ gw_serve(const struct gw_config *c, char *err)
 		}
 
 	gw_tls_print_pins(pairs, npairs, stdout);
+	/* Before "listening": who waits for that line may read at once. */
+	for (size_t j = 0; j < napp; j++)
+		gw_log(GW_LOG_INFO, "app_listening", "address", app[j],
+		    "routes", "GET /v1/messages, /v1/messages/stream", NULL);
 	for (size_t j = 0; j < nlisten; j++) {
 		char nw[16];
 
@@ -455,6 +469,7 @@ gw_serve(const struct gw_config *c, char *err)
 		rc = 0;
 	}
 	drain_end = reg_mono_us() / 1000 + c->drain_ms;
+	gw_reader_release(sh.reader);	/* long polls answer now */
 	for (int i = 0; i < started; i++)
 		gw_worker_stop(workers[i]);
 	for (int i = 0; i < started; i++)
@@ -469,12 +484,14 @@ out:
 	gw_retain_stop(ret, stop_by);
 	/* The intake answers its last items into the (stopped) workers. */
 	gw_intake_stop(sh.intake, stop_by);
+	/* After the intake: its commits kick the reader. */
+	gw_reader_stop(sh.reader, stop_by);
 	for (int i = 0; i < nworkers; i++)
 		gw_worker_free(workers[i]);
 	reg_close(store);
 	gw_devcache_free(sh.devcache);	/* a thread left behind never uses it */
 	gw_tls_free(sh.tls);
-	for (size_t j = 0; j < nlisten; j++)
+	for (size_t j = 0; j < nlisten + napp; j++)
 		if (claims[j] >= 0)
 			close(claims[j]);
 	if (rc == 0)

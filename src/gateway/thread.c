@@ -16,9 +16,9 @@ gw_thread_start(struct gw_thread *t, void *(*fn)(void *), void *arg)
 
 	t->stop = t->exited = t->left = 0;
 	pthread_mutex_init(&t->lock, NULL);
-	pthread_cond_init(&t->cond, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->cond, &ca);	/* timed waits count monotonic ms */
 	pthread_cond_init(&t->exit_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	if (pthread_create(&t->thread, NULL, fn, arg) != 0) {

@@ -47,8 +47,9 @@ format_peer(const struct sockaddr_storage *ss, char *out, size_t len)
 }
 
 static void
-accept_some(struct gw_worker *w, int lfd)
+accept_some(struct gw_worker *w, size_t li)
 {
+	int lfd = w->lfd[li], app = li >= w->nlisten - w->napp;
 	const struct gw_config *cf = w->sh->config;
 	static _Atomic int64_t last_limit_log;
 
@@ -97,6 +98,8 @@ accept_some(struct gw_worker *w, int lfd)
 			close(fd);
 			continue;
 		}
+		if (app)
+			c->proto = &gw_proto_app;
 		w->conns[fd] = c;
 		w->nconn++;
 		if (fd >= w->hifd)
@@ -120,7 +123,7 @@ close_listeners(struct gw_worker *w)
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->lfd[i], NULL);
 		close(w->lfd[i]);
 	}
-	w->nlisten = 0;
+	w->nlisten = w->napp = 0;
 }
 
 static void
@@ -148,6 +151,7 @@ take_messages(struct gw_worker *w)
 {
 	struct gw_intake_item *done, *next;
 	struct gw_lookup *looked, *lnext;
+	struct gw_read *reads, *rnext;
 	char (*changed)[REG_ID_MAX];
 	size_t nchanged;
 	uint64_t n;
@@ -162,6 +166,9 @@ take_messages(struct gw_worker *w)
 	looked = w->looked;
 	w->looked = NULL;
 	w->looked_tail = &w->looked;
+	reads = w->reads;
+	w->reads = NULL;
+	w->reads_tail = &w->reads;
 	changed = w->changed;
 	nchanged = w->nchanged;
 	w->changed = NULL;
@@ -183,6 +190,10 @@ take_messages(struct gw_worker *w)
 	for (; looked != NULL; looked = lnext) {
 		lnext = looked->next;
 		gw_auth_resolved(w, looked);
+	}
+	for (; reads != NULL; reads = rnext) {
+		rnext = reads->next;
+		gw_app_read_done(w, reads);
 	}
 	for (size_t i = 0; i < nchanged; i++) {
 		for (int fd = 0; fd < w->hifd; fd++) {
@@ -260,7 +271,7 @@ worker_main(void *arg)
 				take_messages(w);
 			} else if ((d & TAG_LISTEN) == TAG_LISTEN) {
 				if (!w->draining)
-					accept_some(w, (int)(uint32_t)d);
+					accept_some(w, (size_t)(uint32_t)d);
 			} else {
 				struct gw_conn *c = w->conns[(int)d];
 
@@ -278,11 +289,14 @@ worker_main(void *arg)
 				 * Its message is still stored; nobody is left to
 				 * answer. */
 				if (c->wait != WAIT_NONE &&
-				    (evs[i].events & (EPOLLHUP | EPOLLERR)))
+				    (evs[i].events & (EPOLLHUP | EPOLLERR |
+				    (c->wait == WAIT_READER ? EPOLLRDHUP : 0))))
 					conn_close(w, c, c->wait == WAIT_STORE ?
 					    "peer hung up while its message was "
-					    "being stored" : "peer hung up while "
-					    "its credential was looked up");
+					    "being stored" : c->wait == WAIT_READER ?
+					    "peer hung up while its read waited" :
+					    "peer hung up while its credential "
+					    "was looked up");
 				else
 					conn_run(w, c);
 			}
@@ -301,7 +315,7 @@ worker_main(void *arg)
 
 struct gw_worker *
 gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
-    char *err)
+    const int *afds, size_t na, char *err)
 {
 	struct gw_worker *w;
 	struct rlimit rl;
@@ -317,6 +331,7 @@ gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
 	pthread_mutex_init(&w->lock, NULL);
 	w->done_tail = &w->done;
 	w->looked_tail = &w->looked;
+	w->reads_tail = &w->reads;
 	w->pending_tail = &w->pending;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
 		rl.rlim_cur = 65536;
@@ -340,11 +355,14 @@ gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
 		snprintf(err, GW_ERR_LEN, "worker: %s", strerror(errno));
 		goto fail;
 	}
-	for (size_t i = 0; i < nl; i++) {
+	for (size_t i = 0; i < nl + na; i++) {
+		int fd = i < nl ? lfds[i] : afds[i - nl];
+
 		ev.events = EPOLLIN;
-		ev.data.u64 = TAG_LISTEN | (uint32_t)lfds[i];
-		w->lfd[w->nlisten++] = lfds[i];
-		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, lfds[i], &ev) < 0) {
+		ev.data.u64 = TAG_LISTEN | (uint32_t)w->nlisten;
+		w->lfd[w->nlisten++] = fd;
+		w->napp += i >= nl;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			snprintf(err, GW_ERR_LEN, "worker: %s", strerror(errno));
 			goto fail;
 		}
@@ -395,6 +413,12 @@ gw_worker_free(struct gw_worker *w)
 		w->looked = l->next;
 		gw_auth_resolved(w, l);
 	}
+	while (w->reads != NULL) {	/* their connections are closed */
+		struct gw_read *r = w->reads;
+
+		w->reads = r->next;
+		gw_read_free(r);
+	}
 	free(w->changed);
 	free(w->conns);
 	if (w->epfd >= 0)
@@ -434,6 +458,17 @@ gw_worker_looked_up(struct gw_worker *w, struct gw_lookup *l)
 	pthread_mutex_lock(&w->lock);
 	*w->looked_tail = l;
 	w->looked_tail = &l->next;
+	pthread_mutex_unlock(&w->lock);
+	wake(w);
+}
+
+void
+gw_worker_read_done(struct gw_worker *w, struct gw_read *r)
+{
+	r->next = NULL;
+	pthread_mutex_lock(&w->lock);
+	*w->reads_tail = r;
+	w->reads_tail = &r->next;
 	pthread_mutex_unlock(&w->lock);
 	wake(w);
 }

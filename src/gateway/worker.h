@@ -9,6 +9,7 @@
 
 #include <openssl/ssl.h>
 
+#include "gateway/app.h"
 #include "gateway/gateway.h"
 #include "gateway/proto.h"
 
@@ -26,6 +27,7 @@ enum conn_timer {
 	TIMER_WRITE,
 	TIMER_REGISTRY,		/* a lookup: past it, 503 and the next request */
 	TIMER_STORE,		/* a message at the store: past it, 503, close */
+	TIMER_READER,		/* an application's read: past it, 503 */
 	TIMER_NONE,
 };
 
@@ -35,6 +37,7 @@ enum conn_wait {
 	WAIT_STORE,		/* its message is at the intake */
 	WAIT_REGISTRY,		/* its credential is at the lookup thread; the
 				 * request stays in `in` and is routed again */
+	WAIT_READER,		/* an application's read is at the reader */
 };
 
 /* auth.c: who is at the other end of a connection, once proven. */
@@ -75,6 +78,7 @@ struct gw_conn {
 	enum conn_state	 state;
 	char		 peer[GW_PEER_MAX];	/* "ip:port", "[ip6]:port" */
 	struct gw_identity ident;
+	struct app_conn	*app;		/* an application's: app.c; else NULL */
 	enum gw_auth_result lookup;	/* of the parked request, once come */
 	uint32_t	 lookup_seq;	/* of the last lookup sent */
 	uint8_t		 auth_failures;	/* 401s: GW_MAX_AUTH_FAILURES closes */
@@ -103,8 +107,9 @@ struct gw_worker {
 	pthread_t	 thread;
 	int		 epfd;
 	int		 evfd;		/* wakes the loop from other threads */
-	int		 lfd[GW_MAX_LISTEN];
+	int		 lfd[2 * GW_MAX_LISTEN];	/* devices', then apps' */
 	size_t		 nlisten;
+	size_t		 napp;		/* the last napp of lfd are apps' */
 	struct gw_conn	**conns;	/* by fd */
 	int		 maxfd;		/* size of conns */
 	int		 hifd;		/* highest fd in use + 1 */
@@ -120,9 +125,10 @@ struct gw_worker {
 	struct gw_intake_item *pending, **pending_tail;
 	size_t		 npending;
 
-	pthread_mutex_t	 lock;		/* guards the five below */
+	pthread_mutex_t	 lock;		/* guards the six below */
 	struct gw_intake_item *done, **done_tail;	/* oldest first */
 	struct gw_lookup *looked, **looked_tail;	/* oldest first */
+	struct gw_read	*reads, **reads_tail;		/* oldest first */
 	char		(*changed)[REG_ID_MAX];
 	size_t		 nchanged, changed_cap;
 	int		 stop;
@@ -168,10 +174,29 @@ int conn_out(struct gw_conn *c, const char *s, size_t n);
 void conn_refuse(struct gw_worker *w, struct gw_conn *c, int status,
     const char *reason, size_t offset);
 
+/* app.c: the application listener's routes and answers (app.h). */
+void app_route(struct gw_worker *w, struct gw_conn *c,
+    const struct http_request *req, const char *body, size_t body_len);
+/* A read is back from the reader: answers its connection if it still
+ * waits for it; frees r. */
+void gw_app_read_done(struct gw_worker *w, struct gw_read *r);
+/* The output is written: a stream sends its next read. */
+void app_written(struct gw_worker *w, struct gw_conn *c);
+/* TIMER_READER passed: 503 (a stream closes). */
+void app_read_timeout(struct gw_worker *w, struct gw_conn *c);
+void app_close(struct gw_worker *w, struct gw_conn *c);
+/* 1 once a stream's head is written: the request stream is over. */
+int app_streaming(const struct gw_conn *c);
+
 /* routes.c: HTTP's routes, one complete request (head and body in c->in).
  * To add one: a branch in route_request and its function here. */
 void route_request(struct gw_worker *w, struct gw_conn *c,
     const struct http_request *req, const char *body, size_t body_len);
+/* 1 if the request's path (without its query) is path. */
+int route_path_is(const struct http_request *req, const char *path);
+/* GET|HEAD /v1/health, on both listeners. */
+void route_health(struct gw_worker *w, struct gw_conn *c,
+    const struct http_request *req);
 /* The answer to a message once the store has spoken. */
 void route_message_done(struct gw_worker *w, struct gw_conn *c,
     const struct gw_intake_item *item);

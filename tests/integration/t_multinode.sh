@@ -52,7 +52,7 @@ start_node() {
 	while :; do
 		port=${fixed:-$(free_port)}
 		: >"$T/node$n.log"
-		"$TETHER" serve --listen "127.0.0.1:$port" --db "$DB" --key-file "$KEY" \
+		"$TETHER" serve --app-listen off --listen "127.0.0.1:$port" --db "$DB" --key-file "$KEY" \
 		    --cert "$T/tls.crt" --key "$T/tls.key" --state-dir "$T/state$n" \
 		    --workers 1 --debug >"$T/node$n.out" 2>>"$T/node$n.log" &
 		NODE_PID[$n]=$!

@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reader.c - the application API's reads, on a thread with its own
+ * registry handle: the token's check, the messages after a cursor, the
+ * answer's bytes (NDJSON lines or Server-Sent Events), and the reads
+ * that wait for a message to come (wait=, a stream), woken by the
+ * intake's commits and, for other gateways' commits, every
+ * GW_APP_POLL_MS. A slow store holds reads, never a worker loop.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "common/json.h"
+#include "gateway/app.h"
+#include "gateway/gateway.h"
+
+struct gw_reader {
+	struct gw_thread t;		/* t.lock guards everything below */
+	struct gw_read	*head, **tail;	/* new reads, oldest first */
+	struct gw_read	*parked;	/* reads waiting for messages */
+	size_t		 queued;	/* new and parked */
+	atomic_int	 nparked;	/* for gw_reader_kick without the lock */
+	int		 kicked;	/* a commit since the parked last looked */
+	int		 released;	/* stopping: no read waits */
+	struct reg_store *store;
+};
+
+/* Left behind at a stop, as the lookup thread (auth.c). */
+static struct gw_reader *abandoned;
+
+static int64_t
+now_ms(void)
+{
+	return reg_mono_us() / 1000;
+}
+
+void
+gw_read_free(struct gw_read *r)
+{
+	if (r == NULL)
+		return;
+	OPENSSL_cleanse(r->token_hash, sizeof(r->token_hash));
+	free(r->body);
+	free(r);
+}
+
+/* The answer's bytes as they grow; failed once out of memory. */
+struct answer {
+	struct gw_read	*r;
+	char		*buf;
+	size_t		 len, cap;
+	int		 failed;
+	struct reg_cursor last;		/* of the last message put in */
+};
+
+static void
+put(struct answer *a, const char *s, size_t n)
+{
+	if (a->failed)
+		return;
+	if (a->len + n + 1 > a->cap) {
+		size_t cap = a->cap ? a->cap : 4096;
+		char *p;
+
+		while (cap < a->len + n + 1)
+			cap *= 2;
+		if ((p = realloc(a->buf, cap)) == NULL) {
+			a->failed = 1;
+			return;
+		}
+		a->buf = p;
+		a->cap = cap;
+	}
+	memcpy(a->buf + a->len, s, n);
+	a->len += n;
+	a->buf[a->len] = '\0';
+}
+
+static void
+put_str(struct answer *a, const char *s)
+{
+	put(a, s, strlen(s));
+}
+
+/* One message: a line, or an event whose id is the cursor after it. */
+static void
+put_row(void *arg, const struct reg_read_row *row)
+{
+	struct answer *a = arg;
+	struct json j;
+
+	/* Past the limit (one more is read to tell) or the size budget the
+	 * rest waits for the next read: the answer's cursor is the last
+	 * message in it. */
+	if (a->failed || a->r->count == a->r->limit ||
+	    a->len >= GW_APP_MAX_BYTES) {
+		a->r->more = 1;
+		return;
+	}
+	json_init_heap(&j);
+	if (reg_row_json(&j, row) < 0 || json_finish(&j) == NULL || j.failed) {
+		json_free(&j);
+		a->failed = 1;
+		return;
+	}
+	if (a->r->kind == GW_READ_EVENTS) {
+		char cursor[REG_CURSOR_TEXT];
+
+		reg_cursor_format(&row->cursor, cursor);
+		put_str(a, "id: ");
+		put_str(a, cursor);
+		put_str(a, "\nevent: message\ndata: ");
+		put(a, j.buf, j.len);
+		put_str(a, "\n\n");
+	} else {
+		put(a, j.buf, j.len);
+		put_str(a, "\n");
+	}
+	json_free(&j);
+	a->last = row->cursor;
+	a->r->count++;
+}
+
+/* The token's check: 0, or the status to answer. */
+static int
+authorize(struct gw_reader *rd, struct gw_read *r)
+{
+	struct reg_app app;
+	int x = reg_app_lookup(rd->store, r->token_hash, &app);
+
+	if (x < 0) {
+		gw_log(GW_LOG_ERROR, "registry_failed", "reason",
+		    reg_error(rd->store), NULL);
+		return 503;
+	}
+	if (x == REG_NOT_FOUND || app.revoked_at != 0)
+		return 401;
+	if (!(app.scopes & REG_SCOPE_READ))
+		return 403;
+	return 0;
+}
+
+/*
+ * Reads what r asks for into its body: 1 when it is answered (messages,
+ * an error, or nothing when its wait is over), 0 when it waits on.
+ */
+static int
+run_read(struct gw_reader *rd, struct gw_read *r, int first, int64_t now)
+{
+	struct reg_read q = { .device_id = r->device[0] ? r->device : NULL,
+	    .limit = r->limit + 1 };	/* the one more says "more" */
+	_Static_assert(GW_APP_MAX_LIMIT < REG_READ_MAX, "limit + 1 is a read");
+	struct answer a = { .r = r, .last = r->cursor };
+	struct reg_cursor at = r->cursor;
+	long long n;
+	int status;
+
+	if (first && (status = authorize(rd, r)) != 0) {
+		r->status = status;
+		return 1;
+	}
+	r->count = 0;
+	r->more = 0;
+	n = reg_read_messages(rd->store, &q, &at, put_row, &a);
+	if (n < 0 || a.failed) {
+		if (n < 0)
+			gw_log(GW_LOG_ERROR, "read_failed", "reason",
+			    reg_error(rd->store), NULL);
+		free(a.buf);
+		r->status = 503;
+		return 1;
+	}
+	if (r->count == 0 && now < r->until && !rd->released) {
+		free(a.buf);
+		return 0;
+	}
+	r->cursor = a.last;
+	if (r->kind == GW_READ_LINES) {
+		char next[REG_CURSOR_TEXT], tail[128];
+
+		reg_cursor_format(&r->cursor, next);
+		snprintf(tail, sizeof(tail), "{\"next\":\"%s\",\"count\":%zu,"
+		    "\"more\":%s}\n", next, r->count, r->more ? "true" :
+		    "false");
+		put_str(&a, tail);
+	} else if (r->count == 0) {
+		put_str(&a, ": no message for a while\n\n");
+	}
+	if (a.failed) {
+		free(a.buf);
+		r->status = 503;
+		return 1;
+	}
+	r->status = 200;
+	r->body = a.buf;
+	r->len = a.len;
+	return 1;
+}
+
+static void *
+reader_main(void *arg)
+{
+	struct gw_reader *rd = arg;
+	int64_t next_poll = 0;
+
+	pthread_setname_np(pthread_self(), "tether-reader");
+	pthread_mutex_lock(&rd->t.lock);
+	for (;;) {
+		struct gw_read *fresh, *waiting = NULL, *r, *next, *done = NULL;
+		struct gw_read **done_tail = &done;
+		int64_t now = now_ms(), wake = INT64_MAX;
+
+		for (r = rd->parked; r != NULL; r = r->next)
+			if (r->until < wake)
+				wake = r->until;
+		if (rd->parked != NULL && next_poll < wake)
+			wake = next_poll;
+		while (!rd->t.stop && rd->head == NULL && !rd->kicked &&
+		    !rd->released && now < wake) {
+			if (wake == INT64_MAX) {
+				pthread_cond_wait(&rd->t.cond, &rd->t.lock);
+			} else {
+				struct timespec ts = { .tv_sec = wake / 1000,
+				    .tv_nsec = (wake % 1000) * 1000000L };
+
+				pthread_cond_timedwait(&rd->t.cond,
+				    &rd->t.lock, &ts);
+			}
+			now = now_ms();
+		}
+		if (rd->t.stop)
+			break;
+		fresh = rd->head;
+		rd->head = NULL;
+		rd->tail = &rd->head;
+		if (rd->kicked || rd->released || now >= wake) {
+			waiting = rd->parked;
+			rd->parked = NULL;
+			rd->kicked = 0;
+			next_poll = now + GW_APP_POLL_MS;
+		}
+		pthread_mutex_unlock(&rd->t.lock);
+
+		for (int pass = 0; pass < 2; pass++) {
+			for (r = pass == 0 ? fresh : waiting; r != NULL; r = next) {
+				next = r->next;
+				now = now_ms();
+				if (r->deadline <= now) {
+					/* Its connection was answered 503. */
+					pthread_mutex_lock(&rd->t.lock);
+					rd->queued--;
+					pthread_mutex_unlock(&rd->t.lock);
+					gw_read_free(r);
+					continue;
+				}
+				if (run_read(rd, r, pass == 0, now)) {
+					*done_tail = r;
+					done_tail = &r->next;
+				} else {
+					pthread_mutex_lock(&rd->t.lock);
+					r->next = rd->parked;
+					rd->parked = r;
+					pthread_mutex_unlock(&rd->t.lock);
+				}
+			}
+		}
+		*done_tail = NULL;
+
+		pthread_mutex_lock(&rd->t.lock);
+		atomic_store(&rd->nparked, rd->parked != NULL);
+		for (r = done; r != NULL; r = next) {
+			next = r->next;
+			rd->queued--;
+			if (rd->t.stop)		/* the workers may be gone */
+				gw_read_free(r);
+			else
+				gw_worker_read_done(r->worker, r);
+		}
+		if (rd->t.stop)
+			break;
+	}
+	gw_thread_exit(&rd->t);
+	pthread_mutex_unlock(&rd->t.lock);
+	return NULL;
+}
+
+struct gw_reader *
+gw_reader_start(const struct gw_config *c, char *err)
+{
+	struct gw_reader *rd;
+	char rerr[REG_ERR_LEN];
+
+	if ((rd = calloc(1, sizeof(*rd))) == NULL) {
+		snprintf(err, GW_ERR_LEN, "reader thread: out of memory");
+		return NULL;
+	}
+	if (reg_open(&rd->store, c->db, c->key_file, rerr) < 0) {
+		snprintf(err, GW_ERR_LEN, "%s", rerr);
+		free(rd);
+		return NULL;
+	}
+	rd->tail = &rd->head;
+	if (gw_thread_start(&rd->t, reader_main, rd) < 0) {
+		snprintf(err, GW_ERR_LEN, "cannot start the reader thread");
+		reg_close(rd->store);
+		free(rd);
+		return NULL;
+	}
+	return rd;
+}
+
+int
+gw_reader_submit(struct gw_reader *rd, struct gw_read *r)
+{
+	pthread_mutex_lock(&rd->t.lock);
+	if (rd->queued >= GW_READ_QUEUE) {
+		pthread_mutex_unlock(&rd->t.lock);
+		return -1;
+	}
+	r->next = NULL;
+	*rd->tail = r;
+	rd->tail = &r->next;
+	rd->queued++;
+	pthread_cond_signal(&rd->t.cond);
+	pthread_mutex_unlock(&rd->t.lock);
+	return 0;
+}
+
+void
+gw_reader_kick(void *arg)
+{
+	struct gw_reader *rd = arg;
+
+	/* Every commit passes here: nobody waiting costs one load. */
+	if (rd == NULL || !atomic_load(&rd->nparked))
+		return;
+	pthread_mutex_lock(&rd->t.lock);
+	rd->kicked = 1;
+	pthread_cond_signal(&rd->t.cond);
+	pthread_mutex_unlock(&rd->t.lock);
+}
+
+void
+gw_reader_release(struct gw_reader *rd)
+{
+	if (rd == NULL)
+		return;
+	pthread_mutex_lock(&rd->t.lock);
+	rd->released = 1;
+	pthread_cond_signal(&rd->t.cond);
+	pthread_mutex_unlock(&rd->t.lock);
+}
+
+static void
+free_chain(struct gw_read *r)
+{
+	struct gw_read *next;
+
+	for (; r != NULL; r = next) {
+		next = r->next;
+		gw_read_free(r);
+	}
+}
+
+void
+gw_reader_stop(struct gw_reader *rd, int64_t deadline)
+{
+	int joined;
+
+	if (rd == NULL)
+		return;
+	joined = gw_thread_stop(&rd->t, deadline);
+	pthread_mutex_lock(&rd->t.lock);
+	free_chain(rd->head);		/* nobody to answer */
+	free_chain(rd->parked);
+	rd->head = rd->parked = NULL;
+	rd->tail = &rd->head;
+	pthread_mutex_unlock(&rd->t.lock);
+	if (!joined) {
+		gw_log(GW_LOG_WARN, "reader_abandoned", "reason",
+		    "the store has not answered a read; exiting without "
+		    "waiting for it", NULL);
+		abandoned = rd;
+		return;
+	}
+	reg_close(rd->store);
+	gw_thread_destroy(&rd->t);
+	free(rd);
+}
