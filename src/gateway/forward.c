@@ -20,8 +20,9 @@ struct gw_forward {
 	struct fwd	*head;
 };
 
-/* The running forwarders, for gw_forward_kick: the intake's thread calls
- * it after each commit, and may outlive the forwarders (thread.c). */
+/* The running forwarders, for gw_forward_kick: the intake's threads call
+ * it as each commit is answered, and may outlive the forwarders
+ * (thread.c). */
 static pthread_mutex_t kick_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gw_forward *running;
 
@@ -71,8 +72,9 @@ sleep_for(struct fwd *f, int64_t ms, int kickable)
 
 /* see gateway.h */
 void
-gw_forward_kick(void)
+gw_forward_kick(void *arg)
 {
+	(void)arg;
 	pthread_mutex_lock(&kick_lock);
 	for (struct fwd *f = running != NULL ? running->head : NULL; f != NULL;
 	    f = f->next) {

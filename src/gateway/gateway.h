@@ -310,8 +310,9 @@ struct gw_retain *gw_retain_start(const struct gw_config *c, char *err);
 /* As gw_forward_stop. */
 void gw_retain_stop(struct gw_retain *r, int64_t deadline);
 
-/* New messages were committed: wakes the forwarders that sleep (cheap: an
- * atomic store and load each when they are busy). Any thread. */
-void gw_forward_kick(void);
+/* New messages were committed (the intake's gw_intake_on_commit hook; arg
+ * unused): wakes the forwarders that sleep (cheap: an atomic store and
+ * load each when they are busy). Any thread, also after gw_forward_stop. */
+void gw_forward_kick(void *arg);
 
 #endif

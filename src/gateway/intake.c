@@ -219,8 +219,6 @@ commit_batch(struct gw_intake *in, size_t n)
 	}
 	if (m > 0)
 		atomic_store(&in->healthy, ok);
-	if (m > 0 && ok)
-		gw_forward_kick();	/* forward.c: new messages to push */
 	for (size_t j = 0; j < m; j++)
 		in->stored[j]->outcome = !ok ? GW_UNAVAILABLE :
 		    in->msgs[j].duplicate ? GW_DUPLICATE : GW_STORED;

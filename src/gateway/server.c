@@ -411,6 +411,8 @@ gw_serve(const struct gw_config *c, char *err)
 	/* After the mask: the forwarders' threads take no signal. */
 	if (c->nforward > 0 && (fw = gw_forward_start(c, err)) == NULL)
 		goto out;
+	if (fw != NULL)		/* its kick outlives the forwarders */
+		gw_intake_on_commit(sh.intake, gw_forward_kick, NULL);
 	if ((ret = gw_retain_start(c, err)) == NULL && c->retain_ms > 0)
 		goto out;
 

@@ -304,6 +304,44 @@ test_forward_reply(void **state)
 	}
 }
 
+/* Forwarding and retention in a config file: repeatable URLs, a CA path
+ * taken from the file's directory, durations with units. */
+static void
+test_forward_and_retain_options(void **state)
+{
+	struct gw_config c;
+	char err[GW_ERR_LEN], *st;
+
+	(void)state;
+	assert_int_equal(parse(&c, "/etc/t/t.conf",
+	    "forward http://127.0.0.1:9000/in#app=a\n"
+	    "forward mqtt://broker/site\n"
+	    "forward-ca ca.pem\nforward-batch 50\nretain 30d\n", &st, err), 0);
+	assert_int_equal(c.nforward, 2);
+	assert_string_equal(c.forward[1], "mqtt://broker/site");
+	assert_string_equal(c.forward_ca, "/etc/t/ca.pem");
+	assert_int_equal(c.forward_batch, 50);
+	assert_true(c.retain_ms == 30LL * 86400000);
+	free(st);
+	assert_int_equal(parse(&c, "t.conf", "forward mqtt://b/x\n"
+	    "forward mqtt://b/x\n", &st, err), -1);
+	assert_non_null(strstr(err, "t.conf:2: --forward: 'mqtt://b/x' is given "
+	    "twice"));
+	free(st);
+	assert_int_equal(parse(&c, "t.conf", "retain 30\n", &st, err), -1);
+	assert_non_null(strstr(err, "not a duration with a unit"));
+	free(st);
+	assert_int_equal(parse(&c, "t.conf", "retain 0s\n", &st, err), -1);
+	assert_non_null(strstr(err, "between 1s and 100 years"));
+	free(st);
+	assert_int_equal(parse(&c, "t.conf", "forward-batch 1001\n", &st, err),
+	    -1);
+	free(st);
+	gw_config_defaults(&c);
+	assert_int_equal(c.retain_ms, 0);
+	assert_int_equal(c.forward_batch, GW_FORWARD_BATCH);
+}
+
 int
 main(void)
 {
@@ -315,6 +353,7 @@ main(void)
 		cmocka_unit_test(test_bad_lines_are_named),
 		cmocka_unit_test(test_forward_urls),
 		cmocka_unit_test(test_forward_reply),
+		cmocka_unit_test(test_forward_and_retain_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
