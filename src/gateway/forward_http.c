@@ -215,6 +215,12 @@ send_all(struct fwd *f, const char *p, size_t n, char *err)
 static ssize_t
 recv_some(struct fwd *f, char *p, size_t n)
 {
+	int one = 1;
+
+	/* A receiver that writes its head and body apart (Python's
+	 * http.server) has Nagle hold the body until our ACK, which the
+	 * kernel delays up to 40 ms: ACK at once. */
+	setsockopt(f->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 	if (f->ssl != NULL) {
 		size_t r = 0;
 
