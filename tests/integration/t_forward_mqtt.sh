@@ -6,16 +6,31 @@
 # that is down never slows intake, its backlog shows and arrives in order;
 # after SIGKILL of the gateway while it forwards, every message a device
 # got 201 for is delivered at least once, and a repeat carries its id.
+# mqtts:// verifies the broker's certificate (refused, then --forward-ca).
 . "$(dirname "$0")/lib.sh"
 
 command -v mosquitto >/dev/null || { echo "skip: no mosquitto (scripts/deps.sh)"; exit 77; }
 MP=$(free_port)
+TP=$(free_port)
+# A private CA and the broker's certificate for mqtts://.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=tether-test-ca -keyout "$T/ca.key" -out "$T/fca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+    -keyout "$T/broker.key" -out "$T/broker.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$T/san"
+openssl x509 -req -in "$T/broker.csr" -CA "$T/fca.pem" -CAkey "$T/ca.key" \
+    -CAcreateserial -days 2 -extfile "$T/san" -out "$T/broker.crt" 2>/dev/null
 mkdir -p "$T/mq"
 # "user": as root, mosquitto would become user mosquitto, which cannot
 # write its persistence into our private temp dir.
 cat >"$T/mosquitto.conf" <<EOF
-listener $MP 127.0.0.1
+per_listener_settings false
 allow_anonymous true
+listener $MP 127.0.0.1
+listener $TP 127.0.0.1
+cafile $T/fca.pem
+certfile $T/broker.crt
+keyfile $T/broker.key
 persistence true
 persistence_location $T/mq/
 user $(id -un)
@@ -126,4 +141,21 @@ done
 [ $acked -gt 20 ] || fail "only $acked messages acknowledged before the kill: not a load"
 res=$(check_sub) || fail "after the kill: $(check_sub 2>&1 | tail -n 3)"
 ok "SIGKILL while forwarding: all $acked acknowledged published; messages and repeats: $res"
+stop_gw
+
+# mqtts://: the broker's certificate is verified against the system's
+# store (refused: a private CA signed it), then against --forward-ca.
+SURL="mqtts://localhost:$TP/ts"
+start_gw --forward "$SURL"
+wait_for 20 sh -c "$(printf %q "$TETHER") forward status --db $(printf %q "$GW_DB") | grep -A4 '^mqtts' | grep -q 'last error    cannot connect'" ||
+	fail "an unknown CA was not refused: $("$TETHER" forward status --db "$GW_DB")"
+stop_gw
+mosquitto_sub -h 127.0.0.1 -p "$MP" -q 1 -t 'ts/#' -v >"$T/sub.tls" 2>/dev/null &
+PIDS="$PIDS $!"
+probe_tls() { mosquitto_pub -h 127.0.0.1 -p "$MP" -q 1 -t ts/probe -m probe && grep -q '^ts/probe' "$T/sub.tls"; }
+wait_for 20 probe_tls || fail "the second subscriber does not receive"
+start_gw --forward "$SURL" --forward-ca "$T/fca.pem"
+wait_for 30 sh -c "[ \"\$(grep -c '^ts/[a-z0-9]*-' $(printf %q "$T/sub.tls"))\" -ge \"\$(sqlite3 $(printf %q "$GW_DB") 'select count(*) from messages')\" ]" ||
+	fail "mqtts: $(grep -c '^ts/' "$T/sub.tls") published: $("$TETHER" forward status --db "$GW_DB")"
+ok "mqtts://: the broker's certificate is verified (refused, then taken with --forward-ca)"
 stop_gw
