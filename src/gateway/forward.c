@@ -144,6 +144,18 @@ close_transport(struct fwd *f)
 		fwd_http_close(f);
 }
 
+/* Stores the cursor after n more delivered messages. One the store
+ * refuses costs repeats after a restart, never a loss: carry on. */
+static void
+save(struct fwd *f, const struct reg_cursor *c, long long n)
+{
+	if (reg_forwarder_advance(f->store, f->name, c, n) < 0)
+		gw_log(GW_LOG_WARN, "forward_cursor_unsaved", "forwarder",
+		    f->name, "reason", reg_error(f->store), "effect",
+		    "messages delivered since the last saved cursor are "
+		    "delivered again after a restart", NULL);
+}
+
 static void *
 fwd_main(void *arg)
 {
@@ -154,7 +166,8 @@ fwd_main(void *arg)
 	int64_t retry = GW_FORWARD_RETRY_MIN_MS;
 	char err[GW_ERR_LEN], ms[24], count[24];
 	int started = 0, failing = 0;
-	long long n;
+	long long n, unsaved = 0;
+	int64_t saved_at = 0;
 
 	pthread_setname_np(pthread_self(), "tether-forward");
 	if ((b.rows = calloc(b.cap, sizeof(*b.rows))) == NULL) {
@@ -193,13 +206,18 @@ fwd_main(void *arg)
 		}
 		if (deliver(f, &b, err) < 0)
 			goto failed;
-		/* Acknowledged. A cursor that cannot be stored costs repeats
-		 * after a restart, never a loss: carry on from memory. */
-		if (reg_forwarder_advance(f->store, f->name, &next, n) < 0)
-			gw_log(GW_LOG_WARN, "forward_cursor_unsaved", "forwarder",
-			    f->name, "reason", reg_error(f->store), "effect",
-			    "messages delivered since the last saved cursor "
-			    "are delivered again after a restart", NULL);
+		/* Acknowledged. The cursor is stored once the forwarder has
+		 * caught up, and at most every GW_FORWARD_SAVE_MS while it
+		 * has not: each store is a write transaction the intake's
+		 * commits would queue behind. What a crash loses of it is
+		 * repeated, never lost. */
+		unsaved += n;
+		if (n < (long long)q.limit ||
+		    now_ms() - saved_at >= GW_FORWARD_SAVE_MS) {
+			save(f, &next, unsaved);
+			unsaved = 0;
+			saved_at = now_ms();
+		}
 		at = next;
 		retry = GW_FORWARD_RETRY_MIN_MS;
 		if (failing) {
@@ -215,6 +233,11 @@ fwd_main(void *arg)
 		continue;
 failed:
 		close_transport(f);
+		if (unsaved > 0) {	/* what was delivered before it */
+			save(f, &at, unsaved);
+			unsaved = 0;
+			saved_at = now_ms();
+		}
 		snprintf(ms, sizeof(ms), "%lldms", (long long)retry);
 		gw_log(GW_LOG_WARN, "forward_failed", "forwarder", f->name,
 		    "reason", err, "retry_in", ms, NULL);
@@ -227,6 +250,8 @@ failed:
 		    GW_FORWARD_RETRY_MAX_MS : retry * 2;
 	}
 out:
+	if (unsaved > 0)	/* a clean stop repeats nothing */
+		save(f, &at, unsaved);
 	close_transport(f);
 	batch_clear(&b);
 	free(b.rows);
