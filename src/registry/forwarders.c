@@ -275,7 +275,7 @@ reg_prune(struct reg_store *st, int64_t cutoff, size_t limit, char *held)
 	struct reg_stmt *s;
 	struct reg_cursor low = { .pos = UINT64_MAX, .id = INT64_MAX };
 	char name[REG_FORWARDER_MAX], pos[24];
-	long long n = 0, count;
+	long long n = 0;
 	int64_t oldest;
 	int any, r;
 
@@ -303,14 +303,13 @@ reg_prune(struct reg_store *st, int64_t cutoff, size_t limit, char *held)
 	if (r < 0 || reg_commit(st, what) < 0)
 		goto fail;
 	if (n < (long long)limit && any && held != NULL) {
-		/* stopped short: by a forwarder, if the oldest left is old
-		 * enough and not the newest */
+		/* stopped short: by the forwarder, if the oldest left is old
+		 * enough and some are undelivered (an old one kept only as
+		 * the newest is delivered: then none are) */
 		s = reg_stmt(st, Q_OLDEST);
 		if ((r = reg_step(st, s, what)) == REG_ROW) {
 			oldest = reg_col_int(st, s, 0);
-			count = reg_col_int(st, s, 1);
-			if (oldest < cutoff && count > 1 &&
-			    reg_count_after(st, &low) > 0)
+			if (oldest < cutoff && reg_count_after(st, &low) > 0)
 				reg_copy(held, REG_FORWARDER_MAX, name);
 		}
 		reg_reset(st, s);

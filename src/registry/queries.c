@@ -83,9 +83,8 @@ static const char *const sql[Q__COUNT] = {
 	[Q_FWD_LIST] = "SELECT name, cursor, delivered, last_error, "
 	    "coalesce(error_at, 0), coalesce(delivered_at, 0), created_at "
 	    "FROM forwarders ORDER BY name",
-	/* the oldest message's time, and how many there are */
-	[Q_OLDEST] = "SELECT received_at, (SELECT count(*) FROM messages) "
-	    "FROM messages ORDER BY id LIMIT 1",
+	/* the oldest message's time */
+	[Q_OLDEST] = "SELECT received_at FROM messages ORDER BY id LIMIT 1",
 };
 
 /* A NULL parameter does not filter; the casts tell PostgreSQL its type. */
