@@ -199,6 +199,11 @@ fwd_main(void *arg)
 			goto failed;
 		}
 		if (n == 0) {
+			if (unsaved > 0) {	/* caught up */
+				save(f, &at, unsaved);
+				unsaved = 0;
+				saved_at = now_ms();
+			}
 			if (f->mosq != NULL)
 				fwd_mqtt_idle(f);
 			sleep_for(f, GW_FORWARD_POLL_MS, 1);

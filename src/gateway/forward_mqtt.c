@@ -103,6 +103,16 @@ fwd_mqtt_close(struct fwd *f)
 	f->mosq = NULL;
 }
 
+/* The TLS handshake failed: libmosquitto says no more than that. */
+static void
+tls_failed(struct fwd *f, char *err)
+{
+	snprintf(err, GW_ERR_LEN, "the TLS handshake with the MQTT broker at "
+	    "%.60s:%d failed: its certificate was refused, or it takes no "
+	    "TLS 1.2 (if a private CA signed it, give it with --forward-ca "
+	    "FILE)", f->url.host, f->url.port);
+}
+
 static int
 mqtt_connect(struct fwd *f, char *err)
 {
@@ -138,17 +148,27 @@ mqtt_connect(struct fwd *f, char *err)
 	}
 	if ((rc = mosquitto_connect(f->mosq, f->url.host, f->url.port,
 	    GW_FORWARD_MQTT_KEEPALIVE)) != MOSQ_ERR_SUCCESS) {
-		snprintf(err, GW_ERR_LEN, "cannot connect to the MQTT broker at "
-		    "%.100s:%d: %s", f->url.host, f->url.port, mqtt_error(rc));
+		if (rc == MOSQ_ERR_TLS)
+			tls_failed(f, err);
+		else
+			snprintf(err, GW_ERR_LEN, "cannot connect to the MQTT "
+			    "broker at %.100s:%d: %s", f->url.host, f->url.port,
+			    mqtt_error(rc));
 		goto fail;
 	}
 	deadline = reg_mono_us() / 1000 + GW_FORWARD_IO_MS;
 	while (!f->connacked) {
 		if ((rc = loop_once(f, LOOP_MS)) !=
 		    MOSQ_ERR_SUCCESS) {
-			snprintf(err, GW_ERR_LEN, "the MQTT broker at %.100s:%d "
-			    "closed the connection before it answered: %s",
-			    f->url.host, f->url.port, mqtt_error(rc));
+			/* with TLS, the handshake ends in the loop */
+			if (rc == MOSQ_ERR_TLS ||
+			    (f->url.scheme == GW_FWD_MQTTS && !f->connacked))
+				tls_failed(f, err);
+			else
+				snprintf(err, GW_ERR_LEN, "the MQTT broker at "
+				    "%.100s:%d closed the connection before it "
+				    "answered: %s", f->url.host, f->url.port,
+				    mqtt_error(rc));
 			goto fail;
 		}
 		if (reg_mono_us() / 1000 > deadline) {

@@ -147,7 +147,7 @@ stop_gw
 # store (refused: a private CA signed it), then against --forward-ca.
 SURL="mqtts://localhost:$TP/ts"
 start_gw --forward "$SURL"
-wait_for 20 sh -c "$(printf %q "$TETHER") forward status --db $(printf %q "$GW_DB") | grep -A4 '^mqtts' | grep -q 'last error    cannot connect'" ||
+wait_for 20 sh -c "$(printf %q "$TETHER") forward status --db $(printf %q "$GW_DB") | grep -A4 '^mqtts' | grep -q 'last error    the TLS handshake with the MQTT broker'" ||
 	fail "an unknown CA was not refused: $("$TETHER" forward status --db "$GW_DB")"
 stop_gw
 mosquitto_sub -h 127.0.0.1 -p "$MP" -q 1 -t 'ts/#' -v >"$T/sub.tls" 2>/dev/null &
