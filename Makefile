@@ -6,6 +6,7 @@
 #   make test     install what is missing, build twice (plain, and with
 #                 ASan/UBSan), run every test, smoke-run every fuzz target
 #   make bench    the benchmarks under bench/ (not part of make test)
+#   make bench-app  the application API's figures alone (bench/app.sh)
 #   make bench-insn  instructions per message, tether and nginx (callgrind)
 #   make fuzz     long fuzzing campaigns (FUZZ_SECONDS each, default 300)
 #   make cross    libtether for Cortex-M4 and ESP8266, with its code budget
@@ -17,7 +18,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench bench-insn cross target-test clean
+.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench bench-app bench-insn cross target-test clean
 
 all: build/Makefile
 	$(CMAKE) --build build -j $(JOBS)
@@ -61,6 +62,11 @@ fuzz: build-fuzz/Makefile
 bench: deps all
 	@sh scripts/deps.sh --bench
 	@sh bench/run.sh
+	@sh bench/app.sh
+
+bench-app: deps all
+	@sh scripts/deps.sh --bench
+	@sh bench/app.sh
 
 bench-insn: deps all
 	@sh scripts/deps.sh --bench

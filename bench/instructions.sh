@@ -63,7 +63,7 @@ measure() {	# name seconds
 	case $1 in
 	tether)
 		valgrind --tool=callgrind --callgrind-out-file="$out" \
-			"$TETHER" serve --app-listen off --listen "127.0.0.1:$port" --db "$T/tether.db" \
+			"$TETHER" serve --app-listen off --admin-listen off --listen "127.0.0.1:$port" --db "$T/tether.db" \
 			--state-dir "$T/state" --workers 1 --device-rate 0 \
 			>"$T/$1.log" 2>&1 &
 		man="--manifest $T/devices/manifest.json" ;;
@@ -98,7 +98,7 @@ measure() {	# name seconds
 # key generation would otherwise weigh on one run and not the other);
 # nginx serves the same files.
 port=$(free_port 1)
-"$TETHER" serve --app-listen off --listen "127.0.0.1:$port" --db "$T/tether.db" \
+"$TETHER" serve --app-listen off --admin-listen off --listen "127.0.0.1:$port" --db "$T/tether.db" \
 	--state-dir "$T/state" >"$T/first.log" 2>&1 &
 SERVER_PID=$!
 wait_listen "$port" "$SERVER_PID" tether "$T/first.log" 60

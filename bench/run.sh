@@ -252,7 +252,7 @@ start_tether() {
 	# --device-rate 0: the simulated devices send back to back, hundreds
 	# a second each, far over the default per-device limit (20/s), and
 	# nginx limits nothing either.
-	taskset -c $SERVER_CPU "$TETHER" serve --app-listen off --listen "127.0.0.1:$TETHER_PORT" \
+	taskset -c $SERVER_CPU "$TETHER" serve --app-listen off --admin-listen off --listen "127.0.0.1:$TETHER_PORT" \
 		--db "$DBDIR/tether.db" --state-dir "$T/state" --workers 1 \
 		--device-rate 0 $TETHER_CERTS >>"$T/tether.log" 2>&1 &
 	TETHER_PID=$!

@@ -3,7 +3,8 @@
  * http_request.c - libFuzzer target for the request head parser: any bytes
  * must give a bounded answer, views inside the head, a status for every
  * refusal, the same answer for a prefix as the parser promised, and the
- * same answer as the parser taking one byte at a time.
+ * same answer as the parser taking one byte at a time, and as the parse
+ * resumed piece by piece.
  */
 #include "fuzz.h"
 #include "gateway/http.h"
@@ -78,6 +79,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	require(http_agree(buf, size, GW_MAX_HEAD) == NULL);
 	require(http_agree(buf, size, size > 0 ? (size_t)data[0] * 4 : 0) ==
 	    NULL);
+	/* Resumed: a byte at a time, and in pieces the input chooses, the
+	 * last piece parsed in a copy elsewhere (a buffer that moved). */
+	require(http_agree_resume(buf, size, GW_MAX_HEAD, 1) == NULL);
+	require(http_agree_resume(buf, size, GW_MAX_HEAD,
+	    size > 1 ? 1 + (size_t)data[size - 1] % 61 : 1) == NULL);
 
 	r = http_parse_request(buf, size, GW_MAX_HEAD, &req, &err);
 	require(r >= -1 && (r < 0 || (size_t)r <= size));

@@ -17,6 +17,20 @@ if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
 fi
 listen=""
 [ "$port" = 8443 ] || listen="--listen 127.0.0.1:$port"
+# The application API and the metrics, on their defaults when free.
+free_or_other() {	# PORT NAME: the port, or a free one
+	if (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null; then
+		p=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen=>1,LocalAddr=>"127.0.0.1",LocalPort=>0)->sockport')
+		echo "(port $1 is taken on this machine; the demo's $2 uses $p)" >&2
+		echo "$p"
+	else
+		echo "$1"
+	fi
+}
+app_port=$(free_or_other 8444 "application API")
+admin_port=$(free_or_other 9464 metrics)
+[ "$app_port" = 8444 ] || listen="$listen --app-listen 127.0.0.1:$app_port"
+[ "$admin_port" = 9464 ] || listen="$listen --admin-listen 127.0.0.1:$admin_port"
 
 if [ -t 1 ]; then
 	say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -94,7 +108,17 @@ id1=$(echo "$ids" | head -n 1)
 say "8. Your application reads device 1's messages: tether messages --device $id1 (JSON lines; --follow waits for more)"
 "$tether" messages --db tether.db --device "$id1"
 
-say "9. Stop the gateway with SIGTERM (in-flight messages are answered first)"
+say "9. Or over HTTPS, as an application: tether app add dashboard, then GET /v1/messages with its token"
+token=$("$tether" app add dashboard 2>/dev/null)
+echo "curl -H 'Authorization: Bearer tta1_...' 'https://127.0.0.1:$app_port/v1/messages?device=$id1&limit=2'"
+curl -s --cacert tether-state/ecdsa.crt -H "Authorization: Bearer $token" \
+    "https://127.0.0.1:$app_port/v1/messages?device=$id1&limit=2"
+echo "(the last line's \"next\" is where the next read starts; add &wait=30 to wait for new ones)"
+
+say "10. The gateway's metrics, for Prometheus: curl http://127.0.0.1:$admin_port/metrics"
+curl -s "http://127.0.0.1:$admin_port/metrics" | grep -E '^tether_(messages_total|handshakes_total|auth_failures_total)'
+
+say "11. Stop the gateway with SIGTERM (in-flight messages are answered first)"
 kill -TERM $gw
 wait $gw && echo "gateway exited 0"
 trap - EXIT

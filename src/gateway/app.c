@@ -62,8 +62,9 @@ app_streaming(const struct gw_conn *c)
 
 /* A 401: the connection closes at the GW_MAX_AUTH_FAILURES-th. */
 static void
-unauthorized(struct gw_conn *c, const char *why)
+unauthorized(struct gw_worker *w, struct gw_conn *c, const char *why)
 {
+	gw_count(&w->ctr, GW_C_APP_AUTH_FAILED);
 	gw_log(GW_LOG_INFO, "app_auth_failed", "peer", c->peer, "reason", why,
 	    NULL);
 	if (++c->auth_failures >= GW_MAX_AUTH_FAILURES)
@@ -85,7 +86,7 @@ token_of(struct gw_worker *w, struct gw_conn *c,
 
 	if (h == NULL || h->value_len < 8 ||
 	    !http_view_eq(h->value, 6, "Bearer") || h->value[6] != ' ') {
-		unauthorized(c, "no Authorization: Bearer <token> header");
+		unauthorized(w, c, "no Authorization: Bearer <token> header");
 		return -1;
 	}
 	tok = h->value + 7;
@@ -93,7 +94,7 @@ token_of(struct gw_worker *w, struct gw_conn *c,
 	/* A device credential is never an application's token: say so
 	 * without asking the registry. */
 	if (len <= plen || memcmp(tok, REG_APP_TOKEN_PREFIX, plen) != 0) {
-		unauthorized(c, "not an application token (tta1_...)");
+		unauthorized(w, c, "not an application token (tta1_...)");
 		return -1;
 	}
 	reg_app_token_hash(w->store, tok, len, hash);
@@ -260,7 +261,7 @@ stream_error(struct gw_conn *c, const char *json)
 }
 
 static void
-answer(struct gw_conn *c, struct gw_read *r)
+answer(struct gw_worker *w, struct gw_conn *c, struct gw_read *r)
 {
 	struct app_conn *a = c->app;
 	const char *err = NULL, *hdr = NULL;
@@ -274,7 +275,7 @@ answer(struct gw_conn *c, struct gw_read *r)
 			    "is revoked\"}");
 			return;
 		}
-		unauthorized(c, "unknown or revoked application token");
+		unauthorized(w, c, "unknown or revoked application token");
 		return;
 	case 403:
 		err = "{\"error\":\"this application's token has no read "
@@ -319,7 +320,8 @@ gw_app_read_done(struct gw_worker *w, struct gw_read *r)
 	    c->app != NULL && c->app->read_seq == r->seq) {
 		c->wait = WAIT_NONE;
 		conn_set_timer(w, c, TIMER_IDLE);
-		answer(c, r);
+		gw_count(&w->ctr, GW_C_APP_READS);
+		answer(w, c, r);
 		conn_run(w, c);
 	}
 	gw_read_free(r);

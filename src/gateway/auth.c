@@ -91,7 +91,10 @@ lookup_main(void *arg)
 		 * and status filled), REG_NOT_FOUND no such credential, -1
 		 * the registry failed (reg_error says why).
 		 */
+		int64_t t0 = reg_mono_us();
+
 		r = reg_lookup(a->store, l->hash, id, &status);
+		gw_histogram_observe(&gw_hist_lookup, reg_mono_us() - t0);
 		if (r < 0)
 			gw_log(GW_LOG_ERROR, "registry_failed", "reason",
 			    reg_error(a->store), NULL);
@@ -139,6 +142,7 @@ gw_auth_start(const struct gw_config *c, struct gw_devcache *dc, char *err)
 		free(a);
 		return NULL;
 	}
+	reg_set_timeout(a->store, c->registry_ms);
 	a->devcache = dc;
 	a->tail = &a->head;
 	if (gw_thread_start(&a->t, lookup_main, a) < 0) {

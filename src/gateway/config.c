@@ -18,8 +18,15 @@
 const char gw_config_help[] =
 "  --listen ADDR:PORT     address to listen on; repeat for several; IPv6 as\n"
 "                         [::1]:8443 (default 127.0.0.1:8443)\n"
+"  --proxy-listen ADDR:PORT\n"
+"                         an address for devices behind HAProxy: each\n"
+"                         connection starts with a PROXY protocol header\n"
+"                         (send-proxy-v2); repeat for several\n"
 "  --app-listen ADDR:PORT the application API (GET /v1/messages); repeat for\n"
 "                         several; off: none (default 127.0.0.1:8444)\n"
+"  --admin-listen ADDR:PORT\n"
+"                         Prometheus metrics (GET /metrics), plain HTTP;\n"
+"                         off: none (default 127.0.0.1:9464)\n"
 "  --cert FILE --key FILE certificate chain and key (PEM); repeat the pair to\n"
 "                         serve RSA and ECDSA side by side or several names\n"
 "                         (default: development pair in the state directory)\n"
@@ -32,6 +39,7 @@ const char gw_config_help[] =
 "  --profile NAME         modern | compat | legacy-esp8266 (default modern)\n"
 "  --workers N            event loops (default: one per core)\n"
 "  --max-connections N    open connections at most (default 16384)\n"
+"  --max-handshakes N     of them before their TLS handshake ends (default 4096)\n"
 "  --max-body BYTES       largest message body (default 16384)\n"
 "  --device-rate N        messages a second one device may send on average;\n"
 "                         more get 429 with Retry-After (default 20; 0: off)\n"
@@ -66,6 +74,7 @@ gw_config_defaults(struct gw_config *c)
 	c->state_dir = "tether-state";
 	c->profile = GW_PROFILE_MODERN;
 	c->max_conn = GW_DEFAULT_MAX_CONN;
+	c->max_handshakes = GW_DEFAULT_MAX_HANDSHAKES;
 	c->max_body = GW_DEFAULT_MAX_BODY;
 	c->device_rate = GW_DEFAULT_DEVICE_RATE;
 	c->device_burst = GW_DEFAULT_DEVICE_BURST;
@@ -202,6 +211,16 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 			return -1;
 		}
 		c->listen[c->nlisten++] = v;
+	} else if (strcmp(name, "proxy-listen") == 0) {
+		if (c->nproxy_listen == GW_MAX_LISTEN) {
+			snprintf(err, GW_ERR_LEN, "--proxy-listen: at most %d "
+			    "addresses", GW_MAX_LISTEN);
+			return -1;
+		}
+		c->proxy_listen[c->nproxy_listen++] = v;
+	} else if (strcmp(name, "admin-listen") == 0) {
+		c->admin_listen = strcmp(v, "off") == 0 ? NULL : v;
+		c->admin_set = 1;
 	} else if (strcmp(name, "app-listen") == 0) {
 		if (strcmp(v, "off") == 0) {
 			c->app_off = 1;
@@ -257,6 +276,10 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 		if (parse_int(name, v, 1, 10000000, &n, err) < 0)
 			return -1;
 		c->max_conn = (int)n;
+	} else if (strcmp(name, "max-handshakes") == 0) {
+		if (parse_int(name, v, 1, 10000000, &n, err) < 0)
+			return -1;
+		c->max_handshakes = (int)n;
 	} else if (strcmp(name, "max-body") == 0) {
 		if (parse_int(name, v, 1, GW_MAX_BODY_LIMIT, &n, err) < 0)
 			return -1;
@@ -508,6 +531,34 @@ gw_config_load(struct gw_config *c, const char *path, char **storage,
 	return rc;
 }
 
+/* Each address serves one kind of client: devices, devices behind a
+ * balancer, applications, or metrics. 0, or -1 with err. */
+static int
+distinct_addresses(const struct gw_config *c, char *err)
+{
+	const char *addr[3 * GW_MAX_LISTEN + 1], *opt[3 * GW_MAX_LISTEN + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nlisten; i++, n++)
+		addr[n] = c->listen[i], opt[n] = "--listen";
+	for (size_t i = 0; i < c->nproxy_listen; i++, n++)
+		addr[n] = c->proxy_listen[i], opt[n] = "--proxy-listen";
+	for (size_t i = 0; i < c->napp_listen; i++, n++)
+		addr[n] = c->app_listen[i], opt[n] = "--app-listen";
+	if (c->admin_listen != NULL)
+		addr[n] = c->admin_listen, opt[n++] = "--admin-listen";
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (strcmp(addr[i], addr[j]) == 0) {
+				snprintf(err, GW_ERR_LEN, "%s %s is also a%s %s "
+				    "address: each kind of client needs its own",
+				    opt[j], addr[j], opt[i][2] == 'a' ? "n" : "",
+				    opt[i]);
+				return -1;
+			}
+	return 0;
+}
+
 int
 gw_config_check(const struct gw_config *c, char *err)
 {
@@ -520,14 +571,8 @@ gw_config_check(const struct gw_config *c, char *err)
 			return -1;
 		}
 	}
-	for (size_t i = 0; i < c->napp_listen; i++)
-		for (size_t j = 0; j < c->nlisten; j++)
-			if (strcmp(c->app_listen[i], c->listen[j]) == 0) {
-				snprintf(err, GW_ERR_LEN, "--app-listen %s is also "
-				    "a --listen address: devices and applications "
-				    "need their own", c->listen[j]);
-				return -1;
-			}
+	if (distinct_addresses(c, err) < 0)
+		return -1;
 	if (c->head_ms > c->idle_ms) {
 		snprintf(err, GW_ERR_LEN, "--head-timeout is longer than --idle-timeout");
 		return -1;

@@ -9,13 +9,16 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 
 #include "common/json.h"
+#include "gateway/proxy.h"
 #include "gateway/worker.h"
 
 static const char *timer_names[] = {
@@ -30,16 +33,90 @@ static const char *timer_names[] = {
 	[TIMER_NONE] = "",
 };
 
-struct gw_conn *
-conn_new(struct gw_worker *w, int fd, const char *peer)
-{
-	struct gw_conn *c;
+/*
+ * Connections of all workers whose TLS handshake has not finished, each
+ * counted from accept to its handshake's end or its close: they are
+ * bounded apart from --max-connections (--max-handshakes), as a
+ * handshake in progress holds OpenSSL's buffers (about 42 KiB).
+ */
+static atomic_int pre_tls;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
+static void
+pre_tls_done(struct gw_conn *c)
+{
+	if (c->state == CONN_HANDSHAKE)
+		atomic_fetch_sub(&pre_tls, 1);
+}
+
+/*
+ * A connection's TLS state, made when its first byte has come: a
+ * connection that never sends costs its struct, not an SSL and its
+ * buffers. 1 made, 0 nothing yet (the next EPOLLIN edge), -1 the peer
+ * closed or the socket failed (why set) or out of memory.
+ */
+/*
+ * On a --proxy-listen address: takes the PROXY protocol header off the
+ * stream and makes its client the connection's peer. 1 done, 0 more
+ * bytes needed (the next EPOLLIN edge), -1 no such header (why set).
+ */
+static int
+proxy_take(struct gw_conn *c, const char **why)
+{
+	unsigned char buf[PROXY_V2_MAX];
+	struct proxy_header h;
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_PEEK);
+	int r;
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		*why = "peer closed the connection before its PROXY header";
+		return -1;
+	}
+	if ((r = proxy_parse(buf, (size_t)n, &h)) <= 0) {
+		if (r == 0 && (size_t)n < sizeof(buf))
+			return 0;
+		gw_log(GW_LOG_INFO, "proxy_refused", "peer", c->peer, "reason",
+		    "no PROXY protocol header: this --proxy-listen address "
+		    "takes connections from the balancer only", NULL);
+		*why = "no PROXY protocol header";
+		return -1;
+	}
+	/* Exactly the header: the TLS bytes after it stay in the socket. */
+	if (recv(c->fd, buf, h.len, 0) != (ssize_t)h.len) {
+		*why = "the PROXY header could not be read";
+		return -1;
+	}
+	if (!h.local)
+		proxy_format_peer(&h, c->peer, sizeof(c->peer));
+	c->proxied = 0;
+	return 1;
+}
+
+static int
+tls_start(struct gw_worker *w, struct gw_conn *c, const char **why)
+{
+	char b;
+	ssize_t n;
+
+	if (c->proxied) {
+		int r = proxy_take(c, why);
+
+		if (r <= 0)
+			return r;
+	}
+	n = recv(c->fd, &b, 1, MSG_PEEK);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR)) {
+		*why = "peer closed the connection before TLS";
+		return -1;
+	}
+	if (n < 0)
+		return 0;
 	if ((c->ssl = SSL_new(gw_tls_default_ctx(w->sh->tls))) == NULL) {
-		free(c);
-		return NULL;
+		*why = "out of memory for TLS";
+		return -1;
 	}
 	/* Devices often drop TCP without close_notify: that is an end, not
 	 * an error worth a log line. */
@@ -49,8 +126,31 @@ conn_new(struct gw_worker *w, int fd, const char *peer)
 	SSL_set_read_ahead(c->ssl, 1);
 	SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
-	SSL_set_fd(c->ssl, fd);
+	SSL_set_fd(c->ssl, c->fd);
 	SSL_set_accept_state(c->ssl);
+	return 1;
+}
+
+/* see worker.h; NULL with errno EAGAIN: over --max-handshakes (logged
+ * here), else out of memory. */
+struct gw_conn *
+conn_new(struct gw_worker *w, int fd, const char *peer)
+{
+	struct gw_conn *c;
+
+	if (atomic_fetch_add(&pre_tls, 1) >= w->sh->config->max_handshakes) {
+		atomic_fetch_sub(&pre_tls, 1);
+		gw_log(GW_LOG_WARN, "connection_refused", "peer", peer,
+		    "reason", "too many connections have not finished their "
+		    "TLS handshake (--max-handshakes)", NULL);
+		errno = EAGAIN;
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		atomic_fetch_sub(&pre_tls, 1);
+		errno = ENOMEM;
+		return NULL;
+	}
 	c->fd = fd;
 	c->proto = &gw_proto_http;	/* the only one, for now */
 	c->gen = ++w->gen;
@@ -74,6 +174,7 @@ conn_close(struct gw_worker *w, struct gw_conn *c, const char *why)
 	if (c->state == CONN_OPEN && !c->failed)
 		(void)SSL_shutdown(c->ssl);
 	ERR_clear_error();
+	pre_tls_done(c);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	w->conns[c->fd] = NULL;
@@ -207,6 +308,7 @@ conn_refuse(struct gw_worker *w, struct gw_conn *c, int status,
 	char body[256], off[24], st[8];
 	struct json j;
 
+	gw_count(&w->ctr, GW_C_REQUEST_REFUSED);
 	snprintf(off, sizeof(off), "%zu", offset);
 	snprintf(st, sizeof(st), "%d", status);
 	gw_log(GW_LOG_INFO, "request_refused", "peer", c->peer,
@@ -389,8 +491,11 @@ handshake(struct gw_worker *w, struct gw_conn *c)
 	ERR_clear_error();
 	r = SSL_do_handshake(c->ssl);
 	if (r == 1) {
+		pre_tls_done(c);
 		c->state = CONN_OPEN;
 		conn_set_timer(w, c, TIMER_IDLE);
+		gw_count(&w->ctr, SSL_session_reused(c->ssl) ?
+		    GW_C_HANDSHAKE_RESUMED : GW_C_HANDSHAKE_FULL);
 		gw_log(GW_LOG_DEBUG, "handshake", "peer", c->peer,
 		    "version", SSL_get_version(c->ssl),
 		    "cipher", SSL_get_cipher_name(c->ssl),
@@ -400,6 +505,7 @@ handshake(struct gw_worker *w, struct gw_conn *c)
 	e = SSL_get_error(c->ssl, r);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return 0;	/* the next edge brings us back */
+	gw_count(&w->ctr, GW_C_HANDSHAKE_FAILED);
 	gw_tls_handshake_error(c->ssl, r, why, sizeof(why));
 	gw_log(GW_LOG_INFO, "handshake_failed", "peer", c->peer,
 	    "reason", why, NULL);
@@ -419,6 +525,15 @@ conn_run(struct gw_worker *w, struct gw_conn *c)
 		enum progress p = P_NEED_BYTES;
 		int r;
 
+		if (c->state == CONN_HANDSHAKE && c->ssl == NULL) {
+			const char *why = NULL;
+
+			r = tls_start(w, c, &why);
+			if (r < 0)
+				conn_close(w, c, why);
+			if (r <= 0)
+				return;
+		}
 		if (c->state == CONN_HANDSHAKE) {
 			r = handshake(w, c);
 			if (r < 0)
@@ -481,6 +596,9 @@ void
 conn_timeout(struct gw_worker *w, struct gw_conn *c)
 {
 	enum conn_timer t = c->timer;
+
+	if (t != TIMER_IDLE)
+		gw_count(&w->ctr, GW_C_TIMEOUTS);
 
 	if (t == TIMER_REGISTRY && c->wait == WAIT_REGISTRY &&
 	    !(w->draining && w->now >= w->drain_deadline)) {

@@ -23,11 +23,17 @@
 struct gw_config {
 	const char	*listen[GW_MAX_LISTEN];	/* "127.0.0.1:8443", "[::1]:8443" */
 	size_t		 nlisten;
+	/* Devices' addresses behind a balancer that sends the PROXY
+	 * protocol header first (HAProxy's send-proxy-v2). */
+	const char	*proxy_listen[GW_MAX_LISTEN];
+	size_t		 nproxy_listen;
 	/* The application API's addresses; none given: 127.0.0.1:8444,
 	 * unless app_off ("--app-listen off"). */
 	const char	*app_listen[GW_MAX_LISTEN];
 	size_t		 napp_listen;
 	int		 app_off;
+	const char	*admin_listen;	/* metrics; NULL: none (with admin_set) */
+	int		 admin_set;	/* else GW_DEFAULT_ADMIN_LISTEN */
 	struct gw_tls_pair certs[GW_MAX_CERTS];
 	size_t		 ncerts;
 	const char	*db;		/* SQLite path */
@@ -37,6 +43,7 @@ struct gw_config {
 	enum gw_profile	 profile;
 	int		 workers;	/* event loops; 0: one per core */
 	int		 max_conn;
+	int		 max_handshakes;	/* before TLS is up, at most */
 	size_t		 max_body;
 	int		 device_rate;	/* messages/s per device; 0: no limit */
 	int		 device_burst;
@@ -233,11 +240,12 @@ struct gw_shared {
 	atomic_int	 stopping;	/* SIGTERM seen */
 };
 
-/* A worker that accepts on the nl listening sockets lfds (devices') and
- * the na afds (the application API's), its own (each worker binds the
- * addresses with SO_REUSEPORT), and owns them. */
+/* A worker that accepts on the listening sockets fds: nd devices', then
+ * np devices' behind a PROXY-protocol balancer, then na the application
+ * API's; its own (each worker binds the addresses with SO_REUSEPORT),
+ * and it owns them. */
 struct gw_worker *gw_worker_new(struct gw_shared *sh, int index,
-    const int *lfds, size_t nl, const int *afds, size_t na, char *err);
+    const int *fds, size_t nd, size_t np, size_t na, char *err);
 int gw_worker_start(struct gw_worker *w);
 void gw_worker_join(struct gw_worker *w);
 void gw_worker_free(struct gw_worker *w);

@@ -9,12 +9,15 @@
 #include "gateway/http.h"
 
 /*
- * The parser keeps no state between calls: each call walks the buffer from
- * its start, so the answer depends only on the bytes, never on how they were
- * split across reads. After each byte it knows the fewest bytes that could
- * still finish a valid head (min_rest); a head that can no longer be valid,
- * or no longer fit in max_head, is refused at that byte, not when it ends.
- * err->offset is that byte: the prefix before it still returns 0.
+ * The answer depends only on the bytes, never on how they were split
+ * across reads: http_parse_request walks the buffer from its start, and
+ * http_parse_request_resume takes up the state (struct http_resume) where
+ * the last call on the same bytes left it, which is the state the walk
+ * from the start would have reached there. After each byte it knows the
+ * fewest bytes that could still finish a valid head (min_rest); a head
+ * that can no longer be valid, or no longer fit in max_head, is refused at
+ * that byte, not when it ends. err->offset is that byte: the prefix before
+ * it still returns 0.
  *
  * Most bytes of a head only lengthen a token: the target, a header name,
  * a header value. Where the head-size check cannot fire (far from
@@ -93,29 +96,7 @@ static const struct {
 
 struct parser {
 	struct http_request *req;
-	enum state	 st;
-	size_t		 start;		/* first byte of the current token */
-	size_t		 n;		/* bytes of the current token so far */
-	int		 version_known;	/* req->minor is set */
-	int		 host_seen;
-
-	/* The header line being read (req->headers[num_headers - 1] once
-	 * its colon is seen). */
-	enum field	 field;
-	int		 in_value;	/* past the value's leading OWS */
-	size_t		 value_end;	/* one past its last non-OWS byte */
-
-	/* Content-Length: the value read so far, and the fewest digits still
-	 * needed to make it valid (and equal to an earlier one). */
-	int		 cl_seen;	/* an earlier one set content_length */
-	size_t		 cl_digits;
-	long long	 cl_value;
-	int		 cl_closed;	/* OWS after the digits */
-	size_t		 cl_more;
-
-	size_t		 expect_n;	/* bytes of "100-continue" matched */
-	int		 conn_close;
-	int		 conn_keep_alive;
+	struct http_scan s;	/* what a resumed parse takes up (http.h) */
 };
 
 static const char *const reason_text[HTTP_R_COUNT] = {
@@ -309,7 +290,7 @@ cl_digits_to(long long w, size_t n, long long want)
 static int
 needs_host(const struct parser *p)
 {
-	return p->version_known && p->req->minor == 1 && !p->host_seen;
+	return p->s.version_known && p->req->minor == 1 && !p->s.host_seen;
 }
 
 /*
@@ -345,15 +326,15 @@ min_rest(const struct parser *p)
 	size_t	 used = p->req->num_headers;
 	size_t	 value;
 
-	switch (p->st) {
+	switch (p->s.st) {
 	case ST_METHOD:
 		/* [method] SP "/" SP "HTTP/1.0" CRLF CRLF */
-		return (p->n == 0) + 3 + HTTP_VERSION_LEN + 2 * HTTP_CRLF_LEN;
+		return (p->s.n == 0) + 3 + HTTP_VERSION_LEN + 2 * HTTP_CRLF_LEN;
 	case ST_TARGET:
-		return (p->n == 0) + 1 + HTTP_VERSION_LEN + 2 * HTTP_CRLF_LEN;
+		return (p->s.n == 0) + 1 + HTTP_VERSION_LEN + 2 * HTTP_CRLF_LEN;
 	case ST_VERSION:
 		/* Until the minor digit is read HTTP/1.0 is still possible. */
-		return plus(HTTP_VERSION_LEN - p->n + HTTP_CRLF_LEN,
+		return plus(HTTP_VERSION_LEN - p->s.n + HTTP_CRLF_LEN,
 		    tail(p, GW_MAX_HEADERS));
 	case ST_RL_LF:
 		return plus(1, tail(p, GW_MAX_HEADERS));
@@ -362,17 +343,17 @@ min_rest(const struct parser *p)
 	case ST_NAME:
 		/* This line takes slot "used"; if it can still become the
 		 * Host line it needs, finishing it so is the shortest way. */
-		if (needs_host(p) && p->n <= 4 &&
-		    prefix_eq(p->req->headers[used].name, p->n, "host"))
-			return 4 - p->n + 1 + 2 * HTTP_CRLF_LEN;
+		if (needs_host(p) && p->s.n <= 4 &&
+		    prefix_eq(p->req->headers[used].name, p->s.n, "host"))
+			return 4 - p->s.n + 1 + 2 * HTTP_CRLF_LEN;
 		return plus(1 + HTTP_CRLF_LEN,
 		    tail(p, GW_MAX_HEADERS - used - 1));
 	case ST_VALUE:
 		value = 0;
-		if (p->field == F_CONTENT_LENGTH)
-			value = p->cl_more;
-		else if (p->field == F_EXPECT)
-			value = HTTP_CONTINUE_LEN - p->expect_n;
+		if (p->s.field == F_CONTENT_LENGTH)
+			value = p->s.cl_more;
+		else if (p->s.field == F_EXPECT)
+			value = HTTP_CONTINUE_LEN - p->s.expect_n;
 		return plus(value + HTTP_CRLF_LEN,
 		    tail(p, GW_MAX_HEADERS - used));
 	case ST_HDR_LF:
@@ -403,20 +384,20 @@ name_done(struct parser *p)
 	struct http_request *req = p->req;
 	struct http_header *h = &req->headers[req->num_headers];
 
-	h->name_len = p->n;
+	h->name_len = p->s.n;
 	h->value = NULL;
 	h->value_len = 0;
-	p->field = classify(h->name, h->name_len);
-	p->in_value = 0;
-	switch (p->field) {
+	p->s.field = classify(h->name, h->name_len);
+	p->s.in_value = 0;
+	switch (p->s.field) {
 	case F_TRANSFER_ENCODING:
 		/* Any coding means a body framed other than by
 		 * Content-Length; refusing it closes the smuggling door. */
 		return HTTP_R_TRANSFER_ENCODING;
 	case F_HOST:
-		if (p->host_seen)
+		if (p->s.host_seen)
 			return HTTP_R_HOST;
-		p->host_seen = 1;
+		p->s.host_seen = 1;
 		break;
 	case F_AUTHORIZATION:
 		/* Two credentials would leave "which one" to whoever reads
@@ -431,14 +412,14 @@ name_done(struct parser *p)
 		req->seq = h;
 		break;
 	case F_CONTENT_LENGTH:
-		p->cl_digits = 0;
-		p->cl_value = 0;
-		p->cl_closed = 0;
-		p->cl_more = p->cl_seen ?
+		p->s.cl_digits = 0;
+		p->s.cl_value = 0;
+		p->s.cl_closed = 0;
+		p->s.cl_more = p->s.cl_seen ?
 		    cl_digits_to(0, 0, req->content_length) : 1;
 		break;
 	case F_EXPECT:
-		p->expect_n = 0;
+		p->s.expect_n = 0;
 		break;
 	case F_CONNECTION:
 	case F_OTHER:
@@ -456,21 +437,21 @@ cl_byte(struct parser *p, unsigned char c)
 	long long	 want = p->req->content_length;
 
 	if (c >= '0' && c <= '9') {
-		if (p->cl_closed || p->cl_digits == HTTP_MAX_CL_DIGITS)
+		if (p->s.cl_closed || p->s.cl_digits == HTTP_MAX_CL_DIGITS)
 			return HTTP_R_CONTENT_LENGTH;
-		p->cl_value = p->cl_value * 10 + (c - '0');
-		p->cl_digits++;
-		p->cl_more = p->cl_seen ?
-		    cl_digits_to(p->cl_value, p->cl_digits, want) : 0;
-		if (p->cl_more == HTTP_IMPOSSIBLE)
+		p->s.cl_value = p->s.cl_value * 10 + (c - '0');
+		p->s.cl_digits++;
+		p->s.cl_more = p->s.cl_seen ?
+		    cl_digits_to(p->s.cl_value, p->s.cl_digits, want) : 0;
+		if (p->s.cl_more == HTTP_IMPOSSIBLE)
 			return HTTP_R_CONTENT_LENGTH;
 		return HTTP_R_NONE;
 	}
 	if (is_ows(c)) {
-		if (!p->cl_closed && p->cl_seen && p->cl_value != want)
+		if (!p->s.cl_closed && p->s.cl_seen && p->s.cl_value != want)
 			return HTTP_R_CONTENT_LENGTH;
-		p->cl_closed = 1;
-		p->cl_more = 0;
+		p->s.cl_closed = 1;
+		p->s.cl_more = 0;
 		return HTTP_R_NONE;
 	}
 	return HTTP_R_CONTENT_LENGTH;
@@ -481,10 +462,10 @@ cl_byte(struct parser *p, unsigned char c)
 static enum http_reason
 expect_byte(struct parser *p, unsigned char c)
 {
-	if (p->expect_n < HTTP_CONTINUE_LEN) {
-		if (lower(c) != (unsigned char)HTTP_CONTINUE[p->expect_n])
+	if (p->s.expect_n < HTTP_CONTINUE_LEN) {
+		if (lower(c) != (unsigned char)HTTP_CONTINUE[p->s.expect_n])
 			return HTTP_R_EXPECT;
-		p->expect_n++;
+		p->s.expect_n++;
 		return HTTP_R_NONE;
 	}
 	return is_ows(c) ? HTTP_R_NONE : HTTP_R_EXPECT;
@@ -506,9 +487,9 @@ connection_tokens(struct parser *p, const char *v, size_t len)
 		while (e > s && is_ows((unsigned char)v[e - 1]))
 			e--;
 		if (http_view_eq(v + s, e - s, "close"))
-			p->conn_close = 1;
+			p->s.conn_close = 1;
 		else if (http_view_eq(v + s, e - s, "keep-alive"))
-			p->conn_keep_alive = 1;
+			p->s.conn_keep_alive = 1;
 	}
 }
 
@@ -520,23 +501,23 @@ value_done(struct parser *p, const char *buf, size_t i)
 	struct http_request *req = p->req;
 	struct http_header *h = &req->headers[req->num_headers - 1];
 
-	if (p->in_value) {
-		h->value = buf + p->start;
-		h->value_len = p->value_end - p->start;
+	if (p->s.in_value) {
+		h->value = buf + p->s.start;
+		h->value_len = p->s.value_end - p->s.start;
 	} else {
 		h->value = buf + i;
 		h->value_len = 0;
 	}
-	switch (p->field) {
+	switch (p->s.field) {
 	case F_CONTENT_LENGTH:
-		if (p->cl_digits == 0 ||
-		    (p->cl_seen && p->cl_value != req->content_length))
+		if (p->s.cl_digits == 0 ||
+		    (p->s.cl_seen && p->s.cl_value != req->content_length))
 			return HTTP_R_CONTENT_LENGTH;
-		req->content_length = p->cl_value;
-		p->cl_seen = 1;
+		req->content_length = p->s.cl_value;
+		p->s.cl_seen = 1;
 		break;
 	case F_EXPECT:
-		if (p->expect_n < HTTP_CONTINUE_LEN)
+		if (p->s.expect_n < HTTP_CONTINUE_LEN)
 			return HTTP_R_EXPECT;
 		/* A 1.0 client cannot wait for 100 Continue; RFC 9110
 		 * section 10.1.1 says to ignore the expectation. */
@@ -559,68 +540,68 @@ request_line_byte(struct parser *p, const char *buf, size_t i)
 	struct http_request *req = p->req;
 	unsigned char c = (unsigned char)buf[i];
 
-	if (c == '\n' && !(p->st == ST_METHOD && p->n == 0) &&
-	    p->st != ST_RL_LF)
+	if (c == '\n' && !(p->s.st == ST_METHOD && p->s.n == 0) &&
+	    p->s.st != ST_RL_LF)
 		return HTTP_R_BARE_LF;
-	switch (p->st) {
+	switch (p->s.st) {
 	case ST_METHOD:
-		if (p->n == 0 && (c == '\r' || c == '\n'))
+		if (p->s.n == 0 && (c == '\r' || c == '\n'))
 			return HTTP_R_REQUEST_LINE;	/* leading empty line */
-		if (p->n > 0 && c == ' ') {
+		if (p->s.n > 0 && c == ' ') {
 			req->method = buf;
-			req->method_len = p->n;
-			p->st = ST_TARGET;
-			p->start = i + 1;
-			p->n = 0;
+			req->method_len = p->s.n;
+			p->s.st = ST_TARGET;
+			p->s.start = i + 1;
+			p->s.n = 0;
 			return HTTP_R_NONE;
 		}
-		if (p->n > 0 && c == '\r')
+		if (p->s.n > 0 && c == '\r')
 			return HTTP_R_REQUEST_LINE;
-		if (!is_tchar(c) || ++p->n > HTTP_MAX_METHOD)
+		if (!is_tchar(c) || ++p->s.n > HTTP_MAX_METHOD)
 			return HTTP_R_METHOD;
 		return HTTP_R_NONE;
 	case ST_TARGET:
-		if (c == ' ' && p->n > 0) {
-			req->target = buf + p->start;
-			req->target_len = p->n;
-			p->st = ST_VERSION;
-			p->n = 0;
+		if (c == ' ' && p->s.n > 0) {
+			req->target = buf + p->s.start;
+			req->target_len = p->s.n;
+			p->s.st = ST_VERSION;
+			p->s.n = 0;
 			return HTTP_R_NONE;
 		}
 		if (c == ' ' || c == '\r')
 			return HTTP_R_REQUEST_LINE;
-		if ((p->n == 0 && c != '/') || c < 0x21 || c > 0x7e ||
+		if ((p->s.n == 0 && c != '/') || c < 0x21 || c > 0x7e ||
 		    c == '#')
 			return HTTP_R_TARGET;
-		if (++p->n > GW_MAX_TARGET)
+		if (++p->s.n > GW_MAX_TARGET)
 			return HTTP_R_TARGET_TOO_LONG;
 		return HTTP_R_NONE;
 	case ST_VERSION:
-		if (p->n == HTTP_VERSION_LEN) {
+		if (p->s.n == HTTP_VERSION_LEN) {
 			if (c != '\r')
 				return HTTP_R_REQUEST_LINE;
-			p->st = ST_RL_LF;
+			p->s.st = ST_RL_LF;
 			return HTTP_R_NONE;
 		}
 		/* "HTTP/" DIGIT "." DIGIT naming another version is 505 from
 		 * its first differing digit; anything else is malformed. */
-		if ((p->n == 5 || p->n == 7) && c >= '0' && c <= '9') {
-			if (p->n == 5 && c != '1')
+		if ((p->s.n == 5 || p->s.n == 7) && c >= '0' && c <= '9') {
+			if (p->s.n == 5 && c != '1')
 				return HTTP_R_VERSION;
-			if (p->n == 7) {
+			if (p->s.n == 7) {
 				if (c > '1')
 					return HTTP_R_VERSION;
 				req->minor = c - '0';
-				p->version_known = 1;
+				p->s.version_known = 1;
 			}
-		} else if (p->n == 7 || c != (unsigned char)version[p->n])
+		} else if (p->s.n == 7 || c != (unsigned char)version[p->s.n])
 			return HTTP_R_REQUEST_LINE;
-		p->n++;
+		p->s.n++;
 		return HTTP_R_NONE;
 	case ST_RL_LF:
 		if (c != '\n')
 			return HTTP_R_REQUEST_LINE;
-		p->st = ST_LINE;
+		p->s.st = ST_LINE;
 		return HTTP_R_NONE;
 	default:
 		return HTTP_R_REQUEST_LINE;
@@ -634,10 +615,10 @@ header_byte(struct parser *p, const char *buf, size_t i, int *done)
 	struct http_request *req = p->req;
 	unsigned char c = (unsigned char)buf[i];
 
-	switch (p->st) {
+	switch (p->s.st) {
 	case ST_LINE:
 		if (c == '\r') {
-			p->st = ST_END_LF;
+			p->s.st = ST_END_LF;
 			return HTTP_R_NONE;
 		}
 		if (c == '\n')
@@ -649,16 +630,16 @@ header_byte(struct parser *p, const char *buf, size_t i, int *done)
 		if (req->num_headers == GW_MAX_HEADERS)
 			return HTTP_R_TOO_MANY_HEADERS;
 		req->headers[req->num_headers].name = buf + i;
-		p->st = ST_NAME;
-		p->n = 1;
+		p->s.st = ST_NAME;
+		p->s.n = 1;
 		return HTTP_R_NONE;
 	case ST_NAME:
 		if (is_tchar(c)) {
-			p->n++;
+			p->s.n++;
 			return HTTP_R_NONE;
 		}
 		if (c == ':') {
-			p->st = ST_VALUE;
+			p->s.st = ST_VALUE;
 			return name_done(p);
 		}
 		if (is_ows(c))
@@ -668,38 +649,38 @@ header_byte(struct parser *p, const char *buf, size_t i, int *done)
 		return HTTP_R_HEADER_NAME;
 	case ST_VALUE:
 		if (c == '\r') {
-			p->st = ST_HDR_LF;
+			p->s.st = ST_HDR_LF;
 			return value_done(p, buf, i);
 		}
 		if (c == '\n')
 			return HTTP_R_BARE_LF;
 		if (!is_value_char(c))
 			return HTTP_R_HEADER_VALUE;
-		if (!p->in_value) {
+		if (!p->s.in_value) {
 			if (is_ows(c))
 				return HTTP_R_NONE;	/* leading OWS */
-			p->in_value = 1;
-			p->start = i;
+			p->s.in_value = 1;
+			p->s.start = i;
 		}
 		if (!is_ows(c))
-			p->value_end = i + 1;
-		if (p->field == F_CONTENT_LENGTH)
+			p->s.value_end = i + 1;
+		if (p->s.field == F_CONTENT_LENGTH)
 			return cl_byte(p, c);
-		if (p->field == F_EXPECT)
+		if (p->s.field == F_EXPECT)
 			return expect_byte(p, c);
 		return HTTP_R_NONE;
 	case ST_HDR_LF:
 		if (c != '\n')
 			return HTTP_R_HEADER_VALUE;	/* lone CR */
-		p->st = ST_LINE;
+		p->s.st = ST_LINE;
 		return HTTP_R_NONE;
 	case ST_END_LF:
 		if (c != '\n')
 			return HTTP_R_HEADER_NAME;
 		if (req->minor == 1)
-			req->keep_alive = !p->conn_close;
+			req->keep_alive = !p->s.conn_close;
 		else
-			req->keep_alive = p->conn_keep_alive && !p->conn_close;
+			req->keep_alive = p->s.conn_keep_alive && !p->s.conn_close;
 		*done = 1;
 		return HTTP_R_NONE;
 	default:
@@ -719,29 +700,29 @@ take_run(struct parser *p, const char *buf, size_t i, size_t end)
 	const unsigned char *b = (const unsigned char *)buf;
 	size_t j = i;
 
-	switch (p->st) {
+	switch (p->s.st) {
 	case ST_TARGET:
-		if (p->n == 0)
+		if (p->s.n == 0)
 			return i;	/* the first byte must be '/' */
-		if (end - i > GW_MAX_TARGET - p->n)
-			end = i + (GW_MAX_TARGET - p->n);
+		if (end - i > GW_MAX_TARGET - p->s.n)
+			end = i + (GW_MAX_TARGET - p->s.n);
 		while (j < end && b[j] >= 0x21 && b[j] <= 0x7e && b[j] != '#')
 			j++;
-		p->n += j - i;
+		p->s.n += j - i;
 		return j;
 	case ST_NAME:
 		while (j < end && is_tchar(b[j]))
 			j++;
-		p->n += j - i;
+		p->s.n += j - i;
 		return j;
 	case ST_VALUE:
-		if (!p->in_value || p->field == F_CONTENT_LENGTH ||
-		    p->field == F_EXPECT)
+		if (!p->s.in_value || p->s.field == F_CONTENT_LENGTH ||
+		    p->s.field == F_EXPECT)
 			return i;
 		while (j < end && is_value_char(b[j]) && !is_ows(b[j]))
 			j++;
 		if (j > i)
-			p->value_end = j;
+			p->s.value_end = j;
 		return j;
 	default:
 		return i;
@@ -757,13 +738,97 @@ refuse(struct http_error *err, enum http_reason reason, size_t offset)
 	return -1;
 }
 
+/* No view is this far into a head: the mark of a view not set yet. */
+#define HTTP_NO_VIEW	UINT16_MAX
+_Static_assert(GW_MAX_HEAD < HTTP_NO_VIEW, "views are kept as uint16_t");
+
+static uint16_t
+offset_of(const char *view, const char *buf)
+{
+	return view != NULL ? (uint16_t)(view - buf) : HTTP_NO_VIEW;
+}
+
+static const char *
+view_at(uint16_t off, const char *buf)
+{
+	return off != HTTP_NO_VIEW ? buf + off : NULL;
+}
+
+/* Keeps where the parse of buf stands, views as offsets. The slot after
+ * the last header is kept only while its name is being read (until then
+ * it holds nothing). */
+static void
+save(struct http_resume *rs, const struct parser *p, const char *buf,
+    size_t pos)
+{
+	const struct http_request *req = p->req;
+	size_t slots = req->num_headers + (p->s.st == ST_NAME);
+
+	rs->pos = pos;
+	rs->scan = p->s;
+	rs->method_len = (uint16_t)req->method_len;
+	rs->target_off = offset_of(req->target, buf);
+	rs->target_len = (uint16_t)req->target_len;
+	rs->minor = req->minor;
+	rs->num_headers = req->num_headers;
+	rs->content_length = req->content_length;
+	rs->keep_alive = req->keep_alive;
+	rs->expect_continue = req->expect_continue;
+	rs->auth_slot = req->authorization != NULL ?
+	    (int)(req->authorization - req->headers) + 1 : 0;
+	rs->seq_slot = req->seq != NULL ?
+	    (int)(req->seq - req->headers) + 1 : 0;
+	for (size_t k = 0; k < slots; k++) {
+		rs->h[k].name = offset_of(req->headers[k].name, buf);
+		rs->h[k].name_len = (uint16_t)req->headers[k].name_len;
+		rs->h[k].value = k < req->num_headers ?
+		    offset_of(req->headers[k].value, buf) : HTTP_NO_VIEW;
+		rs->h[k].value_len = k < req->num_headers ?
+		    (uint16_t)req->headers[k].value_len : 0;
+	}
+}
+
+/* The request and the parser as save() left them, views into buf. */
+static void
+restore(const struct http_resume *rs, struct parser *p, const char *buf)
+{
+	struct http_request *req = p->req;
+	size_t slots = rs->num_headers + (rs->scan.st == ST_NAME);
+
+	p->s = rs->scan;
+	req->method = rs->method_len > 0 ? buf : NULL;
+	req->method_len = rs->method_len;
+	req->target = view_at(rs->target_off, buf);
+	req->target_len = rs->target_len;
+	req->minor = rs->minor;
+	req->num_headers = rs->num_headers;
+	req->content_length = rs->content_length;
+	req->keep_alive = rs->keep_alive;
+	req->expect_continue = rs->expect_continue;
+	req->authorization = rs->auth_slot > 0 ?
+	    &req->headers[rs->auth_slot - 1] : NULL;
+	req->seq = rs->seq_slot > 0 ? &req->headers[rs->seq_slot - 1] : NULL;
+	for (size_t k = 0; k < slots; k++) {
+		req->headers[k].name = view_at(rs->h[k].name, buf);
+		req->headers[k].name_len = rs->h[k].name_len;
+		req->headers[k].value = view_at(rs->h[k].value, buf);
+		req->headers[k].value_len = rs->h[k].value_len;
+	}
+}
+
+/*
+ * The parse of buf[0, len), from the start, or (rs, rs->pos > 0) from
+ * where the last call stopped; rs (if not NULL) is left where this one
+ * stops.
+ */
 static int
 parse(const char *buf, size_t len, size_t max_head,
-    struct http_request *req, struct http_error *err, int fast)
+    struct http_request *req, struct http_error *err, int fast,
+    struct http_resume *rs)
 {
 	struct parser	 p;
 	enum http_reason r;
-	size_t		 i, rest, fast_end;
+	size_t		 i, rest, fast_end, from = 0;
 	int		 done = 0;
 
 	/* The header's contract caps max_head; a larger one is treated as
@@ -777,37 +842,41 @@ parse(const char *buf, size_t len, size_t max_head,
 
 	memset(&p, 0, sizeof(p));
 	p.req = req;
-	p.st = ST_METHOD;
-	req->method = NULL;
-	req->method_len = 0;
-	req->target = NULL;
-	req->target_len = 0;
-	req->minor = 0;
-	req->num_headers = 0;
-	req->content_length = -1;
-	req->keep_alive = 0;
-	req->expect_continue = 0;
-	req->authorization = NULL;
-	req->seq = NULL;
 	err->reason = HTTP_R_NONE;
 	err->status = 0;
 	err->offset = 0;
+	if (rs != NULL && rs->pos > 0 && rs->pos <= len) {
+		restore(rs, &p, buf);
+		from = rs->pos;
+	} else {
+		p.s.st = ST_METHOD;
+		req->method = NULL;
+		req->method_len = 0;
+		req->target = NULL;
+		req->target_len = 0;
+		req->minor = 0;
+		req->num_headers = 0;
+		req->content_length = -1;
+		req->keep_alive = 0;
+		req->expect_continue = 0;
+		req->authorization = NULL;
+		req->seq = NULL;
+		if (min_rest(&p) > max_head)
+			return refuse(err, HTTP_R_HEAD_TOO_LARGE, 0);
+	}
 
-	if (min_rest(&p) > max_head)
-		return refuse(err, HTTP_R_HEAD_TOO_LARGE, 0);
-
-	for (i = 0; i < len; i++) {
+	for (i = from; i < len; i++) {
 		if (fast && i < fast_end && !needs_host(&p) &&
 		    (i = take_run(&p, buf, i, fast_end)) == len)
 			break;
-		if (p.st <= ST_RL_LF)
+		if (p.s.st <= ST_RL_LF)
 			r = request_line_byte(&p, buf, i);
 		else
 			r = header_byte(&p, buf, i, &done);
 		if (r != HTTP_R_NONE)
 			return refuse(err, r, i);
 		if (done)
-			return (int)(i + 1);
+			break;
 		/* Only an HTTP/1.1 head without Host can become impossible,
 		 * and no finite min_rest exceeds HTTP_MAX_MIN_REST: far from
 		 * the limit the answer is known without asking. */
@@ -819,19 +888,50 @@ parse(const char *buf, size_t len, size_t max_head,
 		if (rest > max_head - (i + 1))
 			return refuse(err, HTTP_R_HEAD_TOO_LARGE, i);
 	}
-	return 0;
+	if (rs != NULL) {
+		size_t end = done ? i + 1 : len;
+
+		save(rs, &p, buf, end);
+		rs->walked += end - from;
+		rs->head_len = done ? end : 0;
+	}
+	return done ? (int)(i + 1) : 0;
 }
 
 int
 http_parse_request(const char *buf, size_t len, size_t max_head,
     struct http_request *req, struct http_error *err)
 {
-	return parse(buf, len, max_head, req, err, 1);
+	return parse(buf, len, max_head, req, err, 1, NULL);
 }
 
 int
 http_parse_request_bytewise(const char *buf, size_t len, size_t max_head,
     struct http_request *req, struct http_error *err)
 {
-	return parse(buf, len, max_head, req, err, 0);
+	return parse(buf, len, max_head, req, err, 0, NULL);
+}
+
+int
+http_parse_request_resume(const char *buf, size_t len, size_t max_head,
+    struct http_request *req, struct http_error *err,
+    struct http_resume *rs)
+{
+	if (rs->head_len > 0 && rs->head_len <= len) {
+		/* complete already: the views, no parse */
+		struct parser p = { .req = req };
+
+		restore(rs, &p, buf);
+		err->reason = HTTP_R_NONE;
+		err->status = 0;
+		err->offset = 0;
+		return (int)rs->head_len;
+	}
+	if (rs->pos > len) {	/* not the same bytes: start again */
+		size_t walked = rs->walked;
+
+		memset(rs, 0, sizeof(*rs));
+		rs->walked = walked;
+	}
+	return parse(buf, len, max_head, req, err, 1, rs);
 }

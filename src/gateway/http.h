@@ -94,6 +94,71 @@ int http_parse_request(const char *buf, size_t len, size_t max_head,
 int http_parse_request_bytewise(const char *buf, size_t len, size_t max_head,
     struct http_request *req, struct http_error *err);
 
+/*
+ * Where a parse stands inside a head (http.c's state machine): fields
+ * public only so that its size is known; nothing outside http.c reads
+ * them.
+ */
+struct http_scan {
+	int		 st;		/* http.c's enum state */
+	size_t		 start;		/* first byte of the current token */
+	size_t		 n;		/* bytes of the current token so far */
+	int		 version_known;	/* req->minor is set */
+	int		 host_seen;
+	/* The header line being read (req->headers[num_headers - 1] once
+	 * its colon is seen). */
+	int		 field;		/* http.c's enum field */
+	int		 in_value;	/* past the value's leading OWS */
+	size_t		 value_end;	/* one past its last non-OWS byte */
+	/* Content-Length: the value read so far, and the fewest digits still
+	 * needed to make it valid (and equal to an earlier one). */
+	int		 cl_seen;	/* an earlier one set content_length */
+	size_t		 cl_digits;
+	long long	 cl_value;
+	int		 cl_closed;	/* OWS after the digits */
+	size_t		 cl_more;
+	size_t		 expect_n;	/* bytes of "100-continue" matched */
+	int		 conn_close;
+	int		 conn_keep_alive;
+};
+
+/*
+ * What http_parse_request_resume keeps between calls for one head: where
+ * the last call stopped and everything it had found, views as offsets
+ * (the buffer may move between calls; the bytes before `pos` must not
+ * change). picohttpparser's last_len, with the whole state, so no byte
+ * is looked at twice. Zero it (HTTP_RESUME_INIT) before each new head.
+ */
+struct http_resume {
+	size_t		 pos;		/* bytes parsed; 0: a new head */
+	size_t		 head_len;	/* once the head is complete; else 0 */
+	size_t		 walked;	/* bytes parsed, all calls: for tests */
+	struct http_scan scan;
+	/* The request so far (struct http_request, offsets for views). */
+	uint16_t	 method_len, target_off, target_len;
+	int		 minor;
+	size_t		 num_headers;
+	long long	 content_length;
+	int		 keep_alive, expect_continue;
+	int		 auth_slot, seq_slot;	/* slot + 1; 0: none */
+	struct {
+		uint16_t name, name_len, value, value_len;
+	}		 h[GW_MAX_HEADERS];
+};
+#define HTTP_RESUME_INIT	{ .pos = 0 }
+
+/*
+ * http_parse_request for a head that arrives in pieces: the same answer,
+ * views and error for buf[0, len) as http_parse_request, looking only at
+ * the bytes after rs->pos (those before it, the same as at the last call,
+ * are not parsed again). Once the head is complete, further calls (more
+ * of the body arrived) give the same answer at once. After -1, rs is
+ * spent.
+ */
+int http_parse_request_resume(const char *buf, size_t len, size_t max_head,
+    struct http_request *req, struct http_error *err,
+    struct http_resume *rs);
+
 /* One sentence for a reason, e.g. "header line ends with LF without CR". */
 const char *http_reason_text(enum http_reason reason);
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 
 /*
  * One device's allowance, as a generic cell rate algorithm: tat is the
@@ -50,10 +51,6 @@ struct gw_intake {
 	atomic_int	 healthy;
 	atomic_llong	 commit_since;	/* µs: a commit running since; 0: none */
 	int64_t		 deadline_us;	/* a commit longer than this: unhealthy */
-	/* Probe a failed store (wait_or_probe): PostgreSQL only. The probe
-	 * is a read, and a local SQLite that reads may still not write (a
-	 * lock, a full disk), so there the next commit decides, as before. */
-	int		 probe;
 	/* The syncer: committed items waiting for the log's fdatasync. */
 	int		 wal_fd;	/* -1: commits are durable (PostgreSQL) */
 	pthread_t	 syncer;
@@ -205,6 +202,8 @@ commit_batch(struct gw_intake *in, size_t n)
 		atomic_store(&in->commit_since, now);
 	ok = m == 0 || reg_store_messages(in->store, in->msgs, m) == 0;
 	atomic_store(&in->commit_since, 0);
+	if (m > 0)
+		gw_histogram_observe(&gw_hist_commit, reg_mono_us() - now);
 	if (m > 0 && ok)	/* a failed one has its store_failed line */
 		note_slow(in, "database's commit", now, n);
 	if (!ok) {
@@ -277,6 +276,7 @@ sync_main(void *arg)
 		ok = !atomic_load(&in->sync_failed) && fdatasync(in->wal_fd) == 0;
 		if (ok)
 			note_slow(in, "disk's flush of the write-ahead log", t0, n);
+		gw_histogram_observe(&gw_hist_flush, reg_mono_us() - t0);
 		if (!ok && !atomic_exchange(&in->sync_failed, 1)) {
 			char why[128];
 
@@ -298,18 +298,11 @@ sync_main(void *arg)
 	return NULL;
 }
 
-/* A probe's callback: the rows are not wanted, only the answer. */
-static void
-probe_row(void *arg, const struct reg_migration_row *m)
-{
-	(void)arg;
-	(void)m;
-}
-
 /*
- * While the last commit to PostgreSQL failed and nothing is queued: wait
- * for work, and once every GW_STORE_PROBE_MS ask the store something
- * cheap, so health turns 200 when it answers again. Behind a balancer that takes an
+ * While the last commit failed and nothing is queued: wait for work, and
+ * once every GW_STORE_PROBE_MS ask the store to take a write (reg_ping: a
+ * store that reads may still not write, a lock or a full disk), so health
+ * turns 200 when it does again. Behind a balancer that takes an
  * unhealthy node out, no message would come to try a commit, and the
  * node would stay out for good. Called and returns with the lock held;
  * -1 when the stop left this thread behind during the probe.
@@ -332,18 +325,17 @@ wait_or_probe(struct gw_intake *in)
 	    in->head != NULL || in->t.stop)
 		return 0;
 	pthread_mutex_unlock(&in->t.lock);
-	/* The cheapest call the registry offers: a read of a few rows (a
-	 * reg_ping(), when the registry has one, is what this wants). */
+	/* A write of one row: what a commit needs, and cheap. */
 	t0 = reg_mono_us();
 	atomic_store(&in->commit_since, t0);
-	ok = reg_migrations_applied(in->store, probe_row, NULL) >= 0;
+	ok = reg_ping(in->store) == 0;
 	atomic_store(&in->commit_since, 0);
 	pthread_mutex_lock(&in->t.lock);
 	if (in->t.left)
 		return -1;
 	if (ok && !atomic_exchange(&in->healthy, 1))
 		gw_log(GW_LOG_INFO, "store_recovered", "reason",
-		    "the store answered a probe", NULL);
+		    "the store took a probe's write", NULL);
 	return 0;
 }
 
@@ -359,7 +351,7 @@ intake_main(void *arg)
 		size_t n = 0;
 
 		while (in->head == NULL && !in->t.stop) {
-			if (!in->probe || atomic_load(&in->healthy) ||
+			if (atomic_load(&in->healthy) ||
 			    atomic_load(&in->sync_failed)) {
 				pthread_cond_wait(&in->t.cond, &in->t.lock);
 				continue;
@@ -447,11 +439,11 @@ gw_intake_start(const struct gw_config *c, char *err)
 		free(in);
 		return NULL;
 	}
+	reg_set_timeout(in->store, c->registry_ms);
 	pthread_cond_init(&in->sync_cond, NULL);
 	in->tail = &in->head;
 	in->sync_tail = &in->sync_head;
 	in->deadline_us = (int64_t)c->registry_ms * 1000;
-	in->probe = reg_db_file(c->db) == NULL;	/* a server, not a file */
 	atomic_init(&in->healthy, 1);
 	/* The committer first: it makes t.lock, which the syncer shares.
 	 * Nothing is submitted before this returns. */

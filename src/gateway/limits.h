@@ -12,6 +12,7 @@
 #define GW_DEFAULT_MAX_BODY	16384	/* default: message body, bytes */
 #define GW_MAX_BODY_LIMIT	(1 << 20) /* --max-body cannot exceed this */
 #define GW_DEFAULT_MAX_CONN	16384	/* default: open connections */
+#define GW_DEFAULT_MAX_HANDSHAKES 4096	/* default: of them before TLS is up */
 #define GW_DEFAULT_HANDSHAKE_MS	10000	/* default: TLS handshake */
 #define GW_DEFAULT_HEAD_MS	10000	/* default: first byte to end of head */
 #define GW_DEFAULT_BODY_MS	10000	/* default: end of head to end of body */
@@ -68,6 +69,8 @@
 #define GW_MAX_BACKLOG		65536	/* messages queued at the intake: more, 503 */
 /* The application API (docs/app-api.md). */
 #define GW_DEFAULT_APP_LISTEN	"127.0.0.1:8444"
+#define GW_DEFAULT_ADMIN_LISTEN	"127.0.0.1:9464"	/* Prometheus' own port
+							 * range for exporters */
 #define GW_APP_LIMIT		100	/* default: messages one read gives */
 #define GW_APP_MAX_LIMIT	5000	/* limit= at most */
 #define GW_APP_MAX_WAIT_MS	60000	/* wait= at most */
@@ -75,6 +78,8 @@
 #define GW_APP_POLL_MS		1000	/* a waiting read looks again this often
 					 * (other nodes' commits; local ones
 					 * wake it at once) */
+#define GW_APP_COALESCE_MS	20	/* a commit wakes waiting reads this
+					 * much later, with what came meanwhile */
 #define GW_APP_HEARTBEAT_MS	15000	/* an idle stream sends a comment */
 #define GW_READ_QUEUE		1024	/* reads queued or waiting: more, 503 */
 #define GW_ERR_LEN		256	/* every err buffer of the gateway's calls */

@@ -6,9 +6,33 @@
  * (the application listener).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gateway/worker.h"
+
+/* Frees the incomplete head's parse state (the connection closes, or
+ * the head is whole). */
+static void
+http_close(struct gw_worker *w, struct gw_conn *c)
+{
+	(void)w;
+	free(c->resume);
+	c->resume = NULL;
+}
+
+/* The request is not whole yet: keep where the head's parse stands, if
+ * nothing does (out of memory: the next read parses from byte 0). */
+static void
+keep_state(struct gw_conn *c, struct http_request *req,
+    struct http_error *err)
+{
+	if (c->resume != NULL ||
+	    (c->resume = calloc(1, sizeof(*c->resume))) == NULL)
+		return;
+	(void)http_parse_request_resume(c->in, c->in_len, GW_MAX_HEAD, req,
+	    err, c->resume);
+}
 
 static ssize_t
 http_parse(struct gw_worker *w, struct gw_conn *c, union gw_request *out)
@@ -19,13 +43,24 @@ http_parse(struct gw_worker *w, struct gw_conn *c, union gw_request *out)
 	size_t total;
 	int r;
 
-	r = http_parse_request(c->in, c->in_len, GW_MAX_HEAD, req, &err);
+	/* A head that came whole is parsed once, with no state kept. One
+	 * that is still incomplete keeps where its parse stopped, so each
+	 * later read parses only its own bytes: an 8 KiB head sent a byte
+	 * at a time was otherwise parsed from byte 0 8,192 times. */
+	if (c->resume != NULL)
+		r = http_parse_request_resume(c->in, c->in_len, GW_MAX_HEAD,
+		    req, &err, c->resume);
+	else
+		r = http_parse_request(c->in, c->in_len, GW_MAX_HEAD, req,
+		    &err);
 	if (r < 0) {
+		http_close(w, c);
 		conn_refuse(w, c, err.status, http_reason_text(err.reason),
 		    err.offset);
 		return -1;
 	}
 	if (r == 0) {
+		keep_state(c, req, &err);
 		if (c->timer != TIMER_HEAD)
 			conn_set_timer(w, c, TIMER_HEAD);
 		return 0;
@@ -36,6 +71,7 @@ http_parse(struct gw_worker *w, struct gw_conn *c, union gw_request *out)
 		c->keep_alive = req->keep_alive;
 		if (http_method_is(req, "POST") &&
 		    req->content_length < 0) {
+			http_close(w, c);
 			conn_refuse(w, c, 411, "a POST needs a Content-Length "
 			    "header (chunked bodies are not accepted)",
 			    (size_t)r);
@@ -47,6 +83,7 @@ http_parse(struct gw_worker *w, struct gw_conn *c, union gw_request *out)
 			snprintf(why, sizeof(why), "the body is %lld bytes; "
 			    "this gateway accepts at most %zu",
 			    req->content_length, max_body);
+			http_close(w, c);
 			conn_refuse(w, c, 413, why, (size_t)r);
 			return -1;
 		}
@@ -62,8 +99,10 @@ http_parse(struct gw_worker *w, struct gw_conn *c, union gw_request *out)
 			if (conn_out(c, cont, sizeof(cont) - 1) < 0)
 				c->close_after = 1;
 		}
+		keep_state(c, req, &err);	/* the head: not again */
 		return 0;
 	}
+	http_close(w, c);	/* the request is whole */
 	c->keep_alive = req->keep_alive && !w->draining;
 	out->http.body = c->in + c->head_len;
 	out->http.body_len = (size_t)c->body_len;
@@ -91,7 +130,7 @@ const struct gw_proto gw_proto_http = {
 	.route = http_route,
 	.answer = route_message_done,
 	.on_timeout = http_timeout,
-	.on_close = NULL,	/* holds nothing beyond the connection's buffers */
+	.on_close = http_close,	/* an incomplete head's parse state */
 	.on_written = NULL,
 };
 
@@ -115,12 +154,20 @@ app_route_http(struct gw_worker *w, struct gw_conn *c,
 	app_route(w, c, &req->http.head, req->http.body, req->http.body_len);
 }
 
+/* What http_parse keeps, then what the application API holds. */
+static void
+app_http_close(struct gw_worker *w, struct gw_conn *c)
+{
+	http_close(w, c);
+	app_close(w, c);
+}
+
 const struct gw_proto gw_proto_app = {
 	.name = "HTTP/1.1 (application API)",
 	.parse = app_parse,
 	.route = app_route_http,
 	.answer = NULL,		/* hands nothing to the intake */
 	.on_timeout = http_timeout,
-	.on_close = app_close,
+	.on_close = app_http_close,
 	.on_written = app_written,
 };

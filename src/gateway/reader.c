@@ -26,6 +26,7 @@ struct gw_reader {
 	size_t		 queued;	/* new and parked */
 	atomic_int	 nparked;	/* for gw_reader_kick without the lock */
 	int		 kicked;	/* a commit since the parked last looked */
+	int64_t		 kicked_at;	/* ms: the first such commit */
 	int		 released;	/* stopping: no read waits */
 	struct reg_store *store;
 };
@@ -202,6 +203,26 @@ run_read(struct gw_reader *rd, struct gw_read *r, int first, int64_t now)
 	return 1;
 }
 
+/* When the parked reads look again (ms): the first wait to end, the next
+ * poll for other gateways' commits, or shortly after a commit here. */
+static int64_t
+next_wake(const struct gw_reader *rd, int64_t next_poll)
+{
+	int64_t wake = INT64_MAX;
+
+	for (const struct gw_read *r = rd->parked; r != NULL; r = r->next)
+		if (r->until < wake)
+			wake = r->until;
+	if (rd->parked != NULL && next_poll < wake)
+		wake = next_poll;
+	/* Commits come every millisecond or so under load: the parked look
+	 * once for all that came in GW_APP_COALESCE_MS, one query for many
+	 * messages rather than one for each commit. */
+	if (rd->kicked && rd->kicked_at + GW_APP_COALESCE_MS < wake)
+		wake = rd->kicked_at + GW_APP_COALESCE_MS;
+	return wake;
+}
+
 static void *
 reader_main(void *arg)
 {
@@ -213,15 +234,10 @@ reader_main(void *arg)
 	for (;;) {
 		struct gw_read *fresh, *waiting = NULL, *r, *next, *done = NULL;
 		struct gw_read **done_tail = &done;
-		int64_t now = now_ms(), wake = INT64_MAX;
+		int64_t now = now_ms(), wake;
 
-		for (r = rd->parked; r != NULL; r = r->next)
-			if (r->until < wake)
-				wake = r->until;
-		if (rd->parked != NULL && next_poll < wake)
-			wake = next_poll;
-		while (!rd->t.stop && rd->head == NULL && !rd->kicked &&
-		    !rd->released && now < wake) {
+		while (!rd->t.stop && rd->head == NULL && !rd->released &&
+		    now < (wake = next_wake(rd, next_poll))) {
 			if (wake == INT64_MAX) {
 				pthread_cond_wait(&rd->t.cond, &rd->t.lock);
 			} else {
@@ -235,10 +251,11 @@ reader_main(void *arg)
 		}
 		if (rd->t.stop)
 			break;
+		wake = next_wake(rd, next_poll);
 		fresh = rd->head;
 		rd->head = NULL;
 		rd->tail = &rd->head;
-		if (rd->kicked || rd->released || now >= wake) {
+		if (rd->released || now >= wake) {
 			waiting = rd->parked;
 			rd->parked = NULL;
 			rd->kicked = 0;
@@ -340,8 +357,11 @@ gw_reader_kick(void *arg)
 	if (rd == NULL || !atomic_load(&rd->nparked))
 		return;
 	pthread_mutex_lock(&rd->t.lock);
-	rd->kicked = 1;
-	pthread_cond_signal(&rd->t.cond);
+	if (!rd->kicked) {
+		rd->kicked = 1;
+		rd->kicked_at = now_ms();
+		pthread_cond_signal(&rd->t.cond);
+	}
 	pthread_mutex_unlock(&rd->t.lock);
 }
 

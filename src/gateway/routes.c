@@ -16,8 +16,9 @@ static const char body_unauthorized[] =
 
 /* A 401: the connection closes at the GW_MAX_AUTH_FAILURES-th. */
 static void
-unauthorized(struct gw_conn *c, const char *body)
+unauthorized(struct gw_worker *w, struct gw_conn *c, const char *body)
 {
+	gw_count(&w->ctr, GW_C_AUTH_FAILED);
 	if (++c->auth_failures >= GW_MAX_AUTH_FAILURES)
 		c->keep_alive = 0;
 	conn_respond_json(c, 401, "WWW-Authenticate: Device\r\n", body);
@@ -72,7 +73,7 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 		gw_log(GW_LOG_INFO, "auth_failed", "peer", c->peer,
 		    "reason", "no Authorization: Device <credential> header",
 		    NULL);
-		unauthorized(c,
+		unauthorized(w, c,
 		    "{\"error\":\"send Authorization: Device <credential>\"}");
 		return;
 	}
@@ -91,7 +92,7 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 	case GW_AUTH_UNKNOWN:
 		gw_log(GW_LOG_INFO, "auth_failed", "peer", c->peer,
 		    "reason", "unknown or revoked credential", NULL);
-		unauthorized(c, body_unauthorized);
+		unauthorized(w, c, body_unauthorized);
 		return;
 	case GW_AUTH_OTHER:
 		gw_log(GW_LOG_WARN, "auth_failed", "peer", c->peer,
@@ -165,6 +166,7 @@ route_message_done(struct gw_worker *w, struct gw_conn *c,
 		snprintf(seq, sizeof(seq), "%lld", (long long)it->seq);
 	switch (it->outcome) {
 	case GW_STORED:
+		gw_count(&w->ctr, GW_C_MSG_STORED);
 		gw_log(GW_LOG_DEBUG, "stored", "peer", c->peer,
 		    "device", it->device, "seq", it->seq >= 0 ? seq : NULL,
 		    NULL);
@@ -175,6 +177,7 @@ route_message_done(struct gw_worker *w, struct gw_conn *c,
 		conn_respond_json(c, 201, NULL, body);
 		break;
 	case GW_DUPLICATE:
+		gw_count(&w->ctr, GW_C_MSG_DUPLICATE);
 		gw_log(GW_LOG_DEBUG, "duplicate", "peer", c->peer,
 		    "device", it->device, "seq", seq, NULL);
 		snprintf(body, sizeof(body), "{\"stored\":true,\"duplicate\":true,"
@@ -184,6 +187,7 @@ route_message_done(struct gw_worker *w, struct gw_conn *c,
 	case GW_RATE_LIMITED: {
 		char hdr[40];
 
+		gw_count(&w->ctr, GW_C_MSG_RATE_LIMITED);
 		snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n",
 		    it->retry_after);
 		snprintf(body, sizeof(body), "{\"error\":\"this device sends "
@@ -193,6 +197,7 @@ route_message_done(struct gw_worker *w, struct gw_conn *c,
 		break;
 	}
 	default:
+		gw_count(&w->ctr, GW_C_MSG_UNAVAILABLE);
 		conn_respond_json(c, 503, GW_RETRY_UNAVAILABLE,
 		    "{\"error\":\"message store unavailable; not stored, "
 		    "retry later\"}");

@@ -22,6 +22,7 @@
 
 #include "gateway/app.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 
 /* "127.0.0.1:8443", "[::1]:8443", "localhost:8443" -> a socket address. */
 static int
@@ -333,6 +334,10 @@ gw_serve(const struct gw_config *c, char *err)
 	const char *def_app[] = { GW_DEFAULT_APP_LISTEN };
 	const char *const *app = c->napp_listen ? c->app_listen : def_app;
 	size_t napp = c->app_off ? 0 : c->napp_listen ? c->napp_listen : 1;
+	const char *admin = c->admin_set ? c->admin_listen :
+	    GW_DEFAULT_ADMIN_LISTEN;
+	struct gw_admin *adm = NULL;
+	int admin_claim = -1, admin_fd = -1;
 	char storage[2 * 4096], tlserr[GW_ERR_LEN], rerr[REG_ERR_LEN];
 	struct gw_shared sh = { .config = c };
 	struct gw_worker *workers[GW_MAX_WORKERS] = { 0 };
@@ -342,10 +347,13 @@ gw_serve(const struct gw_config *c, char *err)
 	struct gw_retain *ret = NULL;
 	int64_t drain_end = 0, stop_by;
 	int nworkers = c->workers, started = 0, rc = -1, sig, created;
-	int claims[2 * GW_MAX_LISTEN];
+	/* Every address, in the workers' order: devices', proxied, apps'. */
+	const char *addr[3 * GW_MAX_LISTEN];
+	size_t naddr = 0, nproxy = c->nproxy_listen;
+	int claims[3 * GW_MAX_LISTEN];
 	sigset_t set;
 
-	for (size_t j = 0; j < 2 * GW_MAX_LISTEN; j++)
+	for (size_t j = 0; j < 3 * GW_MAX_LISTEN; j++)
 		claims[j] = -1;
 	gw_log_init(c->log_json, c->log_debug);
 	/* Before anything is made: --no-create makes nothing. */
@@ -354,6 +362,12 @@ gw_serve(const struct gw_config *c, char *err)
 	raise_fd_limit();
 	if (nlisten == 0)
 		nlisten = 1;
+	for (size_t j = 0; j < nlisten; j++)
+		addr[naddr++] = listen[j];
+	for (size_t j = 0; j < nproxy; j++)
+		addr[naddr++] = c->proxy_listen[j];
+	for (size_t j = 0; j < napp; j++)
+		addr[naddr++] = app[j];
 	if (nworkers <= 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		nworkers = n < 1 ? 1 : n > GW_MAX_WORKERS ? GW_MAX_WORKERS : (int)n;
@@ -373,10 +387,12 @@ gw_serve(const struct gw_config *c, char *err)
 		return -1;
 	}
 	/* Before the registry: a second gateway must not create a database. */
-	for (size_t j = 0; j < nlisten + napp; j++)
-		if ((claims[j] = claim_address(j < nlisten ? listen[j] :
-		    app[j - nlisten], err)) < 0)
+	for (size_t j = 0; j < naddr; j++)
+		if ((claims[j] = claim_address(addr[j], err)) < 0)
 			goto out;
+	if (admin != NULL && ((admin_claim = claim_address(admin, err)) < 0 ||
+	    (admin_fd = listen_on(admin, err)) < 0))
+		goto out;
 	/* Opening the registry here creates and migrates it, and makes the
 	 * registry key, before any thread races to. */
 	if (reg_open(&store, c->db, c->key_file, rerr) < 0) {
@@ -417,23 +433,28 @@ gw_serve(const struct gw_config *c, char *err)
 		goto out;
 
 	for (int i = 0; i < nworkers; i++) {
-		int lfds[2 * GW_MAX_LISTEN];
+		int lfds[3 * GW_MAX_LISTEN];
 
-		for (size_t j = 0; j < nlisten + napp; j++) {
-			if ((lfds[j] = listen_on(j < nlisten ? listen[j] :
-			    app[j - nlisten], err)) < 0) {
+		for (size_t j = 0; j < naddr; j++) {
+			if ((lfds[j] = listen_on(addr[j], err)) < 0) {
 				while (j-- > 0)
 					close(lfds[j]);
 				goto out;
 			}
 		}
-		if ((workers[i] = gw_worker_new(&sh, i, lfds, nlisten,
-		    lfds + nlisten, napp, err)) == NULL)
+		if ((workers[i] = gw_worker_new(&sh, i, lfds, nlisten, nproxy,
+		    napp, err)) == NULL)
 			goto out;
 	}
 	if ((wt = start_watcher(&sh, store, workers, nworkers)) == NULL) {
 		snprintf(err, GW_ERR_LEN, "cannot start the registry watcher");
 		goto out;
+	}
+	if (admin_fd >= 0) {
+		adm = gw_admin_start(admin_fd, &sh, workers, nworkers, err);
+		admin_fd = -1;		/* taken, also on failure */
+		if (adm == NULL)
+			goto out;
 	}
 	for (started = 0; started < nworkers; started++)
 		if (gw_worker_start(workers[started]) < 0) {
@@ -443,9 +464,16 @@ gw_serve(const struct gw_config *c, char *err)
 
 	gw_tls_print_pins(pairs, npairs, stdout);
 	/* Before "listening": who waits for that line may read at once. */
+	if (adm != NULL)
+		gw_log(GW_LOG_INFO, "admin_listening", "address", admin,
+		    "routes", "GET /metrics, /v1/health", NULL);
 	for (size_t j = 0; j < napp; j++)
 		gw_log(GW_LOG_INFO, "app_listening", "address", app[j],
 		    "routes", "GET /v1/messages, /v1/messages/stream", NULL);
+	for (size_t j = 0; j < nproxy; j++)
+		gw_log(GW_LOG_INFO, "proxy_listening", "address",
+		    c->proxy_listen[j], "expects", "a PROXY protocol header "
+		    "(v1 or v2) before TLS", NULL);
 	for (size_t j = 0; j < nlisten; j++) {
 		char nw[16];
 
@@ -472,6 +500,7 @@ gw_serve(const struct gw_config *c, char *err)
 	}
 	drain_end = reg_mono_us() / 1000 + c->drain_ms;
 	gw_reader_release(sh.reader);	/* long polls answer now */
+	atomic_store(&sh.stopping, 1);	/* the admin's health says 503 */
 	for (int i = 0; i < started; i++)
 		gw_worker_stop(workers[i]);
 	for (int i = 0; i < started; i++)
@@ -488,12 +517,17 @@ out:
 	gw_intake_stop(sh.intake, stop_by);
 	/* After the intake: its commits kick the reader. */
 	gw_reader_stop(sh.reader, stop_by);
+	gw_admin_stop(adm);		/* it reads the workers' counters */
+	if (admin_fd >= 0)
+		close(admin_fd);
+	if (admin_claim >= 0)
+		close(admin_claim);
 	for (int i = 0; i < nworkers; i++)
 		gw_worker_free(workers[i]);
 	reg_close(store);
 	gw_devcache_free(sh.devcache);	/* a thread left behind never uses it */
 	gw_tls_free(sh.tls);
-	for (size_t j = 0; j < nlisten + napp; j++)
+	for (size_t j = 0; j < naddr; j++)
 		if (claims[j] >= 0)
 			close(claims[j]);
 	if (rc == 0)

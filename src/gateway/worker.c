@@ -50,6 +50,7 @@ static void
 accept_some(struct gw_worker *w, size_t li)
 {
 	int lfd = w->lfd[li], app = li >= w->nlisten - w->napp;
+	int proxied = !app && li >= w->nlisten - w->napp - w->nproxy;
 	const struct gw_config *cf = w->sh->config;
 	static _Atomic int64_t last_limit_log;
 
@@ -77,6 +78,7 @@ accept_some(struct gw_worker *w, size_t li)
 		format_peer(&ss, peer, sizeof(peer));
 		if (fd >= w->maxfd ||
 		    atomic_fetch_add(&w->sh->nconn, 1) >= cf->max_conn) {
+			gw_count(&w->ctr, GW_C_REFUSED_LIMIT);
 			if (fd < w->maxfd)
 				atomic_fetch_sub(&w->sh->nconn, 1);
 			/* Log at most once a second: a flood must not flood. */
@@ -92,14 +94,17 @@ accept_some(struct gw_worker *w, size_t li)
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if ((c = conn_new(w, fd, peer)) == NULL) {
-			gw_log(GW_LOG_ERROR, "accept_failed", "peer", peer,
-			    "reason", "out of memory", NULL);
+			if (errno != EAGAIN)	/* EAGAIN: conn_new said why */
+				gw_log(GW_LOG_ERROR, "accept_failed", "peer",
+				    peer, "reason", "out of memory", NULL);
 			atomic_fetch_sub(&w->sh->nconn, 1);
 			close(fd);
 			continue;
 		}
 		if (app)
 			c->proto = &gw_proto_app;
+		c->proxied = (unsigned)proxied;
+		gw_count(&w->ctr, GW_C_ACCEPTED);
 		w->conns[fd] = c;
 		w->nconn++;
 		if (fd >= w->hifd)
@@ -123,7 +128,7 @@ close_listeners(struct gw_worker *w)
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->lfd[i], NULL);
 		close(w->lfd[i]);
 	}
-	w->nlisten = w->napp = 0;
+	w->nlisten = w->nproxy = w->napp = 0;
 }
 
 static void
@@ -314,8 +319,8 @@ worker_main(void *arg)
 }
 
 struct gw_worker *
-gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
-    const int *afds, size_t na, char *err)
+gw_worker_new(struct gw_shared *sh, int index, const int *fds, size_t nd,
+    size_t np, size_t na, char *err)
 {
 	struct gw_worker *w;
 	struct rlimit rl;
@@ -355,13 +360,14 @@ gw_worker_new(struct gw_shared *sh, int index, const int *lfds, size_t nl,
 		snprintf(err, GW_ERR_LEN, "worker: %s", strerror(errno));
 		goto fail;
 	}
-	for (size_t i = 0; i < nl + na; i++) {
-		int fd = i < nl ? lfds[i] : afds[i - nl];
+	w->nproxy = np;
+	w->napp = na;
+	for (size_t i = 0; i < nd + np + na; i++) {
+		int fd = fds[i];
 
 		ev.events = EPOLLIN;
 		ev.data.u64 = TAG_LISTEN | (uint32_t)w->nlisten;
 		w->lfd[w->nlisten++] = fd;
-		w->napp += i >= nl;
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			snprintf(err, GW_ERR_LEN, "worker: %s", strerror(errno));
 			goto fail;

@@ -11,6 +11,7 @@
 
 #include "gateway/app.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "gateway/proto.h"
 
 enum conn_state {
@@ -88,6 +89,7 @@ struct gw_conn {
 	size_t		 in_len, in_cap;
 	/* The current request's framing, kept by the protocol's parse. */
 	size_t		 head_len;	/* 0 until the current head is complete */
+	struct http_resume *resume;	/* a head that came in pieces, so far */
 	long long	 body_len;
 	char		*out;		/* response bytes not yet written */
 	size_t		 out_len, out_off, out_cap;
@@ -96,6 +98,7 @@ struct gw_conn {
 	enum conn_timer	 timer;
 
 	unsigned	 keep_alive:1;	/* of the request being answered */
+	unsigned	 proxied:1;	/* a PROXY header comes before TLS */
 	unsigned	 close_after:1;	/* close once out is written */
 	unsigned	 continue_sent:1;
 	unsigned	 failed:1;	/* TLS error: no close_notify, session dropped */
@@ -107,8 +110,9 @@ struct gw_worker {
 	pthread_t	 thread;
 	int		 epfd;
 	int		 evfd;		/* wakes the loop from other threads */
-	int		 lfd[2 * GW_MAX_LISTEN];	/* devices', then apps' */
+	int		 lfd[3 * GW_MAX_LISTEN];	/* devices', proxied, apps' */
 	size_t		 nlisten;
+	size_t		 nproxy;	/* after the first nlisten-nproxy-napp */
 	size_t		 napp;		/* the last napp of lfd are apps' */
 	struct gw_conn	**conns;	/* by fd */
 	int		 maxfd;		/* size of conns */
@@ -119,6 +123,7 @@ struct gw_worker {
 	int		 draining;
 	int64_t		 drain_deadline;
 	struct reg_store *store;	/* the registry key, to hash; no queries */
+	struct gw_counters ctr;		/* written by this loop only (metrics.h) */
 	char		 scratch[16384];	/* reads of connections with no buffer */
 	/* Messages of this loop iteration, handed to the intake together at
 	 * its end: one lock and one wake-up per iteration, not per message. */

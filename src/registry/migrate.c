@@ -98,6 +98,7 @@ reg_migrate(struct reg_store *st)
 	    be->schema->migrations[be->schema->count - 1].version;
 	const char *what = "cannot update the database schema";
 	long long version;
+	int saved, rc;
 
 	if (schema_version(st, &version) < 0)
 		return -1;
@@ -105,21 +106,25 @@ reg_migrate(struct reg_store *st)
 		return 0;
 	if (reg_begin(st, what) < 0)
 		return -1;
+	/* A migration may rewrite a large table, and another process's may
+	 * hold the lock as long: wait as long as that takes (a dead server
+	 * is still found by TCP keepalives). */
+	saved = st->timeout_ms;
+	st->timeout_ms = 0;
 	if ((be->schema->lock != NULL &&
 	    be->exec(st, be->schema->lock, what) < 0) ||
 	    schema_version(st, &version) < 0)
-		goto fail;
-	if (version > latest) {
-		reg_fail(st, "the schema of %s is version %lld, newer than "
+		rc = -1;
+	else if (version > latest)
+		rc = reg_fail(st, "the schema of %s is version %lld, newer than "
 		    "this tether knows (%d): upgrade tether", st->name,
 		    version, latest);
-		goto fail;
-	}
-	if (apply(st, version, what) == 0)
-		return reg_commit(st, what);
-fail:
-	reg_rollback(st);
-	return -1;
+	else
+		rc = apply(st, version, what) == 0 ? reg_commit(st, what) : -1;
+	if (rc < 0)
+		reg_rollback(st);
+	st->timeout_ms = saved;
+	return rc;
 }
 
 /* see registry.h */

@@ -10,9 +10,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -25,9 +28,22 @@
 #define PG_PARAMS_MAX		8
 /* Decimal int64 with sign and NUL. */
 #define PG_INT_TEXT		24
-/* Seconds libpq waits for a connection before it gives up; a gateway
- * answers 503 meanwhile, so this bounds how long a request waits. */
-#define PG_CONNECT_TIMEOUT	"5"
+/* Milliseconds a connection may take when the handle has no deadline
+ * (reg_set_timeout 0); a gateway answers 503 meanwhile. */
+#define PG_CONNECT_TIMEOUT_MS	5000
+/* TCP keepalives: an idle connection to a host that vanished (power cut,
+ * a partition) is found dead within idle + interval * count seconds,
+ * instead of when the kernel gives up hours later. */
+#define PG_KEEPALIVE_IDLE	"10"
+#define PG_KEEPALIVE_INTERVAL	"3"
+#define PG_KEEPALIVE_COUNT	"3"
+/* Cancel requests in flight at once, each on a thread of its own (libpq
+ * 15's PQcancel blocks until the postmaster answers, which a stopped
+ * one never does): more time-outs meanwhile cancel nothing, their
+ * connections are closed anyway. */
+#define PG_CANCELS_MAX		8
+/* How long a time-out waits for its cancel request to go out. */
+#define PG_CANCEL_WAIT_MS	200
 /* The advisory lock that serialises migrations of one database: of
  * several processes opening a new database at once, the first migrates
  * and the others find nothing left to do. ("tether" in ASCII.) */
@@ -57,6 +73,10 @@ struct reg_stmt {
 /* The PostgreSQL backend's part of a handle (st->db). */
 struct reg_pg {
 	PGconn		*conn;
+	char		*db;		/* the URI, copied: for reconnecting */
+	/* A call gave up waiting on conn (its answer may still come, to a
+	 * query cancelled meanwhile): the next call connects afresh. */
+	int		 stale;
 	char		 where[128];	/* "host:port", for messages */
 	int		 listening;	/* LISTEN issued on this connection */
 	struct reg_stmt	*q[Q__COUNT];
@@ -102,36 +122,6 @@ cause(PGconn *conn, char *out, size_t size)
 		out[0] = (char)(out[0] - 'A' + 'a');
 }
 
-/* Sets err to "<what>: the database is unavailable (...)" and returns -1. */
-static int
-unavailable(struct reg_store *st, const char *what)
-{
-	char why[REG_ERR_LEN];
-
-	cause(pg_of(st)->conn, why, sizeof(why));
-	reg_fail(st, "%s: the database is unavailable "
-	    "(cannot connect to PostgreSQL at %s: %s)", what, pg_of(st)->where,
-	    why);
-	return -1;
-}
-
-/*
- * Makes sure the handle has a connection: after the server restarted (or
- * the network failed) the connection is bad, and the next call reconnects
- * here instead of failing for ever.
- */
-static int
-pg_ready(struct reg_store *st, const char *what)
-{
-	if (PQstatus(pg_of(st)->conn) == CONNECTION_OK)
-		return 0;
-	PQreset(pg_of(st)->conn);
-	pg_of(st)->listening = 0;	/* a new session listens to nothing */
-	if (PQstatus(pg_of(st)->conn) != CONNECTION_OK)
-		return unavailable(st, what);
-	return 0;
-}
-
 /* Sets err from a failed result (or a lost connection) and returns -1. */
 static int
 fail_result(struct reg_store *st, const char *what, const PGresult *res)
@@ -153,6 +143,339 @@ fail_result(struct reg_store *st, const char *what, const PGresult *res)
 	} else
 		reg_fail(st, "%s: %s", what, msg);
 	return -1;
+}
+
+/*
+ * Deadlines. libpq's blocking calls (PQexec, PQconnectdb, PQgetResult)
+ * wait for ever on a server that keeps its socket open and answers
+ * nothing (stopped, swapping, a lock it never gets), and TCP cannot tell:
+ * the kernel still acknowledges every byte. So the connection is
+ * non-blocking, every wait is a poll() bounded by st->timeout_ms, and a
+ * call past it cancels its query, gives up the connection and fails.
+ */
+
+/* The deadline of a wait that starts now, on the monotonic clock in ms;
+ * -1: none. */
+static int64_t
+deadline_of(const struct reg_store *st, int none_ms)
+{
+	int ms = st->timeout_ms > 0 ? st->timeout_ms : none_ms;
+
+	return ms > 0 ? reg_mono_us() / 1000 + ms : -1;
+}
+
+/* The handle's deadline in words: "3 s", "1.5 s", "500 ms". */
+static void
+deadline_text(int ms, char *out, size_t size)
+{
+	if (ms < 1000)
+		snprintf(out, size, "%d ms", ms);
+	else if (ms % 1000 == 0)
+		snprintf(out, size, "%d s", ms / 1000);
+	else
+		snprintf(out, size, "%d.%d s", ms / 1000, ms % 1000 / 100);
+}
+
+/*
+ * A cancel request in flight: the thread that sends it and the caller
+ * that waits PG_CANCEL_WAIT_MS for it share it, the last one frees it.
+ * (A tool that exits right after the failure would otherwise end the
+ * thread before its request went out.)
+ */
+struct pg_cancel_job {
+	PGcancel	*c;
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 done_cond;
+	int		 done;
+	int		 refs;
+};
+
+static atomic_int cancels;	/* jobs in flight, all handles */
+
+static void
+cancel_put(struct pg_cancel_job *j)
+{
+	int last;
+
+	pthread_mutex_lock(&j->lock);
+	last = --j->refs == 0;
+	pthread_mutex_unlock(&j->lock);
+	if (!last)
+		return;
+	PQfreeCancel(j->c);
+	pthread_mutex_destroy(&j->lock);
+	pthread_cond_destroy(&j->done_cond);
+	free(j);
+	atomic_fetch_sub(&cancels, 1);
+}
+
+static void *
+cancel_main(void *arg)
+{
+	struct pg_cancel_job *j = arg;
+	char errbuf[REG_ERR_LEN];
+
+	(void)PQcancel(j->c, errbuf, sizeof(errbuf));	/* best effort */
+	pthread_mutex_lock(&j->lock);
+	j->done = 1;
+	pthread_cond_signal(&j->done_cond);
+	pthread_mutex_unlock(&j->lock);
+	cancel_put(j);
+	return NULL;
+}
+
+/* Asks the server to cancel what conn runs, waiting a little for the
+ * request to go out; a server that does not take it costs a thread
+ * until it does. */
+static void
+cancel_query(PGconn *conn)
+{
+	struct pg_cancel_job *j;
+	pthread_attr_t attr;
+	struct timespec ts;
+	pthread_t t;
+	int started = 0;
+
+	if (atomic_fetch_add(&cancels, 1) >= PG_CANCELS_MAX ||
+	    (j = calloc(1, sizeof(*j))) == NULL) {
+		atomic_fetch_sub(&cancels, 1);
+		return;
+	}
+	j->refs = 2;
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->done_cond, NULL);
+	if ((j->c = PQgetCancel(conn)) != NULL &&
+	    pthread_attr_init(&attr) == 0) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		started = pthread_create(&t, &attr, cancel_main, j) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	if (!started) {
+		j->refs = 1;
+		cancel_put(j);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += PG_CANCEL_WAIT_MS * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&j->lock);
+	while (!j->done && pthread_cond_timedwait(&j->done_cond, &j->lock,
+	    &ts) == 0)
+		;
+	pthread_mutex_unlock(&j->lock);
+	cancel_put(j);
+}
+
+/*
+ * A wait passed its deadline: asks the server to cancel what it runs for
+ * this connection (it gets the request when it runs again, and rolls the
+ * transaction back), marks the connection stale and fails with the
+ * reason. Returns -1.
+ */
+static int
+timed_out(struct reg_store *st, const char *what, int connecting)
+{
+	struct reg_pg *pg = pg_of(st);
+	char limit[32];
+
+	if (!connecting)
+		cancel_query(pg->conn);
+	pg->stale = 1;
+	pg->listening = 0;
+	deadline_text(st->timeout_ms > 0 ? st->timeout_ms :
+	    PG_CONNECT_TIMEOUT_MS, limit, sizeof(limit));
+	if (what == NULL)	/* reg_open */
+		return reg_fail(st, "cannot connect to PostgreSQL at %s: it "
+		    "did not answer within %s", pg->where, limit);
+	return reg_fail(st, "%s: the database is unavailable (PostgreSQL at "
+	    "%s did not answer within %s)", what, pg->where, limit);
+}
+
+/* Waits for events on the connection's socket until deadline: 1 ready,
+ * 0 at the deadline, -1 when the socket failed. */
+static int
+wait_socket(PGconn *conn, short events, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = PQsocket(conn), .events = events };
+
+	if (pfd.fd < 0)
+		return -1;
+	for (;;) {
+		int ms = -1, r;
+
+		if (deadline >= 0) {
+			int64_t left = deadline - reg_mono_us() / 1000;
+
+			if (left <= 0)
+				return 0;
+			ms = left > INT32_MAX ? INT32_MAX : (int)left;
+		}
+		if ((r = poll(&pfd, 1, ms)) > 0)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* Sends what libpq holds for the server, reading what comes meanwhile
+ * (a server blocked on writing to us would not read). 0, or -1 with err
+ * set. */
+static int
+send_all(struct reg_store *st, int64_t deadline, const char *what)
+{
+	PGconn *c = pg_of(st)->conn;
+	int r;
+
+	while ((r = PQflush(c)) == 1) {
+		int w = wait_socket(c, POLLIN | POLLOUT, deadline);
+
+		if (w == 0)
+			return timed_out(st, what, 0);
+		if (w < 0 || PQconsumeInput(c) == 0)
+			return fail_result(st, what, NULL);
+	}
+	return r == 0 ? 0 : fail_result(st, what, NULL);
+}
+
+/*
+ * The next result of what was sent: *res, NULL when the command's
+ * results are all taken. A fresh deadline for each: a pipeline of many
+ * rows has each row's answer bounded, not the whole. 0, or -1 with err
+ * set.
+ */
+static int
+next_result(struct reg_store *st, PGresult **res, const char *what)
+{
+	PGconn *c = pg_of(st)->conn;
+	int64_t deadline = deadline_of(st, 0);
+
+	*res = NULL;
+	if (send_all(st, deadline, what) < 0)
+		return -1;
+	while (PQisBusy(c)) {
+		int w = wait_socket(c, POLLIN, deadline);
+
+		if (w == 0)
+			return timed_out(st, what, 0);
+		if (w < 0 || PQconsumeInput(c) == 0)
+			return fail_result(st, what, NULL);
+	}
+	*res = PQgetResult(c);
+	return 0;
+}
+
+/* The result of a command sent, as PQexec gives it (the first error, else
+ * the last result): NULL with err set when no answer came. */
+static PGresult *
+command_result(struct reg_store *st, const char *what)
+{
+	PGresult *res, *kept = NULL;
+
+	for (;;) {
+		if (next_result(st, &res, what) < 0) {
+			PQclear(kept);
+			return NULL;
+		}
+		if (res == NULL)
+			break;
+		if (kept != NULL && PQresultStatus(kept) == PGRES_FATAL_ERROR) {
+			PQclear(res);	/* the first error stays */
+			continue;
+		}
+		PQclear(kept);
+		kept = res;
+	}
+	if (kept == NULL)
+		fail_result(st, what, NULL);
+	return kept;
+}
+
+/*
+ * Connects (again), non-blocking, within the deadline; keepalives and
+ * tcp_user_timeout on. Later keywords win, so the URI (dbname, expanded)
+ * can override these defaults. what is NULL for reg_open's first
+ * connection. 0, or -1 with err set.
+ */
+static int
+pg_connect(struct reg_store *st, const char *what)
+{
+	struct reg_pg *pg = pg_of(st);
+	char user_timeout[PG_INT_TEXT], why[REG_ERR_LEN];
+	const char *keys[] = { "application_name", "keepalives",
+	    "keepalives_idle", "keepalives_interval", "keepalives_count",
+	    "tcp_user_timeout", "dbname", NULL };
+	const char *values[] = { "tether", "1", PG_KEEPALIVE_IDLE,
+	    PG_KEEPALIVE_INTERVAL, PG_KEEPALIVE_COUNT, user_timeout, pg->db,
+	    NULL };
+	int64_t deadline = deadline_of(st, PG_CONNECT_TIMEOUT_MS);
+	PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
+
+	/* Unacknowledged bytes for this long end the connection (a host
+	 * gone mid-query); 0 is the system's default. */
+	snprintf(user_timeout, sizeof(user_timeout), "%d", st->timeout_ms);
+	PQfinish(pg->conn);
+	pg->stale = 0;
+	pg->listening = 0;	/* a new session listens to nothing */
+	if ((pg->conn = PQconnectStartParams(keys, values, 1)) == NULL)
+		return reg_fail(st, "out of memory");
+	PQsetNoticeProcessor(pg->conn, no_notices, NULL);
+	if (pg->where[0] == '\0') {
+		const char *host = PQhost(pg->conn), *port = PQport(pg->conn);
+
+		snprintf(pg->where, sizeof(pg->where), "%s:%s",
+		    host != NULL && host[0] != '\0' ? host : "localhost",
+		    port != NULL && port[0] != '\0' ? port : "5432");
+		snprintf(st->name, sizeof(st->name),
+		    "the PostgreSQL database at %s", pg->where);
+	}
+	while (PQstatus(pg->conn) != CONNECTION_BAD && ps != PGRES_POLLING_OK &&
+	    ps != PGRES_POLLING_FAILED) {
+		int w = wait_socket(pg->conn, ps == PGRES_POLLING_READING ?
+		    POLLIN : POLLOUT, deadline);
+
+		if (w == 0)
+			return timed_out(st, what, 1);
+		ps = PQconnectPoll(pg->conn);
+	}
+	if (PQstatus(pg->conn) != CONNECTION_OK) {
+		cause(pg->conn, why, sizeof(why));
+		if (what == NULL)
+			return reg_fail(st, "cannot connect to PostgreSQL at "
+			    "%s: %s", pg->where, why);
+		return reg_fail(st, "%s: the database is unavailable "
+		    "(cannot connect to PostgreSQL at %s: %s)", what,
+		    pg->where, why);
+	}
+	if (PQsetnonblocking(pg->conn, 1) != 0)
+		return fail_result(st, what != NULL ? what :
+		    "cannot connect to PostgreSQL", NULL);
+	return 0;
+}
+
+/*
+ * Makes sure the handle has a connection: after the server restarted (or
+ * the network failed, or a call gave up waiting) the connection is bad,
+ * and the next call reconnects here instead of failing for ever.
+ */
+static int
+pg_ready(struct reg_store *st, const char *what)
+{
+	if (!pg_of(st)->stale && PQstatus(pg_of(st)->conn) == CONNECTION_OK)
+		return 0;
+	return pg_connect(st, what);
+}
+
+/* A call on a connection an earlier call of this transaction gave up
+ * on: the transaction is lost, the next transaction reconnects. */
+static int
+unanswered(struct reg_store *st, const char *what)
+{
+	return reg_fail(st, "%s: the database is unavailable (PostgreSQL at "
+	    "%s stopped answering; the next call reconnects)", what,
+	    pg_of(st)->where);
 }
 
 /*
@@ -258,8 +581,13 @@ pg_step(struct reg_store *st, struct reg_stmt *s, const char *what)
 
 	if (s->row >= 0)
 		return ++s->row < PQntuples(s->res) ? REG_ROW : REG_DONE;
-	s->res = PQexecParams(pg_of(st)->conn, s->sql, s->nparams, NULL, s->v,
-	    s->len, s->fmt, 0);
+	if (pg_of(st)->stale)
+		return unanswered(st, what);
+	if (!PQsendQueryParams(pg_of(st)->conn, s->sql, s->nparams, NULL, s->v,
+	    s->len, s->fmt, 0))
+		return fail_result(st, what, NULL);
+	if ((s->res = command_result(st, what)) == NULL)
+		return -1;
 	status = PQresultStatus(s->res);
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
 		fail_result(st, what, s->res);
@@ -317,8 +645,16 @@ pg_changed(struct reg_store *st, struct reg_stmt *s)
 static int
 pg_exec(struct reg_store *st, const char *sql, const char *what)
 {
-	PGresult *res = PQexec(pg_of(st)->conn, sql);
-	ExecStatusType s = PQresultStatus(res);
+	PGresult *res;
+	ExecStatusType s;
+
+	if (pg_of(st)->stale)
+		return unanswered(st, what);
+	if (!PQsendQuery(pg_of(st)->conn, sql))
+		return fail_result(st, what, NULL);
+	if ((res = command_result(st, what)) == NULL)
+		return -1;
+	s = PQresultStatus(res);
 
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
 		fail_result(st, what, res);
@@ -339,11 +675,15 @@ static void
 pg_rollback(struct reg_store *st)
 {
 	PGconn *c = pg_of(st)->conn;
+	char err[REG_ERR_LEN];
 
-	if (PQstatus(c) != CONNECTION_OK ||
+	if (pg_of(st)->stale || PQstatus(c) != CONNECTION_OK ||
 	    PQtransactionStatus(c) == PQTRANS_IDLE)
 		return;
-	PQclear(PQexec(c, "ROLLBACK"));
+	/* the error that made the caller roll back is the one to keep */
+	memcpy(err, st->err, sizeof(err));
+	(void)pg_exec(st, "ROLLBACK", "cannot roll back");
+	memcpy(st->err, err, sizeof(err));
 }
 
 static int
@@ -372,6 +712,8 @@ pg_run_rows(struct reg_store *st, struct reg_stmt *s, size_t n,
 	size_t sent = 0;
 	int rc = 0;
 
+	if (pg_of(st)->stale)
+		return unanswered(st, what);
 	if (!PQenterPipelineMode(c))
 		return fail_result(st, what, NULL);
 	for (size_t i = 0; i < n; i++) {
@@ -390,6 +732,11 @@ pg_run_rows(struct reg_store *st, struct reg_stmt *s, size_t n,
 			break;
 		}
 		sent++;
+		/* what the socket does not take now waits (reading the
+		 * answers meanwhile), bounded like any answer */
+		if (PQflush(c) != 0 && send_all(st, deadline_of(st, 0),
+		    what) < 0)
+			return -1;
 	}
 	pg_reset(s);
 	if (!PQpipelineSync(c)) {
@@ -399,7 +746,9 @@ pg_run_rows(struct reg_store *st, struct reg_stmt *s, size_t n,
 	}
 	/* every result, even after a failure, to leave pipeline mode */
 	for (size_t k = 0; k < sent; k++) {
-		if ((res = PQgetResult(c)) == NULL) {
+		if (next_result(st, &res, what) < 0)
+			return -1;	/* no answer in time */
+		if (res == NULL) {
 			if (rc == 0)
 				fail_result(st, what, NULL);
 			return -1;	/* the connection broke */
@@ -409,11 +758,15 @@ pg_run_rows(struct reg_store *st, struct reg_stmt *s, size_t n,
 		else if (rc == 0)
 			rc = fail_result(st, what, res);
 		PQclear(res);
-		while ((res = PQgetResult(c)) != NULL)	/* end of this query */
+		do {				/* end of this query */
+			if (next_result(st, &res, what) < 0)
+				return -1;
 			PQclear(res);
+		} while (res != NULL);
 	}
-	if ((res = PQgetResult(c)) != NULL)	/* PGRES_PIPELINE_SYNC */
-		PQclear(res);
+	if (next_result(st, &res, what) < 0)	/* PGRES_PIPELINE_SYNC */
+		return -1;
+	PQclear(res);
 	if (!PQexitPipelineMode(c) && rc == 0)
 		rc = fail_result(st, what, NULL);
 	return rc;
@@ -660,40 +1013,21 @@ pg_close(struct reg_store *st)
 		pg_finalize(pg->q[i]);
 	pg_finalize(pg->insert_msg);
 	PQfinish(pg->conn);
+	free(pg->db);
 	free(pg);
 }
 
 static int
 pg_open(struct reg_store *st, const char *db)
 {
-	/* Later keywords win, so the URI (dbname, expanded) can override
-	 * these defaults. */
-	const char *keys[] = { "connect_timeout", "application_name",
-	    "dbname", NULL };
-	const char *values[] = { PG_CONNECT_TIMEOUT, "tether", db, NULL };
-	char why[REG_ERR_LEN];
-	const char *host, *port;
 	struct reg_pg *pg;
 
 	if ((pg = calloc(1, sizeof(*pg))) == NULL)
 		return reg_fail(st, "out of memory");
 	st->db = pg;
-	if ((pg->conn = PQconnectdbParams(keys, values, 1)) == NULL)
+	if ((pg->db = strdup(db)) == NULL)
 		return reg_fail(st, "out of memory");
-	PQsetNoticeProcessor(pg->conn, no_notices, NULL);
-	host = PQhost(pg->conn);
-	port = PQport(pg->conn);
-	snprintf(pg->where, sizeof(pg->where), "%s:%s",
-	    host != NULL && host[0] != '\0' ? host : "localhost",
-	    port != NULL && port[0] != '\0' ? port : "5432");
-	snprintf(st->name, sizeof(st->name), "the PostgreSQL database at %s",
-	    pg->where);
-	if (PQstatus(pg->conn) != CONNECTION_OK) {
-		cause(pg->conn, why, sizeof(why));
-		return reg_fail(st, "cannot connect to PostgreSQL at %s: %s",
-		    pg->where, why);
-	}
-	return 0;
+	return pg_connect(st, NULL);
 }
 
 static int

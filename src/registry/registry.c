@@ -110,6 +110,7 @@ reg_open(struct reg_store **out, const char *db, const char *key_file,
 		return -1;
 	}
 	st->be = backend_of(db);
+	st->timeout_ms = REG_TIMEOUT_DEFAULT_MS;
 	rc = st->be->open(st, db);
 	if (rc == 0)
 		rc = reg_migrate(st);
@@ -138,6 +139,30 @@ reg_close(struct reg_store *st)
 	EVP_MAC_CTX_free(st->mac);
 	OPENSSL_cleanse(st->key, sizeof(st->key));
 	free(st);
+}
+
+/* see registry.h */
+void
+reg_set_timeout(struct reg_store *st, int ms)
+{
+	st->timeout_ms = ms > 0 ? ms : 0;
+}
+
+/* see registry.h */
+int
+reg_ping(struct reg_store *st)
+{
+	const char *what = "the store does not take a write";
+
+	if (reg_ready(st, what) < 0 || reg_begin(st, what) < 0)
+		return -1;
+	if (st->be->exec(st, "UPDATE meta SET value = value "
+	    "WHERE name = 'key_check'", what) < 0 ||
+	    reg_commit(st, what) < 0) {
+		reg_rollback(st);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -63,6 +63,27 @@ int reg_open(struct reg_store **out, const char *db, const char *key_file,
     char *err);
 void reg_close(struct reg_store *st);
 
+/*
+ * How long a call of this handle waits for PostgreSQL's answer, in ms:
+ * past it the call fails ("PostgreSQL at HOST:PORT did not answer within
+ * 3 s"), the query is cancelled and the next call reconnects. 0: as long
+ * as it takes. reg_open starts at REG_TIMEOUT_DEFAULT_MS and waits as long
+ * as a schema migration takes. SQLite's calls are bounded by its own lock
+ * waits and not by this.
+ */
+#define REG_TIMEOUT_DEFAULT_MS	3000
+void reg_set_timeout(struct reg_store *st, int ms);
+
+/*
+ * Asks the store whether it takes a write: a transaction that rewrites one
+ * row of its own (meta's key check, unchanged) and commits. 0, or -1 with
+ * the reason (a lock held elsewhere past the busy timeout, a read-only or
+ * full database, PostgreSQL unavailable). A read would pass where writes
+ * fail (SQLite reads a locked or read-only file): the gateway's health
+ * asks this once a second while its last commit failed.
+ */
+int reg_ping(struct reg_store *st);
+
 /* The file that holds the database db names (db itself, for SQLite), or
  * NULL when it is not a file of this machine (a PostgreSQL URI): what a
  * tool checks exists before reg_open would make it. */

@@ -48,6 +48,9 @@ struct reg_store {
 	 * 0.2 µs reused), and the gateway hashes every request. */
 	EVP_MAC_CTX		*mac;
 	char			 err[REG_ERR_LEN];
+	/* How long a call waits for a database server's answer, in ms
+	 * (reg_set_timeout); 0: as long as it takes. */
+	int			 timeout_ms;
 	struct reg_touch	 touched[REG_TOUCH_SLOTS];
 };
 

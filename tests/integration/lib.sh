@@ -37,7 +37,8 @@ wait_for() {
 
 # start_gw [serve options...]: starts the gateway on a free port with its
 # database and state in $T; sets PORT, GW_PID, PIN (SPKI sha256 base64 of
-# the ECDSA dev key), PIN_RSA, APP_PORT (the application API's listener).
+# the ECDSA dev key), PIN_RSA, APP_PORT (the application API's listener),
+# ADMIN_PORT (metrics).
 # Retries if a port was taken meanwhile.
 GW_DB="$T/tether.db"
 start_gw() {
@@ -45,9 +46,11 @@ start_gw() {
 	while :; do
 		PORT=$(free_port)
 		APP_PORT=$(free_port)
+		ADMIN_PORT=$(free_port)
 		: >"$T/gw.log"
 		"$TETHER" serve --listen "127.0.0.1:$PORT" --db "$GW_DB" \
 		    --app-listen "127.0.0.1:$APP_PORT" \
+		    --admin-listen "127.0.0.1:$ADMIN_PORT" \
 		    --state-dir "$T/state" --workers 2 "$@" \
 		    >"$T/gw.out" 2>>"$T/gw.log" &
 		GW_PID=$!

@@ -15,7 +15,7 @@ ok "the first gateway listens on 127.0.0.1:$PORT with 2 workers"
 # own database and state; exit status in $rc, messages in $T/second.err.
 second() {
 	set +e
-	timeout 20 "$TETHER" serve --app-listen off --listen "127.0.0.1:$PORT" --db "$T/second.db" \
+	timeout 20 "$TETHER" serve --app-listen off --admin-listen off --listen "127.0.0.1:$PORT" --db "$T/second.db" \
 	    --state-dir "$T/second" "$@" >/dev/null 2>"$T/second.err"
 	rc=$?
 	set -e
@@ -39,7 +39,7 @@ ok "20 messages, 201 each: the first gateway has every connection"
 kill -9 "$GW_PID"
 wait "$GW_PID" 2>/dev/null || true
 : >"$T/again.log"
-"$TETHER" serve --app-listen off --listen "127.0.0.1:$PORT" --db "$GW_DB" --state-dir "$T/state" \
+"$TETHER" serve --app-listen off --admin-listen off --listen "127.0.0.1:$PORT" --db "$GW_DB" --state-dir "$T/state" \
     --workers 1 >/dev/null 2>>"$T/again.log" &
 GW_PID=$!
 PIDS="$PIDS $GW_PID"

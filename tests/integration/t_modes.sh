@@ -41,7 +41,7 @@ stop_gw
 
 # --no-create: a missing database is an error, and nothing is made.
 set +e
-timeout 20 "$TETHER" serve --app-listen off --no-create --listen "127.0.0.1:$(free_port)" \
+timeout 20 "$TETHER" serve --app-listen off --admin-listen off --no-create --listen "127.0.0.1:$(free_port)" \
     --db "$T/typo.db" --state-dir "$T/state2" >/dev/null 2>"$T/err"; rc=$?
 set -e
 [ $rc = 1 ] || fail "--no-create on a missing database: exit $rc"

@@ -44,15 +44,20 @@ ID=($(grep -o '"id": *"[^"]*"' "$T/dev/manifest.json" | sed 's/.*"\([^"]*\)"$/\1
 [ ${#CRED[@]} -eq 3 ] || fail "manifest has ${#CRED[@]} credentials, want 3"
 ok "3 devices provisioned into PostgreSQL"
 
-# start_node N [PORT]: gateway N (1 or 2, as in deploy/haproxy.cfg) on PORT (else a free one), the
-# shared database, key file and TLS pair; sets NODE_PORT[N], NODE_PID[N].
-# --debug so its log names each message it stored.
+# start_node N [PORT DIRECT]: gateway N (1 or 2, as in deploy/haproxy.cfg)
+# taking HAProxy's PROXY-protocol connections on PORT and devices straight
+# on DIRECT (else free ones), the shared database, key file and TLS pair;
+# sets NODE_PORT[N], NODE_DIRECT[N], NODE_PID[N]. --debug so its log
+# names each message it stored.
 start_node() {
-	local n=$1 fixed=${2:-} port tries=0
+	local n=$1 fixed=${2:-} dfixed=${3:-} port dport tries=0
 	while :; do
 		port=${fixed:-$(free_port)}
+		dport=${dfixed:-$(free_port)}
 		: >"$T/node$n.log"
-		"$TETHER" serve --app-listen off --listen "127.0.0.1:$port" --db "$DB" --key-file "$KEY" \
+		"$TETHER" serve --app-listen off --admin-listen off \
+		    --proxy-listen "127.0.0.1:$port" --listen "127.0.0.1:$dport" \
+		    --db "$DB" --key-file "$KEY" \
 		    --cert "$T/tls.crt" --key "$T/tls.key" --state-dir "$T/state$n" \
 		    --workers 1 --debug >"$T/node$n.out" 2>>"$T/node$n.log" &
 		NODE_PID[$n]=$!
@@ -65,6 +70,7 @@ start_node() {
 		fail "node $n did not start"
 	done
 	NODE_PORT[$n]=$port
+	NODE_DIRECT[$n]=$dport
 }
 
 # stop_node N: SIGTERM and reap_node N.
@@ -106,8 +112,8 @@ sed -e "s|^\tlog /dev/log local0|\tlog stderr format short local0|" \
     -e "s|^\tserver node1 [^ ]*|\tserver node1 127.0.0.1:${NODE_PORT[1]}|" \
     -e "s|^\tserver node2 [^ ]*|\tserver node2 127.0.0.1:${NODE_PORT[2]}|" \
     "$TETHER_SRC/deploy/haproxy.cfg" >"$T/haproxy.cfg"
-grep -q "server node1 127.0.0.1:${NODE_PORT[1]} check check-ssl verify none" "$T/haproxy.cfg" &&
-    grep -q "server node2 127.0.0.1:${NODE_PORT[2]} check" "$T/haproxy.cfg" &&
+grep -q "server node1 127.0.0.1:${NODE_PORT[1]} send-proxy-v2 check check-ssl check-send-proxy verify none" "$T/haproxy.cfg" &&
+    grep -q "server node2 127.0.0.1:${NODE_PORT[2]} send-proxy-v2 check" "$T/haproxy.cfg" &&
     grep -q "bind 127.0.0.1:$HP_PORT" "$T/haproxy.cfg" ||
     fail "deploy/haproxy.cfg no longer has the lines this test rewrites"
 haproxy -c -q -f "$T/haproxy.cfg" >"$T/haproxy.check" 2>&1 ||
@@ -133,6 +139,20 @@ s1=$(stored 1); s2=$(stored 2)
 [ "$s1" -gt 0 ] && [ "$s2" -gt 0 ] || fail "not balanced: node 1 stored $s1, node 2 $s2"
 ok "10 messages through HAProxy: 201 each, pin held on both nodes ($s1 + $s2)"
 
+# The PROXY protocol: the nodes log the device's own address and port,
+# not HAProxy's; a connection to the proxied port without the header is
+# refused, and the device's last-seen address is its own.
+lport=$(PORT=$HP_PORT gw_curl -o /dev/null -w '%{local_port}' -H "Authorization: Device ${CRED[0]}" \
+    --data-binary '{"via":"proxy","who":"me"}' "https://localhost:$HP_PORT/v1/messages")
+grep -q "event=stored peer=127.0.0.1:$lport " "$T/node1.log" "$T/node2.log" ||
+    fail "no node logged the device's port $lport: $(grep event=stored "$T/node1.log" "$T/node2.log" | tail -n 3)"
+"$TETHER" device show "${ID[0]}" --db "$DB" --key-file "$KEY" --json >"$T/show.json"
+grep -q "127.0.0.1:$lport" "$T/show.json" || fail "last seen is not the device's address: $(cat "$T/show.json")"
+code=$(post_to "${NODE_PORT[1]}" "${CRED[0]}" "no header" || true)
+[ "$code" = 000 ] || fail "the proxied port answered a device without a PROXY header: $code"
+grep -q 'event=proxy_refused' "$T/node1.log" || fail "no proxy_refused line"
+ok "PROXY protocol v2: the device's address ($lport) in the log and last seen; no header, no service"
+
 # A revocation through the CLI: both nodes refuse the device within 1 s.
 "$TETHER" device revoke "${ID[1]}" --db "$DB" --key-file "$KEY" 2>"$T/rev.err" ||
     fail "revoke: $(cat "$T/rev.err")"
@@ -142,7 +162,7 @@ early=0
 for n in 1 2; do
 	deadline=$((start + 3000000000))
 	while :; do
-		code=$(post_to "${NODE_PORT[$n]}" "${CRED[1]}" "after revoke")
+		code=$(post_to "${NODE_DIRECT[$n]}" "${CRED[1]}" "after revoke")
 		[ "$code" = 401 ] && break
 		[ "$code" = 201 ] || fail "node $n answered $code to a revoked device"
 		early=$((early + 1))
@@ -176,7 +196,7 @@ done
 ok "node 1 stopped: 30 messages through HAProxy, 201 each; HAProxy marked it DOWN"
 
 # Node 0 back on its port: HAProxy marks it up and sends it devices again.
-start_node 1 "${NODE_PORT[1]}"
+start_node 1 "${NODE_PORT[1]}" "${NODE_DIRECT[1]}"
 wait_for 10 grep -q 'Server tether/node1 is UP' "$T/haproxy.log" ||
     { cat "$T/haproxy.log" >&2; fail "HAProxy did not mark the restarted node UP"; }
 for i in $(seq 1 10); do
@@ -184,9 +204,9 @@ for i in $(seq 1 10); do
 	[ "$code" = 201 ] || fail "message $i after node 1 restarted: $code (want 201)"
 done
 [ "$(stored 1)" -gt 0 ] || fail "the restarted node took no messages through HAProxy"
-[ "$(post_to "${NODE_PORT[1]}" "${CRED[1]}" "revoked still")" = 401 ] ||
+[ "$(post_to "${NODE_DIRECT[1]}" "${CRED[1]}" "revoked still")" = 401 ] ||
     fail "the restarted node accepts the revoked device"
-want=$((10 + early + 1 + 30 + 10))
+want=$((10 + 1 + early + 1 + 30 + 10))	# + the PROXY protocol check's
 [ "$(pg_sql tether "SELECT count(*) FROM messages")" = $want ] ||
     fail "PostgreSQL holds $(pg_sql tether "SELECT count(*) FROM messages") messages, want $want"
 ok "node 1 restarted: HAProxy marked it UP, it stores $(stored 1) of 10 messages; $want stored in all"
@@ -200,7 +220,7 @@ down1=$(downs 1); down2=$(downs 2)
 pg_stop
 for n in 1 2; do
 	# Device 2 is in both nodes' caches: no lookup, a failed commit.
-	code=$(post_to "${NODE_PORT[$n]}" "${CRED[2]}" "{\"outage\":$n}")
+	code=$(post_to "${NODE_DIRECT[$n]}" "${CRED[2]}" "{\"outage\":$n}")
 	[ "$code" = 503 ] || fail "node $n with PostgreSQL stopped: $code (want 503)"
 done
 both_down() { [ "$(downs 1)" -gt "$down1" ] && [ "$(downs 2)" -gt "$down2" ]; }

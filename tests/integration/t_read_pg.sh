@@ -3,11 +3,14 @@
 # out of order: a transaction holding a lower id keeps readers from
 # passing it (a reader taking id > cursor would skip it); then two
 # gateways on one database take messages from concurrent devices while
-# two readers poll, and each reader sees every message exactly once.
+# four readers poll (the CLI, --follow, an SSE stream on one node's
+# application API, the docs' consumer long-polling the other's), and each
+# reader sees every message exactly once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pglib.sh"
 
 NODE_PID=([1]="" [2]="")
+APP_PORT_OF=([1]="" [2]="")
 HOLD_PID=""
 rd_cleanup() {
 	for p in "$HOLD_PID" "${NODE_PID[@]}"; do
@@ -29,16 +32,20 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     fail "openssl req: $(cat "$T/openssl.err")"
 "$TETHER" provision --db "$DB" --key-file "$KEY" --count 4 --out "$T/dev" \
     2>"$T/prov.err" || fail "provision: $(cat "$T/prov.err")"
+TOKEN=$("$TETHER" app add reader --db "$DB" --key-file "$KEY" 2>/dev/null) ||
+    fail "app add on PostgreSQL"
 CRED=($(grep -o '"credential": *"[^"]*"' "$T/dev/manifest.json" | sed 's/.*"\([^"]*\)"$/\1/'))
 ID=($(grep -o '"id": *"[^"]*"' "$T/dev/manifest.json" | sed 's/.*"\([^"]*\)"$/\1/'))
 
 # start_node N: gateway N on a free port; sets NODE_PORT[N], NODE_PID[N].
 start_node() {
-	local n=$1 port tries=0
+	local n=$1 port aport tries=0
 	while :; do
 		port=$(free_port)
+		aport=$(free_port)
 		: >"$T/node$n.log"
-		"$TETHER" serve --app-listen off --listen "127.0.0.1:$port" --db "$DB" --key-file "$KEY" \
+		"$TETHER" serve --app-listen "127.0.0.1:$aport" --admin-listen off \
+		    --listen "127.0.0.1:$port" --db "$DB" --key-file "$KEY" \
 		    --cert "$T/tls.crt" --key "$T/tls.key" --state-dir "$T/state$n" \
 		    --workers 1 >"$T/node$n.out" 2>>"$T/node$n.log" &
 		NODE_PID[$n]=$!
@@ -49,6 +56,7 @@ start_node() {
 		fail "node $n did not start: $(tail -n 5 "$T/node$n.log")"
 	done
 	NODE_PORT[$n]=$port
+	APP_PORT_OF[$n]=$aport
 }
 # send NODE CRED BODY SEQ: prints the status code.
 send() {
@@ -79,6 +87,10 @@ LATER=$(pg_sql tether "SELECT max(id) FROM messages")
 [ "$LATER" -gt "$HELD" ] || fail "the later message's id $LATER is not above $HELD"
 [ "$(msgs --after "$C0" | wc -l)" = 0 ] ||
     fail "a reader passed an open transaction: $(msgs --after "$C0")"
+api_count=$(curl -s --cacert "$T/tls.crt" --resolve "localhost:${APP_PORT_OF[1]}:127.0.0.1" \
+    -H "Authorization: Bearer $TOKEN" \
+    "https://localhost:${APP_PORT_OF[1]}/v1/messages?after=$C0" | tail -n 1 | jq -r .count)
+[ "$api_count" = 0 ] || fail "GET /v1/messages passed an open transaction: count $api_count"
 echo "COMMIT;" >&7
 exec 7>&-
 wait "$HOLD_PID" || fail "psql exited $?"
@@ -109,6 +121,17 @@ poll() {	# a reader that starts a new process for each poll
 poll &
 POLL=$!
 PIDS="$PIDS $POLL"
+curl -sN --cacert "$T/tls.crt" --resolve "localhost:${APP_PORT_OF[1]}:127.0.0.1" \
+    -H "Authorization: Bearer $TOKEN" \
+    "https://localhost:${APP_PORT_OF[1]}/v1/messages/stream?after=$C1" >"$T/sse" &
+SSE=$!
+PIDS="$PIDS $SSE"
+printf '%s' "$C1" >"$T/cursor"
+TETHER_APP_URL="https://localhost:${APP_PORT_OF[2]}" TETHER_APP_TOKEN=$TOKEN \
+    TETHER_CA="$T/tls.crt" TETHER_CURSOR_FILE="$T/cursor" \
+    python3 "$TETHER_SRC/examples/app/consume.py" >"$T/consumed" 2>"$T/consume.err" &
+CONSUME=$!
+PIDS="$PIDS $CONSUME"
 pids=""
 for d in 0 1 2 3; do
 	(
@@ -127,11 +150,20 @@ wait "$POLL" || fail "the polling reader did not get $((4 * PER)) messages: $(wc
 wait_for 20 sh -c "[ \$(wc -l <'$T/follow') -ge $((4 * PER)) ]" ||
     fail "--follow got $(wc -l <"$T/follow") of $((4 * PER))"
 kill -TERM "$FPID"; wait "$FPID" || true
+wait_for 20 sh -c "[ \$(grep -c '^data: ' '$T/sse') -ge $((4 * PER)) ]" ||
+    fail "the SSE stream got $(grep -c '^data: ' "$T/sse") of $((4 * PER))"
+wait_for 20 sh -c "[ \$(wc -l <'$T/consumed') -ge $((4 * PER)) ]" ||
+    fail "consume.py got $(wc -l <"$T/consumed") of $((4 * PER)): $(cat "$T/consume.err")"
+kill "$SSE" "$CONSUME" 2>/dev/null || true
+grep '^data: ' "$T/sse" | sed 's/^data: //' >"$T/stream"
 pg_sql tether "SELECT id FROM messages WHERE seq > 100 ORDER BY id" >"$T/want"
 [ "$(wc -l <"$T/want")" = $((4 * PER)) ] || fail "stored $(wc -l <"$T/want")"
-for r in follow polled; do
+[ "$(sort -u "$T/consumed" | wc -l)" = $((4 * PER)) ] &&
+    [ "$(wc -l <"$T/consumed")" = $((4 * PER)) ] ||
+    fail "consume.py: not each message once ($(wc -l <"$T/consumed") lines)"
+for r in follow polled stream; do
 	jq -r .id "$T/$r" | sort -n >"$T/$r.ids"
 	[ "$(sort -u "$T/$r.ids" | wc -l)" = "$(wc -l <"$T/$r.ids")" ] || fail "$r: a message twice"
 	cmp -s "$T/$r.ids" "$T/want" || fail "$r: not every message: $(diff "$T/$r.ids" "$T/want" | head)"
 done
-ok "both readers saw each of the $((4 * PER)) messages exactly once"
+ok "all four readers saw each of the $((4 * PER)) messages exactly once (CLI, --follow, SSE on node 1, long polls on node 2)"

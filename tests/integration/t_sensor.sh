@@ -34,7 +34,7 @@ ok "sensor reports over one kept-alive connection"
 stop_gw
 before=$(grep -c stored "$T/sensor.out")
 sleep 1.5
-"$TETHER" serve --app-listen off --listen "127.0.0.1:$PORT" --db "$GW_DB" --state-dir "$T/state" --workers 2 \
+"$TETHER" serve --app-listen off --admin-listen off --listen "127.0.0.1:$PORT" --db "$GW_DB" --state-dir "$T/state" --workers 2 \
     >"$T/gw2.out" 2>"$T/gw2.log" &
 GW_PID=$!
 PIDS="$PIDS $GW_PID"

@@ -31,7 +31,7 @@ db $GW_DB
 workers 1
 CONF
 : >"$T/gw.log"
-"$TETHER" serve --app-listen off --config "$T/serve.conf" >"$T/gw.out" 2>"$T/gw.log" &
+"$TETHER" serve --app-listen off --admin-listen off --config "$T/serve.conf" >"$T/gw.out" 2>"$T/gw.log" &
 GW_PID=$!
 PIDS="$PIDS $GW_PID"
 wait_for 20 grep -q 'event=listening' "$T/gw.log" || fail "gateway did not start from the config file"
@@ -60,7 +60,7 @@ fi
 stop_gw
 P3=$(free_port)
 : >"$T/gw.log"	# else the old listening line could answer the wait below
-"$TETHER" serve --app-listen off --config "$T/serve.conf" --listen "127.0.0.1:$P3" --profile modern >"$T/gw.out" 2>"$T/gw.log" &
+"$TETHER" serve --app-listen off --admin-listen off --config "$T/serve.conf" --listen "127.0.0.1:$P3" --profile modern >"$T/gw.out" 2>"$T/gw.log" &
 GW_PID=$!
 PIDS="$PIDS $GW_PID"
 wait_for 20 grep -q 'event=listening' "$T/gw.log" || fail "gateway did not start"
@@ -72,7 +72,7 @@ stop_gw
 
 set +e
 printf 'listen 127.0.0.1:1\nbogus-option 3\n' >"$T/bad.conf"
-"$TETHER" serve --app-listen off --config "$T/bad.conf" 2>"$T/err"; rc=$?
+"$TETHER" serve --app-listen off --admin-listen off --config "$T/bad.conf" 2>"$T/err"; rc=$?
 set -e
 [ $rc = 1 ] || fail "bad config file: exit $rc"
 grep -q "bad.conf:2: unknown option 'bogus-option'" "$T/err" || fail "bad config message: $(cat "$T/err")"
@@ -92,7 +92,7 @@ db store#1.db
 debug off
 CONF
 : >"$T/gw.log"
-(cd / && exec "$TETHER" serve --app-listen off --config "$T/etc/serve.conf" >"$T/gw.out" 2>"$T/gw.log") &
+(cd / && exec "$TETHER" serve --app-listen off --admin-listen off --config "$T/etc/serve.conf" >"$T/gw.out" 2>"$T/gw.log") &
 GW_PID=$!
 PIDS="$PIDS $GW_PID"
 wait_for 20 grep -q 'event=listening' "$T/gw.log" || fail "gateway did not start: $(cat "$T/gw.log")"

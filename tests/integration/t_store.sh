@@ -41,7 +41,7 @@ size=$(($(stat -c %s "$GW_DB") / 1024 + 256))
 # Empty the log first: the shell truncates it in the background child, so
 # waiting on it at once could match the previous gateway's listening line.
 : >"$T/gw.log"
-( ulimit -f "$size"; exec "$TETHER" serve --app-listen off --listen "127.0.0.1:$PORT" --db "$GW_DB" \
+( ulimit -f "$size"; exec "$TETHER" serve --app-listen off --admin-listen off --listen "127.0.0.1:$PORT" --db "$GW_DB" \
     --state-dir "$T/state" --workers 1 ) >"$T/gw.out" 2>"$T/gw.log" &
 GW_PID=$!
 PIDS="$PIDS $GW_PID"
@@ -109,7 +109,7 @@ PIDS="$PIDS $LOCKER"
 sleep 0.5
 PORT=$(free_port)
 rc=0
-timeout 30 "$TETHER" serve --app-listen off --listen "127.0.0.1:$PORT" --db "$GW_DB" \
+timeout 30 "$TETHER" serve --app-listen off --admin-listen off --listen "127.0.0.1:$PORT" --db "$GW_DB" \
     --state-dir "$T/state" --workers 1 >/dev/null 2>"$T/start.err" || rc=$?
 [ $rc = 1 ] || fail "gateway on a locked store exited $rc, want 1"
 grep -q 'cannot prepare the message store.*locked' "$T/start.err" ||
@@ -124,7 +124,7 @@ PORT=$(free_port)
 rc=0
 LD_PRELOAD=$SHIM TETHER_FAILWALOPEN=1 \
     ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-    timeout 30 "$TETHER" serve --app-listen off --listen "127.0.0.1:$PORT" --db "$GW_DB" \
+    timeout 30 "$TETHER" serve --app-listen off --admin-listen off --listen "127.0.0.1:$PORT" --db "$GW_DB" \
     --state-dir "$T/state" --workers 1 >/dev/null 2>"$T/start.err" || rc=$?
 [ $rc = 1 ] || fail "gateway that cannot open its log exited $rc, want 1"
 grep -q "cannot open the write-ahead log $GW_DB-wal: Permission denied" "$T/start.err" ||

@@ -154,7 +154,7 @@ start(struct gateway *g, const char *profile)
 		    "gw.db", "--state-dir", state, "--workers", "1",
 		    "--profile", profile, "--idle-timeout", IDLE_TIMEOUT,
 		    "--head-timeout", IDLE_TIMEOUT, "--body-timeout",
-		    IDLE_TIMEOUT, "--app-listen", "off",
+		    IDLE_TIMEOUT, "--app-listen", "off", "--admin-listen", "off",
 		    (char *)NULL);
 		_exit(127);
 	}

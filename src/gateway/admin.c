@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * admin.c - the admin listener (--admin-listen, default 127.0.0.1:9464):
+ * GET /metrics in the Prometheus text format, GET /v1/health with the
+ * version. Plain HTTP, as Prometheus scrapes by default, on its own
+ * thread, one connection at a time with a short deadline: a scrape a few
+ * times a minute needs no event loop, and a slow client holds only it.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gateway/metrics.h"
+#include "gateway/worker.h"
+
+#define ADMIN_DEADLINE_MS	2000	/* a request read and answered */
+
+struct gw_admin {
+	pthread_t	 thread;
+	int		 fd;		/* listening */
+	int		 evfd;		/* wakes it to stop */
+	struct gw_shared *sh;
+	struct gw_worker **workers;
+	int		 nworkers;
+};
+
+struct gw_histogram gw_hist_commit, gw_hist_flush, gw_hist_lookup;
+
+/* Upper bounds, µs; the last bucket is +Inf. */
+static const int64_t bounds_us[GW_HIST_BUCKETS - 1] = { 500, 1000, 2500,
+    5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000,
+    5000000 };
+
+void
+gw_histogram_observe(struct gw_histogram *h, int64_t us)
+{
+	size_t i = 0;
+
+	while (i < GW_HIST_BUCKETS - 1 && us > bounds_us[i])
+		i++;
+	atomic_fetch_add_explicit(&h->bucket[i], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->sum_us, (uint64_t)(us < 0 ? 0 : us),
+	    memory_order_relaxed);
+}
+
+/* The text as it grows; failed once out of memory. */
+struct text {
+	char	*buf;
+	size_t	 len, cap;
+	int	 failed;
+};
+
+static void
+add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->failed)
+		return;
+	for (;;) {
+		size_t room = t->cap - t->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(t->buf ? t->buf + t->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->failed = 1;
+			return;
+		}
+		if ((size_t)n < room) {
+			t->len += (size_t)n;
+			return;
+		}
+		size_t cap = t->cap ? t->cap * 2 : 8192;
+		char *p;
+
+		while (cap - t->len <= (size_t)n)
+			cap *= 2;
+		if ((p = realloc(t->buf, cap)) == NULL) {
+			t->failed = 1;
+			return;
+		}
+		t->buf = p;
+		t->cap = cap;
+	}
+}
+
+static void
+head(struct text *t, const char *name, const char *type, const char *help)
+{
+	add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static uint64_t
+sum(const struct gw_admin *a, enum gw_counter k)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < a->nworkers; i++)
+		n += atomic_load_explicit(&a->workers[i]->ctr.v[k],
+		    memory_order_relaxed);
+	return n;
+}
+
+static void
+counter(struct text *t, const struct gw_admin *a, const char *name,
+    const char *help, enum gw_counter k)
+{
+	head(t, name, "counter", help);
+	add(t, "%s %llu\n", name, (unsigned long long)sum(a, k));
+}
+
+/* One counter with a label, its values from several counters. */
+static void
+labelled(struct text *t, const struct gw_admin *a, const char *name,
+    const char *help, const char *label, const char *const *values,
+    const enum gw_counter *ks, size_t n)
+{
+	head(t, name, "counter", help);
+	for (size_t i = 0; i < n; i++)
+		add(t, "%s{%s=\"%s\"} %llu\n", name, label, values[i],
+		    (unsigned long long)sum(a, ks[i]));
+}
+
+static void
+histogram(struct text *t, const char *name, const char *help,
+    struct gw_histogram *h)
+{
+	uint64_t cum = 0;
+
+	head(t, name, "histogram", help);
+	for (size_t i = 0; i < GW_HIST_BUCKETS; i++) {
+		cum += atomic_load_explicit(&h->bucket[i], memory_order_relaxed);
+		if (i < GW_HIST_BUCKETS - 1)
+			add(t, "%s_bucket{le=\"%g\"} %llu\n", name,
+			    (double)bounds_us[i] / 1e6, (unsigned long long)cum);
+		else
+			add(t, "%s_bucket{le=\"+Inf\"} %llu\n", name,
+			    (unsigned long long)cum);
+	}
+	add(t, "%s_sum %.6f\n%s_count %llu\n", name,
+	    (double)atomic_load_explicit(&h->sum_us, memory_order_relaxed) / 1e6,
+	    name, (unsigned long long)cum);
+}
+
+static void
+metrics(struct text *t, const struct gw_admin *a)
+{
+	static const char *const hs[] = { "full", "resumed" };
+	static const enum gw_counter hs_k[] = { GW_C_HANDSHAKE_FULL,
+	    GW_C_HANDSHAKE_RESUMED };
+	static const char *const out[] = { "stored", "duplicate",
+	    "rate_limited", "unavailable" };
+	static const enum gw_counter out_k[] = { GW_C_MSG_STORED,
+	    GW_C_MSG_DUPLICATE, GW_C_MSG_RATE_LIMITED, GW_C_MSG_UNAVAILABLE };
+	static const char *const who[] = { "device", "application" };
+	static const enum gw_counter who_k[] = { GW_C_AUTH_FAILED,
+	    GW_C_APP_AUTH_FAILED };
+
+	head(t, "tether_build_info", "gauge", "The gateway's version.");
+	add(t, "tether_build_info{version=\"%s\"} 1\n", TETHER_VERSION);
+	head(t, "tether_connections_open", "gauge",
+	    "Connections open now, devices' and applications'.");
+	add(t, "tether_connections_open %d\n", atomic_load(&a->sh->nconn));
+	counter(t, a, "tether_connections_accepted_total",
+	    "Connections accepted.", GW_C_ACCEPTED);
+	counter(t, a, "tether_connections_refused_total",
+	    "Connections refused at --max-connections.", GW_C_REFUSED_LIMIT);
+	labelled(t, a, "tether_handshakes_total",
+	    "TLS handshakes completed, by kind.", "kind", hs, hs_k, 2);
+	counter(t, a, "tether_handshake_failures_total",
+	    "TLS handshakes that failed (the log says why).",
+	    GW_C_HANDSHAKE_FAILED);
+	labelled(t, a, "tether_messages_total",
+	    "Device messages answered, by outcome (stored: 201; duplicate: "
+	    "200; rate_limited: 429; unavailable: 503).", "outcome", out,
+	    out_k, 4);
+	counter(t, a, "tether_requests_refused_total",
+	    "Malformed requests refused with a 4xx before routing.",
+	    GW_C_REQUEST_REFUSED);
+	labelled(t, a, "tether_auth_failures_total",
+	    "Requests refused 401, by who sent them.", "client", who, who_k,
+	    2);
+	counter(t, a, "tether_app_reads_total",
+	    "Application reads answered (each long poll and stream batch).",
+	    GW_C_APP_READS);
+	counter(t, a, "tether_timeouts_total",
+	    "Connections closed or answered at a deadline.", GW_C_TIMEOUTS);
+	head(t, "tether_intake_backlog", "gauge",
+	    "Messages waiting for the store.");
+	add(t, "tether_intake_backlog %zu\n", gw_intake_backlog(a->sh->intake));
+	head(t, "tether_store_healthy", "gauge",
+	    "1 when the store commits (as /v1/health), else 0.");
+	add(t, "tether_store_healthy %d\n", gw_intake_healthy(a->sh->intake));
+	histogram(t, "tether_store_commit_seconds",
+	    "Time of one group commit of messages.", &gw_hist_commit);
+	histogram(t, "tether_store_flush_seconds",
+	    "Time of one flush of the write-ahead log to disk (SQLite).",
+	    &gw_hist_flush);
+	histogram(t, "tether_registry_lookup_seconds",
+	    "Time of one credential lookup in the registry (cache misses).",
+	    &gw_hist_lookup);
+}
+
+/* Writes all of p within the deadline; 0 or -1. */
+static int
+write_all(int fd, const char *p, size_t n, int64_t deadline)
+{
+	while (n > 0) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		int64_t left = deadline - reg_mono_us() / 1000;
+		ssize_t w;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return -1;
+		if ((w = send(fd, p, n, MSG_NOSIGNAL)) < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void
+respond(int fd, int status, const char *ctype, const char *body, size_t len,
+    int64_t deadline)
+{
+	char hdr[256];
+	int n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %d %s\r\nContent-Type: "
+	    "%s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
+	    http_status_text(status), ctype, len);
+
+	if (write_all(fd, hdr, (size_t)n, deadline) == 0)
+		(void)write_all(fd, body, len, deadline);
+}
+
+static void
+serve_one(struct gw_admin *a, int fd)
+{
+	int64_t deadline = reg_mono_us() / 1000 + ADMIN_DEADLINE_MS;
+	char buf[GW_MAX_HEAD];
+	struct http_request req;
+	struct http_error err;
+	size_t len = 0;
+	int r = 0;
+
+	while (r == 0 && len < sizeof(buf)) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - reg_mono_us() / 1000;
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return;		/* too slow: closed without a word */
+		if ((n = recv(fd, buf + len, sizeof(buf) - len, 0)) <= 0) {
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			return;
+		}
+		len += (size_t)n;
+		r = http_parse_request(buf, len, sizeof(buf), &req, &err);
+	}
+	if (r <= 0) {
+		static const char bad[] = "{\"error\":\"malformed request\"}\n";
+
+		respond(fd, r < 0 ? err.status : 431, "application/json", bad,
+		    sizeof(bad) - 1, deadline);
+		return;
+	}
+	if (!http_method_is(&req, "GET")) {
+		static const char m[] = "{\"error\":\"use GET\"}\n";
+
+		respond(fd, 405, "application/json", m, sizeof(m) - 1, deadline);
+	} else if (route_path_is(&req, "/metrics")) {
+		struct text t = { 0 };
+
+		metrics(&t, a);
+		if (t.failed)
+			respond(fd, 503, "text/plain", "out of memory\n", 14,
+			    deadline);
+		else
+			respond(fd, 200, "text/plain; version=0.0.4", t.buf,
+			    t.len, deadline);
+		free(t.buf);
+	} else if (route_path_is(&req, "/v1/health")) {
+		char body[128];
+		int ok = gw_intake_healthy(a->sh->intake) &&
+		    !atomic_load(&a->sh->stopping);
+		int n = snprintf(body, sizeof(body), "{\"status\":\"%s\","
+		    "\"version\":\"%s\"}\n", ok ? "ok" : "unavailable",
+		    TETHER_VERSION);
+
+		respond(fd, ok ? 200 : 503, "application/json", body, (size_t)n,
+		    deadline);
+	} else {
+		static const char nf[] = "{\"error\":\"no such path (GET "
+		    "/metrics, /v1/health)\"}\n";
+
+		respond(fd, 404, "application/json", nf, sizeof(nf) - 1,
+		    deadline);
+	}
+}
+
+static void *
+admin_main(void *arg)
+{
+	struct gw_admin *a = arg;
+
+	pthread_setname_np(pthread_self(), "tether-admin");
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = a->fd, .events = POLLIN },
+		    { .fd = a->evfd, .events = POLLIN } };
+		int fd;
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents)
+			break;
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		if ((fd = accept4(a->fd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC)) < 0)
+			continue;
+		serve_one(a, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+struct gw_admin *
+gw_admin_start(int fd, struct gw_shared *sh, struct gw_worker **workers,
+    int nworkers, char *err)
+{
+	struct gw_admin *a = calloc(1, sizeof(*a));
+
+	if (a == NULL || (a->evfd = eventfd(0, EFD_CLOEXEC)) < 0) {
+		snprintf(err, GW_ERR_LEN, "admin listener: %s", strerror(errno));
+		free(a);
+		close(fd);
+		return NULL;
+	}
+	a->fd = fd;
+	a->sh = sh;
+	a->workers = workers;
+	a->nworkers = nworkers;
+	if (pthread_create(&a->thread, NULL, admin_main, a) != 0) {
+		snprintf(err, GW_ERR_LEN, "cannot start the admin thread");
+		close(a->evfd);
+		close(fd);
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void
+gw_admin_stop(struct gw_admin *a)
+{
+	uint64_t one = 1;
+
+	if (a == NULL)
+		return;
+	ssize_t n = write(a->evfd, &one, sizeof(one));	/* < 0: set already */
+
+	(void)n;
+	pthread_join(a->thread, NULL);	/* a request takes 2 s at most */
+	close(a->evfd);
+	close(a->fd);
+	free(a);
+}
