@@ -91,6 +91,24 @@ gw_forward_kick(void *arg)
 	pthread_mutex_unlock(&kick_lock);
 }
 
+/* see gateway.h */
+size_t
+gw_forward_stats(struct gw_forward_stat *out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&kick_lock);
+	for (struct fwd *f = running != NULL ? running->head : NULL;
+	    f != NULL && n < max; f = f->next, n++) {
+		out[n].name = f->name;
+		out[n].delivered = atomic_load(&f->delivered);
+		out[n].failures = atomic_load(&f->failures);
+		out[n].up = atomic_load(&f->up);
+	}
+	pthread_mutex_unlock(&kick_lock);
+	return n;
+}
+
 static void
 batch_clear(struct fwd_batch *b)
 {
@@ -224,6 +242,8 @@ fwd_main(void *arg)
 			saved_at = now_ms();
 		}
 		at = next;
+		atomic_fetch_add(&f->delivered, (uint64_t)n);
+		atomic_store(&f->up, 1);
 		retry = GW_FORWARD_RETRY_MIN_MS;
 		if (failing) {
 			gw_log(GW_LOG_INFO, "forward_recovered", "forwarder",
@@ -237,6 +257,8 @@ fwd_main(void *arg)
 		}
 		continue;
 failed:
+		atomic_fetch_add(&f->failures, 1);
+		atomic_store(&f->up, 0);
 		close_transport(f);
 		if (unsaved > 0) {	/* what was delivered before it */
 			save(f, &at, unsaved);

@@ -41,6 +41,9 @@ struct fwd {
 	struct gw_fwd_url url;
 	struct reg_store *store;	/* this thread's own handle */
 	struct fwd	*next;
+	/* for the metrics (gw_forward_stats): written by this thread */
+	_Atomic uint64_t delivered, failures;
+	atomic_int	 up;		/* the last attempt was acknowledged */
 
 	/* webhooks */
 	SSL_CTX		*ctx;		/* https:// only */

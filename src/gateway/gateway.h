@@ -310,6 +310,17 @@ struct gw_forward *gw_forward_start(const struct gw_config *c, char *err);
 /* Stops them, waiting until deadline (ms, reg_mono_us()/1000) at most: one
  * stuck in a registry or a receiver is left behind (thread.c). */
 void gw_forward_stop(struct gw_forward *f, int64_t deadline);
+/* The running forwarders' counts since the start, for the metrics: name
+ * stays valid while the process runs (the configuration's). Returns how
+ * many of at most max it wrote. Any thread. */
+struct gw_forward_stat {
+	const char	*name;
+	uint64_t	 delivered;	/* acknowledged by the receiver */
+	uint64_t	 failures;	/* attempts that failed */
+	int		 up;		/* 1: the last attempt was acknowledged */
+};
+size_t gw_forward_stats(struct gw_forward_stat *out, size_t max);
+
 /* retain.c: deletes messages older than --retain, in small batches, on a
  * thread with its own registry handle; never what a forwarder has not
  * delivered. Start returns NULL (and no error) without --retain. */

@@ -61,7 +61,11 @@ wait_for 10 sh -c "[ \"\$($(printf %q "$TETHER") forward status --db $(printf %q
 	fail "backlog not 0 after delivery: $(status_json)"
 status_json | python3 -c 'import json,sys; f=json.load(sys.stdin)[0]; assert f["delivered"]==15 and f["last_error"] is None, f' ||
 	fail "forward status: $(status_json)"
-ok "15 messages delivered signed, in store order, with their ids; status: delivered 15, backlog 0"
+curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$T/m" || fail "metrics scrape failed"
+grep -qx "tether_forward_delivered_total{forwarder=\"$URL\"} 15" "$T/m" ||
+	fail "metrics: $(grep forward "$T/m")"
+grep -qx "tether_forward_up{forwarder=\"$URL\"} 1" "$T/m" || fail "metrics: $(grep forward "$T/m")"
+ok "15 messages delivered signed, in store order, with their ids; status: delivered 15, backlog 0; metrics"
 
 # Failing (503) and down (refused): intake answers at once, the backlog
 # shows with the receiver's error, and arrives in order when it is back.
@@ -84,6 +88,9 @@ wait_for 20 sh -c "$(printf %q "$TETHER") forward status --db $(printf %q "$GW_D
 	fail "no connection error in forward status: $("$TETHER" forward status --db "$GW_DB")"
 [ "$(backlog)" = 7 ] || fail "backlog $(backlog), want 7"
 grep -q 'event=forward_failed' "$T/gw.log" || fail "no forward_failed log line"
+curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$T/m" || fail "metrics scrape failed"
+grep -qx "tether_forward_up{forwarder=\"$URL\"} 0" "$T/m" || fail "metrics while down: $(grep forward "$T/m")"
+grep -qE "^tether_forward_failures_total\{forwarder=\"$URL\"\} [1-9]" "$T/m" || fail "metrics: no failures counted"
 start_recv
 wait_for 40 recorded 22 || fail "the backlog did not arrive after the receiver came back"
 [ "$(tail -n 7 "$T/rec" | cut -d' ' -f3 | tr '\n' ' ')" = "6 7 8 9 10 11 12 " ] ||
