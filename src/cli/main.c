@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "db",		cmd_db,		"bring the database's schema up to date (migrate)" },
 	{ "device",	cmd_device,	"list, show, rename, revoke, restore, rotate, forget devices" },
 	{ "fingerprint", cmd_fingerprint, "print the pins of a server or certificate for devices" },
+	{ "forward",	cmd_forward,	"the forwarders' cursors, backlogs and last errors (status)" },
 	{ "messages",	cmd_messages,	"read the stored messages, oldest first, or follow them" },
 	{ "provision",	cmd_provision,	"register new devices and write their credentials" },
 	{ "send",	cmd_send,	"send messages as a device would, with libtether" },
