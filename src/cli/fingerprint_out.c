@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "cli/fingerprint.h"
 #include "check/fetch.h"
+#include "common/hex.h"
 #include "common/json.h"
 #include "pin/pin.h"
 
@@ -29,17 +30,6 @@
 
 /* Helpers */
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return 0;
-}
 
 /* n bytes from lower-case hex (of at least 2n digits). */
 static void
@@ -48,8 +38,8 @@ hex_bytes(const char *hex, unsigned char *out, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		out[i] = (unsigned char)(hex_digit(hex[2 * i]) << 4 |
-		    hex_digit(hex[2 * i + 1]));
+		out[i] = (unsigned char)(hex_value(hex[2 * i]) << 4 |
+		    hex_value(hex[2 * i + 1]));
 }
 
 /* A name on one line, RFC 2253 order, UTF-8 kept readable (as tls.c). */

@@ -7,22 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "gateway/app.h"
 #include "gateway/limits.h"
 
 #define VALUE_MAX	64	/* a decoded value, with NUL */
 
-static int
-hex(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
 
 /* Decodes p[0..n) into out (VALUE_MAX): '+' is a space, %XX a byte. 0,
  * or -1 (a bad escape, a NUL, too long). */
@@ -37,8 +27,8 @@ decode(const char *p, size_t n, char out[VALUE_MAX])
 		if (ch == '%') {
 			int hi, lo;
 
-			if (i + 2 >= n || (hi = hex(p[i + 1])) < 0 ||
-			    (lo = hex(p[i + 2])) < 0)
+			if (i + 2 >= n || (hi = hex_value(p[i + 1])) < 0 ||
+			    (lo = hex_value(p[i + 2])) < 0)
 				return -1;
 			ch = hi << 4 | lo;
 			i += 2;

@@ -6,19 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "registry/registry.h"
 
-static int
-hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
 
 /* see registry.h */
 int
