@@ -36,7 +36,21 @@ H=$TETHER_SRC/deploy/haproxy.cfg
 ! grep -qE '^[[:space:]]*maxconn' "$H" || fail "haproxy.cfg fixes a maxconn (needs a file limit to match)"
 if command -v haproxy >/dev/null; then
 	haproxy -c -f "$H" >"$T/hc" 2>&1 || fail "haproxy -c: $(cat "$T/hc")"
-	# A small file limit: the config still loads (maxconn derived).
-	(ulimit -n 20000; haproxy -c -f "$H") >"$T/hc" 2>&1 || fail "haproxy -c at ulimit -n 20000: $(cat "$T/hc")"
-	ok "haproxy.cfg parses, also under a file limit of 20000"
+	ok "haproxy.cfg parses"
+	# Under a file limit of 20000 it starts (maxconn derived from the
+	# limit); the old fixed "maxconn 50000" did not.
+	HP=$(free_port)
+	sed "s/bind :443/bind 127.0.0.1:$HP/" "$H" >"$T/hp.cfg"
+	(ulimit -Hn 20000 && ulimit -Sn 20000 && exec haproxy -db -f "$T/hp.cfg") >"$T/hp.log" 2>&1 &
+	HPID=$!
+	PIDS="$PIDS $HPID"
+	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$HP" || fail "haproxy did not start at ulimit -n 20000: $(cat "$T/hp.log")"
+	kill "$HPID"; wait "$HPID" 2>/dev/null || true
+	sed 's/^global$/global\n\tmaxconn 50000/' "$T/hp.cfg" >"$T/hp50k.cfg"
+	set +e
+	(ulimit -Hn 20000 && ulimit -Sn 20000 && exec timeout 10 haproxy -db -f "$T/hp50k.cfg") >"$T/hp.log" 2>&1
+	[ $? = 1 ] || fail "maxconn 50000 at ulimit -n 20000: want exit 1"
+	set -e
+	grep -q "Cannot raise FD limit" "$T/hp.log" || fail "maxconn 50000: $(cat "$T/hp.log")"
+	ok "haproxy.cfg starts HAProxy under a file limit of 20000 (a fixed maxconn 50000 does not)"
 fi
