@@ -376,8 +376,15 @@ db_restore(int argc, char **argv)
 	/* The database records a check value of its key: a wrong key file
 	 * is refused here, not later by the gateway. */
 	if (cli_open_registry(&st, db, NULL, 1) < 0) {
+		char side[DB_PATH_MAX];
+
 		unlink(db);
 		unlink(db_key);
+		/* what opening it in WAL mode left beside it */
+		snprintf(side, sizeof(side), "%s-wal", db);
+		unlink(side);
+		snprintf(side, sizeof(side), "%s-shm", db);
+		unlink(side);
 		return 1;
 	}
 	reg_close(st);

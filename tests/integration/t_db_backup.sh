@@ -19,17 +19,21 @@ POSTER=$!
 PIDS="$PIDS $POSTER"
 wait_for 30 sh -c "[ \$(wc -l <'$T/acked') -ge 20 ]" || fail "the device could not post"
 
-# Everything acknowledged so far must be in the backup.
-cp "$T/acked" "$T/before"
-"$TETHER" db backup --db "$GW_DB" --to "$T/backup.db" >"$T/out" 2>"$T/err" ||
-    fail "backup: $(cat "$T/err")"
+# Three backups while the device posts: each must hold everything
+# acknowledged before it began, and the gateway must keep acknowledging.
+for r in 1 2 3; do
+	cp "$T/acked" "$T/before$r"
+	"$TETHER" db backup --db "$GW_DB" --to "$T/backup$r.db" >"$T/out" 2>"$T/err" ||
+	    fail "backup $r: $(cat "$T/err")"
+	n=$(wc -l <"$T/before$r")
+	wait_for 30 sh -c "[ \$(wc -l <'$T/acked') -ge $((n + 10)) ]" ||
+	    fail "the gateway stopped acknowledging during backup $r"
+done
 grep -q "^key .*$GW_DB.key: NOT copied" "$T/out" || fail "backup does not name the key: $(cat "$T/out")"
-[ ! -e "$T/backup.db.key" ] || fail "the key was copied without --with-key"
-[ ! -e "$T/backup.db-wal" ] || fail "the backup left a WAL beside it"
-before=$(wc -l <"$T/before")
-wait_for 30 sh -c "[ \$(wc -l <'$T/acked') -ge $((before + 10)) ]" ||
-    fail "the gateway stopped acknowledging during the backup"
-ok "backup of a live database ($before messages acknowledged before it), key named"
+[ ! -e "$T/backup1.db.key" ] || fail "the key was copied without --with-key"
+[ ! -e "$T/backup1.db-wal" ] || fail "the backup left a WAL beside it"
+before=$(wc -l <"$T/before3")
+ok "three backups of a live database (the last after $before acknowledged messages), key named"
 
 "$TETHER" db backup --db "$GW_DB" --to "$T/b2.db" --with-key >"$T/out" 2>"$T/err" ||
     fail "backup --with-key: $(cat "$T/err")"
@@ -49,28 +53,30 @@ wait "$POSTER" 2>/dev/null || true
 
 # Restore: a new database with its key, that tether messages reads.
 set +e
-"$TETHER" db restore --from "$T/backup.db" --db "$T/r/tether.db" >/dev/null 2>"$T/err"; [ $? = 1 ] ||
+"$TETHER" db restore --from "$T/backup1.db" --db "$T/r/tether.db" >/dev/null 2>"$T/err"; [ $? = 1 ] ||
     fail "restore without a key: want exit 1"
 grep -q "key-file" "$T/err" || fail "missing key message: $(cat "$T/err")"
 head -c 32 /dev/urandom >"$T/wrong.key"
 mkdir -p "$T/r"
-"$TETHER" db restore --from "$T/backup.db" --key-file "$T/wrong.key" --db "$T/r/tether.db" >/dev/null 2>"$T/err"
+"$TETHER" db restore --from "$T/backup1.db" --key-file "$T/wrong.key" --db "$T/r/tether.db" >/dev/null 2>"$T/err"
 [ $? = 1 ] || fail "restore with a wrong key: want exit 1"
-[ ! -e "$T/r/tether.db" ] || fail "a refused restore left its database"
+[ -z "$(ls "$T/r")" ] || fail "a refused restore left files: $(ls "$T/r")"
 set -e
-"$TETHER" db restore --from "$T/backup.db" --key-file "$GW_DB.key" --db "$T/r/tether.db" >"$T/out" 2>"$T/err" ||
-    fail "restore: $(cat "$T/err")"
-[ "$(stat -c %a "$T/r/tether.db.key")" = 600 ] || fail "restored key mode"
-"$TETHER" messages --db "$T/r/tether.db" >"$T/msgs" 2>"$T/err" || fail "messages on the copy: $(cat "$T/err")"
-jq -r .seq "$T/msgs" | sort -n >"$T/have"
-missing=$(comm -23 <(sort -n "$T/before" | sort) <(sort "$T/have"))
-[ -z "$missing" ] || fail "acknowledged before the backup, not in the copy: $missing"
-ok "restore into a new path: tether messages reads all $before, $(wc -l <"$T/have") in the copy"
+for r in 1 2 3; do
+	"$TETHER" db restore --from "$T/backup$r.db" --key-file "$GW_DB.key" --db "$T/r$r.db" >"$T/out" 2>"$T/err" ||
+	    fail "restore $r: $(cat "$T/err")"
+	[ "$(stat -c %a "$T/r$r.db.key")" = 600 ] || fail "restored key mode"
+	"$TETHER" messages --db "$T/r$r.db" >"$T/msgs" 2>"$T/err" || fail "messages on copy $r: $(cat "$T/err")"
+	jq -r .seq "$T/msgs" | sort >"$T/have"
+	missing=$(comm -23 <(sort "$T/before$r") "$T/have")
+	[ -z "$missing" ] || fail "acknowledged before backup $r, not in its copy: $missing"
+done
+ok "restore into new paths: tether messages reads every message acknowledged before each backup ($before, $(wc -l <"$T/have") in the last copy)"
 
-"$TETHER" db restore --from "$T/b2.db" --db "$T/r2.db" >/dev/null 2>"$T/err" || fail "restore with FILE.key: $(cat "$T/err")"
-"$TETHER" device list --db "$T/r2.db" >/dev/null 2>&1 || fail "device list on the copy"
+"$TETHER" db restore --from "$T/b2.db" --db "$T/rk.db" >/dev/null 2>"$T/err" || fail "restore with FILE.key: $(cat "$T/err")"
+"$TETHER" device list --db "$T/rk.db" >/dev/null 2>&1 || fail "device list on the copy"
 set +e
-"$TETHER" db restore --from "$T/b2.db" --db "$T/r2.db" >/dev/null 2>"$T/err"; [ $? = 1 ] || fail "restore over a database: want exit 1"
+"$TETHER" db restore --from "$T/b2.db" --db "$T/rk.db" >/dev/null 2>"$T/err"; [ $? = 1 ] || fail "restore over a database: want exit 1"
 set -e
 ok "restore finds FILE.key, never overwrites a database"
 stop_gw
