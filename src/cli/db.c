@@ -156,7 +156,7 @@ copy_sqlite(const char *from, const char *to, int *pages)
 	sqlite3 *src = NULL, *dst = NULL;
 	sqlite3_backup *b;
 	sqlite3_stmt *q;
-	int rc, tether;
+	int fd, rc, tether;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.partial", to) >= (int)sizeof(tmp))
 		return cli_error("%s: the path is too long", to), -1;
@@ -185,6 +185,14 @@ copy_sqlite(const char *from, const char *to, int *pages)
 		goto fail;
 	}
 	unlink(tmp);	/* a .partial left by a copy that was killed */
+	/* Made empty (a valid empty database) with mode 0600 first: it holds
+	 * credential hashes, and SQLite would make it 0644. */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) < 0) {
+		cli_error("cannot make %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	close(fd);
 	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		cli_error("cannot make %s: %s", tmp, sqlite3_errmsg(dst));

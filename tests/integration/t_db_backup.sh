@@ -32,6 +32,7 @@ done
 grep -q "^key .*$GW_DB.key: NOT copied" "$T/out" || fail "backup does not name the key: $(cat "$T/out")"
 [ ! -e "$T/backup1.db.key" ] || fail "the key was copied without --with-key"
 [ ! -e "$T/backup1.db-wal" ] || fail "the backup left a WAL beside it"
+[ "$(stat -c %a "$T/backup1.db")" = 600 ] || fail "backup mode $(stat -c %a "$T/backup1.db"), want 600"
 before=$(wc -l <"$T/before3")
 ok "three backups of a live database (the last after $before acknowledged messages), key named"
 
@@ -66,6 +67,7 @@ for r in 1 2 3; do
 	"$TETHER" db restore --from "$T/backup$r.db" --key-file "$GW_DB.key" --db "$T/r$r.db" >"$T/out" 2>"$T/err" ||
 	    fail "restore $r: $(cat "$T/err")"
 	[ "$(stat -c %a "$T/r$r.db.key")" = 600 ] || fail "restored key mode"
+	[ "$(stat -c %a "$T/r$r.db")" = 600 ] || fail "restored database mode"
 	"$TETHER" messages --db "$T/r$r.db" >"$T/msgs" 2>"$T/err" || fail "messages on copy $r: $(cat "$T/err")"
 	jq -r .seq "$T/msgs" | sort >"$T/have"
 	missing=$(comm -23 <(sort "$T/before$r") "$T/have")
