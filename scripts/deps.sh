@@ -6,7 +6,7 @@ set -eu
 want="build-essential cmake pkg-config clang libclang-rt-14-dev lowdown \
 libssl-dev openssl libsqlite3-dev sqlite3 libcmocka-dev libbearssl-dev \
 libpq-dev postgresql libmbedtls-dev \
-curl python3 nginx-light apache2 haproxy procps valgrind openjdk-17-jdk-headless"
+curl python3 mosquitto mosquitto-clients libmosquitto-dev nginx-light apache2 haproxy procps valgrind openjdk-17-jdk-headless"
 cross="gcc-arm-none-eabi gcc-xtensa-lx106"
 # --target: make target-test's images (tests/target/): the cross compilers,
 # their C library, QEMU, and apt-get source for BearSSL's Debian package.

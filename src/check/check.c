@@ -11,6 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <mbedtls/x509.h>
+#include <openssl/evp.h>
+
 #include "check/check_int.h"
 #include "check/probe.h"
 #include "check/probe_mbedtls.h"
@@ -27,6 +30,13 @@
 #define FIX_CACHE	"nginx ssl_session_cache shared:tls:1m; Apache " \
 	"SSLSessionCache shmcb:/run/apache2/ssl_scache(512000); tether " \
 	"serve resumes by default"
+#define FIX_RSA_CERT	"add an RSA 2048 certificate beside the ECDSA one " \
+	"(nginx: a second ssl_certificate/ssl_certificate_key; Apache: a " \
+	"second SSLCertificateFile/SSLCertificateKeyFile; tether serve " \
+	"--profile legacy-esp8266 has both)"
+#define FIX_CLIENT_CERT	"stop asking devices for a client certificate on " \
+	"this host: nginx ssl_verify_client off (or optional); Apache " \
+	"SSLVerifyClient none; or give every device a client certificate"
 #define FIX_KEEPALIVE	"nginx keepalive_timeout 75s (not 0); Apache " \
 	"KeepAlive On; tether serve keeps connections open"
 
@@ -101,6 +111,16 @@ struct run {
 	struct chk_report		*r;
 	struct chk_target		 t;
 	struct addrinfo			*ai;
+	/* OpenSSL's probes of a failed handshake (diagnose) */
+	int				 diag_done;
+	int				 tls12, tls13;	/* handshakes at 1.2, 1.3 */
+	int				 tls12_ecdsa;	/* 1.2 got an ECDSA leaf */
+	int				 not_tls;	/* plain text */
+	int				 ecdsa_only;	/* -1: not probed yet */
+	char				 tls12_cipher[64];
+	char				 tls12_err[CHK_ERR_LEN];
+	const struct chk_x509_recorder	*dev_rec;	/* the device's chain */
+	int				 post_grace;	/* POST waited the grace */
 };
 
 static int
@@ -151,6 +171,74 @@ suites_remedy(const struct chk_profile *p, struct chk_finding *f)
 	    "tether serve: --profile %s", p->ciphers, p->gw_profile);
 }
 
+/* "TLS 1.2" or "TLS 1.0 to TLS 1.2": what the profile offers. */
+static const char *
+offered(const struct chk_profile *p, char *buf, size_t len)
+{
+	if (p->vmin == p->vmax)
+		snprintf(buf, len, "%s", chk_version_name(p->vmin));
+	else
+		snprintf(buf, len, "%s to %s", chk_version_name(p->vmin),
+		    chk_version_name(p->vmax));
+	return buf;
+}
+
+/*
+ * OpenSSL with every suite it has (DHE included) at TLS 1.2, then at
+ * TLS 1.3: what isolates a failed handshake's cause from the profile's
+ * suites. Fills run->diag.
+ */
+static void
+diagnose(struct run *run)
+{
+	struct chk_target t = run->t;
+	struct chk_fetch f;
+	X509 *leaf;
+
+	run->diag_done = 1;
+	t.tls_min = t.tls_max = TLS1_2_VERSION;
+	run->r->handshakes++;
+	if (chk_fetch(&t, run->ai, CHK_OFFER_ALL, &f) == 0) {
+		run->tls12 = 1;
+		snprintf(run->tls12_cipher, sizeof(run->tls12_cipher), "%s",
+		    f.cipher);
+		leaf = sk_X509_value(f.chain, 0);
+		run->tls12_ecdsa = leaf != NULL && X509_get0_pubkey(leaf) !=
+		    NULL && EVP_PKEY_get_base_id(X509_get0_pubkey(leaf)) ==
+		    EVP_PKEY_EC;
+	} else {
+		run->not_tls = f.not_tls;
+		snprintf(run->tls12_err, sizeof(run->tls12_err), "%s", f.err);
+	}
+	chk_fetch_free(&f);
+	if (run->tls12 || run->not_tls)
+		return;
+	t.tls_min = t.tls_max = TLS1_3_VERSION;
+	run->r->handshakes++;
+	run->tls13 = chk_fetch(&t, run->ai, CHK_OFFER_ALL, &f) == 0;
+	chk_fetch_free(&f);
+}
+
+/* 1 if the server's only certificate is ECDSA and the profile cannot use
+ * one (probes with RSA suites only). */
+static int
+ecdsa_only(struct run *run)
+{
+	struct chk_target t = run->t;
+	struct chk_fetch f;
+	int rc;
+
+	if (!run->tls12 || !run->tls12_ecdsa || run->o->profile->ecdsa)
+		return 0;
+	if (run->ecdsa_only >= 0)
+		return run->ecdsa_only;
+	t.tls_min = t.tls_max = TLS1_2_VERSION;
+	run->r->handshakes++;
+	rc = chk_fetch(&t, run->ai, CHK_OFFER_RSA, &f) != 0;
+	chk_fetch_free(&f);
+	return run->ecdsa_only = rc;
+}
+
 static void
 versions_check(struct run *run, int *none)
 {
@@ -159,7 +247,7 @@ versions_check(struct run *run, int *none)
 	struct chk_probe_opts po;
 	struct chk_probe pr;
 	struct chk_finding *f;
-	char yes[96] = "", no[96] = "";
+	char yes[96] = "", no[96] = "", off[32];
 	unsigned v;
 
 	for (v = p->vmin; v <= p->vmax; v++) {
@@ -176,18 +264,25 @@ versions_check(struct run *run, int *none)
 		else
 			list_add(no, sizeof(no), chk_version_name(v));
 	}
+	/* BearSSL has no DHE: a DHE-only server refuses its every suite,
+	 * not the version. OpenSSL's TLS 1.2 probe tells them apart. */
+	if (yes[0] == '\0' && run->tls12 && p->vmax >= BR_TLS12) {
+		snprintf(yes, sizeof(yes), "TLS 1.2 (with %s)",
+		    run->tls12_cipher);
+		no[0] = '\0';
+	}
 	*none = yes[0] == '\0';
 	if (*none) {
-		f = chk_add(run->r, "versions", CHK_FAIL, "%s offers %s to %s; "
-		    "the server accepts none of them", p->name,
-		    chk_version_name(p->vmin), chk_version_name(p->vmax));
+		f = chk_add(run->r, "versions", CHK_FAIL, "%s offers %s; the "
+		    "server accepts %s%s", p->name, offered(p, off,
+		    sizeof(off)), p->vmin == p->vmax ? "not that version" :
+		    "none of them", run->tls13 ? " (it takes TLS 1.3 only)" :
+		    "");
 		chk_remedy(f, FIX_PROTOCOLS);
 	} else {
-		chk_add(run->r, "versions", CHK_PASS, "%s offers %s%s%s; the "
-		    "server accepts %s%s%s", p->name, chk_version_name(p->vmin),
-		    p->vmin != p->vmax ? " to " : "",
-		    p->vmin != p->vmax ? chk_version_name(p->vmax) : "", yes,
-		    no[0] ? ", refuses " : "", no);
+		chk_add(run->r, "versions", CHK_PASS, "%s offers %s; the "
+		    "server accepts %s%s%s", p->name, offered(p, off,
+		    sizeof(off)), yes, no[0] ? ", refuses " : "", no);
 	}
 }
 
@@ -214,6 +309,23 @@ suites_check(struct run *run, const struct chk_probe *dev, int *none)
 		}
 	}
 	*none = n == 0;
+	if (n == 0 && ecdsa_only(run)) {
+		/* The suites are there; the key is not: the key finding. */
+		f = chk_add(run->r, "key", CHK_FAIL, "the server has only an "
+		    "ECDSA certificate; %s can use RSA keys only, so it shares "
+		    "no suite with the server", p->name);
+		chk_remedy(f, FIX_RSA_CERT);
+		return;
+	}
+	if (n == 0 && run->tls12 && strstr(run->tls12_cipher, "DHE-") ==
+	    run->tls12_cipher) {
+		f = chk_add(run->r, "suites", CHK_FAIL, "the server accepts "
+		    "none of the %zu suites %s offers: given every suite, it "
+		    "picks %s, a DHE suite (no device stack here offers DHE)",
+		    p->nsuites, p->name, run->tls12_cipher);
+		suites_remedy(p, f);
+		return;
+	}
 	if (n == 0) {
 		f = chk_add(run->r, "suites", CHK_FAIL, "the server accepts none "
 		    "of the %zu suites %s offers", p->nsuites, p->name);
@@ -234,9 +346,39 @@ suites_check(struct run *run, const struct chk_probe *dev, int *none)
 	    chk_suite_iana(dev->suite, nb) : "none (see handshake)");
 }
 
+/* Why the device's handshake failed, as the probes isolate it. */
+enum cause {
+	CAUSE_NONE,		/* it did not fail */
+	CAUSE_NOT_TLS,		/* the port answers in plain text */
+	CAUSE_NAME,		/* unrecognized_name: the SNI */
+	CAUSE_VERSION,		/* OpenSSL takes TLS 1.3 only */
+	CAUSE_TLS12,		/* OpenSSL handshakes at TLS 1.2: the
+				   profile's suites, key or buffers */
+	CAUSE_UNKNOWN,		/* OpenSSL fails as well */
+};
+
+static enum cause
+failure_cause(struct run *run, const struct chk_probe *dev)
+{
+	if (dev->done)
+		return CAUSE_NONE;
+	if (dev->wire.not_tls)
+		return CAUSE_NOT_TLS;
+	if (dev->alert == 112 || dev->wire.fatal_alert == 112)
+		return CAUSE_NAME;
+	diagnose(run);
+	if (run->not_tls)
+		return CAUSE_NOT_TLS;
+	if (run->tls12)
+		return CAUSE_TLS12;
+	if (run->tls13)
+		return CAUSE_VERSION;
+	return CAUSE_UNKNOWN;
+}
+
 static void
 handshake_finding(struct run *run, const struct chk_probe *dev,
-    int no_version, int no_suite)
+    enum cause cause, int no_version, int no_suite)
 {
 	const struct chk_profile *p = run->o->profile;
 	struct chk_finding *f;
@@ -249,27 +391,99 @@ handshake_finding(struct run *run, const struct chk_probe *dev,
 		    chk_suite_iana(dev->suite, nb), dev->wire.bytes, dev->ms);
 		return;
 	}
+	if (cause == CAUSE_NOT_TLS) {
+		f = chk_add(run->r, "handshake", CHK_FAIL, "%s cannot connect: "
+		    "port %s answers in plain text, not TLS (%s)", p->name,
+		    run->o->port, dev->err);
+		chk_remedy(f, "point the device at the server's TLS port "
+		    "(nginx listen ... ssl; Apache SSLEngine on), or put TLS "
+		    "on this one");
+		return;
+	}
+	if (cause == CAUSE_UNKNOWN) {
+		f = chk_add(run->r, "handshake", CHK_FAIL, "%s cannot connect: "
+		    "%s; check cannot explain it: OpenSSL offering every "
+		    "version and suite fails too (%s)", p->name, dev->err,
+		    run->tls12_err);
+		chk_remedy(f, "read the server's error log for this "
+		    "handshake");
+		return;
+	}
 	f = chk_add(run->r, "handshake", CHK_FAIL, "%s cannot connect: %s",
 	    p->name, dev->err);
-	if (no_version)
+	if (cause == CAUSE_NAME)
+		chk_remedy(f, "the server refuses the name the device sends "
+		    "(SNI %s): serve it (nginx server_name, Apache "
+		    "ServerName/ServerAlias), or make that server the default "
+		    "one", run->o->sni != NULL ? run->o->sni : "none");
+	else if (no_version)
 		chk_remedy(f, FIX_PROTOCOLS);
+	else if (no_suite && ecdsa_only(run))
+		chk_remedy(f, FIX_RSA_CERT);
 	else if (no_suite)
 		suites_remedy(p, f);
-	else if (dev->alert == 112)
-		chk_remedy(f, "serve the name the device sends (nginx "
-		    "server_name, Apache ServerName/ServerAlias), or make "
-		    "that server the default one");
 	else if (dev->chain_too_big)
 		chk_remedy(f, "send a shorter chain: leave the root and any "
 		    "cross-signed certificate out of ssl_certificate (nginx) / "
-		    "SSLCertificateFile (Apache), or use an ECDSA key");
+		    "SSLCertificateFile (Apache)%s", p->ecdsa ? ", or use an "
+		    "ECDSA key" : "");
 	else if (dev->br_err == BR_ERR_X509_UNSUPPORTED ||
 	    dev->br_err == BR_ERR_X509_WRONG_KEY_TYPE)
-		chk_remedy(f, "install an RSA 2048 or ECDSA P-256 "
-		    "certificate");
+		chk_remedy(f, "install %s certificate", chk_key_advice(p));
 	else
 		chk_remedy(f, "read the server's error log for this "
 		    "handshake; the other findings narrow it down");
+}
+
+/* The chain as a CA-mode device verifies it: mbedTLS itself, with --ca. */
+static void
+ca_check(struct run *run, const struct chk_probe *dev)
+{
+	const struct chk_profile *p = run->o->profile;
+	const char *name = run->o->sni != NULL ? run->o->sni : run->o->host;
+	struct chk_finding *f;
+	uint32_t fl = dev->ca_flags;
+
+	if (p->trust != CHK_TRUST_CA || !dev->done)
+		return;
+	if (run->o->ca_file == NULL || p->device != CHK_STACK_MBEDTLS) {
+		chk_add(run->r, "ca", CHK_PASS, "not verified: give --ca FILE, "
+		    "the CA certificates the device holds, to verify the chain "
+		    "as %s does", p->name);
+		return;
+	}
+	if (!dev->ca_checked)
+		return;
+	if (fl == 0) {
+		chk_add(run->r, "ca", CHK_PASS, "%s verifies the chain against "
+		    "--ca and the name %s, as esp-tls has it verify", run->r->stack,
+		    name);
+		return;
+	}
+	f = chk_add(run->r, "ca", CHK_FAIL, "%s refuses the chain as esp-tls "
+	    "would: %s", run->r->stack, dev->ca_why);
+	if (fl & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+		chk_remedy(f, "send the intermediate certificates with the leaf "
+		    "(nginx ssl_certificate fullchain.pem; Apache "
+		    "SSLCertificateFile with the chain), or give the device "
+		    "the CA that signed it");
+	else if (fl & MBEDTLS_X509_BADCERT_BAD_MD)
+		chk_remedy(f, "reissue the certificate signed with SHA-256: "
+		    "mbedTLS refuses SHA-1 signatures by default");
+	else if (fl & MBEDTLS_X509_BADCERT_BAD_KEY)
+		chk_remedy(f, "issue the certificate for %s key: mbedTLS's "
+		    "default profile refuses RSA keys under 2048 bits",
+		    chk_key_advice(p));
+	else if ((fl & MBEDTLS_X509_BADCERT_CN_MISMATCH) && chk_is_ip(name))
+		chk_remedy(f, "mbedTLS 2.28 matches names against DNS "
+		    "subjectAltNames and the CN only, never IP SANs: point the "
+		    "device at a DNS name the certificate holds");
+	else if (fl & MBEDTLS_X509_BADCERT_CN_MISMATCH)
+		chk_remedy(f, "issue the certificate with subjectAltName DNS:%s",
+		    name);
+	else
+		chk_remedy(f, "reissue the certificate for TLS server use (key "
+		    "usage digitalSignature, extended key usage serverAuth)");
 }
 
 static void
@@ -329,7 +543,7 @@ sni_case(struct run *run, const char *label, const char *sni, int own)
 	struct chk_probe_opts po;
 	struct chk_probe pr;
 	struct chk_finding *f;
-	char what[96];
+	char what[96], other[CHK_TEXT_LEN / 2];
 	const char *fix = "let unknown names reach the device's site: nginx "
 	    "make it the default_server (no ssl_reject_handshake there); "
 	    "Apache: make its <VirtualHost> the first on the port; tether "
@@ -341,12 +555,13 @@ sni_case(struct run *run, const char *label, const char *sni, int own)
 		snprintf(what, sizeof(what), "no SNI (%s)", label);
 	memset(&po, 0, sizeof(po));
 	po.sni = sni;
+	po.rec = malloc(sizeof(*po.rec));
 	if (probe(run, &po, &pr) != 0 && !pr.wire.hello_done) {
 		f = chk_add(run->r, own ? "sni" : sni ? "sni-unknown" :
 		    "sni-none", own ? CHK_FAIL : CHK_WARN, "%s: %s", what,
 		    pr.err);
 		chk_remedy(f, "%s", fix);
-		return;
+		goto out;
 	}
 	if (pr.wire.warn_alert >= 0) {
 		enum chk_verdict v = p->fatal_warnings ?
@@ -363,11 +578,27 @@ sni_case(struct run *run, const char *label, const char *sni, int own)
 			    "(Apache ServerName/ServerAlias, nginx "
 			    "server_name) so that no unrecognized_name alert "
 			    "is sent");
-		return;
+		goto out;
+	}
+	/* Something answered; is it what the device takes? */
+	if (!own && po.rec != NULL && pr.wire.cert_seen &&
+	    chk_cert_other(run->o, run->dev_rec, po.rec, other,
+	    sizeof(other))) {
+		f = chk_add(run->r, sni ? "sni-unknown" : "sni-none", CHK_WARN,
+		    "%s: the server answers with %s; a pinned device "
+		    "connecting this way refuses it", what, other);
+		chk_remedy(f, "make the device's site the default one (nginx "
+		    "listen ... default_server; Apache: its <VirtualHost> "
+		    "first on the port), or have every device send SNI %s",
+		    run->o->sni != NULL ? run->o->sni : run->o->host);
+		goto out;
 	}
 	chk_add(run->r, own ? "sni" : sni ? "sni-unknown" : "sni-none",
-	    CHK_PASS, "%s: no alert, the server answers with its %s",
-	    what, pr.wire.cert_seen ? "certificate" : "session");
+	    CHK_PASS, "%s: no alert, the server answers with %s", what,
+	    pr.wire.cert_seen ? "the device's certificate" :
+	    "its session");
+out:
+	free(po.rec);
 }
 
 static void
@@ -396,7 +627,7 @@ resume_check(struct run *run)
 	struct chk_probe first;
 	struct chk_ticket tk;
 	struct chk_finding *f;
-	int by_id = 0;
+	int by_id = 0, by_ticket, tk_rc;
 
 	/* A handshake of its own: a server may rightly drop the session of
 	 * a connection whose request it refused (the device's went without
@@ -415,6 +646,9 @@ resume_check(struct run *run)
 			by_id = probe(run, &po, &pr) == 0 && pr.resumed;
 		}
 	}
+	run->r->handshakes += 2;
+	tk_rc = chk_ticket_probe(&run->t, run->ai, &tk);
+	by_ticket = tk_rc == 0 && tk.resumed && p->resume_ticket;
 	if (by_id)
 		chk_add(run->r, "resume-id", CHK_PASS, "the server resumes by "
 		    "session id%s", p->resume_id ? "" :
@@ -422,6 +656,10 @@ resume_check(struct run *run)
 	else if (!p->resume_id)
 		chk_add(run->r, "resume-id", CHK_PASS, "the server does not "
 		    "resume by session id; %s does not try", p->name);
+	else if (by_ticket)
+		chk_add(run->r, "resume-id", CHK_PASS, "the server does not "
+		    "resume by session id; %s resumes by ticket instead",
+		    p->name);
 	else {
 		f = chk_add(run->r, "resume-id", CHK_WARN, "the server does "
 		    "not resume by session id: every connection of %s pays a "
@@ -429,8 +667,7 @@ resume_check(struct run *run)
 		chk_remedy(f, FIX_CACHE);
 	}
 
-	run->r->handshakes += 2;
-	if (chk_ticket_probe(&run->t, run->ai, &tk) != 0) {
+	if (tk_rc != 0) {
 		f = chk_add(run->r, "resume-ticket", p->resume_ticket ?
 		    CHK_WARN : CHK_PASS, "the ticket probe could not "
 		    "handshake: %s", tk.err);
@@ -454,6 +691,51 @@ resume_check(struct run *run)
 	}
 }
 
+/*
+ * A 4xx on the device path, other than 401 (the device's request carries
+ * no credential: the gateway's own 401 for a made-up one), refuses every
+ * message the device will send: a FAIL, with its cause.
+ */
+static void
+client_error(struct run *run, const struct chk_probe *dev)
+{
+	const char *path = run->o->path;
+	struct chk_finding *f;
+
+	if (dev->wire.cert_request && (dev->status == 400 ||
+	    dev->status == 403 || dev->status == 495 || dev->status == 496)) {
+		f = chk_add(run->r, "http", CHK_FAIL, "POST %s answers %d: the "
+		    "server asked for a client certificate in the handshake "
+		    "(CertificateRequest) and refuses a device that sends "
+		    "none", path, dev->status);
+		chk_remedy(f, FIX_CLIENT_CERT);
+	} else if (dev->status == 421) {
+		f = chk_add(run->r, "http", CHK_FAIL, "POST %s answers 421 "
+		    "Misdirected Request: the virtual host chosen by SNI %s "
+		    "does not serve the Host header the device sends", path,
+		    run->o->sni != NULL ? run->o->sni : "(none)");
+		chk_remedy(f, "serve the device's name in the same virtual "
+		    "host as its SNI (nginx server_name, Apache ServerName/"
+		    "ServerAlias), or point the device at that name");
+	} else if (dev->status == 403) {
+		f = chk_add(run->r, "http", CHK_FAIL, "POST %s answers 403 "
+		    "Forbidden: an access rule covers the device path", path);
+		chk_remedy(f, "allow devices on %s (nginx allow/deny, "
+		    "Apache Require)", path);
+	} else if (dev->status == 404) {
+		f = chk_add(run->r, "http", CHK_FAIL, "POST %s answers 404: "
+		    "there is no service on the device path", path);
+		chk_remedy(f, "check --path, and the proxy or application "
+		    "behind %s", path);
+	} else {
+		f = chk_add(run->r, "http", CHK_FAIL, "POST %s answers %d: the "
+		    "server refuses the device's request", path, dev->status);
+		chk_remedy(f, "read the server's error log for this request; "
+		    "the device's request is a POST with Content-Length: 0 "
+		    "and no credential");
+	}
+}
+
 static void
 http_check(struct run *run, const struct chk_probe *dev)
 {
@@ -464,8 +746,10 @@ http_check(struct run *run, const struct chk_probe *dev)
 	if (!dev->done)
 		return;
 	if (!dev->http_done) {
-		f = chk_add(run->r, "http", CHK_FAIL, "POST %s: %s", path,
-		    dev->http_err);
+		f = chk_add(run->r, "http", CHK_FAIL, "POST %s: %s%s", path,
+		    dev->http_err, dev->http_timeout && run->post_grace ?
+		    "; an earlier profile's POST got no answer either, so this "
+		    "one waited 0.5 s" : "");
 		if (dev->br_err == BR_ERR_TOO_LARGE)
 			chk_remedy(f, "the server ignored max_fragment_length: "
 			    "serve devices from tether serve (it grants it), or "
@@ -494,8 +778,8 @@ http_check(struct run *run, const struct chk_probe *dev)
 		    dev->status, dev->head_too_big ? "more than " : "",
 		    dev->head_len, p->name, p->head_max ? p->head_max :
 		    (size_t)CHK_HEAD_KEEP);
-		chk_remedy(f, "drop headers on the device path (nginx "
-		    "add_header, Apache Header set)");
+		chk_remedy(f, "drop headers on the device path: remove nginx "
+		    "add_header lines there; Apache Header unset NAME");
 		return;
 	}
 	if (dev->content_location[0] != '\0' &&
@@ -507,7 +791,11 @@ http_check(struct run *run, const struct chk_probe *dev)
 		    "try_files, Apache RewriteRule)", path);
 		return;
 	}
-	if (dev->status == 404 || dev->status >= 500) {
+	if (dev->status >= 400 && dev->status < 500 && dev->status != 401) {
+		client_error(run, dev);
+		return;
+	}
+	if (dev->status >= 500) {
 		f = chk_add(run->r, "http", CHK_WARN, "POST %s answers %d: "
 		    "there is no working service on the device path", path,
 		    dev->status);
@@ -528,6 +816,27 @@ http_check(struct run *run, const struct chk_probe *dev)
 	    dev->head_len);
 }
 
+/*
+ * The device's request, with the Host its stack sends: libtether the
+ * configured host (not the SNI, which it sets apart), the Arduino and
+ * ESP-IDF HTTP clients the URL's host, which is also their SNI; each
+ * adds ":port" when it is not 443 and brackets an IPv6 literal.
+ */
+static void
+request_head(const struct chk_options *o, char *buf, size_t len)
+{
+	const char *host = o->profile->device == CHK_STACK_BEARSSL &&
+	    strcmp(o->profile->name, "tether") == 0 ? o->host :
+	    o->sni != NULL ? o->sni : o->host;
+	int v6 = strchr(host, ':') != NULL;
+
+	snprintf(buf, len, "POST %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n"
+	    "User-Agent: tether-check/%s\r\nContent-Length: 0\r\n\r\n",
+	    o->path, v6 ? "[" : "", host, v6 ? "]" : "",
+	    strcmp(o->port, "443") != 0 ? ":" : "",
+	    strcmp(o->port, "443") != 0 ? o->port : "", o->profile->name);
+}
+
 int
 chk_run(const struct chk_options *o, struct chk_report *r)
 {
@@ -538,6 +847,7 @@ chk_run(const struct chk_options *o, struct chk_report *r)
 	struct chk_x509_recorder *rec;
 	char request[REQUEST_MAX];
 	enum chk_fail fail;
+	enum cause cause;
 	int no_version = 0, no_suite = 0, rc = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -545,6 +855,7 @@ chk_run(const struct chk_options *o, struct chk_report *r)
 	memset(&run, 0, sizeof(run));
 	run.o = o;
 	run.r = r;
+	run.ecdsa_only = -1;
 	run.t.host = o->host;
 	run.t.port = o->port;
 	run.t.sni = o->sni;
@@ -560,14 +871,24 @@ chk_run(const struct chk_options *o, struct chk_report *r)
 
 	/* The device's own connection: its ClientHello, its buffers, its
 	 * request. */
-	snprintf(request, sizeof(request), "POST %s HTTP/1.1\r\nHost: %s\r\n"
-	    "User-Agent: tether-check/%s\r\nContent-Length: 0\r\n\r\n",
-	    o->path, o->sni != NULL ? o->sni : o->host, o->profile->name);
+	request_head(o, request, sizeof(request));
 	memset(&po, 0, sizeof(po));
 	po.sni = o->sni;
 	po.request = request;
 	po.rec = rec;
+	if (o->profile->trust == CHK_TRUST_CA &&
+	    o->profile->device == CHK_STACK_MBEDTLS)
+		po.ca_file = o->ca_file;
+	/* A server that never answers the POST costs one time-out, not one
+	 * a profile. */
+	if (o->post_deadline != NULL && *o->post_deadline != 0) {
+		po.http_deadline = chk_now_ms() + CHK_POST_GRACE_MS;
+		run.post_grace = 1;
+	}
 	device_probe(&run, &po, dev);
+	if (o->post_deadline != NULL && dev->http_timeout &&
+	    *o->post_deadline == 0)
+		*o->post_deadline = chk_now_ms();
 	if (!dev->done && dev->fail != CHK_OK) {
 		memcpy(r->err, dev->err, sizeof(r->err));
 		goto out;
@@ -578,17 +899,26 @@ chk_run(const struct chk_options *o, struct chk_report *r)
 	r->suite = dev->suite;
 
 	/* Findings are added in reading order; the probes that explain a
-	 * failed handshake run first. */
+	 * failed handshake run first, and only those that isolate its
+	 * cause report: a name refused, a plain-text port or a failure
+	 * OpenSSL shares say nothing of versions and suites. */
+	cause = failure_cause(&run, dev);
+	run.dev_rec = rec;
 	{
 		struct chk_report tmp;
 		size_t i;
 
 		memset(&tmp, 0, sizeof(tmp));
 		run.r = &tmp;
-		versions_check(&run, &no_version);
-		suites_check(&run, dev, &no_suite);
+		if (cause == CAUSE_NONE || cause == CAUSE_TLS12 ||
+		    cause == CAUSE_VERSION)
+			versions_check(&run, &no_version);
+		/* No version in common: no suite can be judged. */
+		if ((cause == CAUSE_NONE || cause == CAUSE_TLS12) &&
+		    !no_version)
+			suites_check(&run, dev, &no_suite);
 		run.r = r;
-		handshake_finding(&run, dev, no_version, no_suite);
+		handshake_finding(&run, dev, cause, no_version, no_suite);
 		for (i = 0; i < tmp.nfindings && r->nfindings <
 		    CHK_FINDINGS_MAX; i++)
 			r->findings[r->nfindings++] = tmp.findings[i];
@@ -598,12 +928,14 @@ chk_run(const struct chk_options *o, struct chk_report *r)
 	}
 	if (dev->done || rec->sent_certs > 0)
 		chk_cert_findings(o, r, rec, &dev->wire);
+	ca_check(&run, dev);
 	if (dev->done) {
 		mfln_check(&run);
 		sni_check(&run, dev);
 		resume_check(&run);
 		http_check(&run, dev);
-	} else if (!no_version && !no_suite) {
+	} else if (cause == CAUSE_NAME || (cause == CAUSE_TLS12 &&
+	    !no_version && !no_suite)) {
 		/* Why it failed may be the name: try without the device's. */
 		sni_check(&run, dev);
 	}

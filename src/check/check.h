@@ -18,6 +18,7 @@
 #define CHK_TEXT_LEN		640	/* a summary, detail or remedy line */
 #define CHK_PIN_TEXT_MAX	128	/* --pin as given */
 #define CHK_WARN_DAYS		30	/* the leaf expires sooner: WARN */
+#define CHK_POST_GRACE_MS	500	/* see post_deadline */
 #define CHK_WRONG_SNI		"tether-check.invalid"	/* RFC 2606 name */
 
 enum chk_verdict {
@@ -40,7 +41,14 @@ struct chk_options {
 	const char	*sni;		/* what the device sends; NULL: none */
 	const char	*path;		/* the device's HTTP path */
 	const char	*pin;		/* a pin to match, or NULL */
+	const char	*ca_file;	/* the CAs a CA-mode device holds (PEM),
+					   or NULL: the chain is not verified */
 	int		 timeout_ms;	/* per handshake */
+	long long	*post_deadline;	/* shared by the checks of one command:
+					   once a POST got no answer within
+					   timeout_ms, it holds when (chk_now_ms),
+					   and later POSTs wait CHK_POST_GRACE_MS
+					   only; NULL: each waits timeout_ms */
 };
 
 struct chk_report {

@@ -22,6 +22,12 @@
 #define GROUP_NAME_LEN	64	/* an OpenSSL group name, NUL */
 #define RSA_SAFE_BITS	2048	/* smaller RSA keys can be broken */
 
+const char *
+chk_key_advice(const struct chk_profile *p)
+{
+	return p->ecdsa ? "an RSA 2048 or ECDSA P-256" : "an RSA 2048";
+}
+
 /* "ECDSA P-256" / "RSA 2048"; bits and whether the key is usable. */
 static void
 key_facts(EVP_PKEY *pk, char *what, size_t len,
@@ -68,8 +74,7 @@ key_finding(const struct chk_options *o, struct chk_report *r, X509 *leaf)
 	if (pk == NULL) {
 		f = chk_add(r, "key", CHK_FAIL, "the leaf's public key does "
 		    "not decode");
-		chk_remedy(f, "install a certificate with an RSA 2048 or "
-		    "ECDSA P-256 key");
+		chk_remedy(f, "install %s certificate", chk_key_advice(p));
 		return;
 	}
 	key_facts(pk, r->leaf_key, sizeof(r->leaf_key), &bits, &ec_ok,
@@ -92,20 +97,20 @@ key_finding(const struct chk_options *o, struct chk_report *r, X509 *leaf)
 		f = chk_add(r, "key", CHK_FAIL, "the server's key is %s; %s "
 		    "handles RSA keys of at most %u bits", r->leaf_key,
 		    p->name, p->rsa_max);
-		chk_remedy(f, "issue the certificate for an RSA 2048 or "
-		    "ECDSA P-256 key");
+		chk_remedy(f, "issue the certificate for %s key",
+		    chk_key_advice(p));
 	} else if (bits > 0 && bits < (int)p->rsa_min) {
 		f = chk_add(r, "key", CHK_FAIL, "the server's key is %s, "
 		    "smaller than the %u bits %s accepts", r->leaf_key,
 		    p->rsa_min, p->name);
-		chk_remedy(f, "issue the certificate for an RSA 2048 or "
-		    "ECDSA P-256 key");
+		chk_remedy(f, "issue the certificate for %s key",
+		    chk_key_advice(p));
 	} else if (bits > 0 && bits < RSA_SAFE_BITS) {
 		f = chk_add(r, "key", CHK_WARN, "the server's key is %s: the "
 		    "device takes it, but keys under 2048 bits can be broken",
 		    r->leaf_key);
-		chk_remedy(f, "issue the certificate for an RSA 2048 or "
-		    "ECDSA P-256 key");
+		chk_remedy(f, "issue the certificate for %s key",
+		    chk_key_advice(p));
 	} else {
 		chk_add(r, "key", CHK_PASS, "the server sends an %s "
 		    "certificate to this ClientHello, a key %s can use",
@@ -200,9 +205,13 @@ chain_finding(const struct chk_options *o, struct chk_report *r,
 	struct chk_finding *f;
 	size_t bytes = w->cert_seen ? w->cert_msg_len :
 	    rec->sent_bytes + 3 * rec->sent_certs + 3;
-	const char *fix = "send a shorter chain: leave the root and any "
-	    "cross-signed certificate out of ssl_certificate (nginx) / "
-	    "SSLCertificateFile (Apache), or use an ECDSA key";
+	const char *fix = p->ecdsa ? "send a shorter chain: leave the root "
+	    "and any cross-signed certificate out of ssl_certificate (nginx) "
+	    "/ SSLCertificateFile (Apache), or use an ECDSA key" :
+	    "send a shorter chain: leave the root and any cross-signed "
+	    "certificate out of ssl_certificate (nginx) / SSLCertificateFile "
+	    "(Apache); this stack cannot use ECDSA, so the RSA chain itself "
+	    "must shrink";
 
 	r->chain_bytes = bytes;
 	if (p->chain_max != 0 && bytes > p->chain_max) {
@@ -296,6 +305,81 @@ pin_finding(const struct chk_options *o, struct chk_report *r, X509 *leaf,
 	chk_remedy(f, "if the server sends two certificates (RSA and ECDSA), "
 	    "pin the one this stack gets; after a renewal with a new key, "
 	    "update the devices (tether fingerprint HOST)");
+}
+
+/* The SPKI SHA-256 of a DER certificate; -1 if it does not decode. */
+static int
+der_spki(const unsigned char *der, size_t len, unsigned char spki[SHA256_LEN],
+    X509 **out)
+{
+	unsigned char c256[SHA256_LEN], c1[SHA1_LEN];
+	const unsigned char *p = der;
+	X509 *x;
+
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL)
+		return -1;
+	if (leaf_hashes(x, der, len, spki, c256, c1) != 0) {
+		X509_free(x);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+int
+chk_cert_other(const struct chk_options *o,
+    const struct chk_x509_recorder *dev, const struct chk_x509_recorder *rec,
+    char *why, size_t wlen)
+{
+	unsigned char spki[SHA256_LEN], dspki[SHA256_LEN];
+	unsigned char c256[SHA256_LEN], c1[SHA1_LEN];
+	const unsigned char *der, *dder;
+	size_t len, dlen, n;
+	uint8_t want[SHA256_LEN];
+	const char *name = o->sni != NULL ? o->sni : o->host;
+	X509 *x = NULL, *dx = NULL;
+	char cn[96] = "", pinwhy[96] = "";
+	int pin_ok = 1, name_ok = 1;
+
+	why[0] = '\0';
+	if ((der = chk_x509_recorder_cert(rec, 0, &len)) == NULL)
+		return 0;
+	dder = dev != NULL ? chk_x509_recorder_cert(dev, 0, &dlen) : NULL;
+	if (dder != NULL && dlen == len && memcmp(der, dder, len) == 0)
+		return 0;
+	if (der_spki(der, len, spki, &x) != 0)
+		return 0;
+	(void)X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+	    NID_commonName, cn, sizeof(cn));
+	if (o->pin != NULL) {
+		n = strlen(o->pin);
+		(void)leaf_hashes(x, der, len, spki, c256, c1);
+		if (tether_pin_parse(TETHER_PIN_CERT_SHA1, o->pin, n, want) == 0)
+			pin_ok = CRYPTO_memcmp(want, c1, SHA1_LEN) == 0;
+		else if (tether_pin_parse(TETHER_PIN_SPKI_SHA256, o->pin, n,
+		    want) == 0)
+			pin_ok = CRYPTO_memcmp(want, spki, SHA256_LEN) == 0 ||
+			    CRYPTO_memcmp(want, c256, SHA256_LEN) == 0;
+		if (!pin_ok)
+			snprintf(pinwhy, sizeof(pinwhy), "--pin does not match "
+			    "it");
+	} else if (dder != NULL && der_spki(dder, dlen, dspki, &dx) == 0) {
+		pin_ok = CRYPTO_memcmp(spki, dspki, SHA256_LEN) == 0;
+		if (!pin_ok)
+			snprintf(pinwhy, sizeof(pinwhy), "its key is not the "
+			    "one the device gets, so the device's pin does not "
+			    "match it");
+	}
+	if (!chk_is_ip(name))
+		name_ok = X509_check_host(x, name, 0, 0, NULL) == 1;
+	X509_free(x);
+	X509_free(dx);
+	if (pin_ok && name_ok)
+		return 0;
+	snprintf(why, wlen, "another certificate (CN=%s): %s%s%s%s",
+	    cn[0] ? cn : "none", pinwhy, pinwhy[0] && !name_ok ? ", and " :
+	    "", name_ok ? "" : "it does not name ", name_ok ? "" : name);
+	return 1;
 }
 
 void

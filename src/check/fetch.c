@@ -604,6 +604,7 @@ handshake_error(const struct chk_target *t, enum chk_offer offer,
 		case SSL_R_UNKNOWN_PROTOCOL:
 		case SSL_R_RECORD_LENGTH_MISMATCH:
 		case SSL_R_HTTP_REQUEST:
+			out->not_tls = 1;
 			chk_seterr(out->err, "%s port %s does not answer in TLS "
 			    "(%s): is %s its TLS port? (a plain HTTP port, or "
 			    "a protocol that needs STARTTLS)", t->host,
@@ -700,6 +701,15 @@ chk_fetch(const struct chk_target *t, const struct addrinfo *ai,
 		out->fail = CHK_FAIL_LOCAL;
 		chk_seterr(out->err, "OpenSSL refuses '%s' as SNI (a DNS name of "
 		    "at most 255 bytes)", t->sni);
+		ERR_clear_error();
+		goto out;
+	}
+	if ((t->tls_min != 0 && SSL_set_min_proto_version(ssl, t->tls_min) !=
+	    1) || (t->tls_max != 0 && SSL_set_max_proto_version(ssl,
+	    t->tls_max) != 1)) {
+		out->fail = CHK_FAIL_LOCAL;
+		chk_seterr(out->err, "this OpenSSL refuses the versions asked "
+		    "for");
 		ERR_clear_error();
 		goto out;
 	}

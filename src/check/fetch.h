@@ -47,6 +47,8 @@ struct chk_target {
 	const char	*verify_name;	/* name or IP the chain is checked
 					   against the system's CAs for */
 	int		 timeout_ms;	/* per chk_resolve, per chk_fetch */
+	int		 tls_min, tls_max;	/* chk_fetch's versions, OpenSSL's
+					   TLS1_2_VERSION...; 0: 1.0 to 1.3 */
 };
 
 struct chk_fetch {
@@ -54,6 +56,7 @@ struct chk_fetch {
 	char		 err[CHK_ERR_LEN];	/* why, when fail != CHK_OK */
 	int		 alert;		/* fatal alert the server sent, or -1 */
 	int		 warn_alert;	/* warning alert (e.g. 112), or -1 */
+	int		 not_tls;	/* the answer is not TLS (plain HTTP) */
 	char		 addr[CHK_ADDR_MAX];	/* the address connected to */
 	STACK_OF(X509)	*chain;		/* as sent, leaf first; owned */
 	char		 protocol[16];	/* "TLSv1.3" */

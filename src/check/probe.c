@@ -448,10 +448,11 @@ http_exchange(struct probe_ctx *c, const struct chk_probe_opts *o,
 		else
 			chk_seterr(out->http_err, "%s (BearSSL error %d)",
 			    chk_br_error_text(out->br_err), out->br_err);
-	} else if (io == -2)
+	} else if (io == -2) {
+		out->http_timeout = 1;
 		chk_seterr(out->http_err, "no answer to the request within the "
-		    "time-out (%zu bytes of head so far)", got);
-	else
+		    "time-out (--timeout; %zu bytes of head so far)", got);
+	} else
 		chk_seterr(out->http_err, "the server closed the connection "
 		    "after %zu bytes of the answer's head", got);
 	free(head);
@@ -546,7 +547,8 @@ chk_probe_run(const struct chk_target *t, const struct addrinfo *ai,
 	    memcmp(out->wire.sid, o->resume->session_id,
 	    out->wire.sid_len) == 0;
 	if (o->request != NULL)
-		http_exchange(c, o, out, deadline);
+		http_exchange(c, o, out, o->http_deadline != 0 &&
+		    o->http_deadline < deadline ? o->http_deadline : deadline);
 	if (!(br_ssl_engine_current_state(eng) & BR_SSL_CLOSED))
 		polite_close(c, out, deadline);
 	rc = 0;

@@ -35,6 +35,10 @@ struct chk_probe_opts {
 	int		 hello_only;	/* stop at the ServerHello */
 	const char	*request;	/* an HTTP request to send after */
 	struct chk_x509_recorder *rec;	/* where the chain goes, or NULL */
+	const char	*ca_file;	/* the device's CAs (PEM): mbedTLS
+					   verifies against them, or NULL */
+	long long	 http_deadline;	/* chk_now_ms() by which the answer
+					   must have come; 0: the handshake's */
 };
 
 struct chk_probe {
@@ -63,6 +67,11 @@ struct chk_probe {
 	char		 location[CHK_LOCATION_MAX];
 	char		 content_location[CHK_LOCATION_MAX];
 	char		 http_err[CHK_ERR_LEN];
+	int		 http_timeout;	/* no answer by the deadline */
+	/* the chain verified as the device does (ca_file given) */
+	int		 ca_checked;
+	uint32_t	 ca_flags;	/* mbedTLS's MBEDTLS_X509_BADCERT_* */
+	char		 ca_why[CHK_ERR_LEN];	/* its words for them */
 };
 
 /*

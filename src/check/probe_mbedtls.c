@@ -40,6 +40,7 @@ struct mb_probe {
 	mbedtls_ssl_config	 conf;
 	mbedtls_entropy_context	 entropy;
 	mbedtls_ctr_drbg_context drbg;
+	mbedtls_x509_crt	 ca;		/* o->ca_file, when given */
 	int			 suites[CHK_MBEDTLS_SUITES_MAX + 1];
 	struct chk_probe	*out;
 	long long		 deadline;
@@ -220,6 +221,20 @@ mb_setup(struct mb_probe *c, const struct chk_probe_opts *o)
 		return ret;
 	mbedtls_ssl_conf_rng(&c->conf, mbedtls_ctr_drbg_random, &c->drbg);
 	mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_NONE);
+	/* With the device's CAs, mbedTLS verifies as esp-tls has it verify
+	 * (the config's default X.509 profile: SHA-2 only, RSA 2048 and up;
+	 * the host name against DNS SANs and CN); OPTIONAL so that the
+	 * handshake goes on and the other findings still come. */
+	if (o->ca_file != NULL) {
+		if ((ret = mbedtls_x509_crt_parse_file(&c->ca, o->ca_file)) <
+		    0)
+			return ret;
+		if (c->ca.raw.len == 0)
+			return MBEDTLS_ERR_X509_CERT_UNKNOWN_FORMAT;
+		mbedtls_ssl_conf_authmode(&c->conf,
+		    MBEDTLS_SSL_VERIFY_OPTIONAL);
+		mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
+	}
 	/* BR_TLS12 is 0x0303: major 3, minor 3. */
 	mbedtls_ssl_conf_min_version(&c->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
 	    (int)(p->vmin & 0xff));
@@ -254,6 +269,7 @@ mb_new(struct chk_probe *out)
 	mbedtls_ssl_config_init(&c->conf);
 	mbedtls_entropy_init(&c->entropy);
 	mbedtls_ctr_drbg_init(&c->drbg);
+	mbedtls_x509_crt_init(&c->ca);
 	c->out = out;
 	c->fd = -1;
 	return c;
@@ -268,6 +284,7 @@ mb_free(struct mb_probe *c)
 	mbedtls_ssl_config_free(&c->conf);
 	mbedtls_ctr_drbg_free(&c->drbg);
 	mbedtls_entropy_free(&c->entropy);
+	mbedtls_x509_crt_free(&c->ca);
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c);
@@ -301,6 +318,32 @@ record_chain(struct mb_probe *c, const struct chk_probe_opts *o)
 	/* The recorder's verdict is BearSSL's view of the leaf; mbedTLS
 	 * has given its own by now. */
 	(void)(*vt)->end_chain(vt);
+}
+
+/*
+ * What mbedTLS's verification said, in out->ca_*. Dates are left out:
+ * esp-tls builds without MBEDTLS_HAVE_TIME_DATE by default, so a device
+ * does not check them (the dates finding speaks of them).
+ */
+static void
+ca_verdict(struct mb_probe *c, struct chk_probe *out)
+{
+	uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
+	char *p;
+
+	flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED |
+	    MBEDTLS_X509_BADCERT_FUTURE);
+	out->ca_checked = 1;
+	out->ca_flags = flags;
+	out->ca_why[0] = '\0';
+	if (flags == 0)
+		return;
+	(void)mbedtls_x509_crt_verify_info(out->ca_why, sizeof(out->ca_why),
+	    "", flags);
+	/* One line per reason, as "a; b". */
+	for (p = out->ca_why; *p != '\0'; p++)
+		if (*p == '\n')
+			*p = p[1] != '\0' ? ';' : '\0';
 }
 
 /* Why mbedTLS stopped, as a sentence; ret is its error code. */
@@ -373,8 +416,9 @@ mb_http_error(int ret, size_t got, struct chk_probe *out)
 	char words[MB_STRERROR_LEN];
 
 	if (ret == MBEDTLS_ERR_SSL_TIMEOUT) {
+		out->http_timeout = 1;
 		chk_seterr(out->http_err, "no answer to the request within the "
-		    "time-out (%zu bytes of head so far)", got);
+		    "time-out (--timeout; %zu bytes of head so far)", got);
 		return;
 	}
 	if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
@@ -503,6 +547,10 @@ chk_probe_mbedtls_run(const struct chk_target *t, const struct addrinfo *ai,
 	out->version = 0x0300 | (unsigned)c->ssl.minor_ver;
 	out->suite = (uint16_t)mbedtls_ssl_get_ciphersuite_id(
 	    mbedtls_ssl_get_ciphersuite(&c->ssl));
+	if (o->ca_file != NULL)
+		ca_verdict(c, out);
+	if (o->http_deadline != 0 && o->http_deadline < c->deadline)
+		c->deadline = o->http_deadline;
 	if (o->request != NULL)
 		http_exchange(c, o, out);
 	/* A polite close_notify, as esp_tls_conn_destroy sends it. */

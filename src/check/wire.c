@@ -17,6 +17,7 @@
 #define HS_SERVER_HELLO		2
 #define HS_NEW_SESSION_TICKET	4
 #define HS_CERTIFICATE		11
+#define HS_CERTIFICATE_REQUEST	13
 
 #define EXT_SERVER_NAME		0
 #define EXT_MAX_FRAGMENT	1
@@ -127,6 +128,8 @@ hs_feed(struct chk_wire *w, const unsigned char *p, size_t n)
 				w->cert_msg_len = w->hs_left;
 			} else if (w->hs_type == HS_NEW_SESSION_TICKET)
 				w->ticket_seen = 1;
+			else if (w->hs_type == HS_CERTIFICATE_REQUEST)
+				w->cert_request = 1;
 		} else {
 			take = n < w->hs_left ? n : w->hs_left;
 			hs_body(w, p, take);
@@ -174,6 +177,10 @@ chk_wire_feed(struct chk_wire *w, const unsigned char *p, size_t n)
 				continue;
 			w->hdr_got = 0;
 			w->rec_type = w->hdr[0];
+			/* Record types 20..23, version 3.x: else not TLS. */
+			if (w->bytes - n == 5 && (w->rec_type < 20 ||
+			    w->rec_type > 23 || w->hdr[1] != 3))
+				w->not_tls = 1;
 			len = be16(w->hdr + 3);
 			w->rec_left = len;
 			if (w->encrypted) {

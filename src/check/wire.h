@@ -35,6 +35,10 @@ struct chk_wire {
 	int		 cert_seen;
 	size_t		 cert_msg_len;	/* Certificate message body bytes */
 	int		 ticket_seen;	/* NewSessionTicket */
+	int		 cert_request;	/* CertificateRequest: it asks the
+					   client for a certificate */
+	int		 not_tls;	/* the first bytes are no TLS record
+					   ("HTTP/1.1 400", a banner) */
 	/* alerts in the clear */
 	unsigned char	 alert[2];
 	size_t		 alert_got;

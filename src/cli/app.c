@@ -19,9 +19,10 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-"usage: tether app add NAME [--scope read[,command]]\n"
+"usage: tether app add NAME [--scope read[,command]] [--webhook]\n"
 "       tether app list [--json]\n"
 "       tether app revoke NAME\n"
+"       tether app webhook NAME\n"
 "  each also takes [--db PATH|URI] [--key-file FILE]\n"
 "\n"
 "add      register an application and print its new token (tta1_...) on\n"
@@ -30,11 +31,16 @@ usage(FILE *out)
 "         their token was revoked (never the token)\n"
 "revoke   refuse the application's token from now on (401); the name\n"
 "         is never reused\n"
+"webhook  give the application a new webhook secret (ttw1_...) and print\n"
+"         it once; the old one no longer signs (docs/forwarding.md)\n"
 "\n"
 "NAME is 1 to %d characters of a-z, 0-9, '.', '_', '-'.\n"
 "\n"
 "options:\n"
 "  --scope LIST     add: what the token may do (default read)\n"
+"  --webhook        add: also print a webhook secret (ttw1_...) on a second\n"
+"                   line, which signs what --forward https://...#app=NAME\n"
+"                   posts to the application's receiver\n"
 "  --db PATH|URI    registry database (default %s)\n"
 "  --key-file FILE  registry key file (default PATH.key)\n"
 "  --json           list: output for machines\n"
@@ -54,6 +60,7 @@ struct args {
 	const char	*name;
 	unsigned	 scopes;
 	int		 json;
+	int		 webhook;
 };
 
 /* Parses argv (argv[0] the action); takes NAME when want_name. Returns
@@ -67,6 +74,7 @@ parse(int argc, char **argv, int want_name, int takes_scope, int takes_json,
 		{ "key-file",	required_argument, NULL, 'k' },
 		{ "scope",	required_argument, NULL, 's' },
 		{ "json",	no_argument,	   NULL, 'j' },
+		{ "webhook",	no_argument,	   NULL, 'w' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -99,6 +107,12 @@ parse(int argc, char **argv, int want_name, int takes_scope, int takes_json,
 				    "take --json", argv[0]);
 			a->json = 1;
 			break;
+		case 'w':
+			if (!takes_scope)
+				return cli_usage_error("app", "%s does not "
+				    "take --webhook", argv[0]);
+			a->webhook = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -127,7 +141,7 @@ app_add(int argc, char **argv)
 	struct reg_store *st;
 	struct args a;
 	char token[REG_APP_TOKEN_LEN + 1], actor[CLI_ACTOR_MAX];
-	char list[REG_SCOPES_TEXT];
+	char list[REG_SCOPES_TEXT], secret[REG_WEBHOOK_SECRET_LEN + 1];
 	int r, rc = 1;
 
 	if ((r = parse(argc, argv, 1, 1, 0, &a)) != 0)
@@ -145,6 +159,19 @@ app_add(int argc, char **argv)
 	fprintf(stderr, "added application %s (scopes %s); its token is "
 	    "above and is shown only now: keep it where the application "
 	    "reads it\n", a.name, list);
+	if (a.webhook) {
+		if (reg_app_webhook_new(st, a.name, actor, secret) != 0) {
+			cli_error("%s (the application was added without one: "
+			    "run 'tether app webhook %s')", reg_error(st),
+			    a.name);
+			goto out;
+		}
+		printf("%s\n", secret);
+		OPENSSL_cleanse(secret, sizeof(secret));
+		fprintf(stderr, "its webhook secret is on the second line, "
+		    "shown only now: the receiver checks X-Tether-Signature "
+		    "with it\n");
+	}
 	rc = fflush(stdout) == 0 ? 0 : cli_error("cannot write the token");
 out:
 	reg_close(st);
@@ -243,6 +270,34 @@ out:
 	return rc;
 }
 
+static int
+app_webhook(int argc, char **argv)
+{
+	struct reg_store *st;
+	struct args a;
+	char actor[CLI_ACTOR_MAX], secret[REG_WEBHOOK_SECRET_LEN + 1];
+	int r, rc = 1;
+
+	if ((r = parse(argc, argv, 1, 0, 0, &a)) != 0)
+		return r < 0 ? 0 : r;
+	if (cli_open_registry(&st, a.db, a.key_file, 1) < 0)
+		return 1;
+	cli_actor(actor);
+	if (reg_app_webhook_new(st, a.name, actor, secret) != 0) {
+		cli_error("%s", reg_error(st));
+		goto out;
+	}
+	printf("%s\n", secret);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	fprintf(stderr, "application %s has a new webhook secret, above and "
+	    "shown only now; the old one no longer signs (running gateways "
+	    "sign with the new one from their next post)\n", a.name);
+	rc = fflush(stdout) == 0 ? 0 : cli_error("cannot write the secret");
+out:
+	reg_close(st);
+	return rc;
+}
+
 int
 cmd_app(int argc, char **argv)
 {
@@ -250,6 +305,7 @@ cmd_app(int argc, char **argv)
 		{ "add",	app_add },
 		{ "list",	app_list },
 		{ "revoke",	app_revoke },
+		{ "webhook",	app_webhook },
 	};
 
 	return cli_dispatch("app", actions, sizeof(actions) / sizeof(*actions),

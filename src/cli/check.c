@@ -19,6 +19,9 @@
 #define CK_DEFAULT_TIMEOUT	10	/* seconds, per handshake */
 #define CK_MAX_TIMEOUT		600
 #define CK_PATH_MAX		512
+#define CK_WIDTH		100	/* text lines wrap here */
+#define CK_INDENT		20	/* where a finding's text starts */
+#define CK_ALL			"all"	/* --profile all */
 
 static void
 usage(FILE *out)
@@ -27,7 +30,8 @@ usage(FILE *out)
 
 	fprintf(out,
 "usage: tether check HOST[:PORT] --profile P [--path PATH] [--sni NAME |\n"
-"                    --no-sni] [--pin PIN] [--timeout S] [--json]\n"
+"                    --no-sni] [--pin PIN] [--ca FILE] [--timeout S]\n"
+"                    [--json]\n"
 "\n"
 "Handshakes with a server as one device TLS stack would: its ClientHello\n"
 "(versions, suites, extensions), its record buffers, its SNI and its HTTP\n"
@@ -45,12 +49,16 @@ usage(FILE *out)
 		fprintf(out, "                   %-16s %s\n",
 		    chk_profile_at(i)->name, chk_profile_at(i)->stack);
 	fprintf(out,
+"                   %-16s every profile above, one verdict each\n", CK_ALL);
+	fprintf(out,
 "  --path PATH    the path the device posts to (default %s)\n"
 "  --sni NAME     the server name the device sends (default HOST, even an\n"
 "                 IP address, as the ESP8266 core and libtether do)\n"
 "  --no-sni       the device sends no server name\n"
 "  --pin PIN      a pin the device holds (SPKI SHA-256 base64 or hex,\n"
 "                 certificate SHA-256 or SHA-1 hex): must match\n"
+"  --ca FILE      the CA certificates (PEM) an esp32-mbedtls device holds:\n"
+"                 mbedTLS verifies the chain and the name against them\n"
 "  --timeout S    seconds for the DNS lookup and each handshake (default %d)\n"
 "  --json         the report as JSON on stdout\n"
 "  -h, --help     this text\n"
@@ -60,56 +68,90 @@ usage(FILE *out)
 "  tether check 127.0.0.1:8443 --profile tether --sni localhost\n"
 "  tether check gw.example.com --profile esp32-mbedtls --json\n"
 "\n"
-"Exit status: 0 the device would connect, 1 it would not, 2 usage error\n"
-"or the server cannot be reached. docs/cmd-check.md has more.\n",
+"Exit status: 0 the device (with --profile all: every device) would\n"
+"connect, 1 one would not, 2 usage error or the server cannot be reached\n"
+"(with --json, a JSON document with \"error\" is printed then too).\n"
+"docs/cmd-check.md has more.\n",
 	    CK_DEFAULT_PATH, CK_DEFAULT_TIMEOUT);
 }
 
-/* 0, or -1 when the writer ran out of memory or out failed. */
-static int
-print_json(const struct chk_options *o, const struct chk_report *r,
-    FILE *out)
+/* One report's members, into the object j has open. */
+static void
+json_report(struct json *j, const struct chk_options *o,
+    const struct chk_report *r)
 {
-	struct json j;
 	char nb[8];
 	size_t i;
 
-	json_init_heap(&j);
-	json_object(&j, NULL, JSON_LINES);
-	json_str(&j, "host", o->host);
-	json_str(&j, "port", o->port);
-	json_str(&j, "sni", o->sni);
-	json_str(&j, "path", o->path);
-	json_str(&j, "profile", r->profile->name);
-	json_str(&j, "stack", r->profile->stack);
-	json_str(&j, "engine", r->profile->engine);
-	json_str(&j, "handshake_stack", r->stack);
-	json_bool(&j, "would_connect", r->fails == 0);
-	json_int(&j, "fail", r->fails);
-	json_int(&j, "warn", r->warns);
-	json_int(&j, "handshakes", r->handshakes);
-	json_int(&j, "elapsed_ms", r->ms);
-	json_str(&j, "version", r->connected ?
+	json_str(j, "host", o->host);
+	json_str(j, "port", o->port);
+	json_str(j, "sni", o->sni);
+	json_str(j, "path", o->path);
+	json_str(j, "profile", r->profile->name);
+	json_str(j, "stack", r->profile->stack);
+	json_str(j, "engine", r->profile->engine);
+	json_str(j, "handshake_stack", r->stack);
+	json_bool(j, "would_connect", r->err[0] == '\0' && r->fails == 0);
+	json_str(j, "error", r->err[0] != '\0' ? r->err : NULL);
+	json_int(j, "fail", r->fails);
+	json_int(j, "warn", r->warns);
+	json_int(j, "handshakes", r->handshakes);
+	json_int(j, "elapsed_ms", r->ms);
+	json_str(j, "version", r->connected ?
 	    chk_version_name(r->version) : NULL);
-	json_str(&j, "suite", r->connected ? chk_suite_iana(r->suite, nb) :
+	json_str(j, "suite", r->connected ? chk_suite_iana(r->suite, nb) :
 	    NULL);
-	json_str(&j, "leaf_key", r->leaf_key[0] ? r->leaf_key : NULL);
-	json_str(&j, "spki_sha256", r->leaf_spki[0] ? r->leaf_spki : NULL);
-	json_int(&j, "chain_bytes", (long long)r->chain_bytes);
-	json_int(&j, "http_status", r->http_status);
-	json_int(&j, "head_bytes", (long long)r->head_bytes);
-	json_array(&j, "findings", JSON_LINES_OPEN);
+	json_str(j, "leaf_key", r->leaf_key[0] ? r->leaf_key : NULL);
+	json_str(j, "spki_sha256", r->leaf_spki[0] ? r->leaf_spki : NULL);
+	json_int(j, "chain_bytes", (long long)r->chain_bytes);
+	json_int(j, "http_status", r->http_status);
+	json_int(j, "head_bytes", (long long)r->head_bytes);
+	json_array(j, "findings", JSON_LINES_OPEN);
 	for (i = 0; i < r->nfindings; i++) {
 		const struct chk_finding *f = &r->findings[i];
 
-		json_object(&j, NULL, JSON_INLINE);
-		json_str(&j, "check", f->check);
-		json_str(&j, "verdict", chk_verdict_name(f->verdict));
-		json_str(&j, "summary", f->summary);
-		json_str(&j, "remedy", f->remedy[0] != '\0' ? f->remedy : NULL);
-		json_end(&j);
+		json_object(j, NULL, JSON_INLINE);
+		json_str(j, "check", f->check);
+		json_str(j, "verdict", chk_verdict_name(f->verdict));
+		json_str(j, "summary", f->summary);
+		json_str(j, "remedy", f->remedy[0] != '\0' ? f->remedy : NULL);
+		json_end(j);
 	}
-	return json_print(&j, out);
+	json_end(j);
+}
+
+/*
+ * Prints text from its column to CK_WIDTH, breaking at spaces; lines
+ * after the first start with indent spaces. A word longer than a line
+ * stays whole.
+ */
+static void
+print_wrapped(FILE *out, const char *text, size_t col, size_t indent)
+{
+	size_t room, n, cut;
+
+	for (;;) {
+		room = CK_WIDTH > col ? CK_WIDTH - col : 1;
+		n = strlen(text);
+		if (n <= room) {
+			fprintf(out, "%s\n", text);
+			return;
+		}
+		for (cut = room; cut > 0 && text[cut] != ' '; cut--)
+			;
+		if (cut == 0)
+			for (cut = room; text[cut] != '\0' && text[cut] != ' ';
+			    cut++)
+				;
+		fprintf(out, "%.*s\n", (int)cut, text);
+		text += cut;
+		while (*text == ' ')
+			text++;
+		if (*text == '\0')
+			return;
+		fprintf(out, "%*s", (int)indent, "");
+		col = indent;
+	}
 }
 
 static void
@@ -118,18 +160,24 @@ print_text(const struct chk_options *o, const struct chk_report *r,
 {
 	size_t i;
 
-	fprintf(out, "device   %s: %s\n", r->profile->name, r->profile->stack);
-	fprintf(out, "probe    %s\n", r->profile->engine);
+	fprintf(out, "device   %s: ", r->profile->name);
+	print_wrapped(out, r->profile->stack, 11 + strlen(r->profile->name),
+	    CK_INDENT);
+	fprintf(out, "probe    ");
+	print_wrapped(out, r->profile->engine, 9, CK_INDENT);
 	fprintf(out, "stack    %s made the device's handshake\n", r->stack);
 	fprintf(out, "server   %s port %s, SNI %s, path %s\n\n", o->host,
 	    o->port, o->sni != NULL ? o->sni : "none", o->path);
 	for (i = 0; i < r->nfindings; i++) {
 		const struct chk_finding *f = &r->findings[i];
 
-		fprintf(out, "%s  %-13s %s\n", chk_verdict_name(f->verdict),
-		    f->check, f->summary);
-		if (f->remedy[0] != '\0')
-			fprintf(out, "      %-13s %s\n", "fix:", f->remedy);
+		fprintf(out, "%s  %-13s ", chk_verdict_name(f->verdict),
+		    f->check);
+		print_wrapped(out, f->summary, CK_INDENT, CK_INDENT);
+		if (f->remedy[0] != '\0') {
+			fprintf(out, "      %-13s ", "fix:");
+			print_wrapped(out, f->remedy, CK_INDENT, CK_INDENT);
+		}
 	}
 	fprintf(out, "\nverdict: %s %s (%d FAIL, %d WARN; %d handshakes in "
 	    "%.2f s)\n", r->profile->name, r->fails == 0 ? "would connect" :
@@ -152,6 +200,73 @@ parse_timeout(const char *s, int *ms)
 	return *ms > 0 ? 0 : -1;
 }
 
+/*
+ * Runs the check of o->profile, or of every profile when it is NULL (one
+ * verdict each), and prints them. Exit status: 0 when every device would
+ * connect, 1 when one would not, 2 when the server cannot be reached (a
+ * JSON document is printed then too) or the output cannot be written.
+ */
+static int
+run_checks(struct chk_options *o, int json)
+{
+	static struct chk_report report;
+	struct json j;
+	size_t i, n = o->profile != NULL ? 1 : chk_profile_count();
+	int all = o->profile == NULL, rc = 0, bad = 0, unreachable = 0;
+	const struct chk_profile *only = o->profile;
+	long long post_deadline = 0;
+
+	o->post_deadline = &post_deadline;
+	json_init_heap(&j);
+	json_object(&j, NULL, JSON_LINES);
+	if (all) {
+		json_str(&j, "host", o->host);
+		json_str(&j, "port", o->port);
+		json_array(&j, "reports", JSON_LINES);
+	}
+	for (i = 0; i < n; i++) {
+		o->profile = all ? chk_profile_at(i) : only;
+		if (chk_run(o, &report) != 0) {
+			unreachable = 1;
+			cli_error("%s", report.err);
+		} else if (report.fails > 0)
+			bad++;
+		if (json) {
+			if (all)
+				json_object(&j, NULL, JSON_LINES);
+			json_report(&j, o, &report);
+			if (all)
+				json_end(&j);
+		} else if (!unreachable) {
+			if (i > 0)
+				fputc('\n', stdout);
+			print_text(o, &report, stdout);
+		}
+		if (unreachable)
+			break;
+	}
+	if (all && !unreachable && !json)
+		printf("\nverdict: %zu of %zu profiles would connect\n",
+		    n - (size_t)bad, n);
+	errno = 0;
+	if (json) {
+		if (all) {
+			json_end(&j);
+			json_bool(&j, "would_connect", !unreachable && bad == 0);
+		}
+		rc = json_print(&j, stdout);
+	} else
+		json_free(&j);
+	o->profile = only;
+	/* A verdict nobody could read is no verdict: exit 2, as fingerprint. */
+	if (rc < 0 || fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("cannot write the output: %s",
+		    errno != 0 ? strerror(errno) : "out of memory");
+		return 2;
+	}
+	return unreachable ? 2 : bad == 0 ? 0 : 1;
+}
+
 int
 cmd_check(int argc, char **argv)
 {
@@ -161,16 +276,17 @@ cmd_check(int argc, char **argv)
 		{ "sni",	required_argument,	NULL, 's' },
 		{ "no-sni",	no_argument,		NULL, 'n' },
 		{ "pin",	required_argument,	NULL, 'k' },
+		{ "ca",		required_argument,	NULL, 'c' },
 		{ "timeout",	required_argument,	NULL, 't' },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
 	};
-	static struct chk_report report;
 	struct chk_options o;
+	FILE *fp;
 	char host[CHK_HOST_MAX], port[CHK_PORT_MAX], err[CHK_ERR_LEN];
 	const char *profile = NULL, *sni = NULL;
-	int c, json = 0, no_sni = 0, rc = 0;
+	int c, json = 0, no_sni = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.path = CK_DEFAULT_PATH;
@@ -202,6 +318,13 @@ cmd_check(int argc, char **argv)
 				    "long to be a pin");
 			o.pin = optarg;
 			break;
+		case 'c':
+			if ((fp = fopen(optarg, "r")) == NULL)
+				return cli_usage_error("check", "--ca '%s' cannot "
+				    "be read: %s", optarg, strerror(errno));
+			fclose(fp);
+			o.ca_file = optarg;
+			break;
 		case 't':
 			if (parse_timeout(optarg, &o.timeout_ms) != 0)
 				return cli_usage_error("check", "--timeout '%s' "
@@ -231,11 +354,13 @@ cmd_check(int argc, char **argv)
 		    "one too many", argv[optind + 1]);
 	if (profile == NULL)
 		return cli_usage_error("check", "--profile is required: one of "
-		    "tether, esp8266-bearssl, esp8266-axtls, esp32-mbedtls");
-	if ((o.profile = chk_profile_find(profile)) == NULL)
+		    "tether, esp8266-bearssl, esp8266-axtls, esp32-mbedtls, "
+		    "all");
+	if (strcmp(profile, CK_ALL) != 0 &&
+	    (o.profile = chk_profile_find(profile)) == NULL)
 		return cli_usage_error("check", "'%s' is not a profile: one of "
-		    "tether, esp8266-bearssl, esp8266-axtls, esp32-mbedtls",
-		    profile);
+		    "tether, esp8266-bearssl, esp8266-axtls, esp32-mbedtls, "
+		    "all", profile);
 	if (sni != NULL && no_sni)
 		return cli_usage_error("check", "--sni and --no-sni contradict "
 		    "each other");
@@ -245,21 +370,5 @@ cmd_check(int argc, char **argv)
 	o.host = host;
 	o.port = port;
 	o.sni = no_sni ? NULL : sni != NULL ? sni : host;
-
-	if (chk_run(&o, &report) != 0) {
-		cli_error("%s", report.err);
-		return 2;
-	}
-	errno = 0;
-	if (json)
-		rc = print_json(&o, &report, stdout);
-	else
-		print_text(&o, &report, stdout);
-	/* A verdict nobody could read is no verdict: exit 2, as fingerprint. */
-	if (rc < 0 || fflush(stdout) != 0 || ferror(stdout)) {
-		cli_error("cannot write the output: %s",
-		    errno != 0 ? strerror(errno) : "out of memory");
-		return 2;
-	}
-	return report.fails == 0 ? 0 : 1;
+	return run_checks(&o, json);
 }

@@ -21,6 +21,7 @@ int cmd_check(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_fingerprint(int argc, char **argv);
+int cmd_forward(int argc, char **argv);
 int cmd_messages(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_send(int argc, char **argv);

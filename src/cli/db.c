@@ -2,10 +2,12 @@
 /*
  * db.c - `tether db`: migrate brings the database's schema to the version
  * this tether knows (every command does so when it opens the database;
- * this one does only that, for a deploy step); backup copies a live SQLite
- * database with SQLite's online backup API (one read transaction: a
- * consistent snapshot while the gateway writes); restore makes a new
- * database from such a copy and checks it against its registry key.
+ * this one does only that, for a deploy step) and lists the migrations
+ * applied, marking those it applied now; `tether db prune`: deletes
+ * old messages, never one a forwarder has not delivered; backup copies a
+ * live SQLite database with SQLite's online backup API (one read
+ * transaction: a consistent snapshot while the gateway writes); restore
+ * makes a new database from such a copy and checks it against its key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 "usage: tether db migrate [--db PATH|URI] [--key-file FILE]\n"
+"       tether db prune --older-than DURATION [--db PATH|URI] [--key-file FILE]\n"
 "       tether db backup  [--db PATH] --to FILE [--key-file KEY] [--with-key]\n"
 "       tether db restore --from FILE --db PATH [--key-file KEY]\n"
 "\n"
@@ -41,6 +44,11 @@ usage(FILE *out)
 "\n"
 "Migrations are applied in one transaction each run, under a lock, so\n"
 "several gateways starting at once are safe.\n"
+"\n"
+"prune deletes the messages received more than DURATION ago (45s, 90m,\n"
+"12h, 30d, 2w), in batches of 1000, but never one a forwarder has not\n"
+"delivered (tether forward status) nor the newest message. Gateways may\n"
+"be running.\n"
 "\n"
 "backup copies an SQLite database while gateways run and write (SQLite's\n"
 "online backup: the copy holds every message stored before it began) to a\n"
@@ -69,6 +77,60 @@ print_row(void *arg, const struct reg_migration_row *m)
 	    m->applied_at >= l->since ? "  (applied now)" : "");
 	if (m->version > l->newest)
 		l->newest = m->version;
+}
+
+#define PRUNE_BATCH	1000
+
+static int
+db_prune(int argc, char **argv)
+{
+	const char *db = CLI_DEFAULT_DB, *key_file = NULL;
+	char held[REG_FORWARDER_MAX], when[40];
+	struct reg_store *st;
+	int64_t age = -1, cutoff;
+	long long n, total = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+			db = argv[++i];
+		else if (strcmp(argv[i], "--key-file") == 0 && i + 1 < argc)
+			key_file = argv[++i];
+		else if (strcmp(argv[i], "--older-than") == 0 && i + 1 < argc) {
+			if ((age = cli_parse_age(argv[++i])) <= 0)
+				return cli_usage_error("db", "--older-than: '%s' is "
+				    "not a duration (45s, 90m, 12h, 30d, 2w)",
+				    argv[i]);
+		} else
+			return cli_usage_error("db", "unexpected argument '%s'",
+			    argv[i]);
+	}
+	if (age < 0)
+		return cli_usage_error("db", "prune needs --older-than DURATION");
+	if (cli_open_registry(&st, db, key_file, 1) < 0)
+		return 1;
+	cutoff = reg_now_ms() - age;
+	do {
+		if ((n = reg_prune(st, cutoff, PRUNE_BATCH, held)) < 0) {
+			cli_error("%s (%lld deleted before)", reg_error(st),
+			    total);
+			reg_close(st);
+			return 1;
+		}
+		total += n;
+	} while (n == PRUNE_BATCH);
+	reg_close(st);
+	cli_fmt_time(cutoff, when, sizeof(when), 0);
+	printf("%lld\n", total);
+	fprintf(stderr, "deleted %lld messages received before %s\n", total,
+	    when);
+	if (held[0] != '\0')
+		cli_warning("older messages are kept: forwarder %s has not "
+		    "delivered them (tether forward status)", held);
+	return 0;
 }
 
 static int
@@ -408,6 +470,7 @@ cmd_db(int argc, char **argv)
 	static const struct cli_action actions[] = {
 		{ "backup", db_backup },
 		{ "migrate", db_migrate },
+		{ "prune", db_prune },
 		{ "restore", db_restore },
 	};
 

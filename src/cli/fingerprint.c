@@ -377,6 +377,7 @@ fetch_server(struct fp_report *r, const struct chk_target *t, int single)
 	static const enum chk_offer probes[] = {
 		CHK_OFFER_ECDSA, CHK_OFFER_RSA,
 	};
+	struct chk_target t12;
 	struct addrinfo *ai;
 	struct chk_fetch f;
 	enum chk_fail fail;
@@ -386,7 +387,23 @@ fetch_server(struct fp_report *r, const struct chk_target *t, int single)
 
 	if (chk_resolve(t, &ai, &fail, err) != 0)
 		return cli_error("%s", err);
-	if (chk_fetch(t, ai, CHK_OFFER_ALL, &f) != 0) {
+	/* As the devices do: TLS 1.2 at most, where a server still sends
+	 * the warning alerts (unrecognized_name) that TLS 1.3 drops and
+	 * that end an axTLS handshake. A server without TLS 1.2 is looked
+	 * at with TLS 1.3, and said to be out of every device's reach. */
+	t12 = *t;
+	t12.tls_max = TLS1_2_VERSION;
+	if (chk_fetch(&t12, ai, CHK_OFFER_ALL, &f) == 0)
+		t = &t12;
+	else if (f.fail == CHK_FAIL_ALERT || f.fail == CHK_FAIL_TLS) {
+		chk_fetch_free(&f);
+		if (chk_fetch(t, ai, CHK_OFFER_ALL, &f) == 0)
+			cli_warning("%s refuses TLS 1.2, the newest version the "
+			    "device stacks here speak (ESP8266, ESP32, "
+			    "libtether); these pins come from TLS 1.3",
+			    t->host);
+	}
+	if (f.fail != CHK_OK) {
 		cli_error("%s", f.err);
 		chk_fetch_free(&f);
 		freeaddrinfo(ai);

@@ -22,9 +22,10 @@ struct command {
 static const struct command commands[] = {
 	{ "app",	cmd_app,	"add, list, revoke applications and their tokens" },
 	{ "check",	cmd_check,	"will a device stack talk to a server, and if not, why" },
-	{ "db",		cmd_db,		"migrate the schema; back up and restore SQLite databases" },
+	{ "db",		cmd_db,		"migrate the schema, prune old messages, back up and restore" },
 	{ "device",	cmd_device,	"list, show, rename, revoke, restore, rotate, forget devices" },
 	{ "fingerprint", cmd_fingerprint, "print the pins of a server or certificate for devices" },
+	{ "forward",	cmd_forward,	"the forwarders' cursors, backlogs and last errors (status)" },
 	{ "messages",	cmd_messages,	"read the stored messages, oldest first, or follow them" },
 	{ "provision",	cmd_provision,	"register new devices and write their credentials" },
 	{ "send",	cmd_send,	"send messages as a device would, with libtether" },

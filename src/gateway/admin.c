@@ -155,6 +155,40 @@ histogram(struct text *t, const char *name, const char *help,
 	    name, (unsigned long long)cum);
 }
 
+/* The forwarders' (forward.c), labelled by URL: a '"' or '\\' in one
+ * (which no label may hold unescaped) is written as '_'. */
+static void
+forward_metrics(struct text *t)
+{
+	struct gw_forward_stat fs[GW_MAX_FORWARD];
+	char names[GW_MAX_FORWARD][GW_FORWARD_URL_MAX];
+	size_t n = gw_forward_stats(fs, GW_MAX_FORWARD);
+
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s", fs[i].name);
+		for (char *p = names[i]; *p != '\0'; p++)
+			if (*p == '"' || *p == '\\')
+				*p = '_';
+	}
+	head(t, "tether_forward_delivered_total", "counter",
+	    "Messages a forwarder's receiver acknowledged (repeats count).");
+	for (size_t i = 0; i < n; i++)
+		add(t, "tether_forward_delivered_total{forwarder=\"%s\"} %llu\n",
+		    names[i], (unsigned long long)fs[i].delivered);
+	head(t, "tether_forward_failures_total", "counter",
+	    "Deliveries that failed and are retried (forward_failed lines).");
+	for (size_t i = 0; i < n; i++)
+		add(t, "tether_forward_failures_total{forwarder=\"%s\"} %llu\n",
+		    names[i], (unsigned long long)fs[i].failures);
+	head(t, "tether_forward_up", "gauge",
+	    "1 when a forwarder's last delivery was acknowledged, else 0.");
+	for (size_t i = 0; i < n; i++)
+		add(t, "tether_forward_up{forwarder=\"%s\"} %d\n", names[i],
+		    fs[i].up);
+}
+
 static void
 metrics(struct text *t, const struct gw_admin *a)
 {
@@ -204,6 +238,7 @@ metrics(struct text *t, const struct gw_admin *a)
 	head(t, "tether_store_healthy", "gauge",
 	    "1 when the store commits (as /v1/health), else 0.");
 	add(t, "tether_store_healthy %d\n", gw_intake_healthy(a->sh->intake));
+	forward_metrics(t);
 	histogram(t, "tether_store_commit_seconds",
 	    "Time of one group commit of messages.", &gw_hist_commit);
 	histogram(t, "tether_store_flush_seconds",

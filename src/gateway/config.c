@@ -54,6 +54,16 @@ const char gw_config_help[] =
 "  --log-format F         logfmt | json (default logfmt)\n"
 "  --debug[=on|off]       also log every request and connection\n"
 "  --config FILE          read options from FILE (\"name value\" lines)\n"
+"  --forward URL          push every stored message to a receiver; repeat for\n"
+"                         several: https://HOST/PATH#app=NAME (a webhook signed\n"
+"                         with NAME's secret; http:// to loopback only),\n"
+"                         mqtt://HOST:PORT/PREFIX or mqtts:// (docs/forwarding.md)\n"
+"  --forward-ca FILE      CAs (PEM) that sign the receivers' certificates\n"
+"                         (default: the system's trust store)\n"
+"  --forward-batch N      messages in one webhook post (default 100, 1 to 1000)\n"
+"  --retain DURATION      delete messages older than DURATION (30d, 12h, 90m,\n"
+"                         45s, 2w), never one a forwarder has not delivered\n"
+"                         (default: keep every message)\n"
 "  Times take a unit: 500ms, 10s, 5m (a bare number is seconds).\n";
 
 void
@@ -74,6 +84,7 @@ gw_config_defaults(struct gw_config *c)
 	c->idle_ms = GW_DEFAULT_IDLE_MS;
 	c->drain_ms = GW_DEFAULT_DRAIN_MS;
 	c->registry_ms = GW_DEFAULT_REGISTRY_MS;
+	c->forward_batch = GW_FORWARD_BATCH;
 }
 
 /* A whole decimal number in [lo, hi], or -1 with err. */
@@ -128,6 +139,39 @@ parse_duration(const char *name, const char *v, int *ms, char *err)
 bad:
 	snprintf(err, GW_ERR_LEN, "--%s: '%s' is not a duration (like 500ms, 10s, 5m)",
 	    name, v);
+	return -1;
+}
+
+/* "30d", "12h", "90m", "45s", "2w" -> milliseconds, 1 s .. 100 years. */
+static int
+parse_age(const char *name, const char *v, int64_t *ms, char *err)
+{
+	static const struct { char unit; int64_t ms; } units[] = {
+		{ 's', 1000 }, { 'm', 60000 }, { 'h', 3600000 },
+		{ 'd', 86400000 }, { 'w', 604800000 },
+	};
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (!isdigit((unsigned char)v[0]) || errno != 0 || end[0] == '\0' ||
+	    end[1] != '\0')
+		goto bad;
+	for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++) {
+		if (end[0] != units[i].unit)
+			continue;
+		if (n < 1 || n > 100LL * 365 * 86400000 / units[i].ms) {
+			snprintf(err, GW_ERR_LEN, "--%s: '%s' must be between 1s "
+			    "and 100 years", name, v);
+			return -1;
+		}
+		*ms = n * units[i].ms;
+		return 0;
+	}
+bad:
+	snprintf(err, GW_ERR_LEN, "--%s: '%.64s' is not a duration with a unit "
+	    "(like 45s, 90m, 12h, 30d, 2w)", name, v);
 	return -1;
 }
 
@@ -281,6 +325,31 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 			    "off, yes, no, true, false, 1, 0)", name, v);
 			return -1;
 		}
+	} else if (strcmp(name, "forward") == 0) {
+		struct gw_fwd_url u;
+
+		if (gw_fwd_url_parse(v, &u, err) < 0)
+			return -1;
+		for (size_t i = 0; i < c->nforward; i++)
+			if (strcmp(c->forward[i], v) == 0) {
+				snprintf(err, GW_ERR_LEN, "--forward: '%.120s' is "
+				    "given twice (one receiver, one cursor)", v);
+				return -1;
+			}
+		if (c->nforward == GW_MAX_FORWARD) {
+			snprintf(err, GW_ERR_LEN, "--forward: at most %d "
+			    "receivers", GW_MAX_FORWARD);
+			return -1;
+		}
+		c->forward[c->nforward++] = v;
+	} else if (strcmp(name, "retain") == 0) {
+		return parse_age(name, v, &c->retain_ms, err);
+	} else if (strcmp(name, "forward-ca") == 0) {
+		c->forward_ca = v;
+	} else if (strcmp(name, "forward-batch") == 0) {
+		if (parse_int(name, v, 1, GW_FORWARD_BATCH_MAX, &n, err) < 0)
+			return -1;
+		c->forward_batch = (int)n;
 	} else {
 		snprintf(err, GW_ERR_LEN, "unknown option '%s'", name);
 		return -1;
@@ -350,7 +419,8 @@ is_path(const char *name, const char *v)
 	if (strcmp(name, "db") == 0)
 		return reg_db_file(v) != NULL;	/* not a URI */
 	return strcmp(name, "cert") == 0 || strcmp(name, "key") == 0 ||
-	    strcmp(name, "key-file") == 0 || strcmp(name, "state-dir") == 0;
+	    strcmp(name, "key-file") == 0 || strcmp(name, "state-dir") == 0 ||
+	    strcmp(name, "forward-ca") == 0;
 }
 
 int

@@ -51,6 +51,11 @@ struct gw_config {
 	int		 registry_ms;	/* a credential lookup's deadline */
 	int		 log_json;
 	int		 log_debug;
+	const char	*forward[GW_MAX_FORWARD];	/* --forward URLs */
+	size_t		 nforward;
+	const char	*forward_ca;	/* NULL: the system's trust store */
+	int		 forward_batch;	/* messages a webhook post carries */
+	int64_t		 retain_ms;	/* --retain; 0: keep every message */
 };
 
 /* Fills in the defaults (`tether serve` with no arguments). */
@@ -257,5 +262,76 @@ void gw_worker_read_done(struct gw_worker *w, struct gw_read *r);
 void gw_worker_device_changed(struct gw_worker *w, const char *id);
 /* From the main thread: stop accepting, drain, exit the loop. */
 void gw_worker_stop(struct gw_worker *w);
+
+/*
+ * forward_url.c: what forwarding reads, the URLs of the configuration and
+ * a receiver's answer (its bytes are not trusted: fuzz/fwd_reply.c).
+ */
+enum gw_fwd_scheme { GW_FWD_HTTP, GW_FWD_HTTPS, GW_FWD_MQTT, GW_FWD_MQTTS };
+
+struct gw_fwd_url {
+	enum gw_fwd_scheme scheme;
+	char		 host[256];	/* a name, or an address without [] */
+	int		 port;
+	int		 host_is_ip;
+	/* http(s): the request target ("/hook?x=1"); mqtt(s): the topic
+	 * prefix, without a leading '/' ("tether" when the URL has none) */
+	char		 path[GW_FORWARD_URL_MAX];
+	char		 app[REG_APP_NAME_MAX];	/* http(s): #app=NAME, the signer */
+};
+
+/* Parses a --forward URL; 0, or -1 with a sentence in err (GW_ERR_LEN)
+ * that names what is wrong. http:// is taken for loopback hosts only. */
+int gw_fwd_url_parse(const char *text, struct gw_fwd_url *u, char *err);
+
+/* 1 if host (a name or an address) is loopback: localhost, 127.0.0.0/8,
+ * ::1. */
+int gw_fwd_host_loopback(const char *host);
+
+struct gw_fwd_reply {
+	int		 status;		/* 100 to 999 */
+	long long	 content_length;	/* -1: not given */
+	int		 keep;		/* the connection may carry the next post */
+};
+
+/* Reads the head of a receiver's HTTP/1.x answer in buf[0..len): the
+ * head's length once its blank line is in, 0 while it is incomplete, -1
+ * (with a sentence in err) when it is no HTTP answer. */
+long gw_fwd_reply_parse(const char *buf, size_t len, struct gw_fwd_reply *r,
+    char *err);
+
+/* forward.c: a thread per --forward URL, each with its own registry handle
+ * (docs/forwarding.md). */
+struct gw_forward;
+
+/* Starts the forwarders of c (NULL, and no error, when there are none).
+ * NULL with err on failure. */
+struct gw_forward *gw_forward_start(const struct gw_config *c, char *err);
+/* Stops them, waiting until deadline (ms, reg_mono_us()/1000) at most: one
+ * stuck in a registry or a receiver is left behind (thread.c). */
+void gw_forward_stop(struct gw_forward *f, int64_t deadline);
+/* The running forwarders' counts since the start, for the metrics: name
+ * stays valid while the process runs (the configuration's). Returns how
+ * many of at most max it wrote. Any thread. */
+struct gw_forward_stat {
+	const char	*name;
+	uint64_t	 delivered;	/* acknowledged by the receiver */
+	uint64_t	 failures;	/* attempts that failed */
+	int		 up;		/* 1: the last attempt was acknowledged */
+};
+size_t gw_forward_stats(struct gw_forward_stat *out, size_t max);
+
+/* retain.c: deletes messages older than --retain, in small batches, on a
+ * thread with its own registry handle; never what a forwarder has not
+ * delivered. Start returns NULL (and no error) without --retain. */
+struct gw_retain;
+struct gw_retain *gw_retain_start(const struct gw_config *c, char *err);
+/* As gw_forward_stop. */
+void gw_retain_stop(struct gw_retain *r, int64_t deadline);
+
+/* New messages were committed (the intake's gw_intake_on_commit hook; arg
+ * unused): wakes the forwarders that sleep (cheap: an atomic store and
+ * load each when they are busy). Any thread, also after gw_forward_stop. */
+void gw_forward_kick(void *arg);
 
 #endif

@@ -95,4 +95,24 @@
 #define GW_RETRY_UNAVAILABLE	"Retry-After: " GW_STR(GW_RETRY_UNAVAILABLE_S) "\r\n"
 #define GW_RETRY_BUSY		"Retry-After: " GW_STR(GW_RETRY_BUSY_S) "\r\n"
 
+/* Forwarding (forward.c, docs/forwarding.md). */
+#define GW_MAX_FORWARD		8	/* --forward URLs */
+#define GW_FORWARD_URL_MAX	512	/* a URL, with NUL (REG_FORWARDER_MAX) */
+#define GW_FORWARD_BATCH	100	/* messages a webhook post carries */
+#define GW_FORWARD_BATCH_MAX	1000	/* --forward-batch, at most */
+#define GW_FORWARD_POLL_MS	200	/* looks for new messages at least this often */
+#define GW_FORWARD_SAVE_MS	1000	/* stores its cursor at least this often while busy */
+#define GW_FORWARD_RETRY_MIN_MS	100	/* first retry; doubles ... */
+#define GW_FORWARD_RETRY_MAX_MS	30000	/* ... up to this */
+#define GW_FORWARD_IO_MS	10000	/* connect, send, an answer: each */
+#define GW_FORWARD_REPLY_MAX	16384	/* a receiver's answer head, bytes */
+#define GW_FORWARD_MQTT_KEEPALIVE 30	/* seconds */
+/* Retention (retain.c): a round every GW_RETAIN_PERIOD_MS deletes old
+ * messages GW_RETAIN_BATCH at a time (one short transaction each), with
+ * a pause between batches so that intake's commits come in between. */
+#define GW_RETAIN_PERIOD_MS	5000
+#define GW_RETAIN_BATCH		1000
+#define GW_RETAIN_PAUSE_MS	20
+#define GW_RETAIN_HELD_LOG_MS	600000	/* "held" again at most this often */
+
 #endif

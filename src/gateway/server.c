@@ -408,6 +408,8 @@ gw_serve(const struct gw_config *c, char *err)
 	size_t nretired = 0;
 	char served[GW_MAX_CERTS][PIN_TEXT];	/* the pins in use */
 	struct watcher *wt = NULL;
+	struct gw_forward *fw = NULL;
+	struct gw_retain *ret = NULL;
 	int64_t drain_end = 0, stop_by;
 	int nworkers = c->workers, started = 0, rc = -1, sig, created;
 	/* Every address, in the workers' order: devices', proxied, apps'. */
@@ -487,6 +489,13 @@ gw_serve(const struct gw_config *c, char *err)
 	signal(SIGPIPE, SIG_IGN);
 	/* A file-size limit must fail the write (then 503), not kill us. */
 	signal(SIGXFSZ, SIG_IGN);
+	/* After the mask: the forwarders' threads take no signal. */
+	if (c->nforward > 0 && (fw = gw_forward_start(c, err)) == NULL)
+		goto out;
+	if (fw != NULL)		/* its kick outlives the forwarders */
+		gw_intake_on_commit(sh.intake, gw_forward_kick, NULL);
+	if ((ret = gw_retain_start(c, err)) == NULL && c->retain_ms > 0)
+		goto out;
 
 	for (int i = 0; i < nworkers; i++) {
 		int lfds[3 * GW_MAX_LISTEN];
@@ -567,6 +576,8 @@ out:
 	if (wt != NULL && !stop_watcher(wt, stop_by))
 		store = NULL;		/* the watcher still holds it */
 	gw_auth_stop(sh.auth, stop_by);
+	gw_forward_stop(fw, stop_by);
+	gw_retain_stop(ret, stop_by);
 	/* The intake answers its last items into the (stopped) workers. */
 	gw_intake_stop(sh.intake, stop_by);
 	/* After the intake: its commits kick the reader. */

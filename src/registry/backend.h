@@ -56,6 +56,14 @@ struct reg_backend {
 	 * DESIGN.md, "Reading without skipping", proves each backend's.
 	 */
 	const char	*read_sql;
+	/* Q_BACKLOG (forwarders.c): how many messages are after the cursor
+	 * (?1, ?2 as in read_sql), one integer. */
+	const char	*backlog_sql;
+	/* Q_PRUNE (forwarders.c, reg_prune): deletes of the oldest ?3
+	 * messages by id those received before ?1 ms, at or before the
+	 * position (?4 as text, ?2 the id) of the lowest forwarder's cursor,
+	 * and never the newest message. */
+	const char	*prune_sql;
 
 	/* Connects (st->db, st->name set), before the schema exists. */
 	int		(*open)(struct reg_store *st, const char *db);

@@ -954,6 +954,10 @@ static const char pg_schema_v4[] = REG_DDL_APPS("BYTEA", "BIGINT")
 	"	DEFAULT pg_current_xact_id();"
 	"CREATE INDEX messages_xid ON messages (xid, id);";
 
+/* Version 5: webhook secrets' salts and the forwarders' cursors, as in
+ * SQLite (schema.h). */
+static const char pg_schema_v5[] = REG_DDL_FORWARDERS("BYTEA", "BIGINT");
+
 static const struct reg_migration pg_migrations[] = {
 	{ 1, "devices, audit, change feed, messages", pg_schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", pg_schema_v2 },
@@ -961,6 +965,7 @@ static const struct reg_migration pg_migrations[] = {
 	  pg_schema_v3 },
 	{ 4, REG_MIGRATION_4_NAME ", messages in commit order",
 	  pg_schema_v4 },
+	{ 5, REG_MIGRATION_5_NAME, pg_schema_v5 },
 };
 
 static const struct reg_schema pg_schema = {
@@ -1052,6 +1057,13 @@ const struct reg_backend reg_pg_backend = {
 	    "AND (CAST(?3 AS TEXT) IS NULL OR m.device_id = ?3) "
 	    "AND (CAST(?5 AS BIGINT) IS NULL OR m.received_at >= ?5) "
 	    "ORDER BY m.xid, m.id LIMIT ?4",
+	/* what a forwarder has not delivered: also rows not yet readable */
+	.backlog_sql = "SELECT count(*) FROM messages "
+	    "WHERE (xid, id) > (CAST(?1 AS xid8), CAST(?2 AS BIGINT))",
+	.prune_sql = "DELETE FROM messages WHERE id IN (SELECT id FROM "
+	    "messages ORDER BY id LIMIT ?3) AND received_at < ?1 AND "
+	    "(xid, id) <= (CAST(?4 AS xid8), CAST(?2 AS BIGINT)) AND "
+	    "id < (SELECT max(id) FROM messages)",
 	.ready = pg_ready,
 	.run_rows = pg_run_rows,
 	.announce = pg_announce,

@@ -67,6 +67,24 @@ static const char *const sql[Q__COUNT] = {
 	    "coalesce(revoked_at, 0) FROM apps WHERE token_hash = ?1",
 	[Q_APP_LIST] = "SELECT name, scopes, created_at, "
 	    "coalesce(revoked_at, 0) FROM apps ORDER BY created_at, name",
+	/* forwarders.c */
+	[Q_APP_WEBHOOK_SET] = "UPDATE apps SET webhook_salt = ?2 "
+	    "WHERE name = ?1 AND revoked_at IS NULL",
+	[Q_APP_WEBHOOK_GET] = "SELECT webhook_salt FROM apps "
+	    "WHERE name = ?1 AND revoked_at IS NULL",
+	[Q_FWD_INIT] = "INSERT INTO forwarders (name, created_at) "
+	    "VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+	[Q_FWD_GET] = "SELECT cursor FROM forwarders WHERE name = ?1",
+	[Q_FWD_ADVANCE] = "UPDATE forwarders SET cursor = ?2, "
+	    "delivered = delivered + ?3, delivered_at = ?4, last_error = '' "
+	    "WHERE name = ?1",
+	[Q_FWD_ERROR] = "UPDATE forwarders SET last_error = ?2, "
+	    "error_at = ?3 WHERE name = ?1",
+	[Q_FWD_LIST] = "SELECT name, cursor, delivered, last_error, "
+	    "coalesce(error_at, 0), coalesce(delivered_at, 0), created_at "
+	    "FROM forwarders ORDER BY name",
+	/* the oldest message's time */
+	[Q_OLDEST] = "SELECT received_at FROM messages ORDER BY id LIMIT 1",
 };
 
 /* A NULL parameter does not filter; the casts tell PostgreSQL its type. */
@@ -98,6 +116,10 @@ reg_query_text(const struct reg_backend *be, enum reg_query q,
 		    be->row_order);
 	else if (q == Q_READ)
 		return be->read_sql;
+	else if (q == Q_BACKLOG)
+		return be->backlog_sql;
+	else if (q == Q_PRUNE)
+		return be->prune_sql;
 	else
 		return sql[q];
 	return n > 0 && n < REG_QUERY_MAX ? buf : NULL;

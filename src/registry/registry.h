@@ -508,4 +508,84 @@ char *reg_base64(const void *p, size_t n);
 #define REG_TIME_TEXT		32
 void reg_time_format(int64_t ms, char out[REG_TIME_TEXT]);
 
+/*
+ * Forwarding (forwarders.c): the gateway pushes messages to receivers of
+ * the operator's (docs/forwarding.md).
+ *
+ * A webhook receiver checks each batch's signature, HMAC-SHA256 keyed
+ * with its application's webhook secret: "ttw1_" and 64 hex digits,
+ * printed once by `tether app add NAME --webhook`. The registry stores
+ * a random salt, not the secret: the secret is derived from the salt
+ * under the registry key, so the gateway can sign and the database alone
+ * gives nothing away.
+ */
+#define REG_WEBHOOK_PREFIX	"ttw1_"
+#define REG_WEBHOOK_SECRET_LEN	(5 + 2 * REG_HASH_LEN)	/* without NUL */
+
+/* Gives application name a new webhook secret (the old one, if any, no
+ * longer signs) and writes it to secret, the only copy shown. 0,
+ * REG_NOT_FOUND when no valid application has that name, or -1. */
+int reg_app_webhook_new(struct reg_store *st, const char *name,
+    const char *actor, char secret[REG_WEBHOOK_SECRET_LEN + 1]);
+
+/* The webhook secret of application name: 0, REG_NOT_FOUND when no
+ * valid (unrevoked) application has that name or it has no webhook
+ * secret (reg_error says which), or -1. */
+int reg_app_webhook_secret(struct reg_store *st, const char *name,
+    char secret[REG_WEBHOOK_SECRET_LEN + 1]);
+
+/*
+ * A forwarder's state, kept in the store under its name (its URL): the
+ * cursor after the last message its receiver acknowledged. A forwarder
+ * seen for the first time starts at the zero cursor: the oldest message
+ * kept.
+ */
+#define REG_FORWARDER_MAX	512	/* a forwarder's name, with NUL */
+
+/* Records forwarder name if new and reads its cursor: 0, or -1. */
+int reg_forwarder_start(struct reg_store *st, const char *name,
+    struct reg_cursor *cursor);
+/* The receiver acknowledged n messages up to cursor: stores the cursor,
+ * adds n to what it delivered, clears its error. 0, or -1. */
+int reg_forwarder_advance(struct reg_store *st, const char *name,
+    const struct reg_cursor *cursor, long long n);
+/* Records why the last delivery failed (a sentence). 0, or -1. */
+int reg_forwarder_error(struct reg_store *st, const char *name,
+    const char *error);
+
+/* A forwarder as `tether forward status` shows it; times are unix ms (0:
+ * never); the pointers are valid only during the call that gives it. */
+struct reg_forwarder {
+	const char	*name;
+	const char	*cursor;	/* text: "" the zero cursor */
+	long long	 delivered;
+	long long	 backlog;	/* messages after the cursor, -1: unknown */
+	const char	*last_error;	/* "" after a delivery */
+	int64_t		 error_at;
+	int64_t		 delivered_at;
+	int64_t		 created_at;
+};
+
+/* Calls fn for each forwarder the store knows, by name; the count, or -1. */
+long long reg_forwarder_list(struct reg_store *st,
+    void (*fn)(void *arg, const struct reg_forwarder *f), void *arg);
+
+/* How many messages are stored after cursor (also those a read cannot
+ * give yet): a forwarder's backlog. The count, or -1. */
+long long reg_count_after(struct reg_store *st,
+    const struct reg_cursor *cursor);
+
+/*
+ * Retention (forwarders.c): deletes up to limit of the oldest stored
+ * messages (by id) that were received before cutoff (unix ms), never one
+ * a forwarder has not delivered (after the lowest cursor in the store's
+ * forwarders) nor the newest message stored (SQLite would give its id
+ * again, and cursors past it would skip what follows). One transaction.
+ * Returns how many were deleted (fewer than limit: nothing more to delete
+ * now), or -1. When a forwarder keeps a message older than cutoff, held
+ * (REG_FORWARDER_MAX, may be NULL) gets its name, else "".
+ */
+long long reg_prune(struct reg_store *st, int64_t cutoff, size_t limit,
+    char *held);
+
 #endif

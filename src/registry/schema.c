@@ -113,11 +113,19 @@ static const char schema_v4[] =
 	 * valid. A name is never reused, so the audit trail stays readable. */
 	REG_DDL_APPS("BLOB", "INTEGER");
 
+static const char schema_v5[] =
+	/* Forwarding (forwarders.c): an application's webhook secret is
+	 * HMAC(registry key, domain, salt), so only the salt is stored; each
+	 * forwarder (its URL) keeps the cursor after the last message its
+	 * receiver acknowledged, what it delivered and its last error. */
+	REG_DDL_FORWARDERS("BLOB", "INTEGER");
+
 static const struct reg_migration migrations[] = {
 	{ 1, "devices, audit, change feed, messages", schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", schema_v2 },
 	{ 3, "message duplicates checked in memory, no index", schema_v3 },
 	{ 4, REG_MIGRATION_4_NAME, schema_v4 },
+	{ 5, REG_MIGRATION_5_NAME, schema_v5 },
 };
 
 const struct reg_schema reg_sqlite_schema = {

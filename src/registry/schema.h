@@ -53,6 +53,24 @@ struct reg_migration {
 	"	revoked_at	" integer \
 	");"
 
+/* Version 5: webhook secrets of applications and the forwarders' cursors
+ * (forwarders.c), in the backend's blob and integer types. A webhook's
+ * secret is not stored: it is derived from its salt under the registry
+ * key, so the database alone does not give it away. */
+#define REG_MIGRATION_5_NAME	"webhook secrets, forwarders and their cursors"
+#define REG_DDL_FORWARDERS(blob, integer) \
+	"ALTER TABLE apps ADD COLUMN webhook_salt " blob \
+	"	CHECK (webhook_salt IS NULL OR length(webhook_salt) = 16);" \
+	"CREATE TABLE forwarders (" \
+	"	name		TEXT NOT NULL PRIMARY KEY," \
+	"	cursor		TEXT NOT NULL DEFAULT ''," \
+	"	delivered	" integer " NOT NULL DEFAULT 0," \
+	"	last_error	TEXT NOT NULL DEFAULT ''," \
+	"	error_at	" integer "," \
+	"	delivered_at	" integer "," \
+	"	created_at	" integer " NOT NULL" \
+	");"
+
 /*
  * A backend's schema: its migrations, oldest first, and what migrate.c
  * needs in its dialect: the table that records them; a query that gives

@@ -445,6 +445,11 @@ const struct reg_backend reg_sqlite_backend = {
 	    "AND (?3 IS NULL OR m.device_id = ?3) "
 	    "AND (?5 IS NULL OR m.received_at >= ?5) "
 	    "ORDER BY m.id LIMIT ?4",
+	/* ?1, the commit position, is the id here (read_sql) */
+	.backlog_sql = "SELECT count(*) FROM messages WHERE id > ?2",
+	.prune_sql = "DELETE FROM messages WHERE id IN (SELECT id FROM "
+	    "messages ORDER BY id LIMIT ?3) AND received_at < ?1 AND id <= ?2 "
+	    "AND id < (SELECT max(id) FROM messages) AND ?4 IS NOT NULL",
 	.store_one = reg_sq_store_one,
 	.store_begin = reg_sq_store_begin,
 	.store_end = reg_sq_store_end,

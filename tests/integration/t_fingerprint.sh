@@ -369,3 +369,24 @@ fp --cert "$T/soon.key" 2>"$T/err"; rc=$?
 set -e
 [ $rc = 1 ] && grep -q 'holds a key, not a certificate; --next' "$T/err" || fail "key as --cert: $(cat "$T/err")"
 ok "usage errors exit 2, unreadable files exit 1, each with a sentence"
+
+# --- probed as devices probe: TLS 1.2 ------------------------------------------
+# openssl s_server with -servername answers another name with a warning
+# alert 112 at TLS 1.2 (axTLS dies of it) and with nothing at TLS 1.3:
+# fingerprint must see what a TLS 1.2 device sees.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 \
+    -subj /CN=warn.test -keyout "$T/warn.key" -out "$T/warn.crt" 2>/dev/null
+WPORT=$(free_port)
+openssl s_server -accept "127.0.0.1:$WPORT" -cert "$T/warn.crt" -key "$T/warn.key" \
+    -servername warn.test -cert2 "$T/warn.crt" -key2 "$T/warn.key" -www -quiet \
+    </dev/null >"$T/warn.log" 2>&1 &
+WARN_PID=$!
+PIDS="$PIDS $WARN_PID"
+wait_for 10 openssl s_client -connect "127.0.0.1:$WPORT" -servername warn.test </dev/null ||
+    fail "openssl s_server did not start: $(cat "$T/warn.log")"
+fp "127.0.0.1:$WPORT" --sni other.test >"$T/warn.txt" 2>"$T/warn.err" || fail "warning-alert server: $(cat "$T/warn.err")"
+grep -q "warning alert unrecognized name (112)" "$T/warn.err" ||
+    fail "the TLS 1.2 warning alert is not reported: $(cat "$T/warn.err")"
+kill -TERM "$WARN_PID" 2>/dev/null || true
+wait "$WARN_PID" 2>/dev/null || true
+ok "fingerprint probes with TLS 1.2, as devices do, and reports the warning alert TLS 1.3 hides"

@@ -18,7 +18,7 @@ PY
 }
 
 # The commands whose --help offers JSON; each must have a case below.
-covered=" provision device fingerprint check serve app messages "
+covered=" provision device fingerprint check serve app messages forward "
 for c in $("$TETHER" --help | sed -n 's/^  \([a-z]*\)  .*/\1/p'); do
 	"$TETHER" "$c" --help 2>&1 | grep -qi json || continue
 	case "$covered" in *" $c "*) ;; *) fail "'tether $c' offers JSON but this test does not parse it" ;; esac
@@ -81,7 +81,16 @@ parses "$T/apps0.json" 'd == []'
 "$TETHER" app add --db "$GW_DB" json-test >/dev/null 2>&1 || fail "app add failed"
 "$TETHER" app list --db "$GW_DB" --json >"$T/apps.json" || fail "app list failed"
 parses "$T/apps.json" 'd[0]["name"] == "json-test" and d[0]["revoked_at"] is None'
-ok "messages lines and app list --json parse"
+# forward status: empty, then a forwarder whose name and error hold UTF-8,
+# control characters and bytes that are not UTF-8
+"$TETHER" forward status --db "$GW_DB" --json >"$T/fwd0.json" 2>/dev/null || fail "forward status failed"
+parses "$T/fwd0.json" 'd == []'
+sql "INSERT INTO forwarders (name, cursor, delivered, last_error, error_at, created_at) VALUES
+    ('https://h/☃#app=a', '', 0, CAST(X'7265667573656401e90a' AS TEXT), 1, 1)"
+"$TETHER" forward status --db "$GW_DB" --json >"$T/fwd.json" || fail "forward status failed"
+parses "$T/fwd.json" 'd[0]["forwarder"] == "https://h/☃#app=a" and d[0]["backlog"] == 2 and d[0]["last_error"].startswith("refused\x01")'
+sql "DELETE FROM forwarders"
+ok "messages lines, app list --json and forward status --json parse"
 
 # fingerprint and check against the gateway, fingerprint of files.
 start_gw
@@ -96,10 +105,11 @@ for p in tether esp8266-bearssl esp32-mbedtls; do
 	"$TETHER" check "127.0.0.1:$PORT" --profile "$p" --json >"$T/ck-$p.json" || true
 	parses "$T/ck-$p.json" 'isinstance(d["would_connect"], bool) and len(d["findings"]) > 0'
 done
-# Nothing listening: exit 2 and an error on stderr, never half a document.
+# Nothing listening: exit 2 and a whole JSON document saying why.
 rc=0
 "$TETHER" check "127.0.0.1:$(free_port)" --profile tether --json >"$T/ck-down.json" 2>/dev/null || rc=$?
-[ "$rc" = 2 ] && [ ! -s "$T/ck-down.json" ] || fail "check --json of a closed port: exit $rc, $(wc -c <"$T/ck-down.json") bytes out"
+[ "$rc" = 2 ] || fail "check --json of a closed port: exit $rc"
+parses "$T/ck-down.json" 'isinstance(d["error"], str) and len(d["error"]) > 0'
 # A verdict that cannot be written is exit 2, not a silent 0.
 rc=0
 "$TETHER" check "127.0.0.1:$PORT" --profile tether --json >/dev/full 2>"$T/ck-full.err" || rc=$?

@@ -1802,6 +1802,111 @@ test_pg_reconnects(void **state)
 	assert_int_equal(reg_count_messages(f->st, NULL), 1);
 }
 
+/* Webhook secrets: derived, stable across opens, one per application and
+ * per issue, none for an application without one or revoked. */
+static void
+test_webhook_secret(void **state)
+{
+	struct fixture *f = *state;
+	char tok[REG_APP_TOKEN_LEN + 1], s1[REG_WEBHOOK_SECRET_LEN + 1];
+	char s2[REG_WEBHOOK_SECRET_LEN + 1], s3[REG_WEBHOOK_SECRET_LEN + 1];
+
+	open_ok(f);
+	assert_int_equal(reg_app_add(f->st, "a", REG_SCOPE_READ, "t", tok), 0);
+	assert_int_equal(reg_app_add(f->st, "b", REG_SCOPE_READ, "t", tok), 0);
+	assert_int_equal(reg_app_webhook_secret(f->st, "a", s1), REG_NOT_FOUND);
+	assert_non_null(strstr(reg_error(f->st), "has no webhook secret"));
+	assert_int_equal(reg_app_webhook_new(f->st, "nobody", "t", s1),
+	    REG_NOT_FOUND);
+	assert_int_equal(reg_app_webhook_new(f->st, "a", "t", s1), 0);
+	assert_int_equal(strlen(s1), REG_WEBHOOK_SECRET_LEN);
+	assert_memory_equal(s1, REG_WEBHOOK_PREFIX, 5);
+	reopen(f);
+	assert_int_equal(reg_app_webhook_secret(f->st, "a", s2), 0);
+	assert_string_equal(s1, s2);
+	assert_int_equal(reg_app_webhook_new(f->st, "b", "t", s3), 0);
+	assert_string_not_equal(s1, s3);
+	assert_int_equal(reg_app_webhook_new(f->st, "a", "t", s2), 0);
+	assert_string_not_equal(s1, s2);		/* a new one */
+	assert_int_equal(reg_app_revoke(f->st, "a", "t"), 0);
+	assert_int_equal(reg_app_webhook_secret(f->st, "a", s2), REG_NOT_FOUND);
+}
+
+struct fwd_seen {
+	long long	 n, delivered, backlog;
+	char		 error[64];
+};
+
+static void
+fwd_row(void *arg, const struct reg_forwarder *fw)
+{
+	struct fwd_seen *w = arg;
+
+	w->n++;
+	w->delivered = fw->delivered;
+	w->backlog = fw->backlog;
+	snprintf(w->error, sizeof(w->error), "%s", fw->last_error);
+}
+
+static void
+read_row(void *arg, const struct reg_read_row *row)
+{
+	(void)arg;
+	(void)row;
+}
+
+/* A forwarder's cursor survives a reopen; pruning never deletes what it
+ * has not delivered nor the newest message, and names what holds it. */
+static void
+test_forwarder_cursor_and_prune(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[1];
+	struct reg_message m[3];
+	struct reg_cursor c, at = { 0 };
+	struct reg_read q = { .limit = 2 };
+	struct fwd_seen w = { 0 };
+	char held[REG_FORWARDER_MAX];
+	const char *name = "http://127.0.0.1:9/x#app=a";
+
+	open_ok(f);
+	assert_int_equal(provision(f->st, 1, NULL, "t", devs), 0);
+	for (int i = 0; i < 3; i++)
+		m[i] = (struct reg_message){ .device_id = devs[0].id,
+		    .seq = i + 1, .body = "x", .len = 1, .peer = "p" };
+	assert_int_equal(reg_store_messages(f->st, m, 3), 0);
+	assert_int_equal(reg_forwarder_start(f->st, name, &c), 0);
+	assert_true(c.pos == 0 && c.id == 0);
+	assert_int_equal(reg_read_messages(f->st, &q, &at, read_row, NULL), 2);
+	assert_int_equal(reg_forwarder_advance(f->st, name, &at, 2), 0);
+	assert_int_equal(reg_forwarder_error(f->st, name, "down"), 0);
+	reopen(f);
+	assert_int_equal(reg_forwarder_start(f->st, name, &c), 0);
+	assert_true(c.pos == at.pos && c.id == at.id);
+	assert_int_equal(reg_count_after(f->st, &c), 1);
+	assert_int_equal(reg_forwarder_list(f->st, fwd_row, &w), 1);
+	assert_int_equal(w.delivered, 2);
+	assert_int_equal(w.backlog, 1);
+	assert_string_equal(w.error, "down");
+	/* all three are old: the two delivered go, the third (also the
+	 * newest) is held */
+	assert_int_equal(reg_prune(f->st, reg_now_ms() + 60000, 1000, held), 2);
+	assert_int_equal(reg_count_messages(f->st, NULL), 1);
+	assert_int_equal(reg_prune(f->st, reg_now_ms() + 60000, 1000, held), 0);
+	assert_string_equal(held, name);
+	/* delivered now: still the newest, never deleted, held by nobody */
+	q.limit = 10;
+	assert_int_equal(reg_read_messages(f->st, &q, &at, read_row, NULL), 1);
+	assert_int_equal(reg_forwarder_advance(f->st, name, &at, 1), 0);
+	assert_int_equal(reg_prune(f->st, reg_now_ms() + 60000, 1000, held), 0);
+	assert_string_equal(held, "");
+	assert_int_equal(reg_count_messages(f->st, NULL), 1);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(reg_forwarder_list(f->st, fwd_row, &w), 1);
+	assert_int_equal(w.delivered, 3);
+	assert_string_equal(w.error, "");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define P(fn) cmocka_unit_test_setup_teardown(fn, setup_pg, teardown)
 
@@ -1810,6 +1915,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_open_twice_is_idempotent),
+		T(test_webhook_secret),
+		T(test_forwarder_cursor_and_prune),
 		T(test_wal_mode),
 		T(test_concurrent_first_open),
 		T(test_key_file_created_private),
@@ -1880,6 +1987,8 @@ main(void)
 		P(test_store_messages),
 		P(test_apps),
 		P(test_read_messages),
+		P(test_webhook_secret),
+		P(test_forwarder_cursor_and_prune),
 	};
 	int failed;
 
