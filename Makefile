@@ -9,6 +9,8 @@
 #   make bench-app  the application API's figures alone (bench/app.sh)
 #   make bench-insn  instructions per message, tether and nginx (callgrind)
 #   make fuzz     long fuzzing campaigns (FUZZ_SECONDS each, default 300)
+#   make install  PREFIX=/usr/local DESTDIR=: the tether binary, libtether.a,
+#                 tether.h, tether.pc, man pages, docs (docs/operations.md)
 #   make cross    libtether for Cortex-M4 and ESP8266, with its code budget
 #   make target-test  libtether + BearSSL images for Cortex-M4 and lx106
 #                 under QEMU against the gateway, with their footprint
@@ -17,8 +19,11 @@
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
 FUZZ_SECONDS ?= 300
+PREFIX ?= /usr/local
+BUILD ?= build
+DESTDIR ?=
 
-.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench bench-app bench-insn cross target-test clean
+.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench bench-app bench-insn cross target-test clean install
 
 all: build/Makefile
 	$(CMAKE) --build build -j $(JOBS)
@@ -82,3 +87,11 @@ cross:
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# The prefix is set at configure time (tether.pc names it); DESTDIR only
+# at install time, for staging and packages.
+# BUILD names another build directory (the tests pass theirs).
+install:
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) $(CMAKE) --install $(BUILD)

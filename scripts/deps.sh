@@ -3,7 +3,7 @@
 # Installs the Debian packages tether builds and tests with, and only those
 # that are missing: `make demo` and `make test` call it first.
 set -eu
-want="build-essential cmake pkg-config clang libclang-rt-14-dev \
+want="build-essential cmake pkg-config clang libclang-rt-14-dev lowdown \
 libssl-dev openssl libsqlite3-dev sqlite3 libcmocka-dev libbearssl-dev \
 libpq-dev postgresql libmbedtls-dev \
 curl python3 mosquitto mosquitto-clients libmosquitto-dev nginx-light apache2 haproxy procps valgrind openjdk-17-jdk-headless"

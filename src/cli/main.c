@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "tether_version.h"
+
+static int cmd_version(int argc, char **argv);
 
 struct command {
 	const char	*name;
@@ -19,7 +22,7 @@ struct command {
 static const struct command commands[] = {
 	{ "app",	cmd_app,	"add, list, revoke applications and their tokens" },
 	{ "check",	cmd_check,	"will a device stack talk to a server, and if not, why" },
-	{ "db",		cmd_db,		"bring the database's schema up to date (migrate)" },
+	{ "db",		cmd_db,		"migrate the schema, prune old messages, back up and restore" },
 	{ "device",	cmd_device,	"list, show, rename, revoke, restore, rotate, forget devices" },
 	{ "fingerprint", cmd_fingerprint, "print the pins of a server or certificate for devices" },
 	{ "forward",	cmd_forward,	"the forwarders' cursors, backlogs and last errors (status)" },
@@ -27,7 +30,25 @@ static const struct command commands[] = {
 	{ "provision",	cmd_provision,	"register new devices and write their credentials" },
 	{ "send",	cmd_send,	"send messages as a device would, with libtether" },
 	{ "serve",	cmd_serve,	"run the gateway" },
+	{ "version",	cmd_version,	"print tether's version (also tether --version)" },
 };
+
+/* `tether version`, `tether --version`: one line, for scripts and reports. */
+static int
+cmd_version(int argc, char **argv)
+{
+	if (argc > 1 && cli_is_help(argv[1])) {
+		printf("usage: tether version\n\nPrints \"tether VERSION\" "
+		    "(the same as tether --version). See docs/cmd-version.md.\n");
+		return 0;
+	}
+	if (argc > 1)
+		return cli_usage_error("version", "unexpected argument '%s'",
+		    argv[1]);
+	printf("tether %s\n", TETHER_VERSION);
+	return 0;
+}
+
 
 static void
 usage(FILE *out)
@@ -127,6 +148,8 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		return cmd_version(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
