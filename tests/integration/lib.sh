@@ -19,10 +19,18 @@ trap 'echo "FAIL: test timed out" >&2; exit 143' TERM INT
 fail() { echo "FAIL: $*" >&2; [ -f "$T/gw.log" ] && tail -n 30 "$T/gw.log" >&2; exit 1; }
 ok() { echo "ok - $*"; }
 
-# A port nobody listens on now (the kernel picks it).
+# A port nobody listens on now (the kernel picks it), and never one this
+# test was given before: the kernel may pick the same free port twice in
+# a row, and a gateway refuses one address for two kinds of client.
 free_port() {
-	perl -MIO::Socket::INET -e \
-	    'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0, ReuseAddr => 1)->sockport'
+	local p
+	while :; do
+		p=$(perl -MIO::Socket::INET -e \
+		    'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0, ReuseAddr => 1)->sockport')
+		grep -qx "$p" "$T/.ports" 2>/dev/null || break
+	done
+	echo "$p" >>"$T/.ports"
+	echo "$p"
 }
 
 # wait_for SECONDS COMMAND...: retries COMMAND every 0.1 s until it succeeds.
