@@ -12,9 +12,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#ifndef TETHER_VERSION
-#define TETHER_VERSION	"0.0.0-dev"
-#endif
+#include "tether_version.h"	/* generated: TETHER_VERSION */
 
 /* A worker's counters; each metric's name and help are in metrics.c. */
 enum gw_counter {
