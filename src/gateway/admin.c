@@ -368,8 +368,13 @@ admin_main(void *arg)
 		if (!(pfd[0].revents & POLLIN))
 			continue;
 		if ((fd = accept4(a->fd, NULL, NULL, SOCK_NONBLOCK |
-		    SOCK_CLOEXEC)) < 0)
+		    SOCK_CLOEXEC)) < 0) {
+			/* Out of descriptors the connection stays queued and
+			 * poll returns at once: not a busy loop. */
+			if (errno == EMFILE || errno == ENFILE)
+				(void)poll(NULL, 0, 100);
 			continue;
+		}
 		serve_one(a, fd);
 		close(fd);
 	}

@@ -351,6 +351,7 @@ app_read_timeout(struct gw_worker *w, struct gw_conn *c)
 		conn_close(w, c, "the store did not answer a read in time");
 		return;
 	}
+	conn_set_timer(w, c, TIMER_IDLE);	/* not the passed read's */
 	conn_respond_json(c, 503, GW_RETRY_UNAVAILABLE,
 	    "{\"error\":\"message store did not answer in time; retry "
 	    "later\"}");

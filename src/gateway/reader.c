@@ -236,7 +236,10 @@ reader_main(void *arg)
 		struct gw_read **done_tail = &done;
 		int64_t now = now_ms(), wake;
 
-		while (!rd->t.stop && rd->head == NULL && !rd->released &&
+		/* Released (stopping), only parked reads end the wait at once:
+		 * with none, the thread sleeps until the stop. */
+		while (!rd->t.stop && rd->head == NULL &&
+		    !(rd->released && rd->parked != NULL) &&
 		    now < (wake = next_wake(rd, next_poll))) {
 			if (wake == INT64_MAX) {
 				pthread_cond_wait(&rd->t.cond, &rd->t.lock);
@@ -255,11 +258,32 @@ reader_main(void *arg)
 		fresh = rd->head;
 		rd->head = NULL;
 		rd->tail = &rd->head;
-		if (rd->released || now >= wake) {
+		/* A fresh read may park: a commit while it is being read must
+		 * not find nobody waiting and skip its kick. */
+		if (fresh != NULL)
+			atomic_store(&rd->nparked, 1);
+		if (rd->released || (rd->parked != NULL && now >= next_poll) ||
+		    (rd->kicked && now >= rd->kicked_at + GW_APP_COALESCE_MS)) {
+			/* Messages may have come: every parked read looks. */
 			waiting = rd->parked;
 			rd->parked = NULL;
 			rd->kicked = 0;
 			next_poll = now + GW_APP_POLL_MS;
+		} else if (now >= wake) {
+			/* Only some waits ended: those answer, the rest wait on
+			 * (N streams' heartbeats are not N x N queries). */
+			struct gw_read **pp = &rd->parked, **wt = &waiting;
+
+			while ((r = *pp) != NULL) {
+				if (r->until <= now) {
+					*pp = r->next;
+					*wt = r;
+					wt = &r->next;
+				} else {
+					pp = &r->next;
+				}
+			}
+			*wt = NULL;
 		}
 		pthread_mutex_unlock(&rd->t.lock);
 
@@ -321,6 +345,7 @@ gw_reader_start(const struct gw_config *c, char *err)
 		free(rd);
 		return NULL;
 	}
+	reg_set_timeout(rd->store, c->registry_ms);	/* a read's deadline */
 	rd->tail = &rd->head;
 	if (gw_thread_start(&rd->t, reader_main, rd) < 0) {
 		snprintf(err, GW_ERR_LEN, "cannot start the reader thread");

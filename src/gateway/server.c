@@ -573,6 +573,8 @@ gw_serve(const struct gw_config *c, char *err)
 out:
 	/* One deadline for both: together they take the drain time at most. */
 	stop_by = stop_deadline(drain_end);
+	/* First: a scrape reads the intake, the forwarders and the workers. */
+	gw_admin_stop(adm);
 	if (wt != NULL && !stop_watcher(wt, stop_by))
 		store = NULL;		/* the watcher still holds it */
 	gw_auth_stop(sh.auth, stop_by);
@@ -582,7 +584,6 @@ out:
 	gw_intake_stop(sh.intake, stop_by);
 	/* After the intake: its commits kick the reader. */
 	gw_reader_stop(sh.reader, stop_by);
-	gw_admin_stop(adm);		/* it reads the workers' counters */
 	if (admin_fd >= 0)
 		close(admin_fd);
 	if (admin_claim >= 0)
