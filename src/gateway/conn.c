@@ -88,7 +88,7 @@ proxy_take(struct gw_conn *c, const char **why)
 		return -1;
 	}
 	if (!h.local)
-		proxy_format_peer(&h, c->peer, sizeof(c->peer));
+		gw_format_peer(&h.src, c->peer, sizeof(c->peer));
 	c->proxied = 0;
 	return 1;
 }

@@ -7,7 +7,6 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,12 +15,34 @@
 static const unsigned char v2_sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00,
     0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
 
+/* The client's address (4 or 16 bytes) and port into h->src. */
+static void
+set_source(struct proxy_header *h, int family, const unsigned char *addr,
+    uint16_t port)
+{
+	if (family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&h->src;
+
+		s->sin_family = AF_INET;
+		memcpy(&s->sin_addr, addr, 4);
+		s->sin_port = htons(port);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&h->src;
+
+		s->sin6_family = AF_INET6;
+		memcpy(&s->sin6_addr, addr, 16);
+		s->sin6_port = htons(port);
+	}
+}
+
 /* "PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\r\n": at most 107 bytes. */
 static int
 parse_v1(const char *p, size_t len, struct proxy_header *h)
 {
 	char line[PROXY_V1_MAX + 1], *f[6], *save = NULL;
-	unsigned char dst[16];
+	unsigned char src[16], dst[16];
+	uint16_t port = 0;
+	int family;
 	const char *end = memchr(p, '\n', len < PROXY_V1_MAX ? len :
 	    PROXY_V1_MAX);
 	size_t n, nf = 0;
@@ -48,18 +69,19 @@ parse_v1(const char *p, size_t len, struct proxy_header *h)
 		return -1;
 	for (int i = 4; i < 6; i++) {
 		char *e;
-		long port = strtol(f[i], &e, 10);
+		long v = strtol(f[i], &e, 10);
 
-		if (*e != '\0' || port < 0 || port > 65535 || f[i][0] == '\0' ||
+		if (*e != '\0' || v < 0 || v > 65535 || f[i][0] == '\0' ||
 		    (f[i][0] == '0' && f[i][1] != '\0'))
 			return -1;
 		if (i == 4)
-			h->port = (uint16_t)port;
+			port = (uint16_t)v;
 	}
-	h->family = f[1][3] == '4' ? AF_INET : AF_INET6;
-	if (inet_pton(h->family, f[2], h->addr) != 1 ||
-	    inet_pton(h->family, f[3], dst) != 1)
+	family = f[1][3] == '4' ? AF_INET : AF_INET6;
+	if (inet_pton(family, f[2], src) != 1 ||
+	    inet_pton(family, f[3], dst) != 1)
 		return -1;
+	set_source(h, family, src, port);
 	return 1;
 }
 
@@ -104,16 +126,12 @@ proxy_parse(const void *buf, size_t len, struct proxy_header *h)
 	case 0x11:		/* TCP over IPv4: src, dst, sport, dport */
 		if (body < 12)
 			return -1;
-		h->family = AF_INET;
-		memcpy(h->addr, p + 16, 4);
-		h->port = (uint16_t)(p[24] << 8 | p[25]);
+		set_source(h, AF_INET, p + 16, (uint16_t)(p[24] << 8 | p[25]));
 		return 1;
 	case 0x21:		/* TCP over IPv6 */
 		if (body < 36)
 			return -1;
-		h->family = AF_INET6;
-		memcpy(h->addr, p + 16, 16);
-		h->port = (uint16_t)(p[48] << 8 | p[49]);
+		set_source(h, AF_INET6, p + 16, (uint16_t)(p[48] << 8 | p[49]));
 		return 1;
 	case 0x00:		/* UNSPEC: nothing to say of the source */
 		h->local = 1;
@@ -121,17 +139,4 @@ proxy_parse(const void *buf, size_t len, struct proxy_header *h)
 	default:
 		return -1;	/* UDP, Unix sockets: not a device over TCP */
 	}
-}
-
-/* see proxy.h */
-void
-proxy_format_peer(const struct proxy_header *h, char *out, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	inet_ntop(h->family, h->addr, ip, sizeof(ip));
-	if (h->family == AF_INET6)
-		snprintf(out, len, "[%s]:%u", ip, h->port);
-	else
-		snprintf(out, len, "%s:%u", ip, h->port);
 }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define PROXY_V1_MAX	107	/* a version 1 line, CRLF included */
 #define PROXY_V2_MAX	536	/* a version 2 header with its TLVs, at most
@@ -16,9 +17,7 @@
 struct proxy_header {
 	size_t		 len;		/* bytes of the header */
 	int		 local;		/* no client address: keep the peer's */
-	int		 family;	/* AF_INET, AF_INET6 */
-	unsigned char	 addr[16];	/* the client's (source) address */
-	uint16_t	 port;
+	struct sockaddr_storage src;	/* else the client's: AF_INET(6) */
 };
 
 /*
@@ -28,8 +27,5 @@ struct proxy_header {
  * sockets, or longer than the bounds above).
  */
 int proxy_parse(const void *buf, size_t len, struct proxy_header *h);
-
-/* "1.2.3.4:5678", "[::1]:5678" (out: at least GW_PEER_MAX bytes). */
-void proxy_format_peer(const struct proxy_header *h, char *out, size_t len);
 
 #endif

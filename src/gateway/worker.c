@@ -26,8 +26,9 @@
 #define TAG_EVENT	(1ull << 32)
 #define TAG_LISTEN	(2ull << 32)
 
-static void
-format_peer(const struct sockaddr_storage *ss, char *out, size_t len)
+/* see worker.h */
+void
+gw_format_peer(const struct sockaddr_storage *ss, char *out, size_t len)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
 
@@ -75,7 +76,7 @@ accept_some(struct gw_worker *w, size_t li)
 			}
 			return;
 		}
-		format_peer(&ss, peer, sizeof(peer));
+		gw_format_peer(&ss, peer, sizeof(peer));
 		if (fd >= w->maxfd ||
 		    atomic_fetch_add(&w->sh->nconn, 1) >= cf->max_conn) {
 			gw_count(&w->ctr, GW_C_REFUSED_LIMIT);

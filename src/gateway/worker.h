@@ -152,6 +152,10 @@ enum gw_auth_result gw_authenticate(struct gw_worker *w, struct gw_conn *c,
  * waits for it, drops it otherwise; frees l. */
 void gw_auth_resolved(struct gw_worker *w, struct gw_lookup *l);
 
+/* worker.c: "1.2.3.4:5678", "[::1]:5678" (out: GW_PEER_MAX bytes). */
+struct sockaddr_storage;
+void gw_format_peer(const struct sockaddr_storage *ss, char *out, size_t len);
+
 /* conn.c */
 struct gw_conn *conn_new(struct gw_worker *w, int fd, const char *peer);
 void conn_close(struct gw_worker *w, struct gw_conn *c, const char *why);
