@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/text.h"
 #include "gateway/metrics.h"
 #include "gateway/worker.h"
 
@@ -51,56 +51,10 @@ gw_histogram_observe(struct gw_histogram *h, int64_t us)
 	    memory_order_relaxed);
 }
 
-/* The text as it grows; failed once out of memory. */
-struct text {
-	char	*buf;
-	size_t	 len, cap;
-	int	 failed;
-};
-
-static void
-add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-add(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (t->failed)
-		return;
-	for (;;) {
-		size_t room = t->cap - t->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf ? t->buf + t->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->failed = 1;
-			return;
-		}
-		if ((size_t)n < room) {
-			t->len += (size_t)n;
-			return;
-		}
-		size_t cap = t->cap ? t->cap * 2 : 8192;
-		char *p;
-
-		while (cap - t->len <= (size_t)n)
-			cap *= 2;
-		if ((p = realloc(t->buf, cap)) == NULL) {
-			t->failed = 1;
-			return;
-		}
-		t->buf = p;
-		t->cap = cap;
-	}
-}
-
 static void
 head(struct text *t, const char *name, const char *type, const char *help)
 {
-	add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static uint64_t
@@ -119,7 +73,7 @@ counter(struct text *t, const struct gw_admin *a, const char *name,
     const char *help, enum gw_counter k)
 {
 	head(t, name, "counter", help);
-	add(t, "%s %llu\n", name, (unsigned long long)sum(a, k));
+	text_printf(t, "%s %llu\n", name, (unsigned long long)sum(a, k));
 }
 
 /* One counter with a label, its values from several counters. */
@@ -130,7 +84,7 @@ labelled(struct text *t, const struct gw_admin *a, const char *name,
 {
 	head(t, name, "counter", help);
 	for (size_t i = 0; i < n; i++)
-		add(t, "%s{%s=\"%s\"} %llu\n", name, label, values[i],
+		text_printf(t, "%s{%s=\"%s\"} %llu\n", name, label, values[i],
 		    (unsigned long long)sum(a, ks[i]));
 }
 
@@ -144,13 +98,13 @@ histogram(struct text *t, const char *name, const char *help,
 	for (size_t i = 0; i < GW_HIST_BUCKETS; i++) {
 		cum += atomic_load_explicit(&h->bucket[i], memory_order_relaxed);
 		if (i < GW_HIST_BUCKETS - 1)
-			add(t, "%s_bucket{le=\"%g\"} %llu\n", name,
+			text_printf(t, "%s_bucket{le=\"%g\"} %llu\n", name,
 			    (double)bounds_us[i] / 1e6, (unsigned long long)cum);
 		else
-			add(t, "%s_bucket{le=\"+Inf\"} %llu\n", name,
+			text_printf(t, "%s_bucket{le=\"+Inf\"} %llu\n", name,
 			    (unsigned long long)cum);
 	}
-	add(t, "%s_sum %.6f\n%s_count %llu\n", name,
+	text_printf(t, "%s_sum %.6f\n%s_count %llu\n", name,
 	    (double)atomic_load_explicit(&h->sum_us, memory_order_relaxed) / 1e6,
 	    name, (unsigned long long)cum);
 }
@@ -175,18 +129,20 @@ forward_metrics(struct text *t)
 	head(t, "tether_forward_delivered_total", "counter",
 	    "Messages a forwarder's receiver acknowledged (repeats count).");
 	for (size_t i = 0; i < n; i++)
-		add(t, "tether_forward_delivered_total{forwarder=\"%s\"} %llu\n",
-		    names[i], (unsigned long long)fs[i].delivered);
+		text_printf(t, "tether_forward_delivered_total{forwarder="
+		    "\"%s\"} %llu\n", names[i],
+		    (unsigned long long)fs[i].delivered);
 	head(t, "tether_forward_failures_total", "counter",
 	    "Deliveries that failed and are retried (forward_failed lines).");
 	for (size_t i = 0; i < n; i++)
-		add(t, "tether_forward_failures_total{forwarder=\"%s\"} %llu\n",
-		    names[i], (unsigned long long)fs[i].failures);
+		text_printf(t, "tether_forward_failures_total{forwarder="
+		    "\"%s\"} %llu\n", names[i],
+		    (unsigned long long)fs[i].failures);
 	head(t, "tether_forward_up", "gauge",
 	    "1 when a forwarder's last delivery was acknowledged, else 0.");
 	for (size_t i = 0; i < n; i++)
-		add(t, "tether_forward_up{forwarder=\"%s\"} %d\n", names[i],
-		    fs[i].up);
+		text_printf(t, "tether_forward_up{forwarder=\"%s\"} %d\n",
+		    names[i], fs[i].up);
 }
 
 static void
@@ -204,10 +160,11 @@ metrics(struct text *t, const struct gw_admin *a)
 	    GW_C_APP_AUTH_FAILED };
 
 	head(t, "tether_build_info", "gauge", "The gateway's version.");
-	add(t, "tether_build_info{version=\"%s\"} 1\n", TETHER_VERSION);
+	text_printf(t, "tether_build_info{version=\"%s\"} 1\n", TETHER_VERSION);
 	head(t, "tether_connections_open", "gauge",
 	    "Connections open now, devices' and applications'.");
-	add(t, "tether_connections_open %d\n", atomic_load(&a->sh->nconn));
+	text_printf(t, "tether_connections_open %d\n",
+	    atomic_load(&a->sh->nconn));
 	counter(t, a, "tether_connections_accepted_total",
 	    "Connections accepted.", GW_C_ACCEPTED);
 	counter(t, a, "tether_connections_refused_total",
@@ -234,10 +191,12 @@ metrics(struct text *t, const struct gw_admin *a)
 	    "Connections closed or answered at a deadline.", GW_C_TIMEOUTS);
 	head(t, "tether_intake_backlog", "gauge",
 	    "Messages waiting for the store.");
-	add(t, "tether_intake_backlog %zu\n", gw_intake_backlog(a->sh->intake));
+	text_printf(t, "tether_intake_backlog %zu\n",
+	    gw_intake_backlog(a->sh->intake));
 	head(t, "tether_store_healthy", "gauge",
 	    "1 when the store commits (as /v1/health), else 0.");
-	add(t, "tether_store_healthy %d\n", gw_intake_healthy(a->sh->intake));
+	text_printf(t, "tether_store_healthy %d\n",
+	    gw_intake_healthy(a->sh->intake));
 	forward_metrics(t);
 	histogram(t, "tether_store_commit_seconds",
 	    "Time of one group commit of messages.", &gw_hist_commit);
@@ -330,7 +289,7 @@ serve_one(struct gw_admin *a, int fd)
 		else
 			respond(fd, 200, "text/plain; version=0.0.4", t.buf,
 			    t.len, deadline);
-		free(t.buf);
+		text_free(&t);
 	} else if (route_path_is(&req, "/v1/health")) {
 		char body[128];
 		int ok = gw_intake_healthy(a->sh->intake) &&

@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "common/json.h"
+#include "common/text.h"
 #include "gateway/app.h"
 #include "gateway/gateway.h"
 
@@ -50,43 +51,12 @@ gw_read_free(struct gw_read *r)
 	free(r);
 }
 
-/* The answer's bytes as they grow; failed once out of memory. */
+/* The answer's bytes as they grow (text.h). */
 struct answer {
 	struct gw_read	*r;
-	char		*buf;
-	size_t		 len, cap;
-	int		 failed;
+	struct text	 t;
 	struct reg_cursor last;		/* of the last message put in */
 };
-
-static void
-put(struct answer *a, const char *s, size_t n)
-{
-	if (a->failed)
-		return;
-	if (a->len + n + 1 > a->cap) {
-		size_t cap = a->cap ? a->cap : 4096;
-		char *p;
-
-		while (cap < a->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(a->buf, cap)) == NULL) {
-			a->failed = 1;
-			return;
-		}
-		a->buf = p;
-		a->cap = cap;
-	}
-	memcpy(a->buf + a->len, s, n);
-	a->len += n;
-	a->buf[a->len] = '\0';
-}
-
-static void
-put_str(struct answer *a, const char *s)
-{
-	put(a, s, strlen(s));
-}
 
 /* One message: a line, or an event whose id is the cursor after it. */
 static void
@@ -98,29 +68,29 @@ put_row(void *arg, const struct reg_read_row *row)
 	/* Past the limit (one more is read to tell) or the size budget the
 	 * rest waits for the next read: the answer's cursor is the last
 	 * message in it. */
-	if (a->failed || a->r->count == a->r->limit ||
-	    a->len >= GW_APP_MAX_BYTES) {
+	if (a->t.failed || a->r->count == a->r->limit ||
+	    a->t.len >= GW_APP_MAX_BYTES) {
 		a->r->more = 1;
 		return;
 	}
 	json_init_heap(&j);
 	if (reg_row_json(&j, row) < 0 || json_finish(&j) == NULL || j.failed) {
 		json_free(&j);
-		a->failed = 1;
+		a->t.failed = 1;
 		return;
 	}
 	if (a->r->kind == GW_READ_EVENTS) {
 		char cursor[REG_CURSOR_TEXT];
 
 		reg_cursor_format(&row->cursor, cursor);
-		put_str(a, "id: ");
-		put_str(a, cursor);
-		put_str(a, "\nevent: message\ndata: ");
-		put(a, j.buf, j.len);
-		put_str(a, "\n\n");
+		text_str(&a->t, "id: ");
+		text_str(&a->t, cursor);
+		text_str(&a->t, "\nevent: message\ndata: ");
+		text_put(&a->t, j.buf, j.len);
+		text_str(&a->t, "\n\n");
 	} else {
-		put(a, j.buf, j.len);
-		put_str(a, "\n");
+		text_put(&a->t, j.buf, j.len);
+		text_str(&a->t, "\n");
 	}
 	json_free(&j);
 	a->last = row->cursor;
@@ -168,38 +138,37 @@ run_read(struct gw_reader *rd, struct gw_read *r, int first, int64_t now)
 	r->count = 0;
 	r->more = 0;
 	n = reg_read_messages(rd->store, &q, &at, put_row, &a);
-	if (n < 0 || a.failed) {
+	if (n < 0 || a.t.failed) {
 		if (n < 0)
 			gw_log(GW_LOG_ERROR, "read_failed", "reason",
 			    reg_error(rd->store), NULL);
-		free(a.buf);
+		text_free(&a.t);
 		r->status = 503;
 		return 1;
 	}
 	if (r->count == 0 && now < r->until && !rd->released) {
-		free(a.buf);
+		text_free(&a.t);
 		return 0;
 	}
 	r->cursor = a.last;
 	if (r->kind == GW_READ_LINES) {
-		char next[REG_CURSOR_TEXT], tail[128];
+		char next[REG_CURSOR_TEXT];
 
 		reg_cursor_format(&r->cursor, next);
-		snprintf(tail, sizeof(tail), "{\"next\":\"%s\",\"count\":%zu,"
+		text_printf(&a.t, "{\"next\":\"%s\",\"count\":%zu,"
 		    "\"more\":%s}\n", next, r->count, r->more ? "true" :
 		    "false");
-		put_str(&a, tail);
 	} else if (r->count == 0) {
-		put_str(&a, ": no message for a while\n\n");
+		text_str(&a.t, ": no message for a while\n\n");
 	}
-	if (a.failed) {
-		free(a.buf);
+	if (a.t.failed) {
+		text_free(&a.t);
 		r->status = 503;
 		return 1;
 	}
 	r->status = 200;
-	r->body = a.buf;
-	r->len = a.len;
+	r->body = a.t.buf;
+	r->len = a.t.len;
 	return 1;
 }
 
