@@ -8,7 +8,8 @@
  * Memory allocation: libtether never allocates. The caller owns every
  * context and buffer it passes in (static, on the stack or from its own
  * heap) and there is nothing to free. No globals: two clients in two RTOS
- * tasks share nothing.
+ * tasks share nothing (the one exception: tether_strerror() on the
+ * ESP8266, see TETHER_FLASH_STRINGS).
  *
  * Structure contents: fields of public structures are visible only so their
  * sizes are known at compile time; read and write them through the calls.
@@ -613,8 +614,9 @@ void tether_stats(const struct tether_client *client,
 int tether_resumed(const struct tether_client *client);
 
 /*
- * Errors: a sticky code in ranges by layer. tether_strerror() (its strings
- * live in lib/strerror.c, linked only if called) gives one sentence per
+ * Errors: a sticky code in ranges by layer. tether_strerror() and
+ * tether_strerror_copy() (their strings live in lib/strerror.c, linked
+ * only if called; in flash on the ESP8266, below) give one sentence per
  * code: the cause, which side caused it, and what to do.
  * tether_error_detail() writes the particulars of the last error (pins
  * expected and received, the alert's name, the buffer size the server
@@ -685,8 +687,38 @@ enum tether_error {
 	TETHER_E_NOT_GATEWAY = 407,
 };
 
+/*
+ * The sentences on the ESP8266. There the chip reads flash only in aligned
+ * 32-bit words and the Arduino core puts every other constant in its
+ * scarce data RAM (80 KiB, shared with the Wi-Fi stack): 8.3 KiB of
+ * sentences would sit there. With TETHER_FLASH_STRINGS (on by default
+ * where ESP8266 or ARDUINO_ARCH_ESP8266 is defined; -DTETHER_FLASH_STRINGS=0
+ * or =1 overrides) the table lives in flash instead (the section the core's
+ * PROGMEM uses), each sentence in a TETHER_STRERROR_LEN slot so that it
+ * starts on a word, and is read only with aligned 32-bit loads:
+ *
+ * tether_strerror_copy() copies code's sentence into buf, NUL-terminated
+ * and cut to len (TETHER_STRERROR_LEN is always enough), and returns buf:
+ * the same on every target, no RAM but the caller's buffer, safe in any
+ * task. tether_strerror() keeps its contract everywhere; with
+ * TETHER_FLASH_STRINGS it copies into one static buffer of
+ * TETHER_STRERROR_LEN bytes (linked only with the call; the next call
+ * overwrites it: the one global of the library, so RTOS tasks use
+ * tether_strerror_copy()). Without TETHER_FLASH_STRINGS it returns the
+ * constant itself.
+ */
+#define TETHER_STRERROR_LEN	300	/* longest sentence + NUL, rounded up to 4 */
+#ifndef TETHER_FLASH_STRINGS
+#if defined(ESP8266) || defined(ARDUINO_ARCH_ESP8266)
+#define TETHER_FLASH_STRINGS	1
+#else
+#define TETHER_FLASH_STRINGS	0
+#endif
+#endif
+
 int tether_last_error(const struct tether_client *client);
 const char *tether_strerror(int code);
+char *tether_strerror_copy(int code, char *buf, size_t len);
 char *tether_error_detail(const struct tether_client *client, char *buf,
     size_t len);
 /* The certificate the last full handshake saw (valid == 0 if none). */

@@ -72,6 +72,30 @@ int tether_fail(struct tether_client *c, int code);
  * tether_fail() does, unless c->quiet holds it back for the outcome. */
 void tether_log_error(const struct tether_client *c);
 
+/*
+ * Constants in flash on the ESP8266 (TETHER_FLASH_STRINGS, tether.h).
+ * TETHER_FLASH(name) puts an object in .irom.text.<name>, the section
+ * family the core's PROGMEM and ICACHE_RODATA_ATTR use, which its linker
+ * script (and tests/target/lx106/link.ld) keeps in flash; the name must be
+ * the object's own (code and data sharing a section name conflict). Such an
+ * object is 4-aligned and read only through tether_flash_word() and
+ * tether_flash_strcpy(): a byte load from flash faults on the chip. Both
+ * are plain loads, and TETHER_FLASH empty, on every other target.
+ */
+#if TETHER_FLASH_STRINGS && defined(__XTENSA__)
+#define TETHER_FLASH(name)	\
+	__attribute__((section(".irom.text." name), aligned(4)))
+#else
+#define TETHER_FLASH(name)	__attribute__((aligned(4)))
+#endif
+/* text.c: the 32-bit word at p (4-aligned), in one aligned load. */
+uint32_t tether_flash_word(const void *p);
+/* text.c: copies the string at src (4-aligned, in a TETHER_FLASH object
+ * of max bytes, max a multiple of 4) into dst, NUL-terminated and cut to
+ * len; reads whole aligned words, none past src + max. Returns dst. */
+char *tether_flash_strcpy(char *dst, size_t len, const char *src,
+    size_t max);
+
 /* text.c: bounded text without a heap. */
 struct tether_text {
 	char	*buf;

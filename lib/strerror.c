@@ -2,16 +2,30 @@
 /*
  * strerror.c - one sentence per error code: the cause, the side that
  * caused it, and what to do next. In a file of its own so that firmware
- * which never calls tether_strerror() does not carry the strings.
+ * which never calls tether_strerror() or tether_strerror_copy() does not
+ * carry the strings; in flash on the ESP8266 (TETHER_FLASH_STRINGS).
  */
 #include "inner.h"
 
+/*
+ * With TETHER_FLASH_STRINGS (the ESP8266, see tether.h) each sentence is an
+ * array inside its entry, so the whole table is one object in flash, every
+ * sentence starts on a word and none is read past its slot: the entries
+ * below are the same text either way.
+ */
+#if TETHER_FLASH_STRINGS
+struct sentence {
+	int		 code;
+	char		 text[TETHER_STRERROR_LEN];
+};
+#else
 struct sentence {
 	int		 code;
 	const char	*text;
 };
+#endif
 
-static const struct sentence sentences[] = {
+static const struct sentence sentences[] TETHER_FLASH("tether_strerror") = {
 	{ TETHER_OK, "no error" },
 	{ TETHER_E_BAD_ARG, "the device program passed a NULL pointer or an "
 	    "out-of-range value to the library; check the call that failed" },
@@ -191,15 +205,52 @@ static const struct sentence sentences[] = {
 	    "proxy" },
 };
 
+static const struct sentence unknown TETHER_FLASH("tether_strerror_unknown") = {
+	-1, "an error code this library does not know; check that the header "
+	    "and the library are the same version"
+};
+
+static const struct sentence *
+find(int code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sentences) / sizeof(sentences[0]); i++) {
+#if TETHER_FLASH_STRINGS
+		if ((int)tether_flash_word(&sentences[i].code) == code)
+#else
+		if (sentences[i].code == code)
+#endif
+			return &sentences[i];
+	}
+	return &unknown;
+}
+
+/* see tether.h */
+char *
+tether_strerror_copy(int code, char *buf, size_t len)
+{
+#if TETHER_FLASH_STRINGS
+	return tether_flash_strcpy(buf, len, find(code)->text,
+	    TETHER_STRERROR_LEN);
+#else
+	struct tether_text t;
+
+	tether_text_init(&t, buf, len);
+	tether_text_put(&t, find(code)->text);
+	return buf;
+#endif
+}
+
 /* see tether.h */
 const char *
 tether_strerror(int code)
 {
-	size_t i;
+#if TETHER_FLASH_STRINGS
+	static char copy[TETHER_STRERROR_LEN];
 
-	for (i = 0; i < sizeof(sentences) / sizeof(sentences[0]); i++)
-		if (sentences[i].code == code)
-			return sentences[i].text;
-	return "an error code this library does not know; check that the "
-	    "header and the library are the same version";
+	return tether_strerror_copy(code, copy, sizeof copy);
+#else
+	return find(code)->text;
+#endif
 }

@@ -1,9 +1,42 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * text.c - bounded text into a caller's buffer (no heap, no printf), and
- * the two helpers every secret needs: constant-time comparison and wiping.
+ * text.c - bounded text into a caller's buffer (no heap, no printf), the
+ * reader of constants kept in the ESP8266's flash, and the two helpers
+ * every secret needs: constant-time comparison and wiping.
  */
 #include "inner.h"
+
+/* see inner.h */
+uint32_t
+tether_flash_word(const void *p)
+{
+	/* volatile: one l32i, never split into byte loads. */
+	return *(const volatile uint32_t *)p;
+}
+
+/* see inner.h */
+char *
+tether_flash_strcpy(char *dst, size_t len, const char *src, size_t max)
+{
+	unsigned char b[4];
+	size_t at = 0, i, k;
+	uint32_t w;
+
+	if (len == 0)
+		return dst;
+	for (i = 0; i + 4 <= max && at + 1 < len; i += 4) {
+		w = tether_flash_word(src + i);
+		memcpy(b, &w, 4);	/* the word's bytes in memory order */
+		for (k = 0; k < 4 && at + 1 < len; k++) {
+			if (b[k] == 0)
+				goto done;
+			dst[at++] = (char)b[k];
+		}
+	}
+done:
+	dst[at] = '\0';
+	return dst;
+}
 
 /* see inner.h */
 void

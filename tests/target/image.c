@@ -265,6 +265,22 @@ setup_as(const char *cred, const uint8_t *pin, enum tether_profile profile)
 
 #define setup(cred, pin)	setup_as(cred, pin, TETHER_PROFILE_DEFAULT)
 
+#if TARGET_STRERROR
+/* The firmware prints the sentence of an error (run.sh builds the lx106
+ * images so, as the ESP8266 sketches do): with TETHER_FLASH_STRINGS the
+ * table is in flash and read in aligned words; the copy must be whole. */
+static void __attribute__((noinline))
+check_sentence(int code, const char *start)
+{
+	char s[TETHER_STRERROR_LEN];
+
+	tether_strerror_copy(code, s, sizeof s);
+	check(strncmp(s, start, strlen(start)) == 0 && strlen(s) > 60 &&
+	    strlen(s) < sizeof s - 1 && s[strlen(s) - 1] != ' ',
+	    "tether_strerror_copy: the error's sentence, whole", NULL);
+}
+#endif
+
 static uint32_t
 wire_bytes(void)
 {
@@ -332,6 +348,9 @@ main(void)
 	r = tether_send(&client, "{\"n\":9}", 7, &status);
 	check(r != 0 && tether_last_error(&client) == TETHER_E_UNAUTHORIZED &&
 	    status == 401, "revoked credential: TETHER_E_UNAUTHORIZED", NULL);
+#if TARGET_STRERROR
+	check_sentence(tether_last_error(&client), "the server answered 401: ");
+#endif
 	tether_close(&client);
 	setup(CONF_CRED, wrong_pin);
 	r = tether_send(&client, "{\"n\":9}", 7, &status);
