@@ -684,28 +684,77 @@ sha1_spaced(const char *colon, char *out, size_t len)
 	out[i] = '\0';
 }
 
+/* Lines for one leaf: what works on the ESP8266 core leads. An EC key
+ * given to setKnownKey fails on every core from 3.0.0 on (its BearSSL
+ * fork drops the key's leading 0x04 when it decodes it: error 27), so an
+ * ECDSA certificate is pinned by its SHA-1 fingerprint; an RSA one by its
+ * key, which survives renewals. n is 0 for the first leaf (live lines),
+ * else the leaf's number (lines in a comment). */
+static void
+arduino_leaf(FILE *out, size_t n, int ec, const char *pem, const char *fp)
+{
+	char k[24] = "";
+
+	if (n > 0) {
+		snprintf(k, sizeof(k), "%zu", n);
+		fputs("// A device whose ClientHello gets this certificate "
+		    "instead (an RSA-only\n"
+		    "// cipher list: axTLS, setCiphersLessSecure()) pins it "
+		    "so:\n/*\n", out);
+	}
+	if (ec) {
+		fprintf(out, "%s"
+		    "client.setFingerprint(\"%s\");\n"
+		    "%sIt changes at every renewal: print it again then. Not "
+		    "setKnownKey, which\n"
+		    "%sfails with an ECDSA key on the core 3.0.0 and later "
+		    "(BearSSL error 27).\n",
+		    n > 0 ? "" : "// In setup(), before client.connect():\n",
+		    fp, n > 0 ? "" : "// ", n > 0 ? "" : "// ");
+	} else {
+		fprintf(out, "%s"
+		    "BearSSL::PublicKey key%s(R\"(%s)\");\n"
+		    "%s"
+		    "client.setKnownKey(&key%s);\n"
+		    "%sor, changing at every renewal:\n"
+		    "%sclient.setFingerprint(\"%s\");\n",
+		    n > 0 ? "" : "// At file scope (setKnownKey keeps a "
+		    "pointer: the key must outlive the client):\n",
+		    k, pem,
+		    n > 0 ? "" : "// In setup(), before client.connect():\n",
+		    k, n > 0 ? "" : "// ", n > 0 ? "" : "// ", fp);
+	}
+	if (n > 0)
+		fputs("*/\n", out);
+}
+
 int
 fp_print_arduino(const struct fp_report *r, FILE *out, const char *source)
 {
 	char pem[8192], fp[64], subject[FP_NAME_LEN], offers[64];
 	const struct fp_leaf *l;
+	X509 *x;
 	size_t i;
 
 	c_comment_text(source, subject, sizeof(subject));
 	fprintf(out, "// Pins for %s, by `tether fingerprint --format "
 	    "arduino`,\n"
-	    "// for the ESP8266 core's BearSSL::WiFiClientSecure. Pin the "
-	    "key (setKnownKey):\n"
-	    "// it stays right across renewals that keep the key (certbot "
-	    "--reuse-key);\n"
-	    "// the SHA-1 fingerprint (setFingerprint) changes at every "
-	    "renewal. Neither\n"
-	    "// needs the device's clock. The last of the two calls made "
-	    "wins.\n", subject);
+	    "// for the ESP8266 core's BearSSL::WiFiClientSecure. An ECDSA "
+	    "certificate is\n"
+	    "// pinned by its SHA-1 fingerprint (setFingerprint: works on "
+	    "every core, changes\n"
+	    "// at every renewal); an RSA one by its key (setKnownKey: "
+	    "stays right across\n"
+	    "// renewals that keep the key, certbot --reuse-key). setKnownKey "
+	    "with an ECDSA\n"
+	    "// key fails on the core 3.0.0 and later (BearSSL error 27). "
+	    "Neither needs the\n"
+	    "// device's clock. The last of the two calls made wins.\n",
+	    subject);
 	for (i = 0; i < r->nleaves; i++) {
 		l = &r->leaves[i];
-		if (pubkey_pem(sk_X509_value(l->chain, 0), pem,
-		    sizeof(pem)) != 0)
+		x = sk_X509_value(l->chain, 0);
+		if (pubkey_pem(x, pem, sizeof(pem)) != 0)
 			return cli_error("cannot write the public key of "
 			    "certificate %zu as PEM", i + 1);
 		c_comment_text(l->pins.subject, subject, sizeof(subject));
@@ -717,26 +766,9 @@ fp_print_arduino(const struct fp_report *r, FILE *out, const char *source)
 		}
 		fputs(".\n", out);
 		sha1_spaced(l->pins.cert_sha1_colon, fp, sizeof(fp));
-		if (i == 0) {
-			fprintf(out, "// At file scope (setKnownKey keeps a "
-			    "pointer: the key must outlive the client):\n"
-			    "BearSSL::PublicKey key(R\"(%s)\");\n"
-			    "// In setup(), before client.connect():\n"
-			    "client.setKnownKey(&key);\n"
-			    "// or, changing at every renewal:\n"
-			    "// client.setFingerprint(\"%s\");\n", pem, fp);
-		} else {
-			fprintf(out, "// A device whose ClientHello gets this "
-			    "certificate instead (an RSA-only\n"
-			    "// cipher list: axTLS, setCiphersLessSecure()) "
-			    "pins it so:\n"
-			    "/*\n"
-			    "BearSSL::PublicKey key%zu(R\"(%s)\");\n"
-			    "client.setKnownKey(&key%zu);\n"
-			    "or, changing at every renewal:\n"
-			    "client.setFingerprint(\"%s\");\n"
-			    "*/\n", i + 1, pem, i + 1, fp);
-		}
+		arduino_leaf(out, i == 0 ? 0 : i + 1,
+		    EVP_PKEY_get_base_id(X509_get0_pubkey(x)) == EVP_PKEY_EC,
+		    pem, fp);
 	}
 	for (i = 0; i < r->nnext; i++) {
 		c_comment_text(r->next[i].file, subject, sizeof(subject));
