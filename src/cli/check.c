@@ -23,6 +23,32 @@
 #define CK_INDENT		20	/* where a finding's text starts */
 #define CK_ALL			"all"	/* --profile all */
 
+/* Writes text from column col (the line already holds col characters)
+ * cut at spaces so that no line passes column 79; continuation lines are
+ * indented to col. A word longer than the room is written whole. */
+static void
+put_wrapped(FILE *out, const char *text, int col)
+{
+	const char *p = text, *end, *brk;
+	int room = 79 - col;
+
+	while (*p != '\0') {
+		end = p + strlen(p);
+		if (end - p > room) {
+			for (brk = p + room; brk > p && *brk != ' '; brk--)
+				;
+			if (brk == p)
+				brk = strchr(p + room, ' ');
+			if (brk != NULL)
+				end = brk;
+		}
+		fprintf(out, "%.*s\n", (int)(end - p), p);
+		p = *end == ' ' ? end + 1 : end;
+		if (*p != '\0')
+			fprintf(out, "%*s", col, "");
+	}
+}
+
 static void
 usage(FILE *out)
 {
@@ -45,9 +71,11 @@ usage(FILE *out)
 "\n"
 "options:\n"
 "  --profile P    the device stack (required):\n", CK_DEFAULT_PORT);
-	for (i = 0; i < chk_profile_count(); i++)
-		fprintf(out, "                   %-16s %s\n",
-		    chk_profile_at(i)->name, chk_profile_at(i)->stack);
+	for (i = 0; i < chk_profile_count(); i++) {
+		fprintf(out, "                   %-16s ",
+		    chk_profile_at(i)->name);
+		put_wrapped(out, chk_profile_at(i)->stack, 19 + 16 + 1);
+	}
 	fprintf(out,
 "                   %-16s every profile above, one verdict each\n", CK_ALL);
 	fprintf(out,

@@ -10,8 +10,18 @@ cmds=$("$TETHER" --help | sed -n 's/^  \([a-z]*\)  .*/\1/p')
 for cmd in $cmds; do
 	"$TETHER" "$cmd" --help >"$T/help" || fail "tether $cmd --help exited $?"
 	grep -q "usage: tether $cmd" "$T/help" || fail "tether $cmd --help has no usage line"
+	# each subcommand its usage lines name (tether app add, db prune, ...)
+	subs=$(sed -n "s/^ *\(usage: \)\{0,1\}tether $cmd \([a-z][a-z-]*\).*/\2/p" "$T/help" | sort -u)
+	for sub in "" $subs; do
+		"$TETHER" $cmd $sub --help >"$T/help.$cmd.$sub" 2>&1 ||
+		    fail "tether $cmd $sub --help exited $?"
+		awk -v w="tether $cmd $sub --help" 'length($0) > 100 {
+			printf "FAIL: %s: line %d is %d columns (over 100): %s\n", w, NR, length($0), $0 > "/dev/stderr"; bad = 1 }
+		    END { exit bad }' "$T/help.$cmd.$sub" || exit 1
+	done
 done
-ok "--help of every subcommand"
+"$TETHER" --help | awk 'length($0) > 100 { exit 1 }' || fail "tether --help has a line over 100 columns"
+ok "--help of every subcommand and its subcommands, each line within 100 columns"
 
 set +e
 "$TETHER" >/dev/null 2>&1; [ $? = 2 ] || fail "no command: want exit 2"
