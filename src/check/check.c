@@ -14,6 +14,7 @@
 #include <mbedtls/x509.h>
 #include <openssl/evp.h>
 
+#include "check/ca_bearssl.h"
 #include "check/check_int.h"
 #include "check/probe.h"
 #include "check/probe_mbedtls.h"
@@ -435,7 +436,84 @@ handshake_finding(struct run *run, const struct chk_probe *dev,
 		    "handshake; the other findings narrow it down");
 }
 
-/* The chain as a CA-mode device verifies it: mbedTLS itself, with --ca. */
+/*
+ * The tether profile with --ca: libtether with trust anchors, its chain
+ * check run over the chain the device's handshake got, BearSSL set up as
+ * lib/anchor.c sets it up (the SNI, else the host, DNS names only; SHA-1
+ * signatures and RSA keys from 1024 bits accepted; the time now).
+ */
+static void
+ca_check_tether(struct run *run, const char *name)
+{
+	struct chk_finding *f;
+	char why[128];
+	time_t now = time(NULL);
+	int rc;
+
+	rc = chk_bearssl_verify(run->o->ca_file, run->dev_rec, name,
+	    (uint32_t)(now / 86400 + 719528), (uint32_t)(now % 86400), why,
+	    sizeof(why));
+	if (rc < 0) {
+		f = chk_add(run->r, "ca", CHK_FAIL, "%s", why);
+		chk_remedy(f, "give --ca the PEM certificates of the CA the "
+		    "device holds as trust anchors");
+		return;
+	}
+	if (rc == 0) {
+		chk_add(run->r, "ca", CHK_PASS, "libtether with trust anchors "
+		    "(BearSSL's br_x509_minimal) verifies the chain against "
+		    "--ca and the name %s", name);
+		return;
+	}
+	switch (rc) {
+	case BR_ERR_X509_NOT_TRUSTED:
+	case BR_ERR_X509_BAD_SIGNATURE:
+	case BR_ERR_X509_DN_MISMATCH:
+	case BR_ERR_X509_NOT_CA:
+		f = chk_add(run->r, "ca", CHK_FAIL, "libtether with trust "
+		    "anchors refuses the chain (BearSSL %s): the device fails "
+		    "with TETHER_E_UNKNOWN_ISSUER", why);
+		chk_remedy(f, "send the intermediate certificates with the leaf "
+		    "(nginx ssl_certificate fullchain.pem; Apache "
+		    "SSLCertificateFile with the chain), or give the device "
+		    "the anchor of the CA that signed it");
+		break;
+	case BR_ERR_X509_BAD_SERVER_NAME:
+		f = chk_add(run->r, "ca", CHK_FAIL, "libtether with trust "
+		    "anchors refuses the chain (BearSSL %s): the certificate "
+		    "does not carry the DNS name %s; the device fails with "
+		    "TETHER_E_NAME_MISMATCH", why, name);
+		if (chk_is_ip(name))
+			chk_remedy(f, "BearSSL matches DNS names only, never an "
+			    "IP address: give the device a DNS name the "
+			    "certificate holds with tether_config_set_sni()");
+		else
+			chk_remedy(f, "issue the certificate with "
+			    "subjectAltName DNS:%s", name);
+		break;
+	case BR_ERR_X509_EXPIRED:
+		f = chk_add(run->r, "ca", CHK_FAIL, "libtether with trust "
+		    "anchors refuses the chain (BearSSL %s): a certificate is "
+		    "outside its dates today; the device fails with "
+		    "TETHER_E_CERT_EXPIRED or TETHER_E_CERT_NOT_YET_VALID", why);
+		chk_remedy(f, "renew the certificate (or the intermediate) "
+		    "whose dates have passed");
+		break;
+	default:
+		f = chk_add(run->r, "ca", CHK_FAIL, "libtether with trust "
+		    "anchors refuses the chain (BearSSL %s, error %d): the "
+		    "device fails with TETHER_E_CHAIN_REJECTED or a TLS error",
+		    why, rc);
+		chk_remedy(f, "reissue the certificate without the fault: "
+		    "no unknown critical extension, key usage that allows TLS "
+		    "(digitalSignature, serverAuth), a key of 2048 bits or "
+		    "an EC key");
+		break;
+	}
+}
+
+/* The chain as a CA-mode device verifies it: mbedTLS itself, with --ca;
+ * libtether's own check for the tether profile. */
 static void
 ca_check(struct run *run, const struct chk_probe *dev)
 {
@@ -444,6 +522,11 @@ ca_check(struct run *run, const struct chk_probe *dev)
 	struct chk_finding *f;
 	uint32_t fl = dev->ca_flags;
 
+	if (strcmp(p->name, "tether") == 0 && run->o->ca_file != NULL &&
+	    run->dev_rec != NULL && run->dev_rec->ncerts > 0) {
+		ca_check_tether(run, name);
+		return;
+	}
 	if (p->trust != CHK_TRUST_CA || !dev->done)
 		return;
 	if (run->o->ca_file == NULL || p->device != CHK_STACK_MBEDTLS) {

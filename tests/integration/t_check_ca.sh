@@ -97,6 +97,34 @@ ck ip "$P_ip"
 ca_is ip 1 FAIL 'never IP SANs'
 ok "esp32-mbedtls --ca: mbedTLS verifies as the device does; incomplete chain, SHA-1, RSA-1024, IP SAN fail"
 
+# The tether profile with --ca: libtether with trust anchors, BearSSL's
+# br_x509_minimal as lib/anchor.c sets it up. A complete chain passes; no
+# intermediate fails as TETHER_E_UNKNOWN_ISSUER; a name only in an IP SAN
+# fails (BearSSL matches DNS names only); a SHA-1 leaf and an RSA-1024
+# leaf pass, as they do on the device (BearSSL takes SHA-1 signatures and
+# RSA keys from 1024 bits, which mbedTLS's default profile refuses).
+ckt() { # ckt OUT PORT [options...]
+	local out=$1 port=$2; shift 2
+	set +e
+	"$TETHER" check "127.0.0.1:$port" --profile tether --ca "$C/root.crt" \
+	    --json --timeout 5 "$@" >"$T/$out.json" 2>"$T/$out.err"
+	RC=$?
+	set -e
+}
+ckt t-good "$P_good" --sni "$NAME"
+ca_is t-good 0 PASS 'libtether with trust anchors (BearSSL'"'"'s br_x509_minimal) verifies the chain'
+ckt t-alone "$P_alone" --sni "$NAME"
+ca_is t-alone 1 FAIL 'TETHER_E_UNKNOWN_ISSUER'
+grep -q 'send the intermediate certificates' "$T/t-alone.json" || fail "t-alone: no fix: $(cat "$T/t-alone.json")"
+ckt t-ip "$P_ip"
+ca_is t-ip 1 FAIL 'TETHER_E_NAME_MISMATCH'
+grep -q 'BearSSL matches DNS names only' "$T/t-ip.json" || fail "t-ip: no fix: $(cat "$T/t-ip.json")"
+ckt t-sha1 "$P_sha1" --sni "$NAME"
+ca_is t-sha1 0 PASS 'verifies the chain'
+ckt t-weak "$P_weak" --sni "$NAME"
+ca_is t-weak 0 PASS 'verifies the chain'
+ok "tether --ca: BearSSL verifies as libtether with trust anchors does; no intermediate and an IP-only name fail, SHA-1 and RSA-1024 pass"
+
 # Without --ca the chain is not verified, and the report says so.
 set +e
 "$TETHER" check "127.0.0.1:$P_alone" --profile esp32-mbedtls --sni "$NAME" --json >"$T/noca.json"; r=$?
