@@ -293,6 +293,22 @@ pin_finding(const struct chk_options *o, struct chk_report *r, X509 *leaf,
 		    "(sha256//...) or hex of 32 or 20 bytes", o->pin);
 		return;
 	}
+	/* An SPKI pin on the ESP8266 core is setKnownKey, and every core
+	 * from 3.0.0 on fails it with an EC key: its BearSSL fork drops the
+	 * key's leading 0x04 when it decodes it (error 27). */
+	if (kind != NULL && strcmp(o->profile->name, "esp8266-bearssl") == 0 &&
+	    strcmp(kind, "the SPKI SHA-256") == 0 &&
+	    EVP_PKEY_get_base_id(X509_get0_pubkey(leaf)) == EVP_PKEY_EC) {
+		f = chk_add(r, "pin", CHK_FAIL, "--pin matches the SPKI "
+		    "SHA-256 of the %s certificate this ClientHello gets, but "
+		    "the ESP8266 core pins a key with setKnownKey, which fails "
+		    "with an EC key on the core 3.0.0 and later (BearSSL error "
+		    "27)", r->leaf_key);
+		chk_remedy(f, "pin this certificate with setFingerprint(\"%s\") "
+		    "(tether fingerprint HOST --format arduino prints it)",
+		    pins.cert_sha1_colon);
+		return;
+	}
 	if (kind != NULL) {
 		chk_add(r, "pin", CHK_PASS, "--pin matches %s of the %s "
 		    "certificate this ClientHello gets", kind, r->leaf_key);
