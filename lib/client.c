@@ -403,6 +403,12 @@ write_request(struct tether_client *c, const void *body, size_t len,
 	if (c->seq_set && (app_puts(c, "\r\nX-Tether-Seq: ", lost) < 0 ||
 	    app_uint(c, c->seq, lost) < 0))
 		return -1;
+	if (c->cmd_cap != 0 && (app_puts(c, "\r\nX-Tether-Commands: ",
+	    lost) < 0 || app_uint(c, c->cmd_cap, lost) < 0))
+		return -1;
+	if (c->ack != 0 && (app_puts(c, "\r\nX-Tether-Command-Ack: ",
+	    lost) < 0 || app_uint(c, c->ack, lost) < 0))
+		return -1;
 	if (app_puts(c, "\r\nContent-Length: ", lost) < 0 ||
 	    app_uint(c, len, lost) < 0 ||
 	    app_puts(c, "\r\n\r\n", lost) < 0 ||
@@ -422,6 +428,8 @@ read_answer(struct tether_client *c, int *lost)
 	int got = 0, r;
 
 	tether_http_init(h);
+	h->cmd_buf = c->cmd_cap != 0 ? c->cmd_buf : NULL;
+	h->cmd_cap = c->cmd_cap;
 	for (;;) {
 		unsigned char *buf;
 		size_t avail, used;
@@ -441,6 +449,10 @@ read_answer(struct tether_client *c, int *lost)
 		got = 1;
 		if (r < 0) {
 			c->http_reason = h->reason;
+			/* the command's size, when the head gave it */
+			c->sys = (h->flags & (TETHER_HTTP_F_LENGTH |
+			    TETHER_HTTP_F_CHUNKED)) == TETHER_HTTP_F_LENGTH ?
+			    (int)h->body_left : 0;
 			drop(c);
 			return tether_fail(c, TETHER_E_BAD_RESPONSE);
 		}
@@ -456,6 +468,14 @@ read_answer(struct tether_client *c, int *lost)
 	c->retry_after = h->retry_after;
 	memcpy(c->keep, h->keep, sizeof(c->keep));
 	c->keep_len = h->keep_len;
+	if (h->flags & TETHER_HTTP_F_COMMAND) {
+		const char *id = c->cfg->device;
+
+		c->cmd_id = h->cmd_id;
+		c->cmd_len = h->cmd_len;
+		c->cmd_named = h->device_len != 0 && h->device_len !=
+		    0xff && (id == NULL || strcmp(id, h->device) == 0);
+	}
 	while (c->keep_len > 0 && (c->keep[c->keep_len - 1] == '\n' ||
 	    c->keep[c->keep_len - 1] == '\r'))
 		c->keep[--c->keep_len] = '\0';
@@ -485,10 +505,12 @@ take(const char **p, const char *end, const char *lit)
 }
 
 /*
- * Is the kept body the gateway's answer to a stored message
- * (docs/protocol.md)? {"stored":true,["duplicate":true,]"device":"<id>",
- * and <id> the configured one when there is one. A fixed prefix, not a
- * JSON parser: the gateway writes exactly these bytes.
+ * Is the answer the gateway's to a stored message (docs/protocol.md)?
+ * Either it carries a command (X-Tether-Command) and names the device
+ * (X-Tether-Device, the configured id when there is one), or the kept
+ * body is {"stored":true,["duplicate":true,]"device":"<id>", and <id>
+ * the configured one when there is one. A fixed prefix, not a JSON
+ * parser: the gateway writes exactly these bytes.
  */
 static int
 gateway_stored(const struct tether_client *c)
@@ -496,6 +518,8 @@ gateway_stored(const struct tether_client *c)
 	const char *p = c->keep, *end = c->keep + c->keep_len;
 	const char *id = c->cfg->device;
 
+	if (c->cmd_id != 0)
+		return c->cmd_named;
 	if (!take(&p, end, "{\"stored\":true,"))
 		return 0;
 	(void)take(&p, end, "\"duplicate\":true,");
@@ -532,6 +556,8 @@ tether_send(struct tether_client *c, const void *body, size_t len,
 	c->status = 0;
 	c->keep_len = 0;
 	c->keep[0] = '\0';
+	c->cmd_id = 0;		/* the buffer is the next answer's now */
+	c->cmd_ready = 0;
 	if (body == NULL && len > 0)
 		return tether_fail(c, TETHER_E_BAD_ARG);
 	if (c->cfg == NULL || c->cfg->credential == NULL)
@@ -582,7 +608,45 @@ tether_send(struct tether_client *c, const void *body, size_t len,
 	c->stats.messages++;
 	if (c->seq_set)
 		c->seq++;
+	/* stored: so is the ack this message carried; an answer repeating
+	 * that command is not handed over again */
+	c->cmd_ready = c->cmd_id != 0 && c->cmd_id != c->ack;
+	c->ack = 0;
 	return 0;
+}
+
+/* see tether.h */
+int
+tether_client_set_command_buffer(struct tether_client *c, unsigned char *buf,
+    size_t len)
+{
+	if (buf == NULL && len != 0)
+		return tether_fail(c, TETHER_E_BAD_ARG);
+	c->cmd_buf = buf;
+	c->cmd_cap = (uint16_t)(len > 65535 ? 65535 : len);
+	c->cmd_ready = 0;
+	return 0;
+}
+
+/* see tether.h */
+int
+tether_command(struct tether_client *c, struct tether_command *cmd)
+{
+	if (!c->cmd_ready)
+		return 0;
+	c->cmd_ready = 0;
+	c->ack = c->cmd_id;
+	cmd->id = c->cmd_id;
+	cmd->payload = c->cmd_buf;
+	cmd->len = c->cmd_len;
+	return 1;
+}
+
+/* see tether.h */
+uint64_t
+tether_command_ack(const struct tether_client *c)
+{
+	return c->ack;
 }
 
 /* see tether.h */

@@ -4,7 +4,9 @@
  * split anyhow, a fixed struct and no copy of the response. It keeps only
  * what a device acts on: the status, Content-Length or chunked framing,
  * Connection: close, Retry-After, and the first bytes of the body or the
- * Location (for the error detail).
+ * Location (for the error detail); and a command to the device
+ * (X-Tether-Command, X-Tether-Device), whose body it streams into the
+ * caller's command buffer.
  */
 #include "inner.h"
 
@@ -24,6 +26,8 @@ enum {
 #define F_TRUNC		0x80	/* the current line did not fit */
 #define CHUNK_DIGITS	8	/* hex digits of a chunk size: 32 bits */
 #define MAX_DIGITS	9	/* a length past 10^9 is no device's answer */
+#define ID_DIGITS	18	/* a command id is under 10^18 */
+#define DEVICE_BAD	0xff	/* device_len of an X-Tether-Device unused */
 
 static const char *const reasons[TETHER_HTTP_R_COUNT] = {
 	[TETHER_HTTP_R_NONE] = "no error",
@@ -40,6 +44,10 @@ static const char *const reasons[TETHER_HTTP_R_COUNT] = {
 	[TETHER_HTTP_R_CHUNK] = "a chunk of the chunked body is malformed",
 	[TETHER_HTTP_R_TRANSFER_CODING] = "the body has a transfer coding "
 	    "other than chunked",
+	[TETHER_HTTP_R_COMMAND_ID] = "X-Tether-Command is not a decimal "
+	    "command id (1 to 18 digits), or two differ",
+	[TETHER_HTTP_R_COMMAND_TOO_LARGE] = "the command in the answer is "
+	    "larger than the device's command buffer",
 };
 
 /* see inner.h */
@@ -150,6 +158,8 @@ status_line(struct tether_http *h, const char *s, size_t n)
 	h->flags = s[7] == '0' ? TETHER_HTTP_F_CLOSE : 0;
 	h->keep_len = 0;
 	h->keep[0] = '\0';
+	h->cmd_id = 0;		/* an interim answer's do not count */
+	h->device_len = 0;
 	h->state = H_HEADER;
 	return 0;
 }
@@ -191,6 +201,32 @@ header_line(struct tether_http *h, const char *s, size_t n)
 		h->keep_len = 0;
 		keep(h, v, vlen);
 		h->flags |= TETHER_HTTP_F_LOCATION;
+	} else if (is_word(s, name_len, "x-tether-command")) {
+		uint64_t id = 0;
+		size_t i;
+
+		for (i = 0; i < vlen && v[i] >= '0' && v[i] <= '9'; i++)
+			id = id * 10 + (uint64_t)(v[i] - '0');
+		if ((h->flags & F_TRUNC) || i != vlen || i > ID_DIGITS ||
+		    id == 0 || (h->cmd_id != 0 && h->cmd_id != id))
+			return fail(h, TETHER_HTTP_R_COMMAND_ID);
+		h->cmd_id = id;
+	} else if (is_word(s, name_len, "x-tether-device")) {
+		size_t i = 0;
+
+		while (i < vlen && v[i] > ' ' && v[i] < 0x7f)
+			i++;
+		/* two that differ, or one too long or not visible ASCII,
+		 * name no device */
+		if ((h->flags & F_TRUNC) || vlen == 0 || i != vlen ||
+		    vlen >= sizeof(h->device) || (h->device_len != 0 &&
+		    (h->device_len != vlen || memcmp(h->device, v, vlen))))
+			h->device_len = DEVICE_BAD;
+		else {
+			memcpy(h->device, v, vlen);
+			h->device[vlen] = '\0';
+			h->device_len = (uint8_t)vlen;
+		}
 	} else if (is_word(s, name_len, "retry-after")) {
 		cl = decimal(v, vlen);
 		h->retry_after = cl < 0 ? 0 : cl > 65535 ? 65535 : (uint16_t)cl;
@@ -198,13 +234,21 @@ header_line(struct tether_http *h, const char *s, size_t n)
 	return 0;
 }
 
-/* The empty line after the head: how the body is framed (RFC 9112 6.3). */
-static void
+/* The empty line after the head: how the body is framed (RFC 9112 6.3),
+ * and whether it is a command. */
+static int
 head_done(struct tether_http *h)
 {
 	if (h->status < 200 && h->status != 101) {
 		h->state = H_STATUS;	/* an interim answer: another follows */
-		return;
+		return 0;
+	}
+	if (h->cmd_id != 0 && h->cmd_buf != NULL &&
+	    (h->status == 200 || h->status == 201)) {
+		h->flags |= TETHER_HTTP_F_COMMAND;
+		if ((h->flags & (TETHER_HTTP_F_LENGTH | TETHER_HTTP_F_CHUNKED))
+		    == TETHER_HTTP_F_LENGTH && h->body_left > h->cmd_cap)
+			return fail(h, TETHER_HTTP_R_COMMAND_TOO_LARGE);
 	}
 	if (h->status == 204 || h->status == 304 || h->status == 101)
 		h->state = H_DONE;
@@ -216,6 +260,7 @@ head_done(struct tether_http *h)
 		h->flags |= TETHER_HTTP_F_CLOSE | TETHER_HTTP_F_TO_CLOSE;
 		h->state = H_TO_CLOSE;
 	}
+	return 0;
 }
 
 static int
@@ -259,7 +304,7 @@ line_done(struct tether_http *h)
 		break;
 	case H_HEADER:
 		if (n == 0 && !(h->flags & F_TRUNC))
-			head_done(h);
+			r = head_done(h);
 		else
 			r = header_line(h, s, n);
 		break;
@@ -281,11 +326,19 @@ line_done(struct tether_http *h)
 	return r;
 }
 
-static void
+/* n bytes of the body: the command's, or the first ones kept. */
+static int
 body(struct tether_http *h, const unsigned char *p, size_t n)
 {
-	if (!(h->flags & TETHER_HTTP_F_LOCATION))
+	if (h->flags & TETHER_HTTP_F_COMMAND) {
+		if (n > (size_t)(h->cmd_cap - h->cmd_len))
+			return fail(h, TETHER_HTTP_R_COMMAND_TOO_LARGE);
+		memcpy(h->cmd_buf + h->cmd_len, p, n);
+		h->cmd_len = (uint16_t)(h->cmd_len + n);
+	} else if (!(h->flags & TETHER_HTTP_F_LOCATION)) {
 		keep(h, (const char *)p, n);
+	}
+	return 0;
 }
 
 /* see inner.h */
@@ -299,7 +352,8 @@ tether_http_feed(struct tether_http *h, const unsigned char *p, size_t n,
 		switch (h->state) {
 		case H_BODY:
 			k = n - i < h->body_left ? n - i : (size_t)h->body_left;
-			body(h, p + i, k);
+			if (body(h, p + i, k) < 0)
+				break;
 			i += k;
 			h->body_left -= k;
 			if (h->body_left == 0)
@@ -308,16 +362,22 @@ tether_http_feed(struct tether_http *h, const unsigned char *p, size_t n,
 		case H_CHUNK_DATA:
 			k = n - i < h->chunk_left ? n - i :
 			    (size_t)h->chunk_left;
-			body(h, p + i, k);
+			if (body(h, p + i, k) < 0)
+				break;
 			i += k;
 			h->chunk_left -= k;
 			if (h->chunk_left == 0)
 				h->state = H_CHUNK_END;
 			continue;
 		case H_TO_CLOSE:
-			body(h, p + i, n - i);
+			if (body(h, p + i, n - i) < 0)
+				break;
 			i = n;
 			continue;
+		}
+		if (h->reason != TETHER_HTTP_R_NONE) {	/* body() refused */
+			*used = i;
+			return -1;
 		}
 		/* a line: status, field, chunk size, chunk end, trailer */
 		if (h->state == H_STATUS || h->state == H_HEADER) {

@@ -41,6 +41,8 @@ enum tether_http_reason {
 	TETHER_HTTP_R_CONTENT_LENGTH,	/* not a number, or two that differ */
 	TETHER_HTTP_R_CHUNK,		/* a malformed chunk */
 	TETHER_HTTP_R_TRANSFER_CODING,	/* a coding other than chunked */
+	TETHER_HTTP_R_COMMAND_ID,	/* X-Tether-Command not an id */
+	TETHER_HTTP_R_COMMAND_TOO_LARGE, /* over the command buffer */
 	TETHER_HTTP_R_COUNT
 };
 
@@ -49,7 +51,11 @@ enum tether_http_reason {
 #define TETHER_HTTP_F_CHUNKED	0x04
 #define TETHER_HTTP_F_LOCATION	0x08	/* keep holds the Location */
 #define TETHER_HTTP_F_TO_CLOSE	0x10	/* body runs to the end of data */
+#define TETHER_HTTP_F_COMMAND	0x20	/* the body is a command: cmd_buf */
 
+/* Clears h; a caller that takes commands sets cmd_buf and cmd_cap after
+ * it. A 200 or 201 with X-Tether-Command then streams its body into
+ * cmd_buf (cmd_len bytes, never past cmd_cap) instead of keep. */
 void tether_http_init(struct tether_http *h);
 /* Feeds n bytes; *used is set to how many were taken. Returns 1 when the
  * response is complete (bytes after it are not taken), 0 when more are

@@ -28,6 +28,7 @@
 #define SEND_PIN_LEN		32	/* SHA-256; a SHA-1 pin uses 20 */
 #define SEND_PATH		"/v1/messages"	/* the library POSTs here */
 #define SEND_SESSION_MODE	0600	/* the blob holds a master secret */
+#define SEND_SESSION_V1_SIZE	112	/* a blob saved before commands */
 #define SEND_IDENTITY_MAX	4096	/* bytes read: a flash page at most */
 
 /* What the command line asks for; the strings point into argv. */
