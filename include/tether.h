@@ -465,15 +465,17 @@ struct tether_http {
 	uint8_t		state;
 	uint8_t		flags;
 	uint8_t		reason;
-	uint8_t		device_len;	/* X-Tether-Device; 0xff: unusable */
+	uint8_t		named;		/* X-Tether-Device: 1 device, 2 other */
 	char		line[TETHER_HTTP_LINE_MAX];
 	char		keep[TETHER_HTTP_KEEP];
 	/* a command (X-Tether-Command) streams its body into cmd_buf */
 	uint64_t	cmd_id;		/* 0: none */
-	unsigned char	*cmd_buf;	/* NULL: commands not taken */
+	int		(*header)(struct tether_http *, const char *, size_t,
+			    const char *, size_t);	/* NULL: no commands */
+	unsigned char	*cmd_buf;
+	const char	*device;	/* the id X-Tether-Device must name */
 	uint16_t	cmd_cap;
 	uint16_t	cmd_len;
-	char		device[TETHER_DEVICE_ID_MAX];
 };
 
 struct tether_client {
@@ -507,7 +509,8 @@ struct tether_client {
 	uint16_t			 cmd_cap;	/* 0: none taken */
 	uint16_t			 cmd_len;
 	uint8_t				 cmd_ready;	/* not handed over yet */
-	uint8_t				 cmd_named;	/* X-Tether-Device fits */
+	int				(*cmd)(struct tether_client *, int,
+					    int *);	/* NULL: no commands */
 	unsigned char			*cmd_buf;
 	uint64_t			 cmd_id;	/* of the last answer */
 	uint64_t			 ack;		/* being acknowledged */

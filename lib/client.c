@@ -363,21 +363,23 @@ app_write(struct tether_client *c, const void *data, size_t n, int *lost)
 	return 0;
 }
 
-static int
-app_puts(struct tether_client *c, const char *s, int *lost)
+/* see inner.h */
+int
+tether_app_puts(struct tether_client *c, const char *s, int *lost)
 {
 	return app_write(c, s, strlen(s), lost);
 }
 
-static int
-app_uint(struct tether_client *c, unsigned long long v, int *lost)
+/* see inner.h */
+int
+tether_app_uint(struct tether_client *c, unsigned long long v, int *lost)
 {
 	char d[24];
 	struct tether_text t;
 
 	tether_text_init(&t, d, sizeof(d));
 	tether_text_uint(&t, v);
-	return app_puts(c, d, lost);
+	return tether_app_puts(c, d, lost);
 }
 
 /* The request head and body. The credential goes from the config
@@ -389,29 +391,26 @@ write_request(struct tether_client *c, const void *body, size_t len,
 	const struct tether_config *cfg = c->cfg;
 	int v6 = strchr(cfg->host, ':') != NULL;
 
-	if (app_puts(c, "POST /v1/messages HTTP/1.1\r\nHost: ", lost) < 0 ||
-	    (v6 && app_puts(c, "[", lost) < 0) ||
-	    app_puts(c, cfg->host, lost) < 0 ||
-	    (v6 && app_puts(c, "]", lost) < 0))
+	if (tether_app_puts(c, "POST /v1/messages HTTP/1.1\r\nHost: ", lost) < 0 ||
+	    (v6 && tether_app_puts(c, "[", lost) < 0) ||
+	    tether_app_puts(c, cfg->host, lost) < 0 ||
+	    (v6 && tether_app_puts(c, "]", lost) < 0))
 		return -1;
-	if (cfg->port != 443 && (app_puts(c, ":", lost) < 0 ||
-	    app_uint(c, cfg->port, lost) < 0))
+	if (cfg->port != 443 && (tether_app_puts(c, ":", lost) < 0 ||
+	    tether_app_uint(c, cfg->port, lost) < 0))
 		return -1;
-	if (app_puts(c, "\r\nAuthorization: Device ", lost) < 0 ||
+	if (tether_app_puts(c, "\r\nAuthorization: Device ", lost) < 0 ||
 	    app_write(c, cfg->credential, cfg->credential_len, lost) < 0)
 		return -1;
-	if (c->seq_set && (app_puts(c, "\r\nX-Tether-Seq: ", lost) < 0 ||
-	    app_uint(c, c->seq, lost) < 0))
+	if (c->seq_set && (tether_app_puts(c, "\r\nX-Tether-Seq: ", lost) < 0 ||
+	    tether_app_uint(c, c->seq, lost) < 0))
 		return -1;
-	if (c->cmd_cap != 0 && (app_puts(c, "\r\nX-Tether-Commands: ",
-	    lost) < 0 || app_uint(c, c->cmd_cap, lost) < 0))
+	/* commands (lib/command.c), linked only when they are taken */
+	if (c->cmd != NULL && c->cmd(c, TETHER_CMD_REQUEST, lost) < 0)
 		return -1;
-	if (c->ack != 0 && (app_puts(c, "\r\nX-Tether-Command-Ack: ",
-	    lost) < 0 || app_uint(c, c->ack, lost) < 0))
-		return -1;
-	if (app_puts(c, "\r\nContent-Length: ", lost) < 0 ||
-	    app_uint(c, len, lost) < 0 ||
-	    app_puts(c, "\r\n\r\n", lost) < 0 ||
+	if (tether_app_puts(c, "\r\nContent-Length: ", lost) < 0 ||
+	    tether_app_uint(c, len, lost) < 0 ||
+	    tether_app_puts(c, "\r\n\r\n", lost) < 0 ||
 	    app_write(c, body, len, lost) < 0)
 		return -1;
 	br_ssl_engine_flush(&c->ssl.eng, 0);
@@ -428,8 +427,8 @@ read_answer(struct tether_client *c, int *lost)
 	int got = 0, r;
 
 	tether_http_init(h);
-	h->cmd_buf = c->cmd_cap != 0 ? c->cmd_buf : NULL;
-	h->cmd_cap = c->cmd_cap;
+	if (c->cmd != NULL)
+		(void)c->cmd(c, TETHER_CMD_ANSWER, lost);
 	for (;;) {
 		unsigned char *buf;
 		size_t avail, used;
@@ -449,10 +448,6 @@ read_answer(struct tether_client *c, int *lost)
 		got = 1;
 		if (r < 0) {
 			c->http_reason = h->reason;
-			/* the command's size, when the head gave it */
-			c->sys = (h->flags & (TETHER_HTTP_F_LENGTH |
-			    TETHER_HTTP_F_CHUNKED)) == TETHER_HTTP_F_LENGTH ?
-			    (int)h->body_left : 0;
 			drop(c);
 			return tether_fail(c, TETHER_E_BAD_RESPONSE);
 		}
@@ -468,14 +463,6 @@ read_answer(struct tether_client *c, int *lost)
 	c->retry_after = h->retry_after;
 	memcpy(c->keep, h->keep, sizeof(c->keep));
 	c->keep_len = h->keep_len;
-	if (h->flags & TETHER_HTTP_F_COMMAND) {
-		const char *id = c->cfg->device;
-
-		c->cmd_id = h->cmd_id;
-		c->cmd_len = h->cmd_len;
-		c->cmd_named = h->device_len != 0 && h->device_len !=
-		    0xff && (id == NULL || strcmp(id, h->device) == 0);
-	}
 	while (c->keep_len > 0 && (c->keep[c->keep_len - 1] == '\n' ||
 	    c->keep[c->keep_len - 1] == '\r'))
 		c->keep[--c->keep_len] = '\0';
@@ -505,12 +492,12 @@ take(const char **p, const char *end, const char *lit)
 }
 
 /*
- * Is the answer the gateway's to a stored message (docs/protocol.md)?
- * Either it carries a command (X-Tether-Command) and names the device
- * (X-Tether-Device, the configured id when there is one), or the kept
- * body is {"stored":true,["duplicate":true,]"device":"<id>", and <id>
- * the configured one when there is one. A fixed prefix, not a JSON
- * parser: the gateway writes exactly these bytes.
+ * Is the kept body the gateway's answer to a stored message
+ * (docs/protocol.md)? {"stored":true,["duplicate":true,]"device":"<id>",
+ * and <id> the configured one when there is one. A fixed prefix, not a
+ * JSON parser: the gateway writes exactly these bytes. An answer that
+ * carries a command keeps no body: lib/command.c judges it by its
+ * headers.
  */
 static int
 gateway_stored(const struct tether_client *c)
@@ -518,8 +505,6 @@ gateway_stored(const struct tether_client *c)
 	const char *p = c->keep, *end = c->keep + c->keep_len;
 	const char *id = c->cfg->device;
 
-	if (c->cmd_id != 0)
-		return c->cmd_named;
 	if (!take(&p, end, "{\"stored\":true,"))
 		return 0;
 	(void)take(&p, end, "\"duplicate\":true,");
@@ -556,8 +541,7 @@ tether_send(struct tether_client *c, const void *body, size_t len,
 	c->status = 0;
 	c->keep_len = 0;
 	c->keep[0] = '\0';
-	c->cmd_id = 0;		/* the buffer is the next answer's now */
-	c->cmd_ready = 0;
+	c->cmd_ready = 0;	/* the buffer is the next answer's now */
 	if (body == NULL && len > 0)
 		return tether_fail(c, TETHER_E_BAD_ARG);
 	if (c->cfg == NULL || c->cfg->credential == NULL)
@@ -601,52 +585,17 @@ tether_send(struct tether_client *c, const void *body, size_t len,
 		emit(c, TETHER_LOG_CORE, line);
 	}
 	code = status_code(c->status);
-	if (code == TETHER_OK && !gateway_stored(c))
+	if (code == TETHER_OK && !gateway_stored(c) && (c->cmd == NULL ||
+	    !c->cmd(c, TETHER_CMD_STORED, &lost)))
 		code = TETHER_E_NOT_GATEWAY;
 	if (code != TETHER_OK)
 		return tether_fail(c, code);
 	c->stats.messages++;
 	if (c->seq_set)
 		c->seq++;
-	/* stored: so is the ack this message carried; an answer repeating
-	 * that command is not handed over again */
-	c->cmd_ready = c->cmd_id != 0 && c->cmd_id != c->ack;
-	c->ack = 0;
+	if (c->cmd != NULL)
+		(void)c->cmd(c, TETHER_CMD_DONE, &lost);
 	return 0;
-}
-
-/* see tether.h */
-int
-tether_client_set_command_buffer(struct tether_client *c, unsigned char *buf,
-    size_t len)
-{
-	if (buf == NULL && len != 0)
-		return tether_fail(c, TETHER_E_BAD_ARG);
-	c->cmd_buf = buf;
-	c->cmd_cap = (uint16_t)(len > 65535 ? 65535 : len);
-	c->cmd_ready = 0;
-	return 0;
-}
-
-/* see tether.h */
-int
-tether_command(struct tether_client *c, struct tether_command *cmd)
-{
-	if (!c->cmd_ready)
-		return 0;
-	c->cmd_ready = 0;
-	c->ack = c->cmd_id;
-	cmd->id = c->cmd_id;
-	cmd->payload = c->cmd_buf;
-	cmd->len = c->cmd_len;
-	return 1;
-}
-
-/* see tether.h */
-uint64_t
-tether_command_ack(const struct tether_client *c)
-{
-	return c->ack;
 }
 
 /* see tether.h */

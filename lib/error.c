@@ -293,11 +293,7 @@ tether_error_detail(const struct tether_client *c, char *buf, size_t len)
 		    tether_http_reason_text(c->http_reason) :
 		    "the server sent data the device did not ask for");
 		if (c->http_reason == TETHER_HTTP_R_COMMAND_TOO_LARGE) {
-			tether_text_put(&t, c->sys > 0 ? " (" : " (more than ");
-			if (c->sys > 0) {
-				tether_text_uint(&t, (unsigned)c->sys);
-				tether_text_put(&t, " > ");
-			}
+			tether_text_put(&t, " (more than ");
 			tether_text_uint(&t, c->cmd_cap);
 			tether_text_put(&t, " bytes)");
 		}

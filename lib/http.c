@@ -23,11 +23,9 @@ enum {
 };
 
 #define F_CR		0x40	/* the previous byte was CR */
-#define F_TRUNC		0x80	/* the current line did not fit */
+#define F_TRUNC		TETHER_HTTP_F_TRUNC
 #define CHUNK_DIGITS	8	/* hex digits of a chunk size: 32 bits */
 #define MAX_DIGITS	9	/* a length past 10^9 is no device's answer */
-#define ID_DIGITS	18	/* a command id is under 10^18 */
-#define DEVICE_BAD	0xff	/* device_len of an X-Tether-Device unused */
 
 static const char *const reasons[TETHER_HTTP_R_COUNT] = {
 	[TETHER_HTTP_R_NONE] = "no error",
@@ -44,10 +42,9 @@ static const char *const reasons[TETHER_HTTP_R_COUNT] = {
 	[TETHER_HTTP_R_CHUNK] = "a chunk of the chunked body is malformed",
 	[TETHER_HTTP_R_TRANSFER_CODING] = "the body has a transfer coding "
 	    "other than chunked",
-	[TETHER_HTTP_R_COMMAND_ID] = "X-Tether-Command is not a decimal "
-	    "command id (1 to 18 digits), or two differ",
-	[TETHER_HTTP_R_COMMAND_TOO_LARGE] = "the command in the answer is "
-	    "larger than the device's command buffer",
+	[TETHER_HTTP_R_COMMAND_ID] = "X-Tether-Command is not a command id",
+	[TETHER_HTTP_R_COMMAND_TOO_LARGE] = "the command is larger than the "
+	    "command buffer",
 };
 
 /* see inner.h */
@@ -158,8 +155,8 @@ status_line(struct tether_http *h, const char *s, size_t n)
 	h->flags = s[7] == '0' ? TETHER_HTTP_F_CLOSE : 0;
 	h->keep_len = 0;
 	h->keep[0] = '\0';
-	h->cmd_id = 0;		/* an interim answer's do not count */
-	h->device_len = 0;
+	h->named = 0;		/* an interim answer's does not count (its
+				 * X-Tether-Command is ignored: not 200/201) */
 	h->state = H_HEADER;
 	return 0;
 }
@@ -201,55 +198,27 @@ header_line(struct tether_http *h, const char *s, size_t n)
 		h->keep_len = 0;
 		keep(h, v, vlen);
 		h->flags |= TETHER_HTTP_F_LOCATION;
-	} else if (is_word(s, name_len, "x-tether-command")) {
-		uint64_t id = 0;
-		size_t i;
-
-		for (i = 0; i < vlen && v[i] >= '0' && v[i] <= '9'; i++)
-			id = id * 10 + (uint64_t)(v[i] - '0');
-		if ((h->flags & F_TRUNC) || i != vlen || i > ID_DIGITS ||
-		    id == 0 || (h->cmd_id != 0 && h->cmd_id != id))
-			return fail(h, TETHER_HTTP_R_COMMAND_ID);
-		h->cmd_id = id;
-	} else if (is_word(s, name_len, "x-tether-device")) {
-		size_t i = 0;
-
-		while (i < vlen && v[i] > ' ' && v[i] < 0x7f)
-			i++;
-		/* two that differ, or one too long or not visible ASCII,
-		 * name no device */
-		if ((h->flags & F_TRUNC) || vlen == 0 || i != vlen ||
-		    vlen >= sizeof(h->device) || (h->device_len != 0 &&
-		    (h->device_len != vlen || memcmp(h->device, v, vlen))))
-			h->device_len = DEVICE_BAD;
-		else {
-			memcpy(h->device, v, vlen);
-			h->device[vlen] = '\0';
-			h->device_len = (uint8_t)vlen;
-		}
 	} else if (is_word(s, name_len, "retry-after")) {
 		cl = decimal(v, vlen);
 		h->retry_after = cl < 0 ? 0 : cl > 65535 ? 65535 : (uint16_t)cl;
+	} else if (h->header != NULL) {
+		return h->header(h, s, name_len, v, vlen);
 	}
 	return 0;
 }
 
 /* The empty line after the head: how the body is framed (RFC 9112 6.3),
  * and whether it is a command. */
-static int
+static void
 head_done(struct tether_http *h)
 {
 	if (h->status < 200 && h->status != 101) {
 		h->state = H_STATUS;	/* an interim answer: another follows */
-		return 0;
+		return;
 	}
-	if (h->cmd_id != 0 && h->cmd_buf != NULL &&
-	    (h->status == 200 || h->status == 201)) {
+	/* set only by the hook, in a 200 or 201: the body goes to it */
+	if (h->cmd_id != 0)
 		h->flags |= TETHER_HTTP_F_COMMAND;
-		if ((h->flags & (TETHER_HTTP_F_LENGTH | TETHER_HTTP_F_CHUNKED))
-		    == TETHER_HTTP_F_LENGTH && h->body_left > h->cmd_cap)
-			return fail(h, TETHER_HTTP_R_COMMAND_TOO_LARGE);
-	}
 	if (h->status == 204 || h->status == 304 || h->status == 101)
 		h->state = H_DONE;
 	else if (h->flags & TETHER_HTTP_F_CHUNKED)
@@ -260,7 +229,6 @@ head_done(struct tether_http *h)
 		h->flags |= TETHER_HTTP_F_CLOSE | TETHER_HTTP_F_TO_CLOSE;
 		h->state = H_TO_CLOSE;
 	}
-	return 0;
 }
 
 static int
@@ -304,7 +272,7 @@ line_done(struct tether_http *h)
 		break;
 	case H_HEADER:
 		if (n == 0 && !(h->flags & F_TRUNC))
-			r = head_done(h);
+			head_done(h);
 		else
 			r = header_line(h, s, n);
 		break;
@@ -330,12 +298,9 @@ line_done(struct tether_http *h)
 static int
 body(struct tether_http *h, const unsigned char *p, size_t n)
 {
-	if (h->flags & TETHER_HTTP_F_COMMAND) {
-		if (n > (size_t)(h->cmd_cap - h->cmd_len))
-			return fail(h, TETHER_HTTP_R_COMMAND_TOO_LARGE);
-		memcpy(h->cmd_buf + h->cmd_len, p, n);
-		h->cmd_len = (uint16_t)(h->cmd_len + n);
-	} else if (!(h->flags & TETHER_HTTP_F_LOCATION)) {
+	if (h->flags & TETHER_HTTP_F_COMMAND)
+		return h->header(h, NULL, 0, (const char *)p, n);
+	if (!(h->flags & TETHER_HTTP_F_LOCATION)) {
 		keep(h, (const char *)p, n);
 	}
 	return 0;
@@ -353,7 +318,7 @@ tether_http_feed(struct tether_http *h, const unsigned char *p, size_t n,
 		case H_BODY:
 			k = n - i < h->body_left ? n - i : (size_t)h->body_left;
 			if (body(h, p + i, k) < 0)
-				break;
+				goto refused;
 			i += k;
 			h->body_left -= k;
 			if (h->body_left == 0)
@@ -363,7 +328,7 @@ tether_http_feed(struct tether_http *h, const unsigned char *p, size_t n,
 			k = n - i < h->chunk_left ? n - i :
 			    (size_t)h->chunk_left;
 			if (body(h, p + i, k) < 0)
-				break;
+				goto refused;
 			i += k;
 			h->chunk_left -= k;
 			if (h->chunk_left == 0)
@@ -371,13 +336,9 @@ tether_http_feed(struct tether_http *h, const unsigned char *p, size_t n,
 			continue;
 		case H_TO_CLOSE:
 			if (body(h, p + i, n - i) < 0)
-				break;
+				goto refused;
 			i = n;
 			continue;
-		}
-		if (h->reason != TETHER_HTTP_R_NONE) {	/* body() refused */
-			*used = i;
-			return -1;
 		}
 		/* a line: status, field, chunk size, chunk end, trailer */
 		if (h->state == H_STATUS || h->state == H_HEADER) {
@@ -419,6 +380,9 @@ tether_http_feed(struct tether_http *h, const unsigned char *p, size_t n,
 	}
 	*used = i;
 	return h->state == H_DONE ? 1 : 0;
+refused:	/* the command's body is larger than its buffer */
+	*used = i;
+	return -1;
 }
 
 /* see inner.h */

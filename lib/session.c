@@ -108,6 +108,7 @@ tether_session_restore(struct tether_client *c,
 	br_ssl_session_parameters sp;
 	uint8_t want[CHECK_LEN], tag[TAG_LEN];
 	size_t off_tag = OFF_TAG;
+	uint64_t seq = 0, ack = 0;
 	int i;
 
 	if (c->cfg == NULL || c->cfg->host == NULL || blob == NULL)
@@ -133,17 +134,16 @@ tether_session_restore(struct tether_client *c,
 	br_ssl_engine_set_session_parameters(&c->ssl.eng, &sp);
 	tether_wipe(&sp, sizeof(sp));
 	c->have_session = 1;
+	for (i = 0; i < 8; i++) {
+		seq = seq << 8 | blob[OFF_SEQ + i];
+		ack = ack << 8 | blob[OFF_ACK + i];
+	}
 	if (blob[OFF_SEQ_SET]) {
-		c->seq = 0;
-		for (i = 0; i < 8; i++)
-			c->seq = c->seq << 8 | blob[OFF_SEQ + i];
+		c->seq = seq;
 		c->seq_set = 1;
 	}
-	if (off_tag == OFF_TAG) {
-		c->ack = 0;
-		for (i = 0; i < 8; i++)
-			c->ack = c->ack << 8 | blob[OFF_ACK + i];
-	}
+	/* layout 1 has its tag where the ack is */
+	c->ack = off_tag == OFF_TAG ? ack : 0;
 	return 0;
 }
 
