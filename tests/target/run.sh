@@ -198,6 +198,9 @@ arduino_check() {
 	    fail "the Arduino adapter does not compile for other cores"
 	grep -q 'tetherSend(' "$lib/tether/examples/Report/Report.ino" ||
 	    fail "Report.ino calls tether_send on loop()'s own stack"
+	grep -q 'tether_client_set_command_buffer(' "$lib/tether/examples/Report/Report.ino" &&
+	    grep -q 'tether_command(' "$lib/tether/examples/Report/Report.ino" ||
+	    fail "Report.ino does not show receiving a command"
 	grep -q 'tetherSend(' "$lib/tether/examples/DeepSleep/DeepSleep.ino" &&
 	    grep -q 'tether_session_restore(' "$lib/tether/examples/DeepSleep/DeepSleep.ino" &&
 	    grep -q 'rtcUserMemoryWrite(' "$lib/tether/examples/DeepSleep/DeepSleep.ino" ||
