@@ -577,6 +577,88 @@ test_session_blob(void **state)
 	assert_int_equal(tether_session_save(&a, blob), -1);
 }
 
+/* One answer through the parser as tether_send() reads it, with the
+ * command steps around it; returns what TETHER_CMD_STORED said. */
+static int
+command_answer(struct tether_client *c, const char *answer)
+{
+	size_t used;
+	int lost = 0, stored;
+
+	tether_http_init(&c->u.http);
+	assert_int_equal(c->cmd(c, TETHER_CMD_ANSWER, &lost), 0);
+	assert_int_equal(tether_http_feed(&c->u.http,
+	    (const unsigned char *)answer, strlen(answer), &used), 1);
+	c->cmd_ready = 0;
+	stored = c->cmd(c, TETHER_CMD_STORED, &lost);
+	if (stored)
+		(void)c->cmd(c, TETHER_CMD_DONE, &lost);
+	return stored;
+}
+
+/* The client's side of the flow without TLS: stored or not by the
+ * headers, handed over once, acked until a stored answer, a repeat of the
+ * id being acked dropped. (tests/integration/t_send_commands.sh runs the
+ * same over TLS, with the request headers.) */
+static void
+test_command_flow(void **state)
+{
+	static unsigned char buf[TETHER_BUFSIZE_MIN], cmdbuf[8];
+	struct tether_transport io = { .read = null_io, .write = null_write };
+	struct tether_config cfg;
+	struct tether_client c;
+	struct tether_command cmd;
+
+	(void)state;
+	tether_config_init(&cfg);
+	tether_config_set_device(&cfg, "d1");
+	assert_int_equal(tether_client_init(&c, &cfg, &io, buf, sizeof(buf)),
+	    0);
+	assert_null(c.cmd);	/* nothing linked without a buffer */
+	assert_int_equal(tether_client_set_command_buffer(&c, cmdbuf,
+	    sizeof(cmdbuf)), 0);
+	assert_non_null(c.cmd);
+
+	assert_int_equal(command_answer(&c, "HTTP/1.1 201 Created\r\n"
+	    "X-Tether-Command: 17\r\nX-Tether-Device: d1\r\n"
+	    "Content-Length: 6\r\n\r\nreboot"), 1);
+	assert_int_equal(tether_command(&c, &cmd), 1);
+	assert_true(cmd.id == 17 && cmd.len == 6);
+	assert_memory_equal(cmd.payload, "reboot", 6);
+	assert_true(tether_command_ack(&c) == 17);
+
+	/* the same id again (its answer was lost): stored, not handed over,
+	 * and the ack it carried is done */
+	assert_int_equal(command_answer(&c, "HTTP/1.1 200 OK\r\n"
+	    "X-Tether-Command: 17\r\nX-Tether-Device: d1\r\n"
+	    "Content-Length: 6\r\n\r\nreboot"), 1);
+	assert_int_equal(tether_command(&c, &cmd), 0);
+	assert_true(tether_command_ack(&c) == 0);
+
+	/* another device's command, or none named: not the gateway's */
+	assert_int_equal(command_answer(&c, "HTTP/1.1 201 Created\r\n"
+	    "X-Tether-Command: 18\r\nX-Tether-Device: d2\r\n"
+	    "Content-Length: 1\r\n\r\nx"), 0);
+	assert_int_equal(command_answer(&c, "HTTP/1.1 201 Created\r\n"
+	    "X-Tether-Command: 18\r\nContent-Length: 1\r\n\r\nx"), 0);
+	/* today's body: the client's own check, not the step's */
+	assert_int_equal(command_answer(&c, "HTTP/1.1 201 Created\r\n"
+	    "Content-Length: 2\r\n\r\n{}"), 0);
+	assert_string_equal(c.u.http.keep, "{}");
+
+	/* a new command not taken before the next answer: not acked, and
+	 * the next command replaces it */
+	assert_int_equal(command_answer(&c, "HTTP/1.1 201 Created\r\n"
+	    "X-Tether-Command: 19\r\nX-Tether-Device: d1\r\n"
+	    "Content-Length: 0\r\n\r\n"), 1);
+	assert_int_equal(command_answer(&c, "HTTP/1.1 201 Created\r\n"
+	    "X-Tether-Command: 20\r\nX-Tether-Device: d1\r\n"
+	    "Content-Length: 2\r\n\r\non"), 1);
+	assert_true(tether_command_ack(&c) == 0);
+	assert_int_equal(tether_command(&c, &cmd), 1);
+	assert_true(cmd.id == 20 && cmd.len == 2);
+}
+
 /* The command calls on their own: the buffer, handing over once. */
 static void
 test_command_calls(void **state)
@@ -902,6 +984,7 @@ main(void)
 		cmocka_unit_test(test_command_parser),
 		cmocka_unit_test(test_session_blob),
 		cmocka_unit_test(test_command_calls),
+		cmocka_unit_test(test_command_flow),
 		cmocka_unit_test(test_server_alerts),
 		cmocka_unit_test(test_record_too_large),
 		cmocka_unit_test(test_hangups),
