@@ -615,8 +615,10 @@ uint64_t tether_seq(const struct tether_client *client);
  * From then on every message says so (X-Tether-Commands: len, at most
  * 65535 counted), and the gateway sends only commands that fit; an answer
  * whose command is larger all the same fails with TETHER_E_BAD_RESPONSE.
- * buf NULL and len 0 turn commands off again. Returns 0, or -1 with
- * TETHER_E_BAD_ARG (buf NULL, len not 0).
+ * buf NULL and len 0 turn commands off again (an ack still owed is still
+ * sent). Firmware that never calls this links none of the command code
+ * and sends no ack, not even one a restored session blob holds. Returns
+ * 0, or -1 with TETHER_E_BAD_ARG (buf NULL, len not 0).
  */
 int tether_client_set_command_buffer(struct tether_client *client,
     unsigned char *buf, size_t len);
