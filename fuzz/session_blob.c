@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * session_blob.c - libFuzzer target for the session blob a device keeps
- * over deep sleep (lib/session.c): any 112 bytes are refused as damaged or
+ * over deep sleep (lib/session.c): any 120 bytes are refused as damaged or
  * as another server's, or restored; a restored blob saves again to a blob
  * with the same session, and that one restores and saves to itself.
  * Input: the blob, then a byte whose bit 0 asks the harness to seal it
@@ -54,8 +54,10 @@ seal(uint8_t blob[TETHER_SESSION_SIZE])
 	memcpy(sp.master_secret, blob + 42, 48);
 	br_ssl_engine_set_session_parameters(&c.ssl.eng, &sp);
 	c.have_session = 1;
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < 8; i++) {
 		seq = seq << 8 | blob[90 + i];
+		c.ack = c.ack << 8 | blob[100 + i];
+	}
 	if (blob[5])
 		tether_set_seq(&c, seq);
 	require(tether_session_save(&c, blob) == 0);
@@ -95,7 +97,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	require(tether_session_save(&c, again) == 0);
 	br_ssl_engine_get_session_parameters(&c.ssl.eng, &sp);
 	require(sp.session_id_len == blob[4]);
-	require(memcmp(again, blob, 10 + 32 + 48) == 0 || blob[5] > 1);
+	/* the fields past the magic: a layout-1 blob saves as layout 2 */
+	require(memcmp(again + 4, blob + 4, 6 + 32 + 48) == 0 || blob[5] > 1);
+	require(memcmp(blob, "tts1", 4) != 0 || tether_command_ack(&c) == 0);
 
 	/* Another port: another server, refused. */
 	client(&c2, &cfg2, 8444);
@@ -108,6 +112,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	br_ssl_engine_get_session_parameters(&c2.ssl.eng, &sp2);
 	require(memcmp(&sp, &sp2, sizeof(sp)) == 0);
 	require(tether_seq(&c2) == tether_seq(&c));
+	require(tether_command_ack(&c2) == tether_command_ack(&c));
 	require(tether_session_save(&c2, third) == 0);
 	require(memcmp(again, third, sizeof(third)) == 0);
 	free(blob);

@@ -186,7 +186,7 @@ int tether_identity_credential(const struct tether_identity *id,
 #define TETHER_HTTP_KEEP	96	/* body or Location kept for the detail */
 #define TETHER_HTTP_HEAD_MAX	8192	/* a longer response head is refused */
 #define TETHER_DETAIL_LEN	512	/* enough for every tether_error_detail */
-#define TETHER_SESSION_SIZE	112	/* tether_session_save() blob */
+#define TETHER_SESSION_SIZE	120	/* tether_session_save() blob */
 #define TETHER_CN_MAX		48	/* subject common name kept for the detail */
 
 /* Pin kinds. The hash is over exactly what the server sends: the leaf
@@ -466,8 +466,17 @@ struct tether_http {
 	uint8_t		state;
 	uint8_t		flags;
 	uint8_t		reason;
+	uint8_t		named;		/* X-Tether-Device: 1 device, 2 other */
 	char		line[TETHER_HTTP_LINE_MAX];
 	char		keep[TETHER_HTTP_KEEP];
+	/* a command (X-Tether-Command) streams its body into cmd_buf */
+	uint64_t	cmd_id;		/* 0: none */
+	int		(*header)(struct tether_http *, const char *, size_t,
+			    const char *, size_t);	/* NULL: no commands */
+	unsigned char	*cmd_buf;
+	const char	*device;	/* the id X-Tether-Device must name */
+	uint16_t	cmd_cap;
+	uint16_t	cmd_len;
 };
 
 struct tether_client {
@@ -497,6 +506,15 @@ struct tether_client {
 	uint8_t				 quiet;		/* errors not logged */
 	char				 keep[TETHER_HTTP_KEEP];
 	uint16_t			 keep_len;
+	/* commands (tether_client_set_command_buffer()) */
+	uint16_t			 cmd_cap;	/* 0: none taken */
+	uint16_t			 cmd_len;
+	uint8_t				 cmd_ready;	/* not handed over yet */
+	int				(*cmd)(struct tether_client *, int,
+					    int *);	/* NULL: no commands */
+	unsigned char			*cmd_buf;
+	uint64_t			 cmd_id;	/* of the last answer */
+	uint64_t			 ack;		/* being acknowledged */
 };
 
 /* The RAM budget: client and config with a TETHER_BUFSIZE_MIN buffer stay
@@ -564,8 +582,11 @@ int tether_connect(struct tether_client *client);
  * (docs/protocol.md): 201, or 200 for a repeat of a stored sequence
  * number, with a body that opens {"stored":true, and names the device
  * ("device":"<id>", the configured id when tether_config_set_device()
- * was called). Any other 2xx (an empty 200 from another web server, a
- * proxy's page) stored nothing: TETHER_E_NOT_GATEWAY.
+ * was called). With a command buffer (below) an answer that carries a
+ * command is stored too when it names the device in X-Tether-Device (the
+ * configured id when there is one); its body is the command. Any other
+ * 2xx (an empty 200 from another web server, a proxy's page) stored
+ * nothing: TETHER_E_NOT_GATEWAY.
  *
  * The connection is reused for the next call. If the server dropped it
  * since the last message (idle time-out, restart), the message is sent
@@ -583,6 +604,52 @@ int tether_send(struct tether_client *client, const void *body, size_t len,
 void tether_set_seq(struct tether_client *client, uint64_t seq);
 uint64_t tether_seq(const struct tether_client *client);
 
+/*
+ * Commands to the device (docs/device-library.md, "Commands"). The
+ * gateway keeps the commands an application queued for a device and puts
+ * the oldest in the answer to the device's next message: no extra round
+ * trip and no open socket, so a device that sleeps between messages gets
+ * them too.
+ *
+ * tether_client_set_command_buffer() gives the client buf (len bytes,
+ * linked in: the caller keeps it while client is used) for the payloads.
+ * From then on every message says so (X-Tether-Commands: len, at most
+ * 65535 counted), and the gateway sends only commands that fit; an answer
+ * whose command is larger all the same fails with TETHER_E_BAD_RESPONSE.
+ * buf NULL and len 0 turn commands off again (an ack still owed is still
+ * sent). Firmware that never calls this links none of the command code
+ * and sends no ack, not even one a restored session blob holds. Returns
+ * 0, or -1 with TETHER_E_BAD_ARG (buf NULL, len not 0).
+ */
+int tether_client_set_command_buffer(struct tether_client *client,
+    unsigned char *buf, size_t len);
+
+struct tether_command {
+	uint64_t		 id;		/* 1 to 10^18 - 1 */
+	const unsigned char	*payload;	/* in the command buffer */
+	size_t			 len;		/* may be 0 */
+};
+
+/*
+ * After a tether_send() that returned 0: returns 1 and fills *cmd when
+ * that answer brought a command (the payload stays valid in the command
+ * buffer until the next tether_send()), 0 when it brought none or the
+ * command was handed over already. A command handed over is acknowledged
+ * by the next message (X-Tether-Command-Ack), and again by each message
+ * after it until one is stored: a 503 or a lost answer loses no ack. Take
+ * the command after every successful send: one that was not taken is not
+ * acknowledged and the gateway delivers it again. An answer that repeats
+ * the command being acknowledged is not handed over twice; still, treat
+ * commands as at-least-once (a device that lost its RAM and no session
+ * blob kept the ack gets the command again) and act on the id. The ack
+ * is kept in the session blob, so it survives deep sleep.
+ */
+int tether_command(struct tether_client *client, struct tether_command *cmd);
+
+/* The id of the command being acknowledged (handed over, its ack not yet
+ * in a stored message), 0 if none. */
+uint64_t tether_command_ack(const struct tether_client *client);
+
 /* Closes the connection (close_notify, then the transport's close). The
  * TLS session is kept, so the next connection resumes. */
 void tether_close(struct tether_client *client);
@@ -593,8 +660,10 @@ void tether_session_forget(struct tether_client *client);
 /*
  * Session blob for deep sleep: tether_session_save() writes
  * TETHER_SESSION_SIZE bytes into blob (the session of the last connection,
- * the sequence number, a check of the server it belongs to and of the
- * blob itself), returns 0, or -1 when there is no session to save.
+ * the sequence number, the command being acknowledged, a check of the
+ * server it belongs to and of the blob itself), returns 0, or -1 when
+ * there is no session to save. A blob of the previous layout (112 bytes,
+ * before commands) is still restored.
  * tether_session_restore() reads such a blob into a client made with the
  * same host, port and pins; returns 0, or -1 when the blob is damaged or
  * belongs to another server (then a full handshake happens: nothing is

@@ -363,21 +363,23 @@ app_write(struct tether_client *c, const void *data, size_t n, int *lost)
 	return 0;
 }
 
-static int
-app_puts(struct tether_client *c, const char *s, int *lost)
+/* see inner.h */
+int
+tether_app_puts(struct tether_client *c, const char *s, int *lost)
 {
 	return app_write(c, s, strlen(s), lost);
 }
 
-static int
-app_uint(struct tether_client *c, unsigned long long v, int *lost)
+/* see inner.h */
+int
+tether_app_uint(struct tether_client *c, unsigned long long v, int *lost)
 {
 	char d[24];
 	struct tether_text t;
 
 	tether_text_init(&t, d, sizeof(d));
 	tether_text_uint(&t, v);
-	return app_puts(c, d, lost);
+	return tether_app_puts(c, d, lost);
 }
 
 /* The request head and body. The credential goes from the config
@@ -389,23 +391,26 @@ write_request(struct tether_client *c, const void *body, size_t len,
 	const struct tether_config *cfg = c->cfg;
 	int v6 = strchr(cfg->host, ':') != NULL;
 
-	if (app_puts(c, "POST /v1/messages HTTP/1.1\r\nHost: ", lost) < 0 ||
-	    (v6 && app_puts(c, "[", lost) < 0) ||
-	    app_puts(c, cfg->host, lost) < 0 ||
-	    (v6 && app_puts(c, "]", lost) < 0))
+	if (tether_app_puts(c, "POST /v1/messages HTTP/1.1\r\nHost: ", lost) < 0 ||
+	    (v6 && tether_app_puts(c, "[", lost) < 0) ||
+	    tether_app_puts(c, cfg->host, lost) < 0 ||
+	    (v6 && tether_app_puts(c, "]", lost) < 0))
 		return -1;
-	if (cfg->port != 443 && (app_puts(c, ":", lost) < 0 ||
-	    app_uint(c, cfg->port, lost) < 0))
+	if (cfg->port != 443 && (tether_app_puts(c, ":", lost) < 0 ||
+	    tether_app_uint(c, cfg->port, lost) < 0))
 		return -1;
-	if (app_puts(c, "\r\nAuthorization: Device ", lost) < 0 ||
+	if (tether_app_puts(c, "\r\nAuthorization: Device ", lost) < 0 ||
 	    app_write(c, cfg->credential, cfg->credential_len, lost) < 0)
 		return -1;
-	if (c->seq_set && (app_puts(c, "\r\nX-Tether-Seq: ", lost) < 0 ||
-	    app_uint(c, c->seq, lost) < 0))
+	if (c->seq_set && (tether_app_puts(c, "\r\nX-Tether-Seq: ", lost) < 0 ||
+	    tether_app_uint(c, c->seq, lost) < 0))
 		return -1;
-	if (app_puts(c, "\r\nContent-Length: ", lost) < 0 ||
-	    app_uint(c, len, lost) < 0 ||
-	    app_puts(c, "\r\n\r\n", lost) < 0 ||
+	/* commands (lib/command.c), linked only when they are taken */
+	if (c->cmd != NULL && c->cmd(c, TETHER_CMD_REQUEST, lost) < 0)
+		return -1;
+	if (tether_app_puts(c, "\r\nContent-Length: ", lost) < 0 ||
+	    tether_app_uint(c, len, lost) < 0 ||
+	    tether_app_puts(c, "\r\n\r\n", lost) < 0 ||
 	    app_write(c, body, len, lost) < 0)
 		return -1;
 	br_ssl_engine_flush(&c->ssl.eng, 0);
@@ -422,6 +427,8 @@ read_answer(struct tether_client *c, int *lost)
 	int got = 0, r;
 
 	tether_http_init(h);
+	if (c->cmd != NULL)
+		(void)c->cmd(c, TETHER_CMD_ANSWER, lost);
 	for (;;) {
 		unsigned char *buf;
 		size_t avail, used;
@@ -488,7 +495,9 @@ take(const char **p, const char *end, const char *lit)
  * Is the kept body the gateway's answer to a stored message
  * (docs/protocol.md)? {"stored":true,["duplicate":true,]"device":"<id>",
  * and <id> the configured one when there is one. A fixed prefix, not a
- * JSON parser: the gateway writes exactly these bytes.
+ * JSON parser: the gateway writes exactly these bytes. An answer that
+ * carries a command keeps no body: lib/command.c judges it by its
+ * headers.
  */
 static int
 gateway_stored(const struct tether_client *c)
@@ -532,6 +541,7 @@ tether_send(struct tether_client *c, const void *body, size_t len,
 	c->status = 0;
 	c->keep_len = 0;
 	c->keep[0] = '\0';
+	c->cmd_ready = 0;	/* the buffer is the next answer's now */
 	if (body == NULL && len > 0)
 		return tether_fail(c, TETHER_E_BAD_ARG);
 	if (c->cfg == NULL || c->cfg->credential == NULL)
@@ -575,13 +585,16 @@ tether_send(struct tether_client *c, const void *body, size_t len,
 		emit(c, TETHER_LOG_CORE, line);
 	}
 	code = status_code(c->status);
-	if (code == TETHER_OK && !gateway_stored(c))
+	if (code == TETHER_OK && !gateway_stored(c) && (c->cmd == NULL ||
+	    !c->cmd(c, TETHER_CMD_STORED, &lost)))
 		code = TETHER_E_NOT_GATEWAY;
 	if (code != TETHER_OK)
 		return tether_fail(c, code);
 	c->stats.messages++;
 	if (c->seq_set)
 		c->seq++;
+	if (c->cmd != NULL)
+		(void)c->cmd(c, TETHER_CMD_DONE, &lost);
 	return 0;
 }
 

@@ -292,6 +292,11 @@ tether_error_detail(const struct tether_client *c, char *buf, size_t len)
 		tether_text_put(&t, c->http_reason ?
 		    tether_http_reason_text(c->http_reason) :
 		    "the server sent data the device did not ask for");
+		if (c->http_reason == TETHER_HTTP_R_COMMAND_TOO_LARGE) {
+			tether_text_put(&t, " (more than ");
+			tether_text_uint(&t, c->cmd_cap);
+			tether_text_put(&t, " bytes)");
+		}
 	} else if (e >= TETHER_E_UNAUTHORIZED && c->status != 0) {
 		tether_text_put(&t, "HTTP status ");
 		tether_text_uint(&t, c->status);
@@ -300,7 +305,12 @@ tether_error_detail(const struct tether_client *c, char *buf, size_t len)
 		else if (c->keep_len > 0)
 			tether_text_put(&t, "; body: ");
 		tether_text_putn(&t, c->keep, c->keep_len);
-		if (e == TETHER_E_REDIRECT && c->keep_len == 0)
+		if (e == TETHER_E_NOT_GATEWAY && c->cmd_id != 0) {
+			tether_text_put(&t, "; X-Tether-Command ");
+			tether_text_uint(&t, c->cmd_id);
+			tether_text_put(&t, " without an X-Tether-Device that "
+			    "names this device");
+		} else if (e == TETHER_E_REDIRECT && c->keep_len == 0)
 			tether_text_put(&t, "(none)");
 		else if (e == TETHER_E_NOT_GATEWAY && c->keep_len == 0)
 			tether_text_put(&t, "; no body");

@@ -4,7 +4,9 @@
  * split anyhow, a fixed struct and no copy of the response. It keeps only
  * what a device acts on: the status, Content-Length or chunked framing,
  * Connection: close, Retry-After, and the first bytes of the body or the
- * Location (for the error detail).
+ * Location (for the error detail); and a command to the device
+ * (X-Tether-Command, X-Tether-Device), whose body it streams into the
+ * caller's command buffer.
  */
 #include "inner.h"
 
@@ -21,7 +23,7 @@ enum {
 };
 
 #define F_CR		0x40	/* the previous byte was CR */
-#define F_TRUNC		0x80	/* the current line did not fit */
+#define F_TRUNC		TETHER_HTTP_F_TRUNC
 #define CHUNK_DIGITS	8	/* hex digits of a chunk size: 32 bits */
 #define MAX_DIGITS	9	/* a length past 10^9 is no device's answer */
 
@@ -40,6 +42,9 @@ static const char *const reasons[TETHER_HTTP_R_COUNT] = {
 	[TETHER_HTTP_R_CHUNK] = "a chunk of the chunked body is malformed",
 	[TETHER_HTTP_R_TRANSFER_CODING] = "the body has a transfer coding "
 	    "other than chunked",
+	[TETHER_HTTP_R_COMMAND_ID] = "X-Tether-Command is not a command id",
+	[TETHER_HTTP_R_COMMAND_TOO_LARGE] = "the command is larger than the "
+	    "command buffer",
 };
 
 /* see inner.h */
@@ -150,6 +155,8 @@ status_line(struct tether_http *h, const char *s, size_t n)
 	h->flags = s[7] == '0' ? TETHER_HTTP_F_CLOSE : 0;
 	h->keep_len = 0;
 	h->keep[0] = '\0';
+	h->named = 0;		/* an interim answer's does not count (its
+				 * X-Tether-Command is ignored: not 200/201) */
 	h->state = H_HEADER;
 	return 0;
 }
@@ -194,11 +201,14 @@ header_line(struct tether_http *h, const char *s, size_t n)
 	} else if (is_word(s, name_len, "retry-after")) {
 		cl = decimal(v, vlen);
 		h->retry_after = cl < 0 ? 0 : cl > 65535 ? 65535 : (uint16_t)cl;
+	} else if (h->header != NULL) {
+		return h->header(h, s, name_len, v, vlen);
 	}
 	return 0;
 }
 
-/* The empty line after the head: how the body is framed (RFC 9112 6.3). */
+/* The empty line after the head: how the body is framed (RFC 9112 6.3),
+ * and whether it is a command. */
 static void
 head_done(struct tether_http *h)
 {
@@ -206,6 +216,9 @@ head_done(struct tether_http *h)
 		h->state = H_STATUS;	/* an interim answer: another follows */
 		return;
 	}
+	/* set only by the hook, in a 200 or 201: the body goes to it */
+	if (h->cmd_id != 0)
+		h->flags |= TETHER_HTTP_F_COMMAND;
 	if (h->status == 204 || h->status == 304 || h->status == 101)
 		h->state = H_DONE;
 	else if (h->flags & TETHER_HTTP_F_CHUNKED)
@@ -281,11 +294,16 @@ line_done(struct tether_http *h)
 	return r;
 }
 
-static void
+/* n bytes of the body: the command's, or the first ones kept. */
+static int
 body(struct tether_http *h, const unsigned char *p, size_t n)
 {
-	if (!(h->flags & TETHER_HTTP_F_LOCATION))
+	if (h->flags & TETHER_HTTP_F_COMMAND)
+		return h->header(h, NULL, 0, (const char *)p, n);
+	if (!(h->flags & TETHER_HTTP_F_LOCATION)) {
 		keep(h, (const char *)p, n);
+	}
+	return 0;
 }
 
 /* see inner.h */
@@ -299,7 +317,8 @@ tether_http_feed(struct tether_http *h, const unsigned char *p, size_t n,
 		switch (h->state) {
 		case H_BODY:
 			k = n - i < h->body_left ? n - i : (size_t)h->body_left;
-			body(h, p + i, k);
+			if (body(h, p + i, k) < 0)
+				goto refused;
 			i += k;
 			h->body_left -= k;
 			if (h->body_left == 0)
@@ -308,14 +327,16 @@ tether_http_feed(struct tether_http *h, const unsigned char *p, size_t n,
 		case H_CHUNK_DATA:
 			k = n - i < h->chunk_left ? n - i :
 			    (size_t)h->chunk_left;
-			body(h, p + i, k);
+			if (body(h, p + i, k) < 0)
+				goto refused;
 			i += k;
 			h->chunk_left -= k;
 			if (h->chunk_left == 0)
 				h->state = H_CHUNK_END;
 			continue;
 		case H_TO_CLOSE:
-			body(h, p + i, n - i);
+			if (body(h, p + i, n - i) < 0)
+				goto refused;
 			i = n;
 			continue;
 		}
@@ -359,6 +380,9 @@ tether_http_feed(struct tether_http *h, const unsigned char *p, size_t n,
 	}
 	*used = i;
 	return h->state == H_DONE ? 1 : 0;
+refused:	/* the command's body is larger than its buffer */
+	*used = i;
+	return -1;
 }
 
 /* see inner.h */

@@ -41,6 +41,8 @@ enum tether_http_reason {
 	TETHER_HTTP_R_CONTENT_LENGTH,	/* not a number, or two that differ */
 	TETHER_HTTP_R_CHUNK,		/* a malformed chunk */
 	TETHER_HTTP_R_TRANSFER_CODING,	/* a coding other than chunked */
+	TETHER_HTTP_R_COMMAND_ID,	/* X-Tether-Command not an id */
+	TETHER_HTTP_R_COMMAND_TOO_LARGE, /* over the command buffer */
 	TETHER_HTTP_R_COUNT
 };
 
@@ -49,7 +51,13 @@ enum tether_http_reason {
 #define TETHER_HTTP_F_CHUNKED	0x04
 #define TETHER_HTTP_F_LOCATION	0x08	/* keep holds the Location */
 #define TETHER_HTTP_F_TO_CLOSE	0x10	/* body runs to the end of data */
+#define TETHER_HTTP_F_COMMAND	0x20	/* the body is a command: cmd_buf */
+#define TETHER_HTTP_F_TRUNC	0x80	/* the current line did not fit */
 
+/* Clears h; a caller that takes commands sets header to
+ * tether_command_header, and cmd_buf, cmd_cap and device, after it. A 200
+ * or 201 with X-Tether-Command then streams its body into cmd_buf
+ * (cmd_len bytes, never past cmd_cap) instead of keep. */
 void tether_http_init(struct tether_http *h);
 /* Feeds n bytes; *used is set to how many were taken. Returns 1 when the
  * response is complete (bytes after it are not taken), 0 when more are
@@ -60,6 +68,28 @@ int tether_http_feed(struct tether_http *h, const unsigned char *p,
  * without length), else 0. */
 int tether_http_eof(struct tether_http *h);
 const char *tether_http_reason_text(unsigned reason);
+
+/* command.c: commands to the device, reached through pointers that only
+ * tether_client_set_command_buffer() sets, so firmware that takes none
+ * links none of this. */
+enum {
+	TETHER_CMD_REQUEST,	/* write the request's headers: 0 or -1 */
+	TETHER_CMD_ANSWER,	/* set up the parser for the answer */
+	TETHER_CMD_STORED,	/* a 200/201 without the gateway's body:
+				 * 1 if it carries a command and names
+				 * the device, else 0 */
+	TETHER_CMD_DONE		/* the message was stored */
+};
+int tether_command_step(struct tether_client *c, int step, int *lost);
+/* The parser's hook: a header line's name and value (name NULL: n bytes
+ * of a command's body). 0, or -1 with h->reason set. */
+int tether_command_header(struct tether_http *h, const char *name,
+    size_t name_len, const char *v, size_t n);
+
+/* client.c: request text into the engine. */
+int tether_app_puts(struct tether_client *c, const char *s, int *lost);
+int tether_app_uint(struct tether_client *c, unsigned long long v,
+    int *lost);
 
 /* profile.c: everything a client context needs (at init), and the
  * suites alone (at every connect, so a profile set later still counts) */

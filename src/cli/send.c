@@ -31,6 +31,7 @@ usage(FILE *out)
 "                   [--buffer N] [--profile default|legacy-axtls]\n"
 "                   [--count N] [--interval S] [--seq N]\n"
 "                   [--save-session FILE] [--sni NAME | --no-sni]\n"
+"                   [--commands] [--command-buffer N] [--json]\n"
 "                   [--timeout S] [-v...] [--stats] BODY\n"
 "\n"
 "A device on the command line: POSTs BODY to the gateway's /v1/messages\n"
@@ -74,6 +75,14 @@ usage(FILE *out)
 "  --save-session FILE    resume the TLS session kept in FILE, if any, and\n"
 "                         keep the session (and the sequence number) in\n"
 "                         FILE afterwards: a device waking from deep sleep\n"
+"  --commands             take commands to the device in the answers, as\n"
+"                         a device with a command buffer does: print each\n"
+"                         one and acknowledge it with the next message (or\n"
+"                         the next run's, through --save-session)\n"
+"  --command-buffer N     the device's command buffer, 1 to %d bytes\n"
+"                         (default %d); implies --commands\n"
+"  --json                 one JSON object per stored message on stdout,\n"
+"                         with the command its answer brought\n"
 "  --sni NAME, --no-sni   the name sent as SNI (default HOST, even an IP\n"
 "                         address, as the ESP8266 core does), or none\n"
 "  --timeout S            seconds for the TCP connect and for each read or\n"
@@ -100,7 +109,8 @@ usage(FILE *out)
 "\n"
 "docs/cmd-send.md has more; docs/device-library.md describes the library.\n",
 	    SEND_DEFAULT_PORT, TETHER_MAX_PINS, SEND_RECORD_MIN,
-	    SEND_RECORD_MAX, SEND_RECORD_DEFAULT, SEND_DEFAULT_TIMEOUT);
+	    SEND_RECORD_MAX, SEND_RECORD_DEFAULT, SEND_COMMAND_MAX,
+	    SEND_COMMAND_DEFAULT, SEND_DEFAULT_TIMEOUT);
 }
 
 static double
@@ -134,7 +144,7 @@ parse_options(int argc, char **argv, struct send_opts *o,
 {
 	enum { O_PIN = 256, O_CRED, O_CRED_FILE, O_BUFFER, O_PROFILE, O_COUNT,
 	    O_INTERVAL, O_SEQ, O_SAVE, O_SNI, O_NO_SNI, O_TIMEOUT, O_STATS,
-	    O_IDENTITY, O_MAC, O_DEVICE };
+	    O_IDENTITY, O_MAC, O_DEVICE, O_COMMANDS, O_COMMAND_BUF, O_JSON };
 	static const struct option longopts[] = {
 		{ "pin",		required_argument, NULL, O_PIN },
 		{ "credential",		required_argument, NULL, O_CRED },
@@ -152,6 +162,9 @@ parse_options(int argc, char **argv, struct send_opts *o,
 		{ "identity",		required_argument, NULL, O_IDENTITY },
 		{ "mac",		required_argument, NULL, O_MAC },
 		{ "device",		required_argument, NULL, O_DEVICE },
+		{ "commands",		no_argument,	   NULL, O_COMMANDS },
+		{ "command-buffer",	required_argument, NULL, O_COMMAND_BUF },
+		{ "json",		no_argument,	   NULL, O_JSON },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -255,6 +268,18 @@ parse_options(int argc, char **argv, struct send_opts *o,
 		case O_DEVICE:
 			o->device = optarg;
 			break;
+		case O_COMMANDS:
+			if (o->commands == 0)
+				o->commands = SEND_COMMAND_DEFAULT;
+			break;
+		case O_COMMAND_BUF:
+			if (send_parse_num("--command-buffer", optarg, 1,
+			    SEND_COMMAND_MAX, &o->commands))
+				return 2;
+			break;
+		case O_JSON:
+			o->json = 1;
+			break;
 		case 'v':
 			if (o->verbose < TETHER_LOG_SSL_MEM)
 				o->verbose++;
@@ -306,6 +331,9 @@ parse_options(int argc, char **argv, struct send_opts *o,
 	if (o->sni != NULL && o->no_sni)
 		return cli_usage_error("send", "--sni and --no-sni contradict "
 		    "each other");
+	if (o->json && o->stats)
+		return cli_usage_error("send", "--json and --stats contradict "
+		    "each other (--stats writes text)");
 	if (interval_set && o->count == 1)
 		return cli_usage_error("send", "--interval applies to "
 		    "--count N with N > 1");
@@ -340,12 +368,14 @@ run(const struct send_opts *o, struct send_state *s)
 {
 	struct tether_transport io;
 	struct tether_stats before, after;
+	struct tether_command cmd;
+	uint64_t acked;
 	const char *body = NULL;
 	char *owned = NULL;
 	unsigned long long i;
 	double t0;
 	size_t body_len = 0, buf_len, j;
-	int status, rc = 2;
+	int status, got, rc = 2;
 
 	tether_config_init(&s->cfg);
 	tether_config_set_host(&s->cfg, s->host, o->port);
@@ -378,6 +408,9 @@ run(const struct send_opts *o, struct send_state *s)
 		rc = send_library_error(s, "");
 		goto out;
 	}
+	if (o->commands != 0)
+		(void)tether_client_set_command_buffer(&s->client, s->cmd,
+		    (size_t)o->commands);
 	rc = 1;
 	if (o->session != NULL && send_restore_session(s, o->session) != 0)
 		goto out;
@@ -393,15 +426,32 @@ run(const struct send_opts *o, struct send_state *s)
 			sleep_seconds(o->interval);
 		}
 		tether_stats(&s->client, &before);
+		acked = tether_command_ack(&s->client);
 		t0 = now_ms();
 		if (tether_send(&s->client, body, body_len, &status) != 0) {
 			rc = send_library_error(s, "");
 			break;
 		}
 		tether_stats(&s->client, &after);
-		send_report(i, o->count, status, &before, &after,
-		    now_ms() - t0, o->stats);
+		got = tether_command(&s->client, &cmd);
+		if (o->json) {
+			rc = send_report_json(i, o->count, status, acked,
+			    got ? &cmd : NULL);
+		} else {
+			send_report(i, o->count, status, &before, &after,
+			    now_ms() - t0, o->stats, acked);
+			if (got)
+				rc = send_report_command(&cmd);
+		}
 	}
+	/* a command handed over is acknowledged by the next message: the
+	 * session file carries the ack to the next run, else it is lost */
+	if (tether_command_ack(&s->client) != 0 && o->session == NULL)
+		cli_warning("command %llu is acknowledged by the next message, "
+		    "and this run sends none: the gateway delivers it again "
+		    "(--save-session FILE keeps the acknowledgement for the "
+		    "next run)",
+		    (unsigned long long)tether_command_ack(&s->client));
 	tether_stats(&s->client, &after);
 	/* save what a device would keep in RTC memory, even after a failed
 	 * message: the session and the sequence number still hold */

@@ -28,6 +28,9 @@
 #define SEND_PIN_LEN		32	/* SHA-256; a SHA-1 pin uses 20 */
 #define SEND_PATH		"/v1/messages"	/* the library POSTs here */
 #define SEND_SESSION_MODE	0600	/* the blob holds a master secret */
+#define SEND_SESSION_V1_SIZE	112	/* a blob saved before commands */
+#define SEND_COMMAND_DEFAULT	4096	/* the most a gateway ever queues */
+#define SEND_COMMAND_MAX	65535	/* what X-Tether-Commands can say */
 #define SEND_IDENTITY_MAX	4096	/* bytes read: a flash page at most */
 
 /* What the command line asks for; the strings point into argv. */
@@ -52,6 +55,8 @@ struct send_opts {
 	double			 timeout;	/* seconds: connect, each I/O */
 	int			 verbose;	/* a tether_log_level; 0 none */
 	int			 stats;
+	int			 json;		/* --json: a JSON line each */
+	unsigned long long	 commands;	/* command buffer; 0: none */
 };
 
 /* Everything one run holds. Static: the client is what a device keeps in
@@ -66,6 +71,7 @@ struct send_state {
 	char			 cred[TETHER_CREDENTIAL_MAX];	/* wiped */
 	uint8_t			 blob[TETHER_SESSION_SIZE];	/* wiped */
 	struct tether_identity	 id;				/* wiped */
+	unsigned char		 cmd[SEND_COMMAND_MAX];		/* --commands */
 };
 
 /*
@@ -101,7 +107,13 @@ void send_debug_line(void *ctx, enum tether_log_level level,
 int send_library_error(struct send_state *s, const char *what);
 void send_report(unsigned long long i, unsigned long long count, int status,
     const struct tether_stats *before, const struct tether_stats *after,
-    double ms, int stats);
+    double ms, int stats, uint64_t acked);
+/* The command a message's answer brought (cmd NULL: none), in text after
+ * send_report()'s line, or with the message as one JSON line (--json).
+ * 0, or 1 when it has said why not (out of memory, stdout failed). */
+int send_report_command(const struct tether_command *cmd);
+int send_report_json(unsigned long long i, unsigned long long count,
+    int status, uint64_t acked, const struct tether_command *cmd);
 void send_report_total(struct send_state *run, size_t buf_len);
 
 #endif

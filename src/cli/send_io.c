@@ -154,7 +154,9 @@ send_restore_session(struct send_state *s, const char *path)
 		return cli_error("--save-session %s: %s", path, strerror(e));
 	}
 	close(fd);
-	if ((size_t)n != sizeof(s->blob))
+	/* 112 bytes: the layout before commands, which the library still
+	 * reads (the rest of the buffer is not looked at then) */
+	if ((size_t)n != sizeof(s->blob) && n != SEND_SESSION_V1_SIZE)
 		cli_warning("--save-session %s: not a session file (%zd bytes, "
 		    "want %d); a full handshake follows", path, n,
 		    TETHER_SESSION_SIZE);

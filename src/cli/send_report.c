@@ -2,12 +2,16 @@
 /*
  * send_report.c - what `tether send` says: a line per message and, with
  * --stats, how it went (handshake, suite by IANA name, bytes, time) and
- * the totals; the library's errors and log lines.
+ * the totals; the commands the answers brought; the library's errors and
+ * log lines.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/cli.h"
 #include "cli/send.h"
+#include "common/json.h"
+#include "registry/registry.h"
 
 /* The cipher suites BearSSL offers, by IANA name, for --stats. */
 static const struct {
@@ -134,9 +138,12 @@ send_library_error(struct send_state *s, const char *what)
 void
 send_report(unsigned long long i, unsigned long long count, int status,
     const struct tether_stats *before, const struct tether_stats *after,
-    double ms, int stats)
+    double ms, int stats, uint64_t acked)
 {
 	printf("message %llu of %llu: stored (%d)", i, count, status);
+	if (acked != 0)
+		printf(", acknowledged command %llu",
+		    (unsigned long long)acked);
 	if (stats) {
 		if (after->handshakes_full > before->handshakes_full)
 			printf(", handshake full");
@@ -182,4 +189,91 @@ send_report_total(struct send_state *run, size_t buf_len)
 	printf("device: not this figure; add the handshake's stack, and "
 	    "BearSSL in flash: make target-test measures both on Cortex-M4 "
 	    "and lx106 images (docs/device-library.md, \"Footprint\")\n");
+}
+
+/* A payload is shown as text when it is UTF-8 without control
+ * characters (tabs aside), as the application API does; else base64. */
+static int
+printable(const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	if (!json_utf8_valid((const char *)p, n, NULL))
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* see send.h */
+int
+send_report_command(const struct tether_command *cmd)
+{
+	char *b64;
+
+	if (cmd->len == 0) {
+		printf("command %llu (0 bytes)\n", (unsigned long long)cmd->id);
+		return 0;
+	}
+	if (printable(cmd->payload, cmd->len)) {
+		printf("command %llu (%zu byte%s): %.*s\n",
+		    (unsigned long long)cmd->id, cmd->len,
+		    cmd->len == 1 ? "" : "s", (int)cmd->len,
+		    (const char *)cmd->payload);
+		return 0;
+	}
+	if ((b64 = reg_base64(cmd->payload, cmd->len)) == NULL)
+		return cli_error("out of memory for command %llu's payload",
+		    (unsigned long long)cmd->id);
+	printf("command %llu (%zu byte%s, base64): %s\n",
+	    (unsigned long long)cmd->id, cmd->len, cmd->len == 1 ? "" : "s",
+	    b64);
+	free(b64);
+	return 0;
+}
+
+/* see send.h */
+int
+send_report_json(unsigned long long i, unsigned long long count, int status,
+    uint64_t acked, const struct tether_command *cmd)
+{
+	struct json j;
+	char *b64;
+
+	json_init_heap(&j);
+	json_object(&j, NULL, JSON_COMPACT);
+	json_int(&j, "message", (long long)i);
+	json_int(&j, "of", (long long)count);
+	json_bool(&j, "stored", 1);
+	json_int(&j, "status", status);
+	if (acked != 0)
+		json_int(&j, "acknowledged", (long long)acked);
+	else
+		json_null(&j, "acknowledged");
+	if (cmd == NULL) {
+		json_null(&j, "command");
+	} else {
+		json_object(&j, "command", JSON_COMPACT);
+		json_int(&j, "id", (long long)cmd->id);
+		json_int(&j, "size", (long long)cmd->len);
+		if (printable(cmd->payload, cmd->len)) {
+			json_strn(&j, "payload", (const char *)cmd->payload,
+			    cmd->len);
+		} else {
+			if ((b64 = reg_base64(cmd->payload, cmd->len)) ==
+			    NULL) {
+				json_free(&j);
+				return cli_error("out of memory for command "
+				    "%llu's payload",
+				    (unsigned long long)cmd->id);
+			}
+			json_str(&j, "payload_b64", b64);
+			free(b64);
+		}
+		json_end(&j);
+	}
+	if (json_print(&j, stdout) < 0)
+		return cli_error("stdout: cannot write the JSON line");
+	return 0;
 }

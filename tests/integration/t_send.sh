@@ -70,7 +70,7 @@ ok "--seq numbers messages; a repeat is stored once"
 send --pin "$PIN" --credential-file "$T/cred0" --save-session "$T/rtc" --seq 500 \
     --stats '{"w":1}' || fail "first --save-session: $(cat "$T/err")"
 grep -q '^message 1 of 1: stored (201), handshake full ' "$T/out" || fail "first run not full: $(cat "$T/out")"
-[ "$(stat -c '%s %a' "$T/rtc")" = "112 600" ] || fail "session file is not 112 bytes, mode 600: $(stat -c '%s %a' "$T/rtc")"
+[ "$(stat -c '%s %a' "$T/rtc")" = "120 600" ] || fail "session file is not 120 bytes, mode 600: $(stat -c '%s %a' "$T/rtc")"
 send --pin "$PIN" --credential-file "$T/cred0" --save-session "$T/rtc" \
     --stats '{"w":2}' || fail "second --save-session: $(cat "$T/err")"
 grep -q '^message 1 of 1: stored (201), handshake resumed ' "$T/out" || fail "second run did not resume: $(cat "$T/out")"
@@ -80,10 +80,10 @@ ok "--save-session: the next run resumes and carries the sequence number"
 printf 'garbage' >"$T/rtc"
 send --pin "$PIN" --credential-file "$T/cred0" --save-session "$T/rtc" --stats '{"w":3}' ||
     fail "a damaged session file made send fail: $(cat "$T/err")"
-grep -q "^warning: --save-session $T/rtc: not a session file (7 bytes, want 112); a full handshake follows$" "$T/err" ||
+grep -q "^warning: --save-session $T/rtc: not a session file (7 bytes, want 120); a full handshake follows$" "$T/err" ||
     fail "no warning for a damaged session file: $(cat "$T/err")"
 grep -q 'handshake full' "$T/out" || fail "damaged session: not a full handshake"
-[ "$(stat -c %s "$T/rtc")" = 112 ] || fail "the damaged file was not replaced by a good session"
+[ "$(stat -c %s "$T/rtc")" = 120 ] || fail "the damaged file was not replaced by a good session"
 ok "a damaged session file costs one full handshake, with a warning"
 
 # -vvv: the library's debug levels on stderr, and never the credential.

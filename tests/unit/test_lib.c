@@ -2,7 +2,7 @@
 /*
  * test_lib.c - libtether without a network: every error code's sentence,
  * pins as text, the configuration checks, the response parser at every
- * split, the session blob, and TLS failures played by a scripted server
+ * split (commands too), the session blob, and TLS failures played by a scripted server
  * over an in-memory transport (alerts, oversized records, hang-ups).
  */
 #include <stdarg.h>
@@ -340,6 +340,153 @@ test_response_head_limit(void **state)
 	assert_int_equal(used, TETHER_HTTP_HEAD_MAX);
 }
 
+/* Commands in answers: X-Tether-Command and X-Tether-Device */
+
+struct cmd_case {
+	const char	*input;
+	uint16_t	 cap;		/* 0: no command buffer */
+	int		 result;
+	unsigned	 reason;
+	uint64_t	 id;		/* the command found, 0 none */
+	const char	*payload;	/* in the command buffer */
+	const char	*want;		/* the device id wanted, NULL any */
+	unsigned	 named;		/* 0 no X-Tether-Device, 1 it, 2 other */
+	const char	*keep;
+};
+
+static const struct cmd_case cmd_cases[] = {
+	/* the spec's answer, and its header names in any case */
+	{ .input = "HTTP/1.1 201 Created\r\nContent-Type: application/"
+	  "octet-stream\r\nX-Tether-Device: d7k3-m9q2-x\r\nX-Tether-Command: "
+	  "17\r\nContent-Length: 6\r\n\r\nreboot", .cap = 64, .result = 1,
+	  .id = 17, .payload = "reboot", .want = "d7k3-m9q2-x", .named = 1,
+	  .keep = "" },
+	{ .input = "HTTP/1.1 200 OK\r\nx-tether-command:   42 \r\n"
+	  "X-TETHER-DEVICE: d1\r\ncontent-length: 0\r\n\r\n", .cap = 1,
+	  .result = 1, .id = 42, .payload = "", .named = 1, .keep = "" },
+	/* chunked, filling the buffer exactly */
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command: 999999999999999999"
+	  "\r\nX-Tether-Device: d1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	  "4\r\nset \r\n3\r\nt=5\r\n0\r\n\r\n", .cap = 7, .result = 1,
+	  .id = 999999999999999999ull, .payload = "set t=5", .want = "d1",
+	  .named = 1, .keep = "" },
+	/* one byte too many: by Content-Length, chunked, to the close */
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command: 3\r\n"
+	  "Content-Length: 8\r\n\r\nset t=55", .cap = 7, .result = -1,
+	  .reason = TETHER_HTTP_R_COMMAND_TOO_LARGE },
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command: 3\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n4\r\nset \r\n4\r\nt=55\r\n"
+	  "0\r\n\r\n", .cap = 7, .result = -1,
+	  .reason = TETHER_HTTP_R_COMMAND_TOO_LARGE },
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command: 3\r\n\r\n"
+	  "set t=55", .cap = 7, .result = -1,
+	  .reason = TETHER_HTTP_R_COMMAND_TOO_LARGE },
+	/* ids that are not: 0, 19 digits, hex, signed, empty, two */
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command: 0\r\n\r\n",
+	  .cap = 8, .result = -1, .reason = TETHER_HTTP_R_COMMAND_ID },
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command: "
+	  "1000000000000000000\r\n\r\n", .cap = 8, .result = -1,
+	  .reason = TETHER_HTTP_R_COMMAND_ID },
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command: 0x11\r\n\r\n",
+	  .cap = 8, .result = -1, .reason = TETHER_HTTP_R_COMMAND_ID },
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command: -5\r\n\r\n",
+	  .cap = 8, .result = -1, .reason = TETHER_HTTP_R_COMMAND_ID },
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command:\r\n\r\n",
+	  .cap = 8, .result = -1, .reason = TETHER_HTTP_R_COMMAND_ID },
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command: 1\r\n"
+	  "X-Tether-Command: 2\r\n\r\n", .cap = 8, .result = -1,
+	  .reason = TETHER_HTTP_R_COMMAND_ID },
+	/* the same id twice is one command */
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command: 5\r\n"
+	  "X-Tether-Command: 5\r\nContent-Length: 1\r\n\r\nx", .cap = 8,
+	  .result = 1, .id = 5, .payload = "x", .keep = "" },
+	/* names that are not the device's: one of two, a longer one, one
+	 * with a space, an empty one */
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command: 5\r\n"
+	  "X-Tether-Device: a\r\nX-Tether-Device: b\r\nContent-Length: 1"
+	  "\r\n\r\nx", .cap = 8, .result = 1, .id = 5, .payload = "x",
+	  .want = "a", .named = 2, .keep = "" },
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command: 5\r\n"
+	  "X-Tether-Device: d12\r\nContent-Length: 1\r\n\r\n"
+	  "x", .cap = 8, .result = 1, .id = 5, .payload = "x", .want = "d1",
+	  .named = 2, .keep = "" },
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command: 5\r\n"
+	  "X-Tether-Device: d 1\r\nContent-Length: 1\r\n\r\nx", .cap = 8,
+	  .result = 1, .id = 5, .payload = "x", .want = "d1", .named = 2,
+	  .keep = "" },
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command: 5\r\n"
+	  "X-Tether-Device:\r\nContent-Length: 1\r\n\r\nx", .cap = 8,
+	  .result = 1, .id = 5, .payload = "x", .named = 2, .keep = "" },
+	/* without a command buffer, or not a 200/201: today's keep */
+	{ .input = "HTTP/1.1 201 Created\r\nX-Tether-Command: 17\r\n"
+	  "Content-Length: 6\r\n\r\nreboot", .cap = 0, .result = 1,
+	  .keep = "reboot" },
+	{ .input = "HTTP/1.1 503 Busy\r\nX-Tether-Command: 17\r\n"
+	  "Content-Length: 4\r\n\r\nbusy", .cap = 64, .result = 1,
+	  .keep = "busy" },
+	/* an interim answer's headers do not count */
+	{ .input = "HTTP/1.1 100 Continue\r\nX-Tether-Command: 9\r\n\r\n"
+	  "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}", .cap = 64,
+	  .result = 1, .keep = "{}" },
+};
+
+static void
+test_command_parser(void **state)
+{
+	static unsigned char cmd[64];
+	size_t i, split, used;
+
+	(void)state;
+	for (i = 0; i < sizeof(cmd_cases) / sizeof(cmd_cases[0]); i++) {
+		const struct cmd_case *cc = &cmd_cases[i];
+		size_t len = strlen(cc->input);
+
+		/* every split gives the same answer as the whole */
+		for (split = 0; split <= len; split++) {
+			struct tether_http h;
+			int r;
+
+			tether_http_init(&h);
+			h.device = cc->want;
+			if (cc->cap != 0) {
+				h.header = tether_command_header;
+				h.cmd_buf = cmd;
+				h.cmd_cap = cc->cap;
+			}
+			r = tether_http_feed(&h, (const unsigned char *)
+			    cc->input, split, &used);
+			if (r == 0)
+				r = tether_http_feed(&h, (const unsigned char *)
+				    cc->input + split, len - split, &used);
+			if (r == 0 && tether_http_eof(&h))
+				r = 1;
+			if (r != cc->result)
+				fail_msg("case %zu split %zu: %d", i, split, r);
+			if (r < 0) {
+				assert_int_equal(h.reason, cc->reason);
+				continue;
+			}
+			assert_true(h.cmd_len <= cc->cap);
+			if (cc->id != 0) {
+				assert_true(h.flags & TETHER_HTTP_F_COMMAND);
+				assert_true(h.cmd_id == cc->id);
+				assert_int_equal(h.cmd_len,
+				    strlen(cc->payload));
+				assert_memory_equal(cmd, cc->payload,
+				    h.cmd_len);
+			} else {
+				assert_false(h.flags & TETHER_HTTP_F_COMMAND);
+			}
+			assert_int_equal(h.named, cc->named);
+			assert_string_equal(h.keep, cc->keep);
+		}
+	}
+	assert_string_not_equal(tether_http_reason_text(
+	    TETHER_HTTP_R_COMMAND_ID), "unknown");
+	assert_string_not_equal(tether_http_reason_text(
+	    TETHER_HTTP_R_COMMAND_TOO_LARGE), "unknown");
+}
+
 /* The session blob */
 
 static void
@@ -394,8 +541,162 @@ test_session_blob(void **state)
 	assert_int_equal(tether_session_restore(&b, blob), -1);
 	assert_int_equal(tether_last_error(&b), TETHER_E_OTHER_SESSION);
 
+	/* the command being acknowledged is kept too */
+	assert_int_equal(tether_client_init(&b, &cfg, &io, buf, sizeof(buf)),
+	    0);
+	a.ack = 999999999999999999ull;
+	assert_int_equal(tether_session_save(&a, blob), 0);
+	assert_int_equal(tether_session_restore(&b, blob), 0);
+	assert_true(tether_command_ack(&b) == 999999999999999999ull);
+	assert_int_equal(tether_seq(&b), 41);
+
+	/* a blob of layout 1 (before commands, 112 bytes: "tts1", the tag
+	 * at 100, the check at 104) still restores, without an ack */
+	{
+		br_sha256_context h;
+		uint8_t d[32];
+
+		memcpy(blob, "tts1", 4);
+		memcpy(blob + 100, blob + 108, 4);
+		br_sha256_init(&h);
+		br_sha256_update(&h, blob, 104);
+		br_sha256_out(&h, d);
+		memcpy(blob + 104, d, 8);
+		memset(blob + 112, 0xee, 8);	/* not looked at */
+	}
+	assert_int_equal(tether_session_restore(&b, blob), 0);
+	br_ssl_engine_get_session_parameters(&b.ssl.eng, &got);
+	assert_memory_equal(&got, &sp, sizeof(sp));
+	assert_int_equal(tether_seq(&b), 41);
+	assert_true(tether_command_ack(&b) == 0);
+	blob[60] ^= 1;
+	assert_int_equal(tether_session_restore(&b, blob), -1);
+	assert_int_equal(tether_last_error(&b), TETHER_E_BAD_SESSION);
+
 	tether_session_forget(&a);
 	assert_int_equal(tether_session_save(&a, blob), -1);
+}
+
+/* One answer through the parser as tether_send() reads it, with the
+ * command steps around it; returns what TETHER_CMD_STORED said. */
+static int
+command_answer(struct tether_client *c, const char *answer)
+{
+	size_t used;
+	int lost = 0, stored;
+
+	tether_http_init(&c->u.http);
+	assert_int_equal(c->cmd(c, TETHER_CMD_ANSWER, &lost), 0);
+	assert_int_equal(tether_http_feed(&c->u.http,
+	    (const unsigned char *)answer, strlen(answer), &used), 1);
+	c->cmd_ready = 0;
+	stored = c->cmd(c, TETHER_CMD_STORED, &lost);
+	if (stored)
+		(void)c->cmd(c, TETHER_CMD_DONE, &lost);
+	return stored;
+}
+
+/* The client's side of the flow without TLS: stored or not by the
+ * headers, handed over once, acked until a stored answer, a repeat of the
+ * id being acked dropped. (tests/integration/t_send_commands.sh runs the
+ * same over TLS, with the request headers.) */
+static void
+test_command_flow(void **state)
+{
+	static unsigned char buf[TETHER_BUFSIZE_MIN], cmdbuf[8];
+	struct tether_transport io = { .read = null_io, .write = null_write };
+	struct tether_config cfg;
+	struct tether_client c;
+	struct tether_command cmd;
+
+	(void)state;
+	tether_config_init(&cfg);
+	tether_config_set_device(&cfg, "d1");
+	assert_int_equal(tether_client_init(&c, &cfg, &io, buf, sizeof(buf)),
+	    0);
+	assert_null(c.cmd);	/* nothing linked without a buffer */
+	assert_int_equal(tether_client_set_command_buffer(&c, cmdbuf,
+	    sizeof(cmdbuf)), 0);
+	assert_non_null(c.cmd);
+
+	assert_int_equal(command_answer(&c, "HTTP/1.1 201 Created\r\n"
+	    "X-Tether-Command: 17\r\nX-Tether-Device: d1\r\n"
+	    "Content-Length: 6\r\n\r\nreboot"), 1);
+	assert_int_equal(tether_command(&c, &cmd), 1);
+	assert_true(cmd.id == 17 && cmd.len == 6);
+	assert_memory_equal(cmd.payload, "reboot", 6);
+	assert_true(tether_command_ack(&c) == 17);
+
+	/* the same id again (its answer was lost): stored, not handed over,
+	 * and the ack it carried is done */
+	assert_int_equal(command_answer(&c, "HTTP/1.1 200 OK\r\n"
+	    "X-Tether-Command: 17\r\nX-Tether-Device: d1\r\n"
+	    "Content-Length: 6\r\n\r\nreboot"), 1);
+	assert_int_equal(tether_command(&c, &cmd), 0);
+	assert_true(tether_command_ack(&c) == 0);
+
+	/* another device's command, or none named: not the gateway's */
+	assert_int_equal(command_answer(&c, "HTTP/1.1 201 Created\r\n"
+	    "X-Tether-Command: 18\r\nX-Tether-Device: d2\r\n"
+	    "Content-Length: 1\r\n\r\nx"), 0);
+	assert_int_equal(command_answer(&c, "HTTP/1.1 201 Created\r\n"
+	    "X-Tether-Command: 18\r\nContent-Length: 1\r\n\r\nx"), 0);
+	/* today's body: the client's own check, not the step's */
+	assert_int_equal(command_answer(&c, "HTTP/1.1 201 Created\r\n"
+	    "Content-Length: 2\r\n\r\n{}"), 0);
+	assert_string_equal(c.u.http.keep, "{}");
+
+	/* a new command not taken before the next answer: not acked, and
+	 * the next command replaces it */
+	assert_int_equal(command_answer(&c, "HTTP/1.1 201 Created\r\n"
+	    "X-Tether-Command: 19\r\nX-Tether-Device: d1\r\n"
+	    "Content-Length: 0\r\n\r\n"), 1);
+	assert_int_equal(command_answer(&c, "HTTP/1.1 201 Created\r\n"
+	    "X-Tether-Command: 20\r\nX-Tether-Device: d1\r\n"
+	    "Content-Length: 2\r\n\r\non"), 1);
+	assert_true(tether_command_ack(&c) == 0);
+	assert_int_equal(tether_command(&c, &cmd), 1);
+	assert_true(cmd.id == 20 && cmd.len == 2);
+}
+
+/* The command calls on their own: the buffer, handing over once. */
+static void
+test_command_calls(void **state)
+{
+	static unsigned char buf[TETHER_BUFSIZE_MIN], cmdbuf[70000];
+	struct tether_transport io = { .read = null_io, .write = null_write };
+	struct tether_config cfg;
+	struct tether_client c;
+	struct tether_command cmd;
+
+	(void)state;
+	tether_config_init(&cfg);
+	assert_int_equal(tether_client_init(&c, &cfg, &io, buf, sizeof(buf)),
+	    0);
+	assert_int_equal(tether_command(&c, &cmd), 0);
+	assert_true(tether_command_ack(&c) == 0);
+	assert_int_equal(tether_client_set_command_buffer(&c, NULL, 5), -1);
+	assert_int_equal(tether_last_error(&c), TETHER_E_BAD_ARG);
+	assert_int_equal(tether_client_set_command_buffer(&c, cmdbuf,
+	    sizeof(cmdbuf)), 0);
+	assert_int_equal(c.cmd_cap, 65535);	/* what the header can say */
+	assert_int_equal(tether_client_set_command_buffer(&c, NULL, 0), 0);
+	assert_int_equal(c.cmd_cap, 0);
+
+	/* what tether_send() leaves after a stored answer with command 7 */
+	assert_int_equal(tether_client_set_command_buffer(&c, cmdbuf, 16), 0);
+	memcpy(cmdbuf, "open", 4);
+	c.cmd_id = 7;
+	c.cmd_len = 4;
+	c.cmd_ready = 1;
+	assert_int_equal(tether_command(&c, &cmd), 1);
+	assert_true(cmd.id == 7);
+	assert_int_equal(cmd.len, 4);
+	assert_ptr_equal(cmd.payload, cmdbuf);
+	assert_true(tether_command_ack(&c) == 7);
+	/* handed over once */
+	assert_int_equal(tether_command(&c, &cmd), 0);
+	assert_true(tether_command_ack(&c) == 7);
 }
 
 /* A scripted server over an in-memory transport. */
@@ -680,7 +981,10 @@ main(void)
 		cmocka_unit_test(test_config_checks),
 		cmocka_unit_test(test_response_parser),
 		cmocka_unit_test(test_response_head_limit),
+		cmocka_unit_test(test_command_parser),
 		cmocka_unit_test(test_session_blob),
+		cmocka_unit_test(test_command_calls),
+		cmocka_unit_test(test_command_flow),
 		cmocka_unit_test(test_server_alerts),
 		cmocka_unit_test(test_record_too_large),
 		cmocka_unit_test(test_hangups),

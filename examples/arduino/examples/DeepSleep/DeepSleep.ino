@@ -11,6 +11,11 @@
  * power) or a damaged blob costs one full handshake, nothing more; the
  * library checks the blob (TETHER_E_BAD_SESSION, TETHER_E_OTHER_SESSION).
  * The blob holds the session's master secret: it never leaves the chip.
+ *
+ * It takes commands too (`tether device command <id> 'led on'`): the
+ * answer to a wake-up's message brings the oldest one, and the blob
+ * carries its acknowledgement over the sleep to the next wake-up's
+ * message. A command can come twice (a lost answer): act on its id.
  */
 #include <ESP8266WiFi.h>
 #include <TetherClient.h>
@@ -59,10 +64,13 @@ report_error(const char *what)
 }
 
 /* Everything happens here: setup() runs at every wake-up, loop() never. */
+static unsigned char command_buf[64];	/* commands of up to 64 bytes */
+
 void
 setup()
 {
 	struct tether_transport io;
+	struct tether_command cmd;
 	uint8_t mac[TETHER_MAC_LEN];
 	char body[32];
 	int n, status;
@@ -91,6 +99,8 @@ setup()
 	if (tether_client_init(&client, &cfg, &io, record_buf,
 	    sizeof(record_buf)) != 0)
 		report_error("init");
+	tether_client_set_command_buffer(&client, command_buf,
+	    sizeof(command_buf));
 
 	/* The session of the last wake-up, if RTC memory kept a good one;
 	 * a refused blob only means a full handshake. */
@@ -105,6 +115,15 @@ setup()
 	else
 		Serial.println(tether_resumed(&client) ? "stored, resumed" :
 		    "stored, full handshake");
+	if (tether_command(&client, &cmd)) {
+		/* the next wake-up's message acknowledges it (the blob
+		 * keeps the ack) */
+		Serial.print("command ");
+		Serial.print((unsigned long)cmd.id);
+		Serial.print(": ");
+		Serial.write(cmd.payload, cmd.len);
+		Serial.println();
+	}
 	if (tether_session_save(&client, (uint8_t *)rtc_blob) == 0)
 		ESP.rtcUserMemoryWrite(RTC_OFFSET, rtc_blob, sizeof(rtc_blob));
 	tetherClose(&client);

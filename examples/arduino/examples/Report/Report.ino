@@ -5,6 +5,12 @@
  * pinned to the gateway's key. The pin comes from `tether fingerprint
  * --format c`; the identity from `tether provision --out DIR`: copy
  * DIR/<id>/tether_identity.h beside this sketch (one build per board).
+ *
+ * It also takes commands: `tether device command <id> 'interval 60'`
+ * queues one, and the answer to the next report brings it (no extra
+ * round trip). This sketch understands "interval <seconds>" and "led
+ * on" / "led off"; the library acknowledges each command it handed over
+ * with the next report.
  */
 #if defined(ESP8266)
 #include <ESP8266WiFi.h>
@@ -32,12 +38,16 @@ static const uint8_t PIN[32] = {
  * secret and this board's MAC (the interleave and hmac schemes bind it to
  * the board; plain uses the secret as it is), as provisioning did. */
 static char credential[TETHER_CREDENTIAL_MAX];
-static const unsigned long REPORT_MS = 10000;
+static unsigned long report_ms = 10000;	/* "interval <s>" changes it */
 
 /* Everything the library uses, in static RAM: about 6 KiB, no heap. */
 static struct tether_config cfg;
 static struct tether_client client;
 static unsigned char record_buf[TETHER_BUFSIZE_MIN];	/* 512-byte records */
+/* Commands' payloads land here: the gateway sends none larger (one that
+ * is stays queued as "rejected" for the application to see). */
+static unsigned char command_buf[64];
+static uint64_t last_command;		/* at-least-once: act on the id */
 static uint8_t seed[32];
 static WiFiClient tcp;			/* plain TCP: the TLS is libtether's */
 static TetherTransport transport(tcp);
@@ -97,6 +107,37 @@ setup()
 	if (tether_client_init(&client, &cfg, &io, record_buf,
 	    sizeof(record_buf)) != 0)
 		Serial.println(tether_strerror(tether_last_error(&client)));
+	/* from now on each report says it takes commands of up to 64 bytes */
+	tether_client_set_command_buffer(&client, command_buf,
+	    sizeof(command_buf));
+	pinMode(LED_BUILTIN, OUTPUT);
+}
+
+/* A command the gateway brought: a few words of text, for this sketch. */
+static void
+run_command(const struct tether_command *cmd)
+{
+	char text[sizeof(command_buf) + 1];
+	unsigned long s;
+
+	/* a command may come twice (a lost answer): do it once */
+	if (cmd->id == last_command)
+		return;
+	last_command = cmd->id;
+	memcpy(text, cmd->payload, cmd->len);
+	text[cmd->len] = '\0';
+	Serial.print("command ");
+	Serial.print((unsigned long)cmd->id);
+	Serial.print(": ");
+	Serial.println(text);
+	if (sscanf(text, "interval %lu", &s) == 1 && s >= 1 && s <= 86400)
+		report_ms = s * 1000;
+	else if (strcmp(text, "led on") == 0)
+		digitalWrite(LED_BUILTIN, LOW);		/* active low on most */
+	else if (strcmp(text, "led off") == 0)
+		digitalWrite(LED_BUILTIN, HIGH);
+	else
+		Serial.println("unknown command (acknowledged all the same)");
 }
 
 void
@@ -104,10 +145,11 @@ loop()
 {
 	static unsigned long last;
 	static char detail[TETHER_DETAIL_LEN];	/* off the 4 KiB loop stack */
+	struct tether_command cmd;
 	char body[32];
 	int status;
 
-	if (last != 0 && millis() - last < REPORT_MS)
+	if (last != 0 && millis() - last < report_ms)
 		return;
 	last = millis();
 	snprintf(body, sizeof(body), "{\"rssi\":%d}", (int)WiFi.RSSI());
@@ -120,5 +162,8 @@ loop()
 		Serial.print(tether_error_detail(&client, detail,
 		    sizeof(detail)));
 		Serial.println(")");
+	} else if (tether_command(&client, &cmd)) {
+		/* handed over: the next report acknowledges it */
+		run_command(&cmd);
 	}
 }
