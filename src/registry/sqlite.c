@@ -438,6 +438,10 @@ const struct reg_backend reg_sqlite_backend = {
 	.schema = &reg_sqlite_schema,
 	.glob_op = "GLOB",
 	.row_order = "rowid",
+	/* named: the planner would take the UNIQUE index on cred_hash, and
+	 * a revoked device's row would be read where an unknown one has none */
+	.lookup_sql = "SELECT id FROM devices INDEXED BY devices_active_cred "
+	    "WHERE cred_hash = ?1 AND status = 'active'",
 	/* one writer at a time: ids are assigned in commit order */
 	.read_sql = "SELECT '0', m.id, m.device_id, m.seq, m.received_at, "
 	    "m.body, coalesce(d.label, '') FROM messages m "
