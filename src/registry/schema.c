@@ -121,11 +121,13 @@ static const char schema_v5[] =
 	REG_DDL_FORWARDERS("BLOB", "INTEGER");
 
 static const char schema_v6[] =
-	/* id in the index: a found device is read from the index alone
-	 * (queries: the SQLite backend names this index, INDEXED BY, as the
-	 * planner would take the UNIQUE one, which holds revoked rows). */
-	"CREATE UNIQUE INDEX devices_active_cred ON devices (cred_hash, id) "
-	"	WHERE status = 'active';";
+	/* id and status in the index: a found device is read from the index
+	 * alone (a covering index; SQLite 3.40 reads the row for a column
+	 * of the WHERE otherwise). The SQLite backend names this index
+	 * (INDEXED BY, sqlite.c): the planner would take the UNIQUE one,
+	 * which holds revoked rows. */
+	"CREATE UNIQUE INDEX devices_active_cred ON devices "
+	"	(cred_hash, id, status) WHERE status = 'active';";
 
 static const struct reg_migration migrations[] = {
 	{ 1, "devices, audit, change feed, messages", schema_v1 },

@@ -29,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "tether.h"
+#include "registry/backend.h"
 #include "registry/registry.h"
 #include "registry/schema.h"
 
@@ -218,6 +219,32 @@ sql_exec(const char *db, const char *sql)
 	if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
 		fail_msg("%s: %s", sql, msg);
 	sqlite3_close(h);
+}
+
+/* SQLite's plan for the credential lookup: the index of active devices
+ * alone (covering), so a revoked credential finds no entry and reads no
+ * row, as an unknown one. */
+static void
+lookup_plan_is_covering(const char *db)
+{
+	char sql[512];
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	int found = 0;
+
+	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s",
+	    reg_sqlite_backend.lookup_sql);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(s, 3);
+
+		if (d != NULL && strstr(d, "COVERING INDEX devices_active_cred"))
+			found = 1;
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	assert_true(found);
 }
 
 static void
@@ -706,8 +733,19 @@ test_revoke_and_changes(void **state)
 	    "cli:alice"), 0);
 	reg_credential_hash(f->st, devs[1].credential,
 	    strlen(devs[1].credential), hash);
-	/* a revoked credential misses as an unknown one does (#12) */
+	/* a revoked credential misses as an unknown one does (#12): the
+	 * lookup's index holds active devices only, and is what it reads */
 	assert_int_equal(reg_lookup(f->st, hash, id), REG_NOT_FOUND);
+	if (!is_pg(f->db)) {
+		assert_int_equal(sql_int(f->db, "SELECT count(*) FROM devices "
+		    "INDEXED BY devices_active_cred WHERE status = 'active' "
+		    "AND cred_hash IS NOT NULL"), 2);
+		lookup_plan_is_covering(f->db);
+	} else {
+		assert_int_equal(sql_int(f->db, "SELECT count(*) FROM "
+		    "pg_indexes WHERE indexname = 'devices_active_cred' AND "
+		    "indexdef LIKE '%WHERE%active%'"), 1);
+	}
 
 	assert_int_equal(reg_changes(f->st, &cursor, on_change, &seen), 1);
 	assert_string_equal(seen.ids[0], devs[1].id);
