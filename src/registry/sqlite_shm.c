@@ -33,10 +33,16 @@ static void *
 allocated_mmap(void *addr, size_t len, int prot, int flags, int fd,
     off_t off)
 {
-	if ((prot & PROT_WRITE) && (flags & MAP_SHARED) && fd >= 0 &&
-	    fallocate(fd, FALLOC_FL_KEEP_SIZE, off, (off_t)len) < 0 &&
-	    errno != EOPNOTSUPP && errno != ENOSYS && errno != EINTR)
-		return MAP_FAILED;	/* errno says why: ENOSPC, EDQUOT */
+	if ((prot & PROT_WRITE) && (flags & MAP_SHARED) && fd >= 0) {
+		int r;
+
+		while ((r = fallocate(fd, FALLOC_FL_KEEP_SIZE, off,
+		    (off_t)len)) < 0 && errno == EINTR)
+			;
+		/* A file system without fallocate: mapped as SQLite would. */
+		if (r < 0 && errno != EOPNOTSUPP && errno != ENOSYS)
+			return MAP_FAILED;	/* errno says why: ENOSPC, ... */
+	}
 	return real_mmap(addr, len, prot, flags, fd, off);
 }
 
