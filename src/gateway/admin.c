@@ -31,7 +31,8 @@ struct gw_admin {
 	int		 nworkers;
 };
 
-struct gw_histogram gw_hist_commit, gw_hist_flush, gw_hist_lookup;
+struct gw_histogram gw_hist_commit, gw_hist_flush, gw_hist_lookup,
+    gw_hist_app_lookup;
 
 /* Upper bounds, µs; the last bucket is +Inf. */
 static const int64_t bounds_us[GW_HIST_BUCKETS - 1] = { 500, 1000, 2500,
@@ -206,6 +207,9 @@ metrics(struct text *t, const struct gw_admin *a)
 	histogram(t, "tether_registry_lookup_seconds",
 	    "Time of one credential lookup in the registry (cache misses).",
 	    &gw_hist_lookup);
+	histogram(t, "tether_app_token_lookup_seconds",
+	    "Time of one application token lookup in the registry (tokens "
+	    "refused lately are not looked up).", &gw_hist_app_lookup);
 }
 
 /* Writes all of p within the deadline; 0 or -1. */

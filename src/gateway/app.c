@@ -46,7 +46,10 @@ app_of(struct gw_conn *c)
 void
 app_close(struct gw_worker *w, struct gw_conn *c)
 {
-	(void)w;
+	/* A read still out (a long poll, say) ends with its client: it
+	 * would hold a place in GW_READ_QUEUE until its wait ended. */
+	if (c->wait == WAIT_READER)
+		gw_reader_cancel(w->sh->reader, w, c->fd, c->gen);
 	if (c->app != NULL) {
 		OPENSSL_cleanse(c->app, sizeof(*c->app));
 		free(c->app);
@@ -75,6 +78,26 @@ unauthorized(struct gw_worker *w, struct gw_conn *c, const char *why)
 	    "refused\"}");
 }
 
+/* An application token is the credential text form with its own prefix
+ * (registry.h): the same length, alphabet and checksum. */
+static int
+well_formed(const char *tok, size_t len)
+{
+	char text[TETHER_CREDENTIAL_LEN];
+	size_t plen = sizeof(TETHER_CREDENTIAL_PREFIX) - 1;
+	int ok;
+
+	_Static_assert(sizeof(REG_APP_TOKEN_PREFIX) ==
+	    sizeof(TETHER_CREDENTIAL_PREFIX), "the prefixes' lengths");
+	if (len != REG_APP_TOKEN_LEN)
+		return 0;
+	memcpy(text, TETHER_CREDENTIAL_PREFIX, plen);
+	memcpy(text + plen, tok + plen, len - plen);
+	ok = tether_credential_parse(text, len, NULL);
+	OPENSSL_cleanse(text, sizeof(text));
+	return ok;
+}
+
 /* The token of "Authorization: Bearer tta1_...": 0, or -1 (answered). */
 static int
 token_of(struct gw_worker *w, struct gw_conn *c,
@@ -97,7 +120,20 @@ token_of(struct gw_worker *w, struct gw_conn *c,
 		unauthorized(w, c, "not an application token (tta1_...)");
 		return -1;
 	}
+	/* Nor is a token whose checksum fails (a typo, junk): one that the
+	 * registry issued passes (credentials.md). */
+	if (!well_formed(tok, len)) {
+		unauthorized(w, c, "not a well-formed application token "
+		    "(its length or checksum is wrong)");
+		return -1;
+	}
 	reg_app_token_hash(w->store, tok, len, hash);
+	/* Refused lately (unknown or revoked): no store lookup again. */
+	if (gw_reader_refused(w->sh->reader, hash, w->now)) {
+		OPENSSL_cleanse(hash, REG_HASH_LEN);
+		unauthorized(w, c, "unknown or revoked application token");
+		return -1;
+	}
 	return 0;
 }
 

@@ -65,12 +65,21 @@ struct gw_read {
 
 struct gw_reader;
 struct gw_config;
+struct gw_worker;
 
 /* NULL with err when the thread or its registry handle cannot start. */
 struct gw_reader *gw_reader_start(const struct gw_config *c, char *err);
 /* Queues r (owned by the reader until it comes back through
  * gw_worker_read_done). 0, or -1 when the queue is full (r not taken). */
 int gw_reader_submit(struct gw_reader *rd, struct gw_read *r);
+/* 1 if the application token of this hash was refused (unknown or
+ * revoked) in the last GW_NEGCACHE_MS: answer 401 without a read. */
+int gw_reader_refused(struct gw_reader *rd, const uint8_t hash[REG_HASH_LEN],
+    int64_t now);
+/* The connection (w, fd, gen) closed: its read, queued or waiting for
+ * messages, ends now and frees its place in GW_READ_QUEUE. */
+void gw_reader_cancel(struct gw_reader *rd, const struct gw_worker *w,
+    int fd, uint32_t gen);
 /* New messages are committed: parked reads look again (the intake calls
  * it after each commit; one load when nobody waits). */
 void gw_reader_kick(void *rd);

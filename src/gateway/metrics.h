@@ -57,8 +57,10 @@ struct gw_histogram {
 void gw_histogram_observe(struct gw_histogram *h, int64_t us);
 
 /* The histograms: the store's commits (intake thread), the write-ahead
- * log's flushes (syncer), the registry's lookups (lookup thread). */
-extern struct gw_histogram gw_hist_commit, gw_hist_flush, gw_hist_lookup;
+ * log's flushes (syncer), the registry's lookups (lookup thread), the
+ * application tokens' lookups (reader thread). */
+extern struct gw_histogram gw_hist_commit, gw_hist_flush, gw_hist_lookup,
+    gw_hist_app_lookup;
 
 struct gw_worker;
 struct gw_shared;

@@ -19,6 +19,22 @@
 #include "common/text.h"
 #include "gateway/app.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
+
+/* An application token refused (unknown or revoked), until `until`. */
+struct refused {
+	uint8_t		 hash[REG_HASH_LEN];
+	int64_t		 until;		/* ms, monotonic; 0: empty */
+};
+
+/* A read whose connection closed while the reader had it in hand. */
+struct cancel {
+	const struct gw_worker *worker;
+	int		 fd;
+	uint32_t	 gen;
+};
+
+#define READER_CANCELS	64
 
 struct gw_reader {
 	struct gw_thread t;		/* t.lock guards everything below */
@@ -30,6 +46,13 @@ struct gw_reader {
 	int64_t		 kicked_at;	/* ms: the first such commit */
 	int		 released;	/* stopping: no read waits */
 	struct reg_store *store;
+	/* Cancelled reads the thread has in hand (not in head or parked):
+	 * dropped when they would park, forgotten once its pass is over. */
+	struct cancel	 cancels[READER_CANCELS];
+	size_t		 ncancels;
+	/* Tokens refused lately, so a client repeating a junk token costs
+	 * no store lookup (as auth.c's negative cache for credentials). */
+	struct refused	 refused[GW_NEGCACHE_SLOTS];
 };
 
 /* Left behind at a stop, as the lookup thread (auth.c). */
@@ -97,20 +120,56 @@ put_row(void *arg, const struct reg_read_row *row)
 	a->r->count++;
 }
 
+/* A keyed hash: its bytes are uniform, and without the registry key
+ * nobody aims two tokens at one slot. */
+static struct refused *
+refused_slot(struct gw_reader *rd, const uint8_t hash[REG_HASH_LEN])
+{
+	uint32_t h = (uint32_t)hash[0] | (uint32_t)hash[1] << 8 |
+	    (uint32_t)hash[2] << 16 | (uint32_t)hash[3] << 24;
+
+	return &rd->refused[h % GW_NEGCACHE_SLOTS];
+}
+
+int
+gw_reader_refused(struct gw_reader *rd, const uint8_t hash[REG_HASH_LEN],
+    int64_t now)
+{
+	struct refused *s;
+	int hit;
+
+	pthread_mutex_lock(&rd->t.lock);
+	s = refused_slot(rd, hash);
+	hit = s->until > now && CRYPTO_memcmp(s->hash, hash, REG_HASH_LEN) == 0;
+	pthread_mutex_unlock(&rd->t.lock);
+	return hit;
+}
+
 /* The token's check: 0, or the status to answer. */
 static int
 authorize(struct gw_reader *rd, struct gw_read *r)
 {
 	struct reg_app app;
+	int64_t t0 = reg_mono_us();
 	int x = reg_app_lookup(rd->store, r->token_hash, &app);
 
+	gw_histogram_observe(&gw_hist_app_lookup, reg_mono_us() - t0);
 	if (x < 0) {
 		gw_log(GW_LOG_ERROR, "registry_failed", "reason",
 		    reg_error(rd->store), NULL);
 		return 503;
 	}
-	if (x == REG_NOT_FOUND || app.revoked_at != 0)
+	if (x == REG_NOT_FOUND || app.revoked_at != 0) {
+		/* Unknown and revoked alike: remembered a while. */
+		struct refused *s;
+
+		pthread_mutex_lock(&rd->t.lock);
+		s = refused_slot(rd, r->token_hash);
+		memcpy(s->hash, r->token_hash, REG_HASH_LEN);
+		s->until = now_ms() + GW_NEGCACHE_MS;
+		pthread_mutex_unlock(&rd->t.lock);
 		return 401;
+	}
 	if (!(app.scopes & REG_SCOPE_READ))
 		return 403;
 	return 0;
@@ -190,6 +249,58 @@ next_wake(const struct gw_reader *rd, int64_t next_poll)
 	if (rd->kicked && rd->kicked_at + GW_APP_COALESCE_MS < wake)
 		wake = rd->kicked_at + GW_APP_COALESCE_MS;
 	return wake;
+}
+
+/* Whether r's connection closed while the thread had r in hand. */
+static int
+cancelled(const struct gw_reader *rd, const struct gw_read *r)
+{
+	for (size_t i = 0; i < rd->ncancels; i++)
+		if (rd->cancels[i].worker == r->worker &&
+		    rd->cancels[i].fd == r->fd && rd->cancels[i].gen == r->gen)
+			return 1;
+	return 0;
+}
+
+/* Unlinks and frees the read of (w, fd, gen) from the list at *pp; its
+ * last element's next pointer, if that one went, moves to *tail (when
+ * tail is not NULL). 1 if it was there. */
+static int
+drop_from(struct gw_reader *rd, struct gw_read **pp, struct gw_read ***tail,
+    const struct gw_worker *w, int fd, uint32_t gen)
+{
+	for (struct gw_read *r; (r = *pp) != NULL; pp = &r->next) {
+		if (r->worker != w || r->fd != fd || r->gen != gen)
+			continue;
+		*pp = r->next;
+		if (tail != NULL && *tail == &r->next)
+			*tail = pp;
+		rd->queued--;
+		gw_read_free(r);
+		return 1;
+	}
+	return 0;
+}
+
+void
+gw_reader_cancel(struct gw_reader *rd, const struct gw_worker *w, int fd,
+    uint32_t gen)
+{
+	if (rd == NULL)
+		return;
+	pthread_mutex_lock(&rd->t.lock);
+	/* Waiting or queued: its slot is free at once. In the thread's hand:
+	 * remembered, and dropped if it would park (with no room to
+	 * remember, it ends with its wait, as before). */
+	if (!drop_from(rd, &rd->parked, NULL, w, fd, gen) &&
+	    !drop_from(rd, &rd->head, &rd->tail, w, fd, gen) &&
+	    rd->ncancels < READER_CANCELS) {
+		rd->cancels[rd->ncancels].worker = w;
+		rd->cancels[rd->ncancels].fd = fd;
+		rd->cancels[rd->ncancels].gen = gen;
+		rd->ncancels++;
+	}
+	pthread_mutex_unlock(&rd->t.lock);
 }
 
 static void *
@@ -273,8 +384,13 @@ reader_main(void *arg)
 					done_tail = &r->next;
 				} else {
 					pthread_mutex_lock(&rd->t.lock);
-					r->next = rd->parked;
-					rd->parked = r;
+					if (cancelled(rd, r)) {
+						rd->queued--;
+						gw_read_free(r);
+					} else {
+						r->next = rd->parked;
+						rd->parked = r;
+					}
 					pthread_mutex_unlock(&rd->t.lock);
 				}
 			}
@@ -282,6 +398,7 @@ reader_main(void *arg)
 		*done_tail = NULL;
 
 		pthread_mutex_lock(&rd->t.lock);
+		rd->ncancels = 0;	/* every read in hand is parked or done */
 		atomic_store(&rd->nparked, rd->parked != NULL);
 		for (r = done; r != NULL; r = next) {
 			next = r->next;
@@ -404,5 +521,6 @@ gw_reader_stop(struct gw_reader *rd, int64_t deadline)
 	}
 	reg_close(rd->store);
 	gw_thread_destroy(&rd->t);
+	OPENSSL_cleanse(rd->refused, sizeof(rd->refused));
 	free(rd);
 }

@@ -296,8 +296,7 @@ worker_main(void *arg)
 				 * answer. */
 				if (c->wait != WAIT_NONE &&
 				    (evs[i].events & (EPOLLHUP | EPOLLERR |
-				    (c->wait == WAIT_READER && app_streaming(c) ?
-				    EPOLLRDHUP : 0))))
+				    (c->wait == WAIT_READER ? EPOLLRDHUP : 0))))
 					conn_close(w, c, c->wait == WAIT_STORE ?
 					    "peer hung up while its message was "
 					    "being stored" : c->wait == WAIT_READER ?

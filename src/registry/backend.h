@@ -46,6 +46,11 @@ struct reg_backend {
 	 * and the column that orders devices as provisioned. */
 	const char	*glob_op;
 	const char	*row_order;
+	/* Q_LOOKUP (devices.c, reg_lookup): the id (one column) of the
+	 * active device whose cred_hash is ?1, through the index of active
+	 * credentials (schema.h, version 6), so that a revoked credential
+	 * misses it as an unknown one does. */
+	const char	*lookup_sql;
 	/*
 	 * Q_READ (read.c): messages after a cursor (?1 its position in the
 	 * backend's commit order as text, ?2 its id), of one device (?3,

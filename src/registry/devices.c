@@ -40,10 +40,10 @@ reg_read_device(struct reg_store *st, struct reg_stmt *s,
 }
 
 /* see registry.h; the gateway's question for every connection whose
- * credential is not in its cache */
+ * credential is not in its cache. Unknown and revoked: the same miss on
+ * the same index (lookup_sql), so the same work. */
 int
-reg_lookup(struct reg_store *st, const uint8_t hash[REG_HASH_LEN],
-    char *id, enum reg_status *status)
+reg_lookup(struct reg_store *st, const uint8_t hash[REG_HASH_LEN], char *id)
 {
 	const char *what = "cannot look the credential up";
 	struct reg_stmt *s = reg_stmt(st, Q_LOOKUP);
@@ -52,10 +52,8 @@ reg_lookup(struct reg_store *st, const uint8_t hash[REG_HASH_LEN],
 	if (reg_ready(st, what) < 0)
 		return -1;
 	reg_bind_blob(st, s, 1, hash, REG_HASH_LEN);
-	if ((r = reg_step(st, s, what)) == REG_ROW) {
+	if ((r = reg_step(st, s, what)) == REG_ROW)
 		reg_copy(id, REG_ID_MAX, reg_col_text(st, s, 0));
-		*status = reg_status_parse(reg_col_text(st, s, 1));
-	}
 	reg_reset(st, s);
 	return r < 0 ? -1 : r == REG_ROW ? 0 : REG_NOT_FOUND;
 }

@@ -958,6 +958,11 @@ static const char pg_schema_v4[] = REG_DDL_APPS("BYTEA", "BIGINT")
  * SQLite (schema.h). */
 static const char pg_schema_v5[] = REG_DDL_FORWARDERS("BYTEA", "BIGINT");
 
+/* Version 6: the lookup index of active credentials only (schema.h). */
+static const char pg_schema_v6[] =
+	"CREATE UNIQUE INDEX devices_active_cred ON devices (cred_hash) "
+	"	INCLUDE (id) WHERE status = 'active';";
+
 static const struct reg_migration pg_migrations[] = {
 	{ 1, "devices, audit, change feed, messages", pg_schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", pg_schema_v2 },
@@ -966,6 +971,7 @@ static const struct reg_migration pg_migrations[] = {
 	{ 4, REG_MIGRATION_4_NAME ", messages in commit order",
 	  pg_schema_v4 },
 	{ 5, REG_MIGRATION_5_NAME, pg_schema_v5 },
+	{ 6, REG_MIGRATION_6_NAME, pg_schema_v6 },
 };
 
 static const struct reg_schema pg_schema = {
@@ -1047,6 +1053,9 @@ const struct reg_backend reg_pg_backend = {
 	.schema = &pg_schema,
 	.glob_op = "~",
 	.row_order = "n",
+	/* the planner takes the smaller, partial index by itself */
+	.lookup_sql = "SELECT id FROM devices WHERE cred_hash = ?1 "
+	    "AND status = 'active'",
 	/* ids commit out of order: read in (writing transaction, id) order
 	 * and only below the oldest transaction still running */
 	.read_sql = "SELECT m.xid::text, m.id, m.device_id, m.seq, "

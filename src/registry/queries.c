@@ -15,7 +15,7 @@
 	"coalesce(last_seen_at, 0), coalesce(last_seen_addr, '') "
 
 static const char *const sql[Q__COUNT] = {
-	[Q_LOOKUP] = "SELECT id, status FROM devices WHERE cred_hash = ?1",
+	/* Q_LOOKUP: the backend's (lookup_sql) */
 	[Q_DEVICE_GET] = DEVICE_COLUMNS "FROM devices WHERE id = ?1",
 	/* a taken id, credential or MAC inserts nothing: drawn again */
 	[Q_INSERT_DEVICE] = "INSERT INTO devices "
@@ -114,6 +114,8 @@ reg_query_text(const struct reg_backend *be, enum reg_query q,
 	else if (q == Q_IDS_BY_LABEL)
 		n = snprintf(buf, REG_QUERY_MAX, ids_by_label_sql,
 		    be->row_order);
+	else if (q == Q_LOOKUP)
+		return be->lookup_sql;
 	else if (q == Q_READ)
 		return be->read_sql;
 	else if (q == Q_BACKLOG)

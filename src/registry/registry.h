@@ -101,12 +101,13 @@ void reg_credential_hash(const struct reg_store *st, const char *cred,
     size_t len, uint8_t out[REG_HASH_LEN]);
 
 /*
- * Looks a credential hash up. Returns 0 and fills id (REG_ID_MAX) and
- * status when a device has it, REG_NOT_FOUND when none does, -1 on a
+ * Looks a credential hash up among active devices. Returns 0 and fills id
+ * (REG_ID_MAX) when an active device has it, REG_NOT_FOUND when none does
+ * (never issued, or revoked: the same miss, the same work), -1 on a
  * database error.
  */
 int reg_lookup(struct reg_store *st, const uint8_t hash[REG_HASH_LEN],
-    char *id, enum reg_status *status);
+    char *id);
 
 /*
  * A device made by reg_provision_batch (or given a new secret by

@@ -120,12 +120,22 @@ static const char schema_v5[] =
 	 * receiver acknowledged, what it delivered and its last error. */
 	REG_DDL_FORWARDERS("BLOB", "INTEGER");
 
+static const char schema_v6[] =
+	/* id and status in the index: a found device is read from the index
+	 * alone (a covering index; SQLite 3.40 reads the row for a column
+	 * of the WHERE otherwise). The SQLite backend names this index
+	 * (INDEXED BY, sqlite.c): the planner would take the UNIQUE one,
+	 * which holds revoked rows. */
+	"CREATE UNIQUE INDEX devices_active_cred ON devices "
+	"	(cred_hash, id, status) WHERE status = 'active';";
+
 static const struct reg_migration migrations[] = {
 	{ 1, "devices, audit, change feed, messages", schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", schema_v2 },
 	{ 3, "message duplicates checked in memory, no index", schema_v3 },
 	{ 4, REG_MIGRATION_4_NAME, schema_v4 },
 	{ 5, REG_MIGRATION_5_NAME, schema_v5 },
+	{ 6, REG_MIGRATION_6_NAME, schema_v6 },
 };
 
 const struct reg_schema reg_sqlite_schema = {

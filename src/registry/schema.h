@@ -71,6 +71,13 @@ struct reg_migration {
 	"	created_at	" integer " NOT NULL" \
 	");"
 
+/* Version 6: the gateway's lookup index holds active credentials only, so
+ * a revoked credential misses it exactly as one never issued does: the
+ * same index descent, no table row read, the same answer (#12, item 12;
+ * DESIGN.md, "same body, same timing"). The UNIQUE on cred_hash stays: a
+ * revoked device's credential is still never issued again. */
+#define REG_MIGRATION_6_NAME	"lookup index of active credentials only"
+
 /*
  * A backend's schema: its migrations, oldest first, and what migrate.c
  * needs in its dialect: the table that records them; a query that gives

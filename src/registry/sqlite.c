@@ -91,6 +91,10 @@ reg_sq_fail(struct reg_store *st, const char *what, int rc)
 	sqlite3 *db = reg_sq(st) != NULL ? reg_sq(st)->db : NULL;
 	int e = db != NULL ? sqlite3_system_errno(db) : 0;
 
+	/* A full disk may come as an I/O error (a WAL index that cannot be
+	 * mapped, sqlite_shm.c): say what it is. */
+	if ((e == ENOSPC || e == EDQUOT) && (rc & 0xff) == SQLITE_IOERR)
+		rc = SQLITE_FULL;
 	/* An I/O error means little without the system's reason: "File too
 	 * large" (a size limit), "No space left on device", ... */
 	if (e != 0 && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL ||
@@ -364,6 +368,7 @@ sq_open(struct reg_store *st, const char *db)
 	/* One thread uses a handle at a time (registry.h), so SQLite's
 	 * per-connection mutex would only cost. */
 	create_private(db);
+	reg_sq_shm_guard();
 	rc = sqlite3_open_v2(db, &sq->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -438,6 +443,10 @@ const struct reg_backend reg_sqlite_backend = {
 	.schema = &reg_sqlite_schema,
 	.glob_op = "GLOB",
 	.row_order = "rowid",
+	/* named: the planner would take the UNIQUE index on cred_hash, and
+	 * a revoked device's row would be read where an unknown one has none */
+	.lookup_sql = "SELECT id FROM devices INDEXED BY devices_active_cred "
+	    "WHERE cred_hash = ?1 AND status = 'active'",
 	/* one writer at a time: ids are assigned in commit order */
 	.read_sql = "SELECT '0', m.id, m.device_id, m.seq, m.received_at, "
 	    "m.body, coalesce(d.label, '') FROM messages m "

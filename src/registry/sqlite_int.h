@@ -56,6 +56,11 @@ reg_sq(const struct reg_store *st)
 	return st->db;
 }
 
+/* Makes SQLite allocate the blocks of its WAL index before it maps them,
+ * so a full disk is an error and not a SIGBUS (sqlite_shm.c). Once per
+ * process, before the first database is opened. */
+void reg_sq_shm_guard(void);
+
 /* Sets the handle's error to "<what>: <cause>" and returns -1. */
 int reg_sq_fail(struct reg_store *st, const char *what, int rc);
 
