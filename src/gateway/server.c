@@ -24,6 +24,7 @@
 #include "gateway/gateway.h"
 #include "pin/pin.h"
 #include "gateway/metrics.h"
+#include "gateway/resume.h"
 
 /* "127.0.0.1:8443", "[::1]:8443", "localhost:8443" -> a socket address. */
 static int
@@ -168,6 +169,7 @@ struct watcher {
 	struct gw_shared *sh;
 	struct gw_worker **workers;
 	int		 nworkers;
+	struct gw_resume *resume;	/* ticket keys rotated and shared */
 };
 
 static struct watcher *abandoned_watcher;	/* see stop_watcher */
@@ -226,6 +228,7 @@ watcher_main(void *arg)
 		if (wt->t.stop)
 			break;
 		pthread_mutex_unlock(&wt->t.lock);
+		gw_resume_tick(wt->resume, wt->store);
 		if (reg_changes(wt->store, &cursor, device_changed, wt) < 0) {
 			if (!failing)
 				gw_log(GW_LOG_ERROR, "registry_failed", "reason",
@@ -245,7 +248,7 @@ watcher_main(void *arg)
 
 static struct watcher *
 start_watcher(struct gw_shared *sh, struct reg_store *store,
-    struct gw_worker **workers, int nworkers)
+    struct gw_worker **workers, int nworkers, struct gw_resume *resume)
 {
 	struct watcher *wt;
 
@@ -255,6 +258,7 @@ start_watcher(struct gw_shared *sh, struct reg_store *store,
 	wt->store = store;
 	wt->workers = workers;
 	wt->nworkers = nworkers;
+	wt->resume = resume;
 	wt->notify = reg_can_notify(store);
 	if (gw_thread_start(&wt->t, watcher_main, wt) < 0) {
 		free(wt);
@@ -408,6 +412,8 @@ gw_serve(const struct gw_config *c, char *err)
 	size_t nretired = 0;
 	char served[GW_MAX_CERTS][PIN_TEXT];	/* the pins in use */
 	struct watcher *wt = NULL;
+	struct gw_resume *res = NULL;
+	int left = 0;			/* the watcher, left behind */
 	struct gw_forward *fw = NULL;
 	struct gw_retain *ret = NULL;
 	int64_t drain_end = 0, stop_by;
@@ -464,6 +470,11 @@ gw_serve(const struct gw_config *c, char *err)
 		snprintf(err, GW_ERR_LEN, "%s", rerr);
 		goto out;
 	}
+	/* Before any handshake: the keys and sessions of the last run. */
+	if ((res = gw_resume_open(c, sh.tls, store)) == NULL) {
+		snprintf(err, GW_ERR_LEN, "out of memory");
+		goto out;
+	}
 	if (created)
 		gw_log(GW_LOG_WARN, "database_created", "path", c->db, "reason",
 		    "no database at this path: a new empty one was made; "
@@ -511,7 +522,7 @@ gw_serve(const struct gw_config *c, char *err)
 		    napp, err)) == NULL)
 			goto out;
 	}
-	if ((wt = start_watcher(&sh, store, workers, nworkers)) == NULL) {
+	if ((wt = start_watcher(&sh, store, workers, nworkers, res)) == NULL) {
 		snprintf(err, GW_ERR_LEN, "cannot start the registry watcher");
 		goto out;
 	}
@@ -575,8 +586,10 @@ out:
 	stop_by = stop_deadline(drain_end);
 	/* First: a scrape reads the intake, the forwarders and the workers. */
 	gw_admin_stop(adm);
-	if (wt != NULL && !stop_watcher(wt, stop_by))
+	if (wt != NULL && !stop_watcher(wt, stop_by)) {
 		store = NULL;		/* the watcher still holds it */
+		left = 1;		/* and its resume, and the TLS state */
+	}
 	gw_auth_stop(sh.auth, stop_by);
 	gw_forward_stop(fw, stop_by);
 	gw_retain_stop(ret, stop_by);
@@ -592,9 +605,13 @@ out:
 		gw_worker_free(workers[i]);
 	reg_close(store);
 	gw_devcache_free(sh.devcache);	/* a thread left behind never uses it */
-	gw_tls_free(sh.tls);
-	while (nretired > 0)		/* the first, which owns the cache, last */
-		gw_tls_free(retired[--nretired]);
+	/* After the workers: every session is in the cache. */
+	if (!left) {
+		gw_resume_close(res, rc == 0);
+		gw_tls_free(sh.tls);
+		while (nretired > 0)	/* the first, which owns the cache, last */
+			gw_tls_free(retired[--nretired]);
+	}
 	for (size_t j = 0; j < naddr; j++)
 		if (claims[j] >= 0)
 			close(claims[j]);

@@ -71,6 +71,20 @@ struct reg_migration {
 	"	created_at	" integer " NOT NULL" \
 	");"
 
+/* Version 6: the gateways' TLS session ticket keys (tickets.c), each
+ * sealed under a key derived from the registry key, so that every node of
+ * one store opens the tickets of every other and the database alone does
+ * not give them away. A SQLite gateway keeps its keys in its state
+ * directory; the table is in both schemas so they stay one list. */
+#define REG_MIGRATION_6_NAME	"TLS session ticket keys shared by the nodes"
+#define REG_DDL_TICKET_KEYS(blob, integer) \
+	"CREATE TABLE tls_ticket_keys (" \
+	"	name		" blob " NOT NULL PRIMARY KEY" \
+	"			CHECK (length(name) = 16)," \
+	"	sealed		" blob " NOT NULL," \
+	"	created_at	" integer " NOT NULL" \
+	");"
+
 /*
  * A backend's schema: its migrations, oldest first, and what migrate.c
  * needs in its dialect: the table that records them; a query that gives
