@@ -37,6 +37,7 @@ static struct {
 	int		 no_ticket;
 	const char	*file;
 	const char	*manifest;
+	const char	*get;		/* GET this path instead of a message */
 	int		 pids[MAX_PIDS];
 	int		 npids;
 	struct sockaddr_in addr;
@@ -141,7 +142,11 @@ one(size_t i)
 		SSL_set_session(ssl, sess[i]);
 	if (SSL_connect(ssl) != 1)
 		goto out;
-	len = snprintf(req, sizeof(req), "POST /v1/messages HTTP/1.1\r\n"
+	if (opt.get != NULL)
+		len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n"
+		    "Host: localhost\r\nConnection: close\r\n\r\n", opt.get);
+	else
+		len = snprintf(req, sizeof(req), "POST /v1/messages HTTP/1.1\r\n"
 	    "Host: localhost\r\nAuthorization: Device %s\r\n"
 	    "Content-Type: application/json\r\nContent-Length: %d\r\n"
 	    "Connection: close\r\n\r\n{\"n\":%5zu}", cred,
@@ -233,7 +238,7 @@ main(int argc, char **argv)
 	if (argc < 3) {
 		fprintf(stderr, "usage: reconnect save|load|fresh [-c N] [-P PAR] "
 		    "[--tls 1.2|1.3] [--no-ticket] [--sessions FILE] "
-		    "[--manifest FILE] [--server-pid PID]... HOST:PORT\n");
+		    "[--manifest FILE] [--get PATH] [--server-pid PID]... HOST:PORT\n");
 		return 2;
 	}
 	opt.mode = argv[1];
@@ -250,6 +255,8 @@ main(int argc, char **argv)
 			opt.file = argv[++i];
 		else if (strcmp(argv[i], "--manifest") == 0 && i + 1 < argc - 1)
 			opt.manifest = argv[++i];
+		else if (strcmp(argv[i], "--get") == 0 && i + 1 < argc - 1)
+			opt.get = argv[++i];
 		else if (strcmp(argv[i], "--server-pid") == 0 &&
 		    i + 1 < argc - 1 && opt.npids < MAX_PIDS)
 			opt.pids[opt.npids++] = atoi(argv[++i]);

@@ -11,6 +11,8 @@
 #
 # Environment: BUILD (default build/), TETHER, BENCH_N (clients, default
 # 2000), BENCH_PAR (clients at once, default 32), BENCH_QUICK=1 (N=300),
+# BENCH_REQ (message: each client POSTs one message, which tether stores
+# durably; health: GET /v1/health, the TLS cost alone; default message),
 # BENCH_KEEP=1 (keep the temp dir).
 set -eu
 
@@ -20,6 +22,12 @@ BUILD=${BUILD:-$ROOT/build}
 TETHER=${TETHER:-$BUILD/tether}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then N=${BENCH_N:-300}; else N=${BENCH_N:-2000}; fi
 PAR=${BENCH_PAR:-32}
+REQ=${BENCH_REQ:-message}
+case $REQ in
+message) GET="" ;;
+health) GET="--get /v1/health" ;;
+*) say "error: BENCH_REQ is message or health"; exit 1 ;;
+esac
 SERVER_CPU=0
 LOAD_CPU=1
 
@@ -44,13 +52,15 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/rsa.key" \
 	-out "$T/rsa.crt" -days 30 -subj /CN=localhost 2>/dev/null
 
-# nginx: the make bench peer, with a ticket key file (80 bytes: AES-256).
+# nginx: the make bench peer, with a ticket key file (80 bytes: AES-256),
+# and no lingering close: the clients read to the end of each answer, and
+# nginx would otherwise wait on a request's unread body before closing.
 mkdir -p "$T/nginx/tmp"
 NGINX_PORT=$(free_port 1)
 head -c 80 /dev/urandom >"$T/nginx/ticket.key"
 chmod 600 "$T/nginx/ticket.key"
 sed -e "s|@DIR@|$T/nginx|g" -e "s|@PORT@|$NGINX_PORT|g" \
-	-e "s|ssl_session_tickets on;|ssl_session_tickets on; ssl_session_ticket_key $T/nginx/ticket.key;|" \
+	-e "s|ssl_session_tickets on;|ssl_session_tickets on; ssl_session_ticket_key $T/nginx/ticket.key; lingering_close off;|" \
 	"$ROOT/bench/nginx.conf.in" >"$T/nginx/nginx.conf"
 grep -q ssl_session_ticket_key "$T/nginx/nginx.conf" || { say "error: nginx.conf.in changed"; exit 1; }
 
@@ -90,7 +100,7 @@ rc() {	# mode [options]: the clients, on the load core
 	for p in $SRV_PIDS; do pidopts="$pidopts --server-pid $p"; done
 	# shellcheck disable=SC2086
 	timeout 600 taskset -c $LOAD_CPU "$T/reconnect" "$mode" -c "$N" -P "$PAR" \
-		--tls 1.2 --sessions "$T/sessions.bin" $MAN $pidopts "$@" "127.0.0.1:$PORT"
+		--tls 1.2 --sessions "$T/sessions.bin" $MAN $GET $pidopts "$@" "127.0.0.1:$PORT"
 }
 
 : >"$T/values"
@@ -114,7 +124,7 @@ v() {	# server case key
 	awk -v s="$1" -v c="$2" -v k="$3" '$1 == s && $2 == c {
 	    for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$T/values"
 }
-echo "## Restart: $N clients back at once ($PAR at a time), TLS 1.2, ECDSA P-256 ($(date +%Y-%m-%d))"
+echo "## Restart: $N clients back at once ($PAR at a time), TLS 1.2, ECDSA P-256, request: $REQ ($(date +%Y-%m-%d))"
 echo
 echo "| case | server | full | resumed | failed | seconds to serve all | server CPU ms | CPU µs a reconnect | time vs fresh |"
 echo "|---|---|---|---|---|---|---|---|---|"
@@ -136,5 +146,6 @@ for cs in fresh ticket id; do
 		"$(awk -v a="$(v tether $cs server_cpu_ms)" -v b="$(v nginx $cs server_cpu_ms)" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
 done
 echo
-echo "Below 1 is tether ahead. tether stores each client's message durably"
-echo "(one SQLite commit a batch); nginx answers \`return 200\` and stores nothing."
+echo "Below 1 is tether ahead. With request: message tether stores each client's"
+echo "message durably (one SQLite commit a batch); nginx answers \`return 200\` and"
+echo "stores nothing. With request: health both answer a few bytes."

@@ -354,7 +354,7 @@ spki_pins(const struct gw_tls_pair *pairs, size_t n, char pins[][PIN_TEXT])
  * exit (in retired), as connections may still use it.
  */
 static void
-renew_certificates(const struct gw_config *c, struct gw_shared *sh,
+renew_certificates(enum gw_profile profile, struct gw_shared *sh,
     const struct gw_tls_pair *pairs, size_t npairs,
     struct gw_tls **retired, size_t *nretired, char served[][PIN_TEXT])
 {
@@ -368,7 +368,7 @@ renew_certificates(const struct gw_config *c, struct gw_shared *sh,
 		    "to renew again", NULL);
 		return;
 	}
-	if ((t = gw_tls_renew(old, pairs, npairs, c->profile, tlserr)) == NULL) {
+	if ((t = gw_tls_renew(old, pairs, npairs, profile, tlserr)) == NULL) {
 		gw_log(GW_LOG_ERROR, "reload_failed", "reason", tlserr, "effect",
 		    "the certificates loaded before stay in use", NULL);
 		return;
@@ -386,8 +386,56 @@ renew_certificates(const struct gw_config *c, struct gw_shared *sh,
 	memcpy(served, after, sizeof(after[0]) * npairs);
 	gw_tls_print_pins(pairs, npairs, stdout);
 	gw_log(GW_LOG_INFO, "reloaded", "what", "certificates and keys",
+	    "profile", gw_profile_name(profile),
 	    "effect", "new handshakes use them; open connections and "
 	    "sessions are kept", NULL);
+}
+
+/*
+ * SIGHUP with a config file: it is read again (the command line still
+ * over it), and the certificates and the profile it names are what the
+ * renewal loads; every other option is read at start only, and one that
+ * changed is named in a warning. *fresh and *storage hold the last
+ * configuration read (pairs point into them) until the next replaces it.
+ * 0 to renew; -1 when the file does not load (logged): all stays.
+ */
+static int
+reread_config(const struct gw_config *c, struct gw_config **fresh,
+    char **storage, struct gw_tls_pair **pairs, size_t *npairs,
+    enum gw_profile *profile)
+{
+	char err[GW_ERR_LEN], names[512], *st = NULL;
+	struct gw_config *f;
+
+	if (c->reread == NULL)
+		return 0;
+	if ((f = malloc(sizeof(*f))) == NULL) {
+		gw_log(GW_LOG_ERROR, "reload_failed", "reason", "out of memory",
+		    NULL);
+		return -1;
+	}
+	if (c->reread(f, &st, err) != 0) {
+		gw_log(GW_LOG_ERROR, "reload_failed", "reason", err, "effect",
+		    "the configuration, certificates and keys loaded before "
+		    "stay in use", NULL);
+		free(st);
+		free(f);
+		return -1;
+	}
+	if (gw_config_fixed_changes(c, f, names, sizeof(names)) > 0)
+		gw_log(GW_LOG_WARN, "reload_ignored", "options", names,
+		    "reason", "these are read at start only: restart the "
+		    "gateway to change them", NULL);
+	if (c->ncerts > 0 && f->ncerts > 0) {
+		*pairs = f->certs;
+		*npairs = f->ncerts;
+	}
+	*profile = f->profile;
+	free(*storage);
+	free(*fresh);
+	*fresh = f;
+	*storage = st;
+	return 0;
 }
 
 int
@@ -410,7 +458,10 @@ gw_serve(const struct gw_config *c, char *err)
 	struct reg_store *store = NULL;		/* the watcher's */
 	struct gw_tls *retired[GW_MAX_RENEWALS];	/* before each SIGHUP */
 	size_t nretired = 0;
-	char served[GW_MAX_CERTS][PIN_TEXT];	/* the pins in use */
+	char served[GW_MAX_CERTS][PIN_TEXT] = { { 0 } };	/* the pins in use */
+	struct gw_config *cfg = NULL;	/* SIGHUP's reading of the file */
+	char *cfg_text = NULL;
+	enum gw_profile profile = c->profile;
 	struct watcher *wt = NULL;
 	struct gw_resume *res = NULL;
 	int left = 0;			/* the watcher, left behind */
@@ -565,8 +616,9 @@ gw_serve(const struct gw_config *c, char *err)
 		do {
 			if (sigwait(&set, &sig) != 0)
 				sig = SIGTERM;
-			if (sig == SIGHUP)
-				renew_certificates(c, &sh, pairs, npairs,
+			if (sig == SIGHUP && reread_config(c, &cfg, &cfg_text,
+			    &pairs, &npairs, &profile) == 0)
+				renew_certificates(profile, &sh, pairs, npairs,
 				    retired, &nretired, served);
 		} while (sig == SIGHUP);
 		gw_log(GW_LOG_INFO, "stopping", "signal",
@@ -615,6 +667,8 @@ out:
 	for (size_t j = 0; j < naddr; j++)
 		if (claims[j] >= 0)
 			close(claims[j]);
+	free(cfg);
+	free(cfg_text);
 	if (rc == 0)
 		gw_log(GW_LOG_INFO, "stopped", NULL);
 	return rc;
