@@ -79,6 +79,8 @@ sync_store(struct gw_resume *r, struct reg_store *st, time_t now,
 	int rc = -1, pass;
 	char nf[24];
 
+	/* Two passes at most: read (and adopt), else publish and read. */
+
 	for (pass = 0; pass < 2; pass++) {
 		if ((got = reg_ticket_keys_get(st, now - GW_TICKET_KEEP, rk,
 		    GW_TICKET_RING, &foreign)) < 0)
@@ -97,9 +99,15 @@ sync_store(struct gw_resume *r, struct reg_store *st, time_t now,
 		if (n > 0 && (rk[0].created + GW_TICKET_ROTATE > now ||
 		    pass == 1)) {
 			if (replace)
-				gw_tickets_set(r->tickets, gk, n, now);
+				(void)gw_tickets_set(r->tickets, gk, n, now);
 			else
-				gw_tickets_merge(r->tickets, gk, n, now);
+				(void)gw_tickets_merge(r->tickets, gk, n, now);
+			rc = 0;
+			break;
+		}
+		if (pass == 1) {
+			/* Our key went in, yet nothing came back: keep
+			 * sealing with the ring's own key meanwhile. */
 			rc = 0;
 			break;
 		}
@@ -115,8 +123,6 @@ sync_store(struct gw_resume *r, struct reg_store *st, time_t now,
 		    "effect", "every node seals new tickets with it", NULL);
 		(void)reg_ticket_keys_prune(st, now - GW_TICKET_KEEP);
 	}
-	if (rc != 0)
-		rc = 0;		/* the ring's own key seals meanwhile */
 out:
 	OPENSSL_cleanse(rk, sizeof(rk));
 	OPENSSL_cleanse(gk, sizeof(gk));
