@@ -3,6 +3,8 @@
  * sesscache.c - the server-side TLS session cache: session id -> the
  * session's DER bytes, one exact-size allocation a session, oldest out
  * first, behind one mutex. OpenSSL calls it through the SSL_CTX callbacks.
+ * At a clean stop it is written to the state directory, and read back at
+ * the next start (resume.c), so a restart keeps devices' sessions.
  */
 #include <pthread.h>
 #include <stddef.h>

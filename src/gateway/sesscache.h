@@ -68,7 +68,7 @@ void gw_sesscache_stats(struct gw_sesscache *c, struct gw_sesscache_stats *st);
  * (the cache's bound still holds): their count, 0 when there is no file,
  * -1 with a sentence in err when it is not private, not ours or damaged
  * (sessions read before the damage are kept). gw_sesscache_load_buf is
- * the parser of the file's bytes (fuzz/session_file.c).
+ * the parser of the file's bytes (fuzz/state_file.c).
  */
 int gw_sesscache_save(struct gw_sesscache *c, const char *path,
     size_t *saved, char *err);

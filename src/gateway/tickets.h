@@ -76,7 +76,7 @@ int gw_tickets_rotate(struct gw_tickets *tk, int64_t now);
 /*
  * The key file of the state directory: its bytes (magic, count, keys,
  * SHA-256 of the rest). gw_tickets_parse takes what gw_tickets_format
- * wrote (never trusting it: fuzz/ticket_file.c); -1 with a sentence in
+ * wrote (never trusting it: fuzz/state_file.c); -1 with a sentence in
  * err for anything else.
  */
 #define GW_TICKET_FILE_MAX	(16 + 1 + GW_TICKET_RING * \
