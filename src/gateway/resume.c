@@ -5,6 +5,7 @@
  * handshake: a file write (or a round trip to PostgreSQL) a day.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct gw_resume {
 	int			 dir_ok;	/* the state directory is there */
 	int			 failing;	/* the last sync failed */
 	time_t			 synced;	/* the store's keys last read */
+	uint64_t		 unknown;	/* tickets of unknown keys then */
 	char			 keyfile[4096];
 	char			 sessfile[4096];
 };
@@ -202,6 +204,7 @@ gw_resume_open(const struct gw_config *c, struct gw_tls *tls,
 void
 gw_resume_tick(struct gw_resume *r, struct reg_store *store)
 {
+	struct gw_tickets_stats st;
 	time_t now = time(NULL);
 
 	if (r == NULL)
@@ -215,10 +218,14 @@ gw_resume_tick(struct gw_resume *r, struct reg_store *store)
 		}
 		return;
 	}
+	/* A ticket of a key this node does not know may be a key another
+	 * node just made: read the store at once, at most once a second. */
+	gw_tickets_stats(r->tickets, &st);
 	if (now - r->synced < GW_TICKET_SYNC && !gw_tickets_due(r->tickets,
-	    now))
+	    now) && (st.unknown == r->unknown || now - r->synced < 1))
 		return;
 	r->synced = now;
+	r->unknown = st.unknown;
 	if (sync_store(r, store, now, 0) != 0) {
 		if (!r->failing)
 			gw_log(GW_LOG_WARN, "ticket_keys_unshared", "reason",

@@ -117,6 +117,20 @@ done
 # The key in the store is sealed: its secret is not in the row.
 pg_sql tether "select encode(sealed, 'hex') from tls_ticket_keys" | grep -qE '^[0-9a-f]{184}$' ||
     fail "the sealed key is not 92 bytes"
+ok "two nodes on PostgreSQL: a ticket node A issued resumes on node B"
+
+# A key made while node B runs (here: the store emptied and node A
+# restarted, as a rotation makes one): B picks it up, soon after a client
+# shows it a ticket of it.
+kill -TERM "$PID_a"
+wait_for 15 sh -c "! kill -0 $PID_a 2>/dev/null" || fail "node A did not stop"
+pg_sql tether 'delete from tls_ticket_keys' >/dev/null
+node a
+[ "$(pg_sql tether 'select count(*) from tls_ticket_keys')" = 1 ] || fail "node A made no new key"
+rm -f "$T/tk"
+SPORT=$PORT_a s_sess -tls1_2 -sess_out "$T/tk" >"$T/a2" || true
+b_resumes() { SPORT=$PORT_b s_sess -tls1_2 -sess_in "$T/tk" | grep -q '^Reused, '; }
+wait_for 8 b_resumes || fail "node B did not pick up the key node A made after B started"
+ok "a key another node makes later is picked up (at once when a client shows a ticket of it)"
 kill -TERM "$PID_a" "$PID_b"
 wait_for 15 sh -c "! kill -0 $PID_a 2>/dev/null && ! kill -0 $PID_b 2>/dev/null" || fail "nodes did not stop"
-ok "two nodes on PostgreSQL: a ticket node A issued resumes on node B"
