@@ -42,32 +42,32 @@ repeatable(const char *name)
 	    strcmp(name, "key") == 0;
 }
 
-int
-cmd_serve(int argc, char **argv)
+/*
+ * The configuration from argv: the config file first, so the command line
+ * can override it. 0; -1 with err for a file that does not load; -2 with
+ * err for a usage error. *storage holds the file's text (the caller frees
+ * it, also on failure).
+ */
+static int
+build(int argc, char **argv, struct gw_config *c, char **storage, char *err,
+    size_t errlen)
 {
-	struct gw_config c;
-	char err[256], *storage = NULL;
-	int cleared_listen = 0, cleared_certs = 0, rc;
+	int cleared_listen = 0, cleared_certs = 0;
 
-	gw_config_defaults(&c);
-	/* The config file first, so the command line can override it. */
+	gw_config_defaults(c);
+	*storage = NULL;
 	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			usage(stdout);
-			return 0;
-		}
 		if (strcmp(argv[i], "--config") == 0 ||
 		    strncmp(argv[i], "--config=", 9) == 0) {
 			const char *path = argv[i][8] == '=' ? argv[i] + 9 :
 			    i + 1 < argc ? argv[i + 1] : NULL;
 
-			if (path == NULL)
-				return cli_usage_error("serve",
-				    "--config needs a file");
-			if (gw_config_load(&c, path, &storage, err) < 0) {
-				free(storage);
-				return cli_error("%s", err);
+			if (path == NULL) {
+				snprintf(err, errlen, "--config needs a file");
+				return -2;
 			}
+			if (gw_config_load(c, path, storage, err) < 0)
+				return -1;
 			break;
 		}
 	}
@@ -76,9 +76,8 @@ cmd_serve(int argc, char **argv)
 		const char *arg = argv[i], *value, *eq;
 
 		if (strncmp(arg, "--", 2) != 0) {
-			free(storage);
-			return cli_usage_error("serve", "unexpected argument '%s'",
-			    arg);
+			snprintf(err, errlen, "unexpected argument '%s'", arg);
+			return -2;
 		}
 		arg += 2;
 		eq = strchr(arg, '=');
@@ -91,29 +90,60 @@ cmd_serve(int argc, char **argv)
 		} else if (i + 1 < argc) {
 			value = argv[++i];
 		} else {
-			free(storage);
-			return cli_usage_error("serve", "--%s needs a value", name);
+			snprintf(err, errlen, "--%s needs a value", name);
+			return -2;
 		}
 		if (strcmp(name, "config") == 0)
 			continue;
 		if (repeatable(name)) {
 			if (strcmp(name, "listen") == 0 && !cleared_listen) {
-				c.nlisten = 0;
+				c->nlisten = 0;
 				cleared_listen = 1;
 			} else if (strcmp(name, "listen") != 0 && !cleared_certs) {
-				c.ncerts = 0;
-				memset(c.certs, 0, sizeof(c.certs));
+				c->ncerts = 0;
+				memset(c->certs, 0, sizeof(c->certs));
 				cleared_certs = 1;
 			}
 		}
-		if (gw_config_set(&c, name, value, err) < 0) {
-			free(storage);
-			return cli_usage_error("serve", "%s", err);
+		if (gw_config_set(c, name, value, err) < 0)
+			return -2;
+	}
+	return gw_config_check(c, err) < 0 ? -2 : 0;
+}
+
+/* SIGHUP's: the same arguments, the config file read again. */
+static int saved_argc;
+static char **saved_argv;
+
+static int
+reread(struct gw_config *fresh, char **storage, char *err)
+{
+	return build(saved_argc, saved_argv, fresh, storage, err, 256) == 0 ?
+	    0 : -1;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	struct gw_config c;
+	char err[256], *storage = NULL;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			usage(stdout);
+			return 0;
 		}
 	}
-	if (gw_config_check(&c, err) < 0) {
+	if ((rc = build(argc, argv, &c, &storage, err, sizeof(err))) < 0) {
 		free(storage);
-		return cli_usage_error("serve", "%s", err);
+		return rc == -1 ? cli_error("%s", err) :
+		    cli_usage_error("serve", "%s", err);
+	}
+	if (storage != NULL) {	/* a config file: SIGHUP reads it again */
+		saved_argc = argc;
+		saved_argv = argv;
+		c.reread = reread;
 	}
 	rc = gw_serve(&c, err) < 0 ? cli_error("%s", err) : 0;
 	free(storage);

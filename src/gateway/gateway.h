@@ -56,7 +56,23 @@ struct gw_config {
 	const char	*forward_ca;	/* NULL: the system's trust store */
 	int		 forward_batch;	/* messages a webhook post carries */
 	int64_t		 retain_ms;	/* --retain; 0: keep every message */
+	/* SIGHUP: the configuration again (the config file read anew, the
+	 * command line over it), into fresh, its text in *storage (freed by
+	 * the caller); 0, or -1 with a sentence in err (GW_ERR_LEN). NULL:
+	 * no config file, SIGHUP reads only the certificates again. */
+	int		(*reread)(struct gw_config *fresh, char **storage,
+			    char *err);
 };
+
+/*
+ * reload.c: what a SIGHUP may change in a running gateway. Writes into
+ * names (len bytes) the options that differ between running and fresh
+ * but are read at start only (addresses, the database, workers, limits,
+ * timeouts, logging, forwarding, retention), comma-separated; returns
+ * how many. The certificates and the profile change live.
+ */
+int gw_config_fixed_changes(const struct gw_config *running,
+    const struct gw_config *fresh, char *names, size_t len);
 
 /* Fills in the defaults (`tether serve` with no arguments). */
 void gw_config_defaults(struct gw_config *c);

@@ -24,6 +24,7 @@
 #include "gateway/gateway.h"
 #include "pin/pin.h"
 #include "gateway/metrics.h"
+#include "gateway/resume.h"
 
 /* "127.0.0.1:8443", "[::1]:8443", "localhost:8443" -> a socket address. */
 static int
@@ -168,6 +169,7 @@ struct watcher {
 	struct gw_shared *sh;
 	struct gw_worker **workers;
 	int		 nworkers;
+	struct gw_resume *resume;	/* ticket keys rotated and shared */
 };
 
 static struct watcher *abandoned_watcher;	/* see stop_watcher */
@@ -226,6 +228,7 @@ watcher_main(void *arg)
 		if (wt->t.stop)
 			break;
 		pthread_mutex_unlock(&wt->t.lock);
+		gw_resume_tick(wt->resume, wt->store);
 		if (reg_changes(wt->store, &cursor, device_changed, wt) < 0) {
 			if (!failing)
 				gw_log(GW_LOG_ERROR, "registry_failed", "reason",
@@ -245,7 +248,7 @@ watcher_main(void *arg)
 
 static struct watcher *
 start_watcher(struct gw_shared *sh, struct reg_store *store,
-    struct gw_worker **workers, int nworkers)
+    struct gw_worker **workers, int nworkers, struct gw_resume *resume)
 {
 	struct watcher *wt;
 
@@ -255,6 +258,7 @@ start_watcher(struct gw_shared *sh, struct reg_store *store,
 	wt->store = store;
 	wt->workers = workers;
 	wt->nworkers = nworkers;
+	wt->resume = resume;
 	wt->notify = reg_can_notify(store);
 	if (gw_thread_start(&wt->t, watcher_main, wt) < 0) {
 		free(wt);
@@ -350,7 +354,7 @@ spki_pins(const struct gw_tls_pair *pairs, size_t n, char pins[][PIN_TEXT])
  * exit (in retired), as connections may still use it.
  */
 static void
-renew_certificates(const struct gw_config *c, struct gw_shared *sh,
+renew_certificates(enum gw_profile profile, struct gw_shared *sh,
     const struct gw_tls_pair *pairs, size_t npairs,
     struct gw_tls **retired, size_t *nretired, char served[][PIN_TEXT])
 {
@@ -364,7 +368,7 @@ renew_certificates(const struct gw_config *c, struct gw_shared *sh,
 		    "to renew again", NULL);
 		return;
 	}
-	if ((t = gw_tls_renew(old, pairs, npairs, c->profile, tlserr)) == NULL) {
+	if ((t = gw_tls_renew(old, pairs, npairs, profile, tlserr)) == NULL) {
 		gw_log(GW_LOG_ERROR, "reload_failed", "reason", tlserr, "effect",
 		    "the certificates loaded before stay in use", NULL);
 		return;
@@ -382,8 +386,56 @@ renew_certificates(const struct gw_config *c, struct gw_shared *sh,
 	memcpy(served, after, sizeof(after[0]) * npairs);
 	gw_tls_print_pins(pairs, npairs, stdout);
 	gw_log(GW_LOG_INFO, "reloaded", "what", "certificates and keys",
+	    "profile", gw_profile_name(profile),
 	    "effect", "new handshakes use them; open connections and "
 	    "sessions are kept", NULL);
+}
+
+/*
+ * SIGHUP with a config file: it is read again (the command line still
+ * over it), and the certificates and the profile it names are what the
+ * renewal loads; every other option is read at start only, and one that
+ * changed is named in a warning. *fresh and *storage hold the last
+ * configuration read (pairs point into them) until the next replaces it.
+ * 0 to renew; -1 when the file does not load (logged): all stays.
+ */
+static int
+reread_config(const struct gw_config *c, struct gw_config **fresh,
+    char **storage, struct gw_tls_pair **pairs, size_t *npairs,
+    enum gw_profile *profile)
+{
+	char err[GW_ERR_LEN], names[512], *st = NULL;
+	struct gw_config *f;
+
+	if (c->reread == NULL)
+		return 0;
+	if ((f = malloc(sizeof(*f))) == NULL) {
+		gw_log(GW_LOG_ERROR, "reload_failed", "reason", "out of memory",
+		    NULL);
+		return -1;
+	}
+	if (c->reread(f, &st, err) != 0) {
+		gw_log(GW_LOG_ERROR, "reload_failed", "reason", err, "effect",
+		    "the configuration, certificates and keys loaded before "
+		    "stay in use", NULL);
+		free(st);
+		free(f);
+		return -1;
+	}
+	if (gw_config_fixed_changes(c, f, names, sizeof(names)) > 0)
+		gw_log(GW_LOG_WARN, "reload_ignored", "options", names,
+		    "reason", "these are read at start only: restart the "
+		    "gateway to change them", NULL);
+	if (c->ncerts > 0 && f->ncerts > 0) {
+		*pairs = f->certs;
+		*npairs = f->ncerts;
+	}
+	*profile = f->profile;
+	free(*storage);
+	free(*fresh);
+	*fresh = f;
+	*storage = st;
+	return 0;
 }
 
 int
@@ -406,8 +458,13 @@ gw_serve(const struct gw_config *c, char *err)
 	struct reg_store *store = NULL;		/* the watcher's */
 	struct gw_tls *retired[GW_MAX_RENEWALS];	/* before each SIGHUP */
 	size_t nretired = 0;
-	char served[GW_MAX_CERTS][PIN_TEXT];	/* the pins in use */
+	char served[GW_MAX_CERTS][PIN_TEXT] = { { 0 } };	/* the pins in use */
+	struct gw_config *cfg = NULL;	/* SIGHUP's reading of the file */
+	char *cfg_text = NULL;
+	enum gw_profile profile = c->profile;
 	struct watcher *wt = NULL;
+	struct gw_resume *res = NULL;
+	int left = 0;			/* the watcher, left behind */
 	struct gw_forward *fw = NULL;
 	struct gw_retain *ret = NULL;
 	int64_t drain_end = 0, stop_by;
@@ -464,6 +521,11 @@ gw_serve(const struct gw_config *c, char *err)
 		snprintf(err, GW_ERR_LEN, "%s", rerr);
 		goto out;
 	}
+	/* Before any handshake: the keys and sessions of the last run. */
+	if ((res = gw_resume_open(c, sh.tls, store)) == NULL) {
+		snprintf(err, GW_ERR_LEN, "out of memory");
+		goto out;
+	}
 	if (created)
 		gw_log(GW_LOG_WARN, "database_created", "path", c->db, "reason",
 		    "no database at this path: a new empty one was made; "
@@ -511,7 +573,7 @@ gw_serve(const struct gw_config *c, char *err)
 		    napp, err)) == NULL)
 			goto out;
 	}
-	if ((wt = start_watcher(&sh, store, workers, nworkers)) == NULL) {
+	if ((wt = start_watcher(&sh, store, workers, nworkers, res)) == NULL) {
 		snprintf(err, GW_ERR_LEN, "cannot start the registry watcher");
 		goto out;
 	}
@@ -554,8 +616,9 @@ gw_serve(const struct gw_config *c, char *err)
 		do {
 			if (sigwait(&set, &sig) != 0)
 				sig = SIGTERM;
-			if (sig == SIGHUP)
-				renew_certificates(c, &sh, pairs, npairs,
+			if (sig == SIGHUP && reread_config(c, &cfg, &cfg_text,
+			    &pairs, &npairs, &profile) == 0)
+				renew_certificates(profile, &sh, pairs, npairs,
 				    retired, &nretired, served);
 		} while (sig == SIGHUP);
 		gw_log(GW_LOG_INFO, "stopping", "signal",
@@ -575,8 +638,10 @@ out:
 	stop_by = stop_deadline(drain_end);
 	/* First: a scrape reads the intake, the forwarders and the workers. */
 	gw_admin_stop(adm);
-	if (wt != NULL && !stop_watcher(wt, stop_by))
+	if (wt != NULL && !stop_watcher(wt, stop_by)) {
 		store = NULL;		/* the watcher still holds it */
+		left = 1;		/* and its resume, and the TLS state */
+	}
 	gw_auth_stop(sh.auth, stop_by);
 	gw_forward_stop(fw, stop_by);
 	gw_retain_stop(ret, stop_by);
@@ -592,12 +657,18 @@ out:
 		gw_worker_free(workers[i]);
 	reg_close(store);
 	gw_devcache_free(sh.devcache);	/* a thread left behind never uses it */
-	gw_tls_free(sh.tls);
-	while (nretired > 0)		/* the first, which owns the cache, last */
-		gw_tls_free(retired[--nretired]);
+	/* After the workers: every session is in the cache. */
+	if (!left) {
+		gw_resume_close(res, rc == 0);
+		gw_tls_free(sh.tls);
+		while (nretired > 0)	/* the first, which owns the cache, last */
+			gw_tls_free(retired[--nretired]);
+	}
 	for (size_t j = 0; j < naddr; j++)
 		if (claims[j] >= 0)
 			close(claims[j]);
+	free(cfg);
+	free(cfg_text);
 	if (rc == 0)
 		gw_log(GW_LOG_INFO, "stopped", NULL);
 	return rc;

@@ -3,6 +3,8 @@
  * sesscache.c - the server-side TLS session cache: session id -> the
  * session's DER bytes, one exact-size allocation a session, oldest out
  * first, behind one mutex. OpenSSL calls it through the SSL_CTX callbacks.
+ * At a clean stop it is written to the state directory, and read back at
+ * the next start (resume.c), so a restart keeps devices' sessions.
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -14,10 +16,13 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 
 #include "gateway/limits.h"
 #include "gateway/sesscache.h"
+#include "gateway/statefile.h"
 
 #define GW_SESSCACHE_ID_MAX	SSL_MAX_SSL_SESSION_ID_LENGTH	/* 32 */
 
@@ -165,6 +170,38 @@ purge(struct gw_sesscache *c, time_t now)
 	}
 }
 
+/* Puts e, made whole, in the table as the newest session. Under the
+ * lock. */
+static void
+insert(struct gw_sesscache *c, struct sess *e, time_t now)
+{
+	struct sess **pp;
+
+	purge(c, now);
+	/* Ids are random; only a session stored twice repeats one: the
+	 * newest copy wins. */
+	if (*(pp = find(c, e->bytes, e->idlen)) != NULL)
+		drop(c, pp);
+	while (c->st.count >= c->max) {
+		drop_entry(c, c->oldest);
+		c->st.evicted++;
+	}
+	if (c->st.count >= c->nbuckets)
+		grow(c);
+	pp = &c->buckets[bucket(c, e->bytes, e->idlen, c->nbuckets)];
+	e->chain = *pp;
+	*pp = e;
+	e->newer = NULL;
+	e->older = c->newest;
+	if (c->newest != NULL)
+		c->newest->newer = e;
+	else
+		c->oldest = e;
+	c->newest = e;
+	c->st.count++;
+	c->st.bytes += sess_size(e);
+}
+
 struct gw_sesscache *
 gw_sesscache_new(size_t max)
 {
@@ -268,7 +305,7 @@ sess_new(SSL *ssl, SSL_SESSION *sess)
 	const unsigned char *id;
 	unsigned char *p;
 	unsigned int idlen;
-	struct sess *e, **pp;
+	struct sess *e;
 	int derlen, n;
 
 	if (c == NULL || !looked_up_later(ssl))
@@ -305,29 +342,7 @@ sess_new(SSL *ssl, SSL_SESSION *sess)
 	}
 
 	pthread_mutex_lock(&c->lock);
-	purge(c, time(NULL));
-	/* Ids are random; only a session stored twice repeats one: the
-	 * newest copy wins. */
-	if (*(pp = find(c, e->bytes, e->idlen)) != NULL)
-		drop(c, pp);
-	while (c->st.count >= c->max) {
-		drop_entry(c, c->oldest);
-		c->st.evicted++;
-	}
-	if (c->st.count >= c->nbuckets)
-		grow(c);
-	pp = &c->buckets[bucket(c, e->bytes, e->idlen, c->nbuckets)];
-	e->chain = *pp;
-	*pp = e;
-	e->newer = NULL;
-	e->older = c->newest;
-	if (c->newest != NULL)
-		c->newest->newer = e;
-	else
-		c->oldest = e;
-	c->newest = e;
-	c->st.count++;
-	c->st.bytes += sess_size(e);
+	insert(c, e, time(NULL));
 	pthread_mutex_unlock(&c->lock);
 	return 0;
 }
@@ -428,4 +443,164 @@ gw_sesscache_detach(SSL_CTX *ctx)
 	SSL_CTX_sess_set_get_cb(ctx, NULL);
 	SSL_CTX_sess_set_remove_cb(ctx, NULL);
 	(void)SSL_CTX_set_ex_data(ctx, ex_index, NULL);
+}
+
+/*
+ * The session file: a magic line, then each session oldest first (its
+ * expiry, 8 bytes big-endian; its id's length, 1 byte; its DER's, 2
+ * bytes; the id; the DER), then the SHA-256 of all before. Read back in
+ * that order, the oldest still go first.
+ */
+static const unsigned char file_magic[16] = "tether sessions\n";
+#define REC_HEAD	(8 + 1 + 2)
+
+int
+gw_sesscache_save(struct gw_sesscache *c, const char *path, size_t *saved,
+    char *err)
+{
+	unsigned char head[REC_HEAD], sum[SHA256_DIGEST_LENGTH];
+	struct gw_statefile sf;
+	const struct sess *e;
+	EVP_MD_CTX *h;
+	size_t n = 0;
+	int ok = 1;
+
+	if ((h = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(h);
+		snprintf(err, GW_STATE_ERR_LEN, "out of memory writing %s",
+		    path);
+		return -1;
+	}
+	if (gw_state_begin(&sf, path, err) != 0) {
+		EVP_MD_CTX_free(h);
+		return -1;
+	}
+	EVP_DigestUpdate(h, file_magic, sizeof(file_magic));
+	ok = fwrite(file_magic, 1, sizeof(file_magic), sf.fp) ==
+	    sizeof(file_magic);
+	pthread_mutex_lock(&c->lock);
+	for (e = c->oldest; ok && e != NULL; e = e->newer) {
+		uint64_t x = (uint64_t)e->expires;
+
+		for (int i = 7; i >= 0; i--, x >>= 8)
+			head[i] = (unsigned char)(x & 0xff);
+		head[8] = e->idlen;
+		head[9] = (unsigned char)(e->derlen >> 8);
+		head[10] = (unsigned char)(e->derlen & 0xff);
+		EVP_DigestUpdate(h, head, sizeof(head));
+		EVP_DigestUpdate(h, e->bytes, (size_t)e->idlen + e->derlen);
+		ok = fwrite(head, 1, sizeof(head), sf.fp) == sizeof(head) &&
+		    fwrite(e->bytes, 1, (size_t)e->idlen + e->derlen,
+		    sf.fp) == (size_t)e->idlen + e->derlen;
+		n++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	ok = EVP_DigestFinal_ex(h, sum, NULL) == 1 && ok;
+	EVP_MD_CTX_free(h);
+	if (!ok || fwrite(sum, 1, sizeof(sum), sf.fp) != sizeof(sum)) {
+		snprintf(err, GW_STATE_ERR_LEN, "cannot write %s (is the disk "
+		    "full?)", path);
+		gw_state_abort(&sf);
+		return -1;
+	}
+	if (gw_state_commit(&sf, err) != 0)
+		return -1;
+	if (saved != NULL)
+		*saved = n;
+	return 0;
+}
+
+long
+gw_sesscache_load_buf(struct gw_sesscache *c, const unsigned char *buf,
+    size_t len, time_t now, char *err)
+{
+	unsigned char sum[SHA256_DIGEST_LENGTH];
+	const unsigned char *p, *end;
+	long n = 0;
+
+	if (len < sizeof(file_magic) + sizeof(sum) ||
+	    memcmp(buf, file_magic, sizeof(file_magic)) != 0) {
+		snprintf(err, GW_STATE_ERR_LEN, "it is not a tether session "
+		    "file");
+		return -1;
+	}
+	end = buf + len - sizeof(sum);
+	SHA256(buf, (size_t)(end - buf), sum);
+	if (CRYPTO_memcmp(sum, end, sizeof(sum)) != 0) {
+		snprintf(err, GW_STATE_ERR_LEN, "its checksum does not match: "
+		    "truncated or damaged");
+		return -1;
+	}
+	for (p = buf + sizeof(file_magic); p < end; ) {
+		uint64_t x = 0;
+		size_t idlen, derlen;
+		struct sess *e;
+
+		if ((size_t)(end - p) < REC_HEAD)
+			goto bad;
+		for (int i = 0; i < 8; i++)
+			x = x << 8 | p[i];
+		idlen = p[8];
+		derlen = (size_t)p[9] << 8 | p[10];
+		p += REC_HEAD;
+		if (idlen == 0 || idlen > GW_SESSCACHE_ID_MAX || derlen == 0 ||
+		    derlen > GW_SESSCACHE_DER_MAX ||
+		    (size_t)(end - p) < idlen + derlen)
+			goto bad;
+		if ((time_t)x > now && (e = malloc(offsetof(struct sess,
+		    bytes) + idlen + derlen)) != NULL) {
+			e->expires = (time_t)x;
+			e->idlen = (uint8_t)idlen;
+			e->derlen = (uint16_t)derlen;
+			memcpy(e->bytes, p, idlen + derlen);
+			pthread_mutex_lock(&c->lock);
+			insert(c, e, now);
+			pthread_mutex_unlock(&c->lock);
+			n++;
+		}
+		p += idlen + derlen;
+	}
+	return n;
+bad:
+	snprintf(err, GW_STATE_ERR_LEN, "a session record runs past its "
+	    "bounds: damaged (the %ld before it are kept)", n);
+	return -1;
+}
+
+long
+gw_sesscache_load(struct gw_sesscache *c, const char *path, time_t now,
+    char *err)
+{
+	/* Every session at its largest, and the file's frame. */
+	size_t cap = c->max * (REC_HEAD + GW_SESSCACHE_ID_MAX +
+	    GW_SESSCACHE_DER_MAX) + sizeof(file_magic) + SHA256_DIGEST_LENGTH;
+	char why[GW_STATE_ERR_LEN];
+	unsigned char *buf;
+	size_t len = 0, r;
+	int missing;
+	long n = -1;
+	FILE *fp;
+
+	if ((fp = gw_state_open(path, &missing, err)) == NULL)
+		return missing ? 0 : -1;
+	if ((buf = malloc(cap + 1)) == NULL) {
+		snprintf(err, GW_STATE_ERR_LEN, "out of memory reading %s",
+		    path);
+		fclose(fp);
+		return -1;
+	}
+	while (len <= cap && (r = fread(buf + len, 1, cap + 1 - len, fp)) > 0)
+		len += r;
+	if (ferror(fp))
+		snprintf(err, GW_STATE_ERR_LEN, "cannot read %s", path);
+	else if (len > cap)
+		snprintf(err, GW_STATE_ERR_LEN, "%s is larger than a cache of "
+		    "%zu sessions can be: not ours", path, c->max);
+	else if ((n = gw_sesscache_load_buf(c, buf, len, now, why)) < 0)
+		snprintf(err, GW_STATE_ERR_LEN, "%.150s: %.100s", path, why);
+	fclose(fp);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return n;
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -58,5 +59,22 @@ struct gw_sesscache *gw_sesscache_of(SSL_CTX *ctx);
 
 /* A consistent snapshot of the counters. */
 void gw_sesscache_stats(struct gw_sesscache *c, struct gw_sesscache_stats *st);
+
+/*
+ * Across a restart: gw_sesscache_save writes every session, oldest first,
+ * to path (atomically, mode 0600; statefile.h), *saved their count; 0,
+ * or -1 with a sentence in err (GW_STATE_ERR_LEN). gw_sesscache_load
+ * adds the sessions of path whose time is not up at now, as the newest
+ * (the cache's bound still holds): their count, 0 when there is no file,
+ * -1 with a sentence in err when it is not private, not ours or damaged
+ * (sessions read before the damage are kept). gw_sesscache_load_buf is
+ * the parser of the file's bytes (fuzz/state_file.c).
+ */
+int gw_sesscache_save(struct gw_sesscache *c, const char *path,
+    size_t *saved, char *err);
+long gw_sesscache_load(struct gw_sesscache *c, const char *path, time_t now,
+    char *err);
+long gw_sesscache_load_buf(struct gw_sesscache *c, const unsigned char *buf,
+    size_t len, time_t now, char *err);
 
 #endif

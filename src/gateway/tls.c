@@ -21,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "gateway/sesscache.h"
+#include "gateway/tickets.h"
 #include "gateway/tls_int.h"
 #include "pin/pin.h"
 
@@ -84,7 +85,9 @@ struct gw_tls {
 	struct gw_tls_group	groups[GW_MAX_CERTS];	/* [0] is the default */
 	size_t			ngroups;
 	struct gw_sesscache	*sessions;	/* shared by every group */
-	int			 own_sessions;	/* else a renewal's: never freed */
+	struct gw_tickets	*tickets;	/* the same */
+	int			 own_sessions;	/* else a renewal's: never freed
+						 * (sessions and tickets) */
 };
 
 int
@@ -381,7 +384,9 @@ new_ctx(struct gw_tls *t, enum gw_profile profile, char *err)
 	 * connection was created with (the default group's), so resumption
 	 * works whatever group SNI later chose. The session id cache is our
 	 * own (sesscache.c): a session kept as DER costs about 0.36 KiB of
-	 * heap, OpenSSL's in-memory copy about 1.2 KiB.
+	 * heap, OpenSSL's in-memory copy about 1.2 KiB. The ticket keys are
+	 * ours too (tickets.c), so that they outlive the process and are
+	 * shared by the nodes of one store.
 	 */
 	if (SSL_CTX_set_session_id_context(ctx, gw_sid_ctx,
 	    sizeof(gw_sid_ctx) - 1) != 1) {
@@ -392,6 +397,11 @@ new_ctx(struct gw_tls *t, enum gw_profile profile, char *err)
 	if (gw_sesscache_attach(t->sessions, ctx) != 0) {
 		seterr(err, "out of memory attaching the session cache to a "
 		    "TLS context");
+		goto fail;
+	}
+	if (gw_tickets_attach(t->tickets, ctx) != 0) {
+		seterr(err, "cannot give a TLS context the session ticket "
+		    "keys: %s", pin_openssl_why(why, sizeof(why)));
 		goto fail;
 	}
 	SSL_CTX_set_timeout(ctx, GW_TLS_SESSION_TIMEOUT);
@@ -528,11 +538,11 @@ out:
 	return rc;
 }
 
-/* gw_tls_new and gw_tls_renew: with sessions, the cache to share (else a
- * new one). */
+/* gw_tls_new and gw_tls_renew: with old, its cache and ticket keys to
+ * share (else new ones). */
 static struct gw_tls *
 tls_build(const struct gw_tls_pair *pairs, size_t npairs,
-    enum gw_profile profile, struct gw_sesscache *sessions, char *err)
+    enum gw_profile profile, const struct gw_tls *old, char *err)
 {
 	struct gw_tls *t;
 	size_t i;
@@ -555,10 +565,15 @@ tls_build(const struct gw_tls_pair *pairs, size_t npairs,
 		seterr(err, "out of memory for the TLS state");
 		return NULL;
 	}
-	t->own_sessions = sessions == NULL;
-	if ((t->sessions = sessions) == NULL &&
-	    (t->sessions = gw_sesscache_new(GW_SESSION_CACHE_MAX)) == NULL) {
-		seterr(err, "out of memory for the TLS session cache");
+	t->own_sessions = old == NULL;
+	if (old != NULL) {
+		t->sessions = old->sessions;
+		t->tickets = old->tickets;
+	} else if ((t->sessions = gw_sesscache_new(GW_SESSION_CACHE_MAX)) ==
+	    NULL || (t->tickets = gw_tickets_new()) == NULL) {
+		seterr(err, "out of memory (or randomness) for the TLS "
+		    "session cache and ticket keys");
+		gw_sesscache_free(t->sessions);
 		free(t);
 		return NULL;
 	}
@@ -583,26 +598,9 @@ struct gw_tls *
 gw_tls_renew(struct gw_tls *old, const struct gw_tls_pair *pairs,
     size_t npairs, enum gw_profile profile, char *err)
 {
-	unsigned char keys[80];	/* name, HMAC and AES keys (OpenSSL's size) */
-	struct gw_tls *t;
-	int ok = 1;
-
-	if ((t = tls_build(pairs, npairs, profile, old->sessions, err)) == NULL)
-		return NULL;
-	/* Tickets issued before stay good: the same keys. */
-	if (SSL_CTX_get_tlsext_ticket_keys(old->groups[0].ctx, keys,
-	    sizeof(keys)) != 1)
-		ok = 0;
-	for (size_t i = 0; ok && i < t->ngroups; i++)
-		ok = SSL_CTX_set_tlsext_ticket_keys(t->groups[i].ctx, keys,
-		    sizeof(keys)) == 1;
-	OPENSSL_cleanse(keys, sizeof(keys));
-	if (!ok) {
-		seterr(err, "cannot carry the session ticket keys over");
-		gw_tls_free(t);
-		return NULL;
-	}
-	return t;
+	/* Sessions and tickets issued before stay good: the same cache and
+	 * the same ring of keys. */
+	return tls_build(pairs, npairs, profile, old, err);
 }
 
 void
@@ -615,12 +613,27 @@ gw_tls_free(struct gw_tls *t)
 	for (i = 0; i < t->ngroups; i++) {
 		/* An SSL still alive keeps its ctx, not the cache. */
 		gw_sesscache_detach(t->groups[i].ctx);
+		gw_tickets_detach(t->groups[i].ctx);
 		SSL_CTX_free(t->groups[i].ctx);
 		free_names(t->groups[i].names, t->groups[i].nnames);
 	}
-	if (t->own_sessions)
+	if (t->own_sessions) {
 		gw_sesscache_free(t->sessions);
+		gw_tickets_free(t->tickets);
+	}
 	free(t);
+}
+
+struct gw_sesscache *
+gw_tls_sessions(const struct gw_tls *t)
+{
+	return t->sessions;
+}
+
+struct gw_tickets *
+gw_tls_tickets(const struct gw_tls *t)
+{
+	return t->tickets;
 }
 
 SSL_CTX *

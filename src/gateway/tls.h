@@ -71,6 +71,13 @@ struct gw_tls *gw_tls_renew(struct gw_tls *old,
     const struct gw_tls_pair *pairs, size_t npairs, enum gw_profile profile,
     char *err);
 
+/* The session cache and the ticket keys (sesscache.h, tickets.h) every
+ * renewal of t shares: what a restart keeps (resume.c). */
+struct gw_sesscache;
+struct gw_tickets;
+struct gw_sesscache *gw_tls_sessions(const struct gw_tls *t);
+struct gw_tickets *gw_tls_tickets(const struct gw_tls *t);
+
 /* The default SSL_CTX, to make an SSL for an accepted connection. */
 SSL_CTX *gw_tls_default_ctx(const struct gw_tls *t);
 

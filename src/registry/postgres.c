@@ -972,6 +972,7 @@ static const struct reg_migration pg_migrations[] = {
 	  pg_schema_v4 },
 	{ 5, REG_MIGRATION_5_NAME, pg_schema_v5 },
 	{ 6, REG_MIGRATION_6_NAME, pg_schema_v6 },
+	{ 7, REG_MIGRATION_7_NAME, REG_DDL_TICKET_KEYS("BYTEA", "BIGINT") },
 };
 
 static const struct reg_schema pg_schema = {

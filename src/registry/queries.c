@@ -85,6 +85,13 @@ static const char *const sql[Q__COUNT] = {
 	    "FROM forwarders ORDER BY name",
 	/* the oldest message's time */
 	[Q_OLDEST] = "SELECT received_at FROM messages ORDER BY id LIMIT 1",
+	/* tickets.c: the nodes' ticket keys, newest first */
+	[Q_TKEY_PUT] = "INSERT INTO tls_ticket_keys (name, sealed, created_at) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	[Q_TKEY_GET] = "SELECT name, sealed, created_at FROM tls_ticket_keys "
+	    "WHERE created_at >= ?1 ORDER BY created_at DESC, name DESC "
+	    "LIMIT ?2",
+	[Q_TKEY_PRUNE] = "DELETE FROM tls_ticket_keys WHERE created_at < ?1",
 };
 
 /* A NULL parameter does not filter; the casts tell PostgreSQL its type. */

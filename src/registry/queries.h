@@ -50,6 +50,9 @@ enum reg_query {
 	Q_FWD_LIST,
 	Q_PRUNE,
 	Q_OLDEST,
+	Q_TKEY_PUT,
+	Q_TKEY_GET,
+	Q_TKEY_PRUNE,
 	Q__COUNT
 };
 

@@ -589,4 +589,30 @@ long long reg_count_after(struct reg_store *st,
 long long reg_prune(struct reg_store *st, int64_t cutoff, size_t limit,
     char *held);
 
+/*
+ * The gateways' TLS session ticket keys (tickets.c), shared by the nodes
+ * of one store. Each is sealed under a key derived from the registry key
+ * (AES-256-GCM, its name and time authenticated), so the database alone
+ * does not give them away and a key sealed under another registry key
+ * does not open.
+ */
+#define REG_TICKET_NAME_LEN	16
+#define REG_TICKET_SECRET_LEN	64
+
+struct reg_ticket_key {
+	uint8_t		name[REG_TICKET_NAME_LEN];
+	uint8_t		secret[REG_TICKET_SECRET_LEN];
+	int64_t		created;	/* seconds since the epoch */
+};
+
+/* Stores k; a key of that name already there is kept. 0 or -1. */
+int reg_ticket_key_put(struct reg_store *st, const struct reg_ticket_key *k);
+/* The keys created at or after since, newest first, at most max, into
+ * out; keys that do not open under this registry key are skipped and
+ * counted in *foreign. The count, or -1. */
+long long reg_ticket_keys_get(struct reg_store *st, int64_t since,
+    struct reg_ticket_key *out, size_t max, size_t *foreign);
+/* Deletes the keys created before before. 0 or -1. */
+int reg_ticket_keys_prune(struct reg_store *st, int64_t before);
+
 #endif

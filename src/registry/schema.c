@@ -136,6 +136,7 @@ static const struct reg_migration migrations[] = {
 	{ 4, REG_MIGRATION_4_NAME, schema_v4 },
 	{ 5, REG_MIGRATION_5_NAME, schema_v5 },
 	{ 6, REG_MIGRATION_6_NAME, schema_v6 },
+	{ 7, REG_MIGRATION_7_NAME, REG_DDL_TICKET_KEYS("BLOB", "INTEGER") },
 };
 
 const struct reg_schema reg_sqlite_schema = {

@@ -78,6 +78,20 @@ struct reg_migration {
  * revoked device's credential is still never issued again. */
 #define REG_MIGRATION_6_NAME	"lookup index of active credentials only"
 
+/* Version 7: the gateways' TLS session ticket keys (tickets.c), each
+ * sealed under a key derived from the registry key, so that every node of
+ * one store opens the tickets of every other and the database alone does
+ * not give them away. A SQLite gateway keeps its keys in its state
+ * directory; the table is in both schemas so they stay one list. */
+#define REG_MIGRATION_7_NAME	"TLS session ticket keys shared by the nodes"
+#define REG_DDL_TICKET_KEYS(blob, integer) \
+	"CREATE TABLE tls_ticket_keys (" \
+	"	name		" blob " NOT NULL PRIMARY KEY" \
+	"			CHECK (length(name) = 16)," \
+	"	sealed		" blob " NOT NULL," \
+	"	created_at	" integer " NOT NULL" \
+	");"
+
 /*
  * A backend's schema: its migrations, oldest first, and what migrate.c
  * needs in its dialect: the table that records them; a query that gives

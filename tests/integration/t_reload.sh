@@ -79,3 +79,34 @@ grep -q 'event=key_changed' "$T/gw.log" || fail "no key_changed warning for a ne
 [ "$(serial)" = 03EB ] || fail "new key not served"
 ok "a renewal with another key is served, with a key_changed warning for pinned devices"
 stop_gw
+
+# With --config, SIGHUP reads the file again: the certificates and the
+# profile it names change live; an option read at start only is named.
+mkcert 1004
+mkcert_pair() {	# NAME: a second certificate and key, $T/NAME.crt/.key
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$T/$1.key" -out "$T/$1.crt" -days 2 -subj /CN=localhost \
+	    -addext subjectAltName=DNS:localhost -set_serial 2001 2>/dev/null || fail "openssl req"
+}
+mkcert_pair other
+cat >"$T/serve.conf" <<CONF
+cert $T/tls.crt
+key $T/tls.key
+profile modern
+max-body 16384
+CONF
+start_gw --config "$T/serve.conf"
+[ "$(serial)" = 03EC ] || fail "the config file's certificate is not served"
+sed -i -e "s|$T/tls|$T/other|g" -e 's/profile modern/profile compat/' -e 's/max-body 16384/max-body 8192/' "$T/serve.conf"
+reload reloaded
+grep 'event=reloaded' "$T/gw.log" | tail -n 1 | grep -q 'profile=compat' || fail "the profile did not change live"
+[ "$(serial)" = 07D1 ] || fail "the certificate the file now names is not served: $(serial)"
+grep 'event=reload_ignored' "$T/gw.log" | grep -q 'options=max-body ' ||
+    fail "a changed max-body is not named as read at start only"
+grep 'event=reload_ignored' "$T/gw.log" | grep -q 'profile\|cert' && fail "a live option was named as ignored"
+printf 'profile nonsense\n' >>"$T/serve.conf"
+reload reload_failed
+grep 'event=reload_failed' "$T/gw.log" | tail -n 1 | grep -q 'serve.conf:5' || fail "reload_failed does not name the file's line"
+[ "$(serial)" = 07D1 ] || fail "a bad config file changed the certificate"
+ok "SIGHUP with --config: certificates and profile change live, start-only options are named, a bad file changes nothing"
+stop_gw

@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: MIT
+# t_restart_resume.sh - a restart is not a handshake storm: a device that
+# kept its session (tether send --save-session, as libtether resumes: by
+# session id) resumes after SIGTERM and a new start; a client with a
+# ticket resumes too; a damaged or foreign ticket key file is a warning
+# and fresh keys, never a failed start; two nodes on one PostgreSQL open
+# each other's tickets.
+. "$TETHER_SRC/tests/integration/lib.sh"
+
+# restart_gw: SIGTERM, then the same gateway again on the same port, as
+# systemctl restart does (a device's session belongs to its server's
+# address).
+restart_gw() {
+	stop_gw
+	mv "$T/gw.log" "$T/gw.log.prev"
+	"$TETHER" serve --listen "127.0.0.1:$PORT" --db "$GW_DB" \
+	    --app-listen off --admin-listen off --state-dir "$T/state" \
+	    --workers 2 >"$T/gw.out" 2>>"$T/gw.log" &
+	GW_PID=$!
+	PIDS="$PIDS $GW_PID"
+	wait_for 20 grep -qE 'event=listening' "$T/gw.log" || fail "gateway did not start again"
+}
+send() { timeout 20 "$TETHER" send "https://127.0.0.1:$PORT" "$@" >"$T/out" 2>"$T/err"; }
+
+start_gw --app-listen off --admin-listen off
+provision 1
+printf '%s' "${CRED[0]}" >"$T/cred0"
+
+# 1. Session id: full, then restart, then resumed.
+send --pin "$PIN" --credential-file "$T/cred0" --save-session "$T/rtc" --stats '{"r":1}' ||
+    fail "first send: $(cat "$T/err")"
+grep -q 'handshake full' "$T/out" || fail "first send not full: $(cat "$T/out")"
+restart_gw
+grep -q 'event=sessions_saved' "$T/gw.log.prev" || fail "no sessions_saved at the stop"
+[ "$(stat -c %a "$T/state/sessions")" = 600 ] || fail "sessions file is not mode 600"
+[ "$(stat -c %a "$T/state/ticket-keys")" = 600 ] || fail "ticket-keys file is not mode 600"
+grep -q 'event=sessions_loaded' "$T/gw.log" || fail "no sessions_loaded at the start"
+send --pin "$PIN" --credential-file "$T/cred0" --save-session "$T/rtc" --stats '{"r":2}' ||
+    fail "send after restart: $(cat "$T/err")"
+grep -q '^message 1 of 1: stored (201), handshake resumed ' "$T/out" ||
+    fail "no resumption by session id after a restart: $(cat "$T/out")"
+ok "session id resumption survives a restart (libtether's kind)"
+
+# 2. Ticket (TLS 1.3 and 1.2): openssl s_client keeps the ticket.
+# s_sess ARGS...: one request and its answer (a TLS 1.3 ticket comes
+# after the handshake: s_client must read on until the gateway closes).
+REQ='GET /v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+s_sess() {
+	printf "$REQ" | timeout 10 openssl s_client -connect "127.0.0.1:${SPORT:-$PORT}" \
+	    -servername localhost -ign_eof "$@" 2>/dev/null
+}
+for v in -tls1_3 -tls1_2; do
+	rm -f "$T/tk"
+	s_sess $v -sess_out "$T/tk" >"$T/s1" || true
+	[ -s "$T/tk" ] || fail "s_client $v kept no session"
+	restart_gw
+	s_sess $v -sess_in "$T/tk" >"$T/s2" || true
+	grep -q '^Reused, ' "$T/s2" || fail "ticket ($v) not resumed after a restart: $(grep -E '^(New|Reused)' "$T/s2")"
+done
+ok "tickets (TLS 1.3 and 1.2) resume after a restart"
+
+# 3. A damaged or foreign key file: a warning, fresh keys, a normal start.
+stop_gw
+for bad in garbage nginx; do
+	if [ $bad = garbage ]; then printf 'not a key file' >"$T/state/ticket-keys"
+	else head -c 80 /dev/urandom >"$T/state/ticket-keys"; fi
+	chmod 600 "$T/state/ticket-keys"
+	start_gw --app-listen off --admin-listen off
+	grep -q 'event=ticket_keys_refused' "$T/gw.log" || fail "no warning for a $bad key file"
+	s_sess -tls1_3 >"$T/s3" || true
+	grep -q '^New, ' "$T/s3" || fail "no handshake after a $bad key file"
+	stop_gw
+	grep -q '^tether tickets1$' "$T/state/ticket-keys" 2>/dev/null ||
+	    head -c 16 "$T/state/ticket-keys" | grep -q 'tether tickets1' ||
+	    fail "the $bad key file was not replaced by fresh keys"
+done
+chmod 644 "$T/state/ticket-keys"
+start_gw --app-listen off --admin-listen off
+grep -q 'event=ticket_keys_refused.*mode 644' "$T/gw.log" || fail "a key file others can read was used"
+[ "$(stat -c %a "$T/state/ticket-keys")" = 600 ] || fail "the replaced key file is not mode 600"
+stop_gw
+printf 'damaged' >"$T/state/sessions"; chmod 600 "$T/state/sessions"
+start_gw --app-listen off --admin-listen off
+grep -q 'event=sessions_refused' "$T/gw.log" || fail "no warning for a damaged session file"
+stop_gw
+ok "a damaged, foreign or readable key file: a warning and fresh keys"
+
+# 4. Two nodes on one PostgreSQL: a ticket from node A resumes on node B.
+if [ -z "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null)" ] || ! id postgres >/dev/null 2>&1; then
+	echo "ok - # SKIP two nodes: no PostgreSQL here"
+	exit 0
+fi
+. "$TETHER_SRC/tests/integration/pglib.sh"
+pg_init
+pg_start
+URI=$(pg_createdb tether)
+"$TETHER" provision --db "$URI" --key-file "$T/reg.key" --count 1 --out "$T/pgdev" >/dev/null 2>&1 ||
+    fail "provision on PostgreSQL failed"
+node() {	# node NAME: starts a gateway on its own port and state dir
+	local port; port=$(free_port)
+	"$TETHER" serve --listen "127.0.0.1:$port" --db "$URI" --key-file "$T/reg.key" \
+	    --app-listen off --admin-listen off --state-dir "$T/state-$1" --workers 1 \
+	    >"$T/$1.out" 2>"$T/$1.log" &
+	PIDS="$PIDS $!"
+	eval "PID_$1=$! PORT_$1=$port"
+	wait_for 20 grep -q 'event=listening' "$T/$1.log" || { cat "$T/$1.log" >&2; fail "node $1 did not start"; }
+}
+node a
+node b
+[ "$(pg_sql tether 'select count(*) from tls_ticket_keys')" -ge 1 ] || fail "no ticket key in the store"
+for v in -tls1_3 -tls1_2; do
+	rm -f "$T/tk"
+	SPORT=$PORT_a s_sess $v -sess_out "$T/tk" >"$T/a1" || true
+	SPORT=$PORT_b s_sess $v -sess_in "$T/tk" >"$T/b1" || true
+	grep -q '^Reused, ' "$T/b1" || fail "a ticket ($v) of node A did not resume on node B"
+done
+# The key in the store is sealed: its secret is not in the row.
+pg_sql tether "select encode(sealed, 'hex') from tls_ticket_keys" | grep -qE '^[0-9a-f]{184}$' ||
+    fail "the sealed key is not 92 bytes"
+ok "two nodes on PostgreSQL: a ticket node A issued resumes on node B"
+
+# A key made while node B runs (here: the store emptied and node A
+# restarted, as a rotation makes one): B picks it up, soon after a client
+# shows it a ticket of it.
+kill -TERM "$PID_a"
+wait_for 15 sh -c "! kill -0 $PID_a 2>/dev/null" || fail "node A did not stop"
+pg_sql tether 'delete from tls_ticket_keys' >/dev/null
+node a
+[ "$(pg_sql tether 'select count(*) from tls_ticket_keys')" = 1 ] || fail "node A made no new key"
+rm -f "$T/tk"
+SPORT=$PORT_a s_sess -tls1_2 -sess_out "$T/tk" >"$T/a2" || true
+b_resumes() { SPORT=$PORT_b s_sess -tls1_2 -sess_in "$T/tk" | grep -q '^Reused, '; }
+wait_for 8 b_resumes || fail "node B did not pick up the key node A made after B started"
+ok "a key another node makes later is picked up (at once when a client shows a ticket of it)"
+kill -TERM "$PID_a" "$PID_b"
+wait_for 15 sh -c "! kill -0 $PID_a 2>/dev/null && ! kill -0 $PID_b 2>/dev/null" || fail "nodes did not stop"
