@@ -958,6 +958,10 @@ static const char pg_schema_v4[] = REG_DDL_APPS("BYTEA", "BIGINT")
  * SQLite (schema.h). */
 static const char pg_schema_v5[] = REG_DDL_FORWARDERS("BYTEA", "BIGINT");
 
+/* Version 6: commands to devices, as in SQLite (schema.h). */
+static const char pg_schema_v6[] = REG_DDL_COMMANDS("BYTEA", "BIGINT",
+    "BIGSERIAL PRIMARY KEY");
+
 static const struct reg_migration pg_migrations[] = {
 	{ 1, "devices, audit, change feed, messages", pg_schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", pg_schema_v2 },
@@ -966,6 +970,7 @@ static const struct reg_migration pg_migrations[] = {
 	{ 4, REG_MIGRATION_4_NAME ", messages in commit order",
 	  pg_schema_v4 },
 	{ 5, REG_MIGRATION_5_NAME, pg_schema_v5 },
+	{ 6, REG_MIGRATION_6_NAME, pg_schema_v6 },
 };
 
 static const struct reg_schema pg_schema = {

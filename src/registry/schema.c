@@ -120,12 +120,20 @@ static const char schema_v5[] =
 	 * receiver acknowledged, what it delivered and its last error. */
 	REG_DDL_FORWARDERS("BLOB", "INTEGER");
 
+static const char schema_v6[] =
+	/* Commands to devices (commands.c, schema.h). AUTOINCREMENT: a
+	 * command id is never given twice, also after rows are deleted, so
+	 * a device's acknowledgement never names another command. */
+	REG_DDL_COMMANDS("BLOB", "INTEGER",
+	    "INTEGER PRIMARY KEY AUTOINCREMENT");
+
 static const struct reg_migration migrations[] = {
 	{ 1, "devices, audit, change feed, messages", schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", schema_v2 },
 	{ 3, "message duplicates checked in memory, no index", schema_v3 },
 	{ 4, REG_MIGRATION_4_NAME, schema_v4 },
 	{ 5, REG_MIGRATION_5_NAME, schema_v5 },
+	{ 6, REG_MIGRATION_6_NAME, schema_v6 },
 };
 
 const struct reg_schema reg_sqlite_schema = {
