@@ -410,6 +410,7 @@ gw_serve(const struct gw_config *c, char *err)
 	struct watcher *wt = NULL;
 	struct gw_forward *fw = NULL;
 	struct gw_retain *ret = NULL;
+	struct gw_sweep *sweep = NULL;
 	int64_t drain_end = 0, stop_by;
 	int nworkers = c->workers, started = 0, rc = -1, sig, created;
 	/* Every address, in the workers' order: devices', proxied, apps'. */
@@ -496,6 +497,8 @@ gw_serve(const struct gw_config *c, char *err)
 		gw_intake_on_commit(sh.intake, gw_forward_kick, NULL);
 	if ((ret = gw_retain_start(c, err)) == NULL && c->retain_ms > 0)
 		goto out;
+	if ((sweep = gw_sweep_start(c, err)) == NULL)
+		goto out;
 
 	for (int i = 0; i < nworkers; i++) {
 		int lfds[3 * GW_MAX_LISTEN];
@@ -580,6 +583,7 @@ out:
 	gw_auth_stop(sh.auth, stop_by);
 	gw_forward_stop(fw, stop_by);
 	gw_retain_stop(ret, stop_by);
+	gw_sweep_stop(sweep, stop_by);
 	/* The intake answers its last items into the (stopped) workers. */
 	gw_intake_stop(sh.intake, stop_by);
 	/* After the intake: its commits kick the reader. */

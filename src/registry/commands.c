@@ -236,7 +236,16 @@ reg_command_expire(struct reg_store *st, int64_t now, size_t limit,
 
 	if (limit == 0 || limit > REG_COMMAND_SWEEP_MAX)
 		limit = REG_COMMAND_SWEEP_MAX;
-	if (reg_ready(st, what) < 0 || reg_begin(st, what) < 0)
+	if (reg_ready(st, what) < 0)
+		return -1;
+	/* most rounds find nothing: they take no write lock */
+	s = reg_stmt(st, Q_CMD_DUE);
+	reg_bind_int(st, s, 1, now);
+	if ((n = reg_query_int(st, s, what)) <= 0)
+		return n;
+	n = 0;
+	s = reg_stmt(st, Q_CMD_EXPIRE);
+	if (reg_begin(st, what) < 0)
 		return -1;
 	reg_bind_int(st, s, 1, now);
 	reg_bind_int(st, s, 2, (int64_t)limit);

@@ -130,6 +130,10 @@ static const char *const sql[Q__COUNT] = {
 	    "FROM commands WHERE state IN ('queued', 'delivered') "
 	    "AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2) "
 	    "RETURNING id, device_id",
+	/* whether the sweep has work: a read takes no write lock */
+	[Q_CMD_DUE] = "SELECT count(*) FROM (SELECT 1 FROM commands "
+	    "WHERE state IN ('queued', 'delivered') AND expires_at <= ?1 "
+	    "LIMIT 1) AS d",
 };
 
 /* A NULL parameter does not filter; the casts tell PostgreSQL its type. */

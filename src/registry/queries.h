@@ -59,6 +59,7 @@ enum reg_query {
 	Q_CMD_GET,
 	Q_CMD_CANCEL,
 	Q_CMD_EXPIRE,
+	Q_CMD_DUE,
 	Q__COUNT
 };
 
