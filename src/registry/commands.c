@@ -7,8 +7,10 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "registry/registry_int.h"
 
 static const char *const state_names[] = {
@@ -269,6 +271,52 @@ reg_command_expire(struct reg_store *st, int64_t now, size_t limit,
 	for (size_t i = 0; fn != NULL && i < nd; i++)
 		fn(arg, done[i].id, done[i].dev);
 	return n;
+}
+
+/* A time member, null for "not yet". */
+static void
+json_time(struct json *j, const char *key, int64_t ms)
+{
+	char when[REG_TIME_TEXT];
+
+	if (ms == 0) {
+		json_null(j, key);
+		return;
+	}
+	reg_time_format(ms, when);
+	json_str(j, key, when);
+}
+
+/* see registry.h */
+int
+reg_command_json(struct json *j, const struct reg_command *c)
+{
+	json_object(j, NULL, JSON_COMPACT);
+	json_int(j, "id", c->id);
+	json_str(j, "device", c->device_id);
+	json_str(j, "state", reg_command_state_name(c->state));
+	json_str(j, "app", c->app);
+	json_time(j, "created_at", c->created_at);
+	json_time(j, "expires_at", c->expires_at);
+	json_time(j, "delivered_at", c->delivered_at);
+	json_time(j, "acked_at", c->acked_at);
+	json_int(j, "attempts", c->attempts);
+	json_int(j, "size", (long long)c->len);
+	/* text as it is; other bytes (or text with a NUL) in base64 */
+	if (json_utf8_valid((const char *)c->payload, c->len, NULL) &&
+	    memchr(c->payload, '\0', c->len) == NULL) {
+		json_strn(j, "payload", (const char *)c->payload, c->len);
+	} else {
+		char *b64 = reg_base64(c->payload, c->len);
+
+		if (b64 == NULL)
+			return -1;
+		json_str(j, "payload_b64", b64);
+		free(b64);
+	}
+	json_str(j, "reason", c->reason[0] != '\0' ? c->reason : NULL);
+	json_end(j);
+	return 0;
 }
 
 /* see registry_int.h */

@@ -671,6 +671,13 @@ long long reg_command_list(struct reg_store *st, const char *device_id,
     enum reg_command_state state,
     void (*fn)(void *arg, const struct reg_command *c), void *arg);
 
+/* Appends c as one JSON object (docs/app-api.md, "Commands"): id,
+ * device, state, app, created_at, expires_at, delivered_at, acked_at
+ * (RFC 3339 or null), attempts, size, "payload" (a string, when the
+ * bytes are UTF-8 text without NUL) or "payload_b64", reason (null: none).
+ * 0, or -1 when out of memory. */
+int reg_command_json(struct json *j, const struct reg_command *c);
+
 /* Fills c with command id: 0, REG_NOT_FOUND, or -1. */
 int reg_command_get(struct reg_store *st, int64_t id, struct reg_command *c);
 
