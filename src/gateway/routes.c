@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/commands.h"
 #include "gateway/worker.h"
 
 static const char body_unauthorized[] =
@@ -60,82 +61,6 @@ seq_of(const struct http_request *req, const char **bad)
 	return n;
 }
 
-/*
- * X-Tether-Commands (the largest command payload the device takes,
- * 1..65535) into *max and X-Tether-Command-Ack (a command id,
- * 1..10^18-1) into *ack, 0 for one absent. Only their exact lengths are
- * compared for the rest of the headers, so a device that sends neither
- * pays a length test per header. 0, or -1 with *why and *bad (the byte
- * that is wrong) for a malformed or repeated one.
- */
-static int
-command_headers(const struct http_request *req, size_t *max, int64_t *ack,
-    const char **why, const char **bad)
-{
-	static const char hmax[] = "x-tether-commands";
-	static const char hack[] = "x-tether-command-ack";
-	const struct http_header *hm = NULL, *ha = NULL;
-
-	*max = 0;
-	*ack = 0;
-	for (size_t i = 0; i < req->num_headers; i++) {
-		const struct http_header *h = &req->headers[i];
-
-		if (h->name_len == sizeof(hmax) - 1 &&
-		    http_view_eq(h->name, h->name_len, hmax)) {
-			*why = "X-Tether-Commands must appear once, a decimal "
-			    "number of bytes from 1 to 65535";
-			*bad = h->name;
-			if (hm != NULL)
-				return -1;
-			hm = h;
-		} else if (h->name_len == sizeof(hack) - 1 &&
-		    http_view_eq(h->name, h->name_len, hack)) {
-			*why = "X-Tether-Command-Ack must be a decimal command id";
-			*bad = h->name;
-			if (ha != NULL)
-				return -1;
-			ha = h;
-		}
-	}
-	if (hm != NULL) {
-		uint64_t n = 0;
-
-		*why = "X-Tether-Commands must appear once, a decimal number "
-		    "of bytes from 1 to 65535";
-		*bad = hm->value;
-		if (hm->value_len == 0 || hm->value_len > 5)
-			return -1;
-		for (size_t i = 0; i < hm->value_len; i++) {
-			*bad = hm->value + i;
-			if (hm->value[i] < '0' || hm->value[i] > '9')
-				return -1;
-			n = n * 10 + (uint64_t)(hm->value[i] - '0');
-		}
-		if (n == 0 || n > 65535)
-			return -1;
-		*max = (size_t)n;
-	}
-	if (ha != NULL) {
-		int64_t n = 0;
-
-		*why = "X-Tether-Command-Ack must be a decimal command id";
-		*bad = ha->value;
-		if (ha->value_len == 0 || ha->value_len > 18)
-			return -1;
-		for (size_t i = 0; i < ha->value_len; i++) {
-			*bad = ha->value + i;
-			if (ha->value[i] < '0' || ha->value[i] > '9')
-				return -1;
-			n = n * 10 + (ha->value[i] - '0');
-		}
-		if (n == 0)
-			return -1;
-		*ack = n;
-	}
-	return 0;
-}
-
 static void
 post_message(struct gw_worker *w, struct gw_conn *c,
     const struct http_request *req, const char *body, size_t len)
@@ -160,7 +85,7 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 		    "of at most 18 digits", (size_t)(bad - c->in));
 		return;
 	}
-	if (command_headers(req, &cmd_max, &cmd_ack, &why, &bad) < 0) {
+	if (gw_command_headers(req, &cmd_max, &cmd_ack, &why, &bad) < 0) {
 		conn_refuse(w, c, 400, why, (size_t)(bad - c->in));
 		return;
 	}
