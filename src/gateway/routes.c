@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * routes.c - what the gateway answers: POST /v1/messages (authenticate the
- * device, hand the message to the intake, answer after the commit),
- * GET /v1/health, 404 for everything else. Never a redirect.
+ * device, hand the message to the intake, answer after the commit, with
+ * the device's next command when it asks for commands), GET /v1/health,
+ * 404 for everything else. Never a redirect.
  */
 #include <errno.h>
 #include <stdio.h>
