@@ -133,6 +133,7 @@ static struct {
 	char		**creds;
 	size_t		 ncreds;
 	uint64_t	 seq_base;
+	unsigned	 commands;	/* X-Tether-Commands; 0: not sent */
 	SSL_CTX		*ctx;
 } opt = {
 	.mode = M_FULL, .conns = 100, .duration = 10, .warmup = -1,
@@ -397,7 +398,7 @@ build_request(struct conn *c)
 {
 	const char *cred;
 	uint64_t seq;
-	char body[160];
+	char body[160], cmd[48] = "";
 	int blen;
 
 	cred = opt.ncreds ? opt.creds[c->idx % opt.ncreds] : dummy_cred;
@@ -406,15 +407,19 @@ build_request(struct conn *c)
 	blen = snprintf(body, sizeof(body), "{\"seq\":%llu,\"temp\":21.5,"
 	    "\"hum\":48.2,\"press\":1013.25,\"volt\":3.31,\"rssi\":-67,"
 	    "\"up\":86400}", (unsigned long long)seq);
+	if (opt.commands > 0)
+		snprintf(cmd, sizeof(cmd), "X-Tether-Commands: %u\r\n",
+		    opt.commands);
 	c->reqlen = (size_t)snprintf(c->req, LG_REQ_BUF,
 	    "POST %s HTTP/1.1\r\n"
 	    "Host: %s\r\n"
 	    "Authorization: Device %s\r\n"
 	    "X-Tether-Seq: %llu\r\n"
+	    "%s"
 	    "Content-Type: application/json\r\n"
 	    "Content-Length: %d\r\n"
 	    "\r\n%s", opt.path, opt.host, cred, (unsigned long long)seq,
-	    blen, body);
+	    cmd, blen, body);
 	c->reqoff = 0;
 	c->nreq++;
 }
@@ -1046,6 +1051,7 @@ usage(FILE *out)
 "  --no-ticket      resume by session id instead of ticket\n"
 "  --manifest FILE  tether manifest.json with device credentials\n"
 "  --path PATH      request target (default /v1/messages)\n"
+"  --commands N     send X-Tether-Commands: N (the device takes commands)\n"
 "  --request        idle: send one request on each connection first\n"
 "  --hold SEC       idle: how long to hold the connections (default 10)\n"
 "  --timeout SEC    per connect/handshake/request (default 10)\n"
@@ -1060,7 +1066,8 @@ parse_args(int argc, char **argv)
 {
 	enum { OPT_TLS = 256, OPT_CIPHER, OPT_SUITES, OPT_GROUPS, OPT_SIGALGS,
 	    OPT_CERT, OPT_SNI, OPT_NOTICKET, OPT_MANIFEST, OPT_PATH,
-	    OPT_REQUEST, OPT_HOLD, OPT_TIMEOUT, OPT_PID, OPT_LABEL, OPT_HELP };
+	    OPT_REQUEST, OPT_HOLD, OPT_TIMEOUT, OPT_PID, OPT_LABEL, OPT_COMMANDS,
+	    OPT_HELP };
 	static const struct option lo[] = {
 		{ "tls", required_argument, NULL, OPT_TLS },
 		{ "cipher", required_argument, NULL, OPT_CIPHER },
@@ -1077,6 +1084,7 @@ parse_args(int argc, char **argv)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "server-pid", required_argument, NULL, OPT_PID },
 		{ "label", required_argument, NULL, OPT_LABEL },
+		{ "commands", required_argument, NULL, OPT_COMMANDS },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1141,6 +1149,11 @@ parse_args(int argc, char **argv)
 			opt.pids[opt.npids++] = (pid_t)atoi(optarg);
 			break;
 		case OPT_LABEL: opt.label = optarg; break;
+		case OPT_COMMANDS:
+			opt.commands = (unsigned)strtoul(optarg, NULL, 10);
+			if (opt.commands == 0 || opt.commands > 65535)
+				die("--commands takes 1 to 65535 bytes");
+			break;
 		case 'h':
 		case OPT_HELP:
 			usage(stdout);

@@ -35,4 +35,17 @@ void cli_fmt_time(int64_t ms, char *buf, size_t size, int iso);
 /* "30s", "15m", "24h", "7d", "2w" -> milliseconds; -1 if not one. */
 int64_t cli_parse_age(const char *s);
 
+/*
+ * The device an argument names (device.c), as every `tether device`
+ * subcommand reads it: 0 with *st open and id set; otherwise prints why
+ * (with "did you mean") and returns the exit status, 2 for a text that
+ * is not an id, 1 for an unknown device or a registry that cannot open.
+ */
+int cli_device_resolve(const char *db, const char *key_file, const char *arg,
+    struct reg_store **st, char id[REG_ID_MAX]);
+
+/* `tether device command` and `tether device commands` (device_command.c). */
+int cmd_device_command(int argc, char **argv);
+int cmd_device_commands(int argc, char **argv);
+
 #endif

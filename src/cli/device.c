@@ -36,6 +36,10 @@ usage(FILE *out)
 "       tether device restore ID\n"
 "       tether device rotate ID --out DIR [--no-per-device-files]\n"
 "       tether device forget ID [--delete-messages]\n"
+"       tether device command ID PAYLOAD [--ttl AGE] [--hex] [--json]\n"
+"       tether device command ID --file FILE [--ttl AGE] [--json]\n"
+"       tether device command ID --cancel CMDID\n"
+"       tether device commands ID [--state STATE] [--json]\n"
 "  each also takes [--db PATH] [--key-file FILE]\n"
 "\n"
 "list     devices, oldest first; AGE is like 30s, 15m, 24h, 7d or 2w\n"
@@ -49,6 +53,9 @@ usage(FILE *out)
 "         provisioned batch of one\n"
 "forget   delete the device (its credential is refused within a second);\n"
 "         its messages are kept unless --delete-messages is given\n"
+"command  queue a command: the device gets it in the answer to its next\n"
+"         message; prints its id (`tether device command --help`)\n"
+"commands the device's commands and their state, oldest first\n"
 "\n"
 "ID is the device id, like d7k3-m9q2-x; case and dashes do not matter,\n"
 "and its last character is a check that catches a mistyped character.\n"
@@ -320,6 +327,17 @@ resolve(const struct args *a, const char *arg, struct reg_store **st,
 	reg_close(*st);
 	*st = NULL;
 	return 1;
+}
+
+/* see admin.h */
+int
+cli_device_resolve(const char *db, const char *key_file, const char *arg,
+    struct reg_store **st, char id[REG_ID_MAX])
+{
+	struct args a = { .db = db, .key_file = key_file };
+	struct reg_device dev;
+
+	return resolve(&a, arg, st, id, &dev);
 }
 
 /* " (label L)" or "" */
@@ -737,6 +755,8 @@ cmd_restore(int argc, char **argv)
 }
 
 static const struct cli_action subcommands[] = {
+	{ "command",	cmd_device_command },
+	{ "commands",	cmd_device_commands },
 	{ "forget",	cmd_forget },
 	{ "list",	cmd_list },
 	{ "rename",	cmd_rename },

@@ -23,7 +23,7 @@ static const struct command commands[] = {
 	{ "app",	cmd_app,	"add, list, revoke applications and their tokens" },
 	{ "check",	cmd_check,	"will a device stack talk to a server, and if not, why" },
 	{ "db",		cmd_db,		"migrate the schema, prune old messages, back up and restore" },
-	{ "device",	cmd_device,	"list, show, rename, revoke, restore, rotate, forget devices" },
+	{ "device",	cmd_device,	"list, show, rename, revoke, restore, rotate, forget devices; commands to them" },
 	{ "fingerprint", cmd_fingerprint, "print the pins of a server or certificate for devices" },
 	{ "forward",	cmd_forward,	"the forwarders' cursors, backlogs and last errors (status)" },
 	{ "messages",	cmd_messages,	"read the stored messages, oldest first, or follow them" },

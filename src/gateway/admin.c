@@ -156,6 +156,10 @@ metrics(struct text *t, const struct gw_admin *a)
 	    "rate_limited", "unavailable" };
 	static const enum gw_counter out_k[] = { GW_C_MSG_STORED,
 	    GW_C_MSG_DUPLICATE, GW_C_MSG_RATE_LIMITED, GW_C_MSG_UNAVAILABLE };
+	static const char *const cmd[] = { "delivered", "acknowledged",
+	    "rejected" };
+	static const enum gw_counter cmd_k[] = { GW_C_CMD_DELIVERED,
+	    GW_C_CMD_ACKED, GW_C_CMD_REJECTED };
 	static const char *const who[] = { "device", "application" };
 	static const enum gw_counter who_k[] = { GW_C_AUTH_FAILED,
 	    GW_C_APP_AUTH_FAILED };
@@ -190,6 +194,15 @@ metrics(struct text *t, const struct gw_admin *a)
 	    GW_C_APP_READS);
 	counter(t, a, "tether_timeouts_total",
 	    "Connections closed or answered at a deadline.", GW_C_TIMEOUTS);
+	labelled(t, a, "tether_commands_total",
+	    "Commands to devices, by event (delivered: put in an answer, "
+	    "repeats count; acknowledged; rejected: larger than the device "
+	    "takes).", "event", cmd, cmd_k, 3);
+	head(t, "tether_commands_expired_total", "counter",
+	    "Commands this gateway's sweep marked expired (command_expired "
+	    "lines).");
+	text_printf(t, "tether_commands_expired_total %llu\n",
+	    (unsigned long long)atomic_load(&gw_commands_expired));
 	head(t, "tether_intake_backlog", "gauge",
 	    "Messages waiting for the store.");
 	text_printf(t, "tether_intake_backlog %zu\n",

@@ -2,7 +2,9 @@
 /*
  * app.c - what the application listener answers (docs/app-api.md):
  * GET /v1/messages (NDJSON, long poll with wait=), GET /v1/messages/stream
- * (Server-Sent Events, resumable with Last-Event-ID), GET /v1/health.
+ * (Server-Sent Events, resumable with Last-Event-ID), the commands to
+ * devices (POST and GET /v1/devices/ID/commands, GET and DELETE
+ * /v1/commands/CMDID), GET /v1/health.
  * Each read goes to the reader thread (reader.c) with the token; the
  * connection waits (WAIT_READER) and is answered when it comes back.
  */
@@ -14,6 +16,7 @@
 
 #include "common/json.h"
 #include "gateway/app.h"
+#include "gateway/commands.h"
 #include "gateway/worker.h"
 
 /* What an application connection keeps between its reads. */
@@ -258,14 +261,120 @@ read_messages(struct gw_worker *w, struct gw_conn *c,
 	    aq.wait_ms);
 }
 
+/* A 400, 405 or 413 of a command route, as JSON. */
+static void
+refuse(struct gw_conn *c, int status, const char *hdr, const char *why)
+{
+	struct json j;
+	char text[APP_CMD_WHY_LEN + 64];
+
+	json_init(&j, text, sizeof(text));
+	json_object(&j, NULL, JSON_COMPACT);
+	json_str(&j, "error", why);
+	json_finish(&j);
+	conn_respond_json(c, status, hdr, text);
+}
+
+/* The command routes (t parsed): the method's operation, handed to the
+ * reader with the token (it checks the scope) and the payload. */
+static void
+command_route(struct gw_worker *w, struct gw_conn *c,
+    const struct http_request *req, const struct app_cmd_target *t,
+    const char *body, size_t len)
+{
+	int get = http_method_is(req, "GET");
+	int post = http_method_is(req, "POST");
+	int del = http_method_is(req, "DELETE");
+	uint8_t hash[REG_HASH_LEN];
+	struct app_conn *a;
+	struct gw_read *r = NULL;
+	enum gw_cmd_op op;
+	char why[128];
+
+	if (t->route == APP_CMD_DEVICE && !get && !post) {
+		refuse(c, 405, "Allow: GET, POST\r\n", "use POST to queue a "
+		    "command, GET to list the device's commands");
+		return;
+	}
+	if (t->route == APP_CMD_ONE && !get && !del) {
+		refuse(c, 405, "Allow: GET, DELETE\r\n", "use GET to read the "
+		    "command, DELETE to cancel it");
+		return;
+	}
+	op = t->route == APP_CMD_ONE ? (get ? GW_CMD_GET : GW_CMD_CANCEL) :
+	    post ? GW_CMD_QUEUE : GW_CMD_LIST;
+	if (t->ttl_ms != 0 && op != GW_CMD_QUEUE) {
+		refuse(c, 400, NULL, "ttl is for POST (queueing a command)");
+		return;
+	}
+	if (t->state != 0 && op != GW_CMD_LIST) {
+		refuse(c, 400, NULL, "state is for GET "
+		    "/v1/devices/ID/commands");
+		return;
+	}
+	if (token_of(w, c, req, hash) < 0)
+		return;
+	/* checked before the store is asked, and before the token: the
+	 * size is no secret */
+	if (op == GW_CMD_QUEUE && len > REG_COMMAND_DEFAULT_MAX) {
+		OPENSSL_cleanse(hash, sizeof(hash));
+		snprintf(why, sizeof(why), "the payload is %zu bytes; a command "
+		    "holds at most %d", len, REG_COMMAND_DEFAULT_MAX);
+		refuse(c, 413, NULL, why);
+		return;
+	}
+	if ((a = app_of(c)) == NULL || (r = calloc(1, sizeof(*r))) == NULL ||
+	    (op == GW_CMD_QUEUE && len > 0 &&
+	    (r->payload = malloc(len)) == NULL)) {
+		free(r);
+		OPENSSL_cleanse(hash, sizeof(hash));
+		conn_respond_json(c, 503, GW_RETRY_BUSY,
+		    "{\"error\":\"gateway out of memory; retry later\"}");
+		return;
+	}
+	r->worker = w;
+	r->fd = c->fd;
+	r->gen = c->gen;
+	r->seq = ++a->read_seq;
+	r->kind = GW_READ_COMMAND;
+	r->cmd_op = op;
+	r->until = w->now;
+	r->deadline = w->now + w->sh->config->registry_ms;
+	memcpy(r->token_hash, hash, REG_HASH_LEN);
+	OPENSSL_cleanse(hash, sizeof(hash));
+	memcpy(r->device, t->device, REG_ID_MAX);
+	r->cmd_id = t->id;
+	r->ttl_ms = t->ttl_ms;
+	r->cmd_state = t->state;
+	if (op == GW_CMD_QUEUE && len > 0)
+		memcpy(r->payload, body, len);
+	r->payload_len = op == GW_CMD_QUEUE ? len : 0;
+	if (gw_reader_submit(w->sh->reader, r) < 0) {
+		gw_read_free(r);
+		(void)busy(c, a);
+		return;
+	}
+	c->wait = WAIT_READER;
+	c->timer = TIMER_READER;
+	c->deadline = r->deadline;
+}
+
 void
 app_route(struct gw_worker *w, struct gw_conn *c,
     const struct http_request *req, const char *body, size_t len)
 {
 	int get = http_method_is(req, "GET");
+	struct app_cmd_target t;
+	char why[APP_CMD_WHY_LEN];
 
-	(void)body;
-	(void)len;
+	if (app_command_target(req->target, req->target_len, &t, why) < 0) {
+		refuse(c, 400, NULL, why);
+		return;
+	}
+	if (t.route != APP_CMD_NONE) {
+		command_route(w, c, req, &t, body, len);
+		return;
+	}
 	if (route_path_is(req, "/v1/messages") ||
 	    route_path_is(req, "/v1/messages/stream")) {
 		if (get)
@@ -279,7 +388,9 @@ app_route(struct gw_worker *w, struct gw_conn *c,
 	} else {
 		conn_respond_json(c, 404, NULL, "{\"error\":\"no such path on "
 		    "the application API (GET /v1/messages, "
-		    "/v1/messages/stream, /v1/health)\"}");
+		    "/v1/messages/stream, /v1/health; POST and GET "
+		    "/v1/devices/ID/commands; GET and DELETE "
+		    "/v1/commands/CMDID)\"}");
 	}
 }
 
@@ -302,6 +413,19 @@ answer(struct gw_worker *w, struct gw_conn *c, struct gw_read *r)
 	struct app_conn *a = c->app;
 	const char *err = NULL, *hdr = NULL;
 
+	if (r->kind == GW_READ_COMMAND) {
+		if (r->status == 401)
+			unauthorized(w, c, "unknown or revoked application "
+			    "token");
+		else if (r->body == NULL)
+			conn_respond_json(c, 503, GW_RETRY_BUSY, "{\"error\":"
+			    "\"gateway out of memory; retry later\"}");
+		else
+			conn_respond(c, r->status, r->status == 503 ?
+			    GW_RETRY_UNAVAILABLE : NULL, "application/json",
+			    r->body, r->len);
+		return;
+	}
 	switch (r->status) {
 	case 200:
 		break;

@@ -39,6 +39,7 @@ int app_query_parse(const char *q, size_t n, struct app_query *out,
 enum gw_read_kind {
 	GW_READ_LINES,		/* GET /v1/messages: NDJSON and a last line */
 	GW_READ_EVENTS,		/* GET /v1/messages/stream: SSE events */
+	GW_READ_COMMAND,	/* a command route: cmd_op */
 };
 
 /* A read on its way to the reader thread and back to its connection. */
@@ -61,6 +62,19 @@ struct gw_read {
 	size_t		 len;
 	size_t		 count;		/* messages in body */
 	int		 more;		/* the read stopped at limit or size */
+	/* GW_READ_COMMAND: what to do (device or cmd_id, ttl, payload
+	 * malloc'd); body is the JSON answer, whatever the status. */
+	enum gw_cmd_op {
+		GW_CMD_QUEUE,		/* POST /v1/devices/ID/commands */
+		GW_CMD_LIST,		/* GET /v1/devices/ID/commands */
+		GW_CMD_GET,		/* GET /v1/commands/CMDID */
+		GW_CMD_CANCEL,		/* DELETE /v1/commands/CMDID */
+	}		 cmd_op;
+	int64_t		 cmd_id;
+	int64_t		 ttl_ms;
+	enum reg_command_state cmd_state;
+	unsigned char	*payload;
+	size_t		 payload_len;
 };
 
 struct gw_reader;

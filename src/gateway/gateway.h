@@ -172,8 +172,18 @@ struct gw_intake_item {
 	char		 device[REG_ID_MAX];
 	char		 peer[GW_PEER_MAX];
 	int64_t		 seq;
+	/* Commands (docs/protocol.md): X-Tether-Command-Ack (0: none) and
+	 * X-Tether-Commands (0: the device takes none); out, the command
+	 * for the answer (cmd_id 0: none), its payload at body + len. */
+	int64_t		 cmd_ack;
+	size_t		 cmd_max;
+	int64_t		 cmd_id;
+	size_t		 cmd_len;
+	int		 cmd_acked;	/* out: the ack changed a command */
+	int		 cmd_rejected;	/* out: pending ones too large */
 	size_t		 len;
-	unsigned char	 body[];	/* len bytes */
+	unsigned char	 body[];	/* len bytes, then min(cmd_max,
+					 * REG_COMMAND_LIMIT) for the command */
 };
 
 struct gw_intake;
@@ -344,6 +354,14 @@ struct gw_retain;
 struct gw_retain *gw_retain_start(const struct gw_config *c, char *err);
 /* As gw_forward_stop. */
 void gw_retain_stop(struct gw_retain *r, int64_t deadline);
+
+/* sweep.c: marks expired commands to devices expired (command_expired
+ * lines), every GW_SWEEP_PERIOD_MS on a thread with its own registry
+ * handle. NULL with err. */
+struct gw_sweep;
+struct gw_sweep *gw_sweep_start(const struct gw_config *c, char *err);
+/* As gw_forward_stop. */
+void gw_sweep_stop(struct gw_sweep *sw, int64_t deadline);
 
 /* New messages were committed (the intake's gw_intake_on_commit hook; arg
  * unused): wakes the forwarders that sleep (cheap: an atomic store and

@@ -196,6 +196,9 @@ commit_batch(struct gw_intake *in, size_t n)
 			.body = it->body,
 			.len = it->len,
 			.peer = it->peer,
+			.cmd_ack = it->cmd_ack,
+			.cmd_max = it->cmd_max,
+			.cmd_buf = it->cmd_max > 0 ? it->body + it->len : NULL,
 		};
 	}
 	if (m > 0)
@@ -218,9 +221,17 @@ commit_batch(struct gw_intake *in, size_t n)
 	}
 	if (m > 0)
 		atomic_store(&in->healthy, ok);
-	for (size_t j = 0; j < m; j++)
-		in->stored[j]->outcome = !ok ? GW_UNAVAILABLE :
-		    in->msgs[j].duplicate ? GW_DUPLICATE : GW_STORED;
+	for (size_t j = 0; j < m; j++) {
+		struct gw_intake_item *it = in->stored[j];
+		const struct reg_message *msg = &in->msgs[j];
+
+		it->outcome = !ok ? GW_UNAVAILABLE :
+		    msg->duplicate ? GW_DUPLICATE : GW_STORED;
+		it->cmd_id = ok ? msg->cmd_id : 0;
+		it->cmd_len = ok ? msg->cmd_len : 0;
+		it->cmd_acked = ok && msg->cmd_acked;
+		it->cmd_rejected = ok ? msg->cmd_rejected : 0;
+	}
 	/* Chain the batch in order, then answer it: now, or once the
 	 * syncer has made the log durable. */
 	for (size_t i = 0; i + 1 < n; i++)

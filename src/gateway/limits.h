@@ -114,5 +114,8 @@
 #define GW_RETAIN_BATCH		1000
 #define GW_RETAIN_PAUSE_MS	20
 #define GW_RETAIN_HELD_LOG_MS	600000	/* "held" again at most this often */
+/* Commands to devices (sweep.c): expired ones are marked every
+ * GW_SWEEP_PERIOD_MS (never delivered in between either way). */
+#define GW_SWEEP_PERIOD_MS	2000
 
 #endif

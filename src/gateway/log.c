@@ -34,6 +34,7 @@ static const char *const int_keys[] = {
 	"status",	/* conn.c, routes.c: the HTTP status answered */
 	"offset",	/* conn.c: where the parser refused the head */
 	"seq",		/* routes.c: X-Tether-Seq */
+	"command",	/* routes.c, sweep.c: a command's id */
 	"ms",		/* intake.c: how long a store took */
 	"messages",	/* intake.c: messages in a batch */
 	"workers",	/* server.c */

@@ -30,6 +30,9 @@ enum gw_counter {
 	GW_C_APP_AUTH_FAILED,
 	GW_C_APP_READS,
 	GW_C_TIMEOUTS,
+	GW_C_CMD_DELIVERED,
+	GW_C_CMD_ACKED,
+	GW_C_CMD_REJECTED,
 	GW_C_COUNT
 };
 
@@ -61,6 +64,9 @@ void gw_histogram_observe(struct gw_histogram *h, int64_t us);
  * application tokens' lookups (reader thread). */
 extern struct gw_histogram gw_hist_commit, gw_hist_flush, gw_hist_lookup,
     gw_hist_app_lookup;
+/* Commands marked expired by this gateway's sweep (sweep.c, its one
+ * writer). */
+extern _Atomic uint64_t gw_commands_expired;
 
 struct gw_worker;
 struct gw_shared;

@@ -71,6 +71,7 @@ gw_read_free(struct gw_read *r)
 		return;
 	OPENSSL_cleanse(r->token_hash, sizeof(r->token_hash));
 	free(r->body);
+	free(r->payload);
 	free(r);
 }
 
@@ -145,9 +146,11 @@ gw_reader_refused(struct gw_reader *rd, const uint8_t hash[REG_HASH_LEN],
 	return hit;
 }
 
-/* The token's check: 0, or the status to answer. */
+/* The token's check for scope: 0 (app filled), or the status to
+ * answer. */
 static int
-authorize(struct gw_reader *rd, struct gw_read *r)
+authorize(struct gw_reader *rd, struct gw_read *r, unsigned scope,
+    struct reg_app *out)
 {
 	struct reg_app app;
 	int64_t t0 = reg_mono_us();
@@ -170,9 +173,188 @@ authorize(struct gw_reader *rd, struct gw_read *r)
 		pthread_mutex_unlock(&rd->t.lock);
 		return 401;
 	}
-	if (!(app.scopes & REG_SCOPE_READ))
+	if (!(app.scopes & scope))
 		return 403;
+	if (out != NULL)
+		*out = app;
 	return 0;
+}
+
+/* A command route's answer: status and one JSON object (text.h). */
+static int
+cmd_answer(struct gw_read *r, struct text *t, int status)
+{
+	text_str(t, "\n");
+	if (t->failed) {	/* out of memory: app.c says 503 */
+		text_free(t);
+		r->status = 503;
+		r->body = NULL;
+		r->len = 0;
+		return 1;
+	}
+	r->status = status;
+	r->body = t->buf;
+	r->len = t->len;
+	return 1;
+}
+
+static int
+cmd_error(struct gw_read *r, int status, const char *why)
+{
+	struct text t = { 0 };
+	struct json j;
+
+	json_init_heap(&j);
+	json_object(&j, NULL, JSON_COMPACT);
+	json_str(&j, "error", why);
+	json_end(&j);
+	if (json_finish(&j) == NULL || j.failed) {
+		json_free(&j);
+		return cmd_answer(r, &t, 503);
+	}
+	text_put(&t, j.buf, j.len);
+	json_free(&j);
+	return cmd_answer(r, &t, status);
+}
+
+/* The store failed: logged, 503. */
+static int
+cmd_unavailable(struct gw_reader *rd, struct gw_read *r)
+{
+	gw_log(GW_LOG_ERROR, "registry_failed", "reason",
+	    reg_error(rd->store), NULL);
+	return cmd_error(r, 503, "message store unavailable; retry later");
+}
+
+struct cmd_list {
+	struct json	 j;
+	int		 failed;
+};
+
+static void
+cmd_row(void *arg, const struct reg_command *c)
+{
+	struct cmd_list *l = arg;
+
+	if (reg_command_json(&l->j, c) < 0)
+		l->failed = 1;
+}
+
+/* One command as the answer's object. */
+static int
+cmd_object(struct gw_read *r, const struct reg_command *c, int status)
+{
+	struct text t = { 0 };
+	struct json j;
+
+	json_init_heap(&j);
+	if (reg_command_json(&j, c) < 0 || json_finish(&j) == NULL ||
+	    j.failed) {
+		json_free(&j);
+		return cmd_answer(r, &t, 503);
+	}
+	text_put(&t, j.buf, j.len);
+	json_free(&j);
+	return cmd_answer(r, &t, status);
+}
+
+/* A command route (docs/app-api.md, "Commands"): the scope its
+ * operation needs, then the operation, its answer in r. */
+static int
+run_command(struct gw_reader *rd, struct gw_read *r)
+{
+	const int change = r->cmd_op == GW_CMD_QUEUE ||
+	    r->cmd_op == GW_CMD_CANCEL;
+	struct reg_app app;
+	struct reg_command c;
+	char why[REG_ERR_LEN + 64];
+	int status, x;
+
+	if ((status = authorize(rd, r, change ? REG_SCOPE_COMMAND :
+	    REG_SCOPE_READ, &app)) != 0) {
+		if (status == 403)
+			return cmd_error(r, 403, change ? "this application's "
+			    "token has no command scope (tether app add NAME "
+			    "--scope read,command makes one that has)" :
+			    "this application's token has no read scope");
+		return cmd_error(r, status, status == 401 ? "unknown or "
+		    "revoked application token" : "message store "
+		    "unavailable; retry later");
+	}
+	switch (r->cmd_op) {
+	case GW_CMD_QUEUE: {
+		int64_t id, expires;
+		char when[REG_TIME_TEXT];
+		struct text t = { 0 };
+
+		x = reg_command_queue(rd->store, r->device, r->payload,
+		    r->payload_len, REG_COMMAND_DEFAULT_MAX, r->ttl_ms,
+		    app.name, &id, &expires);
+		if (x == REG_NOT_FOUND) {
+			snprintf(why, sizeof(why), "no device has the id '%s'",
+			    r->device);
+			return cmd_error(r, 404, why);
+		}
+		if (x < 0)
+			return cmd_unavailable(rd, r);
+		reg_time_format(expires, when);
+		text_printf(&t, "{\"id\":%lld,\"device\":\"%s\","
+		    "\"state\":\"queued\",\"expires_at\":\"%s\"}",
+		    (long long)id, r->device, when);
+		return cmd_answer(r, &t, 201);
+	}
+	case GW_CMD_LIST: {
+		struct cmd_list l = { .failed = 0 };
+		struct reg_device dev;
+		struct text t = { 0 };
+		long long n;
+
+		if ((x = reg_device_get(rd->store, r->device, &dev)) < 0)
+			return cmd_unavailable(rd, r);
+		if (x == REG_NOT_FOUND) {
+			snprintf(why, sizeof(why), "no device has the id '%s'",
+			    r->device);
+			return cmd_error(r, 404, why);
+		}
+		json_init_heap(&l.j);
+		json_object(&l.j, NULL, JSON_COMPACT);
+		json_array(&l.j, "commands", JSON_COMPACT);
+		n = reg_command_list(rd->store, r->device, r->cmd_state,
+		    cmd_row, &l);
+		json_end(&l.j);
+		json_end(&l.j);
+		if (n < 0) {
+			json_free(&l.j);
+			return cmd_unavailable(rd, r);
+		}
+		if (l.failed || json_finish(&l.j) == NULL || l.j.failed) {
+			json_free(&l.j);
+			return cmd_answer(r, &t, 503);
+		}
+		text_put(&t, l.j.buf, l.j.len);
+		json_free(&l.j);
+		return cmd_answer(r, &t, 200);
+	}
+	case GW_CMD_GET:
+	case GW_CMD_CANCEL:
+		x = r->cmd_op == GW_CMD_GET ?
+		    reg_command_get(rd->store, r->cmd_id, &c) :
+		    reg_command_cancel(rd->store, r->cmd_id, app.name);
+		if (x < 0)
+			return cmd_unavailable(rd, r);
+		if (x == REG_NOT_FOUND) {
+			snprintf(why, sizeof(why), "no command has the id %lld",
+			    (long long)r->cmd_id);
+			return cmd_error(r, 404, why);
+		}
+		if (x == REG_CONFLICT)
+			return cmd_error(r, 409, reg_error(rd->store));
+		if (r->cmd_op == GW_CMD_CANCEL &&
+		    reg_command_get(rd->store, r->cmd_id, &c) != 0)
+			return cmd_unavailable(rd, r);
+		return cmd_object(r, &c, 200);
+	}
+	return cmd_error(r, 503, "message store unavailable; retry later");
 }
 
 /*
@@ -190,7 +372,9 @@ run_read(struct gw_reader *rd, struct gw_read *r, int first, int64_t now)
 	long long n;
 	int status;
 
-	if (first && (status = authorize(rd, r)) != 0) {
+	if (r->kind == GW_READ_COMMAND)
+		return run_command(rd, r);
+	if (first && (status = authorize(rd, r, REG_SCOPE_READ, NULL)) != 0) {
 		r->status = status;
 		return 1;
 	}

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * routes.c - what the gateway answers: POST /v1/messages (authenticate the
- * device, hand the message to the intake, answer after the commit),
- * GET /v1/health, 404 for everything else. Never a redirect.
+ * device, hand the message to the intake, answer after the commit, with
+ * the device's next command when it asks for commands), GET /v1/health,
+ * 404 for everything else. Never a redirect.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/commands.h"
 #include "gateway/worker.h"
 
 static const char body_unauthorized[] =
@@ -65,9 +67,9 @@ post_message(struct gw_worker *w, struct gw_conn *c,
     const struct http_request *req, const char *body, size_t len)
 {
 	struct gw_intake_item *it;
-	const char *cred, *bad = NULL;
-	size_t clen;
-	int64_t seq;
+	const char *cred, *bad = NULL, *why = NULL;
+	size_t clen, cmd_max, room;
+	int64_t seq, cmd_ack;
 
 	if (credential_of(req, &cred, &clen) < 0) {
 		gw_log(GW_LOG_INFO, "auth_failed", "peer", c->peer,
@@ -82,6 +84,10 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 		 * closed (the request starts the buffer). */
 		conn_refuse(w, c, 400, "X-Tether-Seq must be a decimal number "
 		    "of at most 18 digits", (size_t)(bad - c->in));
+		return;
+	}
+	if (gw_command_headers(req, &cmd_max, &cmd_ack, &why, &bad) < 0) {
+		conn_refuse(w, c, 400, why, (size_t)(bad - c->in));
 		return;
 	}
 	switch (gw_authenticate(w, c, cred, clen)) {
@@ -129,7 +135,9 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 		    "{\"error\":\"gateway overloaded; retry in a second\"}");
 		return;
 	}
-	if ((it = malloc(sizeof(*it) + len)) == NULL) {
+	/* room for the command after the body, only for who asks */
+	room = cmd_max > REG_COMMAND_LIMIT ? REG_COMMAND_LIMIT : cmd_max;
+	if ((it = malloc(sizeof(*it) + len + room)) == NULL) {
 		conn_respond_json(c, 503, GW_RETRY_BUSY,
 		    "{\"error\":\"gateway out of memory; retry later\"}");
 		return;
@@ -142,6 +150,12 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 	memcpy(it->device, c->ident.device, sizeof(it->device));
 	memcpy(it->peer, c->peer, sizeof(it->peer));
 	it->seq = seq;
+	it->cmd_ack = cmd_ack;
+	it->cmd_max = cmd_max;
+	it->cmd_id = 0;
+	it->cmd_len = 0;
+	it->cmd_acked = 0;
+	it->cmd_rejected = 0;
 	it->len = len;
 	memcpy(it->body, body, len);
 	c->wait = WAIT_STORE;
@@ -149,6 +163,32 @@ post_message(struct gw_worker *w, struct gw_conn *c,
 	*w->pending_tail = it;
 	w->pending_tail = &it->next;
 	w->npending++;
+}
+
+/*
+ * A stored message (or a duplicate) whose answer carries the device's
+ * command: the status as without one, X-Tether-Device in place of the
+ * body's "device", X-Tether-Command, and the payload as the body.
+ */
+static void
+command_answer(struct gw_worker *w, struct gw_conn *c,
+    const struct gw_intake_item *it, const char *seq)
+{
+	char hdr[128 + REG_ID_MAX], id[24];
+	int dup = it->outcome == GW_DUPLICATE;
+
+	gw_count(&w->ctr, dup ? GW_C_MSG_DUPLICATE : GW_C_MSG_STORED);
+	gw_count(&w->ctr, GW_C_CMD_DELIVERED);
+	snprintf(id, sizeof(id), "%lld", (long long)it->cmd_id);
+	gw_log(GW_LOG_DEBUG, dup ? "duplicate" : "stored", "peer", c->peer,
+	    "device", it->device, "seq", it->seq >= 0 ? seq : NULL,
+	    "command", id, NULL);
+	/* conn_respond leaves the type out of an empty body: said here */
+	snprintf(hdr, sizeof(hdr), "X-Tether-Device: %s\r\n"
+	    "X-Tether-Command: %s\r\n%s", it->device, id, it->cmd_len > 0 ?
+	    "" : "Content-Type: application/octet-stream\r\n");
+	conn_respond(c, dup ? 200 : 201, hdr, "application/octet-stream",
+	    it->body + it->len, it->cmd_len);
 }
 
 void
@@ -164,6 +204,16 @@ route_message_done(struct gw_worker *w, struct gw_conn *c,
 	/* Every message passes here: no snprintf unless a line is wanted. */
 	if (gw_log_enabled(GW_LOG_DEBUG))
 		snprintf(seq, sizeof(seq), "%lld", (long long)it->seq);
+	if (it->outcome == GW_STORED || it->outcome == GW_DUPLICATE) {
+		if (it->cmd_acked)
+			gw_count(&w->ctr, GW_C_CMD_ACKED);
+		for (int i = 0; i < it->cmd_rejected; i++)
+			gw_count(&w->ctr, GW_C_CMD_REJECTED);
+		if (it->cmd_id != 0) {
+			command_answer(w, c, it, seq);
+			return;
+		}
+	}
 	switch (it->outcome) {
 	case GW_STORED:
 		gw_count(&w->ctr, GW_C_MSG_STORED);

@@ -467,6 +467,7 @@ gw_serve(const struct gw_config *c, char *err)
 	int left = 0;			/* the watcher, left behind */
 	struct gw_forward *fw = NULL;
 	struct gw_retain *ret = NULL;
+	struct gw_sweep *sweep = NULL;
 	int64_t drain_end = 0, stop_by;
 	int nworkers = c->workers, started = 0, rc = -1, sig, created;
 	/* Every address, in the workers' order: devices', proxied, apps'. */
@@ -558,6 +559,8 @@ gw_serve(const struct gw_config *c, char *err)
 		gw_intake_on_commit(sh.intake, gw_forward_kick, NULL);
 	if ((ret = gw_retain_start(c, err)) == NULL && c->retain_ms > 0)
 		goto out;
+	if ((sweep = gw_sweep_start(c, err)) == NULL)
+		goto out;
 
 	for (int i = 0; i < nworkers; i++) {
 		int lfds[3 * GW_MAX_LISTEN];
@@ -597,7 +600,8 @@ gw_serve(const struct gw_config *c, char *err)
 		    "routes", "GET /metrics, /v1/health", NULL);
 	for (size_t j = 0; j < napp; j++)
 		gw_log(GW_LOG_INFO, "app_listening", "address", app[j],
-		    "routes", "GET /v1/messages, /v1/messages/stream", NULL);
+		    "routes", "GET /v1/messages, /v1/messages/stream, "
+		    "/v1/devices/ID/commands, /v1/commands/ID", NULL);
 	for (size_t j = 0; j < nproxy; j++)
 		gw_log(GW_LOG_INFO, "proxy_listening", "address",
 		    c->proxy_listen[j], "expects", "a PROXY protocol header "
@@ -645,6 +649,7 @@ out:
 	gw_auth_stop(sh.auth, stop_by);
 	gw_forward_stop(fw, stop_by);
 	gw_retain_stop(ret, stop_by);
+	gw_sweep_stop(sweep, stop_by);
 	/* The intake answers its last items into the (stopped) workers. */
 	gw_intake_stop(sh.intake, stop_by);
 	/* After the intake: its commits kick the reader. */

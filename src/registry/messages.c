@@ -58,6 +58,8 @@ reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		msgs[i].duplicate = 0;
+		msgs[i].cmd_id = 0;
+		msgs[i].cmd_len = 0;
 		if (msgs[i].len > INT32_MAX)
 			return reg_fail(st, "%s: a message of %zu bytes is "
 			    "too large", what, msgs[i].len);
@@ -74,6 +76,10 @@ reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 
 		if (be->store_one(st, m, peer, now, what) < 0)
 			goto fail;
+		/* only a device that asks costs a query */
+		if ((m->cmd_max > 0 || m->cmd_ack > 0) &&
+		    reg_command_exchange(st, m, now, what) < 0)
+			goto fail;
 		/* remembered only once the commit is done */
 		if (touch_due(st, done, &ndone, m->device_id, peer, now) &&
 		    touch(st, m->device_id, peer, now, what) < 0)
@@ -89,8 +95,13 @@ fail:
 	reg_rollback(st);
 	if (be->store_abort != NULL)
 		be->store_abort(st);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		msgs[i].duplicate = 0;
+		msgs[i].cmd_id = 0;
+		msgs[i].cmd_len = 0;
+		msgs[i].cmd_acked = 0;
+		msgs[i].cmd_rejected = 0;
+	}
 	return -1;
 }
 

@@ -963,6 +963,10 @@ static const char pg_schema_v6[] =
 	"CREATE UNIQUE INDEX devices_active_cred ON devices (cred_hash) "
 	"	INCLUDE (id) WHERE status = 'active';";
 
+/* Version 8: commands to devices, as in SQLite (schema.h). */
+static const char pg_schema_v8[] = REG_DDL_COMMANDS("BYTEA", "BIGINT",
+    "BIGSERIAL PRIMARY KEY");
+
 static const struct reg_migration pg_migrations[] = {
 	{ 1, "devices, audit, change feed, messages", pg_schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", pg_schema_v2 },
@@ -973,6 +977,7 @@ static const struct reg_migration pg_migrations[] = {
 	{ 5, REG_MIGRATION_5_NAME, pg_schema_v5 },
 	{ 6, REG_MIGRATION_6_NAME, pg_schema_v6 },
 	{ 7, REG_MIGRATION_7_NAME, REG_DDL_TICKET_KEYS("BYTEA", "BIGINT") },
+	{ 8, REG_MIGRATION_8_NAME, pg_schema_v8 },
 };
 
 static const struct reg_schema pg_schema = {

@@ -14,6 +14,15 @@
 	"coalesce(mac, ''), created_at, coalesce(credential_at, created_at), " \
 	"coalesce(last_seen_at, 0), coalesce(last_seen_addr, '') "
 
+/* The columns of a struct reg_command (commands.c, read_command); a
+ * pending command past its expiry reads as expired whether or not the
+ * sweep marked it yet (?3 or ?2: now). */
+#define COMMAND_COLUMNS(now) "SELECT id, device_id, app, " \
+	"CASE WHEN state IN ('queued', 'delivered') AND expires_at <= " now \
+	" THEN 'expired' ELSE state END, created_at, expires_at, " \
+	"coalesce(delivered_at, 0), coalesce(acked_at, 0), attempts, " \
+	"reason, payload FROM commands "
+
 static const char *const sql[Q__COUNT] = {
 	/* Q_LOOKUP: the backend's (lookup_sql) */
 	[Q_DEVICE_GET] = DEVICE_COLUMNS "FROM devices WHERE id = ?1",
@@ -92,6 +101,46 @@ static const char *const sql[Q__COUNT] = {
 	    "WHERE created_at >= ?1 ORDER BY created_at DESC, name DESC "
 	    "LIMIT ?2",
 	[Q_TKEY_PRUNE] = "DELETE FROM tls_ticket_keys WHERE created_at < ?1",
+	/* commands.c */
+	[Q_CMD_INSERT] = "INSERT INTO commands "
+	    "(device_id, payload, app, created_at, expires_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+	/* only a delivered one: an ack of anything else is a repeat */
+	[Q_CMD_ACK] = "UPDATE commands SET state = 'acknowledged', "
+	    "acked_at = ?3 WHERE id = ?1 AND device_id = ?2 "
+	    "AND state = 'delivered'",
+	/* the probe: commands_pending, the oldest first */
+	[Q_CMD_NEXT] = "SELECT id, payload FROM commands "
+	    "WHERE device_id = ?1 AND state IN ('queued', 'delivered') "
+	    "AND expires_at > ?2 AND id <> ?3 ORDER BY id LIMIT 1",
+	[Q_CMD_DELIVER] = "UPDATE commands SET state = 'delivered', "
+	    "delivered_at = coalesce(delivered_at, ?2), "
+	    "attempts = attempts + 1 WHERE id = ?1",
+	[Q_CMD_REJECT] = "UPDATE commands SET state = 'rejected', "
+	    "reason = ?2 WHERE id = ?1",
+	/* the newest ?4, oldest first */
+	[Q_CMD_LIST] = "SELECT * FROM (" COMMAND_COLUMNS("?3")
+	    "WHERE device_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR "
+	    "CASE WHEN state IN ('queued', 'delivered') AND expires_at <= ?3 "
+	    "THEN 'expired' ELSE state END = ?2) ORDER BY id DESC LIMIT ?4) "
+	    "AS c ORDER BY id",
+	[Q_CMD_GET] = COMMAND_COLUMNS("?2") "WHERE id = ?1",
+	[Q_CMD_CANCEL] = "UPDATE commands SET state = 'cancelled', "
+	    "reason = ?3 WHERE id = ?1 AND state IN ('queued', 'delivered') "
+	    "AND expires_at > ?2",
+	/* a batch of the sweep; the outer test again, for a row another
+	 * gateway's sweep changed meanwhile (PostgreSQL rechecks it) */
+	[Q_CMD_EXPIRE] = "UPDATE commands SET state = 'expired', reason = "
+	    "CASE WHEN delivered_at IS NULL THEN 'expired before it was "
+	    "delivered' ELSE 'expired before the device acknowledged it' END "
+	    "WHERE state IN ('queued', 'delivered') AND id IN (SELECT id "
+	    "FROM commands WHERE state IN ('queued', 'delivered') "
+	    "AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2) "
+	    "RETURNING id, device_id",
+	/* whether the sweep has work: a read takes no write lock */
+	[Q_CMD_DUE] = "SELECT count(*) FROM (SELECT 1 FROM commands "
+	    "WHERE state IN ('queued', 'delivered') AND expires_at <= ?1 "
+	    "LIMIT 1) AS d",
 };
 
 /* A NULL parameter does not filter; the casts tell PostgreSQL its type. */

@@ -158,6 +158,24 @@ struct reg_message {
 	size_t		 len;
 	const char	*peer;		/* "ip:port" */
 	int		 duplicate;	/* out: 1 if (device, seq) was stored before */
+	/*
+	 * Commands to the device (commands.c), looked at only when cmd_max
+	 * or cmd_ack is not 0, in the message's transaction (stored or a
+	 * duplicate): cmd_ack, the command the device acknowledges (0:
+	 * none); cmd_max, the largest payload it takes (X-Tether-Commands;
+	 * 0: it takes none), with cmd_buf, min(cmd_max, REG_COMMAND_LIMIT)
+	 * bytes of the caller's. Out: cmd_id (0: none) and cmd_len, the
+	 * command to put in the answer (payload in cmd_buf), now marked
+	 * delivered; cmd_acked 1 when the ack changed a command; cmd_rejected
+	 * how many pending ones were too large and marked rejected.
+	 */
+	int64_t		 cmd_ack;
+	size_t		 cmd_max;
+	void		*cmd_buf;
+	int64_t		 cmd_id;
+	size_t		 cmd_len;
+	int		 cmd_acked;
+	int		 cmd_rejected;
 };
 
 /*
@@ -614,5 +632,94 @@ long long reg_ticket_keys_get(struct reg_store *st, int64_t since,
     struct reg_ticket_key *out, size_t max, size_t *foreign);
 /* Deletes the keys created before before. 0 or -1. */
 int reg_ticket_keys_prune(struct reg_store *st, int64_t before);
+
+/*
+ * Commands to devices (commands.c, docs/protocol.md "Commands"): an
+ * application queues a payload for a device; the gateway puts the
+ * device's oldest pending one in the answer to its next message (when it
+ * sent X-Tether-Commands) until the device acknowledges it. At-least-
+ * once: a command may be delivered more than once, always with its id.
+ */
+#define REG_COMMAND_DEFAULT_MAX	256	/* bytes: fits a 512-byte record */
+#define REG_COMMAND_LIMIT	4096	/* bytes: the most a store takes */
+#define REG_COMMAND_TTL_DEFAULT	(24LL * 3600 * 1000)	/* ms */
+#define REG_COMMAND_TTL_MAX	(30LL * 24 * 3600 * 1000)	/* ms */
+#define REG_COMMAND_ID_MAX	999999999999999999LL	/* 10^18 - 1 */
+#define REG_COMMAND_REASON_MAX	128	/* with NUL */
+#define REG_COMMAND_LIST_MAX	1000	/* commands one list gives */
+/* reg_command_cancel of a command that is no longer pending. */
+#define REG_CONFLICT		3
+
+enum reg_command_state {
+	REG_CMD_QUEUED = 1,
+	REG_CMD_DELIVERED,
+	REG_CMD_ACKNOWLEDGED,
+	REG_CMD_EXPIRED,
+	REG_CMD_CANCELLED,
+	REG_CMD_REJECTED,
+};
+
+/* "queued", "delivered", ...; parse: 0, or -1 for another word. */
+const char *reg_command_state_name(enum reg_command_state s);
+int reg_command_state_parse(const char *text, enum reg_command_state *s);
+
+/* A command as the store has it; times unix ms, 0: not yet. A pending
+ * command past expires_at reads as expired, swept or not. */
+struct reg_command {
+	int64_t			 id;
+	char			 device_id[REG_ID_MAX];
+	char			 app[REG_APP_NAME_MAX];	/* or "cli" */
+	enum reg_command_state	 state;
+	int64_t			 created_at;
+	int64_t			 expires_at;
+	int64_t			 delivered_at;	/* first delivery */
+	int64_t			 acked_at;
+	long long		 attempts;	/* answers that carried it */
+	char			 reason[REG_COMMAND_REASON_MAX];
+	size_t			 len;
+	uint8_t			 payload[REG_COMMAND_LIMIT];
+};
+
+/*
+ * Queues len bytes of payload for device_id, to expire ttl_ms from now
+ * (0: REG_COMMAND_TTL_DEFAULT), at most max bytes (0:
+ * REG_COMMAND_DEFAULT_MAX; never more than REG_COMMAND_LIMIT). app names
+ * who queued it ("cli" for the command line). Sets *id and *expires_at
+ * (may be NULL). 0, REG_NOT_FOUND when no device has that id, or -1 (also
+ * a payload or ttl out of bounds, with the sentence).
+ */
+int reg_command_queue(struct reg_store *st, const char *device_id,
+    const void *payload, size_t len, size_t max, int64_t ttl_ms,
+    const char *app, int64_t *id, int64_t *expires_at);
+
+/* Calls fn for the newest REG_COMMAND_LIST_MAX commands of device_id,
+ * oldest first, those in state (0: any); the count, or -1. */
+long long reg_command_list(struct reg_store *st, const char *device_id,
+    enum reg_command_state state,
+    void (*fn)(void *arg, const struct reg_command *c), void *arg);
+
+/* Appends c as one JSON object (docs/app-api.md, "Commands"): id,
+ * device, state, app, created_at, expires_at, delivered_at, acked_at
+ * (RFC 3339 or null), attempts, size, "payload" (a string, when the
+ * bytes are UTF-8 text without NUL) or "payload_b64", reason (null: none).
+ * 0, or -1 when out of memory. */
+int reg_command_json(struct json *j, const struct reg_command *c);
+
+/* Fills c with command id: 0, REG_NOT_FOUND, or -1. */
+int reg_command_get(struct reg_store *st, int64_t id, struct reg_command *c);
+
+/* Cancels command id: 0; REG_NOT_FOUND; REG_CONFLICT when it is no
+ * longer pending (acknowledged, expired, rejected, cancelled: reg_error
+ * says which); or -1. A delivered command may still reach the device's
+ * application once (its answer may be on the way). */
+int reg_command_cancel(struct reg_store *st, int64_t id, const char *actor);
+
+/* Marks up to limit (at most REG_COMMAND_SWEEP_MAX) pending commands
+ * past their expiry (at now, unix ms) expired, in one transaction, and
+ * calls fn (may be NULL) for each after the commit; the count, or -1. */
+#define REG_COMMAND_SWEEP_MAX	64
+long long reg_command_expire(struct reg_store *st, int64_t now,
+    size_t limit, void (*fn)(void *arg, int64_t id, const char *device_id),
+    void *arg);
 
 #endif

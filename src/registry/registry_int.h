@@ -85,6 +85,17 @@ void reg_read_device(struct reg_store *st, struct reg_stmt *s,
 int reg_device_in_txn(struct reg_store *st, const char *id,
     struct reg_device *dev);
 
+/*
+ * Commands (commands.c): in a batch's transaction, after m is stored (or
+ * found a duplicate), applies its ack and takes the device's next command
+ * (registry.h, struct reg_message). At most REG_COMMAND_PROBES pending
+ * commands are looked at per message (those too large are rejected on
+ * the way). 0, or -1.
+ */
+#define REG_COMMAND_PROBES	8
+int reg_command_exchange(struct reg_store *st, struct reg_message *m,
+    int64_t now, const char *what);
+
 /* An audit row (feed.c); *row_id (may be NULL) gets its id. */
 int reg_audit(struct reg_store *st, int64_t at, const char *actor,
     const char *device_id, const char *action, const char *detail,

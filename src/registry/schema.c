@@ -129,6 +129,13 @@ static const char schema_v6[] =
 	"CREATE UNIQUE INDEX devices_active_cred ON devices "
 	"	(cred_hash, id, status) WHERE status = 'active';";
 
+static const char schema_v8[] =
+	/* Commands to devices (commands.c, schema.h). AUTOINCREMENT: a
+	 * command id is never given twice, also after rows are deleted, so
+	 * a device's acknowledgement never names another command. */
+	REG_DDL_COMMANDS("BLOB", "INTEGER",
+	    "INTEGER PRIMARY KEY AUTOINCREMENT");
+
 static const struct reg_migration migrations[] = {
 	{ 1, "devices, audit, change feed, messages", schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", schema_v2 },
@@ -137,6 +144,7 @@ static const struct reg_migration migrations[] = {
 	{ 5, REG_MIGRATION_5_NAME, schema_v5 },
 	{ 6, REG_MIGRATION_6_NAME, schema_v6 },
 	{ 7, REG_MIGRATION_7_NAME, REG_DDL_TICKET_KEYS("BLOB", "INTEGER") },
+	{ 8, REG_MIGRATION_8_NAME, schema_v8 },
 };
 
 const struct reg_schema reg_sqlite_schema = {

@@ -92,6 +92,38 @@ struct reg_migration {
 	"	created_at	" integer " NOT NULL" \
 	");"
 
+/* Version 8: commands to devices (commands.c), in the backend's blob and
+ * integer types and its spelling of an id that only grows. state is
+ * queued until a device's answer carries the command, delivered until
+ * the device acknowledges it; expired, cancelled and rejected (larger
+ * than the device takes) are final, with the reason. The partial index
+ * is the gateway's probe, "the oldest pending command of this device",
+ * and holds only pending rows; the expiry sweep has its own. */
+#define REG_MIGRATION_8_NAME	"commands to devices"
+#define REG_DDL_COMMANDS(blob, integer, serial) \
+	"CREATE TABLE commands (" \
+	"	id		" serial "," \
+	"	device_id	TEXT NOT NULL," \
+	"	payload		" blob " NOT NULL" \
+	"			CHECK (length(payload) <= 4096)," \
+	"	app		TEXT NOT NULL," \
+	"	created_at	" integer " NOT NULL," \
+	"	expires_at	" integer " NOT NULL," \
+	"	state		TEXT NOT NULL DEFAULT 'queued'" \
+	"			CHECK (state IN ('queued', 'delivered', " \
+	"			'acknowledged', 'expired', 'cancelled', " \
+	"			'rejected'))," \
+	"	delivered_at	" integer "," \
+	"	acked_at	" integer "," \
+	"	attempts	" integer " NOT NULL DEFAULT 0," \
+	"	reason		TEXT NOT NULL DEFAULT ''" \
+	");" \
+	"CREATE INDEX commands_pending ON commands (device_id, id) " \
+	"	WHERE state IN ('queued', 'delivered');" \
+	"CREATE INDEX commands_expiry ON commands (expires_at) " \
+	"	WHERE state IN ('queued', 'delivered');" \
+	"CREATE INDEX commands_device ON commands (device_id, id);"
+
 /*
  * A backend's schema: its migrations, oldest first, and what migrate.c
  * needs in its dialect: the table that records them; a query that gives

@@ -65,6 +65,17 @@ parses "$T/show2.json" 'd["audit"][-1]["detail"] == "\n\x01\ufffd"'
 parses "$T/none.json" 'd == []'
 ok "device list and show --json parse: control characters escaped, bad bytes as U+FFFD"
 
+# device command and commands: text with quotes and control characters as
+# a string, invalid UTF-8 and NUL as base64
+"$TETHER" device command --db "$GW_DB" "$ID0" "$(printf 'say "hi"\t\\ \033')" --json \
+    >"$T/cmd1.json" 2>/dev/null || fail "device command failed"
+parses "$T/cmd1.json" 'd["state"] == "queued" and d["id"] >= 1'
+"$TETHER" device command --db "$GW_DB" "$ID0" --hex c0af00e9 --json >"$T/cmd2.json" 2>/dev/null ||
+    fail "device command --hex failed"
+"$TETHER" device commands --db "$GW_DB" "$ID0" --json >"$T/cmds.json" || fail "commands failed"
+parses "$T/cmds.json" 'd[0]["payload"] == "say \"hi\"\t\\ \x1b" and d[1]["payload_b64"] == "wK8A6Q=="'
+ok "device command and commands --json parse: text payloads escaped, other bytes base64"
+
 # messages: every line one document, the same bad label escaped, bodies
 # that are JSON kept as JSON, anything else (bad UTF-8) as base64
 sql "INSERT INTO messages (device_id, seq, received_at, peer, body) VALUES

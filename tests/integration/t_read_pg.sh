@@ -5,7 +5,8 @@
 # gateways on one database take messages from concurrent devices while
 # four readers poll (the CLI, --follow, an SSE stream on one node's
 # application API, the docs' consumer long-polling the other's), and each
-# reader sees every message exactly once.
+# reader sees every message exactly once; and a command queued on one node
+# reaches a device on the other.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pglib.sh"
 
@@ -167,3 +168,33 @@ for r in follow polled stream; do
 	cmp -s "$T/$r.ids" "$T/want" || fail "$r: not every message: $(diff "$T/$r.ids" "$T/want" | head)"
 done
 ok "all four readers saw each of the $((4 * PER)) messages exactly once (CLI, --follow, SSE on node 1, long polls on node 2)"
+
+# ---- commands across nodes: queued on node 1's API, delivered by node 2 ----
+CTL=$("$TETHER" app add ctl --scope read,command --db "$DB" --key-file "$KEY" 2>/dev/null) ||
+    fail "app add ctl"
+api1() {	# METHOD PATH [curl args]: body to stdout, against node 1's API
+	local m=$1 p=$2; shift 2
+	curl -sS --max-time 10 --cacert "$T/tls.crt" -X "$m" \
+	    --resolve "localhost:${APP_PORT_OF[1]}:127.0.0.1" \
+	    -H "Authorization: Bearer $CTL" "$@" "https://localhost:${APP_PORT_OF[1]}$p"
+}
+cmd2() {	# SEQ [curl args]: POST as device 3 to node 2; headers in $T/ch, body $T/cb
+	local seq=$1; shift
+	curl -sS --max-time 10 --cacert "$T/tls.crt" -D "$T/ch" -o "$T/cb" -w '%{http_code}' \
+	    --resolve "localhost:${NODE_PORT[2]}:127.0.0.1" -H "Authorization: Device ${CRED[3]}" \
+	    -H "X-Tether-Seq: $seq" -H "X-Tether-Commands: 256" "$@" --data-binary x \
+	    "https://localhost:${NODE_PORT[2]}/v1/messages"
+}
+CID=$(api1 POST "/v1/devices/${ID[3]}/commands" --data-binary 'open valve' | jq -r .id)
+[ -n "$CID" ] && [ "$CID" != null ] || fail "queue on node 1"
+[ "$(cmd2 500)" = 201 ] || fail "device on node 2: $(cat "$T/cb")"
+grep -qi "^X-Tether-Command: $CID" "$T/ch" && [ "$(cat "$T/cb")" = "open valve" ] ||
+    fail "node 2 did not deliver node 1's command: $(cat "$T/ch")"
+[ "$(cmd2 501 -H "X-Tether-Command-Ack: $CID")" = 201 ] || fail "ack on node 2"
+! grep -qi '^X-Tether-Command:' "$T/ch" || fail "delivered again after the ack"
+[ "$(api1 GET "/v1/commands/$CID" | jq -r .state)" = acknowledged ] ||
+    fail "node 1 does not see the ack: $(api1 GET "/v1/commands/$CID")"
+"$TETHER" device commands "${ID[3]}" --db "$DB" --key-file "$KEY" --json |
+    jq -e ".[] | select(.id == $CID and .state == \"acknowledged\" and .attempts == 1)" >/dev/null ||
+    fail "CLI on PostgreSQL"
+ok "a command queued through node 1 is delivered and acknowledged through node 2 (shared store)"

@@ -7,7 +7,7 @@
  * migrations, provisioning in every scheme (all or nothing, no secret or
  * credential on disk), lookup, revocation, rotation, renaming, forgetting
  * and the change feed, listing, the audit trail, "did you mean", message
- * intake with duplicates, device ids.
+ * intake with duplicates, commands to devices, device ids.
  * Each test works in a fresh temporary directory.
  */
 #include <errno.h>
@@ -1939,6 +1939,156 @@ test_forwarder_cursor_and_prune(void **state)
 	assert_string_equal(w.error, "");
 }
 
+/* Stores one message of dev asking for commands of at most max bytes and
+ * acknowledging ack; returns the command id the answer would carry. */
+static int64_t
+exchange(struct fixture *f, const char *dev, int64_t seq, size_t max,
+    int64_t ack, char *buf, size_t *len, int *dup)
+{
+	struct reg_message m = { .device_id = dev, .seq = seq, .body = "x",
+	    .len = 1, .peer = "127.0.0.1:1", .cmd_ack = ack, .cmd_max = max,
+	    .cmd_buf = buf };
+
+	assert_int_equal(reg_store_messages(f->st, &m, 1), 0);
+	if (len != NULL)
+		*len = m.cmd_len;
+	if (dup != NULL)
+		*dup = m.duplicate;
+	return m.cmd_id;
+}
+
+struct cmd_seen {
+	int		 n;
+	int64_t		 ids[8];
+	enum reg_command_state states[8];
+};
+
+static void
+cmd_row(void *arg, const struct reg_command *c)
+{
+	struct cmd_seen *w = arg;
+
+	if (w->n < 8) {
+		w->ids[w->n] = c->id;
+		w->states[w->n] = c->state;
+	}
+	w->n++;
+}
+
+/* Commands: queued, delivered (attempts counted) until acknowledged, the
+ * oldest first, too large ones rejected, expired ones never delivered,
+ * cancelled; a device that does not ask gets none. */
+static void
+test_commands(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[2];
+	struct reg_command c;
+	struct cmd_seen w;
+	char buf[REG_COMMAND_LIMIT], big[300];
+	int64_t a, b, x, id, exp;
+	size_t len;
+	int dup;
+
+	open_ok(f);
+	assert_int_equal(provision(f->st, 2, NULL, "t", devs), 0);
+	const char *d = devs[0].id, *other = devs[1].id;
+
+	assert_int_equal(reg_command_queue(f->st, "zzzz-zzzz-z", "x", 1, 0, 0,
+	    "cli", &id, NULL), REG_NOT_FOUND);
+	memset(big, 'b', sizeof(big));
+	assert_int_equal(reg_command_queue(f->st, d, big, 257, 0, 0, "cli",
+	    &id, NULL), -1);
+	assert_non_null(strstr(reg_error(f->st), "at most 256"));
+	assert_int_equal(reg_command_queue(f->st, d, big, 300, 4096, 0, "cli",
+	    &x, NULL), 0);
+	assert_int_equal(reg_command_queue(f->st, d, "x", 1, 0,
+	    REG_COMMAND_TTL_MAX + 1, "cli", &id, NULL), -1);
+	assert_int_equal(reg_command_queue(f->st, d, "reboot", 6, 0, 0, "app1",
+	    &a, &exp), 0);
+	assert_true(exp > reg_now_ms() + REG_COMMAND_TTL_DEFAULT - 60000);
+	assert_int_equal(reg_command_queue(f->st, d, "", 0, 0, 3600000, "cli",
+	    &b, NULL), 0);
+	assert_true(x < a && a < b);
+
+	/* no X-Tether-Commands: nothing taken */
+	assert_int_equal(exchange(f, d, 1, 0, 0, NULL, NULL, NULL), 0);
+	assert_int_equal(reg_command_get(f->st, a, &c), 0);
+	assert_int_equal(c.state, REG_CMD_QUEUED);
+	/* the 300-byte one does not fit 256: rejected, the next given */
+	assert_int_equal(exchange(f, d, 2, 256, 0, buf, &len, NULL), a);
+	assert_int_equal(len, 6);
+	assert_memory_equal(buf, "reboot", 6);
+	assert_int_equal(reg_command_get(f->st, x, &c), 0);
+	assert_int_equal(c.state, REG_CMD_REJECTED);
+	assert_non_null(strstr(c.reason, "300 > 256 bytes"));
+	/* another device's messages never see it */
+	assert_int_equal(exchange(f, other, 1, 256, a, buf, &len, NULL), 0);
+	/* not acknowledged: given again, attempts counted */
+	assert_int_equal(exchange(f, d, 3, 256, 0, buf, &len, NULL), a);
+	assert_int_equal(reg_command_get(f->st, a, &c), 0);
+	assert_int_equal(c.state, REG_CMD_DELIVERED);
+	assert_int_equal(c.attempts, 2);
+	assert_string_equal(c.app, "app1");
+	assert_true(c.delivered_at > 0);
+	/* a duplicate carries it too, and an ack there counts */
+	assert_int_equal(exchange(f, d, 3, 256, a, buf, &len, &dup), b);
+	assert_int_equal(dup, 1);
+	assert_int_equal(len, 0);
+	assert_int_equal(reg_command_get(f->st, a, &c), 0);
+	assert_int_equal(c.state, REG_CMD_ACKNOWLEDGED);
+	assert_true(c.acked_at > 0);
+	/* a repeated ack is ignored; cancel b, nothing left */
+	assert_int_equal(reg_command_cancel(f->st, b, "cli"), 0);
+	assert_int_equal(reg_command_cancel(f->st, b, "cli"), REG_CONFLICT);
+	assert_int_equal(reg_command_cancel(f->st, a, "cli"), REG_CONFLICT);
+	assert_non_null(strstr(reg_error(f->st), "acknowledged"));
+	assert_int_equal(reg_command_cancel(f->st, 999999, "cli"),
+	    REG_NOT_FOUND);
+	assert_int_equal(exchange(f, d, 4, 256, a, buf, &len, NULL), 0);
+
+	/* listing, all and by state */
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(reg_command_list(f->st, d, 0, cmd_row, &w), 3);
+	assert_int_equal(w.ids[0], x);
+	assert_int_equal(w.states[0], REG_CMD_REJECTED);
+	assert_int_equal(w.states[1], REG_CMD_ACKNOWLEDGED);
+	assert_int_equal(w.states[2], REG_CMD_CANCELLED);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(reg_command_list(f->st, d, REG_CMD_CANCELLED, cmd_row,
+	    &w), 1);
+	assert_int_equal(w.ids[0], b);
+
+	/* expiry: never delivered once past, listed as expired before the
+	 * sweep, marked by it */
+	assert_int_equal(reg_command_queue(f->st, d, "late", 4, 0, 1000,
+	    "cli", &id, NULL), 0);
+	assert_int_equal(reg_command_expire(f->st, reg_now_ms(), 10, NULL,
+	    NULL), 0);
+	usleep(1100 * 1000);
+	assert_int_equal(exchange(f, d, 5, 256, 0, buf, &len, NULL), 0);
+	assert_int_equal(reg_command_get(f->st, id, &c), 0);
+	assert_int_equal(c.state, REG_CMD_EXPIRED);
+	assert_int_equal(c.attempts, 0);
+	assert_int_equal(reg_command_cancel(f->st, id, "cli"), REG_CONFLICT);
+	assert_int_equal(reg_command_expire(f->st, reg_now_ms(), 10, NULL,
+	    NULL), 1);
+	assert_int_equal(reg_command_expire(f->st, reg_now_ms(), 10, NULL,
+	    NULL), 0);
+	assert_int_equal(reg_command_get(f->st, id, &c), 0);
+	assert_string_equal(c.reason, "expired before it was delivered");
+
+	/* queued in one handle, delivered from another after a reopen */
+	assert_int_equal(reg_command_queue(f->st, d, "kept", 4, 0, 0, "cli",
+	    &id, NULL), 0);
+	reopen(f);
+	assert_int_equal(exchange(f, d, 6, 4, 0, buf, &len, NULL), id);
+	assert_int_equal(reg_command_get(f->st, id, &c), 0);
+	assert_int_equal(c.state, REG_CMD_DELIVERED);
+	assert_int_equal(c.len, 4);
+	assert_memory_equal(c.payload, "kept", 4);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define P(fn) cmocka_unit_test_setup_teardown(fn, setup_pg, teardown)
 
@@ -1987,6 +2137,7 @@ main(void)
 		T(test_store_failure_stores_nothing),
 		T(test_store_locked),
 		T(test_apps),
+		T(test_commands),
 		T(test_read_messages),
 		T(test_id_catches_every_substitution),
 		T(test_id_forms),
@@ -2018,6 +2169,7 @@ main(void)
 		P(test_suggest),
 		P(test_store_messages),
 		P(test_apps),
+		P(test_commands),
 		P(test_read_messages),
 		P(test_webhook_secret),
 		P(test_forwarder_cursor_and_prune),
