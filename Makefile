@@ -7,6 +7,7 @@
 #                 ASan/UBSan), run every test, smoke-run every fuzz target
 #   make bench    the benchmarks under bench/ (not part of make test)
 #   make bench-app  the application API's figures alone (bench/app.sh)
+#   make bench-forward  forwarding to mosquitto and its peer (bench/forward.sh)
 #   make bench-insn  instructions per message, tether and nginx (callgrind)
 #   make fuzz     long fuzzing campaigns (FUZZ_SECONDS each, default 300)
 #   make install  PREFIX=/usr/local DESTDIR=: the tether binary, libtether.a,
@@ -23,7 +24,7 @@ PREFIX ?= /usr/local
 BUILD ?= build
 DESTDIR ?=
 
-.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench bench-app bench-insn cross target-test clean install
+.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench bench-app bench-forward bench-insn cross target-test clean install
 
 all: build/Makefile
 	$(CMAKE) --build build -j $(JOBS)
@@ -68,10 +69,15 @@ bench: deps all
 	@sh scripts/deps.sh --bench
 	@sh bench/run.sh
 	@sh bench/app.sh
+	@sh bench/forward.sh
 
 bench-app: deps all
 	@sh scripts/deps.sh --bench
 	@sh bench/app.sh
+
+bench-forward: deps all
+	@sh scripts/deps.sh --bench
+	@sh bench/forward.sh
 
 bench-insn: deps all
 	@sh scripts/deps.sh --bench
