@@ -133,6 +133,13 @@ intake() {	# name [loadgen args]: "messages/s server-µs/message p99-µs"
 	    tr ' ' '\n' | awk -F= '$1 == "rate" { r = $2 } $1 == "server_us_per_op" { u = $2 }
 		$1 == "p99_us" { p = $2 } END { print r, u, p }'
 }
+delivered() { "$TETHER" forward status --db "$T/F.db" --json |
+	python3 -c 'import json,sys; print(sum(f["delivered"] for f in json.load(sys.stdin)))'; }
+thread_cpu() {	# pid thread-name: its CPU in clock ticks
+	cat /proc/"$1"/task/*/stat 2>/dev/null |
+	    awk -v n="($2)" '$2 == n { s += $14 + $15 } END { print s + 0 }'
+}
+TICK=$(getconf CLK_TCK)
 median() { printf '%s\n' $1 | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 cat >"$T/lag.py" <<'EOF'
 # lag.py SUBFILE [STAMPS]: "n missing p50 p99 max" in ms, from the
@@ -186,12 +193,18 @@ taskset -c 1 mosquitto_sub -h 127.0.0.1 -p "$SINK_PORT" --cafile "$T/ca.pem" -q 
     >/dev/null 2>>"$T/sub.err" &
 SINK_SUB=$!; PIDS="$SINK_SUB $PIDS"
 alone="" with="" alone_us="" with_us="" fwd_rates=""
+fc0=$(thread_cpu "$F_PID" tether-forward); rc0=$(thread_cpu "$F_PID" tether-reader); d0=$(delivered)
 for r in $(seq "$ROUNDS"); do
 	set -- $(intake A); alone="$alone $1"; alone_us="$alone_us $2"
 	caught_up; attach
 	# BENCH_PERF=1: a profile of the attached gateway (with BENCH_KEEP=1)
 	[ "${BENCH_PERF:-0}" = 1 ] && [ "$r" = 1 ] &&
 		{ perf record -q -g -F 997 -p "$F_PID" -o "$T/perf.data" -- sleep $((DUR + 2)) >/dev/null 2>&1 & }
+	# BENCH_STRACE=1: the forwarder thread's system calls, counted
+	if [ "${BENCH_STRACE:-0}" = 1 ] && [ "$r" = 1 ]; then
+		tid=$(grep -l '^tether-forward$' /proc/"$F_PID"/task/*/comm | cut -d/ -f5)
+		timeout -s INT $((DUR + 2)) strace -c -p "$tid" -o "$T/strace.txt" 2>/dev/null &
+	fi
 	set -- $(intake F); with="$with $1"; with_us="$with_us $2"
 	detach
 	b=$(backlog); caught_up
@@ -200,8 +213,15 @@ for r in $(seq "$ROUNDS"); do
 	fwd_rates="$fwd_rates $b"
 done
 stop_pid "$SINK_SUB"
+fc1=$(thread_cpu "$F_PID" tether-forward); rc1=$(thread_cpu "$F_PID" tether-reader); d1=$(delivered)
+FWD_US=$(awk -v a="$fc0" -v b="$fc1" -v n=$((d1 - d0)) -v t="$TICK" 'BEGIN { printf "%.1f", (n > 0 ? (b - a) * 1e6 / t / n : 0) }')
+RD_US=$(awk -v a="$rc0" -v b="$rc1" -v n=$((d1 - d0)) -v t="$TICK" 'BEGIN { printf "%.1f", (n > 0 ? (b - a) * 1e6 / t / n : 0) }')
+say "bench/forward: the forwarder thread $FWD_US µs, the reader thread $RD_US µs per message ($((d1 - d0)) forwarded)"
 A=$(median "$alone"); W=$(median "$with")
 AU=$(median "$alone_us"); WU=$(median "$with_us"); FB=$(median "$fwd_rates")
+
+# BENCH_INTAKE_ONLY=1: the intake rounds alone (profiling the gateway)
+[ "${BENCH_INTAKE_ONLY:-0}" = 1 ] && exit 0
 
 # ---- 2. delivery lag at $PACE/s, tether and the peer ----
 say "bench/forward: delivery lag at $PACE messages/s, $ROUNDS round(s) of $DUR s"
@@ -247,6 +267,7 @@ echo "| figure | tether | peer / reference | ratio | goal |"
 echo "|---|---|---|---|---|"
 awk -v a="$A" -v w="$W" 'BEGIN { printf "| intake msg/s, forwarder (mqtts) + SSE stream attached vs nothing (clients, readers and the sink broker on core 1) | %.0f | %.0f (nothing attached) | %.2f | >= 0.9 |\n", w, a, w / a }'
 awk -v a="$AU" -v w="$WU" 'BEGIN { printf "| intake capacity (1 / server CPU µs per message), attached vs nothing | %.1f µs | %.1f µs (nothing attached) | %.2f | >= 0.9 |\n", w, a, a / w }'
+awk -v f="$FWD_US" -v r="$RD_US" 'BEGIN { printf "| of which the forwarder thread / the reader thread (the stream), CPU per message | %.1f / %.1f µs | | | |\n", f, r }'
 awk -v b="$FB" 'BEGIN { printf "| forwarder backlog at the end of a full-rate run (then caught up) | %d | | | |\n", b }'
 awk -v t="$(median "$lag_t")" -v p="$(median "$lag_p")" -v r="$PACE" 'BEGIN { printf "| delivery lag p99 at %d msg/s, ms (tether: the device\x27s 201 to the subscriber; mosquitto: publish to the subscriber) | %.1f | %.1f (mosquitto alone) | %.2f | <= 100 ms |\n", r, t, p, (p > 0 ? t / p : 0) }'
 awk -v t="$(median "$lag_t50")" -v p="$(median "$lag_p50")" 'BEGIN { printf "| delivery lag p50, ms | %.1f | %.1f | %.2f | |\n", t, p, (p > 0 ? t / p : 0) }'
