@@ -10,10 +10,11 @@
  * Once connected, the thread runs libmosquitto's loop pieces itself
  * (poll, mosquitto_loop_read/_write/_misc) rather than mosquitto_loop:
  * the latter also selects on the library's wake-up socketpair, one byte
- * a publish, and so turned round once per message of a batch. A batch is
- * written corked (one segment for many publishes), and the TLS reads
- * read ahead (many PUBACK records a read): the forwarder cost ~35 us of
- * CPU a message in syscalls before (bench/RESULTS.md, "Forwarding").
+ * a publish, and so turned round once per message of a batch. With TLS
+ * a batch's records are buffered (a BIO under libmosquitto's SSL) and
+ * written at once, the socket corked meanwhile, and the reads read ahead
+ * (many PUBACK records a read): the forwarder cost ~35 us of CPU a
+ * message in syscalls before (bench/RESULTS.md, "Forwarding").
  */
 #include <errno.h>
 #include <poll.h>
@@ -96,17 +97,40 @@ tls_pending(struct fwd *f)
 	return ssl != NULL && SSL_has_pending(ssl);
 }
 
+/* Writes out what the buffer holds: 1 when some is left (the socket is
+ * full), 0 when empty, -1 on an error. */
+static int
+flush(struct fwd *f)
+{
+	/* Looked up each time: libmosquitto frees the SSL, and the buffer
+	 * with it, whenever it closes the connection. */
+	SSL *ssl = f->url.scheme == GW_FWD_MQTTS ? mosquitto_ssl_get(f->mosq) :
+	    NULL;
+	BIO *b = ssl != NULL ? SSL_get_wbio(ssl) : NULL;
+
+	if (b == NULL || BIO_method_type(b) != BIO_TYPE_BUFFER)
+		return 0;
+
+	if (b == NULL || BIO_wpending(b) == 0)
+		return 0;
+	if (BIO_flush(b) == 1)
+		return 0;
+	return BIO_should_retry(b) ? 1 : -1;
+}
+
 /* One turn once connected: waits up to ms for the broker, reads what it
  * sent, writes what is queued, keeps the connection alive. */
 static int
 loop_once(struct fwd *f, int ms)
 {
 	struct pollfd p = { .fd = mosquitto_socket(f->mosq), .events = POLLIN };
-	int one = 1, rc;
+	int one = 1, rc, left;
 
 	if (p.fd < 0)
 		return MOSQ_ERR_NO_CONN;
-	if (mosquitto_want_write(f->mosq))
+	if ((left = flush(f)) < 0)
+		return MOSQ_ERR_CONN_LOST;
+	if (left || mosquitto_want_write(f->mosq))
 		p.events |= POLLOUT;
 	if (tls_pending(f))
 		ms = 0;
@@ -120,7 +144,9 @@ loop_once(struct fwd *f, int ms)
 	if (mosquitto_want_write(f->mosq) &&
 	    (rc = mosquitto_loop_write(f->mosq, 1)) != MOSQ_ERR_SUCCESS)
 		return rc;
-	return mosquitto_loop_misc(f->mosq);
+	if ((rc = mosquitto_loop_misc(f->mosq)) != MOSQ_ERR_SUCCESS)
+		return rc;
+	return flush(f) < 0 ? MOSQ_ERR_CONN_LOST : MOSQ_ERR_SUCCESS;
 }
 
 /* TCP_CORK on (1) while a batch is published, off (0) to send it. */
@@ -155,9 +181,10 @@ fwd_mqtt_close(struct fwd *f)
 {
 	if (f->mosq == NULL)
 		return;
+	/* the TLS close_notify flushes the buffered DISCONNECT */
 	if (!f->lost)
 		mosquitto_disconnect(f->mosq);
-	mosquitto_destroy(f->mosq);
+	mosquitto_destroy(f->mosq);	/* frees the buffer with the SSL */
 	f->mosq = NULL;
 }
 
@@ -169,6 +196,25 @@ tls_failed(struct fwd *f, char *err)
 	    "%.60s:%d failed: its certificate was refused, or it takes no "
 	    "TLS 1.2 (if a private CA signed it, give it with --forward-ca "
 	    "FILE)", f->url.host, f->url.port);
+}
+
+/* Once the handshake is over: reads ahead, and writes through a buffer
+ * that loop_once flushes (without one, each publish is a write). */
+static void
+tls_batching(SSL *ssl)
+{
+	BIO *sock = SSL_get_wbio(ssl), *buf;
+
+	SSL_set_read_ahead(ssl, 1);
+	if (sock == NULL || (buf = BIO_new(BIO_f_buffer())) == NULL)
+		return;
+	if (BIO_set_write_buffer_size(buf, 64 * 1024) != 1 ||
+	    !BIO_up_ref(sock)) {
+		BIO_free(buf);
+		return;		/* unbuffered: slower, no less right */
+	}
+	BIO_push(buf, sock);	/* buf holds the reference just taken */
+	SSL_set0_wbio(ssl, buf);	/* drops the SSL's own one to sock */
 }
 
 static int
@@ -243,7 +289,7 @@ mqtt_connect(struct fwd *f, char *err)
 		goto fail;
 	}
 	if (f->url.scheme == GW_FWD_MQTTS && mosquitto_ssl_get(f->mosq) != NULL)
-		SSL_set_read_ahead(mosquitto_ssl_get(f->mosq), 1);
+		tls_batching(mosquitto_ssl_get(f->mosq));
 	return 0;
 fail:
 	f->lost = 1;
@@ -290,6 +336,11 @@ fwd_mqtt_deliver(struct fwd *f, const struct fwd_batch *b, char *err)
 			    "broker: %s", mqtt_error(rc));
 			return -1;
 		}
+	}
+	if (flush(f) < 0) {
+		snprintf(err, GW_ERR_LEN, "cannot write to the MQTT broker: %s",
+		    strerror(errno));
+		return -1;
 	}
 	cork(f, 0);
 	deadline = reg_mono_us() / 1000 + GW_FORWARD_IO_MS;
