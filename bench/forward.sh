@@ -72,6 +72,7 @@ SINK_PORT=$(free_port 1); PEER_PORT=$(free_port 2)
 broker sink "$SINK_PORT" 1; SINK_PID=$BROKER_PID
 broker peer "$PEER_PORT" 0; PEER_PID=$BROKER_PID
 sub() {	# port topic file: a QoS 1 subscriber stamping each message; sets SUB_PID
+	: >"$3"
 	taskset -c 1 mosquitto_sub -h 127.0.0.1 -p "$1" --cafile "$T/ca.pem" \
 	    -q 1 -t "$2" -F '%U %p' >"$3" 2>>"$T/sub.err" &
 	SUB_PID=$!
