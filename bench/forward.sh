@@ -14,10 +14,12 @@
 #     100 messages in flight as 100 devices each wait for their 201) to a
 #     subscriber: messages/s, the broker's CPU per message, and the lag
 #     from publish to the subscriber at the same 10,000 messages/s.
-# Servers (gateways, the peer broker) on core 0; clients, the readers and
-# the broker tether forwards to on core 1. BENCH_QUICK=1: a short run;
+# Servers (gateways, the peer broker) on core 0; clients and the readers
+# on core 1, and the broker tether forwards to on core 1 for the intake
+# rounds (load beside the clients, as the readers), on core 0 for the lag. BENCH_QUICK=1: a short run;
 # BENCH_PERF=1 BENCH_KEEP=1: perf.data of the forwarding gateway's first
-# full-rate round, kept in the temp dir.
+# full-rate round, kept in the temp dir. BENCH_FWD_ARGS: more options for
+# the forwarding gateway (e.g. --forward-batch 1000).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -69,7 +71,7 @@ EOF
 	wait_listen "$2" "$BROKER_PID" mosquitto "$T/$1.log"
 }
 SINK_PORT=$(free_port 1); PEER_PORT=$(free_port 2)
-broker sink "$SINK_PORT" 1; SINK_PID=$BROKER_PID
+broker sink "$SINK_PORT" "${BENCH_SINK_CORE:-1}"; SINK_PID=$BROKER_PID
 broker peer "$PEER_PORT" 0; PEER_PID=$BROKER_PID
 sub() {	# port topic file: a QoS 1 subscriber stamping each message; sets SUB_PID
 	: >"$3"
@@ -103,7 +105,7 @@ done
 TOKEN=$("$TETHER" app add bench --db "$T/F.db" 2>/dev/null)
 gw A --app-listen off; A_PID=$GW_PID
 gw F --app-listen "127.0.0.1:$APP_PORT" --forward "mqtts://127.0.0.1:$SINK_PORT/tt" \
-    --forward-ca "$T/ca.pem"; F_PID=$GW_PID
+    --forward-ca "$T/ca.pem" ${BENCH_FWD_ARGS:-}; F_PID=$GW_PID
 wait_listen "$APP_PORT" "$F_PID" tether "$T/F.log"
 
 backlog() { "$TETHER" forward status --db "$T/F.db" --json |
@@ -226,15 +228,19 @@ AU=$(median "$alone_us"); WU=$(median "$with_us"); FB=$(median "$fwd_rates")
 
 # ---- 2. delivery lag at $PACE/s, tether and the peer ----
 say "bench/forward: delivery lag at $PACE messages/s, $ROUNDS round(s) of $DUR s"
-lag_t="" lag_t50="" lag_tmax="" lag_ts="" miss_t="" lag_p="" lag_p50="" lag_pmax="" paced_us=""
+lag_t="" lag_t50="" lag_tmax="" lag_ts="" miss_t="" lag_p="" lag_p50="" lag_pmax="" paced_us="" paced_rate=""
+# The broker tether forwards to moves to the servers' core, where the
+# peer's broker is: on the clients' core, behind a paced loadgen, its
+# answers wait on the scheduler (p99 0.9-2.5 s against ~50 ms).
+taskset -apc "${BENCH_LAG_SINK_CORE:-0}" "$SINK_PID" >/dev/null
 for r in $(seq "$ROUNDS"); do
 	caught_up; attach
 	sub "$SINK_PORT" 'tt/#' "$T/sub-t"
-	set -- $(intake F --rate "$PACE" --stamps "$T/stamps"); paced_us="$paced_us $2"
+	set -- $(intake F --rate "$PACE" --stamps "$T/stamps"); paced_us="$paced_us $2"; paced_rate="$paced_rate $1"
 	detach; caught_up; settle "$T/sub-t"; stop_pid "$SUB_PID"
 	set -- $(python3 "$T/lag.py" "$T/sub-t" "$T/stamps")
 	miss_t="$miss_t $2"; lag_t50="$lag_t50 $3"; lag_t="$lag_t $4"; lag_tmax="$lag_tmax $5"; lag_ts="$lag_ts $9"
-	say "bench/forward: round $r: tether lag from the 201 p50 $3 p99 $4 max $5 ms ($1 messages, $2 not received); from the send p99 $9 ms"
+	say "bench/forward: round $r: paced intake $(echo "$paced_rate" | awk '{print $NF}')/s; tether lag from the 201 p50 $3 p99 $4 max $5 ms ($1 messages, $2 not received); from the send p99 $9 ms"
 	sub "$PEER_PORT" 'peer/#' "$T/sub-p"
 	taskset -c 1 "$MQTTPUB" -p "$PEER_PORT" --cafile "$T/ca.pem" -c 10 --rate "$PACE" \
 	    -d "$DUR" -t peer >/dev/null 2>>"$T/mqttpub.err"
@@ -274,6 +280,7 @@ awk -v t="$(median "$lag_t")" -v p="$(median "$lag_p")" -v r="$PACE" 'BEGIN { pr
 awk -v t="$(median "$lag_t50")" -v p="$(median "$lag_p50")" 'BEGIN { printf "| delivery lag p50, ms | %.1f | %.1f | %.2f | |\n", t, p, (p > 0 ? t / p : 0) }'
 awk -v t="$(median "$lag_tmax")" -v p="$(median "$lag_pmax")" 'BEGIN { printf "| delivery lag max, ms | %.1f | %.1f | | |\n", t, p }'
 awk -v t="$(median "$lag_ts")" -v p="$(median "$lag_p")" 'BEGIN { printf "| delivery lag p99 from the device\x27s send (like for like with the publish), ms | %.1f | %.1f | %.2f | |\n", t, p, (p > 0 ? t / p : 0) }'
+awk -v m="$(median "$paced_rate")" -v r="$PACE" 'BEGIN { printf "| intake rate reached in the paced runs (target %d msg/s) | %.0f | | | |\n", r, m }'
 awk -v m="$(median "$miss_t")" 'BEGIN { printf "| messages answered 201 and not received by the subscriber (median per run) | %d | | | 0 |\n", m }'
 awk -v u="$(median "$paced_us")" -v r="$PACE" 'BEGIN { printf "| server CPU per message at %d msg/s, forwarding + stream | %.1f µs | | | |\n", r, u }'
 awk -v w="$W" -v p="$P" 'BEGIN { printf "| messages/s at full rate: tether intake attached vs mosquitto alone (QoS 1, TLS, 100 in flight) | %.0f | %.0f | %.2f | |\n", w, p, w / p }'
