@@ -202,7 +202,7 @@ for r in $(seq "$ROUNDS"); do
 	caught_up; attach
 	# BENCH_PERF=1: a profile of the attached gateway (with BENCH_KEEP=1)
 	[ "${BENCH_PERF:-0}" = 1 ] && [ "$r" = 1 ] &&
-		{ perf record -q -g -F 997 -p "$F_PID" -o "$T/perf.data" -- sleep $((DUR + 2)) >/dev/null 2>&1 & }
+		{ perf record -q -F 4999 -p "$F_PID" -o "$T/perf.data" -- sleep $((DUR + 2)) >/dev/null 2>&1 & }
 	# BENCH_STRACE=1: the forwarder thread's system calls, counted
 	if [ "${BENCH_STRACE:-0}" = 1 ] && [ "$r" = 1 ]; then
 		tid=$(grep -l '^tether-forward$' /proc/"$F_PID"/task/*/comm | cut -d/ -f5)
