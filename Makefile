@@ -8,6 +8,7 @@
 #   make bench    the benchmarks under bench/ (not part of make test)
 #   make bench-app  the application API's figures alone (bench/app.sh)
 #   make bench-restart  a fleet back after a restart, tether and nginx (bench/restart.sh)
+#   make bench-forward  forwarding to mosquitto and its peer (bench/forward.sh)
 #   make bench-insn  instructions per message, tether and nginx (callgrind)
 #   make fuzz     long fuzzing campaigns (FUZZ_SECONDS each, default 300)
 #   make install  PREFIX=/usr/local DESTDIR=: the tether binary, libtether.a,
@@ -24,7 +25,7 @@ PREFIX ?= /usr/local
 BUILD ?= build
 DESTDIR ?=
 
-.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench bench-app bench-restart bench-insn cross target-test clean install
+.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench bench-app bench-restart bench-forward bench-insn cross target-test clean install
 
 all: build/Makefile
 	$(CMAKE) --build build -j $(JOBS)
@@ -70,6 +71,7 @@ bench: deps all
 	@sh bench/run.sh
 	@sh bench/app.sh
 	@sh bench/restart.sh
+	@sh bench/forward.sh
 
 bench-app: deps all
 	@sh scripts/deps.sh --bench
@@ -78,6 +80,10 @@ bench-app: deps all
 bench-restart: deps all
 	@sh scripts/deps.sh --bench
 	@sh bench/restart.sh
+
+bench-forward: deps all
+	@sh scripts/deps.sh --bench
+	@sh bench/forward.sh
 
 bench-insn: deps all
 	@sh scripts/deps.sh --bench

@@ -3,6 +3,8 @@
  * loadgen.c - tether's load generator: many simulated devices over TLS on
  * non-blocking sockets and epoll (full or resumed handshakes, keep-alive
  * messages with latency percentiles, idle connections held for memory).
+ * Messages go at full rate, or paced (--rate) with each answer's time
+ * written out (--stamps) for a delivery lag measured downstream.
  */
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -54,6 +56,7 @@ enum cstate {
 	C_TICKET,	/* TLS 1.3 resume: waiting for a NewSessionTicket */
 	C_SEND,		/* request being written */
 	C_RECV,		/* response being read */
+	C_PACE,		/* messages --rate: waiting for its next send time */
 	C_HOLD		/* idle: established, held open */
 };
 
@@ -67,6 +70,8 @@ struct conn {
 	int		 opening;	/* counted in worker.opening */
 	size_t		 idx;		/* global connection number */
 	uint64_t	 nreq;		/* requests sent on this slot */
+	uint64_t	 seq;		/* of the request in flight */
+	uint64_t	 next_at;	/* --rate: next send, ns; 0 = unset */
 	uint64_t	 t_start;	/* request or handshake start, ns */
 	uint64_t	 deadline;	/* ns; 0 = none */
 	uint64_t	 retry_at;
@@ -102,6 +107,8 @@ struct worker {
 	size_t		 nerrs;
 	uint64_t	 errs_other;
 	int		 said_status;	/* first non-2xx already described */
+	uint64_t	*stamps;	/* --stamps: seq, sent, answered (ns) */
+	size_t		 nstamps, capstamps;
 };
 
 static struct {
@@ -134,6 +141,8 @@ static struct {
 	size_t		 ncreds;
 	uint64_t	 seq_base;
 	unsigned	 commands;	/* X-Tether-Commands; 0: not sent */
+	double		 rate;		/* messages/s in all, 0 = full rate */
+	const char	*stamps;
 	SSL_CTX		*ctx;
 } opt = {
 	.mode = M_FULL, .conns = 100, .duration = 10, .warmup = -1,
@@ -221,6 +230,37 @@ static int
 in_window(uint64_t t)
 {
 	return t >= t_begin && t < t_end;
+}
+
+static void
+stamp(struct worker *w, uint64_t seq, uint64_t sent, uint64_t done)
+{
+	if (w->nstamps + 3 > w->capstamps) {
+		size_t cap = w->capstamps ? w->capstamps * 2 : 3 * 65536;
+		uint64_t *p = realloc(w->stamps, cap * sizeof(*p));
+
+		if (p == NULL)
+			die("out of memory for --stamps");
+		w->stamps = p;
+		w->capstamps = cap;
+	}
+	w->stamps[w->nstamps++] = seq;
+	w->stamps[w->nstamps++] = sent;
+	w->stamps[w->nstamps++] = done;
+}
+
+/* --rate: the connection's next send, each interval after its last. */
+static int
+paced(struct conn *c, uint64_t now)
+{
+	uint64_t every;
+
+	if (opt.rate <= 0)
+		return 0;
+	every = (uint64_t)((double)opt.conns * 1e9 / opt.rate);
+	c->next_at = c->next_at == 0 ? now + (uint64_t)((double)c->idx *
+	    1e9 / opt.rate) : c->next_at + every;
+	return c->next_at > now;
 }
 
 /* Keeps one count per distinct message, so a run shows why it failed. */
@@ -421,6 +461,7 @@ build_request(struct conn *c)
 	    "\r\n%s", opt.path, opt.host, cred, (unsigned long long)seq,
 	    cmd, blen, body);
 	c->reqoff = 0;
+	c->seq = seq;
 	c->nreq++;
 }
 
@@ -456,6 +497,11 @@ handshake_done(struct worker *w, struct conn *c)
 		conn_start(w, c);
 		break;
 	case M_MESSAGES:
+		if (paced(c, t)) {
+			c->state = C_PACE;
+			set_events(w, c, EPOLLIN);
+			break;
+		}
 		build_request(c);
 		c->state = C_SEND;
 		do_send(w, c);
@@ -657,6 +703,8 @@ parse_response(struct worker *w, struct conn *c, int *close_after)
 		if (status >= 200 && status < 300) {
 			w->ok++;
 			w->hist[hist_bucket(t - c->t_start)]++;
+			if (opt.stamps != NULL)
+				stamp(w, c->seq, c->t_start, t);
 		} else
 			w->non2xx++;
 	}
@@ -719,6 +767,10 @@ do_recv(struct worker *w, struct conn *c)
 	}
 	if (atomic_load_explicit(&stop, memory_order_relaxed))
 		return;
+	if (paced(c, now_ns())) {
+		c->state = C_PACE;
+		return;
+	}
 	build_request(c);
 	c->state = C_SEND;
 	do_send(w, c);
@@ -739,7 +791,7 @@ do_drain(struct worker *w, struct conn *c)
 		if (SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ)
 			break;
 		ssl_reason(c->ssl, r, why, sizeof(why));
-		note_error(w, "%s: %s", c->state == C_HOLD ?
+		note_error(w, "%s: %s", c->state != C_TICKET ?
 		    "idle connection lost" : "waiting for a session ticket",
 		    why);
 		conn_fail(w, c);
@@ -772,6 +824,7 @@ handle(struct worker *w, struct conn *c, uint32_t ev)
 		break;
 	case C_TICKET:
 	case C_HOLD:
+	case C_PACE:
 		do_drain(w, c);
 		break;
 	default:
@@ -822,11 +875,23 @@ worker_main(void *arg)
 		die("epoll_create1: %s", strerror(errno));
 	ramp(w);
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		n = epoll_wait(w->ep, evs, 512, 10);
+		n = epoll_wait(w->ep, evs, 512, opt.rate > 0 ? 1 : 10);
 		if (n == -1 && errno != EINTR)
 			die("epoll_wait: %s", strerror(errno));
 		for (i = 0; i < n; i++)
 			handle(w, evs[i].data.ptr, evs[i].events);
+		if (opt.rate > 0) {	/* the paced whose time came */
+			t = now_ns();
+			for (size_t j = 0; j < w->next_open; j++) {
+				struct conn *c = &w->conns[j];
+
+				if (c->state == C_PACE && c->next_at <= t) {
+					build_request(c);
+					c->state = C_SEND;
+					do_send(w, c);
+				}
+			}
+		}
 		ramp(w);
 		t = now_ns();
 		if (t - w->last_scan > (uint64_t)LG_SCAN_MS * 1000000u) {
@@ -1024,6 +1089,28 @@ on_signal(int sig)
 	atomic_store(&stop, 1);
 }
 
+/* The stamps in CLOCK_REALTIME, comparable with another process's. */
+static void
+write_stamps(const struct worker *ws)
+{
+	struct timespec rt;
+	FILE *f = fopen(opt.stamps, "w");
+	int64_t off;
+
+	if (f == NULL)
+		die("%s: %s", opt.stamps, strerror(errno));
+	clock_gettime(CLOCK_REALTIME, &rt);
+	off = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec - (int64_t)now_ns();
+	for (int t = 0; t < opt.threads; t++)
+		for (size_t i = 0; i < ws[t].nstamps; i += 3)
+			fprintf(f, "%llu %lld %lld\n",
+			    (unsigned long long)ws[t].stamps[i],
+			    (long long)ws[t].stamps[i + 1] + (long long)off,
+			    (long long)ws[t].stamps[i + 2] + (long long)off);
+	if (fclose(f) != 0)
+		die("%s: %s", opt.stamps, strerror(errno));
+}
+
 static void
 usage(FILE *out)
 {
@@ -1057,6 +1144,9 @@ usage(FILE *out)
 "  --timeout SEC    per connect/handshake/request (default 10)\n"
 "  --server-pid PID measure this process's CPU (repeatable)\n"
 "  --label TEXT     added to the output line\n"
+"  --rate N         messages: N/s in all, paced (default: full rate)\n"
+"  --stamps FILE    messages: write 'seq sent_ns answered_ns' (CLOCK_REALTIME)\n"
+"                   for each 2xx in the measured window\n"
 "output: one line of key=value on stdout, then a line for people;\n"
 "the reasons for failures go to stderr.\n");
 }
@@ -1067,7 +1157,7 @@ parse_args(int argc, char **argv)
 	enum { OPT_TLS = 256, OPT_CIPHER, OPT_SUITES, OPT_GROUPS, OPT_SIGALGS,
 	    OPT_CERT, OPT_SNI, OPT_NOTICKET, OPT_MANIFEST, OPT_PATH,
 	    OPT_REQUEST, OPT_HOLD, OPT_TIMEOUT, OPT_PID, OPT_LABEL, OPT_COMMANDS,
-	    OPT_HELP };
+	    OPT_HELP, OPT_RATE, OPT_STAMPS };
 	static const struct option lo[] = {
 		{ "tls", required_argument, NULL, OPT_TLS },
 		{ "cipher", required_argument, NULL, OPT_CIPHER },
@@ -1085,6 +1175,8 @@ parse_args(int argc, char **argv)
 		{ "server-pid", required_argument, NULL, OPT_PID },
 		{ "label", required_argument, NULL, OPT_LABEL },
 		{ "commands", required_argument, NULL, OPT_COMMANDS },
+		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "stamps", required_argument, NULL, OPT_STAMPS },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1154,6 +1246,8 @@ parse_args(int argc, char **argv)
 			if (opt.commands == 0 || opt.commands > 65535)
 				die("--commands takes 1 to 65535 bytes");
 			break;
+		case OPT_RATE: opt.rate = atof(optarg); break;
+		case OPT_STAMPS: opt.stamps = optarg; break;
 		case 'h':
 		case OPT_HELP:
 			usage(stdout);
@@ -1380,6 +1474,8 @@ main(int argc, char **argv)
 			    us_op > 0 ? 1e6 / us_op : 0);
 		printf("\n");
 	}
+	if (opt.stamps != NULL)
+		write_stamps(ws);
 	report_errors(ws);
 	if (ok == 0) {
 		fprintf(stderr, "loadgen: error: nothing succeeded against "
