@@ -18,7 +18,7 @@ PY
 }
 
 # The commands whose --help offers JSON; each must have a case below.
-covered=" provision device fingerprint check serve app messages forward "
+covered=" provision device fingerprint check serve app messages forward send "
 for c in $("$TETHER" --help | sed -n 's/^  \([a-z]*\)  .*/\1/p'); do
 	"$TETHER" "$c" --help 2>&1 | grep -qi json || continue
 	case "$covered" in *" $c "*) ;; *) fail "'tether $c' offers JSON but this test does not parse it" ;; esac
@@ -125,6 +125,26 @@ parses "$T/ck-down.json" 'isinstance(d["error"], str) and len(d["error"]) > 0'
 rc=0
 "$TETHER" check "127.0.0.1:$PORT" --profile tether --json >/dev/full 2>"$T/ck-full.err" || rc=$?
 [ "$rc" = 2 ] && grep -q 'cannot write the output' "$T/ck-full.err" || fail "check --json >/dev/full: exit $rc"
+# send --json: one object a message, also with a command whose payload is
+# not text and one that is text with quotes and control characters.
+CRED0=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["credential"])' "$T/b1/manifest.json")
+( umask 077; printf '%s\n' "$CRED0" >"$T/cred0" )
+"$TETHER" device command "$ID0" 00ff --hex --db "$GW_DB" >/dev/null 2>&1 || fail "queue --hex"
+"$TETHER" device command "$ID0" "$(printf 'a "q" \\ \t\001')" --db "$GW_DB" >/dev/null 2>&1 ||
+    fail "queue text"
+"$TETHER" send "https://localhost:$PORT" --pin "$PIN" --credential-file "$T/cred0" \
+    --commands --json --count 4 '{"t":1}' >"$T/send.json" 2>"$T/send.err" ||
+    fail "send --json: $(cat "$T/send.err")"
+[ "$(wc -l <"$T/send.json")" = 4 ] || fail "send --json: not one line a message: $(cat "$T/send.json")"
+python3 - "$T/send.json" <<'PY' || fail "send --json lines: $(cat "$T/send.json")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+cmds = [l["command"] for l in lines if l["command"] is not None]
+assert all(l["stored"] for l in lines), lines
+assert any(c.get("payload_b64") == "AP8=" for c in cmds), cmds
+assert any(c.get("payload") == 'a "q" \\ \t\x01' or "payload_b64" in c for c in cmds[1:]), cmds
+assert lines[-1]["acknowledged"] is not None, lines
+PY
 stop_gw
-ok "fingerprint --json / --format json and check --json parse"
+ok "fingerprint --json / --format json, check --json and send --json parse"
 # serve --log-format json: t_json_http.sh parses every line.
