@@ -108,10 +108,8 @@ flush(struct fwd *f)
 	    NULL;
 	BIO *b = ssl != NULL ? SSL_get_wbio(ssl) : NULL;
 
-	if (b == NULL || BIO_method_type(b) != BIO_TYPE_BUFFER)
-		return 0;
-
-	if (b == NULL || BIO_wpending(b) == 0)
+	if (b == NULL || BIO_method_type(b) != BIO_TYPE_BUFFER ||
+	    BIO_wpending(b) == 0)
 		return 0;
 	if (BIO_flush(b) == 1)
 		return 0;
