@@ -120,12 +120,18 @@ static const char schema_v5[] =
 	 * receiver acknowledged, what it delivered and its last error. */
 	REG_DDL_FORWARDERS("BLOB", "INTEGER");
 
+static const char schema_v6[] =
+	/* Presence (schema.h): one row per device and node, keyed by
+	 * device first so "is it online elsewhere" is a prefix lookup. */
+	REG_DDL_PRESENCE("INTEGER", " WITHOUT ROWID");
+
 static const struct reg_migration migrations[] = {
 	{ 1, "devices, audit, change feed, messages", schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", schema_v2 },
 	{ 3, "message duplicates checked in memory, no index", schema_v3 },
 	{ 4, REG_MIGRATION_4_NAME, schema_v4 },
 	{ 5, REG_MIGRATION_5_NAME, schema_v5 },
+	{ 6, REG_MIGRATION_6_NAME, schema_v6 },
 };
 
 const struct reg_schema reg_sqlite_schema = {
