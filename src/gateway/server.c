@@ -412,6 +412,7 @@ gw_serve(const struct gw_config *c, char *err)
 	struct gw_retain *ret = NULL;
 	int64_t drain_end = 0, stop_by;
 	int nworkers = c->workers, started = 0, rc = -1, sig, created;
+	int intake_joined = 1;
 	/* Every address, in the workers' order: devices', proxied, apps'. */
 	const char *addr[3 * GW_MAX_LISTEN];
 	size_t naddr = 0, nproxy = c->nproxy_listen;
@@ -474,7 +475,16 @@ gw_serve(const struct gw_config *c, char *err)
 	}
 	if ((sh.auth = gw_auth_start(c, sh.devcache, err)) == NULL)
 		goto out;
-	if ((sh.intake = gw_intake_start(c, err)) == NULL)
+	if (!c->presence_off) {
+		char node[REG_NODE_MAX];
+
+		gw_config_node(c, node);
+		if ((sh.presence = gw_presence_new(node)) == NULL) {
+			snprintf(err, GW_ERR_LEN, "out of memory");
+			goto out;
+		}
+	}
+	if ((sh.intake = gw_intake_start(c, sh.presence, err)) == NULL)
 		goto out;
 	if ((sh.reader = gw_reader_start(c, err)) == NULL)
 		goto out;
@@ -581,7 +591,7 @@ out:
 	gw_forward_stop(fw, stop_by);
 	gw_retain_stop(ret, stop_by);
 	/* The intake answers its last items into the (stopped) workers. */
-	gw_intake_stop(sh.intake, stop_by);
+	intake_joined = gw_intake_stop(sh.intake, stop_by);
 	/* After the intake: its commits kick the reader. */
 	gw_reader_stop(sh.reader, stop_by);
 	if (admin_fd >= 0)
@@ -592,6 +602,8 @@ out:
 		gw_worker_free(workers[i]);
 	reg_close(store);
 	gw_devcache_free(sh.devcache);	/* a thread left behind never uses it */
+	if (intake_joined)
+		gw_presence_free(sh.presence);	/* else the commit left uses it */
 	gw_tls_free(sh.tls);
 	while (nretired > 0)		/* the first, which owns the cache, last */
 		gw_tls_free(retired[--nretired]);
