@@ -545,7 +545,8 @@ gw_serve(const struct gw_config *c, char *err)
 		    "routes", "GET /metrics, /v1/health", NULL);
 	for (size_t j = 0; j < napp; j++)
 		gw_log(GW_LOG_INFO, "app_listening", "address", app[j],
-		    "routes", "GET /v1/messages, /v1/messages/stream", NULL);
+		    "routes", "GET /v1/messages, /v1/messages/stream, /v1/devices",
+		    NULL);
 	for (size_t j = 0; j < nproxy; j++)
 		gw_log(GW_LOG_INFO, "proxy_listening", "address",
 		    c->proxy_listen[j], "expects", "a PROXY protocol header "
