@@ -76,7 +76,10 @@ jq -e --arg d "${ID[0]}" '.count == 1 and .devices[0].id == $d and .devices[0].o
 api "/v1/devices" | jq -e '.count == 2 and ([.devices[] | select(.online)] | length) == 1' >/dev/null ||
     fail "GET /v1/devices: $(api /v1/devices)"
 [ "$(api '/v1/devices?limit=3' | jq -r .error)" != null ] || fail "/v1/devices took limit="
-ok "a held connection: device list --online (text, --json) and GET /v1/devices name it and its node"
+curl -sS --max-time 10 "http://127.0.0.1:$ADMIN_PORT/metrics" >"$T/metrics"
+grep -qx 'tether_node_info{node="gw-a"} 1' "$T/metrics" || fail "no tether_node_info: $(grep node "$T/metrics")"
+grep -qx 'tether_devices_online 1' "$T/metrics" || fail "tether_devices_online: $(grep online "$T/metrics")"
+ok "a held connection: device list --online (text, --json), GET /v1/devices and the metrics name it and its node"
 
 # ---- closed by the device ----
 release 1
