@@ -16,7 +16,11 @@
 #
 # Environment: BUILD (default build/), INSN_CONNS (default 20),
 # INSN_SHORT (default 5), INSN_LONG (default 15), INSN_KEEP=1 (keep the
-# temp dir with the callgrind files, for callgrind_annotate).
+# temp dir with the callgrind files, for callgrind_annotate),
+# INSN_SERVERS (default "tether nginx"), INSN_TETHER_ARGS (more `tether
+# serve` options, e.g. "--presence off"), INSN_LOADGEN_ARGS (e.g. "--once":
+# a sleepy device, one message a connection, resumed). bench/presence.sh
+# uses the last three.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -65,7 +69,7 @@ measure() {	# name seconds
 		valgrind --tool=callgrind --callgrind-out-file="$out" \
 			"$TETHER" serve --app-listen off --admin-listen off --listen "127.0.0.1:$port" --db "$T/tether.db" \
 			--state-dir "$T/state" --workers 1 --device-rate 0 \
-			>"$T/$1.log" 2>&1 &
+			${INSN_TETHER_ARGS:-} >"$T/$1.log" 2>&1 &
 		man="--manifest $T/devices/manifest.json" ;;
 	nginx)
 		mkdir -p "$T/nginx/tmp"
@@ -81,7 +85,7 @@ measure() {	# name seconds
 	wait_listen "$port" "$SERVER_PID" "$1" "$T/$1.log" 60
 	# shellcheck disable=SC2086
 	"$LOADGEN" messages -c "$CONNS" -d "$2" -w 1 --tls 1.2 --cert ecdsa \
-		--timeout 60 $man "127.0.0.1:$port" >"$T/loadgen.out" \
+		--timeout 60 $man ${INSN_LOADGEN_ARGS:-} "127.0.0.1:$port" >"$T/loadgen.out" \
 		2>"$T/loadgen.err" ||
 		{ say "error: loadgen against $1 failed:"; cat "$T/loadgen.err" >&2; exit 1; }
 	stop_pid "$SERVER_PID"; SERVER_PID=""
@@ -107,7 +111,7 @@ cp "$T/state/ecdsa.crt" "$T/state/ecdsa.key" "$T/state/rsa.crt" \
 	"$T/state/rsa.key" "$T/"
 
 say "insn: $CONNS connections, ${SHORT} s and ${LONG} s of messages under callgrind, TLS 1.2, ECDSA"
-for srv in tether nginx; do
+for srv in ${INSN_SERVERS:-tether nginx}; do
 	measure "$srv" "$SHORT"
 	measure "$srv" "$LONG"
 done
