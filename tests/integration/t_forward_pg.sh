@@ -33,7 +33,7 @@ start_recv() {
 recorded() { [ -f "$T/rec" ] && [ "$(wc -l <"$T/rec")" -ge "$1" ]; }
 
 start_recv
-start_gw --key-file "$KEY" --forward "http://127.0.0.1:$RP/in#app=hook"
+start_gw --key-file "$KEY" --forward "http://127.0.0.1:$RP/in#app=hook" --presence off
 for s in 1 2 3 4 5; do
 	for i in 0 1; do
 		[ "$(post "${CRED[$i]}" "{\"s\":$s}" "$s")" = 201 ] || fail "post $i/$s"
@@ -64,7 +64,7 @@ stop_gw
 # not delivered (with the receiver down), nor the newest message, and
 # says which forwarder holds it once those are old enough.
 kill "$RECV_PID"; wait "$RECV_PID" 2>/dev/null || true
-start_gw --key-file "$KEY" --forward "http://127.0.0.1:$RP/in#app=hook"
+start_gw --key-file "$KEY" --forward "http://127.0.0.1:$RP/in#app=hook" --presence off
 for s in 9 10; do
 	[ "$(post "${CRED[1]}" "{\"s\":$s}" "$s")" = 201 ] || fail "post $s"
 done
