@@ -159,3 +159,17 @@ wait_for 30 sh -c "[ \"\$(grep -c '^ts/[a-z0-9]*-' $(printf %q "$T/sub.tls"))\" 
 	fail "mqtts: $(grep -c '^ts/' "$T/sub.tls") published: $("$TETHER" forward status --db "$GW_DB")"
 ok "mqtts://: the broker's certificate is verified (refused, then taken with --forward-ca)"
 stop_gw
+
+# Presence: a device's connections are published, retained, to
+# PREFIX/<device>/presence with the state flat; its messages stay on
+# PREFIX/<device>. A subscriber that comes afterwards gets the last state.
+start_gw --forward "mqtt://127.0.0.1:$MP/tp"
+[ "$(post "${CRED[0]}" '{"p":1}' 901)" = 201 ] || fail "post with presence on"
+last_state() {
+	mosquitto_sub -h 127.0.0.1 -p "$MP" -q 1 -t "tp/${ID[0]}/presence" -C 1 -W 5 \
+	    2>/dev/null | jq -e --arg d "${ID[0]}" '.event == "disconnected" and .device == $d and
+	    .reason == "closed" and .online == false and (.id | type) == "number"' >/dev/null
+}
+wait_for 20 last_state || fail "no retained presence state: $(mosquitto_sub -h 127.0.0.1 -p "$MP" -t 'tp/#' -v -W 2 2>&1)"
+stop_gw
+ok "presence: disconnected (closed, online false) retained at tp/<device>/presence"
