@@ -67,7 +67,8 @@ struct gw_intake {
 	const char	*node;
 	struct gw_presence_event pev[GW_PRESENCE_BATCH];
 	int64_t		 next_beat;	/* µs, monotonic */
-	int		 stopped_node;	/* reg_node_stop is done */
+	int64_t		 presence_retry;	/* µs: a lone change batch failed */
+	int		 presence_failing;	/* its presence_failed line is out */
 	struct reg_message msgs[GW_PRESENCE_BATCH + GW_MAX_BATCH];
 	struct gw_intake_item *batch[GW_MAX_BATCH];
 	struct gw_intake_item *stored[GW_MAX_BATCH];	/* msgs[i]'s item */
@@ -185,9 +186,9 @@ beat(struct gw_intake *in, int64_t now)
 	if (in->presence == NULL || now < in->next_beat)
 		return;
 	in->next_beat = now + (int64_t)REG_NODE_BEAT_MS * 1000;
-	atomic_store(&in->commit_since, now);
+	/* Not a commit of messages: health says what devices' commits do
+	 * (a stuck store shows in theirs), not the beat's. */
 	n = reg_node_beat(in->store, in->node, 0, &lost);
-	atomic_store(&in->commit_since, 0);
 	if (n < 0) {
 		gw_log(GW_LOG_WARN, "presence_failed", "node", in->node,
 		    "reason", reg_error(in->store), "effect", "other gateways "
@@ -246,7 +247,7 @@ static void
 commit_batch(struct gw_intake *in, size_t n)
 {
 	int64_t now = reg_mono_us();
-	size_t ne = take_presence(in), m = ne;
+	size_t ne = take_presence(in), m = ne, mm;
 	int ok;
 
 	for (size_t i = 0; i < n; i++) {
@@ -269,32 +270,48 @@ commit_batch(struct gw_intake *in, size_t n)
 			.peer = it->peer,
 		};
 	}
-	if (m > 0)
+	/* Health, the histogram and store_failed are about the devices'
+	 * messages (mm of them); a batch of presence changes alone that
+	 * fails is retried after GW_STORE_PROBE_MS, with a line of its own. */
+	mm = m - ne;
+	if (mm > 0)
 		atomic_store(&in->commit_since, now);
 	ok = m == 0 || reg_store_messages(in->store, in->msgs, m) == 0;
 	atomic_store(&in->commit_since, 0);
-	if (m > 0)
+	if (mm > 0)
 		gw_histogram_observe(&gw_hist_commit, reg_mono_us() - now);
-	if (m > 0 && ok)	/* a failed one has its store_failed line */
+	if (mm > 0 && ok)	/* a failed one has its store_failed line */
 		note_slow(in, "database's commit", now, n);
-	if (!ok) {
+	if (!ok && mm > 0) {
 		char count[24];
 
-		snprintf(count, sizeof(count), "%zu", m);
+		snprintf(count, sizeof(count), "%zu", mm);
 		gw_log(GW_LOG_ERROR, "store_failed", "messages", count,
 		    "reason", reg_error(in->store),
 		    "answer", "503 (nothing acknowledged)", NULL);
-	} else if (m > 0 && !atomic_load(&in->healthy)) {
+	} else if (!ok) {
+		in->presence_retry = reg_mono_us() +
+		    (int64_t)GW_STORE_PROBE_MS * 1000;
+		if (!in->presence_failing)
+			gw_log(GW_LOG_WARN, "presence_failed", "node", in->node,
+			    "reason", reg_error(in->store), "effect",
+			    "connection changes wait in memory and are written "
+			    "once the store takes them", NULL);
+		in->presence_failing = 1;
+	} else if (mm > 0 && !atomic_load(&in->healthy)) {
 		gw_log(GW_LOG_INFO, "store_recovered", NULL);
 	}
-	if (m > 0)
+	if (ok && ne > 0)
+		in->presence_failing = 0;
+	if (mm > 0)
 		atomic_store(&in->healthy, ok);
 	for (size_t j = ne; j < m; j++)
 		in->stored[j - ne]->outcome = !ok ? GW_UNAVAILABLE :
 		    in->msgs[j].duplicate ? GW_DUPLICATE : GW_STORED;
 	if (!ok && ne > 0)	/* with the next commit, in their order */
 		gw_presence_untake(in->presence, in->pev, ne);
-	beat(in, reg_mono_us());
+	if (ok)		/* after a failure, the probe asks the store first */
+		beat(in, reg_mono_us());
 	if (n == 0) {
 		pthread_mutex_lock(&in->t.lock);
 		for (int i = 0; ok && ne > 0 && !in->t.left && i < in->nhooks;
@@ -435,6 +452,9 @@ presence_wait(struct gw_intake *in)
 	(void)gw_presence_take(in->presence, NULL, 0, &oldest);
 	if (oldest != 0) {
 		wait = oldest + GW_PRESENCE_DELAY_MS - reg_now_ms();
+		if (in->presence_retry > now_us &&
+		    (in->presence_retry - now_us) / 1000 + 1 > wait)
+			wait = (in->presence_retry - now_us) / 1000 + 1;
 		if (wait < 0)
 			wait = 0;
 	}
@@ -507,7 +527,6 @@ stop_presence(struct gw_intake *in)
 		    "devices count as online until its beat is 15 s old",
 		    NULL);
 	pthread_mutex_lock(&in->t.lock);
-	in->stopped_node = 1;
 }
 
 static void *
