@@ -412,7 +412,7 @@ int reg_scheme_parse(const char *name, enum tether_scheme *scheme);
 
 /* What an application may do, a set of bits. */
 enum reg_scope {
-	REG_SCOPE_READ = 1 << 0,	/* GET /v1/messages */
+	REG_SCOPE_READ = 1 << 0,	/* GET /v1/messages, /v1/devices */
 	REG_SCOPE_COMMAND = 1 << 1,	/* commands to devices (to come) */
 };
 
