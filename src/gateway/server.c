@@ -552,12 +552,13 @@ gw_serve(const struct gw_config *c, char *err)
 		    c->proxy_listen[j], "expects", "a PROXY protocol header "
 		    "(v1 or v2) before TLS", NULL);
 	for (size_t j = 0; j < nlisten; j++) {
-		char nw[16];
+		char nw[16], node[REG_NODE_MAX];
 
 		snprintf(nw, sizeof(nw), "%d", nworkers);
+		gw_config_node(c, node);
 		gw_log(GW_LOG_INFO, "listening", "address", listen[j],
 		    "profile", gw_profile_name(c->profile), "db", c->db,
-		    "workers", nw, NULL);
+		    "workers", nw, "node", node, NULL);
 	}
 	fflush(stdout);
 
