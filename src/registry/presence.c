@@ -241,6 +241,17 @@ reg_node_beat(struct reg_store *st, const char *node, int start, int *lost)
 		}
 	}
 	/* nodes not seen for a while: their devices are offline */
+	s = reg_stmt(st, Q_NODES_STALE);
+	reg_bind_int(st, s, 1, now - REG_NODE_STALE_MS);
+	reg_bind_text(st, s, 2, node);
+	if ((k = reg_query_int(st, s, what)) < 0)
+		goto fail;
+	if (k == 0) {
+		if (finish(st, begun, what) < 0)
+			goto failed;
+		free(g);
+		return n;
+	}
 	s = reg_stmt(st, Q_NODE_REAP);
 	reg_bind_int(st, s, 1, now - REG_NODE_STALE_MS);
 	reg_bind_text(st, s, 2, node);

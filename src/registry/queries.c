@@ -104,6 +104,10 @@ static const char *const sql[Q__COUNT] = {
 	[Q_NODE_ROWS_DROP] = "DELETE FROM presence WHERE (device_id, node) IN "
 	    "(SELECT device_id, node FROM presence WHERE node = ?1 LIMIT ?2) "
 	    "RETURNING device_id, node",
+	/* a beat looks for the nodes lost first: the removal below scans
+	 * presence (no index by node: it would cost every connection) */
+	[Q_NODES_STALE] = "SELECT count(*) FROM nodes "
+	    "WHERE seen_at < ?1 AND name <> ?2",
 	/* of several nodes reaping at once, each row goes to one of them */
 	[Q_NODE_REAP] = "DELETE FROM presence WHERE (device_id, node) IN "
 	    "(SELECT p.device_id, p.node FROM presence p JOIN nodes n "
