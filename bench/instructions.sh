@@ -19,7 +19,10 @@
 # temp dir with the callgrind files, for callgrind_annotate),
 # INSN_SERVERS (default "tether nginx"; "tether-cmd" is tether with every
 # device sending X-Tether-Commands: 256, no command pending: the cost of
-# the intake's probe for commands).
+# the intake's probe for commands), INSN_TETHER_ARGS (more `tether serve`
+# options, e.g. "--presence off"), INSN_LOADGEN_ARGS (e.g. "--once": a
+# sleepy device, one message a connection, resumed). bench/presence.sh
+# uses the last three.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,7 +73,7 @@ measure() {	# name seconds
 		valgrind --tool=callgrind --callgrind-out-file="$out" \
 			"$TETHER" serve --app-listen off --admin-listen off --listen "127.0.0.1:$port" --db "$T/tether.db" \
 			--state-dir "$T/state" --workers 1 --device-rate 0 \
-			>"$T/$1.log" 2>&1 &
+			${INSN_TETHER_ARGS:-} >"$T/$1.log" 2>&1 &
 		man="--manifest $T/devices/manifest.json" ;;
 	nginx)
 		mkdir -p "$T/nginx/tmp"
@@ -86,7 +89,7 @@ measure() {	# name seconds
 	wait_listen "$port" "$SERVER_PID" "$1" "$T/$1.log" 60
 	# shellcheck disable=SC2086
 	"$LOADGEN" messages -c "$CONNS" -d "$2" -w 1 --tls 1.2 --cert ecdsa \
-		--timeout 60 $man $lgopt "127.0.0.1:$port" >"$T/loadgen.out" \
+		--timeout 60 $man $lgopt ${INSN_LOADGEN_ARGS:-} "127.0.0.1:$port" >"$T/loadgen.out" \
 		2>"$T/loadgen.err" ||
 		{ say "error: loadgen against $1 failed:"; cat "$T/loadgen.err" >&2; exit 1; }
 	stop_pid "$SERVER_PID"; SERVER_PID=""

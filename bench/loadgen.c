@@ -130,6 +130,7 @@ static struct {
 	const char	*sigalgs;
 	const char	*sni;
 	int		 no_ticket;
+	int		 once;		/* messages: one a connection (sleepy) */
 	int		 idle_request;
 	const char	*manifest;
 	const char	*path;
@@ -570,7 +571,7 @@ do_connected(struct worker *w, struct conn *c)
 	if (opt.sni != NULL)
 		SSL_set_tlsext_host_name(c->ssl, opt.sni);
 	c->got_ticket = 0;
-	if (opt.mode == M_RESUME && c->sess != NULL)
+	if ((opt.mode == M_RESUME || opt.once) && c->sess != NULL)
 		SSL_set_session(c->ssl, c->sess);
 	c->state = C_HANDSHAKE;
 	do_handshake(w, c);
@@ -759,7 +760,7 @@ do_recv(struct worker *w, struct conn *c)
 		set_events(w, c, EPOLLIN);
 		return;
 	}
-	if (close_after) {
+	if (close_after || opt.once) {
 		w->reconnects++;
 		conn_close(w, c, 1);
 		conn_start(w, c);
@@ -952,7 +953,7 @@ setup_tls(void)
 	if (opt.no_ticket)
 		opts |= SSL_OP_NO_TICKET;
 	SSL_CTX_set_options(ctx, opts);
-	if (opt.mode == M_RESUME) {
+	if (opt.mode == M_RESUME || opt.once) {
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
 		    SSL_SESS_CACHE_NO_INTERNAL_STORE);
 		SSL_CTX_sess_set_new_cb(ctx, new_session);
@@ -1136,6 +1137,8 @@ usage(FILE *out)
 "  --cert ecdsa|rsa shorthand for those --sigalgs\n"
 "  --sni NAME       server name to send (default none)\n"
 "  --no-ticket      resume by session id instead of ticket\n"
+"  --once           messages: one message a connection, then it closes and\n"
+"                   reconnects resuming its session (a sleepy device)\n"
 "  --manifest FILE  tether manifest.json with device credentials\n"
 "  --path PATH      request target (default /v1/messages)\n"
 "  --commands N     send X-Tether-Commands: N (the device takes commands)\n"
@@ -1157,7 +1160,7 @@ parse_args(int argc, char **argv)
 	enum { OPT_TLS = 256, OPT_CIPHER, OPT_SUITES, OPT_GROUPS, OPT_SIGALGS,
 	    OPT_CERT, OPT_SNI, OPT_NOTICKET, OPT_MANIFEST, OPT_PATH,
 	    OPT_REQUEST, OPT_HOLD, OPT_TIMEOUT, OPT_PID, OPT_LABEL, OPT_COMMANDS,
-	    OPT_HELP, OPT_RATE, OPT_STAMPS };
+	    OPT_ONCE, OPT_HELP, OPT_RATE, OPT_STAMPS };
 	static const struct option lo[] = {
 		{ "tls", required_argument, NULL, OPT_TLS },
 		{ "cipher", required_argument, NULL, OPT_CIPHER },
@@ -1167,6 +1170,7 @@ parse_args(int argc, char **argv)
 		{ "cert", required_argument, NULL, OPT_CERT },
 		{ "sni", required_argument, NULL, OPT_SNI },
 		{ "no-ticket", no_argument, NULL, OPT_NOTICKET },
+		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "manifest", required_argument, NULL, OPT_MANIFEST },
 		{ "path", required_argument, NULL, OPT_PATH },
 		{ "request", no_argument, NULL, OPT_REQUEST },
@@ -1230,6 +1234,7 @@ parse_args(int argc, char **argv)
 			break;
 		case OPT_SNI: opt.sni = optarg; break;
 		case OPT_NOTICKET: opt.no_ticket = 1; break;
+		case OPT_ONCE: opt.once = 1; break;
 		case OPT_MANIFEST: opt.manifest = optarg; break;
 		case OPT_PATH: opt.path = optarg; break;
 		case OPT_REQUEST: opt.idle_request = 1; break;

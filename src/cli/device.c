@@ -29,7 +29,8 @@ usage(FILE *out)
 {
 	fprintf(out,
 "usage: tether device list [--status active|revoked] [--label GLOB]\n"
-"                          [--seen-since AGE] [--not-seen-since AGE] [--json]\n"
+"                          [--seen-since AGE] [--not-seen-since AGE]\n"
+"                          [--online] [--json]\n"
 "       tether device show ID [--json]\n"
 "       tether device rename ID LABEL\n"
 "       tether device revoke ID\n"
@@ -42,7 +43,8 @@ usage(FILE *out)
 "       tether device commands ID [--state STATE] [--json]\n"
 "  each also takes [--db PATH] [--key-file FILE]\n"
 "\n"
-"list     devices, oldest first; AGE is like 30s, 15m, 24h, 7d or 2w\n"
+"list     devices, oldest first; AGE is like 30s, 15m, 24h, 7d or 2w;\n"
+"         --online: only those holding a connection to a gateway now\n"
 "show     every field of one device and its latest audit rows\n"
 "rename   set the owner label (\"\" clears it); the id never changes\n"
 "revoke   refuse the device's credential: running gateways refuse it\n"
@@ -86,6 +88,7 @@ enum {
 	O_OUT = 1 << 7,
 	O_NO_FILES = 1 << 8,
 	O_DELETE_MSGS = 1 << 9,
+	O_ONLINE = 1 << 10,
 };
 
 struct args {
@@ -97,6 +100,7 @@ struct args {
 	int		 json;
 	int		 per_device;
 	int		 delete_messages;
+	int		 online;
 	struct reg_filter filter;
 	char		*pos[2];	/* positional arguments */
 	int		 npos;
@@ -121,6 +125,7 @@ parse(int argc, char **argv, unsigned allowed, int npos, struct args *a)
 		{ "out",		required_argument, NULL, 'o' },
 		{ "no-per-device-files", no_argument,	   NULL, 'F' },
 		{ "delete-messages",	no_argument,	   NULL, 'D' },
+		{ "online",		no_argument,	   NULL, 'O' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -128,7 +133,7 @@ parse(int argc, char **argv, unsigned allowed, int npos, struct args *a)
 		{ 'd', O_DB }, { 'k', O_KEY }, { 'j', O_JSON },
 		{ 's', O_STATUS }, { 'l', O_LABEL }, { 'S', O_SEEN },
 		{ 'N', O_NOT_SEEN }, { 'o', O_OUT }, { 'F', O_NO_FILES },
-		{ 'D', O_DELETE_MSGS },
+		{ 'D', O_DELETE_MSGS }, { 'O', O_ONLINE },
 	};
 	int c, idx;
 	int64_t age;
@@ -193,6 +198,9 @@ parse(int argc, char **argv, unsigned allowed, int npos, struct args *a)
 			break;
 		case 'D':
 			a->delete_messages = 1;
+			break;
+		case 'O':
+			a->online = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -402,25 +410,119 @@ fmt_age(int64_t now, int64_t ms, char *buf, size_t size)
 		snprintf(buf, size, "%lldd ago", (long long)(s / 86400));
 }
 
+/* A device online now (reg_presence_list), for the list to look up. */
+struct online {
+	char	 id[REG_ID_MAX];
+	int64_t	 since;
+	char	*nodes;		/* comma-separated */
+};
+
 struct lister {
 	int	 json;
+	int	 online_only;
 	struct json j;		/* one device at a time, then flushed */
 	long long n;
 	int64_t	 now;
+	struct online *on;	/* sorted by id */
+	size_t	 non, cap;
+	int	 failed;	/* out of memory gathering on */
 };
+
+static int
+gather_online(void *arg, const struct reg_presence *p)
+{
+	struct lister *l = arg;
+
+	if (l->non == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		void *q = realloc(l->on, cap * sizeof(*l->on));
+
+		if (q == NULL) {
+			l->failed = 1;
+			return 1;
+		}
+		l->on = q;
+		l->cap = cap;
+	}
+	snprintf(l->on[l->non].id, REG_ID_MAX, "%s", p->id);
+	l->on[l->non].since = p->since;
+	if ((l->on[l->non].nodes = strdup(p->nodes)) == NULL) {
+		l->failed = 1;
+		return 1;
+	}
+	l->non++;
+	return 0;
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct online *)a)->id,
+	    ((const struct online *)b)->id);
+}
+
+static const struct online *
+online_of(const struct lister *l, const char *id)
+{
+	struct online key;
+
+	if (l->non == 0)
+		return NULL;
+	snprintf(key.id, sizeof(key.id), "%s", id);
+	return bsearch(&key, l->on, l->non, sizeof(*l->on), by_id);
+}
+
+/* The nodes of o as a JSON array member "nodes". */
+static void
+json_nodes(struct json *j, const struct online *o)
+{
+	json_array(j, "nodes", JSON_COMPACT);
+	for (const char *p = o != NULL ? o->nodes : ""; *p != '\0';) {
+		size_t n = strcspn(p, ",");
+
+		json_strn(j, NULL, p, n);
+		p += n + (p[n] == ',');
+	}
+	json_end(j);
+}
+
+static void
+free_online(struct lister *l)
+{
+	for (size_t i = 0; i < l->non; i++)
+		free(l->on[i].nodes);
+	free(l->on);
+	l->on = NULL;
+	l->non = l->cap = 0;
+}
 
 static int
 list_one(void *arg, const struct reg_device *d)
 {
 	struct lister *l = arg;
-	char age[32];
+	const struct online *o = online_of(l, d->id);
+	char age[32], since[32];
 
+	if (l->online_only && o == NULL)
+		return 0;
 	if (l->json) {
 		json_object(&l->j, NULL, JSON_INLINE);
 		json_fields(&l->j, d);
+		json_bool(&l->j, "online", o != NULL);
+		json_time(&l->j, "online_since", o != NULL ? o->since : 0);
+		json_nodes(&l->j, o);
 		json_end(&l->j);
 		if (json_flush(&l->j, stdout) < 0)
 			return 1;
+	} else if (l->online_only) {
+		if (l->n == 0)
+			printf("%-11s  %-7s  %-9s  %-9s  %-20s  %s\n", "ID",
+			    "STATUS", "LAST SEEN", "ONLINE", "NODE", "LABEL");
+		fmt_age(l->now, d->last_seen_at, age, sizeof(age));
+		fmt_age(l->now, o->since, since, sizeof(since));
+		printf("%-11s  %-7s  %-9s  %-9s  %-20s  %s\n", d->id,
+		    d->status == REG_ACTIVE ? "active" : "revoked", age,
+		    since, o->nodes, d->label);
 	} else {
 		if (l->n == 0)
 			printf("%-11s  %-7s  %-10s  %-9s  %s\n", "ID", "STATUS",
@@ -445,17 +547,34 @@ cmd_list(int argc, char **argv)
 	int r, bad = 0;
 
 	if ((r = parse(argc, argv, O_DB | O_KEY | O_JSON | O_STATUS |
-	    O_LABEL | O_SEEN | O_NOT_SEEN, 0, &a)) != 0)
+	    O_LABEL | O_SEEN | O_NOT_SEEN | O_ONLINE, 0, &a)) != 0)
 		return r < 0 ? 0 : r;
 	if (cli_open_registry(&st, a.db, a.key_file, 1) != 0)
 		return 1;
 	l.json = a.json;
+	l.online_only = a.online;
 	l.now = reg_now_ms();
+	/* who is online first (the list says it with --online and --json) */
+	if ((a.online || a.json) &&
+	    reg_presence_list(st, 1, gather_online, &l) < 0 && !l.failed) {
+		cli_error("%s", reg_error(st));
+		reg_close(st);
+		free_online(&l);
+		return 1;
+	}
+	if (l.failed) {
+		reg_close(st);
+		free_online(&l);
+		return cli_error("out of memory listing the devices online");
+	}
+	if (l.non > 1)
+		qsort(l.on, l.non, sizeof(*l.on), by_id);
 	if (a.json) {
 		json_init_heap(&l.j);
 		json_array(&l.j, NULL, JSON_LINES);
 	}
 	n = reg_list(st, &a.filter, list_one, &l);
+	free_online(&l);
 	if (n < 0) {
 		cli_error("%s", reg_error(st));
 		reg_close(st);
@@ -469,7 +588,8 @@ cmd_list(int argc, char **argv)
 	if (bad || fflush(stdout) != 0 || ferror(stdout))
 		return cli_error("cannot write the list: %s", strerror(errno));
 	if (!a.json && l.n == 0)
-		fprintf(stderr, "no device matches\n");
+		fprintf(stderr, a.online ? "no device matches that is online "
+		    "now\n" : "no device matches\n");
 	return 0;
 }
 

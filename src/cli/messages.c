@@ -34,7 +34,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 "usage: tether messages [--device ID] [--since TIME | --after CURSOR]\n"
-"                       [--follow] [--format jsonl|csv]\n"
+"                       [--follow] [--events] [--format jsonl|csv]\n"
 "                       [--db PATH|URI] [--key-file FILE]\n"
 "\n"
 "The stored messages, oldest first, one a line, each with the cursor that\n"
@@ -48,6 +48,10 @@ usage(FILE *out)
 "                   an age like 30s, 15m, 24h, 7d\n"
 "  --after CURSOR   after the message whose cursor this is\n"
 "  --follow         keep reading new messages until interrupted\n"
+"  --events         also the devices' connected and disconnected events, in\n"
+"                   order with the messages: {\"event\": \"disconnected\",\n"
+"                   \"presence\": {\"reason\", \"node\", \"online\"}, ...}; csv\n"
+"                   gets an event column\n"
 "  --format F       jsonl (default): one JSON object a line; csv: a header\n"
 "                   line, then cursor,id,device,label,seq,received_at,\n"
 "                   body,body_b64 (body when it is printable text)\n"
@@ -77,6 +81,7 @@ parse_since(const char *s)
 
 struct out {
 	int		 csv;
+	int		 events;
 	int		 failed;
 };
 
@@ -104,7 +109,7 @@ printable(const char *s, size_t n)
 }
 
 static void
-csv_row(const struct reg_read_row *row)
+csv_row(const struct reg_read_row *row, int events)
 {
 	char cursor[REG_CURSOR_TEXT], when[REG_TIME_TEXT];
 	const char *body = row->body != NULL ? row->body : "";
@@ -119,13 +124,19 @@ csv_row(const struct reg_read_row *row)
 	printf(",%s,", when);
 	if (printable(body, row->len)) {
 		csv_field(body, row->len, 0);
-		putchar('\n');
-		return;
+		b64 = NULL;
+	} else {
+		putchar(',');
+		b64 = reg_base64(body, row->len);
+		printf("%s", b64 != NULL ? b64 : "");
+		free(b64);
 	}
-	putchar(',');
-	b64 = reg_base64(body, row->len);
-	printf("%s\n", b64 != NULL ? b64 : "");
-	free(b64);
+	/* with --events, what the row is: "" a message, else the event's
+	 * name (its body the presence object) */
+	if (events)
+		printf(",%s", reg_kind_name(row->kind) != NULL ?
+		    reg_kind_name(row->kind) : "");
+	putchar('\n');
 }
 
 static void
@@ -135,7 +146,7 @@ print_row(void *arg, const struct reg_read_row *row)
 	struct json j;
 
 	if (o->csv) {
-		csv_row(row);
+		csv_row(row, o->events);
 		return;
 	}
 	json_init_heap(&j);
@@ -153,6 +164,7 @@ cmd_messages(int argc, char **argv)
 		{ "since",	required_argument, NULL, 's' },
 		{ "after",	required_argument, NULL, 'a' },
 		{ "follow",	no_argument,	   NULL, 'f' },
+		{ "events",	no_argument,	   NULL, 'e' },
 		{ "format",	required_argument, NULL, 'F' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -160,7 +172,7 @@ cmd_messages(int argc, char **argv)
 	const char *db = CLI_DEFAULT_DB, *key_file = NULL, *after = NULL;
 	struct reg_read q = { .limit = PAGE };
 	struct reg_cursor cursor = { 0, 0 };
-	struct out o = { 0, 0 };
+	struct out o = { 0, 0, 0 };
 	struct reg_store *st;
 	char id[REG_ID_MAX];
 	int c, follow = 0, rc = 1;
@@ -199,6 +211,9 @@ cmd_messages(int argc, char **argv)
 		case 'f':
 			follow = 1;
 			break;
+		case 'e':
+			q.events = o.events = 1;
+			break;
 		case 'F':
 			if (strcmp(optarg, "csv") == 0)
 				o.csv = 1;
@@ -228,7 +243,8 @@ cmd_messages(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (o.csv)
-		printf("cursor,id,device,label,seq,received_at,body,body_b64\n");
+		printf("cursor,id,device,label,seq,received_at,body,body_b64%s\n",
+		    o.events ? ",event" : "");
 	while (!stop) {
 		if ((n = reg_read_messages(st, &q, &cursor, print_row,
 		    &o)) < 0) {

@@ -166,6 +166,20 @@ metrics(struct text *t, const struct gw_admin *a)
 
 	head(t, "tether_build_info", "gauge", "The gateway's version.");
 	text_printf(t, "tether_build_info{version=\"%s\"} 1\n", TETHER_VERSION);
+	{
+		char node[REG_NODE_MAX];
+
+		gw_config_node(a->sh->config, node);	/* no quote in it */
+		head(t, "tether_node_info", "gauge", "This gateway's node "
+		    "name (--node), as presence records it.");
+		text_printf(t, "tether_node_info{node=\"%s\"} 1\n", node);
+	}
+	if (a->sh->presence != NULL) {
+		head(t, "tether_devices_online", "gauge", "Devices with an "
+		    "authenticated connection to this node now.");
+		text_printf(t, "tether_devices_online %zu\n",
+		    gw_presence_count(a->sh->presence));
+	}
 	head(t, "tether_connections_open", "gauge",
 	    "Connections open now, devices' and applications'.");
 	text_printf(t, "tether_connections_open %d\n",

@@ -2,9 +2,10 @@
 /*
  * app.c - what the application listener answers (docs/app-api.md):
  * GET /v1/messages (NDJSON, long poll with wait=), GET /v1/messages/stream
- * (Server-Sent Events, resumable with Last-Event-ID), the commands to
- * devices (POST and GET /v1/devices/ID/commands, GET and DELETE
- * /v1/commands/CMDID), GET /v1/health.
+ * (Server-Sent Events, resumable with Last-Event-ID), GET /v1/devices
+ * (who is online), the commands to devices (POST and GET
+ * /v1/devices/ID/commands, GET and DELETE /v1/commands/CMDID),
+ * GET /v1/health.
  * Each read goes to the reader thread (reader.c) with the token; the
  * connection waits (WAIT_READER) and is answered when it comes back.
  */
@@ -28,6 +29,8 @@ struct app_conn {
 	char		 device[REG_ID_MAX];
 	struct reg_cursor cursor;
 	size_t		 limit;
+	int		 events;	/* connected/disconnected too */
+	int		 online;	/* GET /v1/devices?online=1 */
 };
 
 static const char stream_head[] =
@@ -175,6 +178,8 @@ start_read(struct gw_worker *w, struct gw_conn *c, struct app_conn *a,
 	memcpy(r->device, a->device, REG_ID_MAX);
 	r->cursor = a->cursor;
 	r->limit = a->limit;
+	r->events = a->events;
+	r->online = a->online;
 	if (gw_reader_submit(w->sh->reader, r) < 0) {
 		gw_read_free(r);
 		return busy(c, a);
@@ -224,6 +229,15 @@ read_messages(struct gw_worker *w, struct gw_conn *c,
 		conn_respond_json(c, 400, NULL, body);
 		return;
 	}
+	if ((kind == GW_READ_DEVICES && (aq.given & ~APP_Q_ONLINE)) ||
+	    (kind != GW_READ_DEVICES && (aq.given & APP_Q_ONLINE))) {
+		OPENSSL_cleanse(hash, sizeof(hash));
+		conn_respond_json(c, 400, NULL, kind == GW_READ_DEVICES ?
+		    "{\"error\":\"GET /v1/devices takes one query parameter, "
+		    "online=1 (or 0)\"}" : "{\"error\":\"online= is a "
+		    "parameter of GET /v1/devices, not of the messages\"}");
+		return;
+	}
 	/* A stream that reconnects resumes where its last event was. */
 	if (kind == GW_READ_EVENTS &&
 	    (last = header(req, "Last-Event-ID")) != NULL) {
@@ -255,6 +269,10 @@ read_messages(struct gw_worker *w, struct gw_conn *c,
 	memcpy(a->device, aq.device, sizeof(a->device));
 	(void)reg_cursor_parse(aq.after, &a->cursor);	/* parsed above */
 	a->limit = (size_t)aq.limit;
+	/* a stream names events apart (EventSource's onmessage skips them):
+	 * it has them unless events=0; lines only with events=1 */
+	a->events = aq.events < 0 ? kind == GW_READ_EVENTS : aq.events;
+	a->online = aq.online;
 	if (kind == GW_READ_EVENTS)
 		c->keep_alive = 0;	/* the stream ends with the connection */
 	(void)start_read(w, c, a, kind, kind == GW_READ_EVENTS ? 0 :
@@ -383,13 +401,19 @@ app_route(struct gw_worker *w, struct gw_conn *c,
 		else
 			conn_respond_json(c, 405, "Allow: GET\r\n",
 			    "{\"error\":\"use GET\"}");
+	} else if (route_path_is(req, "/v1/devices")) {
+		if (get)
+			read_messages(w, c, req, GW_READ_DEVICES);
+		else
+			conn_respond_json(c, 405, "Allow: GET\r\n",
+			    "{\"error\":\"use GET\"}");
 	} else if (route_path_is(req, "/v1/health")) {
 		route_health(w, c, req);
 	} else {
 		conn_respond_json(c, 404, NULL, "{\"error\":\"no such path on "
 		    "the application API (GET /v1/messages, "
-		    "/v1/messages/stream, /v1/health; POST and GET "
-		    "/v1/devices/ID/commands; GET and DELETE "
+		    "/v1/messages/stream, /v1/devices, /v1/health; POST and "
+		    "GET /v1/devices/ID/commands; GET and DELETE "
 		    "/v1/commands/CMDID)\"}");
 	}
 }
@@ -457,6 +481,11 @@ answer(struct gw_worker *w, struct gw_conn *c, struct gw_read *r)
 	if (r->kind == GW_READ_LINES) {
 		conn_respond(c, 200, "Cache-Control: no-store\r\n",
 		    "application/x-ndjson", r->body, r->len);
+		return;
+	}
+	if (r->kind == GW_READ_DEVICES) {
+		conn_respond(c, 200, "Cache-Control: no-store\r\n",
+		    "application/json", r->body, r->len);
 		return;
 	}
 	if (!a->streaming) {

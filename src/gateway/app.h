@@ -20,7 +20,16 @@ struct app_query {
 	char		 device[REG_ID_MAX];		/* "": every device */
 	long		 limit;				/* 1 .. GW_APP_MAX_LIMIT */
 	int		 wait_ms;			/* 0 .. GW_APP_MAX_WAIT_MS */
+	int		 events;	/* events=1/0; -1: not given */
+	int		 online;	/* online=1 (GET /v1/devices) */
+	unsigned	 given;		/* which parameters came: APP_Q_* bits */
 };
+#define APP_Q_AFTER	(1u << 0)
+#define APP_Q_DEVICE	(1u << 1)
+#define APP_Q_LIMIT	(1u << 2)
+#define APP_Q_WAIT	(1u << 3)
+#define APP_Q_EVENTS	(1u << 4)
+#define APP_Q_ONLINE	(1u << 5)
 
 #define APP_WHY_LEN	128
 
@@ -40,6 +49,7 @@ enum gw_read_kind {
 	GW_READ_LINES,		/* GET /v1/messages: NDJSON and a last line */
 	GW_READ_EVENTS,		/* GET /v1/messages/stream: SSE events */
 	GW_READ_COMMAND,	/* a command route: cmd_op */
+	GW_READ_DEVICES,	/* GET /v1/devices: who is online */
 };
 
 /* A read on its way to the reader thread and back to its connection. */
@@ -56,6 +66,8 @@ struct gw_read {
 	char		 device[REG_ID_MAX];	/* "": every device */
 	struct reg_cursor cursor;	/* in: after it; out: the next one */
 	size_t		 limit;
+	int		 events;	/* connected/disconnected too */
+	int		 online;	/* GW_READ_DEVICES: online ones only */
 	/* out */
 	int		 status;	/* 200, 401, 403, 503 */
 	char		*body;		/* malloc'd, len bytes (may be NULL) */

@@ -67,12 +67,13 @@ int
 app_query_parse(const char *q, size_t n, struct app_query *out, char *why)
 {
 	static const char *const names[] = { "after", "device", "limit",
-	    "wait" };
+	    "wait", "events", "online" };
 	unsigned seen = 0;
 	size_t i = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->limit = GW_APP_LIMIT;
+	out->events = -1;
 	while (i < n) {
 		const char *pair = q + i, *amp = memchr(pair, '&', n - i);
 		size_t plen = amp ? (size_t)(amp - pair) : n - i;
@@ -98,7 +99,7 @@ app_query_parse(const char *q, size_t n, struct app_query *out, char *why)
 				break;
 		if (k == sizeof(names) / sizeof(names[0])) {
 			snprintf(why, APP_WHY_LEN, "unknown query parameter "
-			    "'%.32s' (after, device, limit, wait)", key);
+			    "'%.32s' (after, device, limit, wait, events, online)", key);
 			return -1;
 		}
 		if (seen & 1u << k) {
@@ -144,6 +145,18 @@ app_query_parse(const char *q, size_t n, struct app_query *out, char *why)
 			}
 			out->limit = num;
 			break;
+		case 4:
+		case 5:
+			if (strcmp(val, "1") != 0 && strcmp(val, "0") != 0) {
+				snprintf(why, APP_WHY_LEN, "%s: give 1 or 0",
+				    key);
+				return -1;
+			}
+			if (k == 4)
+				out->events = val[0] == '1';
+			else
+				out->online = val[0] == '1';
+			break;
 		default:
 			if (number(val, 0, GW_APP_MAX_WAIT_MS / 1000, &num) < 0) {
 				snprintf(why, APP_WHY_LEN, "wait: give whole "
@@ -155,5 +168,6 @@ app_query_parse(const char *q, size_t n, struct app_query *out, char *why)
 			break;
 		}
 	}
+	out->given = seen;
 	return 0;
 }

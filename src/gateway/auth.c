@@ -261,6 +261,7 @@ gw_authenticate(struct gw_worker *w, struct gw_conn *c, const char *cred,
 		memcpy(id->cred_hash, hash, sizeof(hash));
 		memcpy(id->device, dev, sizeof(dev));
 		id->authed = 1;
+		gw_presence_up(w->sh->presence, id->device);
 		r = GW_AUTH_OK;
 	} else {
 		r = ask_registry(w, c, hash);
@@ -280,6 +281,7 @@ gw_auth_resolved(struct gw_worker *w, struct gw_lookup *l)
 			memcpy(c->ident.cred_hash, l->hash, REG_HASH_LEN);
 			memcpy(c->ident.device, l->id, REG_ID_MAX);
 			c->ident.authed = 1;
+			gw_presence_up(w->sh->presence, c->ident.device);
 		}
 		c->lookup = l->result;
 		c->wait = WAIT_NONE;

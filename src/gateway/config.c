@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "gateway/gateway.h"
 
@@ -65,6 +66,11 @@ const char gw_config_help[] =
 "  --retain DURATION      delete messages older than DURATION (30d, 12h, 90m,\n"
 "                         45s, 2w), never one a forwarder has not delivered\n"
 "                         (default: keep every message)\n"
+"  --node NAME            this gateway's name in presence, logs and metrics\n"
+"                         (default: host name and the first --listen port,\n"
+"                         like gw-1:8443); unique among the gateways of a store\n"
+"  --presence on|off      record which devices are connected, with connected\n"
+"                         and disconnected events (default on)\n"
 "  Times take a unit: 500ms, 10s, 5m (a bare number is seconds).\n";
 
 void
@@ -326,6 +332,33 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 			    "off, yes, no, true, false, 1, 0)", name, v);
 			return -1;
 		}
+	} else if (strcmp(name, "presence") == 0) {
+		int on = parse_bool(v);
+
+		if (on < 0) {
+			snprintf(err, GW_ERR_LEN, "--presence: '%.64s' is not on "
+			    "or off", v);
+			return -1;
+		}
+		c->presence_off = !on;
+	} else if (strcmp(name, "node") == 0) {
+		size_t len = strlen(v);
+
+		if (len == 0 || len >= REG_NODE_MAX) {
+			snprintf(err, GW_ERR_LEN, "--node: a name of 1 to %d "
+			    "bytes", REG_NODE_MAX - 1);
+			return -1;
+		}
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char)v[i] <= ' ' || v[i] == ',' ||
+			    v[i] == '"' || v[i] == '\\' || v[i] == 0x7f) {
+				snprintf(err, GW_ERR_LEN, "--node: '%.64s' has a "
+				    "space, comma, quote, backslash or control "
+				    "character; use letters, digits and . - _ :",
+				    v);
+				return -1;
+			}
+		c->node = v;
 	} else if (strcmp(name, "forward") == 0) {
 		struct gw_fwd_url u;
 
@@ -579,4 +612,24 @@ gw_config_check(const struct gw_config *c, char *err)
 		return -1;
 	}
 	return 0;
+}
+
+/* see gateway.h */
+void
+gw_config_node(const struct gw_config *c, char *out)
+{
+	const char *first = c->nlisten > 0 ? c->listen[0] :
+	    c->nproxy_listen > 0 ? c->proxy_listen[0] : "127.0.0.1:8443";
+	const char *port = strrchr(first, ':');
+	char host[REG_NODE_MAX - 8];
+
+	if (c->node != NULL) {
+		snprintf(out, REG_NODE_MAX, "%s", c->node);
+		return;
+	}
+	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(out, REG_NODE_MAX, "%s:%s", host, port != NULL ? port + 1 :
+	    "8443");
 }

@@ -173,6 +173,9 @@ conn_close(struct gw_worker *w, struct gw_conn *c, const char *why)
 	 * device waking from deep sleep could not resume. */
 	if (c->proto->on_close != NULL)
 		c->proto->on_close(w, c);
+	if (c->ident.authed)
+		gw_presence_down(w->sh->presence, c->ident.device,
+		    c->end != NULL ? c->end : "closed");
 	if (c->state == CONN_OPEN && !c->failed)
 		(void)SSL_shutdown(c->ssl);
 	ERR_clear_error();
@@ -323,6 +326,7 @@ conn_refuse(struct gw_worker *w, struct gw_conn *c, int status,
 	json_int(&j, "offset", (long long)offset);
 	json_finish(&j);
 	c->keep_alive = 0;
+	c->end = "protocol error";
 	conn_respond_json(c, status, NULL, body);
 	c->in_len = 0;		/* the rest of the stream cannot be trusted */
 }
@@ -572,6 +576,7 @@ conn_run(struct gw_worker *w, struct gw_conn *c)
 		}
 		if (c->in_len == 0) {
 			if (w->draining) {
+				c->end = "shutdown";
 				conn_close(w, c, "gateway stopping");
 				return;
 			}
@@ -630,6 +635,7 @@ conn_timeout(struct gw_worker *w, struct gw_conn *c)
 		    NULL);
 		c->wait = WAIT_NONE;
 		c->keep_alive = 0;
+		c->end = "timeout";
 		c->proto->answer(w, c, &it);
 		conn_run(w, c);		/* writes the 503 and closes */
 		return;
@@ -638,6 +644,7 @@ conn_timeout(struct gw_worker *w, struct gw_conn *c)
 		gw_log(GW_LOG_INFO, "timeout", "peer", c->peer,
 		    "device", c->ident.authed ? c->ident.device : NULL,
 		    "reason", timer_names[t], NULL);
+	c->end = t == TIMER_IDLE ? "idle timeout" : "timeout";
 	if ((t == TIMER_HEAD || t == TIMER_BODY) && c->out_len == 0 &&
 	    c->proto->on_timeout != NULL) {
 		/* Say why before closing; one try, it must not block. */

@@ -112,11 +112,58 @@ gw_forward_stats(struct gw_forward_stat *out, size_t max)
 static void
 batch_clear(struct fwd_batch *b)
 {
-	for (size_t i = 0; i < b->n; i++)
+	for (size_t i = 0; i < b->n; i++) {
 		free(b->rows[i].line);
+		free(b->rows[i].state);
+		b->rows[i].state = NULL;
+	}
 	b->n = 0;
 	b->failed = 0;
 	b->cursor[0] = '\0';
+}
+
+/*
+ * An event's state for MQTT: its head, then the members of its body (the
+ * store's own object, {"reason", "node", "online"}) spliced in after it.
+ * 0, or -1 when out of memory.
+ */
+static int
+fwd_state(struct fwd_row *r, const struct reg_read_row *row)
+{
+	const char *body = row->body;
+	char when[REG_TIME_TEXT];
+	struct json j;
+
+	reg_time_format(row->received_at, when);
+	json_init_heap(&j);
+	json_object(&j, NULL, JSON_COMPACT);
+	json_str(&j, "event", reg_kind_name(row->kind));
+	json_str(&j, "device", row->device_id);
+	json_str(&j, "at", when);
+	json_int(&j, "id", row->id);
+	json_end(&j);
+	if (json_finish(&j) == NULL || j.failed) {
+		json_free(&j);
+		return -1;
+	}
+	/* j.buf ends with '}': drop it, add ",<members>}" of the body */
+	if (body != NULL && row->len > 2 && body[0] == '{' &&
+	    body[row->len - 1] == '}' && json_valid_line(body, row->len)) {
+		char *p = realloc(j.buf, j.len + row->len + 1);
+
+		if (p == NULL) {
+			json_free(&j);
+			return -1;
+		}
+		p[j.len - 1] = ',';
+		memcpy(p + j.len, body + 1, row->len - 1);
+		j.len += row->len - 1;
+		p[j.len] = '\0';
+		j.buf = p;
+	}
+	r->state = j.buf;		/* ours: freed by batch_clear */
+	r->state_len = j.len;
+	return 0;
 }
 
 /* reg_read_messages' callback: the row as its JSON line. */
@@ -141,6 +188,13 @@ collect(void *arg, const struct reg_read_row *row)
 	snprintf(r->device, sizeof(r->device), "%s", row->device_id);
 	r->line = j.buf;		/* ours now: freed by batch_clear */
 	r->len = j.len;
+	r->kind = row->kind;
+	r->state = NULL;
+	if (row->kind != REG_KIND_MESSAGE && fwd_state(r, row) < 0) {
+		free(r->line);
+		b->failed = 1;
+		return;
+	}
 	reg_cursor_format(&row->cursor, b->cursor);
 	b->n++;
 }
@@ -179,7 +233,9 @@ fwd_main(void *arg)
 {
 	struct fwd *f = arg;
 	struct fwd_batch b = { .cap = (size_t)f->c->forward_batch };
-	struct reg_read q = { .limit = (size_t)f->c->forward_batch };
+	/* presence events too: receivers tell them by "event" */
+	struct reg_read q = { .limit = (size_t)f->c->forward_batch,
+	    .events = 1 };
 	struct reg_cursor at = { 0 }, next;
 	int64_t retry = GW_FORWARD_RETRY_MIN_MS;
 	char err[GW_ERR_LEN], ms[24], count[24];

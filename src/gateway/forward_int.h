@@ -21,6 +21,12 @@ struct fwd_row {
 	char		 device[REG_ID_MAX];
 	char		*line;		/* owned: free() */
 	size_t		 len;
+	/* A presence event (kind not 0): what MQTT publishes, retained, to
+	 * PREFIX/<device>/presence, the state flat: {"event", "device",
+	 * "at", "id", "reason", "node", "online"}. Owned: free(). */
+	enum reg_kind	 kind;
+	char		*state;
+	size_t		 state_len;
 };
 
 struct fwd_batch {

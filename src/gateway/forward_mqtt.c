@@ -31,7 +31,7 @@
 #include "gateway/forward_int.h"
 
 #define LOOP_MS		100	/* one mosquitto_loop wait */
-#define TOPIC_MAX	(GW_FORWARD_URL_MAX + REG_ID_MAX + 1)
+#define TOPIC_MAX	(GW_FORWARD_URL_MAX + REG_ID_MAX + sizeof("/presence"))
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 
@@ -325,10 +325,16 @@ fwd_mqtt_deliver(struct fwd *f, const struct fwd_batch *b, char *err)
 	f->acked = 0;
 	cork(f, 1);
 	for (size_t i = 0; i < b->n; i++) {
-		snprintf(topic, sizeof(topic), "%s/%s", f->url.path,
-		    b->rows[i].device);
+		const struct fwd_row *r = &b->rows[i];
+		int event = r->kind != REG_KIND_MESSAGE && r->state != NULL;
+
+		/* an event: the device's state, retained, so a subscriber
+		 * that comes later learns it at once */
+		snprintf(topic, sizeof(topic), "%s/%s%s", f->url.path,
+		    r->device, event ? "/presence" : "");
 		if ((rc = mosquitto_publish(f->mosq, NULL, topic,
-		    (int)b->rows[i].len, b->rows[i].line, 1, false)) !=
+		    (int)(event ? r->state_len : r->len),
+		    event ? r->state : r->line, 1, event)) !=
 		    MOSQ_ERR_SUCCESS) {
 			snprintf(err, GW_ERR_LEN, "cannot publish to the MQTT "
 			    "broker: %s", mqtt_error(rc));

@@ -62,6 +62,8 @@ struct gw_config {
 	 * no config file, SIGHUP reads only the certificates again. */
 	int		(*reread)(struct gw_config *fresh, char **storage,
 			    char *err);
+	const char	*node;		/* --node; NULL: gw_config_node's */
+	int		 presence_off;	/* --presence off */
 };
 
 /*
@@ -73,6 +75,10 @@ struct gw_config {
  */
 int gw_config_fixed_changes(const struct gw_config *running,
     const struct gw_config *fresh, char *names, size_t len);
+
+/* The node's name: --node, else the host name, ':' and the port of the
+ * first device listener (out: REG_NODE_MAX bytes). */
+void gw_config_node(const struct gw_config *c, char *out);
 
 /* Fills in the defaults (`tether serve` with no arguments). */
 void gw_config_defaults(struct gw_config *c);
@@ -145,6 +151,45 @@ void gw_devcache_put(struct gw_devcache *dc, const uint8_t hash[REG_HASH_LEN],
 /* Drops every entry of device id. */
 void gw_devcache_forget(struct gw_devcache *dc, const char *id);
 
+/*
+ * presence.c: which devices hold a connection to this node, and the
+ * changes the intake writes with its next batch (connected, disconnected
+ * with a reason). Any thread; a NULL presence (--presence off) takes
+ * every call and does nothing.
+ */
+struct gw_presence;
+
+struct gw_presence_event {
+	char		 device[REG_ID_MAX];
+	enum reg_kind	 kind;
+	const char	*reason;	/* a string literal; NULL: connected */
+	int64_t		 at;		/* unix ms */
+};
+
+struct gw_presence *gw_presence_new(const char *node);
+void gw_presence_free(struct gw_presence *p);
+const char *gw_presence_node(const struct gw_presence *p);
+/* fn(arg) when a change is queued to an empty queue (the intake's wake-up);
+ * called without the presence lock held. */
+void gw_presence_on_change(struct gw_presence *p, void (*fn)(void *),
+    void *arg);
+/* A connection became device id's / a connection of id closed for
+ * reason ("closed", "idle timeout", "revoked", ...). */
+void gw_presence_up(struct gw_presence *p, const char *id);
+void gw_presence_down(struct gw_presence *p, const char *id,
+    const char *reason);
+/* Takes up to max queued changes, oldest first (out NULL: none), and sets
+ * *oldest (may be NULL) to the time of the oldest queued (0: none). */
+size_t gw_presence_take(struct gw_presence *p, struct gw_presence_event *out,
+    size_t max, int64_t *oldest);
+/* Puts back what a failed commit took, at the front, in order. */
+void gw_presence_untake(struct gw_presence *p,
+    const struct gw_presence_event *ev, size_t n);
+/* Queues connected for every device here (the store lost this node). */
+void gw_presence_reannounce(struct gw_presence *p);
+/* Devices with a connection here. */
+size_t gw_presence_count(struct gw_presence *p);
+
 /* intake.c: the group-commit thread. */
 
 struct gw_worker;
@@ -188,7 +233,13 @@ struct gw_intake_item {
 
 struct gw_intake;
 
-struct gw_intake *gw_intake_start(const struct gw_config *c, char *err);
+/* With presence (may be NULL: off), the node is recorded as started
+ * before this returns (what an earlier run left is told as disconnected),
+ * beaten every REG_NODE_BEAT_MS, and its changes written with the
+ * batches; at the stop its remaining rows go ("shutdown"). presence must
+ * outlive the intake (and a commit left behind). */
+struct gw_intake *gw_intake_start(const struct gw_config *c,
+    struct gw_presence *presence, char *err);
 /* Hands a chain of n items (first..last, linked by next) to the intake;
  * each comes back through gw_worker_done(). */
 void gw_intake_submit(struct gw_intake *in, struct gw_intake_item *first,
@@ -196,8 +247,8 @@ void gw_intake_submit(struct gw_intake *in, struct gw_intake_item *first,
 /* Lets the committer answer what is queued and stops it, waiting until
  * deadline (ms, reg_mono_us()/1000) at most: one stuck in a commit is
  * left behind and answers nobody (thread.c). Before the workers are
- * freed. */
-void gw_intake_stop(struct gw_intake *in, int64_t deadline);
+ * freed. 1: joined (also for NULL); 0: left behind. */
+int gw_intake_stop(struct gw_intake *in, int64_t deadline);
 /* 1 when the last commit succeeded and none has been running for longer
  * than --registry-timeout (for /v1/health). */
 int gw_intake_healthy(const struct gw_intake *in);
@@ -262,6 +313,7 @@ struct gw_shared {
 	struct gw_devcache *devcache;
 	struct gw_auth	*auth;
 	struct gw_reader *reader;	/* the application API's (app.h) */
+	struct gw_presence *presence;	/* NULL: --presence off */
 	atomic_int	 nconn;		/* open connections, all workers */
 	atomic_int	 stopping;	/* SIGTERM seen */
 };

@@ -61,7 +61,15 @@ struct gw_intake {
 	atomic_int	 sync_failed;	/* for good: see sync_main */
 	atomic_llong	 slow_logged;	/* last store_slow line, µs */
 	struct reg_store *store;
-	struct reg_message msgs[GW_MAX_BATCH];
+	/* Presence (presence.c): its changes ride the batches, events
+	 * first; the node beats every REG_NODE_BEAT_MS. */
+	struct gw_presence *presence;	/* NULL: off */
+	const char	*node;
+	struct gw_presence_event pev[GW_PRESENCE_BATCH];
+	int64_t		 next_beat;	/* µs, monotonic */
+	int64_t		 presence_retry;	/* µs: a lone change batch failed */
+	int		 presence_failing;	/* its presence_failed line is out */
+	struct reg_message msgs[GW_PRESENCE_BATCH + GW_MAX_BATCH];
 	struct gw_intake_item *batch[GW_MAX_BATCH];
 	struct gw_intake_item *stored[GW_MAX_BATCH];	/* msgs[i]'s item */
 	int64_t		 interval;	/* microseconds per message; 0: off */
@@ -166,16 +174,80 @@ dispatch(struct gw_intake *in, struct gw_intake_item *head)
 	}
 }
 
+/* The node's beat, when due (after a commit, or when nothing else is to
+ * do): a transaction of its own every REG_NODE_BEAT_MS, which also tells
+ * of nodes lost (their devices' disconnected events). Without the lock. */
+static void
+beat(struct gw_intake *in, int64_t now)
+{
+	long long n;
+	int lost = 0;
+
+	if (in->presence == NULL || now < in->next_beat)
+		return;
+	in->next_beat = now + (int64_t)REG_NODE_BEAT_MS * 1000;
+	/* Not a commit of messages: health says what devices' commits do
+	 * (a stuck store shows in theirs), not the beat's. */
+	n = reg_node_beat(in->store, in->node, 0, &lost);
+	if (n < 0) {
+		gw_log(GW_LOG_WARN, "presence_failed", "node", in->node,
+		    "reason", reg_error(in->store), "effect", "other gateways "
+		    "take this node's devices for offline after 15 s without "
+		    "its beat", NULL);
+		return;
+	}
+	if (lost) {
+		gw_log(GW_LOG_WARN, "node_was_lost", "node", in->node, "reason",
+		    "another gateway found this node's beat too old and took "
+		    "its devices for offline; recording them again", NULL);
+		gw_presence_reannounce(in->presence);
+	}
+	if (n > 0) {
+		char count[24];
+
+		snprintf(count, sizeof(count), "%lld", n);
+		gw_log(GW_LOG_INFO, "nodes_lost", "devices", count, "reason",
+		    "a gateway sharing the store stopped beating; its devices "
+		    "are offline (disconnected, node lost)", NULL);
+		pthread_mutex_lock(&in->t.lock);
+		for (int i = 0; !in->t.left && i < in->nhooks; i++)
+			in->hook[i](in->hook_arg[i]);	/* readers look */
+		pthread_mutex_unlock(&in->t.lock);
+	}
+}
+
+/* The presence changes queued, as the batch's first rows: how many. */
+static size_t
+take_presence(struct gw_intake *in)
+{
+	size_t ne;
+
+	if (in->presence == NULL)
+		return 0;
+	ne = gw_presence_take(in->presence, in->pev, GW_PRESENCE_BATCH, NULL);
+	for (size_t i = 0; i < ne; i++)
+		in->msgs[i] = (struct reg_message){
+			.device_id = in->pev[i].device,
+			.seq = -1,
+			.kind = in->pev[i].kind,
+			.node = in->node,
+			.reason = in->pev[i].reason,
+			.at = in->pev[i].at,
+		};
+	return ne;
+}
+
 /*
  * Stores a batch and answers it (now, or through the syncer). Called
  * without the lock, returns with it held: whatever reaches the workers is
  * done under it, and not at all once the stop has left this thread behind.
+ * n may be 0: presence changes alone.
  */
 static void
 commit_batch(struct gw_intake *in, size_t n)
 {
 	int64_t now = reg_mono_us();
-	size_t m = 0;
+	size_t ne = take_presence(in), m = ne, mm;
 	int ok;
 
 	for (size_t i = 0; i < n; i++) {
@@ -189,7 +261,7 @@ commit_batch(struct gw_intake *in, size_t n)
 			it->outcome = GW_RATE_LIMITED;
 			continue;
 		}
-		in->stored[m] = it;
+		in->stored[m - ne] = it;
 		in->msgs[m++] = (struct reg_message){
 			.device_id = it->device,
 			.seq = it->seq,
@@ -201,28 +273,43 @@ commit_batch(struct gw_intake *in, size_t n)
 			.cmd_buf = it->cmd_max > 0 ? it->body + it->len : NULL,
 		};
 	}
-	if (m > 0)
+	/* Health, the histogram and store_failed are about the devices'
+	 * messages (mm of them); a batch of presence changes alone that
+	 * fails is retried after GW_STORE_PROBE_MS, with a line of its own. */
+	mm = m - ne;
+	if (mm > 0)
 		atomic_store(&in->commit_since, now);
 	ok = m == 0 || reg_store_messages(in->store, in->msgs, m) == 0;
 	atomic_store(&in->commit_since, 0);
-	if (m > 0)
+	if (mm > 0)
 		gw_histogram_observe(&gw_hist_commit, reg_mono_us() - now);
-	if (m > 0 && ok)	/* a failed one has its store_failed line */
+	if (mm > 0 && ok)	/* a failed one has its store_failed line */
 		note_slow(in, "database's commit", now, n);
-	if (!ok) {
+	if (!ok && mm > 0) {
 		char count[24];
 
-		snprintf(count, sizeof(count), "%zu", m);
+		snprintf(count, sizeof(count), "%zu", mm);
 		gw_log(GW_LOG_ERROR, "store_failed", "messages", count,
 		    "reason", reg_error(in->store),
 		    "answer", "503 (nothing acknowledged)", NULL);
-	} else if (m > 0 && !atomic_load(&in->healthy)) {
+	} else if (!ok) {
+		in->presence_retry = reg_mono_us() +
+		    (int64_t)GW_STORE_PROBE_MS * 1000;
+		if (!in->presence_failing)
+			gw_log(GW_LOG_WARN, "presence_failed", "node", in->node,
+			    "reason", reg_error(in->store), "effect",
+			    "connection changes wait in memory and are written "
+			    "once the store takes them", NULL);
+		in->presence_failing = 1;
+	} else if (mm > 0 && !atomic_load(&in->healthy)) {
 		gw_log(GW_LOG_INFO, "store_recovered", NULL);
 	}
-	if (m > 0)
+	if (ok && ne > 0)
+		in->presence_failing = 0;
+	if (mm > 0)
 		atomic_store(&in->healthy, ok);
-	for (size_t j = 0; j < m; j++) {
-		struct gw_intake_item *it = in->stored[j];
+	for (size_t j = ne; j < m; j++) {
+		struct gw_intake_item *it = in->stored[j - ne];
 		const struct reg_message *msg = &in->msgs[j];
 
 		it->outcome = !ok ? GW_UNAVAILABLE :
@@ -231,6 +318,17 @@ commit_batch(struct gw_intake *in, size_t n)
 		it->cmd_len = ok ? msg->cmd_len : 0;
 		it->cmd_acked = ok && msg->cmd_acked;
 		it->cmd_rejected = ok ? msg->cmd_rejected : 0;
+	}
+	if (!ok && ne > 0)	/* with the next commit, in their order */
+		gw_presence_untake(in->presence, in->pev, ne);
+	if (ok)		/* after a failure, the probe asks the store first */
+		beat(in, reg_mono_us());
+	if (n == 0) {
+		pthread_mutex_lock(&in->t.lock);
+		for (int i = 0; ok && ne > 0 && !in->t.left && i < in->nhooks;
+		    i++)
+			in->hook[i](in->hook_arg[i]);	/* readers look */
+		return;
 	}
 	/* Chain the batch in order, then answer it: now, or once the
 	 * syncer has made the log durable. */
@@ -350,6 +448,98 @@ wait_or_probe(struct gw_intake *in)
 	return 0;
 }
 
+/*
+ * With no message queued, how long (ms) until presence wants a commit:
+ * its oldest change has waited GW_PRESENCE_DELAY_MS for messages to ride
+ * with, or the beat is due. 0: now; -1: nothing wants one. Under the lock.
+ */
+static int64_t
+presence_wait(struct gw_intake *in)
+{
+	int64_t oldest, wait = -1, now_us = reg_mono_us();
+
+	if (in->presence == NULL)
+		return -1;
+	(void)gw_presence_take(in->presence, NULL, 0, &oldest);
+	if (oldest != 0) {
+		wait = oldest + GW_PRESENCE_DELAY_MS - reg_now_ms();
+		if (in->presence_retry > now_us &&
+		    (in->presence_retry - now_us) / 1000 + 1 > wait)
+			wait = (in->presence_retry - now_us) / 1000 + 1;
+		if (wait < 0)
+			wait = 0;
+	}
+	if (wait < 0 || (in->next_beat - now_us) / 1000 < wait)
+		wait = in->next_beat > now_us ?
+		    (in->next_beat - now_us + 999) / 1000 : 0;
+	return wait;
+}
+
+static int
+presence_queued(struct gw_intake *in)
+{
+	int64_t oldest = 0;
+
+	if (in->presence != NULL)
+		(void)gw_presence_take(in->presence, NULL, 0, &oldest);
+	return oldest != 0;
+}
+
+/* A change was queued to presence's empty queue: the committer looks. */
+static void
+presence_kick(void *arg)
+{
+	struct gw_intake *in = arg;
+
+	pthread_mutex_lock(&in->t.lock);
+	pthread_cond_signal(&in->t.cond);
+	pthread_mutex_unlock(&in->t.lock);
+}
+
+/* Waits on t.cond for ms at most (CLOCK_MONOTONIC). Under the lock. */
+static void
+timed_wait(struct gw_intake *in, int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	(void)pthread_cond_timedwait(&in->t.cond, &in->t.lock, &ts);
+}
+
+/*
+ * The stop, once every message queued is answered: the changes left (the
+ * workers closed their connections: "shutdown") are written, then the
+ * node's remaining rows go. Called and returns with the lock held.
+ */
+static void
+stop_presence(struct gw_intake *in)
+{
+	long long n;
+
+	if (in->presence == NULL || in->t.left)
+		return;
+	pthread_mutex_unlock(&in->t.lock);
+	commit_batch(in, 0);		/* returns with the lock */
+	if (in->t.left)
+		return;
+	pthread_mutex_unlock(&in->t.lock);
+	atomic_store(&in->commit_since, reg_mono_us());
+	n = reg_node_stop(in->store, in->node, "shutdown");
+	atomic_store(&in->commit_since, 0);
+	if (n < 0)
+		gw_log(GW_LOG_WARN, "presence_failed", "node", in->node,
+		    "reason", reg_error(in->store), "effect", "this node's "
+		    "devices count as online until its beat is 15 s old",
+		    NULL);
+	pthread_mutex_lock(&in->t.lock);
+}
+
 static void *
 intake_main(void *arg)
 {
@@ -360,16 +550,24 @@ intake_main(void *arg)
 	pthread_mutex_lock(&in->t.lock);
 	for (;;) {
 		size_t n = 0;
+		int64_t wait = -1;
 
 		while (in->head == NULL && !in->t.stop) {
-			if (atomic_load(&in->healthy) ||
-			    atomic_load(&in->sync_failed)) {
-				pthread_cond_wait(&in->t.cond, &in->t.lock);
+			if (!atomic_load(&in->healthy) &&
+			    !atomic_load(&in->sync_failed)) {
+				if (wait_or_probe(in) < 0)
+					break;	/* left behind in the probe */
 				continue;
 			}
-			if (wait_or_probe(in) < 0)
-				break;	/* left behind in the probe */
+			if ((wait = presence_wait(in)) == 0)
+				break;	/* presence's commit, or a beat */
+			if (wait < 0)
+				pthread_cond_wait(&in->t.cond, &in->t.lock);
+			else
+				timed_wait(in, wait);
 		}
+		if (in->head == NULL && in->t.stop && !in->t.left)
+			stop_presence(in);
 		if ((in->head == NULL && in->t.stop) || in->t.left)
 			break;
 		while (in->head != NULL && n < GW_MAX_BATCH) {
@@ -380,6 +578,11 @@ intake_main(void *arg)
 			in->tail = &in->head;
 		atomic_fetch_sub(&in->backlog, n);
 		pthread_mutex_unlock(&in->t.lock);
+		if (n == 0 && wait == 0 && !presence_queued(in)) {
+			beat(in, reg_mono_us());	/* only the beat was due */
+			pthread_mutex_lock(&in->t.lock);
+			continue;
+		}
 		commit_batch(in, n);	/* returns with the lock held */
 	}
 	gw_thread_exit(&in->t);
@@ -416,7 +619,8 @@ gw_intake_on_commit(struct gw_intake *in, void (*fn)(void *), void *arg)
 }
 
 struct gw_intake *
-gw_intake_start(const struct gw_config *c, char *err)
+gw_intake_start(const struct gw_config *c, struct gw_presence *presence,
+    char *err)
 {
 	struct gw_intake *in;
 	char rerr[REG_ERR_LEN];
@@ -451,6 +655,27 @@ gw_intake_start(const struct gw_config *c, char *err)
 		return NULL;
 	}
 	reg_set_timeout(in->store, c->registry_ms);
+	if (presence != NULL) {
+		long long left;
+		char count[24];
+
+		in->presence = presence;
+		in->node = gw_presence_node(presence);
+		if ((left = reg_node_beat(in->store, in->node, 1, NULL)) < 0) {
+			snprintf(err, GW_ERR_LEN, "%s", reg_error(in->store));
+			reg_close(in->store);
+			free(in->slots);
+			free(in);
+			return NULL;
+		}
+		in->next_beat = reg_mono_us() + (int64_t)REG_NODE_BEAT_MS * 1000;
+		snprintf(count, sizeof(count), "%lld", left);
+		gw_log(left > 0 ? GW_LOG_WARN : GW_LOG_INFO, "node_started",
+		    "node", in->node, "left_online", count, "reason", left > 0 ?
+		    "the last run of this node ended without its stop (killed "
+		    "or crashed): its devices are told disconnected (gateway "
+		    "restarted)" : "presence is recorded", NULL);
+	}
 	pthread_cond_init(&in->sync_cond, NULL);
 	in->tail = &in->head;
 	in->sync_tail = &in->sync_head;
@@ -468,6 +693,8 @@ gw_intake_start(const struct gw_config *c, char *err)
 		}
 		in->syncer_started = 1;
 	}
+	if (presence != NULL)
+		gw_presence_on_change(presence, presence_kick, in);
 	return in;
 no_thread:
 	snprintf(err, GW_ERR_LEN, "intake: cannot start its threads");
@@ -492,13 +719,17 @@ gw_intake_submit(struct gw_intake *in, struct gw_intake_item *first,
 	pthread_mutex_unlock(&in->t.lock);
 }
 
-void
+int
 gw_intake_stop(struct gw_intake *in, int64_t deadline)
 {
 	int joined;
 
 	if (in == NULL)
-		return;
+		return 1;
+	/* The workers are stopped: what they changed is queued, and the
+	 * connections gw_worker_free closes later are the node's stop's. */
+	if (in->presence != NULL)
+		gw_presence_on_change(in->presence, NULL, NULL);
 	/* The committer answers what is queued, then exits; one stuck in a
 	 * commit is left behind with its store and this struct, and answers
 	 * nobody once it returns (commit_batch checks t.left). */
@@ -508,13 +739,14 @@ gw_intake_stop(struct gw_intake *in, int64_t deadline)
 		gw_log(GW_LOG_WARN, "store_abandoned", "reason", "a commit "
 		    "was still running at the end of the drain time; its "
 		    "messages were answered 503 or not at all", NULL);
-		return;
+		return 0;
 	}
 	gw_thread_destroy(&in->t);
 	reg_close(in->store);
 	pthread_cond_destroy(&in->sync_cond);
 	free(in->slots);
 	free(in);
+	return 1;
 }
 
 int

@@ -27,6 +27,14 @@
 #define GW_SLOW_STORE_MS	500	/* a commit or flush this long is logged */
 #define GW_SLOW_STORE_EVERY_MS	10000	/* at most one such line this often */
 #define GW_STORE_PROBE_MS	1000	/* a failed store is asked this often */
+/* Presence (presence.c): changes one commit writes at most, how long a
+ * change waits for a batch of messages to ride before it is committed on
+ * its own, the changes queued at most while the store does not take
+ * them, and the table's first size (it doubles as devices connect). */
+#define GW_PRESENCE_BATCH	1024
+#define GW_PRESENCE_DELAY_MS	100
+#define GW_PRESENCE_QUEUE_MAX	(1 << 20)
+#define GW_PRESENCE_BUCKETS	1024
 /* Log lines above debug, per event: a burst, then so many a second; what
  * is left out is counted in a log_suppressed line at the event's next line
  * or GW_LOG_SUMMARY_MS after the first left out. */

@@ -109,7 +109,12 @@ put_row(void *arg, const struct reg_read_row *row)
 		reg_cursor_format(&row->cursor, cursor);
 		text_str(&a->t, "id: ");
 		text_str(&a->t, cursor);
-		text_str(&a->t, "\nevent: message\ndata: ");
+		/* events by their own names: EventSource's onmessage takes
+		 * messages alone */
+		text_str(&a->t, "\nevent: ");
+		text_str(&a->t, reg_kind_name(row->kind) != NULL ?
+		    reg_kind_name(row->kind) : "message");
+		text_str(&a->t, "\ndata: ");
 		text_put(&a->t, j.buf, j.len);
 		text_str(&a->t, "\n\n");
 	} else {
@@ -357,6 +362,73 @@ run_command(struct gw_reader *rd, struct gw_read *r)
 	return cmd_error(r, 503, "message store unavailable; retry later");
 }
 
+/* One device of GET /v1/devices: an element of its "devices" array. */
+static int
+put_device(void *arg, const struct reg_presence *p)
+{
+	struct answer *a = arg;
+	char since[REG_TIME_TEXT];
+	struct json j;
+
+	json_init_heap(&j);
+	json_object(&j, NULL, JSON_COMPACT);
+	json_str(&j, "id", p->id);
+	json_str(&j, "label", p->label);
+	json_bool(&j, "online", p->online);
+	if (p->online) {
+		reg_time_format(p->since, since);
+		json_str(&j, "since", since);
+	} else {
+		json_null(&j, "since");
+	}
+	json_array(&j, "nodes", JSON_COMPACT);
+	for (const char *s = p->nodes; *s != '\0';) {
+		size_t n = strcspn(s, ",");
+
+		json_strn(&j, NULL, s, n);
+		s += n + (s[n] == ',');
+	}
+	json_end(&j);
+	json_end(&j);
+	if (json_finish(&j) == NULL || j.failed) {
+		json_free(&j);
+		a->t.failed = 1;
+		return 1;
+	}
+	if (a->r->count++ > 0)
+		text_str(&a->t, ",\n");
+	text_put(&a->t, j.buf, j.len);
+	json_free(&j);
+	return a->t.failed;
+}
+
+/* GET /v1/devices: {"devices": [...], "count": N}. 1 (answered). */
+static int
+run_devices(struct gw_reader *rd, struct gw_read *r)
+{
+	struct answer a = { .r = r };
+
+	text_str(&a.t, "{\"devices\":[\n");
+	if (reg_presence_list(rd->store, r->online, put_device, &a) < 0 &&
+	    !a.t.failed) {
+		gw_log(GW_LOG_ERROR, "read_failed", "reason",
+		    reg_error(rd->store), NULL);
+		text_free(&a.t);
+		r->status = 503;
+		return 1;
+	}
+	text_printf(&a.t, "],\"count\":%zu}\n", r->count);
+	if (a.t.failed) {
+		text_free(&a.t);
+		r->status = 503;
+		return 1;
+	}
+	r->status = 200;
+	r->body = a.t.buf;
+	r->len = a.t.len;
+	return 1;
+}
+
 /*
  * Reads what r asks for into its body: 1 when it is answered (messages,
  * an error, or nothing when its wait is over), 0 when it waits on.
@@ -365,7 +437,8 @@ static int
 run_read(struct gw_reader *rd, struct gw_read *r, int first, int64_t now)
 {
 	struct reg_read q = { .device_id = r->device[0] ? r->device : NULL,
-	    .limit = r->limit + 1 };	/* the one more says "more" */
+	    .limit = r->limit + 1,	/* the one more says "more" */
+	    .events = r->events };
 	_Static_assert(GW_APP_MAX_LIMIT < REG_READ_MAX, "limit + 1 is a read");
 	struct answer a = { .r = r, .last = r->cursor };
 	struct reg_cursor at = r->cursor;
@@ -380,6 +453,8 @@ run_read(struct gw_reader *rd, struct gw_read *r, int first, int64_t now)
 	}
 	r->count = 0;
 	r->more = 0;
+	if (r->kind == GW_READ_DEVICES)
+		return run_devices(rd, r);
 	n = reg_read_messages(rd->store, &q, &at, put_row, &a);
 	if (n < 0 || a.t.failed) {
 		if (n < 0)

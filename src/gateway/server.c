@@ -470,6 +470,7 @@ gw_serve(const struct gw_config *c, char *err)
 	struct gw_sweep *sweep = NULL;
 	int64_t drain_end = 0, stop_by;
 	int nworkers = c->workers, started = 0, rc = -1, sig, created;
+	int intake_joined = 1;
 	/* Every address, in the workers' order: devices', proxied, apps'. */
 	const char *addr[3 * GW_MAX_LISTEN];
 	size_t naddr = 0, nproxy = c->nproxy_listen;
@@ -537,7 +538,16 @@ gw_serve(const struct gw_config *c, char *err)
 	}
 	if ((sh.auth = gw_auth_start(c, sh.devcache, err)) == NULL)
 		goto out;
-	if ((sh.intake = gw_intake_start(c, err)) == NULL)
+	if (!c->presence_off) {
+		char node[REG_NODE_MAX];
+
+		gw_config_node(c, node);
+		if ((sh.presence = gw_presence_new(node)) == NULL) {
+			snprintf(err, GW_ERR_LEN, "out of memory");
+			goto out;
+		}
+	}
+	if ((sh.intake = gw_intake_start(c, sh.presence, err)) == NULL)
 		goto out;
 	if ((sh.reader = gw_reader_start(c, err)) == NULL)
 		goto out;
@@ -601,18 +611,20 @@ gw_serve(const struct gw_config *c, char *err)
 	for (size_t j = 0; j < napp; j++)
 		gw_log(GW_LOG_INFO, "app_listening", "address", app[j],
 		    "routes", "GET /v1/messages, /v1/messages/stream, "
-		    "/v1/devices/ID/commands, /v1/commands/ID", NULL);
+		    "/v1/devices, /v1/devices/ID/commands, /v1/commands/ID",
+		    NULL);
 	for (size_t j = 0; j < nproxy; j++)
 		gw_log(GW_LOG_INFO, "proxy_listening", "address",
 		    c->proxy_listen[j], "expects", "a PROXY protocol header "
 		    "(v1 or v2) before TLS", NULL);
 	for (size_t j = 0; j < nlisten; j++) {
-		char nw[16];
+		char nw[16], node[REG_NODE_MAX];
 
 		snprintf(nw, sizeof(nw), "%d", nworkers);
+		gw_config_node(c, node);
 		gw_log(GW_LOG_INFO, "listening", "address", listen[j],
 		    "profile", gw_profile_name(c->profile), "db", c->db,
-		    "workers", nw, NULL);
+		    "workers", nw, "node", node, NULL);
 	}
 	fflush(stdout);
 
@@ -651,7 +663,7 @@ out:
 	gw_retain_stop(ret, stop_by);
 	gw_sweep_stop(sweep, stop_by);
 	/* The intake answers its last items into the (stopped) workers. */
-	gw_intake_stop(sh.intake, stop_by);
+	intake_joined = gw_intake_stop(sh.intake, stop_by);
 	/* After the intake: its commits kick the reader. */
 	gw_reader_stop(sh.reader, stop_by);
 	if (admin_fd >= 0)
@@ -662,6 +674,8 @@ out:
 		gw_worker_free(workers[i]);
 	reg_close(store);
 	gw_devcache_free(sh.devcache);	/* a thread left behind never uses it */
+	if (intake_joined)
+		gw_presence_free(sh.presence);	/* else the commit left uses it */
 	/* After the workers: every session is in the cache. */
 	if (!left) {
 		gw_resume_close(res, rc == 0);

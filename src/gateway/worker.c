@@ -146,8 +146,10 @@ start_drain(struct gw_worker *w)
 		if (c == NULL)
 			continue;
 		if (c->state == CONN_HANDSHAKE ||
-		    (c->in_len == 0 && c->wait == WAIT_NONE && c->out_len == 0))
+		    (c->in_len == 0 && c->wait == WAIT_NONE && c->out_len == 0)) {
+			c->end = "shutdown";
 			conn_close(w, c, "gateway stopping");
+		}
 	}
 }
 
@@ -211,6 +213,7 @@ take_messages(struct gw_worker *w)
 				    "peer", c->peer, "device", c->ident.device,
 				    "reason", "revoked or credential changed "
 				    "in the registry", NULL);
+				c->end = "revoked";
 				conn_close(w, c, NULL);
 			}
 		}
@@ -409,8 +412,10 @@ gw_worker_free(struct gw_worker *w)
 	if (w == NULL)
 		return;
 	for (int fd = 0; w->conns != NULL && fd < w->maxfd; fd++)
-		if (w->conns[fd] != NULL)
+		if (w->conns[fd] != NULL) {
+			w->conns[fd]->end = "shutdown";
 			conn_close(w, w->conns[fd], NULL);
+		}
 	close_listeners(w);
 	free_items(w->done);	/* answers nobody is left to send */
 	free_items(w->pending);	/* never handed to the intake */

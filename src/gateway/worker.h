@@ -79,6 +79,9 @@ struct gw_conn {
 	enum conn_state	 state;
 	char		 peer[GW_PEER_MAX];	/* "ip:port", "[ip6]:port" */
 	struct gw_identity ident;
+	/* Why it closes, for its device's disconnected event (presence.c):
+	 * set where the gateway ends it; NULL: "closed" (the peer's end). */
+	const char	*end;
 	struct app_conn	*app;		/* an application's: app.c; else NULL */
 	enum gw_auth_result lookup;	/* of the parked request, once come */
 	uint32_t	 lookup_seq;	/* of the last lookup sent */

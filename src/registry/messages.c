@@ -74,6 +74,12 @@ reg_store_messages(struct reg_store *st, struct reg_message *msgs, size_t n)
 		struct reg_message *m = &msgs[i];
 		const char *peer = m->peer != NULL ? m->peer : "";
 
+		if (m->kind != REG_KIND_MESSAGE) {
+			/* an event: presence.c keeps its table and body */
+			if (reg_presence_event(st, m, what) < 0)
+				goto fail;
+			continue;
+		}
 		if (be->store_one(st, m, peer, now, what) < 0)
 			goto fail;
 		/* only a device that asks costs a query */

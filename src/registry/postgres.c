@@ -881,6 +881,7 @@ pg_store_one(struct reg_store *st, struct reg_message *m, const char *peer,
 	pg_bind_int(s, 3, now);
 	pg_bind_text(s, 4, peer);
 	pg_bind_blob(s, 5, m->body, m->len);
+	pg_bind_int(s, 6, m->kind);
 	if ((r = pg_step(st, s, what)) >= 0)
 		m->duplicate = changed(s->res) == 0;
 	pg_reset(s);
@@ -967,6 +968,9 @@ static const char pg_schema_v6[] =
 static const char pg_schema_v8[] = REG_DDL_COMMANDS("BYTEA", "BIGINT",
     "BIGSERIAL PRIMARY KEY");
 
+/* Version 9: presence, as in SQLite (schema.h). */
+static const char pg_schema_v9[] = REG_DDL_PRESENCE("BIGINT", "");
+
 static const struct reg_migration pg_migrations[] = {
 	{ 1, "devices, audit, change feed, messages", pg_schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", pg_schema_v2 },
@@ -978,6 +982,7 @@ static const struct reg_migration pg_migrations[] = {
 	{ 6, REG_MIGRATION_6_NAME, pg_schema_v6 },
 	{ 7, REG_MIGRATION_7_NAME, REG_DDL_TICKET_KEYS("BYTEA", "BIGINT") },
 	{ 8, REG_MIGRATION_8_NAME, pg_schema_v8 },
+	{ 9, REG_MIGRATION_9_NAME, pg_schema_v9 },
 };
 
 static const struct reg_schema pg_schema = {
@@ -1065,12 +1070,13 @@ const struct reg_backend reg_pg_backend = {
 	/* ids commit out of order: read in (writing transaction, id) order
 	 * and only below the oldest transaction still running */
 	.read_sql = "SELECT m.xid::text, m.id, m.device_id, m.seq, "
-	    "m.received_at, m.body, coalesce(d.label, '') FROM messages m "
-	    "LEFT JOIN devices d ON d.id = m.device_id "
+	    "m.received_at, m.body, coalesce(d.label, ''), m.kind "
+	    "FROM messages m LEFT JOIN devices d ON d.id = m.device_id "
 	    "WHERE (m.xid, m.id) > (CAST(?1 AS xid8), CAST(?2 AS BIGINT)) "
 	    "AND m.xid < pg_snapshot_xmin(pg_current_snapshot()) "
 	    "AND (CAST(?3 AS TEXT) IS NULL OR m.device_id = ?3) "
 	    "AND (CAST(?5 AS BIGINT) IS NULL OR m.received_at >= ?5) "
+	    "AND (CAST(?6 AS BIGINT) IS NOT NULL OR m.kind = 0) "
 	    "ORDER BY m.xid, m.id LIMIT ?4",
 	/* what a forwarder has not delivered: also rows not yet readable */
 	.backlog_sql = "SELECT count(*) FROM messages "

@@ -43,12 +43,14 @@ static const char *const sql[Q__COUNT] = {
 	[Q_EVENTS_SINCE] = "SELECT id, device_id FROM device_events "
 	    "WHERE id > ?1 ORDER BY id",
 	[Q_INSERT_MSG] = "INSERT INTO messages "
-	    "(device_id, seq, received_at, peer, body) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	    "(device_id, seq, received_at, peer, body, kind) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[Q_TOUCH] = "UPDATE devices SET last_seen_at = ?2, "
 	    "last_seen_addr = ?3 WHERE id = ?1",
-	[Q_COUNT_ALL] = "SELECT count(*) FROM messages",
-	[Q_COUNT_DEV] = "SELECT count(*) FROM messages WHERE device_id = ?1",
+	/* devices' messages, not presence events */
+	[Q_COUNT_ALL] = "SELECT count(*) FROM messages WHERE kind = 0",
+	[Q_COUNT_DEV] = "SELECT count(*) FROM messages WHERE device_id = ?1 "
+	    "AND kind = 0",
 	[Q_DEVICE_BY_MAC] = "SELECT id FROM devices WHERE mac = ?1",
 	[Q_SET_CREDENTIAL] = "UPDATE devices SET cred_hash = ?2, "
 	    "credential_at = ?3 WHERE id = ?1",
@@ -141,6 +143,35 @@ static const char *const sql[Q__COUNT] = {
 	[Q_CMD_DUE] = "SELECT count(*) FROM (SELECT 1 FROM commands "
 	    "WHERE state IN ('queued', 'delivered') AND expires_at <= ?1 "
 	    "LIMIT 1) AS d",
+	/* presence.c */
+	[Q_PRESENCE_UP] = "INSERT INTO presence (device_id, node, since) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (device_id, node) "
+	    "DO UPDATE SET since = excluded.since",
+	[Q_PRESENCE_DOWN] = "DELETE FROM presence "
+	    "WHERE device_id = ?1 AND node = ?2",
+	/* online through another node whose beat is fresh (?3: since) */
+	[Q_PRESENCE_ELSEWHERE] = "SELECT count(*) FROM presence p "
+	    "JOIN nodes n ON n.name = p.node WHERE p.device_id = ?1 "
+	    "AND p.node <> ?2 AND n.seen_at >= ?3",
+	[Q_NODE_TOUCH] = "UPDATE nodes SET seen_at = ?2 WHERE name = ?1",
+	[Q_NODE_START] = "INSERT INTO nodes (name, started_at, seen_at) "
+	    "VALUES (?1, ?2, ?2) ON CONFLICT (name) DO UPDATE "
+	    "SET started_at = excluded.started_at, seen_at = excluded.seen_at",
+	[Q_NODE_ROWS_DROP] = "DELETE FROM presence WHERE (device_id, node) IN "
+	    "(SELECT device_id, node FROM presence WHERE node = ?1 LIMIT ?2) "
+	    "RETURNING device_id, node",
+	/* a beat looks for the nodes lost first: the removal below scans
+	 * presence (no index by node: it would cost every connection) */
+	[Q_NODES_STALE] = "SELECT count(*) FROM nodes "
+	    "WHERE seen_at < ?1 AND name <> ?2",
+	/* of several nodes reaping at once, each row goes to one of them */
+	[Q_NODE_REAP] = "DELETE FROM presence WHERE (device_id, node) IN "
+	    "(SELECT p.device_id, p.node FROM presence p JOIN nodes n "
+	    "ON n.name = p.node WHERE n.seen_at < ?1 AND n.name <> ?2 "
+	    "LIMIT ?3) RETURNING device_id, node",
+	[Q_NODES_GONE] = "DELETE FROM nodes WHERE seen_at < ?1 AND name <> ?2 "
+	    "AND NOT EXISTS (SELECT 1 FROM presence p WHERE p.node = nodes.name)",
+	[Q_NODE_DELETE] = "DELETE FROM nodes WHERE name = ?1",
 };
 
 /* A NULL parameter does not filter; the casts tell PostgreSQL its type. */
@@ -150,6 +181,15 @@ static const char list_sql[] = DEVICE_COLUMNS "FROM devices "
     "AND (CAST(?3 AS BIGINT) IS NULL OR last_seen_at >= ?3) "
     "AND (CAST(?4 AS BIGINT) IS NULL OR last_seen_at IS NULL "
     "OR last_seen_at < ?4) ORDER BY %s";
+/* Each device with its fresh connections (?1: a beat at or after it is
+ * fresh), one row per node it is on, ordered by device; ?2 1: online
+ * ones only. */
+static const char presence_list_sql[] = "SELECT d.id, d.label, f.node, "
+    "coalesce(f.since, 0) FROM devices d LEFT JOIN (SELECT p.device_id, "
+    "p.node, p.since FROM presence p JOIN nodes n ON n.name = p.node "
+    "WHERE n.seen_at >= ?1) f ON f.device_id = d.id "
+    "WHERE (CAST(?2 AS BIGINT) = 0 OR f.node IS NOT NULL) "
+    "ORDER BY d.%s, f.node";
 static const char ids_by_label_sql[] = "SELECT id FROM devices "
     "WHERE label = ?1 ORDER BY %s LIMIT ?2";
 
@@ -172,6 +212,9 @@ reg_query_text(const struct reg_backend *be, enum reg_query q,
 		    be->row_order);
 	else if (q == Q_LOOKUP)
 		return be->lookup_sql;
+	else if (q == Q_PRESENCE_LIST)
+		n = snprintf(buf, REG_QUERY_MAX, presence_list_sql,
+		    be->row_order);
 	else if (q == Q_READ)
 		return be->read_sql;
 	else if (q == Q_BACKLOG)

@@ -126,6 +126,8 @@ reg_read_messages(struct reg_store *st, const struct reg_read *q,
 	reg_bind_int(st, s, 4, (int64_t)q->limit);
 	if (q->since > 0)
 		reg_bind_int(st, s, 5, q->since);
+	if (q->events)
+		reg_bind_int(st, s, 6, 1);
 	while ((r = reg_step(st, s, what)) == REG_ROW) {
 		memset(&row, 0, sizeof(row));
 		text = reg_col_text(st, s, 0);
@@ -137,6 +139,7 @@ reg_read_messages(struct reg_store *st, const struct reg_read *q,
 		row.received_at = reg_col_int(st, s, 4);
 		row.body = st->be->col_blob(s, 5, &row.len);
 		row.label = reg_col_text(st, s, 6);
+		row.kind = (enum reg_kind)reg_col_int(st, s, 7);
 		if (row.device_id == NULL)
 			row.device_id = "";
 		if (row.label == NULL)
@@ -180,6 +183,17 @@ reg_row_json(struct json *j, const struct reg_read_row *row)
 	json_int(j, "id", row->id);
 	json_str(j, "device", row->device_id);
 	json_str(j, "label", row->label);
+	if (reg_kind_name(row->kind) != NULL) {
+		/* an event: its body is the store's own JSON object */
+		json_str(j, "received_at", when);
+		json_str(j, "event", reg_kind_name(row->kind));
+		if (len > 0 && json_valid_line(body, len))
+			json_raw(j, "presence", body, len);
+		else
+			json_null(j, "presence");
+		json_end(j);
+		return 0;
+	}
 	if (row->seq >= 0)
 		json_int(j, "seq", row->seq);
 	else

@@ -150,6 +150,14 @@ int reg_changes(struct reg_store *st, int64_t *cursor,
  */
 int reg_wait_changes(struct reg_store *st, int timeout_ms);
 
+/* What a row of the message store is: a device's message, or an event
+ * about it (presence.c) that readers take in the same order. */
+enum reg_kind {
+	REG_KIND_MESSAGE = 0,
+	REG_KIND_CONNECTED = 1,
+	REG_KIND_DISCONNECTED = 2,
+};
+
 /* A message handed to the store. */
 struct reg_message {
 	const char	*device_id;
@@ -176,6 +184,17 @@ struct reg_message {
 	size_t		 cmd_len;
 	int		 cmd_acked;
 	int		 cmd_rejected;
+	/*
+	 * An event instead (kind not 0): the device connected to node (or
+	 * its last connection there closed, for reason) at unix ms at. The
+	 * store keeps the presence table with it in the same transaction
+	 * and writes the row's body itself, {"reason", "node", "online"};
+	 * body, len and seq are not read.
+	 */
+	enum reg_kind	 kind;
+	const char	*node;
+	const char	*reason;	/* disconnected: "closed", ... */
+	int64_t		 at;
 };
 
 /*
@@ -412,7 +431,7 @@ int reg_scheme_parse(const char *name, enum tether_scheme *scheme);
 
 /* What an application may do, a set of bits. */
 enum reg_scope {
-	REG_SCOPE_READ = 1 << 0,	/* GET /v1/messages */
+	REG_SCOPE_READ = 1 << 0,	/* GET /v1/messages, /v1/devices */
 	REG_SCOPE_COMMAND = 1 << 1,	/* commands to devices (to come) */
 };
 
@@ -485,6 +504,7 @@ int reg_cursor_parse(const char *text, struct reg_cursor *c);
  * call that gives it. */
 struct reg_read_row {
 	struct reg_cursor cursor;	/* the cursor just after it */
+	enum reg_kind	 kind;		/* an event: body is its JSON object */
 	int64_t		 id;
 	const char	*device_id;
 	const char	*label;		/* "" when the device has none (or is gone) */
@@ -498,6 +518,7 @@ struct reg_read {
 	const char	*device_id;	/* NULL: every device */
 	int64_t		 since;		/* received at or after (ms); 0: any */
 	size_t		 limit;		/* 1 to REG_READ_MAX */
+	int		 events;	/* 1: connected/disconnected events too */
 };
 
 /*
@@ -514,7 +535,9 @@ long long reg_read_messages(struct reg_store *st, const struct reg_read *q,
  * Appends a message as one JSON object, the line readers get:
  * {"cursor", "id", "device", "label", "seq" (null: none), "received_at",
  * and "body" (the body itself when it is one JSON value on one line) or
- * "body_b64" (base64 of its bytes)}. 0, or -1 when out of memory.
+ * "body_b64" (base64 of its bytes)}. An event has "event" ("connected",
+ * "disconnected") and "presence" ({"reason", "node", "online"}) instead
+ * of "seq" and a body. 0, or -1 when out of memory.
  */
 struct json;
 int reg_row_json(struct json *j, const struct reg_read_row *row);
@@ -721,5 +744,58 @@ int reg_command_cancel(struct reg_store *st, int64_t id, const char *actor);
 long long reg_command_expire(struct reg_store *st, int64_t now,
     size_t limit, void (*fn)(void *arg, int64_t id, const char *device_id),
     void *arg);
+
+/*
+ * Presence (presence.c): which devices hold a connection to a gateway
+ * now. Each gateway is a node with a name (`tether serve --node`); it
+ * records its devices' connections as events (struct reg_message, kind)
+ * with its messages, and beats its node's seen_at every REG_NODE_BEAT_MS.
+ * A connection counts as online while its node's beat is younger than
+ * REG_NODE_STALE_MS: a node that died stops counting by then, and the
+ * next beat of any other node removes its rows with a disconnected event
+ * ("node lost") for each.
+ */
+#define REG_NODE_MAX		128	/* a node's name, with NUL */
+#define REG_NODE_BEAT_MS	3000
+#define REG_NODE_STALE_MS	15000
+/* Rows one beat or start removes in one transaction, at most. */
+#define REG_PRESENCE_BATCH	512
+
+/*
+ * A node starts (or beats, start 0): records it as alive now. At start
+ * its rows left by an earlier run are removed, each with a disconnected
+ * event for reason ("gateway restarted"); a beat removes those of nodes
+ * not seen for REG_NODE_STALE_MS ("node lost"). *lost (may be NULL) is
+ * set to 1 when a beat found this node's row gone (it was taken for lost
+ * while it stalled): the caller records its connections again. The
+ * number of events written, or -1.
+ */
+long long reg_node_beat(struct reg_store *st, const char *node, int start,
+    int *lost);
+/* A node stops: its remaining rows go, each with a disconnected event
+ * for reason, and so does its node row. The number of events, or -1. */
+long long reg_node_stop(struct reg_store *st, const char *node,
+    const char *reason);
+
+/* A device as the presence list gives it; the pointers are valid only
+ * during the call. nodes is "" when offline, else the names of the nodes
+ * it is connected to, comma-separated; since the earliest of its
+ * connections there (unix ms; 0 when offline). */
+struct reg_presence {
+	const char	*id;
+	const char	*label;
+	int		 online;
+	int64_t		 since;
+	const char	*nodes;
+};
+
+/* Calls fn for each device (online_only: each online device), in the
+ * order they were provisioned; fn returns non-zero to stop. The count
+ * given to fn, or -1. */
+long long reg_presence_list(struct reg_store *st, int online_only,
+    int (*fn)(void *arg, const struct reg_presence *p), void *arg);
+
+/* "connected", "disconnected", or NULL for a message. */
+const char *reg_kind_name(enum reg_kind kind);
 
 #endif

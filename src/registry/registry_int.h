@@ -105,6 +105,11 @@ int reg_audit(struct reg_store *st, int64_t at, const char *actor,
 int reg_feed(struct reg_store *st, const char *id, int64_t at,
     const char *what);
 
+/* An event row of a batch (presence.c): the presence table changes and
+ * the row is stored with its body, inside the batch's transaction. */
+int reg_presence_event(struct reg_store *st, struct reg_message *m,
+    const char *what);
+
 /*
  * The primitives of backend.h as calls.
  */

@@ -136,6 +136,11 @@ static const char schema_v8[] =
 	REG_DDL_COMMANDS("BLOB", "INTEGER",
 	    "INTEGER PRIMARY KEY AUTOINCREMENT");
 
+static const char schema_v9[] =
+	/* Presence (schema.h): one row per device and node, keyed by
+	 * device first so "is it online elsewhere" is a prefix lookup. */
+	REG_DDL_PRESENCE("INTEGER", " WITHOUT ROWID");
+
 static const struct reg_migration migrations[] = {
 	{ 1, "devices, audit, change feed, messages", schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", schema_v2 },
@@ -145,6 +150,7 @@ static const struct reg_migration migrations[] = {
 	{ 6, REG_MIGRATION_6_NAME, schema_v6 },
 	{ 7, REG_MIGRATION_7_NAME, REG_DDL_TICKET_KEYS("BLOB", "INTEGER") },
 	{ 8, REG_MIGRATION_8_NAME, schema_v8 },
+	{ 9, REG_MIGRATION_9_NAME, schema_v9 },
 };
 
 const struct reg_schema reg_sqlite_schema = {

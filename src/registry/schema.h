@@ -124,6 +124,28 @@ struct reg_migration {
 	"	WHERE state IN ('queued', 'delivered');" \
 	"CREATE INDEX commands_device ON commands (device_id, id);"
 
+/* Version 9: presence (registry/presence.c). Each message row gets a kind
+ * (0 a device's message, 1 connected, 2 disconnected: events readers
+ * take in the same order as messages); nodes are the gateways writing
+ * the store, each beating its seen_at every few seconds; presence holds
+ * a row per device and node it holds a connection on, counted only
+ * while its node's seen_at is fresh. `extra` ends presence's definition
+ * (SQLite: WITHOUT ROWID). */
+#define REG_MIGRATION_9_NAME	"presence: nodes, connections, event rows"
+#define REG_DDL_PRESENCE(integer, extra) \
+	"ALTER TABLE messages ADD COLUMN kind " integer " NOT NULL DEFAULT 0;" \
+	"CREATE TABLE nodes (" \
+	"	name		TEXT NOT NULL PRIMARY KEY," \
+	"	started_at	" integer " NOT NULL," \
+	"	seen_at		" integer " NOT NULL" \
+	");" \
+	"CREATE TABLE presence (" \
+	"	device_id	TEXT NOT NULL," \
+	"	node		TEXT NOT NULL," \
+	"	since		" integer " NOT NULL," \
+	"	PRIMARY KEY (device_id, node)" \
+	")" extra ";"
+
 /*
  * A backend's schema: its migrations, oldest first, and what migrate.c
  * needs in its dialect: the table that records them; a query that gives

@@ -449,10 +449,11 @@ const struct reg_backend reg_sqlite_backend = {
 	    "WHERE cred_hash = ?1 AND status = 'active'",
 	/* one writer at a time: ids are assigned in commit order */
 	.read_sql = "SELECT '0', m.id, m.device_id, m.seq, m.received_at, "
-	    "m.body, coalesce(d.label, '') FROM messages m "
+	    "m.body, coalesce(d.label, ''), m.kind FROM messages m "
 	    "LEFT JOIN devices d ON d.id = m.device_id WHERE m.id > ?2 "
 	    "AND (?3 IS NULL OR m.device_id = ?3) "
 	    "AND (?5 IS NULL OR m.received_at >= ?5) "
+	    "AND (?6 IS NOT NULL OR m.kind = 0) "
 	    "ORDER BY m.id LIMIT ?4",
 	/* ?1, the commit position, is the id here (read_sql) */
 	.backlog_sql = "SELECT count(*) FROM messages WHERE id > ?2",

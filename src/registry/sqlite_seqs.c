@@ -264,6 +264,7 @@ reg_sq_store_one(struct reg_store *st, struct reg_message *m,
 	/* a NULL pointer would bind SQL NULL, not an empty body */
 	sqlite3_bind_blob(s, 5, m->len > 0 ? m->body : empty, (int)m->len,
 	    SQLITE_STATIC);
+	sqlite3_bind_int(s, 6, (int)m->kind);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);

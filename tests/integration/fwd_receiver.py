@@ -26,6 +26,8 @@ ap.add_argument("--secret-file", required=True)
 ap.add_argument("--record", required=True)
 ap.add_argument("--port", type=int, required=True)
 ap.add_argument("--down", default="")
+ap.add_argument("--events", default="",
+                help="a file for presence events (else they are skipped)")
 ap.add_argument("--cert", default="")
 ap.add_argument("--key", default="")
 ap.add_argument("--slow", type=float, default=0,
@@ -70,6 +72,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.refuse(400, "count or cursor does not match")
         with open(args.record, "a") as f:
             for m in msgs:
+                if "event" in m:
+                    # presence: "<id> <device> <event> <reason> <online>"
+                    if args.events:
+                        p = m["presence"]
+                        with open(args.events, "a") as e:
+                            e.write("%d %s %s %s %s\n" % (
+                                m["id"], m["device"], m["event"],
+                                p.get("reason", "-").replace(" ", "_"),
+                                str(p["online"]).lower()))
+                    continue
                 f.write("%d %s %s %s\n" % (m["id"], m["device"], m["seq"],
                                            m["cursor"]))
         if args.slow:

@@ -78,7 +78,7 @@ delivered() { [ "$(check_sub 2>/dev/null | cut -d' ' -f1)" -ge "$1" ] 2>/dev/nul
 backlog() { "$TETHER" forward status --db "$GW_DB" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["backlog"])'; }
 
 URL="mqtt://127.0.0.1:$MP/tt"
-start_gw --forward "$URL"
+start_gw --forward "$URL" --presence off	# presence: t_presence.sh
 provision 2
 for s in 1 2 3 4 5; do
 	for i in 0 1; do
@@ -125,7 +125,7 @@ wait_for 30 delivered 40 || fail "nothing forwarded under load"
 kill -9 "$GW_PID"
 wait "$GW_PID" 2>/dev/null || true
 for p in $DEVS; do kill "$p" 2>/dev/null || true; done
-start_gw --forward "$URL"
+start_gw --forward "$URL" --presence off	# presence: t_presence.sh
 wait_for 40 sh -c "[ \"\$($(printf %q "$TETHER") forward status --db $(printf %q "$GW_DB") --json | grep -o '\"backlog\": [0-9]*')\" = '\"backlog\": 0' ]" ||
 	fail "backlog not delivered after the restart: $("$TETHER" forward status --db "$GW_DB")"
 total=$(sql 'select count(*) from messages')
@@ -146,7 +146,7 @@ stop_gw
 # mqtts://: the broker's certificate is verified against the system's
 # store (refused: a private CA signed it), then against --forward-ca.
 SURL="mqtts://localhost:$TP/ts"
-start_gw --forward "$SURL"
+start_gw --forward "$SURL" --presence off
 wait_for 20 sh -c "$(printf %q "$TETHER") forward status --db $(printf %q "$GW_DB") | grep -A4 '^mqtts' | grep -q 'last error    the TLS handshake with the MQTT broker'" ||
 	fail "an unknown CA was not refused: $("$TETHER" forward status --db "$GW_DB")"
 stop_gw
@@ -154,8 +154,22 @@ mosquitto_sub -h 127.0.0.1 -p "$MP" -q 1 -t 'ts/#' -v >"$T/sub.tls" 2>/dev/null 
 PIDS="$PIDS $!"
 probe_tls() { mosquitto_pub -h 127.0.0.1 -p "$MP" -q 1 -t ts/probe -m probe && grep -q '^ts/probe' "$T/sub.tls"; }
 wait_for 20 probe_tls || fail "the second subscriber does not receive"
-start_gw --forward "$SURL" --forward-ca "$T/fca.pem"
+start_gw --forward "$SURL" --forward-ca "$T/fca.pem" --presence off
 wait_for 30 sh -c "[ \"\$(grep -c '^ts/[a-z0-9]*-' $(printf %q "$T/sub.tls"))\" -ge \"\$(sqlite3 $(printf %q "$GW_DB") 'select count(*) from messages')\" ]" ||
 	fail "mqtts: $(grep -c '^ts/' "$T/sub.tls") published: $("$TETHER" forward status --db "$GW_DB")"
 ok "mqtts://: the broker's certificate is verified (refused, then taken with --forward-ca)"
 stop_gw
+
+# Presence: a device's connections are published, retained, to
+# PREFIX/<device>/presence with the state flat; its messages stay on
+# PREFIX/<device>. A subscriber that comes afterwards gets the last state.
+start_gw --forward "mqtt://127.0.0.1:$MP/tp"
+[ "$(post "${CRED[0]}" '{"p":1}' 901)" = 201 ] || fail "post with presence on"
+last_state() {
+	mosquitto_sub -h 127.0.0.1 -p "$MP" -q 1 -t "tp/${ID[0]}/presence" -C 1 -W 5 \
+	    2>/dev/null | jq -e --arg d "${ID[0]}" '.event == "disconnected" and .device == $d and
+	    .reason == "closed" and .online == false and (.id | type) == "number"' >/dev/null
+}
+wait_for 20 last_state || fail "no retained presence state: $(mosquitto_sub -h 127.0.0.1 -p "$MP" -t 'tp/#' -v -W 2 2>&1)"
+stop_gw
+ok "presence: disconnected (closed, online false) retained at tp/<device>/presence"

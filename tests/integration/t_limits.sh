@@ -63,7 +63,7 @@ wait_s=$(tr -d '\r' <"$T/hdr" | sed -n 's/^Retry-After: *//Ip')
 [ -n "$wait_s" ] && [ "$wait_s" -ge 1 ] && [ "$wait_s" -le 3 ] ||
     fail "429 without a sensible Retry-After: '$wait_s'"
 grep -q 'retry in' "$T/body" || fail "429 body does not say when to retry: $(cat "$T/body")"
-[ "$(sql "select count(*) from messages where device_id = '${ID[0]}'")" = 3 ] ||
+[ "$(sql "select count(*) from messages where device_id = '${ID[0]}' and kind = 0")" = 3 ] ||
     fail "a message answered 429 was stored"
 [ "$(post "${CRED[1]}" other 1)" = 201 ] || fail "another device was limited too"
 grep -q "event=rate_limited.*device=${ID[0]}" "$T/gw.log" || fail "no rate_limited log line"

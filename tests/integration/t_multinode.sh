@@ -134,7 +134,7 @@ for i in $(seq 1 10); do
 	code=$(post_to "$HP_PORT" "${CRED[$((i % 2))]}" "{\"via\":\"proxy\",\"n\":$i}")
 	[ "$code" = 201 ] || fail "message $i through HAProxy: $code (want 201)"
 done
-[ "$(pg_sql tether "SELECT count(*) FROM messages")" = 10 ] || fail "messages not in PostgreSQL"
+[ "$(pg_sql tether "SELECT count(*) FROM messages WHERE kind = 0")" = 10 ] || fail "messages not in PostgreSQL"
 s1=$(stored 1); s2=$(stored 2)
 [ "$s1" -gt 0 ] && [ "$s2" -gt 0 ] || fail "not balanced: node 1 stored $s1, node 2 $s2"
 ok "10 messages through HAProxy: 201 each, pin held on both nodes ($s1 + $s2)"
@@ -207,8 +207,8 @@ done
 [ "$(post_to "${NODE_DIRECT[1]}" "${CRED[1]}" "revoked still")" = 401 ] ||
     fail "the restarted node accepts the revoked device"
 want=$((10 + 1 + early + 1 + 30 + 10))	# + the PROXY protocol check's
-[ "$(pg_sql tether "SELECT count(*) FROM messages")" = $want ] ||
-    fail "PostgreSQL holds $(pg_sql tether "SELECT count(*) FROM messages") messages, want $want"
+[ "$(pg_sql tether "SELECT count(*) FROM messages WHERE kind = 0")" = $want ] ||
+    fail "PostgreSQL holds $(pg_sql tether "SELECT count(*) FROM messages WHERE kind = 0") messages, want $want"
 ok "node 1 restarted: HAProxy marked it UP, it stores $(stored 1) of 10 messages; $want stored in all"
 
 # PostgreSQL stops: a device's messages fail (503), each node's health

@@ -188,7 +188,7 @@ for b in plain hmac inter; do
 	    ${mac:+--mac "$mac"} "from $b's identity.bin" >"$T/out" 2>"$T/err" ||
 	    fail "$b: send --identity: $(cat "$T/err")"
 	grep -q '^message 1 of 1: stored (201)$' "$T/out" || fail "$b: send --identity: $(cat "$T/out")"
-	[ "$(sqlite3 "$DB" "select count(*) from messages where device_id = '$id'")" = 1 ] ||
+	[ "$(sqlite3 "$DB" "select count(*) from messages where device_id = '$id' and kind = 0")" = 1 ] ||
 	    fail "$b: the message is not stored under $id"
 done
 # the wrong board's MAC: refused before anything is sent

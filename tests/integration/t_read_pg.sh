@@ -151,12 +151,14 @@ wait "$POLL" || fail "the polling reader did not get $((4 * PER)) messages: $(wc
 wait_for 20 sh -c "[ \$(wc -l <'$T/follow') -ge $((4 * PER)) ]" ||
     fail "--follow got $(wc -l <"$T/follow") of $((4 * PER))"
 kill -TERM "$FPID"; wait "$FPID" || true
-wait_for 20 sh -c "[ \$(grep -c '^data: ' '$T/sse') -ge $((4 * PER)) ]" ||
-    fail "the SSE stream got $(grep -c '^data: ' "$T/sse") of $((4 * PER))"
+wait_for 20 sh -c "[ \$(grep -c '^event: message' '$T/sse') -ge $((4 * PER)) ]" ||
+    fail "the SSE stream got $(grep -c '^event: message' "$T/sse") of $((4 * PER))"
 wait_for 20 sh -c "[ \$(wc -l <'$T/consumed') -ge $((4 * PER)) ]" ||
     fail "consume.py got $(wc -l <"$T/consumed") of $((4 * PER)): $(cat "$T/consume.err")"
 kill "$SSE" "$CONSUME" 2>/dev/null || true
-grep '^data: ' "$T/sse" | sed 's/^data: //' >"$T/stream"
+# messages' events alone (presence events have names of their own)
+awk '/^event: /{m = ($2 == "message"); next} /^data: / && m {print substr($0, 7)}' \
+    "$T/sse" >"$T/stream"
 pg_sql tether "SELECT id FROM messages WHERE seq > 100 ORDER BY id" >"$T/want"
 [ "$(wc -l <"$T/want")" = $((4 * PER)) ] || fail "stored $(wc -l <"$T/want")"
 [ "$(sort -u "$T/consumed" | wc -l)" = $((4 * PER)) ] &&

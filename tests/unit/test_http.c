@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "gateway/app.h"
 #include "gateway/http.h"
 #include "../http_agree.h"
 
@@ -869,6 +870,36 @@ test_view_eq(void **state)
 		    cases[i].s), cases[i].want);
 }
 
+
+/* The application API's query: events= and online= (presence), what was
+ * given, and the defaults when they are not. */
+static void
+test_app_query_presence(void **state)
+{
+	struct app_query q;
+	char why[APP_WHY_LEN];
+
+	(void)state;
+	assert_int_equal(app_query_parse("", 0, &q, why), 0);
+	assert_int_equal(q.events, -1);
+	assert_int_equal(q.online, 0);
+	assert_int_equal(q.given, 0);
+	assert_int_equal(app_query_parse("events=1&limit=3", 16, &q, why), 0);
+	assert_int_equal(q.events, 1);
+	assert_int_equal(q.given, APP_Q_EVENTS | APP_Q_LIMIT);
+	assert_int_equal(app_query_parse("events=0", 8, &q, why), 0);
+	assert_int_equal(q.events, 0);
+	assert_int_equal(app_query_parse("online=1", 8, &q, why), 0);
+	assert_int_equal(q.online, 1);
+	assert_int_equal(q.given, APP_Q_ONLINE);
+	assert_int_equal(app_query_parse("online=yes", 10, &q, why), -1);
+	assert_string_equal(why, "online: give 1 or 0");
+	assert_int_equal(app_query_parse("events=1&events=1", 17, &q, why), -1);
+	assert_non_null(strstr(why, "given twice"));
+	assert_int_equal(app_query_parse("evnts=1", 7, &q, why), -1);
+	assert_non_null(strstr(why, "events, online"));
+}
+
 int
 main(void)
 {
@@ -885,6 +916,7 @@ main(void)
 		cmocka_unit_test(test_reason_text),
 		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_view_eq),
+		cmocka_unit_test(test_app_query_presence),
 	};
 
 	return cmocka_run_group_tests(tests, guard_setup, guard_teardown);

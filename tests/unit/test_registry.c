@@ -30,6 +30,7 @@
 
 #include "tether.h"
 #include "registry/backend.h"
+#include "common/json.h"
 #include "registry/registry.h"
 #include "registry/schema.h"
 
@@ -1622,6 +1623,154 @@ test_read_messages(void **state)
 	assert_int_equal(reg_read_messages(f->st, &q, &c, got_row, &g), -1);
 }
 
+struct pres {
+	int	 n;
+	char	 ids[8][REG_ID_MAX];
+	char	 nodes[8][64];
+	int	 online[8];
+};
+
+static int
+got_presence(void *arg, const struct reg_presence *p)
+{
+	struct pres *r = arg;
+
+	if (r->n < 8) {
+		snprintf(r->ids[r->n], REG_ID_MAX, "%s", p->id);
+		snprintf(r->nodes[r->n], 64, "%s", p->nodes);
+		r->online[r->n] = p->online;
+	}
+	r->n++;
+	return 0;
+}
+
+struct evs {
+	int		 n;
+	enum reg_kind	 kind[16];
+	char		 json[16][256];
+};
+
+static void
+got_event(void *arg, const struct reg_read_row *row)
+{
+	struct evs *e = arg;
+	struct json j;
+
+	if (e->n < 16) {
+		e->kind[e->n] = row->kind;
+		json_init(&j, e->json[e->n], sizeof(e->json[e->n]));
+		assert_int_equal(reg_row_json(&j, row), 0);
+		assert_non_null(json_finish(&j));
+	}
+	e->n++;
+}
+
+static struct reg_message
+event(const char *id, enum reg_kind kind, const char *node,
+    const char *reason)
+{
+	return (struct reg_message){ .device_id = id, .seq = -1, .kind = kind,
+	    .node = node, .reason = reason };
+}
+
+/* Presence: event rows ride a batch with messages, in order; readers get
+ * them only when asked; online is the union of fresh nodes' rows; a
+ * stale node's rows go with "node lost", a restart's with "gateway
+ * restarted", a stop's with its reason. */
+static void
+test_presence(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device d[2];
+	struct reg_message m[3];
+	struct reg_read q = { .limit = 100 };
+	struct reg_cursor c = { 0, 0 };
+	struct evs e = { 0 };
+	struct pres p = { 0 };
+	int lost = -1;
+
+	open_ok(f);
+	assert_int_equal(provision(f->st, 2, "p", "t", d), 0);
+	assert_int_equal(reg_node_beat(f->st, "n1", 1, NULL), 0);
+	assert_int_equal(reg_node_beat(f->st, "n2", 1, NULL), 0);
+	m[0] = event(d[0].id, REG_KIND_CONNECTED, "n1", NULL);
+	m[1] = (struct reg_message){ .device_id = d[0].id, .seq = 1,
+	    .body = "{\"t\":1}", .len = 7, .peer = "127.0.0.1:9" };
+	m[2] = event(d[1].id, REG_KIND_CONNECTED, "n2", NULL);
+	assert_int_equal(reg_store_messages(f->st, m, 3), 0);
+	assert_int_equal(reg_count_messages(f->st, NULL), 1);
+
+	/* by default a reader sees the message alone */
+	assert_int_equal(reg_read_messages(f->st, &q, &c, got_event, &e), 1);
+	assert_int_equal(e.kind[0], REG_KIND_MESSAGE);
+	memset(&c, 0, sizeof(c));
+	e.n = 0;
+	q.events = 1;
+	assert_int_equal(reg_read_messages(f->st, &q, &c, got_event, &e), 3);
+	assert_int_equal(e.kind[0], REG_KIND_CONNECTED);
+	assert_int_equal(e.kind[1], REG_KIND_MESSAGE);
+	assert_int_equal(e.kind[2], REG_KIND_CONNECTED);
+	assert_non_null(strstr(e.json[0], "\"event\":\"connected\","
+	    "\"presence\":{\"node\":\"n1\",\"online\":true}"));
+	assert_null(strstr(e.json[0], "\"body\""));
+
+	assert_int_equal(reg_presence_list(f->st, 1, got_presence, &p), 2);
+	assert_string_equal(p.ids[0], d[0].id);
+	assert_string_equal(p.nodes[0], "n1");
+
+	/* on two nodes: closing one leaves it online through the other */
+	m[0] = event(d[0].id, REG_KIND_CONNECTED, "n2", NULL);
+	m[1] = event(d[0].id, REG_KIND_DISCONNECTED, "n1", "closed");
+	assert_int_equal(reg_store_messages(f->st, m, 1), 0);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(reg_presence_list(f->st, 1, got_presence, &p), 2);
+	assert_string_equal(p.nodes[0], "n1,n2");
+	assert_int_equal(reg_store_messages(f->st, m + 1, 1), 0);
+	e.n = 0;
+	assert_int_equal(reg_read_messages(f->st, &q, &c, got_event, &e), 2);
+	assert_non_null(strstr(e.json[1], "{\"reason\":\"closed\","
+	    "\"node\":\"n1\",\"online\":true}"));
+
+	/* n2 stops beating: its devices are offline at once for readers of
+	 * the list, and n1's next beat tells it */
+	sql_exec(f->db, "UPDATE nodes SET seen_at = seen_at - 60000 "
+	    "WHERE name = 'n2'");
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(reg_presence_list(f->st, 1, got_presence, &p), 0);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(reg_presence_list(f->st, 0, got_presence, &p), 2);
+	assert_false(p.online[0]);
+	assert_string_equal(p.nodes[0], "");
+	assert_int_equal(reg_node_beat(f->st, "n1", 0, &lost), 2);
+	assert_int_equal(lost, 0);
+	e.n = 0;
+	assert_int_equal(reg_read_messages(f->st, &q, &c, got_event, &e), 2);
+	assert_non_null(strstr(e.json[0], "\"reason\":\"node lost\","
+	    "\"node\":\"n2\",\"online\":false"));
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM nodes"), 1);
+	/* n2 comes back: its beat says it was taken for lost */
+	assert_int_equal(reg_node_beat(f->st, "n2", 0, &lost), 0);
+	assert_int_equal(lost, 1);
+
+	/* a restart tells what the last run left; a stop what is left */
+	m[0] = event(d[1].id, REG_KIND_CONNECTED, "n1", NULL);
+	assert_int_equal(reg_store_messages(f->st, m, 1), 0);
+	assert_int_equal(reg_node_beat(f->st, "n1", 1, NULL), 1);
+	assert_int_equal(reg_store_messages(f->st, m, 1), 0);
+	assert_int_equal(reg_node_stop(f->st, "n1", "shutdown"), 1);
+	e.n = 0;
+	assert_int_equal(reg_read_messages(f->st, &q, &c, got_event, &e), 4);
+	assert_non_null(strstr(e.json[1], "\"reason\":\"gateway restarted\""));
+	assert_non_null(strstr(e.json[3], "\"reason\":\"shutdown\""));
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM presence"), 0);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM nodes "
+	    "WHERE name = 'n1'"), 0);
+	assert_int_equal(reg_count_messages(f->st, d[0].id), 1);
+	assert_string_equal(reg_kind_name(REG_KIND_DISCONNECTED),
+	    "disconnected");
+	assert_null(reg_kind_name(REG_KIND_MESSAGE));
+}
+
 static void
 test_id_catches_every_substitution(void **state)
 {
@@ -2139,6 +2288,7 @@ main(void)
 		T(test_apps),
 		T(test_commands),
 		T(test_read_messages),
+		T(test_presence),
 		T(test_id_catches_every_substitution),
 		T(test_id_forms),
 	};
@@ -2171,6 +2321,7 @@ main(void)
 		P(test_apps),
 		P(test_commands),
 		P(test_read_messages),
+		P(test_presence),
 		P(test_webhook_secret),
 		P(test_forwarder_cursor_and_prune),
 	};
