@@ -89,6 +89,8 @@ gw_config_fixed_changes(const struct gw_config *r, const struct gw_config *f,
 	STR(forward_ca, "forward-ca");
 	NUM(forward_batch, "forward-batch");
 	NUM(retain_ms, "retain");
+	STR(node, "node");
+	NUM(presence_off, "presence");
 	/* Going from given certificates to none (the development pair) or
 	 * back changes what the start made: read at start only. */
 	if ((r->ncerts == 0) != (f->ncerts == 0))
