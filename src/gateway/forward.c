@@ -54,13 +54,7 @@ sleep_for(struct fwd *f, int64_t ms, int kickable)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	gw_monotonic_in(&ts, ms);
 	pthread_mutex_lock(&f->t.lock);
 	atomic_store(&f->sleeping, 1);
 	while (!f->t.stop && !(kickable && atomic_load(&f->kicked)))

@@ -277,6 +277,12 @@ struct gw_thread {
 	int		 left;		/* under lock: the stop gave up waiting */
 };
 
+/* ts = CLOCK_MONOTONIC now + ms: the deadline of a timed wait on a
+ * monotonic condition variable. */
+void gw_monotonic_in(struct timespec *ts, int64_t ms);
+/* From the thread: waits ms, or until the stop (t->cond); 1 when
+ * stopped. */
+int gw_thread_sleep(struct gw_thread *t, int64_t ms);
 /* Starts fn(arg) on t. 0, or -1 (nothing to destroy). */
 int gw_thread_start(struct gw_thread *t, void *(*fn)(void *), void *arg);
 /* From the thread, under lock, as it returns. */

@@ -423,13 +423,7 @@ wait_or_probe(struct gw_intake *in)
 	int64_t t0;
 	int ok;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* t.cond's */
-	ts.tv_sec += GW_STORE_PROBE_MS / 1000;
-	ts.tv_nsec += (long)(GW_STORE_PROBE_MS % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	gw_monotonic_in(&ts, GW_STORE_PROBE_MS);	/* t.cond's clock */
 	if (pthread_cond_timedwait(&in->t.cond, &in->t.lock, &ts) != ETIMEDOUT ||
 	    in->head != NULL || in->t.stop)
 		return 0;
@@ -502,13 +496,7 @@ timed_wait(struct gw_intake *in, int64_t ms)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	gw_monotonic_in(&ts, ms);
 	(void)pthread_cond_timedwait(&in->t.cond, &in->t.lock, &ts);
 }
 

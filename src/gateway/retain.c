@@ -17,36 +17,12 @@
 
 struct gw_retain {
 	struct gw_thread t;
-	pthread_cond_t	 wake;		/* monotonic: the stop */
 	const struct gw_config *c;
 	struct reg_store *store;
 };
 
 /* A retention thread a stop left behind: never freed. */
 static struct gw_retain *abandoned;
-
-static int
-stopped_after(struct gw_retain *r, int64_t ms)
-{
-	struct timespec ts;
-	int stop;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&r->t.lock);
-	while (!r->t.stop)
-		if (pthread_cond_timedwait(&r->wake, &r->t.lock, &ts) ==
-		    ETIMEDOUT)
-			break;
-	stop = r->t.stop;
-	pthread_mutex_unlock(&r->t.lock);
-	return stop;
-}
 
 static void *
 retain_main(void *arg)
@@ -57,7 +33,7 @@ retain_main(void *arg)
 	int was_held = 0;
 
 	pthread_setname_np(pthread_self(), "tether-retain");
-	while (!stopped_after(r, 0)) {
+	while (!gw_thread_sleep(&r->t, 0)) {
 		long long n, total = 0;
 		int is_held = 0;
 
@@ -74,7 +50,7 @@ retain_main(void *arg)
 			total += n;
 			is_held = held[0] != '\0';
 		} while (n == GW_RETAIN_BATCH &&
-		    !stopped_after(r, GW_RETAIN_PAUSE_MS));
+		    !gw_thread_sleep(&r->t, GW_RETAIN_PAUSE_MS));
 		if (total > 0) {
 			snprintf(count, sizeof(count), "%lld", total);
 			gw_log(GW_LOG_INFO, "retention_pruned", "messages", count,
@@ -92,7 +68,7 @@ retain_main(void *arg)
 			gw_log(GW_LOG_INFO, "retention_released", NULL);
 		}
 		was_held = is_held;
-		if (stopped_after(r, GW_RETAIN_PERIOD_MS))
+		if (gw_thread_sleep(&r->t, GW_RETAIN_PERIOD_MS))
 			break;
 	}
 	pthread_mutex_lock(&r->t.lock);
@@ -104,7 +80,6 @@ retain_main(void *arg)
 static void
 retain_free(struct gw_retain *r)
 {
-	pthread_cond_destroy(&r->wake);
 	reg_close(r->store);
 	free(r);
 }
@@ -114,7 +89,6 @@ struct gw_retain *
 gw_retain_start(const struct gw_config *c, char *err)
 {
 	struct gw_retain *r;
-	pthread_condattr_t ca;
 	char rerr[REG_ERR_LEN], age[32];
 
 	if (c->retain_ms == 0) {
@@ -127,10 +101,6 @@ gw_retain_start(const struct gw_config *c, char *err)
 		return NULL;
 	}
 	r->c = c;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->wake, &ca);
-	pthread_condattr_destroy(&ca);
 	if (reg_open(&r->store, c->db, c->key_file, rerr) < 0) {
 		snprintf(err, GW_ERR_LEN, "%s", rerr);
 		retain_free(r);
@@ -154,10 +124,6 @@ gw_retain_stop(struct gw_retain *r, int64_t deadline)
 {
 	if (r == NULL)
 		return;
-	pthread_mutex_lock(&r->t.lock);
-	r->t.stop = 1;
-	pthread_cond_signal(&r->wake);
-	pthread_mutex_unlock(&r->t.lock);
 	if (!gw_thread_stop(&r->t, deadline)) {
 		gw_log(GW_LOG_WARN, "retention_abandoned", "reason", "the "
 		    "registry has not answered a delete; exiting without "

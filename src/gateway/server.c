@@ -217,12 +217,7 @@ watcher_main(void *arg)
 			pthread_mutex_lock(&wt->t.lock);
 		}
 		if (r < 0) {	/* SQLite, or PostgreSQL unreachable: poll */
-			clock_gettime(CLOCK_MONOTONIC, &ts);	/* t.cond's */
-			ts.tv_nsec += GW_REVOKE_POLL_MS * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
+			gw_monotonic_in(&ts, GW_REVOKE_POLL_MS);
 			pthread_cond_timedwait(&wt->t.cond, &wt->t.lock, &ts);
 		}
 		if (wt->t.stop)

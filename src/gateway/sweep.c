@@ -21,35 +21,11 @@ _Atomic uint64_t gw_commands_expired;
 
 struct gw_sweep {
 	struct gw_thread t;
-	pthread_cond_t	 wake;		/* monotonic: the stop */
 	struct reg_store *store;
 };
 
 /* A sweep thread a stop left behind: never freed. */
 static struct gw_sweep *abandoned;
-
-static int
-stopped_after(struct gw_sweep *sw, int64_t ms)
-{
-	struct timespec ts;
-	int stop;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&sw->t.lock);
-	while (!sw->t.stop)
-		if (pthread_cond_timedwait(&sw->wake, &sw->t.lock, &ts) ==
-		    ETIMEDOUT)
-			break;
-	stop = sw->t.stop;
-	pthread_mutex_unlock(&sw->t.lock);
-	return stop;
-}
 
 static void
 expired(void *arg, int64_t id, const char *device)
@@ -71,14 +47,14 @@ sweep_main(void *arg)
 	int failing = 0;
 
 	pthread_setname_np(pthread_self(), "tether-sweep");
-	while (!stopped_after(sw, GW_SWEEP_PERIOD_MS)) {
+	while (!gw_thread_sleep(&sw->t, GW_SWEEP_PERIOD_MS)) {
 		long long n;
 
 		do {
 			n = reg_command_expire(sw->store, reg_now_ms(),
 			    REG_COMMAND_SWEEP_MAX, expired, NULL);
 		} while (n == REG_COMMAND_SWEEP_MAX &&
-		    !stopped_after(sw, GW_RETAIN_PAUSE_MS));
+		    !gw_thread_sleep(&sw->t, GW_RETAIN_PAUSE_MS));
 		if (n < 0 && !failing)
 			gw_log(GW_LOG_WARN, "command_sweep_failed", "reason",
 			    reg_error(sw->store), "effect", "expired commands "
@@ -95,7 +71,6 @@ sweep_main(void *arg)
 static void
 sweep_free(struct gw_sweep *sw)
 {
-	pthread_cond_destroy(&sw->wake);
 	reg_close(sw->store);
 	free(sw);
 }
@@ -105,17 +80,12 @@ struct gw_sweep *
 gw_sweep_start(const struct gw_config *c, char *err)
 {
 	struct gw_sweep *sw;
-	pthread_condattr_t ca;
 	char rerr[REG_ERR_LEN];
 
 	if ((sw = calloc(1, sizeof(*sw))) == NULL) {
 		snprintf(err, GW_ERR_LEN, "command sweep: out of memory");
 		return NULL;
 	}
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&sw->wake, &ca);
-	pthread_condattr_destroy(&ca);
 	if (reg_open(&sw->store, c->db, c->key_file, rerr) < 0) {
 		snprintf(err, GW_ERR_LEN, "%s", rerr);
 		sweep_free(sw);
@@ -137,10 +107,6 @@ gw_sweep_stop(struct gw_sweep *sw, int64_t deadline)
 {
 	if (sw == NULL)
 		return;
-	pthread_mutex_lock(&sw->t.lock);
-	sw->t.stop = 1;
-	pthread_cond_signal(&sw->wake);
-	pthread_mutex_unlock(&sw->t.lock);
 	if (!gw_thread_stop(&sw->t, deadline)) {
 		gw_log(GW_LOG_WARN, "command_sweep_abandoned", "reason", "the "
 		    "registry has not answered; exiting without waiting for it "

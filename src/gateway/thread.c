@@ -28,6 +28,37 @@ gw_thread_start(struct gw_thread *t, void *(*fn)(void *), void *arg)
 	return 0;
 }
 
+/* see gateway.h */
+void
+gw_monotonic_in(struct timespec *ts, int64_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* see gateway.h */
+int
+gw_thread_sleep(struct gw_thread *t, int64_t ms)
+{
+	struct timespec ts;
+	int stop;
+
+	gw_monotonic_in(&ts, ms);
+	pthread_mutex_lock(&t->lock);
+	while (!t->stop)
+		if (pthread_cond_timedwait(&t->cond, &t->lock, &ts) ==
+		    ETIMEDOUT)
+			break;
+	stop = t->stop;
+	pthread_mutex_unlock(&t->lock);
+	return stop;
+}
+
 void
 gw_thread_exit(struct gw_thread *t)
 {
