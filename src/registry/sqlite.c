@@ -419,7 +419,20 @@ sq_defer_sync(struct reg_store *st, int *fd)
 	    (wal = sqlite3_filename_wal(db)) == NULL || wal[0] == '\0')
 		return 0;	/* a temporary database: keep FULL */
 	if ((*fd = open(wal, O_RDWR | O_CLOEXEC)) < 0) {
-		return reg_fail(st, "%s %s: %s", what, wal, strerror(errno));
+		int e = errno;
+
+		/* say what it is: a database this user may not write */
+		if ((e == EACCES || e == EPERM || e == EROFS) &&
+		    access(db, W_OK) != 0)
+			return reg_fail(st, "the database %s is read-only for "
+			    "this user (the gateway writes it: check its owner "
+			    "and mode, and that its file system is mounted "
+			    "read-write)", db);
+		if (e == EACCES || e == EPERM)
+			return reg_fail(st, "%s %s: this user may not write it "
+			    "(check the owner and mode of it and of %s)", what,
+			    wal, db);
+		return reg_fail(st, "%s %s: %s", what, wal, strerror(e));
 	}
 	if (sq_exec(st, "PRAGMA synchronous = NORMAL", what) < 0) {
 		close(*fd);
