@@ -101,7 +101,7 @@ grep -v 'event=listening' gateway.log || true
 say "7. What the store holds (sqlite3 tether.db)"
 sqlite3 -header -column tether.db \
     "select d.id, d.label, d.status, count(m.id) as messages
-       from devices d left join messages m on m.device_id = d.id
+       from devices d left join messages m on m.device_id = d.id and m.kind = 0
       group by d.id order by d.label;"
 
 id1=$(echo "$ids" | head -n 1)
@@ -115,10 +115,32 @@ curl -s --cacert tether-state/ecdsa.crt -H "Authorization: Bearer $token" \
     "https://127.0.0.1:$app_port/v1/messages?device=$id1&limit=2"
 echo "(the last line's \"next\" is where the next read starts; add &wait=30 to wait for new ones)"
 
-say "10. The gateway's metrics, for Prometheus: curl http://127.0.0.1:$admin_port/metrics"
+say "10. A command back to device 1: POST /v1/devices/$id1/commands; it rides the answer to the device's next message"
+ops=$("$tether" app add ops --scope read,command 2>/dev/null)
+curl -s --cacert tether-state/ecdsa.crt -H "Authorization: Bearer $ops" \
+    --data-binary 'led on' "https://127.0.0.1:$app_port/v1/devices/$id1/commands?ttl=3600"
+devpost() { # devpost SEQ [HEADER]: device 1 posts; prints the answer's status, command headers, body
+	curl -sS -k --max-time 5 --pinnedpubkey "sha256//$pin" -D - -o "$1.body" \
+	    -H "Authorization: Device $c1" -H "X-Tether-Seq: $1" -H "X-Tether-Commands: 256" \
+	    ${2:+-H "$2"} --data-binary '{"temp":21.4}' "https://127.0.0.1:$port/v1/messages" |
+	    grep -iE '^(HTTP/|X-Tether-Comm)' | tr -d '\r'
+	printf '  body: %s\n' "$(cat "$1.body")"
+}
+echo "device 1 sends a reading with X-Tether-Commands: 256 (it takes commands of up to 256 bytes):"
+devpost 4
+echo "device 1 acknowledges it on its next message (X-Tether-Command-Ack: 1):"
+devpost 5 "X-Tether-Command-Ack: 1"
+curl -s --cacert tether-state/ecdsa.crt -H "Authorization: Bearer $ops" \
+    "https://127.0.0.1:$app_port/v1/commands/1" | grep -o '"state":"[a-z]*"'
+echo "(libtether does this for a device: tether_client_set_command_buffer, tether_command)"
+
+say "11. Presence: each connection's connected / disconnected, in order with the messages (tether messages --events)"
+"$tether" messages --db tether.db --device "$id1" --events | grep '"event"' | head -n 4
+
+say "12. The gateway's metrics, for Prometheus: curl http://127.0.0.1:$admin_port/metrics"
 curl -s "http://127.0.0.1:$admin_port/metrics" | grep -E '^tether_(messages_total|handshakes_total|auth_failures_total)'
 
-say "11. Stop the gateway with SIGTERM (in-flight messages are answered first)"
+say "13. Stop the gateway with SIGTERM (in-flight messages are answered first)"
 kill -TERM $gw
 wait $gw && echo "gateway exited 0"
 trap - EXIT
