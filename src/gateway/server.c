@@ -421,11 +421,20 @@ reread_config(const struct gw_config *c, struct gw_config **fresh,
 		gw_log(GW_LOG_WARN, "reload_ignored", "options", names,
 		    "reason", "these are read at start only: restart the "
 		    "gateway to change them", NULL);
-	if (c->ncerts > 0 && f->ncerts > 0) {
+	*profile = f->profile;
+	/* From certificates to none (the development pair) is read at start
+	 * only (named just above): the pairs in use point into the last
+	 * reading (*fresh, *storage), which must then stay; freeing it
+	 * served the next handshakes from freed memory. */
+	if (c->ncerts > 0 && f->ncerts == 0) {
+		free(st);
+		free(f);
+		return 0;
+	}
+	if (c->ncerts > 0) {
 		*pairs = f->certs;
 		*npairs = f->ncerts;
 	}
-	*profile = f->profile;
 	free(*storage);
 	free(*fresh);
 	*fresh = f;

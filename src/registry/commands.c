@@ -327,6 +327,7 @@ reg_command_exchange(struct reg_store *st, struct reg_message *m,
 	struct reg_stmt *s;
 	size_t max = m->cmd_max > REG_COMMAND_LIMIT ? REG_COMMAND_LIMIT :
 	    m->cmd_max;
+	long long n = 0;
 	int r;
 
 	m->cmd_id = 0;
@@ -374,16 +375,27 @@ reg_command_exchange(struct reg_store *st, struct reg_message *m,
 			s = reg_stmt(st, Q_CMD_REJECT);
 			reg_bind_int(st, s, 1, id);
 			reg_bind_text(st, s, 2, reason);
-			if (reg_run(st, s, what) < 0)
+			if ((r = reg_step(st, s, what)) >= 0 &&
+			    st->be->changed(st, s) > 0)
+				m->cmd_rejected++;
+			reg_reset(st, s);
+			if (r < 0)
 				return -1;
-			m->cmd_rejected++;
 			continue;
 		}
+		/* none changed: cancelled (or expired) since the probe,
+		 * never sent; the next is looked at */
 		s = reg_stmt(st, Q_CMD_DELIVER);
 		reg_bind_int(st, s, 1, id);
 		reg_bind_int(st, s, 2, now);
-		if (reg_run(st, s, what) < 0)
+		n = 0;
+		if ((r = reg_step(st, s, what)) >= 0)
+			n = st->be->changed(st, s);
+		reg_reset(st, s);
+		if (r < 0)
 			return -1;
+		if (n == 0)
+			continue;
 		m->cmd_id = id;
 		m->cmd_len = len;
 		return 0;

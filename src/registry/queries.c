@@ -115,11 +115,16 @@ static const char *const sql[Q__COUNT] = {
 	[Q_CMD_NEXT] = "SELECT id, payload FROM commands "
 	    "WHERE device_id = ?1 AND state IN ('queued', 'delivered') "
 	    "AND expires_at > ?2 AND id <> ?3 ORDER BY id LIMIT 1",
+	/* the probe's test again: on PostgreSQL a cancel (or another
+	 * node's sweep) may commit between the probe and this, and the row
+	 * this sees is the committed one; without it a cancelled command
+	 * became delivered again and went to the device */
 	[Q_CMD_DELIVER] = "UPDATE commands SET state = 'delivered', "
 	    "delivered_at = coalesce(delivered_at, ?2), "
-	    "attempts = attempts + 1 WHERE id = ?1",
+	    "attempts = attempts + 1 WHERE id = ?1 "
+	    "AND state IN ('queued', 'delivered') AND expires_at > ?2",
 	[Q_CMD_REJECT] = "UPDATE commands SET state = 'rejected', "
-	    "reason = ?2 WHERE id = ?1",
+	    "reason = ?2 WHERE id = ?1 AND state IN ('queued', 'delivered')",
 	/* the newest ?4, oldest first */
 	[Q_CMD_LIST] = "SELECT * FROM (" COMMAND_COLUMNS("?3")
 	    "WHERE device_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR "

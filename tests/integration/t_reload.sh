@@ -109,4 +109,24 @@ reload reload_failed
 grep 'event=reload_failed' "$T/gw.log" | tail -n 1 | grep -q 'serve.conf:5' || fail "reload_failed does not name the file's line"
 [ "$(serial)" = 07D1 ] || fail "a bad config file changed the certificate"
 ok "SIGHUP with --config: certificates and profile change live, start-only options are named, a bad file changes nothing"
+
+# A file that no longer names a certificate: going to the development
+# pair is read at start only (named), the certificate in use stays (its
+# paths pointed into the reading before, freed by this one).
+sed -i -e '/^cert /d' -e '/^key /d' -e '/^profile nonsense/d' "$T/serve.conf"
+reload reload_ignored
+grep 'event=reload_ignored' "$T/gw.log" | tail -n 1 | grep -q 'development pair' ||
+    fail "going to the development pair was not named: $(tail -n 2 "$T/gw.log")"
+grep 'event=reload_failed' "$T/gw.log" | tail -n 1 | grep -q 'serve.conf:5' ||
+    fail "a file without certificates failed: $(tail -n 2 "$T/gw.log")"
+[ "$(serial)" = 07D1 ] || fail "a file without certificates changed the certificate"
+mkcert_pair third
+printf 'cert %s\nkey %s\n' "$T/third.crt" "$T/third.key" >>"$T/serve.conf"
+reload reloaded
+served_fp=$(openssl s_client -connect "127.0.0.1:$PORT" -servername localhost </dev/null 2>/dev/null |
+    openssl x509 -noout -fingerprint -sha256)
+[ "$served_fp" = "$(openssl x509 -in "$T/third.crt" -noout -fingerprint -sha256)" ] ||
+    fail "the certificate named again is not served"
+kill -0 "$GW_PID" || fail "the gateway died"
+ok "SIGHUP with a file that names no certificate any more: named as read at start only, the certificate in use stays"
 stop_gw

@@ -2124,6 +2124,81 @@ cmd_row(void *arg, const struct reg_command *c)
 	w->n++;
 }
 
+struct deliver_race {
+	struct fixture	*f;
+	const char	*dev;
+	char		 buf[REG_COMMAND_LIMIT];
+	int		 rc;
+	int64_t		 cmd_id;
+};
+
+static void *
+deliver_race(void *arg)
+{
+	struct deliver_race *d = arg;
+	struct reg_message m = { .device_id = d->dev, .seq = -1, .body = "x",
+	    .len = 1, .peer = "127.0.0.1:1", .cmd_max = 256,
+	    .cmd_buf = d->buf };
+
+	d->rc = reg_store_messages(d->f->st, &m, 1);
+	d->cmd_id = m.cmd_id;
+	return NULL;
+}
+
+/* A cancel that commits while the intake's transaction is between its
+ * probe and its delivery (PostgreSQL, read committed): the command stays
+ * cancelled and is not sent. The cancel holds the row until the intake
+ * waits on it, then commits. */
+static void
+test_pg_cancel_while_delivering(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[1];
+	struct deliver_race d = { .f = f, .rc = -2 };
+	struct reg_command c;
+	char sql[160];
+	int64_t id, deadline;
+	PGconn *lk;
+	PGresult *r;
+	pthread_t t;
+	int waiting = 0;
+
+	open_ok(f);
+	assert_int_equal(provision(f->st, 1, NULL, "t", devs), 0);
+	d.dev = devs[0].id;
+	assert_int_equal(reg_command_queue(f->st, d.dev, "reboot", 6, 0, 0,
+	    "cli", &id, NULL), 0);
+	lk = PQconnectdb(f->db);
+	assert_int_equal(PQstatus(lk), CONNECTION_OK);
+	snprintf(sql, sizeof(sql), "BEGIN; UPDATE commands SET state = "
+	    "'cancelled', reason = 'cancelled by t' WHERE id = %lld",
+	    (long long)id);
+	r = PQexec(lk, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	assert_int_equal(pthread_create(&t, NULL, deliver_race, &d), 0);
+	/* the intake's UPDATE waits on the row lock: poll for it */
+	for (deadline = reg_now_ms() + 10000; !waiting &&
+	    reg_now_ms() < deadline; ) {
+		r = pg_exec(f->db, "SELECT count(*) FROM pg_stat_activity "
+		    "WHERE wait_event_type = 'Lock'");
+		waiting = atoi(PQgetvalue(r, 0, 0)) > 0;
+		PQclear(r);
+		if (!waiting)
+			usleep(10000);
+	}
+	r = PQexec(lk, "COMMIT");
+	PQclear(r);
+	PQfinish(lk);
+	pthread_join(t, NULL);
+	assert_true(waiting);
+	assert_int_equal(d.rc, 0);
+	assert_int_equal(d.cmd_id, 0);
+	assert_int_equal(reg_command_get(f->st, id, &c), 0);
+	assert_int_equal(c.state, REG_CMD_CANCELLED);
+	assert_int_equal(c.attempts, 0);
+}
+
 /* Commands: queued, delivered (attempts counted) until acknowledged, the
  * oldest first, too large ones rejected, expired ones never delivered,
  * cancelled; a device that does not ask gets none. */
@@ -2320,6 +2395,7 @@ main(void)
 		P(test_store_messages),
 		P(test_apps),
 		P(test_commands),
+		P(test_pg_cancel_while_delivering),
 		P(test_read_messages),
 		P(test_presence),
 		P(test_webhook_secret),
