@@ -185,6 +185,7 @@ start_read(struct gw_worker *w, struct gw_conn *c, struct app_conn *a,
 		return busy(c, a);
 	}
 	c->wait = WAIT_READER;
+	c->answer_half_closed = 0;	/* a half-close ends a wait (app-api.md) */
 	c->timer = TIMER_READER;
 	c->deadline = r->deadline;
 	if (!a->streaming)	/* a stream's every heartbeat: not a line */
@@ -373,6 +374,7 @@ command_route(struct gw_worker *w, struct gw_conn *c,
 		return;
 	}
 	c->wait = WAIT_READER;
+	c->answer_half_closed = 1;	/* a change is answered all the same */
 	c->timer = TIMER_READER;
 	c->deadline = r->deadline;
 }

@@ -130,8 +130,11 @@ loop_once(struct fwd *f, int ms)
 		return MOSQ_ERR_CONN_LOST;
 	if (left || mosquitto_want_write(f->mosq))
 		p.events |= POLLOUT;
-	if (tls_pending(f))
-		ms = 0;
+	/* Records read ahead wait in OpenSSL, not the socket: look again
+	 * soon. Not at once: with read-ahead a part of a record counts as
+	 * pending too, and its rest may be a round trip away. */
+	if (tls_pending(f) && ms > 1)
+		ms = 1;
 	if (poll(&p, 1, ms) < 0 && errno != EINTR)
 		return MOSQ_ERR_ERRNO;
 	if ((p.revents & (POLLIN | POLLERR | POLLHUP)) || tls_pending(f)) {

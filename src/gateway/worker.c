@@ -299,7 +299,8 @@ worker_main(void *arg)
 				 * answer. */
 				if (c->wait != WAIT_NONE &&
 				    (evs[i].events & (EPOLLHUP | EPOLLERR |
-				    (c->wait == WAIT_READER ? EPOLLRDHUP : 0))))
+				    (c->wait == WAIT_READER &&
+				    !c->answer_half_closed ? EPOLLRDHUP : 0))))
 					conn_close(w, c, c->wait == WAIT_STORE ?
 					    "peer hung up while its message was "
 					    "being stored" : c->wait == WAIT_READER ?

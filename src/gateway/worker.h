@@ -105,6 +105,9 @@ struct gw_conn {
 	unsigned	 close_after:1;	/* close once out is written */
 	unsigned	 continue_sent:1;
 	unsigned	 failed:1;	/* TLS error: no close_notify, session dropped */
+	/* WAIT_READER for a command route: a half-close does not end it
+	 * (the client may shut its side after a POST and read the answer) */
+	unsigned	 answer_half_closed:1;
 };
 
 struct gw_worker {

@@ -183,6 +183,29 @@ grep -q "has no command" "$T/err" || fail "CLI cancel of another's: $(cat "$T/er
     fail "a cancelled command was delivered"
 ok "DELETE /v1/commands/ID and --cancel: cancelled, never delivered; 409 when final"
 
+# ---- a client that shuts its sending side after its POST still gets the answer ----
+python3 - "$APP_PORT" "$T/ca.pem" "$CTL" "${ID[1]}" >"$T/half" <<'PY' || fail "half-closed POST: $(cat "$T/half")"
+import socket, ssl, sys
+port, ca, tok, dev = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ctx = ssl.create_default_context(cafile=ca)
+ctx.check_hostname = False
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10))
+body = b"half"
+s.sendall(b"POST /v1/devices/%s/commands HTTP/1.1\r\nHost: x\r\n"
+          b"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s"
+          % (dev.encode(), tok.encode(), len(body), body))
+socket.socket.shutdown(s, socket.SHUT_WR)	# TCP half-close, TLS kept
+got = b""
+while b"\r\n\r\n" not in got:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    got += chunk
+print(got.split(b"\r\n", 1)[0].decode())
+sys.exit(0 if got.startswith(b"HTTP/1.1 201") else 1)
+PY
+ok "a POST whose client half-closes after sending is answered (201), not dropped"
+
 # ---- metrics ----
 curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$T/m" || fail "scrape"
 grep -q '^tether_commands_total{event="delivered"} 1$' "$T/m" ||
