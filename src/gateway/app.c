@@ -333,8 +333,8 @@ command_route(struct gw_worker *w, struct gw_conn *c,
 	}
 	if (token_of(w, c, req, hash) < 0)
 		return;
-	/* checked before the store is asked, and before the token: the
-	 * size is no secret */
+	/* checked before the store is asked (so before the token's scope
+	 * is known, app-api.md): the size is no secret */
 	if (op == GW_CMD_QUEUE && len > REG_COMMAND_DEFAULT_MAX) {
 		OPENSSL_cleanse(hash, sizeof(hash));
 		snprintf(why, sizeof(why), "the payload is %zu bytes; a command "

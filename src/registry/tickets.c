@@ -117,7 +117,9 @@ reg_ticket_keys_get(struct reg_store *st, int64_t since,
 		return -1;
 	s = reg_stmt(st, Q_TKEY_GET);
 	reg_bind_int(st, s, 1, since);
-	reg_bind_int(st, s, 2, (int64_t)max);
+	/* foreign rows (another registry key's) do not count: room for
+	 * some of them besides max good ones */
+	reg_bind_int(st, s, 2, (int64_t)max + 64);
 	while (n < max && (r = reg_step(st, s, what)) == REG_ROW) {
 		struct reg_ticket_key *k = &out[n];
 
