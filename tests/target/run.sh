@@ -94,7 +94,8 @@ target_lx106() {
 # first) against stand-in core headers (tests/target/arduino): libtether's
 # sources in src/internal/, the adapter and both example sketches for the
 # ESP8266 with the lx106 compiler (the adapter's calls on the core's second
-# stack), and the adapter for any other core with the host's. BearSSL's
+# stack), and the adapter and Report.ino for any other core (the ESP32's
+# WiFi.h) with the host's. BearSSL's
 # headers: those of the source package the images are built from, else
 # (`run.sh arduino`, the check alone) the host's libbearssl-dev.
 arduino_check() {
@@ -135,6 +136,10 @@ arduino_check() {
 		    -I"$HERE/arduino" -I"$lib/inc" -I"$L/src" -c "$o.cpp" -o "$o.o" ||
 		    fail "the example $(basename "$f") does not compile for the ESP8266"
 	done
+	# Report.ino is for the ESP32 too (DeepSleep.ino only for the ESP8266)
+	g++ -DARDUINO_ARCH_ESP32 -DESP32 -Wall -Wextra -Werror -I"$HERE/arduino" -I"$lib/inc" -I"$L/src" \
+	    -c "$T/sketch-Report.cpp" -o "$T/sketch-Report-esp32.o" ||
+	    fail "the example Report.ino does not compile for the ESP32"
 	grep -q 'tetherSend(' "$L/examples/Report/Report.ino" ||
 	    fail "Report.ino calls tether_send on loop()'s own stack"
 	grep -q 'tether_client_set_command_buffer(' "$L/examples/Report/Report.ino" &&
