@@ -99,7 +99,7 @@ target_lx106() {
 # headers: those of the source package the images are built from, else
 # (`run.sh arduino`, the check alone) the host's libbearssl-dev.
 arduino_check() {
-	local lib="$T/arduino" src inc f o
+	local lib="$T/arduino" src inc f o L
 	local xflags="-DARDUINO_ARCH_ESP8266 -DESP8266 -Os -mlongcalls --specs=/usr/lib/xtensa-lx106-elf/picolibc.specs"
 	src=$(ls -d "$OUT"/bearssl/bearssl-*/ 2>/dev/null | head -n 1)
 	sh "$TETHER_SRC/examples/arduino/make-library.sh" "$lib" >/dev/null
