@@ -429,9 +429,9 @@ sq_defer_sync(struct reg_store *st, int *fd)
 			    "and mode, and that its file system is mounted "
 			    "read-write)", db);
 		if (e == EACCES || e == EPERM)
-			return reg_fail(st, "%s %s: this user may not write it "
-			    "(check the owner and mode of it and of %s)", what,
-			    wal, db);
+			return reg_fail(st, "%s %s: %s (this user may not "
+			    "write it: check the owner and mode of it and of "
+			    "%s)", what, wal, strerror(e), db);
 		return reg_fail(st, "%s %s: %s", what, wal, strerror(e));
 	}
 	if (sq_exec(st, "PRAGMA synchronous = NORMAL", what) < 0) {
