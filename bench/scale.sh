@@ -248,6 +248,7 @@ pg_counters() {	# -> "commits wal_syncs wal_writes"
 # run_gw CASE PORT MANIFEST GROUPS...: loadgen messages, -w 0 so the
 # window is the whole run and the /proc figures cover the same messages.
 # A group is NAME=pid,pid or pg (PostgreSQL's processes, looked up then).
+# shellcheck disable=SC2046 # pid lists are split on purpose
 run_gw() {
 	cs=$1 port=$2 man=$3; shift 3
 	for g in "$@"; do
