@@ -21,7 +21,9 @@
 # Environment: BUILD, LOADGEN, TETHER, BENCH_QUICK=1 (one round of 2 s),
 # BENCH_ROUNDS (default 3), BENCH_DURATION (s per case, default 10),
 # BENCH_CONNS (default 100), BENCH_KEEP=1 (keep the temp dir), BENCH_CASES
-# (a subset of: sqlite1 pg1 pg2 redis nginx), BENCH_PG_STATEMENTS=1.
+# (a subset of: sqlite1 pg1 pg2 redis nginx), BENCH_PG_STATEMENTS=1,
+# BENCH_SERVER_CPUS (taskset list for the servers, default 0; 0,1 lets
+# the nodes and PostgreSQL use the load's core too; nginx stays on 0).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,7 +39,8 @@ fi
 CONNS=${BENCH_CONNS:-100}
 # Redis's entry: loadgen's JSON body (its seq number at 6 digits), one field
 PAYLOAD='{"seq":100000,"temp":21.5,"hum":48.2,"press":1013.25,"volt":3.31,"rssi":-67,"up":86400}'
-SRV="nice -n 5 taskset -c 0"
+SRV_CPUS=${BENCH_SERVER_CPUS:-0}
+SRV="nice -n 5 taskset -c $SRV_CPUS"
 LOAD="nice -n 5 taskset -c 1"
 TICK=$(getconf CLK_TCK)
 
@@ -317,7 +320,7 @@ run_redis() {
 # --- the run ------------------------------------------------------------------
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-say "bench/scale: $ROUNDS round(s) of $DUR s, $CONNS devices; servers on core 0, load on core 1; load average $LOAD0"
+say "bench/scale: $ROUNDS round(s) of $DUR s, $CONNS devices; servers on core(s) $SRV_CPUS, load on core 1; load average $LOAD0"
 CASES="sqlite1"
 [ -n "$HP2_PID" ] && CASES="$CASES pg1 pg2"
 [ "$HAVE_REDIS" = 1 ] && CASES="$CASES redis"
@@ -368,8 +371,8 @@ label() {
 echo
 echo "## Scale-out on one PostgreSQL ($ROUNDS round(s) of $DUR s, median; $CONNS devices; $(date +%Y-%m-%d))"
 echo
-echo "Command: \`${BENCH_QUICK:+BENCH_QUICK=$BENCH_QUICK }sh bench/scale.sh\`; load average before $LOAD0, after $LOAD1."
-echo "Servers on core 0, load on core 1 ($(nproc) cores). A 4 KiB write + flush on the disk: ${flush_us:-?} µs."
+echo "Command: \`$(env | grep '^BENCH_' | sort | tr '\n' ' ')sh bench/scale.sh\`; load average before $LOAD0, after $LOAD1."
+echo "Servers on core(s) $SRV_CPUS, load on core 1 ($(nproc) cores). A 4 KiB write + flush on the disk: ${flush_us:-?} µs."
 echo
 echo "| case | msg/s | p50 µs | server µs/msg | of which nodes | PostgreSQL | HAProxy | msg/s/core | commits/msg | WAL fsyncs/msg |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
