@@ -308,12 +308,17 @@ run_redis() {
 		-c "$CONNS" -n "$REDIS_N" --csv XADD bench '*' m "$PAYLOAD" 2>"$T/err.txt") || true
 	t1=$(date +%s%N)
 	c=$(group_cpu "$T/b.redis" "$REDIS_PID")
-	rate=$(printf '%s\n' "$csv" | awk -F'","' 'NR == 2 { print $(NF - 6) }')
-	[ -n "$rate" ] || { say "  redis: redis-benchmark failed:"; sed 's/^/    /' "$T/err.txt" >&2; return 0; }
+	rps=$(printf '%s\n' "$csv" | awk -F'","' 'NR == 2 { print $(NF - 6) }')
+	[ -n "$rps" ] || { say "  redis: redis-benchmark failed:"; sed 's/^/    /' "$T/err.txt" >&2; return 0; }
+	# the rate on our clock, connecting included, as loadgen's -w 0 window
+	# (redis-benchmark's own rps is in the raw line)
+	rate=$(awk -v a="$t0" -v b="$t1" -v n="$REDIS_N" 'BEGIN { printf "%.1f", n * 1e9 / (b - a) }')
 	p50=$(printf '%s\n' "$csv" | awk -F'","' 'NR == 2 { print $(NF - 3) * 1000 }')
 	us=$(awk -v c="$c" -v n="$REDIS_N" 'BEGIN { printf "%.1f", c * 1e6 / n }')
-	echo "mode=redis-benchmark label=redis/$rnd tls=$REDIS_TLS n=$REDIS_N wall_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }') rate=$rate p50_us=$p50 cpu_redis=$c" >>"$RAW"
+	echo "mode=redis-benchmark label=redis/$rnd tls=$REDIS_TLS n=$REDIS_N wall_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }') rate=$rate rps=$rps p50_us=$p50 cpu_redis=$c" >>"$RAW"
 	rec redis rate "$rate"; rec redis p50 "$p50"; rec redis us_redis "$us"; rec redis us "$us"
+	# the next round's count from this round's rate (the probe is short)
+	REDIS_N=$(awk -v r="$rate" -v d="$DUR" -v n="$REDIS_N" 'BEGIN { m = r * d; printf "%d", m < 2000 ? n : m }')
 	say "  redis: $rate XADD/s, server CPU $us µs/msg"
 }
 
@@ -400,9 +405,9 @@ echo "(/proc/PID/stat; PostgreSQL = the postmaster and all its children) per"
 echo "message answered; msg/s/core = 1e6 / that. commits/msg and WAL fsyncs/msg"
 echo "from pg_stat_database and pg_stat_wal over the run (under 1: commits and"
 echo "fsyncs shared by several messages). Redis's figures come from"
-echo "redis-benchmark -c $CONNS XADD bench '*' m <loadgen's ${#PAYLOAD}-byte JSON body> (its CSV"
-echo "rate, its p50), a fixed count sized to"
-echo "about $DUR s. nginx stores nothing: the bound for TLS + HTTP on this machine."
+echo "redis-benchmark -c $CONNS XADD bench '*' m <loadgen's ${#PAYLOAD}-byte JSON body> (count / wall"
+echo "time of the run, its p50), a fixed count sized from a probe (round 1) or the round"
+echo "before to about $DUR s. nginx stores nothing: the bound for TLS + HTTP on this machine."
 [ -n "$NOTES" ] && printf '\nNotes:%s\n' "$NOTES"
 if [ -n "$PG_PID" ] && [ "${BENCH_PG_STATEMENTS:-0}" = 1 ]; then
 	echo
