@@ -9,6 +9,7 @@
 #   make bench-app  the application API's figures alone (bench/app.sh)
 #   make bench-restart  a fleet back after a restart, tether and nginx (bench/restart.sh)
 #   make bench-forward  forwarding to mosquitto and its peer (bench/forward.sh)
+#   make bench-scale  one node vs two on PostgreSQL behind HAProxy, Redis, nginx (bench/scale.sh)
 #   make bench-insn  instructions per message, tether and nginx (callgrind)
 #   make fuzz     long fuzzing campaigns (FUZZ_SECONDS each, default 300)
 #   make install  PREFIX=/usr/local DESTDIR=: the tether binary, libtether.a,
@@ -25,7 +26,7 @@ PREFIX ?= /usr/local
 BUILD ?= build
 DESTDIR ?=
 
-.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench bench-app bench-restart bench-forward bench-insn cross target-test clean install
+.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench bench-app bench-restart bench-forward bench-scale bench-insn cross target-test clean install
 
 all: build/Makefile
 	$(CMAKE) --build build -j $(JOBS)
@@ -72,6 +73,7 @@ bench: deps all
 	@sh bench/app.sh
 	@sh bench/restart.sh
 	@sh bench/forward.sh
+	@sh bench/scale.sh
 
 bench-app: deps all
 	@sh scripts/deps.sh --bench
@@ -84,6 +86,10 @@ bench-restart: deps all
 bench-forward: deps all
 	@sh scripts/deps.sh --bench
 	@sh bench/forward.sh
+
+bench-scale: deps all
+	@sh scripts/deps.sh --bench
+	@sh bench/scale.sh
 
 bench-insn: deps all
 	@sh scripts/deps.sh --bench

@@ -15,6 +15,8 @@ qemu-system-arm qemu-system-misc dpkg-dev"
 case "${1:-}" in
 --cross) want="$want $cross" ;;
 --target) want="$want $target" ;;
+# --bench: make bench's peers beyond the test set (bench/scale.sh's Redis)
+--bench) want="$want redis-server" ;;
 esac
 
 # apt-get source needs a deb-src entry for the suite the machine runs: made
