@@ -40,7 +40,7 @@ static int
 schema_version(struct reg_store *st, long long *version)
 {
 	const char *what = "cannot read the database schema";
-	long long ours, tables;
+	long long ours = 0, tables = 0;
 
 	if (query_ints(st, st->be->schema->tables, what, &ours, &tables) < 0)
 		return -1;
