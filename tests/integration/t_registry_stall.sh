@@ -162,7 +162,10 @@ health() { [ "$(gw_curl -o /dev/null -w '%{http_code}' --max-time 2 \
     "https://localhost:$PORT/v1/health")" = "$1" ]; }
 wait_for 5 health 503 || fail "health not 503 while a commit hangs"
 h1=$(ms)
-[ $((h1 - t0)) -le 3500 ] || fail "health turned 503 after $((h1 - t0)) ms (deadline 2 s)"
+# At most two deadlines: a commit of presence changes alone (this test's
+# last connection closing) may be in the store first; it does not count
+# for health, and the message's commit starts when it gives up.
+[ $((h1 - t0)) -le 5500 ] || fail "health turned 503 after $((h1 - t0)) ms (deadline 2 s)"
 wait "$COMMIT" || fail "curl of the stuck commit failed: $(cat "$T/commit.code")"
 t1=$(ms)
 [ "$(cat "$T/commit.code")" = 503 ] || fail "stuck commit answered $(cat "$T/commit.code"), want 503"
