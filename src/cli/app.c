@@ -117,11 +117,8 @@ parse(int argc, char **argv, int want_name, int takes_scope, int takes_json,
 			usage(stdout);
 			return -1;
 		case ':':
-			return cli_usage_error("app", "%s needs a value",
-			    argv[optind - 1]);
 		default:
-			return cli_usage_error("app", "unknown option '%s'",
-			    argv[optind - 1]);
+			return cli_getopt_refused("app", c, argv);
 		}
 	}
 	if (want_name && optind < argc)

@@ -34,6 +34,9 @@ void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "error: <message>\n" and a hint to run --help; returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* What getopt_long's ':' (a value missing) or '?' (an unknown option)
+ * means, as cli_usage_error says it; returns 2. */
+int cli_getopt_refused(const char *cmd, int c, char **argv);
 /* A subcommand's actions ("device list", "app add"), for cli_dispatch. */
 struct cli_action {
 	const char	*name;

@@ -170,14 +170,8 @@ parse(int argc, char **argv, int list, struct args *a)
 			usage(stdout);
 			return -1;
 		case ':':
-			return cli_usage_error("device", "%s needs a value",
-			    argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				return cli_usage_error("device", "unknown "
-				    "option '-%c'", optopt);
-			return cli_usage_error("device", "unknown option "
-			    "'%s'", argv[optind - 1]);
+			return cli_getopt_refused("device", c, argv);
 		}
 	}
 	for (; optind < argc; optind++) {

@@ -572,14 +572,8 @@ parse_options(int argc, char **argv, struct fp_options *o)
 			usage(stdout);
 			return -1;
 		case ':':
-			return cli_usage_error("fingerprint", "%s needs a value",
-			    argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				return cli_usage_error("fingerprint", "unknown "
-				    "option '-%c'", optopt);
-			return cli_usage_error("fingerprint", "unknown option "
-			    "'%s'", argv[optind - 1]);
+			return cli_getopt_refused("fingerprint", c, argv);
 		}
 	}
 	if (optind + 1 < argc)

@@ -117,11 +117,8 @@ forward_status(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case ':':
-			return cli_usage_error("forward", "%s needs a value",
-			    argv[optind - 1]);
 		default:
-			return cli_usage_error("forward", "unknown option '%s'",
-			    argv[optind - 1]);
+			return cli_getopt_refused("forward", c, argv);
 		}
 	}
 	if (optind < argc)

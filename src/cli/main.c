@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "tether_version.h"
@@ -102,6 +103,18 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
 	message("error", cmd, fmt, ap);
 	va_end(ap);
 	return 2;
+}
+
+/* see cli.h */
+int
+cli_getopt_refused(const char *cmd, int c, char **argv)
+{
+	if (c == ':')
+		return cli_usage_error(cmd, "%s needs a value",
+		    argv[optind - 1]);
+	if (optopt != 0)
+		return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+	return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 }
 
 int

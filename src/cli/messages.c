@@ -225,11 +225,8 @@ cmd_messages(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case ':':
-			return cli_usage_error("messages", "%s needs a value",
-			    argv[optind - 1]);
 		default:
-			return cli_usage_error("messages", "unknown option "
-			    "'%s'", argv[optind - 1]);
+			return cli_getopt_refused("messages", c, argv);
 		}
 	}
 	if (optind < argc)

@@ -283,14 +283,8 @@ cmd_provision(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case ':':
-			return cli_usage_error("provision", "%s needs a value",
-			    argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				return cli_usage_error("provision", "unknown "
-				    "option '-%c'", optopt);
-			return cli_usage_error("provision", "unknown option "
-			    "'%s'", argv[optind - 1]);
+			return cli_getopt_refused("provision", c, argv);
 		}
 	}
 	if (optind < argc)

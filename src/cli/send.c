@@ -288,14 +288,8 @@ parse_options(int argc, char **argv, struct send_opts *o,
 			usage(stdout);
 			return 0;
 		case ':':
-			return cli_usage_error("send", "%s needs a value",
-			    argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				return cli_usage_error("send", "unknown option "
-				    "'-%c'", optopt);
-			return cli_usage_error("send", "unknown option '%s'",
-			    argv[optind - 1]);
+			return cli_getopt_refused("send", c, argv);
 		}
 	}
 	if (optind == argc)
