@@ -7,11 +7,9 @@
  * reg_prune never deletes what a forwarder has not delivered; when that
  * holds retention back, a log line names the forwarder.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "gateway/gateway.h"
 

@@ -8,11 +8,9 @@
  * sweep is what the applications and the log see. With several gateways
  * on one PostgreSQL each sweeps; a command is marked (and logged) once.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
