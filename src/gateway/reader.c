@@ -203,23 +203,32 @@ cmd_answer(struct gw_read *r, struct text *t, int status)
 	return 1;
 }
 
+/* j, built (failed: a part of it could not be), as the answer; j is
+ * freed. */
+static int
+cmd_json(struct gw_read *r, struct json *j, int failed, int status)
+{
+	struct text t = { 0 };
+
+	if (failed || json_finish(j) == NULL || j->failed) {
+		json_free(j);
+		return cmd_answer(r, &t, 503);
+	}
+	text_put(&t, j->buf, j->len);
+	json_free(j);
+	return cmd_answer(r, &t, status);
+}
+
 static int
 cmd_error(struct gw_read *r, int status, const char *why)
 {
-	struct text t = { 0 };
 	struct json j;
 
 	json_init_heap(&j);
 	json_object(&j, NULL, JSON_COMPACT);
 	json_str(&j, "error", why);
 	json_end(&j);
-	if (json_finish(&j) == NULL || j.failed) {
-		json_free(&j);
-		return cmd_answer(r, &t, 503);
-	}
-	text_put(&t, j.buf, j.len);
-	json_free(&j);
-	return cmd_answer(r, &t, status);
+	return cmd_json(r, &j, 0, status);
 }
 
 /* The store failed: logged, 503. */
@@ -249,18 +258,12 @@ cmd_row(void *arg, const struct reg_command *c)
 static int
 cmd_object(struct gw_read *r, const struct reg_command *c, int status)
 {
-	struct text t = { 0 };
 	struct json j;
+	int failed;
 
 	json_init_heap(&j);
-	if (reg_command_json(&j, c) < 0 || json_finish(&j) == NULL ||
-	    j.failed) {
-		json_free(&j);
-		return cmd_answer(r, &t, 503);
-	}
-	text_put(&t, j.buf, j.len);
-	json_free(&j);
-	return cmd_answer(r, &t, status);
+	failed = reg_command_json(&j, c) < 0;
+	return cmd_json(r, &j, failed, status);
 }
 
 /* A command route (docs/app-api.md, "Commands"): the scope its
@@ -311,7 +314,6 @@ run_command(struct gw_reader *rd, struct gw_read *r)
 	case GW_CMD_LIST: {
 		struct cmd_list l = { .failed = 0 };
 		struct reg_device dev;
-		struct text t = { 0 };
 		long long n;
 
 		if ((x = reg_device_get(rd->store, r->device, &dev)) < 0)
@@ -332,13 +334,7 @@ run_command(struct gw_reader *rd, struct gw_read *r)
 			json_free(&l.j);
 			return cmd_unavailable(rd, r);
 		}
-		if (l.failed || json_finish(&l.j) == NULL || l.j.failed) {
-			json_free(&l.j);
-			return cmd_answer(r, &t, 503);
-		}
-		text_put(&t, l.j.buf, l.j.len);
-		json_free(&l.j);
-		return cmd_answer(r, &t, 200);
+		return cmd_json(r, &l.j, l.failed, 200);
 	}
 	case GW_CMD_GET:
 	case GW_CMD_CANCEL:
