@@ -185,12 +185,12 @@ authorize(struct gw_reader *rd, struct gw_read *r, unsigned scope,
 	return 0;
 }
 
-/* A command route's answer: status and one JSON object (text.h). */
+/* t as r's answer with status, or 503 when t could not be written
+ * whole (out of memory: app.c says so). 1 (answered). */
 static int
-cmd_answer(struct gw_read *r, struct text *t, int status)
+answer_text(struct gw_read *r, struct text *t, int status)
 {
-	text_str(t, "\n");
-	if (t->failed) {	/* out of memory: app.c says 503 */
+	if (t->failed) {
 		text_free(t);
 		r->status = 503;
 		r->body = NULL;
@@ -201,6 +201,14 @@ cmd_answer(struct gw_read *r, struct text *t, int status)
 	r->body = t->buf;
 	r->len = t->len;
 	return 1;
+}
+
+/* A command route's answer: status and one JSON object (text.h). */
+static int
+cmd_answer(struct gw_read *r, struct text *t, int status)
+{
+	text_str(t, "\n");
+	return answer_text(r, t, status);
 }
 
 /* j, built (failed: a part of it could not be), as the answer; j is
@@ -414,15 +422,7 @@ run_devices(struct gw_reader *rd, struct gw_read *r)
 		return 1;
 	}
 	text_printf(&a.t, "],\"count\":%zu}\n", r->count);
-	if (a.t.failed) {
-		text_free(&a.t);
-		r->status = 503;
-		return 1;
-	}
-	r->status = 200;
-	r->body = a.t.buf;
-	r->len = a.t.len;
-	return 1;
+	return answer_text(r, &a.t, 200);
 }
 
 /*
@@ -475,15 +475,7 @@ run_read(struct gw_reader *rd, struct gw_read *r, int first, int64_t now)
 	} else if (r->count == 0) {
 		text_str(&a.t, ": no message for a while\n\n");
 	}
-	if (a.t.failed) {
-		text_free(&a.t);
-		r->status = 503;
-		return 1;
-	}
-	r->status = 200;
-	r->body = a.t.buf;
-	r->len = a.t.len;
-	return 1;
+	return answer_text(r, &a.t, 200);
 }
 
 /* When the parked reads look again (ms): the first wait to end, the next
