@@ -174,6 +174,20 @@ dispatch(struct gw_intake *in, struct gw_intake_item *head)
 	}
 }
 
+/*
+ * A write of presence alone that failed: a store that refuses it is told
+ * by presence_failed, not by health (the devices' commits say whether
+ * messages are taken). One that hung until the deadline is a stuck store,
+ * as a message's commit would be: health stays 503 until the probe's
+ * write goes in (wait_or_probe), not only while the write hangs.
+ */
+static void
+presence_write_failed(struct gw_intake *in, int64_t t0)
+{
+	if (reg_mono_us() - t0 >= in->deadline_us)
+		atomic_store(&in->healthy, 0);
+}
+
 /* The node's beat, when due (after a commit, or when nothing else is to
  * do): a transaction of its own every REG_NODE_BEAT_MS, which also tells
  * of nodes lost (their devices' disconnected events). Without the lock. */
@@ -186,10 +200,13 @@ beat(struct gw_intake *in, int64_t now)
 	if (in->presence == NULL || now < in->next_beat)
 		return;
 	in->next_beat = now + (int64_t)REG_NODE_BEAT_MS * 1000;
-	/* Not a commit of messages: health says what devices' commits do
-	 * (a stuck store shows in theirs), not the beat's. */
+	/* timed for health, as a commit is: on a quiet node the beat is
+	 * what finds a frozen store */
+	atomic_store(&in->commit_since, now);
 	n = reg_node_beat(in->store, in->node, 0, &lost);
+	atomic_store(&in->commit_since, 0);
 	if (n < 0) {
+		presence_write_failed(in, now);
 		gw_log(GW_LOG_WARN, "presence_failed", "node", in->node,
 		    "reason", reg_error(in->store), "effect", "other gateways "
 		    "take this node's devices for offline after 15 s without "
@@ -273,11 +290,13 @@ commit_batch(struct gw_intake *in, size_t n)
 			.cmd_buf = it->cmd_max > 0 ? it->body + it->len : NULL,
 		};
 	}
-	/* Health, the histogram and store_failed are about the devices'
-	 * messages (mm of them); a batch of presence changes alone that
-	 * fails is retried after GW_STORE_PROBE_MS, with a line of its own. */
+	/* The histogram and store_failed are about the devices' messages
+	 * (mm of them); a batch of presence changes alone that fails is
+	 * retried after GW_STORE_PROBE_MS, with a line of its own. Any
+	 * write that hangs tells health, as a message's commit would: the
+	 * store is stuck either way. */
 	mm = m - ne;
-	if (mm > 0)
+	if (m > 0)
 		atomic_store(&in->commit_since, now);
 	ok = m == 0 || reg_store_messages(in->store, in->msgs, m) == 0;
 	atomic_store(&in->commit_since, 0);
@@ -293,6 +312,7 @@ commit_batch(struct gw_intake *in, size_t n)
 		    "reason", reg_error(in->store),
 		    "answer", "503 (nothing acknowledged)", NULL);
 	} else if (!ok) {
+		presence_write_failed(in, now);
 		in->presence_retry = reg_mono_us() +
 		    (int64_t)GW_STORE_PROBE_MS * 1000;
 		if (!in->presence_failing)
