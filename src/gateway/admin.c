@@ -144,6 +144,22 @@ forward_metrics(struct text *t)
 	for (size_t i = 0; i < n; i++)
 		text_printf(t, "tether_forward_up{forwarder=\"%s\"} %d\n",
 		    names[i], fs[i].up);
+	head(t, "tether_forward_backlog", "gauge",
+	    "Messages stored after a forwarder's cursor (counted at most "
+	    "every 5 s while it is behind; 0 once it has caught up).");
+	for (size_t i = 0; i < n; i++)
+		text_printf(t, "tether_forward_backlog{forwarder=\"%s\"} %lld\n",
+		    names[i], fs[i].backlog);
+	head(t, "tether_forward_lag_seconds", "gauge",
+	    "How long ago the oldest message a forwarder has read and its "
+	    "receiver not yet acknowledged was received; 0 when caught up.");
+	for (size_t i = 0; i < n; i++) {
+		int64_t lag = fs[i].waiting_since == 0 ? 0 :
+		    reg_now_ms() - fs[i].waiting_since;
+
+		text_printf(t, "tether_forward_lag_seconds{forwarder=\"%s\"} "
+		    "%.3f\n", names[i], lag > 0 ? (double)lag / 1000 : 0.0);
+	}
 }
 
 static void

@@ -98,6 +98,8 @@ gw_forward_stats(struct gw_forward_stat *out, size_t max)
 		out[n].delivered = atomic_load(&f->delivered);
 		out[n].failures = atomic_load(&f->failures);
 		out[n].up = atomic_load(&f->up);
+		out[n].waiting_since = atomic_load(&f->waiting_since);
+		out[n].backlog = atomic_load(&f->backlog);
 	}
 	pthread_mutex_unlock(&kick_lock);
 	return n;
@@ -180,6 +182,8 @@ collect(void *arg, const struct reg_read_row *row)
 		return;
 	}
 	snprintf(r->device, sizeof(r->device), "%s", row->device_id);
+	if (b->n == 0)
+		b->first_at = row->received_at;
 	r->line = j.buf;		/* ours now: freed by batch_clear */
 	r->len = j.len;
 	r->kind = row->kind;
@@ -220,6 +224,32 @@ save(struct fwd *f, const struct reg_cursor *c, long long n)
 		    f->name, "reason", reg_error(f->store), "effect",
 		    "messages delivered since the last saved cursor are "
 		    "delivered again after a restart", NULL);
+}
+
+/* The backlog for the metrics, counted from c (after what was
+ * acknowledged) at most every GW_FORWARD_COUNT_MS: a count is a read of
+ * every row waiting, so not one a batch. A count that fails keeps the
+ * last. */
+static void
+count_backlog(struct fwd *f, const struct reg_cursor *c)
+{
+	long long n;
+
+	if (f->counted_at != 0 && now_ms() - f->counted_at < GW_FORWARD_COUNT_MS)
+		return;
+	f->counted_at = now_ms();
+	if ((n = reg_count_after(f->store, c)) >= 0)
+		atomic_store(&f->backlog, n);
+}
+
+/* Caught up at the read: nothing waits, and the next count is due as
+ * soon as the forwarder falls behind again. */
+static void
+caught_up(struct fwd *f)
+{
+	atomic_store(&f->waiting_since, 0);
+	atomic_store(&f->backlog, 0);
+	f->counted_at = 0;
 }
 
 static void *
@@ -267,6 +297,7 @@ fwd_main(void *arg)
 			goto failed;
 		}
 		if (n == 0) {
+			caught_up(f);
 			if (unsaved > 0) {	/* caught up */
 				save(f, &at, unsaved);
 				unsaved = 0;
@@ -277,6 +308,7 @@ fwd_main(void *arg)
 			sleep_for(f, GW_FORWARD_POLL_MS, 1);
 			continue;
 		}
+		atomic_store(&f->waiting_since, b.first_at);
 		if (deliver(f, &b, err) < 0)
 			goto failed;
 		/* Acknowledged. The cursor is stored once the forwarder has
@@ -292,6 +324,10 @@ fwd_main(void *arg)
 			saved_at = now_ms();
 		}
 		at = next;
+		if (n < (long long)q.limit)
+			caught_up(f);
+		else
+			count_backlog(f, &at);
 		atomic_fetch_add(&f->delivered, (uint64_t)n);
 		atomic_store(&f->up, 1);
 		retry = GW_FORWARD_RETRY_MIN_MS;
@@ -322,6 +358,8 @@ failed:
 			gw_log(GW_LOG_DEBUG, "forward_error_unsaved", "forwarder",
 			    f->name, "reason", reg_error(f->store), NULL);
 		failing = 1;
+		if (started)	/* what waits meanwhile, for the metrics */
+			count_backlog(f, &at);
 		sleep_for(f, retry, 0);
 		retry = retry * 2 > GW_FORWARD_RETRY_MAX_MS ?
 		    GW_FORWARD_RETRY_MAX_MS : retry * 2;

@@ -34,6 +34,7 @@ struct fwd_batch {
 	size_t		 n, cap;
 	int		 failed;	/* out of memory while reading */
 	char		 cursor[REG_CURSOR_TEXT];	/* after the last row */
+	int64_t		 first_at;	/* the first row's received_at (unix ms) */
 };
 
 /* One forwarder: a thread, its registry handle, its receiver. */
@@ -50,6 +51,13 @@ struct fwd {
 	/* for the metrics (gw_forward_stats): written by this thread */
 	_Atomic uint64_t delivered, failures;
 	atomic_int	 up;		/* the last attempt was acknowledged */
+	/* received_at (unix ms) of the oldest message read and not yet
+	 * acknowledged; 0: caught up at the last read */
+	_Atomic int64_t	 waiting_since;
+	/* messages after the cursor, counted at most every
+	 * GW_FORWARD_COUNT_MS while behind; 0 once caught up */
+	_Atomic long long backlog;
+	int64_t		 counted_at;	/* monotonic ms of that count */
 
 	/* webhooks */
 	SSL_CTX		*ctx;		/* https:// only */

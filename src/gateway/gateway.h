@@ -402,6 +402,8 @@ struct gw_forward_stat {
 	uint64_t	 delivered;	/* acknowledged by the receiver */
 	uint64_t	 failures;	/* attempts that failed */
 	int		 up;		/* 1: the last attempt was acknowledged */
+	int64_t		 waiting_since;	/* unix ms; 0: caught up */
+	long long	 backlog;	/* as of at most GW_FORWARD_COUNT_MS ago */
 };
 size_t gw_forward_stats(struct gw_forward_stat *out, size_t max);
 

@@ -110,6 +110,7 @@
 #define GW_FORWARD_BATCH_MAX	1000	/* --forward-batch, at most */
 #define GW_FORWARD_POLL_MS	200	/* looks for new messages at least this often */
 #define GW_FORWARD_SAVE_MS	1000	/* stores its cursor at least this often while busy */
+#define GW_FORWARD_COUNT_MS	5000	/* counts its backlog at most this often while behind */
 #define GW_FORWARD_RETRY_MIN_MS	100	/* first retry; doubles ... */
 #define GW_FORWARD_RETRY_MAX_MS	30000	/* ... up to this */
 #define GW_FORWARD_IO_MS	10000	/* connect, send, an answer: each */

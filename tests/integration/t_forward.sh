@@ -92,13 +92,23 @@ grep -q 'event=forward_failed' "$T/gw.log" || fail "no forward_failed log line"
 curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$T/m" || fail "metrics scrape failed"
 grep -qx "tether_forward_up{forwarder=\"$URL\"} 0" "$T/m" || fail "metrics while down: $(grep forward "$T/m")"
 grep -qE "^tether_forward_failures_total\{forwarder=\"$URL\"\} [1-9]" "$T/m" || fail "metrics: no failures counted"
+# the backlog is counted at most every 5 s while the forwarder is behind;
+# the lag is the age of the oldest message waiting (6: a second or more)
+metric() { curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" | grep "^$1{forwarder=\"$URL\"}" | cut -d' ' -f2; }
+wait_for 20 sh -c "curl -sf http://127.0.0.1:$ADMIN_PORT/metrics | grep -qx 'tether_forward_backlog{forwarder=\"$URL\"} 7'" ||
+	fail "metrics backlog while down: $(metric tether_forward_backlog), want 7"
+lag=$(metric tether_forward_lag_seconds)
+python3 -c "import sys; sys.exit(0 if float('$lag') >= 1 else 1)" || fail "metrics lag while down: $lag"
 start_recv
 wait_for 40 recorded 22 || fail "the backlog did not arrive after the receiver came back"
 [ "$(tail -n 7 "$T/rec" | cut -d' ' -f3 | tr '\n' ' ')" = "6 7 8 9 10 11 12 " ] ||
 	fail "the backlog arrived out of order: $(tail -n 7 "$T/rec")"
 wait_for 10 grep -q 'event=forward_recovered' "$T/gw.log" || fail "no forward_recovered log line"
 [ "$(backlog)" = 0 ] || fail "backlog $(backlog) after recovery"
-ok "receiver failing then down: intake unaffected, backlog 7 with its error, then delivered in order"
+wait_for 10 sh -c "curl -sf http://127.0.0.1:$ADMIN_PORT/metrics | grep -qx 'tether_forward_lag_seconds{forwarder=\"$URL\"} 0.000'" ||
+	fail "metrics lag after recovery: $(metric tether_forward_lag_seconds)"
+[ "$(metric tether_forward_backlog)" = 0 ] || fail "metrics backlog after recovery: $(metric tether_forward_backlog)"
+ok "receiver failing then down: intake unaffected, backlog 7 with its error (metrics: backlog 7, lag ${lag} s), then delivered in order"
 
 # A new webhook secret: posts signed with it are refused by a receiver
 # that has the old one (401 in status), taken once it has the new one.
