@@ -26,7 +26,7 @@ PREFIX ?= /usr/local
 BUILD ?= build
 DESTDIR ?=
 
-.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench bench-app bench-restart bench-forward bench-scale bench-insn cross target-test clean install
+.PHONY: all deps demo test test-plain test-asan fuzz-smoke fuzz bench bench-app bench-restart bench-forward bench-scale bench-where bench-insn cross target-test clean install
 
 all: build/Makefile
 	$(CMAKE) --build build -j $(JOBS)
@@ -74,6 +74,7 @@ bench: deps all
 	@sh bench/restart.sh
 	@sh bench/forward.sh
 	@sh bench/scale.sh
+	@sh bench/where.sh
 
 bench-app: deps all
 	@sh scripts/deps.sh --bench
@@ -90,6 +91,10 @@ bench-forward: deps all
 bench-scale: deps all
 	@sh scripts/deps.sh --bench
 	@sh bench/scale.sh
+
+bench-where: deps all
+	@sh scripts/deps.sh --bench
+	@sh bench/where.sh
 
 bench-insn: deps all
 	@sh scripts/deps.sh --bench

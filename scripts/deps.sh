@@ -16,7 +16,8 @@ case "${1:-}" in
 --cross) want="$want $cross" ;;
 --target) want="$want $target" ;;
 # --bench: make bench's peers beyond the test set (bench/scale.sh's Redis)
---bench) want="$want redis-server" ;;
+# and bench/where.sh's profiler
+--bench) want="$want redis-server linux-perf" ;;
 esac
 
 # apt-get source needs a deb-src entry for the suite the machine runs: made
