@@ -51,8 +51,10 @@ struct gw_resume;
 struct gw_resume *gw_resume_open(const struct gw_config *c,
     struct gw_tls *tls, struct reg_store *store);
 
-/* From the registry watcher's thread, with its store, every poll: rotates
- * the keys when due, and on PostgreSQL takes the keys other nodes made. */
+/* From the registry watcher's thread, with its store, every poll: writes
+ * the session file every --session-save when it changed, rotates the
+ * keys when due, and on PostgreSQL takes the keys other nodes made and
+ * shares sessions (every GW_SESSION_SYNC_MS). */
 void gw_resume_tick(struct gw_resume *r, struct reg_store *store);
 
 /* The sharing of sessions through the store since the start (written

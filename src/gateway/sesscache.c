@@ -3,8 +3,9 @@
  * sesscache.c - the server-side TLS session cache: session id -> the
  * session's DER bytes, one exact-size allocation a session, oldest out
  * first, behind one mutex. OpenSSL calls it through the SSL_CTX callbacks.
- * At a clean stop it is written to the state directory, and read back at
- * the next start (resume.c), so a restart keeps devices' sessions.
+ * It is written to the state directory now and then and at a clean stop,
+ * and read back at the next start; on PostgreSQL the watcher takes the
+ * sessions stored here to the store and adds other nodes' (resume.c).
  */
 #include <pthread.h>
 #include <stddef.h>
