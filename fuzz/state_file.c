@@ -2,18 +2,23 @@
 /*
  * state_file.c - libFuzzer target for the two files the gateway reads
  * back from its state directory at start (a restart's ticket keys,
- * tickets.c; its session cache, sesscache.c). A file another process
- * could have damaged is refused or loaded, never read past its end, and
- * a ticket file that parses formats again to the same bytes.
+ * tickets.c; its session cache, sesscache.c), and for what a session row
+ * of the store holds once opened (registry/sessions.c: a row's seal is
+ * AES-GCM, which the fuzzer cannot forge, so the harness hands it the
+ * opened bytes). A file or row another process could have damaged is
+ * refused or loaded, never read past its end, and a ticket file that
+ * parses formats again to the same bytes.
  * Input: a byte whose bit 0 picks the parser (0: ticket keys, 1:
- * sessions) and whose bit 1 asks the harness to seal the rest with a
- * correct checksum (which the fuzzer cannot forge), then the file.
+ * sessions), whose bit 1 asks the harness to seal the rest with a
+ * correct checksum (which the fuzzer cannot forge), and whose bit 2
+ * picks the session row instead; then the bytes.
  */
 #include <openssl/sha.h>
 
 #include "fuzz.h"
 #include "gateway/sesscache.h"
 #include "gateway/tickets.h"
+#include "registry/registry.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -36,7 +41,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((data[0] & 2) != 0)
 		SHA256(buf, size - 1, buf + size - 1);
 
-	if ((data[0] & 1) == 0) {
+	if ((data[0] & 4) != 0) {
+		struct reg_session rs;
+
+		if (reg_session_parse(buf, len, &rs) == 0) {
+			require(rs.idlen >= 1 && rs.idlen <= REG_SESSION_ID_MAX);
+			require(rs.derlen >= 1 &&
+			    rs.derlen <= REG_SESSION_DER_MAX);
+			require(1 + rs.idlen + rs.derlen == len);
+			require(memcmp(rs.der, buf + 1 + rs.idlen,
+			    rs.derlen) == 0);
+		}
+	} else if ((data[0] & 1) == 0) {
 		if (gw_tickets_parse(buf, len, keys, &n, err) == 0) {
 			require(n >= 1 && n <= GW_TICKET_RING);
 			require(gw_tickets_format(keys, n, again) == len);

@@ -18,6 +18,9 @@
 
 #include "common/text.h"
 #include "gateway/metrics.h"
+#include "gateway/resume.h"
+#include "gateway/sesscache.h"
+#include "gateway/tls.h"
 #include "gateway/worker.h"
 
 #define ADMIN_DEADLINE_MS	2000	/* a request read and answered */
@@ -162,12 +165,57 @@ forward_metrics(struct text *t)
 	}
 }
 
+/* The session cache (sesscache.c) and its sharing through the store
+ * (resume.c). */
+static void
+session_metrics(struct text *t, const struct gw_admin *a)
+{
+	static const char *const ev[] = { "written", "read", "dropped",
+	    "refused", "pruned" };
+	struct gw_session_share *sh = &gw_session_share;
+	const uint64_t v[] = { atomic_load(&sh->written),
+	    atomic_load(&sh->read), atomic_load(&sh->dropped),
+	    atomic_load(&sh->refused), atomic_load(&sh->pruned) };
+	struct gw_sesscache_stats st;
+	struct gw_sesscache *c;
+
+	c = gw_tls_sessions(__atomic_load_n(&a->sh->tls, __ATOMIC_ACQUIRE));
+	if (c != NULL) {
+		gw_sesscache_stats(c, &st);
+		head(t, "tether_session_cache_sessions", "gauge", "TLS "
+		    "sessions held for resumption by session id.");
+		text_printf(t, "tether_session_cache_sessions %zu\n",
+		    st.count);
+		head(t, "tether_session_cache_bytes", "gauge", "Memory the "
+		    "session cache holds: its sessions and its table.");
+		text_printf(t, "tether_session_cache_bytes %zu\n",
+		    st.bytes + st.table_bytes);
+	}
+	if (!atomic_load(&sh->on))
+		return;
+	head(t, "tether_session_share_total", "counter", "Sessions shared "
+	    "through the store, by event (written: this node's; read: other "
+	    "nodes' taken in; dropped: never written, the queue was full; "
+	    "refused: rows not sealed under this registry key; pruned: rows "
+	    "deleted, expired or past the bound).");
+	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++)
+		text_printf(t, "tether_session_share_total{event=\"%s\"} "
+		    "%llu\n", ev[i], (unsigned long long)v[i]);
+	head(t, "tether_session_share_failures_total", "counter", "Syncs of "
+	    "sessions the store failed (sessions_unshared lines).");
+	text_printf(t, "tether_session_share_failures_total %llu\n",
+	    (unsigned long long)atomic_load(&sh->failures));
+}
+
 static void
 metrics(struct text *t, const struct gw_admin *a)
 {
 	static const char *const hs[] = { "full", "resumed" };
 	static const enum gw_counter hs_k[] = { GW_C_HANDSHAKE_FULL,
 	    GW_C_HANDSHAKE_RESUMED };
+	static const char *const by[] = { "ticket", "session_id" };
+	static const enum gw_counter by_k[] = { GW_C_RESUMED_TICKET,
+	    GW_C_RESUMED_SESSION_ID };
 	static const char *const out[] = { "stored", "duplicate",
 	    "rate_limited", "unavailable" };
 	static const enum gw_counter out_k[] = { GW_C_MSG_STORED,
@@ -206,6 +254,10 @@ metrics(struct text *t, const struct gw_admin *a)
 	    "Connections refused at --max-connections.", GW_C_REFUSED_LIMIT);
 	labelled(t, a, "tether_handshakes_total",
 	    "TLS handshakes completed, by kind.", "kind", hs, hs_k, 2);
+	labelled(t, a, "tether_handshakes_resumed_total",
+	    "Resumed TLS handshakes, by what the client resumed with.", "by",
+	    by, by_k, 2);
+	session_metrics(t, a);
 	counter(t, a, "tether_handshake_failures_total",
 	    "TLS handshakes that failed (the log says why).",
 	    GW_C_HANDSHAKE_FAILED);

@@ -52,6 +52,9 @@ const char gw_config_help[] =
 "  --idle-timeout T       idle keep-alive connection (default 300s)\n"
 "  --drain-timeout T      on SIGTERM, time for in-flight requests (default 10s)\n"
 "  --registry-timeout T   a credential lookup's deadline, then 503 (default 3s)\n"
+"  --session-save T       write the TLS session cache to the state directory\n"
+"                         this often when it changed, and at a stop, so a\n"
+"                         crash loses at most T of sessions (default 60s)\n"
 "  --log-format F         logfmt | json (default logfmt)\n"
 "  --debug[=on|off]       also log every request and connection\n"
 "  --config FILE          read options from FILE (\"name value\" lines); SIGHUP\n"
@@ -91,6 +94,7 @@ gw_config_defaults(struct gw_config *c)
 	c->idle_ms = GW_DEFAULT_IDLE_MS;
 	c->drain_ms = GW_DEFAULT_DRAIN_MS;
 	c->registry_ms = GW_DEFAULT_REGISTRY_MS;
+	c->session_save_ms = GW_DEFAULT_SESSION_SAVE_MS;
 	c->forward_batch = GW_FORWARD_BATCH;
 }
 
@@ -311,6 +315,8 @@ gw_config_set(struct gw_config *c, const char *name, const char *v, char *err)
 		return parse_duration(name, v, &c->drain_ms, err);
 	} else if (strcmp(name, "registry-timeout") == 0) {
 		return parse_duration(name, v, &c->registry_ms, err);
+	} else if (strcmp(name, "session-save") == 0) {
+		return parse_duration(name, v, &c->session_save_ms, err);
 	} else if (strcmp(name, "log-format") == 0) {
 		if (strcmp(v, "json") == 0)
 			c->log_json = 1;

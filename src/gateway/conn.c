@@ -19,6 +19,7 @@
 
 #include "common/json.h"
 #include "gateway/proxy.h"
+#include "gateway/tickets.h"
 #include "gateway/worker.h"
 
 static const char *timer_names[] = {
@@ -502,6 +503,9 @@ handshake(struct gw_worker *w, struct gw_conn *c)
 		conn_set_timer(w, c, TIMER_IDLE);
 		gw_count(&w->ctr, SSL_session_reused(c->ssl) ?
 		    GW_C_HANDSHAKE_RESUMED : GW_C_HANDSHAKE_FULL);
+		if (SSL_session_reused(c->ssl))
+			gw_count(&w->ctr, gw_tickets_opened(c->ssl) ?
+			    GW_C_RESUMED_TICKET : GW_C_RESUMED_SESSION_ID);
 		gw_log(GW_LOG_DEBUG, "handshake", "peer", c->peer,
 		    "version", SSL_get_version(c->ssl),
 		    "cipher", SSL_get_cipher_name(c->ssl),

@@ -49,6 +49,7 @@ struct gw_config {
 	int		 device_burst;
 	int		 handshake_ms, head_ms, body_ms, idle_ms, drain_ms;
 	int		 registry_ms;	/* a credential lookup's deadline */
+	int		 session_save_ms;	/* the session file's period */
 	int		 log_json;
 	int		 log_debug;
 	const char	*forward[GW_MAX_FORWARD];	/* --forward URLs */

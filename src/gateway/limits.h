@@ -18,6 +18,7 @@
 #define GW_DEFAULT_BODY_MS	10000	/* default: end of head to end of body */
 #define GW_DEFAULT_IDLE_MS	300000	/* default: keep-alive idle */
 #define GW_DEFAULT_DRAIN_MS	10000	/* default: SIGTERM grace for in-flight */
+#define GW_DEFAULT_SESSION_SAVE_MS 60000 /* default: session file, if changed */
 /* Per device: messages a second on average, and how many at once above
  * that (a device back from a long outage sends its queue); beyond, 429. */
 #define GW_DEFAULT_DEVICE_RATE	20

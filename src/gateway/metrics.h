@@ -20,6 +20,8 @@ enum gw_counter {
 	GW_C_REFUSED_LIMIT,
 	GW_C_HANDSHAKE_FULL,
 	GW_C_HANDSHAKE_RESUMED,
+	GW_C_RESUMED_TICKET,		/* of them, by a ticket */
+	GW_C_RESUMED_SESSION_ID,	/* ... by a session id */
 	GW_C_HANDSHAKE_FAILED,
 	GW_C_MSG_STORED,
 	GW_C_MSG_DUPLICATE,

@@ -82,6 +82,7 @@ gw_config_fixed_changes(const struct gw_config *r, const struct gw_config *f,
 	NUM(body_ms, "body-timeout");
 	NUM(idle_ms, "idle-timeout");
 	NUM(drain_ms, "drain-timeout");
+	NUM(session_save_ms, "session-save");
 	NUM(registry_ms, "registry-timeout");
 	NUM(log_json, "log-format");
 	NUM(log_debug, "debug");

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * resume.c - the ticket keys and the session cache across a restart
- * (resume.h). The keys rotate here, in the watcher's thread, never in a
- * handshake: a file write (or a round trip to PostgreSQL) a day.
+ * resume.c - the ticket keys and the session cache across a restart and
+ * between nodes (resume.h). All of it runs here, in the watcher's thread,
+ * never in a handshake: a worker only puts a session in the cache, and
+ * the watcher writes it to the store (or the file) later.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -29,7 +30,25 @@ struct gw_resume {
 	uint64_t		 unknown;	/* tickets of unknown keys then */
 	char			 keyfile[4096];
 	char			 sessfile[4096];
+	/* the session file, every --session-save when it changed */
+	int64_t			 save_ms;
+	int64_t			 saved_at;	/* monotonic ms */
+	uint64_t		 saved_version;
+	/* sessions shared through the store */
+	char			 node[REG_NODE_MAX];
+	int64_t			 shared_at;	/* monotonic ms, last sync */
+	time_t			 pruned_at;
+	uint64_t		 since;		/* the cache's, written up to */
+	int64_t			 cursor;	/* the store's, read up to */
+	int64_t			 mine;		/* ours too, at or before it */
+	int64_t			 seen[GW_SESSION_SETTLE_S + 1];	/* cursors */
+	unsigned		 ticks;
+	int			 share_failing;
+	struct reg_session	*batch;		/* GW_SESSION_BATCH */
+	size_t			 nbatch;
 };
+
+struct gw_session_share gw_session_share;
 
 _Static_assert(REG_TICKET_NAME_LEN == GW_TICKET_NAME_LEN &&
     REG_TICKET_SECRET_LEN == GW_TICKET_SECRET_LEN,
@@ -131,6 +150,210 @@ out:
 	return rc;
 }
 
+/* Sessions through the store */
+
+static void
+to_batch(void *arg, const unsigned char *id, size_t idlen,
+    const unsigned char *der, size_t derlen, time_t expires)
+{
+	struct gw_resume *r = arg;
+	struct reg_session *s = &r->batch[r->nbatch++];
+
+	/* the cache's bounds are the store's (_Static_assert below) */
+	memcpy(s->id, id, idlen);
+	s->idlen = idlen;
+	memcpy(s->der, der, derlen);
+	s->derlen = derlen;
+	s->expires = expires;
+}
+
+_Static_assert(REG_SESSION_DER_MAX == GW_SESSCACHE_DER_MAX &&
+    REG_SESSION_ID_MAX == SSL_MAX_SSL_SESSION_ID_LENGTH,
+    "a session of the cache is a session of the store");
+
+struct taken {
+	struct gw_sesscache	*cache;
+	time_t			 now;
+	uint64_t		 added;
+};
+
+static void
+from_store(void *arg, const struct reg_session *s)
+{
+	struct taken *t = arg;
+
+	t->added += (uint64_t)gw_sesscache_add(t->cache, s->id, s->idlen,
+	    s->der, s->derlen, (time_t)s->expires, t->now);
+}
+
+/* The sessions of this node's handshakes since the last time into the
+ * store, a transaction a batch; a batch the store refuses goes again at
+ * the next sync. 0 or -1. */
+static int
+write_sessions(struct gw_resume *r, struct reg_store *st)
+{
+	uint64_t dropped = 0, before;
+	int rc = 0;
+
+	do {
+		before = r->since;
+		r->nbatch = 0;
+		(void)gw_sesscache_take(r->sessions, &r->since,
+		    GW_SESSION_BATCH, GW_SESSION_QUEUE, to_batch, r, &dropped);
+		if (r->nbatch > 0 && reg_sessions_put(st, r->node, r->batch,
+		    r->nbatch) != 0) {
+			/* taken again next time, but for those gone by then */
+			r->since = before;
+			rc = -1;
+			break;
+		}
+		atomic_fetch_add(&gw_session_share.written, r->nbatch);
+	} while (r->nbatch == GW_SESSION_BATCH);
+	OPENSSL_cleanse(r->batch, r->nbatch * sizeof(r->batch[0]));
+	atomic_fetch_add(&gw_session_share.dropped, dropped);
+	return rc;
+}
+
+/* Other nodes' sessions written after from (up to upto) into the cache,
+ * GW_SESSION_READ_MAX rows at most; the position read up to, or -1. */
+static int64_t
+read_sessions(struct gw_resume *r, struct reg_store *st, int64_t from,
+    int64_t upto, time_t now)
+{
+	struct taken t = { r->sessions, now, 0 };
+	size_t rows = 0, foreign;
+	int64_t last;
+	long long n;
+
+	do {
+		if ((n = reg_sessions_get(st, from, upto, r->node, r->mine,
+		    (int64_t)now, GW_SESSION_BATCH, from_store, &t, &last,
+		    &foreign)) < 0)
+			return -1;
+		atomic_fetch_add(&gw_session_share.refused, foreign);
+		rows += (size_t)n + foreign;
+		if ((size_t)n + foreign < GW_SESSION_BATCH)
+			break;
+		from = last;
+	} while (rows < GW_SESSION_READ_MAX);
+	atomic_fetch_add(&gw_session_share.read, t.added);
+	return last > from ? last : from;
+}
+
+/*
+ * One sync: write ours, read theirs after the cursor, read again the
+ * last GW_SESSION_SETTLE_S seconds of rows (PostgreSQL gives a row its
+ * position when it is written, and a transaction that took an earlier
+ * one may commit after a read passed a later one), and now and then
+ * delete the expired rows and those past the table's bound.
+ */
+static void
+share_sessions(struct gw_resume *r, struct reg_store *st, time_t now)
+{
+	int64_t at = reg_mono_us() / 1000, cursor, lagged, got;
+	long long n, last;
+	int rc = 0;
+
+	if (at - r->shared_at < GW_SESSION_SYNC_MS)
+		return;
+	r->shared_at = at;
+	if (write_sessions(r, st) != 0)
+		rc = -1;
+	cursor = r->cursor;
+	if (rc == 0 && (got = read_sessions(r, st, cursor, INT64_MAX,
+	    now)) < 0)
+		rc = -1;
+	else if (rc == 0)
+		r->cursor = got;
+	/* the cursor as it was GW_SESSION_SETTLE_S syncs ago */
+	lagged = r->seen[(r->ticks + 1) % (GW_SESSION_SETTLE_S + 1)];
+	if (rc == 0 && lagged < cursor &&
+	    read_sessions(r, st, lagged, cursor, now) < 0)
+		rc = -1;
+	r->seen[r->ticks % (GW_SESSION_SETTLE_S + 1)] = r->cursor;
+	r->ticks++;
+	if (rc == 0 && now - r->pruned_at >= GW_SESSION_PRUNE_S) {
+		r->pruned_at = now;
+		if ((last = reg_sessions_last(st)) < 0)
+			rc = -1;
+		for (int i = 0; rc == 0 && i < GW_SESSION_READ_MAX /
+		    GW_SESSION_BATCH; i++) {
+			if ((n = reg_sessions_prune(st, (int64_t)now, last -
+			    GW_SESSION_CACHE_MAX, GW_SESSION_BATCH)) < 0)
+				rc = -1;
+			else
+				atomic_fetch_add(&gw_session_share.pruned,
+				    (uint64_t)n);
+			if (n < GW_SESSION_BATCH)
+				break;
+		}
+	}
+	if (rc != 0) {
+		atomic_fetch_add(&gw_session_share.failures, 1);
+		if (!r->share_failing)
+			gw_log(GW_LOG_WARN, "sessions_unshared", "reason",
+			    reg_error(st), "effect", "devices that move to "
+			    "another node do a full handshake until the store "
+			    "answers; this node's sessions wait in a queue of "
+			    "4096", NULL);
+		r->share_failing = 1;
+	} else if (r->share_failing) {
+		gw_log(GW_LOG_INFO, "sessions_shared", "effect", "the store "
+		    "answers again: sessions move between nodes", NULL);
+		r->share_failing = 0;
+	}
+}
+
+/* Starts sharing: the newest GW_SESSION_CACHE_MAX rows, ours (of a run
+ * before, SIGKILLed or not) and other nodes', are read at the first
+ * syncs. 0 or -1. */
+static int
+share_open(struct gw_resume *r, const struct gw_config *c,
+    struct reg_store *st)
+{
+	long long last;
+
+	gw_config_node(c, r->node);
+	if ((r->batch = calloc(GW_SESSION_BATCH, sizeof(*r->batch))) == NULL)
+		return -1;
+	atomic_store(&gw_session_share.on, 1);
+	if ((last = reg_sessions_last(st)) < 0) {
+		gw_log(GW_LOG_WARN, "sessions_unshared", "reason",
+		    reg_error(st), "effect", "sessions of other nodes are "
+		    "read from the first sync the store answers", NULL);
+		last = 0;
+	}
+	r->mine = last;
+	r->cursor = last > GW_SESSION_CACHE_MAX ? last - GW_SESSION_CACHE_MAX :
+	    0;
+	for (size_t i = 0; i < sizeof(r->seen) / sizeof(r->seen[0]); i++)
+		r->seen[i] = r->cursor;
+	return 0;
+}
+
+/* The session file, when the cache changed since the last write. */
+static void
+save_sessions(struct gw_resume *r, const char *when)
+{
+	char err[GW_STATE_ERR_LEN], nbuf[24];
+	uint64_t v = gw_sesscache_version(r->sessions);
+	size_t n = 0;
+
+	r->saved_at = reg_mono_us() / 1000;
+	if (!r->dir_ok || v == r->saved_version)
+		return;
+	if (gw_sesscache_save(r->sessions, r->sessfile, &n, err) != 0) {
+		gw_log(GW_LOG_WARN, "sessions_not_saved", "reason", err,
+		    "effect", "devices do a full handshake after a restart",
+		    NULL);
+		return;
+	}
+	r->saved_version = v;
+	snprintf(nbuf, sizeof(nbuf), "%zu", n);
+	gw_log(GW_LOG_INFO, "sessions_saved", "path", r->sessfile,
+	    "sessions", nbuf, "when", when, NULL);
+}
+
 struct gw_resume *
 gw_resume_open(const struct gw_config *c, struct gw_tls *tls,
     struct reg_store *store)
@@ -158,6 +381,12 @@ gw_resume_open(const struct gw_config *c, struct gw_tls *tls,
 		    "reason", strerror(errno), "effect", "sessions and ticket "
 		    "keys are not kept across a restart", NULL);
 
+	r->save_ms = c->session_save_ms;
+	r->saved_at = reg_mono_us() / 1000;
+	if (r->shared && share_open(r, c, store) != 0) {
+		free(r);
+		return NULL;
+	}
 	if (r->shared) {
 		if (sync_store(r, store, now, 1) != 0)
 			gw_log(GW_LOG_WARN, "ticket_keys_unshared", "reason",
@@ -198,6 +427,8 @@ gw_resume_open(const struct gw_config *c, struct gw_tls *tls,
 			    r->sessfile, "sessions", nbuf, NULL);
 		}
 	}
+	/* the file holds what was just read: no write until it changes */
+	r->saved_version = gw_sesscache_version(r->sessions);
 	return r;
 }
 
@@ -209,6 +440,8 @@ gw_resume_tick(struct gw_resume *r, struct reg_store *store)
 
 	if (r == NULL)
 		return;
+	if (reg_mono_us() / 1000 - r->saved_at >= r->save_ms)
+		save_sessions(r, "periodic");
 	if (!r->shared) {
 		if (gw_tickets_due(r->tickets, now) &&
 		    gw_tickets_rotate(r->tickets, now) == 0) {
@@ -218,6 +451,7 @@ gw_resume_tick(struct gw_resume *r, struct reg_store *store)
 		}
 		return;
 	}
+	share_sessions(r, store, now);
 	/* A ticket of a key this node does not know may be a key another
 	 * node just made: read the store at once, at most once a second. */
 	gw_tickets_stats(r->tickets, &st);
@@ -240,23 +474,18 @@ gw_resume_tick(struct gw_resume *r, struct reg_store *store)
 void
 gw_resume_close(struct gw_resume *r, int clean)
 {
-	char err[GW_STATE_ERR_LEN], nbuf[24];
-	size_t n = 0;
-
 	if (r == NULL)
 		return;
 	if (clean && r->dir_ok) {
-		if (gw_sesscache_save(r->sessions, r->sessfile, &n, err) != 0) {
-			gw_log(GW_LOG_WARN, "sessions_not_saved", "reason", err,
-			    "effect", "devices do a full handshake after the "
-			    "restart", NULL);
-		} else {
-			snprintf(nbuf, sizeof(nbuf), "%zu", n);
-			gw_log(GW_LOG_INFO, "sessions_saved", "path",
-			    r->sessfile, "sessions", nbuf, NULL);
-		}
+		/* at a stop, also when unchanged: the file says it was clean */
+		r->saved_version = gw_sesscache_version(r->sessions) + 1;
+		save_sessions(r, "stop");
 		if (!r->shared)
 			save_keys(r);
+	}
+	if (r->batch != NULL) {
+		OPENSSL_cleanse(r->batch, GW_SESSION_BATCH * sizeof(*r->batch));
+		free(r->batch);
 	}
 	free(r);
 }

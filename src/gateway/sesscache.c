@@ -3,8 +3,9 @@
  * sesscache.c - the server-side TLS session cache: session id -> the
  * session's DER bytes, one exact-size allocation a session, oldest out
  * first, behind one mutex. OpenSSL calls it through the SSL_CTX callbacks.
- * At a clean stop it is written to the state directory, and read back at
- * the next start (resume.c), so a restart keeps devices' sessions.
+ * It is written to the state directory now and then and at a clean stop,
+ * and read back at the next start; on PostgreSQL the watcher takes the
+ * sessions stored here to the store and adds other nodes' (resume.c).
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -35,8 +36,10 @@ struct sess {
 	struct sess	*older;		/* insertion order, for eviction */
 	struct sess	*newer;
 	time_t		 expires;	/* seconds since the epoch */
+	uint64_t	 seq;		/* c->seq when stored (sharing) */
 	uint16_t	 derlen;
 	uint8_t		 idlen;
+	uint8_t		 local;		/* of a handshake here, not added */
 	unsigned char	 bytes[];	/* id, then DER */
 };
 
@@ -48,6 +51,8 @@ struct gw_sesscache {
 	size_t		 max;		/* sessions */
 	struct sess	*oldest, *newest;
 	uint64_t	 seed;		/* hash key */
+	uint64_t	 seq;		/* sessions stored by handshakes */
+	uint64_t	 version;	/* changes of any kind */
 	struct gw_sesscache_stats st;
 };
 
@@ -118,6 +123,7 @@ drop(struct gw_sesscache *c, struct sess **pp)
 		c->newest = e->older;
 	c->st.count--;
 	c->st.bytes -= sess_size(e);
+	c->version++;
 	OPENSSL_cleanse(e, sess_size(e));
 	free(e);
 }
@@ -170,12 +176,19 @@ purge(struct gw_sesscache *c, time_t now)
 	}
 }
 
-/* Puts e, made whole, in the table as the newest session. Under the
- * lock. */
+/* Puts e, made whole but for its place in the order of sharing, in the
+ * table as the newest session; local: a handshake's here (to share),
+ * else one read back or of another node. Under the lock. */
 static void
-insert(struct gw_sesscache *c, struct sess *e, time_t now)
+insert(struct gw_sesscache *c, struct sess *e, int local, time_t now)
 {
 	struct sess **pp;
+
+	/* The age list stays in order of seq: a walk from the newest finds
+	 * every session stored after a position. */
+	e->local = (uint8_t)local;
+	e->seq = local ? ++c->seq : c->seq;
+	c->version++;
 
 	purge(c, now);
 	/* Ids are random; only a session stored twice repeats one: the
@@ -342,7 +355,7 @@ sess_new(SSL *ssl, SSL_SESSION *sess)
 	}
 
 	pthread_mutex_lock(&c->lock);
-	insert(c, e, time(NULL));
+	insert(c, e, 1, time(NULL));
 	pthread_mutex_unlock(&c->lock);
 	return 0;
 }
@@ -445,6 +458,84 @@ gw_sesscache_detach(SSL_CTX *ctx)
 	(void)SSL_CTX_set_ex_data(ctx, ex_index, NULL);
 }
 
+uint64_t
+gw_sesscache_version(struct gw_sesscache *c)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&c->lock);
+	v = c->version;
+	pthread_mutex_unlock(&c->lock);
+	return v;
+}
+
+int
+gw_sesscache_add(struct gw_sesscache *c, const unsigned char *id,
+    size_t idlen, const unsigned char *der, size_t derlen, time_t expires,
+    time_t now)
+{
+	struct sess *e;
+	int added = 0;
+
+	if (idlen == 0 || idlen > GW_SESSCACHE_ID_MAX || derlen == 0 ||
+	    derlen > GW_SESSCACHE_DER_MAX || expires <= now)
+		return 0;
+	if ((e = malloc(offsetof(struct sess, bytes) + idlen + derlen)) == NULL)
+		return 0;
+	e->expires = expires;
+	e->idlen = (uint8_t)idlen;
+	e->derlen = (uint16_t)derlen;
+	memcpy(e->bytes, id, idlen);
+	memcpy(e->bytes + idlen, der, derlen);
+	pthread_mutex_lock(&c->lock);
+	/* Read again (the store's reads overlap): the copy here stays, and
+	 * keeps its place in the age order. */
+	if (*find(c, id, idlen) == NULL) {
+		insert(c, e, 0, now);
+		added = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (!added) {
+		OPENSSL_cleanse(e, sess_size(e));
+		free(e);
+	}
+	return added;
+}
+
+size_t
+gw_sesscache_take(struct gw_sesscache *c, uint64_t *since, size_t max,
+    size_t queue, gw_sesscache_take_fn fn, void *arg, uint64_t *skipped)
+{
+	struct sess *e, *from = NULL;
+	size_t steps = 0, n = 0;
+
+	pthread_mutex_lock(&c->lock);
+	/* Back from the newest to the first one after *since, queue steps
+	 * at most: so much a store that does not answer leaves queued. */
+	for (e = c->newest; e != NULL && e->seq > *since && steps < queue;
+	    e = e->older, steps++)
+		from = e;
+	if (from != NULL && e != NULL && e->seq > *since) {
+		/* the rest fell out of the queue: never shared */
+		uint64_t first = from->local ? from->seq : from->seq + 1;
+
+		*skipped += first - *since - 1;
+		*since = first - 1;
+	}
+	for (e = from; e != NULL && n < max; e = e->newer) {
+		if (!e->local)
+			continue;
+		fn(arg, e->bytes, e->idlen, e->bytes + e->idlen, e->derlen,
+		    e->expires);
+		*since = e->seq;
+		n++;
+	}
+	if (e == NULL)		/* all taken: also those evicted meanwhile */
+		*since = c->seq;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
 /*
  * The session file: a magic line, then each session oldest first (its
  * expiry, 8 bytes big-endian; its id's length, 1 byte; its DER's, 2
@@ -458,57 +549,63 @@ int
 gw_sesscache_save(struct gw_sesscache *c, const char *path, size_t *saved,
     char *err)
 {
-	unsigned char head[REC_HEAD], sum[SHA256_DIGEST_LENGTH];
+	unsigned char *buf, *p;
 	struct gw_statefile sf;
 	const struct sess *e;
-	EVP_MD_CTX *h;
-	size_t n = 0;
-	int ok = 1;
+	size_t cap, len, n = 0;
 
-	if ((h = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(h);
+	/*
+	 * The file's bytes are made under the lock, one copy a session, and
+	 * written after it: a periodic save (resume.c) stalls handshakes for
+	 * a memcpy, not for a file's writes.
+	 */
+	pthread_mutex_lock(&c->lock);
+	cap = sizeof(file_magic) + c->st.count * REC_HEAD + c->st.bytes +
+	    SHA256_DIGEST_LENGTH;
+	if ((buf = malloc(cap)) == NULL) {
+		pthread_mutex_unlock(&c->lock);
 		snprintf(err, GW_STATE_ERR_LEN, "out of memory writing %s",
 		    path);
 		return -1;
 	}
-	if (gw_state_begin(&sf, path, err) != 0) {
-		EVP_MD_CTX_free(h);
-		return -1;
-	}
-	EVP_DigestUpdate(h, file_magic, sizeof(file_magic));
-	ok = fwrite(file_magic, 1, sizeof(file_magic), sf.fp) ==
-	    sizeof(file_magic);
-	pthread_mutex_lock(&c->lock);
-	for (e = c->oldest; ok && e != NULL; e = e->newer) {
+	memcpy(buf, file_magic, sizeof(file_magic));
+	p = buf + sizeof(file_magic);
+	for (e = c->oldest; e != NULL; e = e->newer) {
 		uint64_t x = (uint64_t)e->expires;
 
 		for (int i = 7; i >= 0; i--, x >>= 8)
-			head[i] = (unsigned char)(x & 0xff);
-		head[8] = e->idlen;
-		head[9] = (unsigned char)(e->derlen >> 8);
-		head[10] = (unsigned char)(e->derlen & 0xff);
-		EVP_DigestUpdate(h, head, sizeof(head));
-		EVP_DigestUpdate(h, e->bytes, (size_t)e->idlen + e->derlen);
-		ok = fwrite(head, 1, sizeof(head), sf.fp) == sizeof(head) &&
-		    fwrite(e->bytes, 1, (size_t)e->idlen + e->derlen,
-		    sf.fp) == (size_t)e->idlen + e->derlen;
+			p[i] = (unsigned char)(x & 0xff);
+		p[8] = e->idlen;
+		p[9] = (unsigned char)(e->derlen >> 8);
+		p[10] = (unsigned char)(e->derlen & 0xff);
+		memcpy(p + REC_HEAD, e->bytes, (size_t)e->idlen + e->derlen);
+		p += REC_HEAD + (size_t)e->idlen + e->derlen;
 		n++;
 	}
 	pthread_mutex_unlock(&c->lock);
-	ok = EVP_DigestFinal_ex(h, sum, NULL) == 1 && ok;
-	EVP_MD_CTX_free(h);
-	if (!ok || fwrite(sum, 1, sizeof(sum), sf.fp) != sizeof(sum)) {
+	len = (size_t)(p - buf);
+	SHA256(buf, len, p);
+	len += SHA256_DIGEST_LENGTH;
+
+	if (gw_state_begin(&sf, path, err) != 0)
+		goto fail;
+	if (fwrite(buf, 1, len, sf.fp) != len) {
 		snprintf(err, GW_STATE_ERR_LEN, "cannot write %s (is the disk "
 		    "full?)", path);
 		gw_state_abort(&sf);
-		return -1;
+		goto fail;
 	}
+	OPENSSL_cleanse(buf, len);
+	free(buf);
 	if (gw_state_commit(&sf, err) != 0)
 		return -1;
 	if (saved != NULL)
 		*saved = n;
 	return 0;
+fail:
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return -1;
 }
 
 long
@@ -555,7 +652,7 @@ gw_sesscache_load_buf(struct gw_sesscache *c, const unsigned char *buf,
 			e->derlen = (uint16_t)derlen;
 			memcpy(e->bytes, p, idlen + derlen);
 			pthread_mutex_lock(&c->lock);
-			insert(c, e, now);
+			insert(c, e, 0, now);
 			pthread_mutex_unlock(&c->lock);
 			n++;
 		}

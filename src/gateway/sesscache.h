@@ -61,6 +61,32 @@ struct gw_sesscache *gw_sesscache_of(SSL_CTX *ctx);
 void gw_sesscache_stats(struct gw_sesscache *c, struct gw_sesscache_stats *st);
 
 /*
+ * Between the nodes of one store (resume.c). gw_sesscache_take calls fn
+ * for the sessions this cache stored from its own handshakes after
+ * position *since (0 at first), oldest first, at most max, and moves
+ * *since past them; of those more than queue sessions behind the newest
+ * none is given, and *skipped grows by their count (a store that does
+ * not answer holds no more than queue). fn runs under the cache's lock:
+ * it copies (id, der: linked in for the call only) and returns. The
+ * count given to fn.
+ */
+typedef void (*gw_sesscache_take_fn)(void *arg, const unsigned char *id,
+    size_t idlen, const unsigned char *der, size_t derlen, time_t expires);
+size_t gw_sesscache_take(struct gw_sesscache *c, uint64_t *since, size_t max,
+    size_t queue, gw_sesscache_take_fn fn, void *arg, uint64_t *skipped);
+
+/* Adds a session of another node (copied) as the newest: 1, or 0 when
+ * one of that id is here already, it expired at now, it is out of
+ * bounds or memory is short. It is not given by gw_sesscache_take. */
+int gw_sesscache_add(struct gw_sesscache *c, const unsigned char *id,
+    size_t idlen, const unsigned char *der, size_t derlen, time_t expires,
+    time_t now);
+
+/* A number that changes whenever a session is stored or dropped: the
+ * file is worth writing again when it differs from the last write's. */
+uint64_t gw_sesscache_version(struct gw_sesscache *c);
+
+/*
  * Across a restart: gw_sesscache_save writes every session, oldest first,
  * to path (atomically, mode 0600; statefile.h), *saved their count; 0,
  * or -1 with a sentence in err (GW_STATE_ERR_LEN). gw_sesscache_load

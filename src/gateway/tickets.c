@@ -35,11 +35,13 @@ struct gw_tickets {
 
 static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
 static int ex_index = -1;
+static int ssl_index = -1;	/* an SSL's: a ticket of ours opened */
 
 static void
 ex_index_init(void)
 {
 	ex_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	ssl_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 }
 
 static int
@@ -299,6 +301,10 @@ ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 	    GW_TICKET_SECRET_LEN - AES_KEY_LEN, params) != 1)
 		goto out;
 	rc = enc || i == 0 ? 1 : 2;
+	/* OpenSSL may still refuse the session in it (expired, another
+	 * cipher): gw_tickets_opened is read with SSL_session_reused. */
+	if (!enc && ssl_index >= 0)
+		(void)SSL_set_ex_data(ssl, ssl_index, (void *)1);
 out:
 	OPENSSL_cleanse(&k, sizeof(k));
 	return rc;
@@ -323,6 +329,13 @@ gw_tickets_detach(SSL_CTX *ctx)
 	if (ex_index < 0 || ctx == NULL)
 		return;
 	(void)SSL_CTX_set_ex_data(ctx, ex_index, NULL);
+}
+
+int
+gw_tickets_opened(const SSL *ssl)
+{
+	pthread_once(&ex_once, ex_index_init);
+	return ssl_index >= 0 && SSL_get_ex_data(ssl, ssl_index) != NULL;
 }
 
 /* The key file */

@@ -46,6 +46,10 @@ void gw_tickets_free(struct gw_tickets *tk);
 int gw_tickets_attach(struct gw_tickets *tk, SSL_CTX *ctx);
 void gw_tickets_detach(SSL_CTX *ctx);
 
+/* Whether a ticket ssl's client offered was opened by the ring: with
+ * SSL_session_reused, a resumption by ticket, not by session id. */
+int gw_tickets_opened(const SSL *ssl);
+
 /*
  * Copies the ring out, newest first, into keys (GW_TICKET_RING): the
  * count. The caller wipes keys after use.

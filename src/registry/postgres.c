@@ -983,6 +983,8 @@ static const struct reg_migration pg_migrations[] = {
 	{ 7, REG_MIGRATION_7_NAME, REG_DDL_TICKET_KEYS("BYTEA", "BIGINT") },
 	{ 8, REG_MIGRATION_8_NAME, pg_schema_v8 },
 	{ 9, REG_MIGRATION_9_NAME, pg_schema_v9 },
+	{ 10, REG_MIGRATION_10_NAME, REG_DDL_SESSIONS("BYTEA", "BIGINT",
+	  "BIGSERIAL PRIMARY KEY") },
 };
 
 static const struct reg_schema pg_schema = {

@@ -103,6 +103,17 @@ static const char *const sql[Q__COUNT] = {
 	    "WHERE created_at >= ?1 ORDER BY created_at DESC, name DESC "
 	    "LIMIT ?2",
 	[Q_TKEY_PRUNE] = "DELETE FROM tls_ticket_keys WHERE created_at < ?1",
+	/* sessions.c: the nodes' sessions, read in the order written */
+	[Q_SESS_PUT] = "INSERT INTO tls_sessions (node, sealed, expires_at) "
+	    "VALUES (?1, ?2, ?3)",
+	/* after ?1 up to ?2; another node's, or any up to ?4; live at ?5 */
+	[Q_SESS_GET] = "SELECT n, sealed, expires_at FROM tls_sessions "
+	    "WHERE n > ?1 AND n <= ?2 AND (node <> ?3 OR n <= ?4) "
+	    "AND expires_at > ?5 ORDER BY n LIMIT ?6",
+	[Q_SESS_LAST] = "SELECT coalesce(max(n), 0) FROM tls_sessions",
+	/* a batch of the expired and of those past the table's bound */
+	[Q_SESS_PRUNE] = "DELETE FROM tls_sessions WHERE n IN (SELECT n "
+	    "FROM tls_sessions WHERE expires_at <= ?1 OR n <= ?2 LIMIT ?3)",
 	/* commands.c */
 	[Q_CMD_INSERT] = "INSERT INTO commands "
 	    "(device_id, payload, app, created_at, expires_at) "

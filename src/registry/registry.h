@@ -657,6 +657,53 @@ long long reg_ticket_keys_get(struct reg_store *st, int64_t since,
 int reg_ticket_keys_prune(struct reg_store *st, int64_t before);
 
 /*
+ * The gateways' TLS sessions for resumption by session id (sessions.c),
+ * shared by the nodes of one store: each node writes the sessions of its
+ * full handshakes and reads the other nodes'. A row is sealed as a ticket
+ * key is (AES-256-GCM under a key derived from the registry key, its
+ * expiry authenticated): it holds the session's master secret.
+ */
+#define REG_SESSION_ID_MAX	32	/* SSL_MAX_SSL_SESSION_ID_LENGTH */
+#define REG_SESSION_DER_MAX	2048	/* the gateway's GW_SESSCACHE_DER_MAX */
+
+struct reg_session {
+	uint8_t		id[REG_SESSION_ID_MAX];
+	size_t		idlen;		/* 1 to REG_SESSION_ID_MAX */
+	uint8_t		der[REG_SESSION_DER_MAX];	/* i2d_SSL_SESSION */
+	size_t		derlen;		/* 1 to REG_SESSION_DER_MAX */
+	int64_t		expires;	/* seconds since the epoch */
+};
+
+/* Writes the n sessions of s as node's, in one transaction. 0 or -1. */
+int reg_sessions_put(struct reg_store *st, const char *node,
+    const struct reg_session *s, size_t n);
+/*
+ * Calls fn (s is the callee's only until it returns, then wiped) for the
+ * sessions written after position after and at most at upto, of another
+ * node than node (any node's at or before mine), not expired at now, in
+ * the order written, at most max. *last gets the position of the last
+ * row read (after when none); rows that do not open under this registry
+ * key or do not parse are skipped and counted in *foreign. The count of
+ * sessions given to fn, or -1.
+ */
+long long reg_sessions_get(struct reg_store *st, int64_t after,
+    int64_t upto, const char *node, int64_t mine, int64_t now, size_t max,
+    void (*fn)(void *arg, const struct reg_session *s), void *arg,
+    int64_t *last, size_t *foreign);
+/* The position of the last session written, 0 for none; -1. */
+long long reg_sessions_last(struct reg_store *st);
+/* Deletes up to limit sessions expired at now or at a position at or
+ * before upto (the table's bound). How many, or -1. */
+long long reg_sessions_prune(struct reg_store *st, int64_t now,
+    int64_t upto, size_t limit);
+/*
+ * A row's opened bytes (its id's length, 1 byte; the id; the DER) into
+ * s, expires left as it is: 0, or -1 when they do not parse. The parser
+ * of what a row holds (fuzz/state_file.c).
+ */
+int reg_session_parse(const uint8_t *buf, size_t len, struct reg_session *s);
+
+/*
  * Commands to devices (commands.c, docs/protocol.md "Commands"): an
  * application queues a payload for a device; the gateway puts the
  * device's oldest pending one in the answer to its next message (when it

@@ -151,6 +151,8 @@ static const struct reg_migration migrations[] = {
 	{ 7, REG_MIGRATION_7_NAME, REG_DDL_TICKET_KEYS("BLOB", "INTEGER") },
 	{ 8, REG_MIGRATION_8_NAME, schema_v8 },
 	{ 9, REG_MIGRATION_9_NAME, schema_v9 },
+	{ 10, REG_MIGRATION_10_NAME, REG_DDL_SESSIONS("BLOB", "INTEGER",
+	  "INTEGER PRIMARY KEY AUTOINCREMENT") },
 };
 
 const struct reg_schema reg_sqlite_schema = {

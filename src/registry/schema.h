@@ -146,6 +146,24 @@ struct reg_migration {
 	"	PRIMARY KEY (device_id, node)" \
 	")" extra ";"
 
+/* Version 10: the gateways' TLS sessions for resumption by session id
+ * (registry/sessions.c), shared by the nodes of one store so that a
+ * device that lands on another node resumes there. Each row holds one
+ * session sealed under a key derived from the registry key (it holds the
+ * session's master secret); n orders the rows as they were written, for
+ * the nodes' reads after a cursor. A SQLite gateway keeps its sessions
+ * in its state directory; the table is in both schemas so they stay one
+ * list. */
+#define REG_MIGRATION_10_NAME	"TLS sessions shared by the nodes"
+#define REG_DDL_SESSIONS(blob, integer, serial) \
+	"CREATE TABLE tls_sessions (" \
+	"	n		" serial "," \
+	"	node		TEXT NOT NULL," \
+	"	sealed		" blob " NOT NULL," \
+	"	expires_at	" integer " NOT NULL" \
+	");" \
+	"CREATE INDEX tls_sessions_expiry ON tls_sessions (expires_at);"
+
 /*
  * A backend's schema: its migrations, oldest first, and what migrate.c
  * needs in its dialect: the table that records them; a query that gives

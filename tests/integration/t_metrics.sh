@@ -49,6 +49,32 @@ version=$("$TETHER" --version | awk '{print $2}')
 grep -qx "tether_build_info{version=\"$version\"} 1" "$T/m" || fail "build info is not tether --version's $version"
 ok "counters follow: 2 stored, 1 duplicate, 1 device 401, refused requests, handshakes, histograms"
 
+# Resumptions by kind: a session id (tether send, as libtether), then a
+# ticket (openssl s_client, TLS 1.2).
+printf '%s' "${CRED[0]}" >"$T/cred0"
+for i in 1 2; do
+	timeout 20 "$TETHER" send "https://127.0.0.1:$PORT" --pin "$PIN" --credential-file "$T/cred0" \
+	    --save-session "$T/rtc" --stats "{\"m\":$i}" >"$T/out" 2>&1 || fail "send $i: $(cat "$T/out")"
+done
+grep -q 'handshake resumed' "$T/out" || fail "the second send did not resume: $(cat "$T/out")"
+REQ='GET /v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+for f in -sess_out -sess_in; do
+	printf "$REQ" | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 \
+	    -servername localhost -ign_eof $f "$T/tk" >"$T/s" 2>/dev/null || true
+done
+grep -q '^Reused, ' "$T/s" || fail "s_client did not resume its ticket"
+scrape
+[ "$(value 'tether_handshakes_resumed_total{by="session_id"}')" -ge 1 ] ||
+    fail "no resumption by session id counted: $(grep resumed "$T/m")"
+[ "$(value 'tether_handshakes_resumed_total{by="ticket"}')" -ge 1 ] ||
+    fail "no resumption by ticket counted: $(grep resumed "$T/m")"
+[ $(( $(value 'tether_handshakes_resumed_total{by="session_id"}') + $(value 'tether_handshakes_resumed_total{by="ticket"}') )) = \
+    "$(value 'tether_handshakes_total{kind="resumed"}')" ] || fail "resumptions by kind do not add up"
+[ "$(value tether_session_cache_sessions)" -ge 1 ] || fail "session cache size: $(grep session_cache "$T/m")"
+[ "$(value tether_session_cache_bytes)" -gt 0 ] || fail "session cache bytes"
+grep -q '^tether_session_share' "$T/m" && fail "session sharing metrics on SQLite (nothing is shared)"
+ok "resumptions split by ticket and session id; the session cache's size"
+
 [ "$(curl -s "$ADMIN/v1/health" | jq -r '"\(.status) \(.version)"')" = "ok $version" ] ||
     fail "admin health: $(curl -s "$ADMIN/v1/health")"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$ADMIN/nothing")" = 404 ] || fail "admin 404"

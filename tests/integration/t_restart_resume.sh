@@ -4,18 +4,26 @@
 # session id) resumes after SIGTERM and a new start; a client with a
 # ticket resumes too; a damaged or foreign ticket key file is a warning
 # and fresh keys, never a failed start; two nodes on one PostgreSQL open
-# each other's tickets.
+# each other's tickets; a session id written at a SIGKILL's distance
+# (--session-save) survives the kill; on PostgreSQL a session id node A
+# made resumes on node B.
 . "$TETHER_SRC/tests/integration/lib.sh"
 
-# restart_gw: SIGTERM, then the same gateway again on the same port, as
-# systemctl restart does (a device's session belongs to its server's
-# address).
+# restart_gw [KILL [OPTIONS...]]: SIGTERM (or SIGKILL), then the same
+# gateway again on the same port, as systemctl restart does (a device's
+# session belongs to its server's address).
 restart_gw() {
-	stop_gw
+	if [ "${1:-}" = KILL ]; then
+		shift
+		kill -KILL "$GW_PID"
+		wait "$GW_PID" 2>/dev/null || true
+	else
+		stop_gw
+	fi
 	mv "$T/gw.log" "$T/gw.log.prev"
 	"$TETHER" serve --listen "127.0.0.1:$PORT" --db "$GW_DB" \
 	    --app-listen off --admin-listen off --state-dir "$T/state" \
-	    --workers 2 >"$T/gw.out" 2>>"$T/gw.log" &
+	    --workers 2 "$@" >"$T/gw.out" 2>>"$T/gw.log" &
 	GW_PID=$!
 	PIDS="$PIDS $GW_PID"
 	wait_for 20 grep -qE 'event=listening' "$T/gw.log" || fail "gateway did not start again"
@@ -40,6 +48,27 @@ send --pin "$PIN" --credential-file "$T/cred0" --save-session "$T/rtc" --stats '
 grep -q '^message 1 of 1: stored (201), handshake resumed ' "$T/out" ||
     fail "no resumption by session id after a restart: $(cat "$T/out")"
 ok "session id resumption survives a restart (libtether's kind)"
+
+# 1b. SIGKILL: no stop writes the file, the periodic write (--session-save)
+# did. A new session (a full handshake after the file is gone), then the
+# write that holds it, then the kill.
+rm -f "$T/rtc"
+restart_gw KILL --session-save 1s
+rm -f "$T/gw.log.prev"
+send --pin "$PIN" --credential-file "$T/cred0" --save-session "$T/rtc" --stats '{"k":1}' ||
+    fail "send before the kill: $(cat "$T/err")"
+grep -q 'handshake full' "$T/out" || fail "send before the kill not full: $(cat "$T/out")"
+wait_for 20 grep -qE 'event=sessions_saved.* sessions=[1-9].*when=periodic' "$T/gw.log" ||
+    fail "no periodic sessions_saved within 20 s of --session-save 1s: $(grep sessions "$T/gw.log")"
+[ "$(stat -c %a "$T/state/sessions")" = 600 ] || fail "periodic sessions file is not mode 600"
+ls "$T/state" | grep -q '^sessions\.' && fail "a temporary session file was left: $(ls "$T/state")"
+restart_gw KILL
+grep -q 'event=sessions_loaded' "$T/gw.log" || fail "no sessions_loaded after the kill"
+send --pin "$PIN" --credential-file "$T/cred0" --save-session "$T/rtc" --stats '{"k":2}' ||
+    fail "send after the kill: $(cat "$T/err")"
+grep -q '^message 1 of 1: stored (201), handshake resumed ' "$T/out" ||
+    fail "no resumption by session id after a SIGKILL: $(cat "$T/out")"
+ok "a session id written by --session-save survives a SIGKILL"
 
 # 2. Ticket (TLS 1.3 and 1.2): openssl s_client keeps the ticket.
 # s_sess ARGS...: one request and its answer (a TLS 1.3 ticket comes
@@ -96,13 +125,18 @@ pg_start
 URI=$(pg_createdb tether)
 "$TETHER" provision --db "$URI" --key-file "$T/reg.key" --count 1 --out "$T/pgdev" >/dev/null 2>&1 ||
     fail "provision on PostgreSQL failed"
-node() {	# node NAME: starts a gateway on its own port and state dir
-	local port; port=$(free_port)
+node() {	# node NAME: starts a gateway on its own ports and state dir
+	local port admin; port=$(free_port); admin=$(free_port)
+	# one certificate for every node, as behind a load balancer
+	if [ "$1" != a ] && [ -f "$T/state-a/ecdsa.crt" ]; then
+		mkdir -p "$T/state-$1" && chmod 700 "$T/state-$1"
+		cp -p "$T"/state-a/ecdsa.* "$T"/state-a/rsa.* "$T/state-$1/"
+	fi
 	"$TETHER" serve --listen "127.0.0.1:$port" --db "$URI" --key-file "$T/reg.key" \
-	    --app-listen off --admin-listen off --state-dir "$T/state-$1" --workers 1 \
-	    >"$T/$1.out" 2>"$T/$1.log" &
+	    --app-listen off --admin-listen "127.0.0.1:$admin" --state-dir "$T/state-$1" \
+	    --workers 1 --node "$1" >"$T/$1.out" 2>"$T/$1.log" &
 	PIDS="$PIDS $!"
-	eval "PID_$1=$! PORT_$1=$port"
+	eval "PID_$1=$! PORT_$1=$port ADMIN_$1=$admin"
 	wait_for 20 grep -q 'event=listening' "$T/$1.log" || { cat "$T/$1.log" >&2; fail "node $1 did not start"; }
 }
 node a
@@ -118,6 +152,68 @@ done
 pg_sql tether "select encode(sealed, 'hex') from tls_ticket_keys" | grep -qE '^[0-9a-f]{184}$' ||
     fail "the sealed key is not 92 bytes"
 ok "two nodes on PostgreSQL: a ticket node A issued resumes on node B"
+
+# A session id (libtether's kind) from node A resumes on node B: A writes
+# it to the store within a second, B reads it within another.
+PGCRED=$(grep -o '"credential": *"[^"]*"' "$T/pgdev/manifest.json" | head -1 | sed 's/.*"\([^"]*\)"$/\1/')
+printf '%s' "$PGCRED" >"$T/pgcred"
+PGPIN=$(spki_pin "$T/state-a/ecdsa.crt")
+# share_read NODE: the sessions NODE took in from other nodes
+share_read() {
+	curl -s --max-time 5 "http://127.0.0.1:$(eval echo \$ADMIN_$1)/metrics" |
+	    sed -n 's/^tether_session_share_total{event="read"} //p'
+}
+has_read() { [ "$(share_read "$1")" -ge "$2" ] 2>/dev/null; }
+# The device keeps one address (a relay, as HAProxy): node A behind it,
+# then node B.
+RPORT=$(free_port)
+echo "$PORT_a" >"$T/relay.to"
+python3 "$TETHER_SRC/tests/integration/relay.py" --port "$RPORT" --to "$T/relay.to" \
+    >"$T/relay.out" 2>"$T/relay.err" &
+RELAY_PID=$!
+PIDS="$PIDS $RELAY_PID"
+wait_for 10 grep -q listening "$T/relay.out" || fail "the relay did not start: $(cat "$T/relay.err")"
+N=10
+base=$(share_read b); base=${base:-0}
+for i in $(seq 1 $N); do
+	rm -f "$T/mv$i"
+	timeout 20 "$TETHER" send "https://127.0.0.1:$RPORT" --pin "$PGPIN" \
+	    --credential-file "$T/pgcred" --save-session "$T/mv$i" --stats "{\"a\":$i}" \
+	    >"$T/out" 2>"$T/err" || fail "send $i to node A: $(cat "$T/err")"
+	grep -q 'handshake full' "$T/out" || fail "send $i to node A not full: $(cat "$T/out")"
+done
+t0=$(date +%s%N)
+wait_for 15 has_read b $((base + N)) ||
+    fail "node B took in $(share_read b) sessions, want $((base + N)), within 15 s"
+lag_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "$PORT_b" >"$T/relay.to"
+resumed=0
+for i in $(seq 1 $N); do
+	timeout 20 "$TETHER" send "https://127.0.0.1:$RPORT" --pin "$PGPIN" \
+	    --credential-file "$T/pgcred" --save-session "$T/mv$i" --stats "{\"b\":$i}" \
+	    >"$T/out" 2>"$T/err" || fail "send $i to node B: $(cat "$T/err")"
+	grep -q '^message 1 of 1: stored (201), handshake resumed ' "$T/out" && resumed=$((resumed + 1))
+done
+echo "# sessions moved A->B: $resumed of $N resumed; B had them ${lag_ms} ms after A's last handshake"
+[ "$resumed" = "$N" ] || fail "only $resumed of $N session ids of node A resumed on node B"
+curl -s "http://127.0.0.1:$ADMIN_b/metrics" | grep -qE '^tether_handshakes_resumed_total\{by="session_id"\} [1-9]' ||
+    fail "node B's /metrics does not count the resumptions by session id"
+# The row is sealed: no session id of A's in clear, and each row opens
+# only under the registry key.
+[ "$(pg_sql tether "select count(*) from tls_sessions where node = 'a'")" -ge $N ] ||
+    fail "node A wrote fewer than $N sessions to the store"
+ok "two nodes on PostgreSQL: a session id node A made resumes on node B"
+
+# A damaged row (a copy of a real one with one byte flipped): refused and
+# counted, never a crash.
+refused() { curl -s "http://127.0.0.1:$ADMIN_b/metrics" | sed -n 's/^tether_session_share_total{event="refused"} //p'; }
+base=$(refused)
+pg_sql tether "insert into tls_sessions (node, sealed, expires_at) select 'x', overlay(sealed placing decode(lpad(to_hex(get_byte(sealed, 20) # 255), 2, '0'), 'hex') from 21 for 1), expires_at from tls_sessions order by n desc limit 1" >/dev/null
+refused_more() { [ "$(refused)" -gt "${base:-0}" ]; }
+wait_for 10 refused_more || fail "node B did not refuse a damaged row (refused: $(refused))"
+kill -0 "$PID_b" || fail "node B died reading a damaged row"
+ok "a damaged session row is refused (counted), node B runs on"
+kill "$RELAY_PID"
 
 # A key made while node B runs (here: the store emptied and node A
 # restarted, as a rotation makes one): B picks it up, soon after a client

@@ -2313,6 +2313,120 @@ test_commands(void **state)
 	assert_memory_equal(c.payload, "kept", 4);
 }
 
+/* TLS sessions shared by the nodes (sessions.c) */
+
+struct got_sessions {
+	struct reg_session	s[8];
+	size_t			n;
+};
+
+static void
+got_session(void *arg, const struct reg_session *s)
+{
+	struct got_sessions *g = arg;
+
+	if (g->n < 8)
+		g->s[g->n++] = *s;
+}
+
+static void
+test_sessions(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_session in[4];
+	struct got_sessions g = { .n = 0 };
+	int64_t now = (int64_t)time(NULL), last;
+	uint8_t buf[4] = { 0 };
+	size_t foreign;
+	long long top;
+	char sql[256];
+
+	open_ok(f);
+	memset(in, 0, sizeof(in));
+	for (int i = 0; i < 4; i++) {
+		in[i].idlen = 32;
+		memset(in[i].id, 'a' + i, 32);
+		in[i].derlen = 100 + (size_t)i;
+		memset(in[i].der, i, in[i].derlen);
+		/* the last one is past its time */
+		in[i].expires = i < 3 ? now + 3600 : now - 1;
+	}
+	assert_int_equal(reg_sessions_put(f->st, "a", in, 4), 0);
+	assert_int_equal(reg_sessions_put(f->st, "a", in, 0), 0);
+	top = reg_sessions_last(f->st);
+	assert_true(top >= 4);
+
+	/* node b reads a's live ones, in order, as written */
+	assert_int_equal(reg_sessions_get(f->st, 0, INT64_MAX, "b", 0, now, 8,
+	    got_session, &g, &last, &foreign), 3);
+	assert_int_equal(foreign, 0);
+	assert_int_equal(g.n, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(g.s[i].idlen, 32);
+		assert_memory_equal(g.s[i].id, in[i].id, 32);
+		assert_int_equal(g.s[i].derlen, in[i].derlen);
+		assert_memory_equal(g.s[i].der, in[i].der, in[i].derlen);
+		assert_int_equal(g.s[i].expires, in[i].expires);
+	}
+	/* after the last, nothing; a's own rows only up to mine */
+	g.n = 0;
+	assert_int_equal(reg_sessions_get(f->st, last, INT64_MAX, "b", 0, now,
+	    8, got_session, &g, &last, &foreign), 0);
+	assert_int_equal(reg_sessions_get(f->st, 0, INT64_MAX, "a", 0, now, 8,
+	    got_session, &g, &last, &foreign), 0);
+	assert_int_equal(reg_sessions_get(f->st, 0, INT64_MAX, "a", top, now,
+	    8, got_session, &g, &last, &foreign), 3);
+	g.n = 0;
+	/* at most max, and up to upto */
+	assert_int_equal(reg_sessions_get(f->st, 0, INT64_MAX, "b", 0, now, 2,
+	    got_session, &g, &last, &foreign), 2);
+	g.n = 0;
+	assert_int_equal(reg_sessions_get(f->st, last, last, "b", 0, now, 8,
+	    got_session, &g, &last, &foreign), 0);
+
+	/* Damaged rows: an expiry changed (authenticated), a ciphertext
+	 * bit flipped, a row cut short: refused and counted, the good one
+	 * read. */
+	snprintf(sql, sizeof(sql), "UPDATE tls_sessions SET expires_at = "
+	    "expires_at + 1 WHERE n = %lld", top - 3);
+	sql_exec(f->db, sql);
+	snprintf(sql, sizeof(sql), "UPDATE tls_sessions SET sealed = %s "
+	    "WHERE n = %lld", f->pg ? "'\\x0001'::bytea" : "x'0001'",
+	    top - 2);
+	sql_exec(f->db, sql);
+	g.n = 0;
+	assert_int_equal(reg_sessions_get(f->st, 0, INT64_MAX, "b", 0, now, 8,
+	    got_session, &g, &last, &foreign), 1);
+	assert_int_equal(foreign, 2);
+	assert_memory_equal(g.s[0].id, in[2].id, 32);
+	assert_int_equal(last, top - 1);
+
+	/* The expired one goes first; then everything up to the bound. */
+	assert_int_equal(reg_sessions_prune(f->st, now, 0, 10), 1);
+	assert_int_equal(reg_sessions_prune(f->st, now, top, 2), 2);
+	assert_int_equal(reg_sessions_prune(f->st, now, top, 2), 1);
+	assert_int_equal(reg_sessions_prune(f->st, now, top, 2), 0);
+
+	/* An out-of-bounds session is refused, not stored. */
+	in[0].idlen = 0;
+	assert_int_equal(reg_sessions_put(f->st, "a", in, 1), -1);
+	in[0].idlen = 32;
+	in[0].derlen = REG_SESSION_DER_MAX + 1;
+	assert_int_equal(reg_sessions_put(f->st, "a", in, 1), -1);
+
+	/* the opened bytes' parser */
+	assert_int_equal(reg_session_parse(buf, 0, &g.s[0]), -1);
+	assert_int_equal(reg_session_parse(buf, 4, &g.s[0]), -1);	/* id 0 */
+	buf[0] = 33;
+	assert_int_equal(reg_session_parse(buf, 4, &g.s[0]), -1);
+	buf[0] = 3;
+	assert_int_equal(reg_session_parse(buf, 4, &g.s[0]), -1);	/* no DER */
+	buf[0] = 2;
+	assert_int_equal(reg_session_parse(buf, 4, &g.s[0]), 0);
+	assert_int_equal(g.s[0].idlen, 2);
+	assert_int_equal(g.s[0].derlen, 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define P(fn) cmocka_unit_test_setup_teardown(fn, setup_pg, teardown)
 
@@ -2366,6 +2480,7 @@ main(void)
 		T(test_presence),
 		T(test_id_catches_every_substitution),
 		T(test_id_forms),
+		T(test_sessions),
 	};
 
 	/* the store tests that do not look at SQLite's files, on PostgreSQL */
@@ -2400,6 +2515,7 @@ main(void)
 		P(test_presence),
 		P(test_webhook_secret),
 		P(test_forwarder_cursor_and_prune),
+		P(test_sessions),
 	};
 	int failed;
 
