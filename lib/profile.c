@@ -141,38 +141,6 @@ profile_algorithms(br_ssl_client_context *cc)
 	br_ssl_engine_set_default_chapol(eng);
 }
 #else
-/*
- * The ServerKeyExchange's signature, as BearSSL's br_ecdsa_*_vrfy_asn1 check
- * it but for P-256 alone. Theirs first turns the DER signature into the raw
- * one in a 288-byte buffer, sized for P-521, that stays on the stack under
- * the verification (the handshake's deepest call); a P-256 signature's DER
- * is at most 72 bytes (two INTEGERs of up to 33 bytes), and twice its length
- * is the room BearSSL's conversion may need for any input, well-formed or
- * not. A longer signature is not a P-256 one: refused, as BearSSL refuses
- * one that does not fit its buffer.
- */
-#define P256_SIG_DER_MAX	72
-
-#if BR_LOMUL
-#define ECDSA_VRFY_RAW	br_ecdsa_i15_vrfy_raw
-#else
-#define ECDSA_VRFY_RAW	br_ecdsa_i31_vrfy_raw
-#endif
-
-static uint32_t
-ecdsa_p256_vrfy_asn1(const br_ec_impl *impl, const void *hash,
-    size_t hash_len, const br_ec_public_key *pk, const void *sig,
-    size_t sig_len)
-{
-	unsigned char raw[2 * P256_SIG_DER_MAX];
-
-	if (sig_len > P256_SIG_DER_MAX)
-		return 0;
-	memcpy(raw, sig, sig_len);
-	sig_len = br_ecdsa_asn1_to_raw(raw, sig_len);
-	return ECDSA_VRFY_RAW(impl, hash, hash_len, pk, raw, sig_len);
-}
-
 /* P-256 only, SHA-256 only, AES-128-GCM with the constant-time AES; named
  * one by one, not through BearSSL's set_default_* (which link every
  * implementation they might pick). BR_LOMUL: the code for a chip without
@@ -189,7 +157,8 @@ profile_algorithms(br_ssl_client_context *cc)
 	br_ssl_engine_set_ec(eng, &br_ec_p256_m31);
 	br_ssl_engine_set_ghash(eng, &br_ghash_ctmul);
 #endif
-	br_ssl_engine_set_ecdsa(eng, ecdsa_p256_vrfy_asn1);
+	/* BearSSL's steps with P-256-sized buffers (ecdsa.c) */
+	br_ssl_engine_set_ecdsa(eng, tether_ecdsa_p256_vrfy_asn1);
 	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_aes_ctr(eng, &br_aes_ct_ctr_vtable);
