@@ -468,11 +468,13 @@ read_answer(struct tether_client *c, int *lost)
 	}
 	c->status = h->status;
 	c->retry_after = h->retry_after;
-	memcpy(c->keep, h->keep, sizeof(c->keep));
-	c->keep_len = h->keep_len;
-	while (c->keep_len > 0 && (c->keep[c->keep_len - 1] == '\n' ||
-	    c->keep[c->keep_len - 1] == '\r'))
-		c->keep[--c->keep_len] = '\0';
+	/* the kept body stays in the parser, read by gateway_stored() and
+	 * the error's detail until the next connection's pin check takes
+	 * the memory (tether_connect() clears the error then; c->status,
+	 * which the detail asks first, is set only here) */
+	while (h->keep_len > 0 && (h->keep[h->keep_len - 1] == '\n' ||
+	    h->keep[h->keep_len - 1] == '\r'))
+		h->keep[--h->keep_len] = '\0';
 	if (h->flags & TETHER_HTTP_F_CLOSE)
 		drop(c);
 	return 0;
@@ -509,7 +511,7 @@ take(const char **p, const char *end, const char *lit)
 static int
 gateway_stored(const struct tether_client *c)
 {
-	const char *p = c->keep, *end = c->keep + c->keep_len;
+	const char *p = c->u.http.keep, *end = p + c->u.http.keep_len;
 	const char *id = c->cfg->device;
 
 	if (!take(&p, end, "{\"stored\":true,"))
@@ -560,9 +562,7 @@ tether_send(struct tether_client *c, const void *body, size_t len,
 
 	if (status != NULL)
 		*status = 0;
-	c->status = 0;
-	c->keep_len = 0;
-	c->keep[0] = '\0';
+	c->status = 0;	/* no answer's kept body in the detail */
 	c->cmd_ready = 0;	/* the buffer is the next answer's now */
 	if (body == NULL && len > 0)
 		return tether_fail(c, TETHER_E_BAD_ARG);

@@ -2,7 +2,8 @@
 /*
  * ecdsa.c - the ServerKeyExchange's ECDSA signature checked for P-256
  * alone, with P-256-sized buffers: the verifier of the small algorithm
- * profiles (TETHER_ALGS_ECDSA_P256, TETHER_ALGS_RSA_KX; profile.c).
+ * profiles (TETHER_ALGS_ECDSA_P256, TETHER_ALGS_RSA_KX; profile.c), and
+ * the full profile's for P-256 keys (BearSSL's for the other curves).
  *
  * Why not BearSSL's br_ecdsa_i31_vrfy_asn1: that check is the handshake's
  * deepest call, so its frames are the device's peak stack, and BearSSL
@@ -131,4 +132,17 @@ tether_ecdsa_p256_vrfy_asn1(const br_ec_impl *impl, const void *hash,
 	res &= ~I(sub)(t1, r, 1);
 	res &= I(iszero)(t1);
 	return res;
+}
+
+/* see inner.h */
+uint32_t
+tether_ecdsa_vrfy_asn1(const br_ec_impl *impl, const void *hash,
+    size_t hash_len, const br_ec_public_key *pk, const void *sig,
+    size_t sig_len)
+{
+	if (pk->curve == BR_EC_secp256r1)
+		return tether_ecdsa_p256_vrfy_asn1(impl, hash, hash_len, pk,
+		    sig, sig_len);
+	return br_ecdsa_vrfy_asn1_get_default()(impl, hash, hash_len, pk,
+	    sig, sig_len);
 }

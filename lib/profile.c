@@ -129,6 +129,8 @@ profile_algorithms(br_ssl_client_context *cc)
 	br_ssl_engine_set_default_rsavrfy(eng);
 	br_ssl_engine_set_default_ecdsa(eng);
 	br_ssl_engine_set_default_ec(eng);
+	/* a P-256 signature with P-256-sized buffers (ecdsa.c) */
+	br_ssl_engine_set_ecdsa(eng, tether_ecdsa_vrfy_asn1);
 	for (id = br_md5_ID; id <= br_sha512_ID; id++)
 		br_ssl_engine_set_hash(eng, id, hashes[id - 1]);
 	br_ssl_engine_set_prf10(eng, &br_tls10_prf);
