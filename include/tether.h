@@ -454,7 +454,8 @@ struct tether_anchor_ctx {
 #define TETHER_DAYS_TO_UNIX_EPOCH	719528u
 #define TETHER_SECONDS_PER_DAY		86400u
 
-/* The response parser (lib/http.c), alive while an answer is read. */
+/* The response parser (lib/http.c), alive while an answer is read; its
+ * kept body (keep) is the answer's detail until the next connection. */
 struct tether_http {
 	uint32_t	chunk_left;	/* 32 bits: smaller code on a */
 	uint32_t	body_left;	/* 32-bit MCU; no answer is 4 GB */
@@ -504,8 +505,6 @@ struct tether_client {
 	uint8_t				 have_session;
 	uint8_t				 http_reason;
 	uint8_t				 quiet;		/* errors not logged */
-	char				 keep[TETHER_HTTP_KEEP];
-	uint16_t			 keep_len;
 	/* commands (tether_client_set_command_buffer()) */
 	uint16_t			 cmd_cap;	/* 0: none taken */
 	uint16_t			 cmd_len;

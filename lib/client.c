@@ -212,7 +212,30 @@ tether_client_init(struct tether_client *client,
 	return 0;
 }
 
-static void
+/*
+ * The log lines are written in functions of their own, never inlined:
+ * a line's buffer then sits on the stack only while it is written, not
+ * in tether_connect()'s or tether_send()'s frame under the handshake's
+ * deepest call (BearSSL's ECDSA verification), where every byte counts
+ * against the device's RAM.
+ */
+static void __attribute__((noinline))
+log_connecting(const struct tether_client *c)
+{
+	const struct tether_config *cfg = c->cfg;
+	char line[LOG_LINE];
+	struct tether_text t;
+
+	tether_text_init(&t, line, sizeof(line));
+	tether_text_put(&t, "connecting to ");
+	tether_text_put(&t, cfg->host);
+	tether_text_put(&t, ":");
+	tether_text_uint(&t, cfg->port);
+	tether_text_put(&t, c->have_session ? " (resuming)" : "");
+	emit(c, TETHER_LOG_CORE, line);
+}
+
+static void __attribute__((noinline))
 log_handshake(struct tether_client *c)
 {
 	const struct tether_cert_info *ci = &c->cert;
@@ -251,10 +274,7 @@ tether_connect(struct tether_client *c)
 {
 	const struct tether_config *cfg = c->cfg;
 	br_ssl_engine_context *eng = &c->ssl.eng;
-	br_ssl_session_parameters sp;
 	const br_x509_class **x509;
-	unsigned char offered[32];
-	size_t offered_len = 0;
 	const char *sni;
 	int r, lost;
 
@@ -277,18 +297,8 @@ tether_connect(struct tether_client *c)
 	if (c->io.open == NULL && c->stats.handshakes_full +
 	    c->stats.handshakes_resumed > 0)
 		return tether_fail(c, TETHER_E_NO_REOPEN);
-	if (logging(c, TETHER_LOG_CORE)) {
-		char line[LOG_LINE];
-		struct tether_text t;
-
-		tether_text_init(&t, line, sizeof(line));
-		tether_text_put(&t, "connecting to ");
-		tether_text_put(&t, cfg->host);
-		tether_text_put(&t, ":");
-		tether_text_uint(&t, cfg->port);
-		tether_text_put(&t, c->have_session ? " (resuming)" : "");
-		emit(c, TETHER_LOG_CORE, line);
-	}
+	if (logging(c, TETHER_LOG_CORE))
+		log_connecting(c);
 	if (c->io.open != NULL) {
 		r = c->io.open(c->io.ctx, cfg->host, cfg->port);
 		if (r < 0) {
@@ -304,12 +314,6 @@ tether_connect(struct tether_client *c)
 	if (cfg->entropy != NULL)
 		br_ssl_engine_inject_entropy(eng, cfg->entropy,
 		    cfg->entropy_len);
-	if (c->have_session) {
-		br_ssl_engine_get_session_parameters(eng, &sp);
-		offered_len = sp.session_id_len;
-		memcpy(offered, sp.session_id, sizeof(offered));
-		tether_wipe(&sp, sizeof(sp));
-	}
 	sni = cfg->sni_set ? cfg->sni : cfg->host;
 	c->connected = 1;
 	if (!br_ssl_client_reset(&c->ssl, sni, c->have_session)) {
@@ -324,12 +328,15 @@ tether_connect(struct tether_client *c)
 		tether_session_forget(c);
 		return -1;
 	}
-	br_ssl_engine_get_session_parameters(eng, &sp);
-	c->resumed = offered_len > 0 && sp.session_id_len == offered_len &&
-	    memcmp(sp.session_id, offered, offered_len) == 0;
-	c->have_session = sp.session_id_len > 0;
-	c->stats.suite = sp.cipher_suite;
-	tether_wipe(&sp, sizeof(sp));
+	/* Resumed when the server took the offered session: then it sent
+	 * no certificate, and the pin check saw none (a full handshake
+	 * cannot end without one; lib/anchor.c hands every certificate to
+	 * the pin check too). The engine's session is read in place: a
+	 * copy would sit in this frame under the handshake's deepest
+	 * call. */
+	c->resumed = c->have_session && c->u.pin.ncert == 0;
+	c->have_session = eng->session.session_id_len > 0;
+	c->stats.suite = eng->session.cipher_suite;
 	/* what the client asked for; a server that ignores the request and
 	 * sends more fails with TETHER_E_RECORD_TOO_LARGE */
 	c->stats.record_max = (uint16_t)(1u << eng->log_max_frag_len);
@@ -461,11 +468,13 @@ read_answer(struct tether_client *c, int *lost)
 	}
 	c->status = h->status;
 	c->retry_after = h->retry_after;
-	memcpy(c->keep, h->keep, sizeof(c->keep));
-	c->keep_len = h->keep_len;
-	while (c->keep_len > 0 && (c->keep[c->keep_len - 1] == '\n' ||
-	    c->keep[c->keep_len - 1] == '\r'))
-		c->keep[--c->keep_len] = '\0';
+	/* the kept body stays in the parser, read by gateway_stored() and
+	 * the error's detail until the next connection's pin check takes
+	 * the memory (tether_connect() clears the error then; c->status,
+	 * which the detail asks first, is set only here) */
+	while (h->keep_len > 0 && (h->keep[h->keep_len - 1] == '\n' ||
+	    h->keep[h->keep_len - 1] == '\r'))
+		h->keep[--h->keep_len] = '\0';
 	if (h->flags & TETHER_HTTP_F_CLOSE)
 		drop(c);
 	return 0;
@@ -502,7 +511,7 @@ take(const char **p, const char *end, const char *lit)
 static int
 gateway_stored(const struct tether_client *c)
 {
-	const char *p = c->keep, *end = c->keep + c->keep_len;
+	const char *p = c->u.http.keep, *end = p + c->u.http.keep_len;
 	const char *id = c->cfg->device;
 
 	if (!take(&p, end, "{\"stored\":true,"))
@@ -529,6 +538,21 @@ status_code(unsigned status)
 	return TETHER_E_HTTP_STATUS;
 }
 
+/* A log line of its own, as log_connecting()'s. */
+static void __attribute__((noinline))
+log_message(const struct tether_client *c, size_t len)
+{
+	char line[LOG_LINE];
+	struct tether_text t;
+
+	tether_text_init(&t, line, sizeof(line));
+	tether_text_put(&t, "message of ");
+	tether_text_uint(&t, len);
+	tether_text_put(&t, " bytes: status ");
+	tether_text_uint(&t, c->status);
+	emit(c, TETHER_LOG_CORE, line);
+}
+
 /* see tether.h */
 int
 tether_send(struct tether_client *c, const void *body, size_t len,
@@ -538,9 +562,7 @@ tether_send(struct tether_client *c, const void *body, size_t len,
 
 	if (status != NULL)
 		*status = 0;
-	c->status = 0;
-	c->keep_len = 0;
-	c->keep[0] = '\0';
+	c->status = 0;	/* no answer's kept body in the detail */
 	c->cmd_ready = 0;	/* the buffer is the next answer's now */
 	if (body == NULL && len > 0)
 		return tether_fail(c, TETHER_E_BAD_ARG);
@@ -573,17 +595,8 @@ tether_send(struct tether_client *c, const void *body, size_t len,
 		return -1;
 	if (status != NULL)
 		*status = c->status;
-	if (logging(c, TETHER_LOG_CORE)) {
-		char line[LOG_LINE];
-		struct tether_text t;
-
-		tether_text_init(&t, line, sizeof(line));
-		tether_text_put(&t, "message of ");
-		tether_text_uint(&t, len);
-		tether_text_put(&t, " bytes: status ");
-		tether_text_uint(&t, c->status);
-		emit(c, TETHER_LOG_CORE, line);
-	}
+	if (logging(c, TETHER_LOG_CORE))
+		log_message(c, len);
 	code = status_code(c->status);
 	if (code == TETHER_OK && !gateway_stored(c) && (c->cmd == NULL ||
 	    !c->cmd(c, TETHER_CMD_STORED, &lost)))

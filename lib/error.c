@@ -302,17 +302,17 @@ tether_error_detail(const struct tether_client *c, char *buf, size_t len)
 		tether_text_uint(&t, c->status);
 		if (e == TETHER_E_REDIRECT)
 			tether_text_put(&t, "; Location: ");
-		else if (c->keep_len > 0)
+		else if (c->u.http.keep_len > 0)
 			tether_text_put(&t, "; body: ");
-		tether_text_putn(&t, c->keep, c->keep_len);
+		tether_text_putn(&t, c->u.http.keep, c->u.http.keep_len);
 		if (e == TETHER_E_NOT_GATEWAY && c->cmd_id != 0) {
 			tether_text_put(&t, "; X-Tether-Command ");
 			tether_text_uint(&t, c->cmd_id);
 			tether_text_put(&t, " without an X-Tether-Device that "
 			    "names this device");
-		} else if (e == TETHER_E_REDIRECT && c->keep_len == 0)
+		} else if (e == TETHER_E_REDIRECT && c->u.http.keep_len == 0)
 			tether_text_put(&t, "(none)");
-		else if (e == TETHER_E_NOT_GATEWAY && c->keep_len == 0)
+		else if (e == TETHER_E_NOT_GATEWAY && c->u.http.keep_len == 0)
 			tether_text_put(&t, "; no body");
 		if (c->retry_after > 0) {
 			tether_text_put(&t, "; Retry-After: ");

@@ -96,6 +96,17 @@ int tether_app_uint(struct tether_client *c, unsigned long long v,
 void tether_profile_apply(br_ssl_client_context *cc, unsigned profile);
 void tether_profile_suites(br_ssl_client_context *cc, unsigned profile);
 
+/* ecdsa.c: the small profiles' ECDSA verifier (a br_ecdsa_vrfy, "asn1"
+ * signatures), P-256 only, with P-256-sized buffers. */
+uint32_t tether_ecdsa_p256_vrfy_asn1(const br_ec_impl *impl,
+    const void *hash, size_t hash_len, const br_ec_public_key *pk,
+    const void *sig, size_t sig_len);
+/* The full profile's: that for P-256, BearSSL's default for P-384 and
+ * P-521 (whose frames are sized for them). */
+uint32_t tether_ecdsa_vrfy_asn1(const br_ec_impl *impl, const void *hash,
+    size_t hash_len, const br_ec_public_key *pk, const void *sig,
+    size_t sig_len);
+
 /* error.c / client.c: failing with a code and detail numbers. */
 int tether_fail(struct tether_client *c, int code);
 /* Logs the client's sticky error with its detail (when logging is on);

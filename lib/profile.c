@@ -129,6 +129,8 @@ profile_algorithms(br_ssl_client_context *cc)
 	br_ssl_engine_set_default_rsavrfy(eng);
 	br_ssl_engine_set_default_ecdsa(eng);
 	br_ssl_engine_set_default_ec(eng);
+	/* a P-256 signature with P-256-sized buffers (ecdsa.c) */
+	br_ssl_engine_set_ecdsa(eng, tether_ecdsa_vrfy_asn1);
 	for (id = br_md5_ID; id <= br_sha512_ID; id++)
 		br_ssl_engine_set_hash(eng, id, hashes[id - 1]);
 	br_ssl_engine_set_prf10(eng, &br_tls10_prf);
@@ -152,13 +154,13 @@ profile_algorithms(br_ssl_client_context *cc)
 
 #if BR_LOMUL
 	br_ssl_engine_set_ec(eng, &br_ec_p256_m15);
-	br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i15_vrfy_asn1);
 	br_ssl_engine_set_ghash(eng, &br_ghash_ctmul32);
 #else
 	br_ssl_engine_set_ec(eng, &br_ec_p256_m31);
-	br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i31_vrfy_asn1);
 	br_ssl_engine_set_ghash(eng, &br_ghash_ctmul);
 #endif
+	/* BearSSL's steps with P-256-sized buffers (ecdsa.c) */
+	br_ssl_engine_set_ecdsa(eng, tether_ecdsa_p256_vrfy_asn1);
 	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_aes_ctr(eng, &br_aes_ct_ctr_vtable);

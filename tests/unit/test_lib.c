@@ -960,6 +960,63 @@ test_anchor_checks(void **state)
 	assert_int_equal(opened, 1);
 }
 
+/* The small profiles' ECDSA verifier (lib/ecdsa.c): BearSSL's own
+ * signatures verify, a changed hash or signature, a signature too long
+ * for P-256 and a key of another curve do not. */
+static void
+test_ecdsa_p256(void **state)
+{
+	const br_ec_impl *ec = &br_ec_p256_m31;
+	br_hmac_drbg_context rng;
+	br_ec_private_key sk;
+	br_ec_public_key pk;
+	unsigned char skbuf[BR_EC_KBUF_PRIV_MAX_SIZE];
+	unsigned char pkbuf[BR_EC_KBUF_PUB_MAX_SIZE];
+	unsigned char hash[32], sig[80], longsig[80];
+	size_t n;
+	int i;
+
+	(void)state;
+	br_hmac_drbg_init(&rng, &br_sha256_vtable, "tether ecdsa", 12);
+	assert_true(br_ec_keygen(&rng.vtable, ec, &sk, skbuf,
+	    BR_EC_secp256r1) > 0);
+	assert_true(br_ec_compute_pub(ec, &pk, pkbuf, &sk) > 0);
+	for (i = 0; i < 8; i++) {
+		br_hmac_drbg_generate(&rng, hash, sizeof(hash));
+		n = br_ecdsa_i31_sign_asn1(ec, &br_sha256_vtable, hash, &sk,
+		    sig);
+		assert_true(n > 0 && n <= 72);
+		assert_int_equal(tether_ecdsa_p256_vrfy_asn1(ec, hash, 32, &pk,
+		    sig, n), 1);
+		hash[i] ^= 0x01;
+		assert_int_equal(tether_ecdsa_p256_vrfy_asn1(ec, hash, 32, &pk,
+		    sig, n), 0);
+		hash[i] ^= 0x01;
+		sig[n - 1 - i] ^= 0x40;
+		assert_int_equal(tether_ecdsa_p256_vrfy_asn1(ec, hash, 32, &pk,
+		    sig, n), 0);
+		sig[n - 1 - i] ^= 0x40;
+		assert_int_equal(tether_ecdsa_p256_vrfy_asn1(ec, hash, 32, &pk,
+		    sig, n - 1), 0);
+	}
+	/* 73 bytes: longer than any P-256 DER signature, even one BearSSL's
+	 * lenient DER reading would take (a leading zero too many) */
+	memset(longsig, 0, sizeof(longsig));
+	longsig[0] = 0x30;
+	longsig[1] = 71;
+	longsig[2] = 0x02;
+	longsig[3] = 34;
+	longsig[37] = 0x02;
+	longsig[38] = 34;
+	assert_int_equal(tether_ecdsa_p256_vrfy_asn1(ec, hash, 32, &pk,
+	    longsig, 73), 0);
+	assert_int_equal(tether_ecdsa_p256_vrfy_asn1(ec, hash, 32, &pk,
+	    sig, 0), 0);
+	pk.curve = BR_EC_secp384r1;
+	assert_int_equal(tether_ecdsa_p256_vrfy_asn1(&br_ec_all_m31, hash, 32,
+	    &pk, sig, n), 0);
+}
+
 static void
 test_budget(void **state)
 {
@@ -990,6 +1047,7 @@ main(void)
 		cmocka_unit_test(test_hangups),
 		cmocka_unit_test(test_pin_check_refuses_garbage),
 		cmocka_unit_test(test_anchor_checks),
+		cmocka_unit_test(test_ecdsa_p256),
 		cmocka_unit_test(test_budget),
 	};
 
