@@ -97,7 +97,8 @@ void tether_profile_apply(br_ssl_client_context *cc, unsigned profile);
 void tether_profile_suites(br_ssl_client_context *cc, unsigned profile);
 
 /* ecdsa.c: the small profiles' ECDSA verifier (a br_ecdsa_vrfy, "asn1"
- * signatures), P-256 only, with P-256-sized buffers. */
+ * signatures), P-256 only, its DER signature converted in a frame of its
+ * own before BearSSL's raw verifier runs. */
 uint32_t tether_ecdsa_p256_vrfy_asn1(const br_ec_impl *impl,
     const void *hash, size_t hash_len, const br_ec_public_key *pk,
     const void *sig, size_t sig_len);

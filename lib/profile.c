@@ -129,7 +129,7 @@ profile_algorithms(br_ssl_client_context *cc)
 	br_ssl_engine_set_default_rsavrfy(eng);
 	br_ssl_engine_set_default_ecdsa(eng);
 	br_ssl_engine_set_default_ec(eng);
-	/* a P-256 signature with P-256-sized buffers (ecdsa.c) */
+	/* a P-256 signature with less stack (ecdsa.c) */
 	br_ssl_engine_set_ecdsa(eng, tether_ecdsa_vrfy_asn1);
 	for (id = br_md5_ID; id <= br_sha512_ID; id++)
 		br_ssl_engine_set_hash(eng, id, hashes[id - 1]);
@@ -159,7 +159,7 @@ profile_algorithms(br_ssl_client_context *cc)
 	br_ssl_engine_set_ec(eng, &br_ec_p256_m31);
 	br_ssl_engine_set_ghash(eng, &br_ghash_ctmul);
 #endif
-	/* BearSSL's steps with P-256-sized buffers (ecdsa.c) */
+	/* BearSSL's raw verifier, the DER converted first (ecdsa.c) */
 	br_ssl_engine_set_ecdsa(eng, tether_ecdsa_p256_vrfy_asn1);
 	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
