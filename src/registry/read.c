@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * read.c - reading stored messages after a cursor, once for every
- * backend: the backend's Q_READ gives them in commit order, never one
- * that an open transaction could still precede; this file keeps the
- * cursor and its text.
+ * backend: the backend's Q_READ (one device's: Q_READ_DEVICE, through
+ * its index) gives them in commit order, never one that an open
+ * transaction could still precede; this file keeps the cursor and its
+ * text.
  */
 #include <limits.h>
 #include <stdio.h>
