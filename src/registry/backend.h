@@ -61,6 +61,10 @@ struct reg_backend {
 	 * DESIGN.md, "Reading without skipping", proves each backend's.
 	 */
 	const char	*read_sql;
+	/* Q_READ_DEVICE (read.c): read_sql's rows of the one device ?3 (not
+	 * NULL), through the backend's index of messages by device
+	 * (schema.h, version 11). */
+	const char	*read_device_sql;
 	/* Q_BACKLOG (forwarders.c): how many messages are after the cursor
 	 * (?1, ?2 as in read_sql), one integer. */
 	const char	*backlog_sql;
@@ -132,7 +136,8 @@ struct reg_backend {
 	 * and after, store_abort after a failed batch; store_prepare and
 	 * defer_sync are reg_store_prepare and reg_store_defer_sync;
 	 * messages_deleted runs when a device's messages were deleted, in
-	 * that transaction. Only store_one is required.
+	 * that transaction, messages_pruned when the oldest were (reg_prune),
+	 * in its. Only store_one is required.
 	 */
 	int		(*store_one)(struct reg_store *st,
 			    struct reg_message *m, const char *peer,
@@ -144,6 +149,8 @@ struct reg_backend {
 	int		(*defer_sync)(struct reg_store *st, int *fd);
 	int		(*messages_deleted)(struct reg_store *st,
 			    const char *id, const char *what);
+	int		(*messages_pruned)(struct reg_store *st,
+			    const char *what);
 };
 
 /*

@@ -300,7 +300,8 @@ reg_prune(struct reg_store *st, int64_t cutoff, size_t limit, char *held)
 	if ((r = reg_step(st, s, what)) >= 0)
 		n = st->be->changed(st, s);
 	reg_reset(st, s);
-	if (r < 0 || reg_commit(st, what) < 0)
+	if (r < 0 || (n > 0 && st->be->messages_pruned != NULL &&
+	    st->be->messages_pruned(st, what) < 0) || reg_commit(st, what) < 0)
 		goto fail;
 	if (n < (long long)limit && any && held != NULL) {
 		/* stopped short: by the forwarder, if the oldest left is old

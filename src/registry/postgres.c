@@ -971,6 +971,13 @@ static const char pg_schema_v8[] = REG_DDL_COMMANDS("BYTEA", "BIGINT",
 /* Version 9: presence, as in SQLite (schema.h). */
 static const char pg_schema_v9[] = REG_DDL_PRESENCE("BIGINT", "");
 
+/* Version 11: one device's messages in the read's own order (schema.h).
+ * messages_device_seq cannot serve a read: it orders a device's rows by
+ * seq, not by (xid, id), so the read scanned messages_xid from the cursor
+ * and filtered by device. A plain index: the rows are already unique. */
+static const char pg_schema_v11[] =
+	"CREATE INDEX messages_device_xid ON messages (device_id, xid, id);";
+
 static const struct reg_migration pg_migrations[] = {
 	{ 1, "devices, audit, change feed, messages", pg_schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", pg_schema_v2 },
@@ -985,6 +992,7 @@ static const struct reg_migration pg_migrations[] = {
 	{ 9, REG_MIGRATION_9_NAME, pg_schema_v9 },
 	{ 10, REG_MIGRATION_10_NAME, REG_DDL_SESSIONS("BYTEA", "BIGINT",
 	  "BIGSERIAL PRIMARY KEY") },
+	{ 11, REG_MIGRATION_11_NAME, pg_schema_v11 },
 };
 
 static const struct reg_schema pg_schema = {
@@ -1077,6 +1085,16 @@ const struct reg_backend reg_pg_backend = {
 	    "WHERE (m.xid, m.id) > (CAST(?1 AS xid8), CAST(?2 AS BIGINT)) "
 	    "AND m.xid < pg_snapshot_xmin(pg_current_snapshot()) "
 	    "AND (CAST(?3 AS TEXT) IS NULL OR m.device_id = ?3) "
+	    "AND (CAST(?5 AS BIGINT) IS NULL OR m.received_at >= ?5) "
+	    "AND (CAST(?6 AS BIGINT) IS NOT NULL OR m.kind = 0) "
+	    "ORDER BY m.xid, m.id LIMIT ?4",
+	/* read_sql's, of one device: a range of messages_device_xid */
+	.read_device_sql = "SELECT m.xid::text, m.id, m.device_id, m.seq, "
+	    "m.received_at, m.body, coalesce(d.label, ''), m.kind "
+	    "FROM messages m LEFT JOIN devices d ON d.id = m.device_id "
+	    "WHERE m.device_id = ?3 "
+	    "AND (m.xid, m.id) > (CAST(?1 AS xid8), CAST(?2 AS BIGINT)) "
+	    "AND m.xid < pg_snapshot_xmin(pg_current_snapshot()) "
 	    "AND (CAST(?5 AS BIGINT) IS NULL OR m.received_at >= ?5) "
 	    "AND (CAST(?6 AS BIGINT) IS NOT NULL OR m.kind = 0) "
 	    "ORDER BY m.xid, m.id LIMIT ?4",

@@ -233,6 +233,8 @@ reg_query_text(const struct reg_backend *be, enum reg_query q,
 		    be->row_order);
 	else if (q == Q_READ)
 		return be->read_sql;
+	else if (q == Q_READ_DEVICE)
+		return be->read_device_sql;
 	else if (q == Q_BACKLOG)
 		return be->backlog_sql;
 	else if (q == Q_PRUNE)

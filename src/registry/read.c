@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * read.c - reading stored messages after a cursor, once for every
- * backend: the backend's Q_READ gives them in commit order, never one
- * that an open transaction could still precede; this file keeps the
- * cursor and its text.
+ * backend: the backend's Q_READ (one device's: Q_READ_DEVICE, through
+ * its index) gives them in commit order, never one that an open
+ * transaction could still precede; this file keeps the cursor and its
+ * text.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -106,7 +107,9 @@ reg_read_messages(struct reg_store *st, const struct reg_read *q,
     void (*fn)(void *arg, const struct reg_read_row *row), void *arg)
 {
 	const char *what = "cannot read the messages";
-	struct reg_stmt *s = reg_stmt(st, Q_READ);
+	/* one device's: through its index, not a filter on everyone's */
+	struct reg_stmt *s = reg_stmt(st, q->device_id != NULL ?
+	    Q_READ_DEVICE : Q_READ);
 	struct reg_read_row row;
 	struct reg_cursor at = *cursor;
 	char pos[24];

@@ -141,6 +141,19 @@ static const char schema_v9[] =
 	 * device first so "is it online elsewhere" is a prefix lookup. */
 	REG_DDL_PRESENCE("INTEGER", " WITHOUT ROWID");
 
+static const char schema_v11[] =
+	/* A device's blocks of ids (schema.h): keyed by device first, so a
+	 * read finds its blocks in order by a prefix of the key; a row is
+	 * written once per device and block, not per message (the index
+	 * that was, schema_v3, wrote a random page per message). */
+	"CREATE TABLE message_blocks ("
+	"	device_id	TEXT NOT NULL,"
+	"	block		INTEGER NOT NULL,"
+	"	PRIMARY KEY (device_id, block)"
+	") WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO message_blocks (device_id, block) "
+	"	SELECT device_id, id / " REG_BLOCK_IDS_SQL " FROM messages;";
+
 static const struct reg_migration migrations[] = {
 	{ 1, "devices, audit, change feed, messages", schema_v1 },
 	{ 2, "device MAC, credential time, provisioning batch", schema_v2 },
@@ -153,6 +166,7 @@ static const struct reg_migration migrations[] = {
 	{ 9, REG_MIGRATION_9_NAME, schema_v9 },
 	{ 10, REG_MIGRATION_10_NAME, REG_DDL_SESSIONS("BLOB", "INTEGER",
 	  "INTEGER PRIMARY KEY AUTOINCREMENT") },
+	{ 11, REG_MIGRATION_11_NAME, schema_v11 },
 };
 
 const struct reg_schema reg_sqlite_schema = {

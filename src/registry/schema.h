@@ -164,6 +164,22 @@ struct reg_migration {
 	");" \
 	"CREATE INDEX tls_sessions_expiry ON tls_sessions (expires_at);"
 
+/* Version 11: reading one device's messages through an index.
+ * SQLite: message_blocks holds a row per device and block of
+ * REG_BLOCK_IDS message ids (id / REG_BLOCK_IDS) that holds a message of
+ * it, written with the device's first message in the block
+ * (sqlite_seqs.c, "Blocks"); a read by device walks the device's blocks
+ * and scans each as a range of ids (DESIGN.md, "Reading by device").
+ * The migration records the blocks of the messages already stored.
+ * PostgreSQL: an index (device_id, xid, id), the read's own order. */
+#define REG_MIGRATION_11_NAME	"messages by device through an index"
+/* The ids of a block: fixed by the schema (the stored rows are counted
+ * in it); another width would be a migration of its own. */
+#define REG_BLOCK_IDS		65536
+#define REG_BLOCK_TEXT_(n)	#n
+#define REG_BLOCK_TEXT(n)	REG_BLOCK_TEXT_(n)
+#define REG_BLOCK_IDS_SQL	REG_BLOCK_TEXT(REG_BLOCK_IDS)
+
 /*
  * A backend's schema: its migrations, oldest first, and what migrate.c
  * needs in its dialect: the table that records them; a query that gives

@@ -22,6 +22,7 @@ struct entry {
 	uint8_t		 n;		/* ranges in r */
 	uint8_t		 changed;
 	struct range	*r;
+	int64_t		 block;		/* last block recorded, -1: none */
 };
 
 struct seqset {
@@ -94,6 +95,7 @@ entry_of(struct seqset *s, const char *id)
 	e->n = 0;
 	e->changed = 0;
 	e->r = NULL;
+	e->block = -1;
 	s->used++;
 	return e;
 }
@@ -157,6 +159,31 @@ seqset_has(const struct seqset *s, const char *device, int64_t seq)
 		return 0;
 	i = first_not_below(e, seq);
 	return i < e->n && e->r[i].lo <= seq;
+}
+
+int
+seqset_block_known(const struct seqset *s, const char *device,
+    int64_t block)
+{
+	const struct entry *e;
+
+	if (strlen(device) >= REG_ID_MAX)
+		return 0;
+	e = find(s, device, hash_of(device));
+	return e->id[0] != '\0' && e->block == block;
+}
+
+int
+seqset_block_set(struct seqset *s, const char *device, int64_t block)
+{
+	struct entry *e;
+
+	if (device[0] == '\0' || strlen(device) >= REG_ID_MAX)
+		return 0;	/* not recorded: its rows are written each time */
+	if ((e = entry_of(s, device)) == NULL)
+		return -1;
+	e->block = block;
+	return 0;
 }
 
 static void

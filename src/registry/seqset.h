@@ -11,6 +11,12 @@
  * forgets the lowest range, so a retry of a seq that old is stored again.
  * Forgetting errs towards storing twice, never towards answering
  * "duplicate" for a message that was not stored.
+ *
+ * Beside its ranges a device keeps the last block of the message index
+ * it was recorded in (sqlite_seqs.c, "Blocks"), so that only a device's
+ * first message in a block writes a row there. It is a cache: lost with
+ * the rest at seqset_clear, never saved, and a device without it writes
+ * its block's row again (INSERT OR IGNORE).
  */
 #ifndef REG_SEQSET_H
 #define REG_SEQSET_H
@@ -39,6 +45,13 @@ int seqset_add(struct seqset *s, const char *device, int64_t seq);
  * device then has nothing recorded, which errs towards storing). */
 int seqset_load(struct seqset *s, const char *device, const void *blob,
     size_t len);
+/* 1 when block is the one seqset_block_set recorded last for device,
+ * else 0. */
+int seqset_block_known(const struct seqset *s, const char *device,
+    int64_t block);
+/* Records block as device's last (not marked changed); 0, or -1 when out
+ * of memory (nothing recorded). */
+int seqset_block_set(struct seqset *s, const char *device, int64_t block);
 /* Number of devices changed since they were last passed to seqset_flush. */
 size_t seqset_changed(const struct seqset *s);
 /* Calls fn with each changed device and its serialized ranges, then marks

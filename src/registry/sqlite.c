@@ -49,6 +49,14 @@ const char *const reg_sq_sql[S__COUNT] = {
 	    "VALUES ('message_seqs_epoch', coalesce((SELECT value FROM meta "
 	    "WHERE name = 'message_seqs_epoch'), 0) + 1)",
 	[S_SEQ_DELETE] = "DELETE FROM message_seqs WHERE device_id = ?1",
+	/* the blocks of a device's messages (sqlite_seqs.c, "Blocks") */
+	[S_BLOCK_PUT] = "INSERT OR IGNORE INTO message_blocks "
+	    "(device_id, block) VALUES (?1, ?2)",
+	[S_BLOCK_FORGET] = "DELETE FROM message_blocks WHERE device_id = ?1",
+	/* below the oldest message's block no message is left, and none
+	 * comes again: ids only grow past the newest, never pruned */
+	[S_BLOCK_PRUNE] = "DELETE FROM message_blocks WHERE block < "
+	    "(SELECT min(id) FROM messages) / " REG_BLOCK_IDS_SQL,
 };
 
 /* What an SQLite result code means for someone running tether. */
@@ -468,6 +476,19 @@ const struct reg_backend reg_sqlite_backend = {
 	    "AND (?5 IS NULL OR m.received_at >= ?5) "
 	    "AND (?6 IS NOT NULL OR m.kind = 0) "
 	    "ORDER BY m.id LIMIT ?4",
+	/* the device's blocks from the cursor's on, each a range of ids
+	 * (sqlite_seqs.c, "Blocks"); in (block, id) order, which is id
+	 * order, with no sort: the plan test_registry checks */
+	.read_device_sql = "SELECT '0', m.id, m.device_id, m.seq, "
+	    "m.received_at, m.body, coalesce(d.label, ''), m.kind "
+	    "FROM message_blocks b CROSS JOIN messages m "
+	    "LEFT JOIN devices d ON d.id = m.device_id "
+	    "WHERE b.device_id = ?3 AND b.block >= ?2 / " REG_BLOCK_IDS_SQL
+	    " AND m.id > max(?2, b.block * " REG_BLOCK_IDS_SQL " - 1) "
+	    "AND m.id < (b.block + 1) * " REG_BLOCK_IDS_SQL " "
+	    "AND m.device_id = ?3 AND (?5 IS NULL OR m.received_at >= ?5) "
+	    "AND (?6 IS NOT NULL OR m.kind = 0) "
+	    "ORDER BY b.block, m.id LIMIT ?4",
 	/* ?1, the commit position, is the id here (read_sql) */
 	.backlog_sql = "SELECT count(*) FROM messages WHERE id > ?2",
 	.prune_sql = "DELETE FROM messages WHERE id IN (SELECT id FROM "
@@ -480,4 +501,5 @@ const struct reg_backend reg_sqlite_backend = {
 	.store_prepare = reg_sq_store_prepare,
 	.defer_sync = sq_defer_sync,
 	.messages_deleted = reg_sq_messages_deleted,
+	.messages_pruned = reg_sq_messages_pruned,
 };

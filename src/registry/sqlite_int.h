@@ -24,6 +24,9 @@ enum sq_stmt {
 	S_SEQ_SET_UPTO,
 	S_SEQ_FORGET,
 	S_SEQ_DELETE,
+	S_BLOCK_PUT,
+	S_BLOCK_FORGET,
+	S_BLOCK_PRUNE,
 	S__COUNT
 };
 
@@ -48,6 +51,9 @@ struct reg_sqlite {
 	int64_t		 seqs_epoch;	/* meta message_seqs_epoch seen */
 	int64_t		 seqs_saved_ms;	/* last snapshot */
 	int		 seqs_save_now;
+	/* Between a batch's store_begin and its end: the seqset's blocks
+	 * are in step with message_blocks and may spare a write. */
+	int		 in_batch;
 };
 
 static inline struct reg_sqlite *
@@ -80,5 +86,6 @@ void reg_sq_store_abort(struct reg_store *st);
 int reg_sq_store_prepare(struct reg_store *st);
 int reg_sq_messages_deleted(struct reg_store *st, const char *id,
     const char *what);
+int reg_sq_messages_pruned(struct reg_store *st, const char *what);
 
 #endif

@@ -2,13 +2,15 @@
 /*
  * sqlite_seqs.c - storing messages on SQLite, and finding a retried
  * message without a unique index: the duplicate check runs in memory
- * (seqset.h), kept in step with the table under each batch's write lock.
+ * (seqset.h), kept in step with the table under each batch's write lock;
+ * and the blocks that index a device's messages for reading.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
+#include "registry/schema.h"
 #include "registry/seqset.h"
 #include "registry/sqlite_int.h"
 
@@ -227,12 +229,16 @@ reg_sq_seqs_close(struct reg_store *st)
 int
 reg_sq_store_begin(struct reg_store *st)
 {
-	return seqs_sync(st);
+	if (seqs_sync(st) < 0)
+		return -1;
+	reg_sq(st)->in_batch = 1;
+	return 0;
 }
 
 int
 reg_sq_store_end(struct reg_store *st)
 {
+	reg_sq(st)->in_batch = 0;
 	return seqs_save(st, 0);
 }
 
@@ -241,6 +247,54 @@ void
 reg_sq_store_abort(struct reg_store *st)
 {
 	reg_sq(st)->seqs_loaded = 0;
+	reg_sq(st)->in_batch = 0;
+}
+
+/*
+ * Blocks. A read of one device's messages (sqlite.c, read_device_sql)
+ * walks message_blocks, a row per device and block of REG_BLOCK_IDS ids
+ * that holds a message of it, and scans each such block as a range of
+ * ids. Each message's row is in its block's range and its block row is
+ * written in the same transaction, so a reader that sees a message sees
+ * its block. The write is spared when the seqset records the block as
+ * the device's last (seqset_block_known): ids only grow, so a device
+ * writes a row once per block it sends into, ~1 per REG_BLOCK_IDS
+ * messages of everyone's, not the random page per message that an index
+ * by device costs (DESIGN.md, "Reading by device"). The record is
+ * trusted only inside a batch, after seqs_sync: the seqset is then in
+ * step with the table (a forget, which deletes a device's block rows,
+ * bumps the epoch and clears it; so does a deletion of the newest
+ * messages); outside one (presence events of a node's beat) and when it
+ * is lost, the row is written again, and INSERT OR IGNORE keeps one.
+ * Pruning deletes only blocks below the oldest message's, into which no
+ * id comes again, so a recorded block is never one it deleted.
+ */
+static int
+block_note(struct reg_store *st, const char *device, int64_t id,
+    const char *what)
+{
+	struct reg_sqlite *sq = reg_sq(st);
+	sqlite3_stmt *s = sq->own[S_BLOCK_PUT];
+	int64_t block = id / REG_BLOCK_IDS;
+	int trusted = sq->in_batch && sq->seqs != NULL;
+	int rc;
+
+	if (trusted && seqset_block_known(sq->seqs, device, block))
+		return 0;
+	sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, block);
+	if ((rc = run_own(st, S_BLOCK_PUT)) != SQLITE_DONE)
+		return reg_sq_fail(st, what, rc);
+	if (trusted && seqset_block_set(sq->seqs, device, block) < 0)
+		return reg_fail(st, "%s: out of memory", what);
+	return 0;
+}
+
+/* see backend.h: the blocks the pruned messages emptied go too */
+int
+reg_sq_messages_pruned(struct reg_store *st, const char *what)
+{
+	return reg_sq_run(st, S_BLOCK_PRUNE, what);
 }
 
 int
@@ -273,18 +327,21 @@ reg_sq_store_one(struct reg_store *st, struct reg_message *m,
 	sq->seqs_upto = sqlite3_last_insert_rowid(sq->db);
 	if (m->seq >= 0 && seqset_add(sq->seqs, m->device_id, m->seq) < 0)
 		return reg_fail(st, "%s: out of memory", what);
-	return 0;
+	return block_note(st, m->device_id, sq->seqs_upto, what);
 }
 
-/* Its seqs go too, and every gateway reloads the duplicate check's state
- * (the epoch). */
+/* Its seqs and blocks go too, and every gateway reloads the duplicate
+ * check's state (the epoch), the blocks it recorded with it. */
 int
 reg_sq_messages_deleted(struct reg_store *st, const char *id,
     const char *what)
 {
 	sqlite3_bind_text(reg_sq(st)->own[S_SEQ_DELETE], 1, id, -1,
 	    SQLITE_STATIC);
+	sqlite3_bind_text(reg_sq(st)->own[S_BLOCK_FORGET], 1, id, -1,
+	    SQLITE_STATIC);
 	if (reg_sq_run(st, S_SEQ_DELETE, what) < 0 ||
+	    reg_sq_run(st, S_BLOCK_FORGET, what) < 0 ||
 	    reg_sq_run(st, S_SEQ_FORGET, what) < 0)
 		return -1;
 	return 0;

@@ -1623,6 +1623,270 @@ test_read_messages(void **state)
 	assert_int_equal(reg_read_messages(f->st, &q, &c, got_row, &g), -1);
 }
 
+/* ---- reading one device's messages through its blocks (SQLite) ---- */
+
+#define BLK	REG_BLOCK_IDS
+
+/* Every id reg_read_messages gives q's reader from the start, read
+ * limit at a time through the cursor; the count. */
+static size_t
+read_ids(struct reg_store *st, const char *device, size_t limit, int events,
+    int64_t *ids, size_t max)
+{
+	struct reg_read q = { .device_id = device, .limit = limit,
+	    .events = events };
+	struct reg_cursor c = { 0, 0 };
+	struct got g;
+	size_t n = 0;
+	long long r;
+
+	do {
+		g.n = 0;
+		r = reg_read_messages(st, &q, &c, got_row, &g);
+		assert_true(r >= 0 && (size_t)r <= limit);
+		for (size_t i = 0; i < g.n; i++) {
+			assert_string_equal(g.devs[i], device);
+			assert_true(n < max);
+			ids[n++] = g.ids[i];
+		}
+	} while (r > 0);
+	return n;
+}
+
+/* What a scan of the whole table gives: the ids read_ids must give. */
+static size_t
+scan_ids(const char *db, const char *device, int events, int64_t *ids,
+    size_t max)
+{
+	char sql[256];
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	size_t n = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT id FROM messages WHERE "
+	    "device_id = '%s'%s ORDER BY id", device,
+	    events ? "" : " AND kind = 0");
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW && n < max)
+		ids[n++] = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return n;
+}
+
+/* Each device's reads, at every limit from 1 to 4, give exactly what a
+ * scan gives: none skipped, none twice, in order. */
+static void
+reads_match_scan(struct fixture *f, const char *const *devs, size_t ndevs)
+{
+	int64_t want[64], got[64];
+
+	for (size_t d = 0; d < ndevs; d++)
+		for (int events = 0; events < 2; events++) {
+			size_t n = scan_ids(f->db, devs[d], events, want, 64);
+
+			for (size_t limit = 1; limit <= 4; limit++) {
+				assert_int_equal(read_ids(f->st, devs[d],
+				    limit, events, got, 64), n);
+				assert_memory_equal(got, want,
+				    n * sizeof(*got));
+			}
+		}
+}
+
+/* Stores one message of each device named in the string, a letter each
+ * ('a': "aaaa-aaaa-a"), in one batch. */
+static void
+store_letters(struct fixture *f, const char *letters)
+{
+	static char ids[8][REG_ID_MAX];
+	struct reg_message m[8];
+	size_t n = strlen(letters);
+
+	assert_true(n <= 8);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(ids[i], REG_ID_MAX, "%c%c%c%c-%c%c%c%c-%c",
+		    letters[i], letters[i], letters[i], letters[i], letters[i],
+		    letters[i], letters[i], letters[i], letters[i]);
+		m[i] = (struct reg_message){ .device_id = ids[i], .seq = -1,
+		    .body = "{}", .len = 2, .peer = "127.0.0.1:1" };
+	}
+	assert_int_equal(reg_store_messages(f->st, m, n), 0);
+}
+
+/* Moves the next id to the start of block b: a message of a device no
+ * test reads, stored behind the store's back, as another process would
+ * (the store reads it back at its next batch). */
+static void
+skip_to_block(struct fixture *f, int64_t b)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO messages (id, device_id, "
+	    "received_at, body) VALUES (%lld, 'zzzz-zzzz-z', 1, x'00')",
+	    (long long)(b * BLK - 1));
+	sql_exec(f->db, sql);
+}
+
+static long long
+blocks_of(struct fixture *f, const char *device)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM message_blocks "
+	    "WHERE device_id = '%s'", device);
+	return sql_int(f->db, sql);
+}
+
+/* SQLite's plan for a device's read: its blocks by the key's prefix,
+ * each a rowid range, in order with no sort (a sort would read every
+ * block before the limit). */
+static void
+read_device_plan_is_blocks(const char *db)
+{
+	char sql[1024];
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	int blocks = 0, range = 0, sort = 0;
+
+	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s",
+	    reg_sqlite_backend.read_device_sql);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(s, 3);
+
+		blocks |= strstr(d, "SEARCH b USING PRIMARY KEY "
+		    "(device_id=? AND block>?)") != NULL;
+		range |= strstr(d, "SEARCH m USING INTEGER PRIMARY KEY "
+		    "(rowid>? AND rowid<?)") != NULL;
+		sort |= strstr(d, "TEMP B-TREE") != NULL;
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	assert_true(blocks);
+	assert_true(range);
+	assert_false(sort);
+}
+
+/* A device's messages spread over blocks 0, 2 and 7 with others between;
+ * reads with small limits cross the blocks, also after a restart (the
+ * blocks recorded in memory lost), after a forget behind the storing
+ * handle's back, after pruning and with a block left empty. */
+static void
+test_read_device_blocks(void **state)
+{
+	static const char *const devs[] = { "aaaa-aaaa-a", "bbbb-bbbb-b",
+	    "cccc-cccc-c" };
+	struct fixture *f = *state;
+	struct reg_store *other;
+	struct reg_new_device p[1];
+	struct reg_message ev;
+	const char *pid;
+	long long deleted;
+	int64_t ids[64];
+
+	open_ok(f);
+	read_device_plan_is_blocks(f->db);
+	assert_int_equal(reg_node_beat(f->st, "n1", 1, NULL), 0);
+	store_letters(f, "abac");
+	ev = (struct reg_message){ .device_id = "aaaa-aaaa-a", .seq = -1,
+	    .kind = REG_KIND_CONNECTED, .node = "n1" };
+	assert_int_equal(reg_store_messages(f->st, &ev, 1), 0);
+	skip_to_block(f, 2);
+	store_letters(f, "babab");
+	skip_to_block(f, 5);
+	store_letters(f, "ccb");
+	skip_to_block(f, 7);
+	store_letters(f, "abca");
+	assert_int_equal(blocks_of(f, "aaaa-aaaa-a"), 3);	/* 0, 2, 7 */
+	assert_int_equal(blocks_of(f, "cccc-cccc-c"), 3);	/* 0, 5, 7 */
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM message_blocks "
+	    "WHERE block = 2 AND device_id = 'aaaa-aaaa-a'"), 1);
+	reads_match_scan(f, devs, 3);
+	assert_int_equal(read_ids(f->st, "aaaa-aaaa-a", 2, 0, ids, 64), 6);
+	assert_int_equal(read_ids(f->st, "aaaa-aaaa-a", 2, 1, ids, 64), 7);
+	assert_int_equal(read_ids(f->st, "dddd-dddd-d", 1, 1, ids, 64), 0);
+
+	/* a restart: the next message of each device in block 7 writes its
+	 * row again, which stays one */
+	reopen(f);
+	store_letters(f, "ab");
+	assert_int_equal(blocks_of(f, "aaaa-aaaa-a"), 3);
+	reads_match_scan(f, devs, 3);
+
+	/* a forget through another handle deletes the device's blocks: the
+	 * storing handle must not take its record of them for the row */
+	assert_int_equal(provision(f->st, 1, "p", "t", p), 0);
+	pid = p[0].id;
+	ev = (struct reg_message){ .device_id = pid, .seq = 1, .body = "1",
+	    .len = 1 };
+	assert_int_equal(reg_store_messages(f->st, &ev, 1), 0);
+	assert_int_equal(reg_open(&other, f->db, NULL, f->err), 0);
+	assert_int_equal(reg_forget(other, pid, 1, "t", &deleted), 0);
+	assert_int_equal(deleted, 1);
+	reg_close(other);
+	assert_int_equal(blocks_of(f, pid), 0);
+	ev.seq = 2;
+	assert_int_equal(reg_store_messages(f->st, &ev, 1), 0);
+	assert_int_equal(read_ids(f->st, pid, 1, 0, ids, 64), 1);
+
+	/* a block row whose messages another tool deleted is read through */
+	sql_exec(f->db, "DELETE FROM messages WHERE id >= 2 * 65536 AND "
+	    "id < 3 * 65536 AND device_id = 'aaaa-aaaa-a'");
+	assert_int_equal(blocks_of(f, "aaaa-aaaa-a"), 3);
+	reads_match_scan(f, devs, 3);
+
+	/* pruning blocks 0 to 4 deletes their rows, not block 5's */
+	sql_exec(f->db, "UPDATE messages SET received_at = 1 "
+	    "WHERE id < 5 * 65536");
+	assert_true(reg_prune(f->st, 2, 1000, NULL) > 0);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM message_blocks "
+	    "WHERE block < 5"), 0);
+	assert_int_equal(blocks_of(f, "cccc-cccc-c"), 2);
+	assert_int_equal(blocks_of(f, "aaaa-aaaa-a"), 1);
+	reads_match_scan(f, devs, 3);
+	store_letters(f, "a");
+	reads_match_scan(f, devs, 3);
+}
+
+/* A database at schema 9 with messages in several blocks: migration 11
+ * records their blocks, and reads by device find them all. */
+static void
+test_read_device_migrated(void **state)
+{
+	static const char *const devs[] = { "aaaa-aaaa-a", "bbbb-bbbb-b" };
+	struct fixture *f = *state;
+	char sql[256];
+
+	sql_exec(f->db, "CREATE TABLE schema_migrations (version INTEGER "
+	    "PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+	for (size_t i = 0; i < reg_sqlite_schema.count; i++) {
+		if (reg_sqlite_schema.migrations[i].version > 9)
+			break;
+		sql_exec(f->db, reg_sqlite_schema.migrations[i].sql);
+		snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations "
+		    "VALUES (%d, 'old', 0)",
+		    reg_sqlite_schema.migrations[i].version);
+		sql_exec(f->db, sql);
+	}
+	for (int i = 0; i < 12; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO messages (id, "
+		    "device_id, received_at, body, kind) VALUES (%lld, '%s', "
+		    "1, x'7b7d', %d)", (long long)(i / 3) * 3 * BLK + i + 1,
+		    devs[i % 2 == 0 || i % 3 == 0 ? 0 : 1], i == 6);
+		sql_exec(f->db, sql);
+	}
+	open_ok(f);
+	assert_int_equal(sql_int(f->db, "SELECT max(version) FROM "
+	    "schema_migrations"), reg_schema_latest());
+	assert_int_equal(blocks_of(f, devs[0]), 4);	/* 0, 3, 6, 9 */
+	reads_match_scan(f, devs, 2);
+	store_letters(f, "ba");
+	reads_match_scan(f, devs, 2);
+}
+
 struct pres {
 	int	 n;
 	char	 ids[8][REG_ID_MAX];
@@ -2477,6 +2741,8 @@ main(void)
 		T(test_apps),
 		T(test_commands),
 		T(test_read_messages),
+		T(test_read_device_blocks),
+		T(test_read_device_migrated),
 		T(test_presence),
 		T(test_id_catches_every_substitution),
 		T(test_id_forms),

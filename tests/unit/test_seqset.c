@@ -113,6 +113,38 @@ test_full_device_forgets_lowest(void **state)
 	seqset_free(s);
 }
 
+/* The last block a device was recorded in: a cache beside its ranges,
+ * no change to save, gone with seqset_clear. */
+static void
+test_block_record(void **state)
+{
+	struct seqset *s = seqset_new();
+
+	(void)state;
+	assert_false(seqset_block_known(s, "d", 0));
+	assert_false(seqset_block_known(s, "d", -1));
+	assert_int_equal(seqset_block_set(s, "d", 0), 0);
+	assert_true(seqset_block_known(s, "d", 0));
+	assert_false(seqset_block_known(s, "d", 1));
+	assert_false(seqset_block_known(s, "e", 0));
+	assert_int_equal(seqset_changed(s), 0);
+	/* ranges and block side by side */
+	assert_int_equal(seqset_add(s, "d", 5), 0);
+	assert_int_equal(seqset_block_set(s, "d", 3), 0);
+	assert_true(seqset_block_known(s, "d", 3));
+	assert_true(seqset_has(s, "d", 5));
+	/* a device with a block and no ranges: nothing to flush */
+	assert_int_equal(seqset_block_set(s, "e", 9), 0);
+	assert_int_equal(seqset_changed(s), 1);
+	seqset_clear(s);
+	assert_false(seqset_block_known(s, "d", 3));
+	assert_false(seqset_block_known(s, "e", 9));
+	/* an id no registry gives is never recorded */
+	assert_int_equal(seqset_block_set(s, "", 1), 0);
+	assert_false(seqset_block_known(s, "", 1));
+	seqset_free(s);
+}
+
 static void
 test_snapshot_round_trip(void **state)
 {
@@ -184,6 +216,7 @@ main(void)
 		cmocka_unit_test(test_counting_up_is_one_range),
 		cmocka_unit_test(test_gaps_join),
 		cmocka_unit_test(test_full_device_forgets_lowest),
+		cmocka_unit_test(test_block_record),
 		cmocka_unit_test(test_snapshot_round_trip),
 		cmocka_unit_test(test_many_devices),
 	};
