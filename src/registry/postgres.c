@@ -162,8 +162,17 @@ fail_result(struct reg_store *st, const char *what, const PGresult *res)
 {
 	const char *msg = res != NULL ?
 	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *sev = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
+	int fatal = sev != NULL && (strcmp(sev, "FATAL") == 0 ||
+	    strcmp(sev, "PANIC") == 0);
 
-	if (PQstatus(pg_of(st)->conn) != CONNECTION_OK) {
+	/* FATAL: the server ends the session (a restart, an administrator),
+	 * which libpq may not have read yet (in a pipeline it reads no
+	 * further than the answers asked for): the next call reconnects */
+	if (fatal)
+		pg_of(st)->stale = 1;
+	if (PQstatus(pg_of(st)->conn) != CONNECTION_OK || fatal) {
 		reg_fail(st, "%s: the database is "
 		    "unavailable (the connection to PostgreSQL at %s was "
 		    "lost)", what, pg_of(st)->where);
@@ -679,6 +688,7 @@ drain(struct reg_store *st, int synced, const char *what)
 		return fail_result(st, what, NULL);
 	for (size_t k = 0; k < n; k++) {
 		const struct pg_pending *p = &pg->pend[k];
+		PGresult *failed = NULL;
 		ExecStatusType s;
 
 		if (next_result(st, &res, what) < 0)
@@ -690,21 +700,32 @@ drain(struct reg_store *st, int synced, const char *what)
 			if (p->wants == PG_WANT_PREPARED)
 				p->s->prepared = 0;
 			if (!pg->pipe_failed)
-				fail_result(st, what, res);
+				failed = res;	/* told once the end is read */
+			else
+				PQclear(res);
 			pg->pipe_failed = 1;
 		} else if (p->wants == PG_WANT_DUPLICATE) {
 			*p->dup = changed(res) == 0;
+			PQclear(res);
 		} else if (p->wants == PG_WANT_ROWS) {
 			PQclear(p->s->res);
 			p->s->res = res;
-			res = NULL;
-		}
-		PQclear(res);
+		} else
+			PQclear(res);
 		do {				/* end of this statement */
-			if (next_result(st, &res, what) < 0)
+			if (next_result(st, &res, what) < 0) {
+				PQclear(failed);
 				return -1;
+			}
 			PQclear(res);
 		} while (res != NULL);
+		/* after the end: a server that hung up (a restart, an
+		 * administrator) says so by then, and the database is
+		 * unavailable rather than the statement wrong */
+		if (failed != NULL) {
+			fail_result(st, what, failed);
+			PQclear(failed);
+		}
 	}
 	return pg->pipe_failed ? -1 : 0;
 }
