@@ -101,6 +101,14 @@ struct reg_backend {
 	long long	(*changed)(struct reg_store *st, struct reg_stmt *s);
 	/* Ends a run and clears the bindings. */
 	void		(*reset)(struct reg_stmt *s);
+	/*
+	 * Runs s as reg_run does (a statement whose rows and count nobody
+	 * reads) and resets it, but may send it on without waiting for its
+	 * answer: a failure then fails the transaction's next step or its
+	 * commit. NULL: reg_run. (PostgreSQL, inside a store batch.)
+	 */
+	int		(*run_later)(struct reg_store *st, struct reg_stmt *s,
+			    const char *what);
 	/* Runs SQL of one or more statements, without parameters. */
 	int		(*exec)(struct reg_store *st, const char *sql,
 			    const char *what);
@@ -131,7 +139,9 @@ struct reg_backend {
 
 	/*
 	 * The message store (messages.c), where the designs differ:
-	 * store_one stores one message and sets its duplicate flag;
+	 * store_one stores one message and sets its duplicate flag (the
+	 * flag may be written as late as the commit, so m must stay put
+	 * until then; a message without a seq is never a duplicate);
 	 * store_begin and store_end run in the batch's transaction before
 	 * and after, store_abort after a failed batch; store_prepare and
 	 * defer_sync are reg_store_prepare and reg_store_defer_sync;
@@ -157,7 +167,8 @@ struct reg_backend {
  * The primitives every backend has, each named <prefix>_<field>: a
  * backend's table starts with REG_PRIMITIVES(prefix), so one it lacks is
  * a compile error rather than a NULL call. The hooks a backend may lack
- * (ready, run_rows, announce, wait_changes, label_pattern, store_*, ...)
+ * (ready, run_later, run_rows, announce, wait_changes, label_pattern,
+ * store_*, ...)
  * follow by name.
  */
 #define REG_PRIMITIVES(p) \

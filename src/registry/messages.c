@@ -43,7 +43,7 @@ touch(struct reg_store *st, const char *id, const char *peer, int64_t now,
 	reg_bind_text(st, s, 1, id);
 	reg_bind_int(st, s, 2, now);
 	reg_bind_text(st, s, 3, peer);
-	return reg_run(st, s, what);
+	return reg_run_later(st, s, what);
 }
 
 /* see registry.h */

@@ -3,8 +3,8 @@
  * postgres.c - the registry on PostgreSQL (libpq), for gateways on more
  * than one machine: backend.h's primitives over libpq, the schema in
  * PostgreSQL's types, a handle that reconnects by itself after the server
- * restarted, LISTEN/NOTIFY for the change feed, and provisioning
- * pipelined into few round trips.
+ * restarted, LISTEN/NOTIFY for the change feed, provisioning pipelined
+ * into few round trips, and a store batch pipelined into one.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -48,6 +48,10 @@
  * several processes opening a new database at once, the first migrates
  * and the others find nothing left to do. ("tether" in ASCII.) */
 #define PG_MIGRATE_LOCK		"7465746865720001"
+/* Statements a store batch sends before it reads their answers: a
+ * larger batch reads the answers so far (one more round trip) and goes
+ * on. Room for GW_MAX_BATCH messages and their last-seen updates. */
+#define PG_PIPE_MAX		2048
 /* A glob of REG_LABEL_MAX characters as a regular expression: each
  * character becomes at most two, plus the anchors. */
 #define PG_REGEX_MAX		(2 * REG_LABEL_MAX + 4)
@@ -57,9 +61,12 @@
 #define PG_CHANNEL	"tether_devices"
 
 /* A statement: its text with $n placeholders, its parameters (text, or
- * binary for bytea), and the result being read. */
+ * binary for bytea), and the result being read. A named one is prepared
+ * once per connection (parsed and planned once, not at every run). */
 struct reg_stmt {
 	char		*sql;
+	char		 name[24];	/* "": sent unnamed, parsed every run */
+	unsigned	 prepared;	/* the connection it was prepared on */
 	int		 nparams;
 	const char	*v[PG_PARAMS_MAX];
 	int		 len[PG_PARAMS_MAX];
@@ -68,6 +75,21 @@ struct reg_stmt {
 	PGresult	*res;
 	int		 row;		/* the row read; -1 before the run */
 	unsigned char	*blob;		/* col_blob's bytes */
+};
+
+/* What a statement sent in a store batch's pipeline wants of its answer,
+ * read later (drain). */
+enum pg_wants {
+	PG_WANT_NOTHING,	/* that it did not fail */
+	PG_WANT_PREPARED,	/* s is prepared on this connection */
+	PG_WANT_DUPLICATE,	/* *dup: the INSERT changed no row */
+	PG_WANT_ROWS		/* s->res: its rows, for the caller's step */
+};
+
+struct pg_pending {
+	enum pg_wants	 wants;
+	struct reg_stmt	*s;
+	int		*dup;
 };
 
 /* The PostgreSQL backend's part of a handle (st->db). */
@@ -79,6 +101,18 @@ struct reg_pg {
 	int		 stale;
 	char		 where[128];	/* "host:port", for messages */
 	int		 listening;	/* LISTEN issued on this connection */
+	unsigned	 conn_n;	/* connections made: statements prepared
+					 * on an earlier one are prepared again */
+	/* BEGIN asked for and not yet sent: it goes with the transaction's
+	 * first statement (in a store batch, in the same round trip). */
+	int		 begin_due;
+	/* A store batch's pipeline (pg_store_begin to the commit or
+	 * rollback): npend statements sent whose answers are not read;
+	 * pipe_failed once one failed (err says why: the batch is lost). */
+	int		 pipe;
+	int		 pipe_failed;
+	size_t		 npend;
+	struct pg_pending pend[PG_PIPE_MAX];
 	struct reg_stmt	*q[Q__COUNT];
 	struct reg_stmt	*insert_msg;
 };
@@ -128,8 +162,17 @@ fail_result(struct reg_store *st, const char *what, const PGresult *res)
 {
 	const char *msg = res != NULL ?
 	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *sev = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
+	int fatal = sev != NULL && (strcmp(sev, "FATAL") == 0 ||
+	    strcmp(sev, "PANIC") == 0);
 
-	if (PQstatus(pg_of(st)->conn) != CONNECTION_OK) {
+	/* FATAL: the server ends the session (a restart, an administrator),
+	 * which libpq may not have read yet (in a pipeline it reads no
+	 * further than the answers asked for): the next call reconnects */
+	if (fatal)
+		pg_of(st)->stale = 1;
+	if (PQstatus(pg_of(st)->conn) != CONNECTION_OK || fatal) {
 		reg_fail(st, "%s: the database is "
 		    "unavailable (the connection to PostgreSQL at %s was "
 		    "lost)", what, pg_of(st)->where);
@@ -419,6 +462,11 @@ pg_connect(struct reg_store *st, const char *what)
 	PQfinish(pg->conn);
 	pg->stale = 0;
 	pg->listening = 0;	/* a new session listens to nothing */
+	pg->conn_n++;		/* ... and has no prepared statements */
+	pg->begin_due = 0;
+	pg->pipe = 0;
+	pg->pipe_failed = 0;
+	pg->npend = 0;
 	if ((pg->conn = PQconnectStartParams(keys, values, 1)) == NULL)
 		return reg_fail(st, "out of memory");
 	PQsetNoticeProcessor(pg->conn, no_notices, NULL);
@@ -574,20 +622,270 @@ pg_bind_blob(struct reg_stmt *s, int i, const void *v, size_t len)
 	s->fmt[i - 1] = 1;
 }
 
+/* The rows an INSERT, UPDATE or DELETE changed. */
+static long long
+changed(PGresult *res)
+{
+	return strtoll(PQcmdTuples(res), NULL, 10);
+}
+
+/*
+ * The store batch's pipeline. Without it a batch of n messages costs
+ * n + 2 round trips (BEGIN, each INSERT, COMMIT), each waited for in
+ * turn; in libpq's pipeline mode the batch's statements go out together
+ * and their answers are read once: at the commit, or earlier when a
+ * statement's answer is needed to go on (a command probe, a presence
+ * count). The server runs them in order as before, so the transaction is
+ * the same; an error skips the rest until the sync, and the batch rolls
+ * back whole.
+ */
+
+static void
+pipe_forget(struct reg_pg *pg)
+{
+	pg->begin_due = 0;
+	pg->pipe = 0;
+	pg->pipe_failed = 0;
+	pg->npend = 0;
+}
+
+/* Runs sql, which may hold several statements, outside a pipeline. */
+static int
+exec_now(struct reg_store *st, const char *sql, const char *what)
+{
+	PGresult *res;
+	ExecStatusType s;
+
+	if (!PQsendQuery(pg_of(st)->conn, sql))
+		return fail_result(st, what, NULL);
+	if ((res = command_result(st, what)) == NULL)
+		return -1;
+	s = PQresultStatus(res);
+
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+		fail_result(st, what, res);
+	PQclear(res);
+	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? 0 : -1;
+}
+
+/*
+ * Reads the answers of what the pipeline holds, in order: each gives its
+ * sender what it wanted (a duplicate flag, a statement's rows); the first
+ * error is kept in err and fails the rest of the batch. synced: a
+ * PQpipelineSync follows them (its answer is the caller's), else a flush
+ * request asks the server for the answers so far. 0, or -1 with err set
+ * (pg->stale or a bad connection when no answer came).
+ */
+static int
+drain(struct reg_store *st, int synced, const char *what)
+{
+	struct reg_pg *pg = pg_of(st);
+	PGresult *res;
+	size_t n = pg->npend;
+
+	pg->npend = 0;
+	if (n > 0 && !synced && !PQsendFlushRequest(pg->conn))
+		return fail_result(st, what, NULL);
+	for (size_t k = 0; k < n; k++) {
+		const struct pg_pending *p = &pg->pend[k];
+		PGresult *failed = NULL;
+		ExecStatusType s;
+
+		if (next_result(st, &res, what) < 0)
+			return -1;		/* no answer in time */
+		if (res == NULL)
+			return fail_result(st, what, NULL);	/* it broke */
+		s = PQresultStatus(res);
+		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+			if (p->wants == PG_WANT_PREPARED)
+				p->s->prepared = 0;
+			if (!pg->pipe_failed)
+				failed = res;	/* told once the end is read */
+			else
+				PQclear(res);
+			pg->pipe_failed = 1;
+		} else if (p->wants == PG_WANT_DUPLICATE) {
+			*p->dup = changed(res) == 0;
+			PQclear(res);
+		} else if (p->wants == PG_WANT_ROWS) {
+			PQclear(p->s->res);
+			p->s->res = res;
+		} else
+			PQclear(res);
+		do {				/* end of this statement */
+			if (next_result(st, &res, what) < 0) {
+				PQclear(failed);
+				return -1;
+			}
+			PQclear(res);
+		} while (res != NULL);
+		/* after the end: a server that hung up (a restart, an
+		 * administrator) says so by then, and the database is
+		 * unavailable rather than the statement wrong */
+		if (failed != NULL) {
+			fail_result(st, what, failed);
+			PQclear(failed);
+		}
+	}
+	return pg->pipe_failed ? -1 : 0;
+}
+
+/* Makes room for k more statements in the pipeline: reads the answers so
+ * far when it is full. */
+static int
+pipe_room(struct reg_store *st, size_t k, const char *what)
+{
+	return pg_of(st)->npend + k > PG_PIPE_MAX ? drain(st, 0, what) : 0;
+}
+
+/*
+ * Sends s (prepared on this connection first, when it is a named one)
+ * without reading its answer. Outside a pipeline the prepare is waited
+ * for (once per statement and connection); in one it is queued before s.
+ * 0, or -1 with err set.
+ */
+static int
+send_stmt(struct reg_store *st, struct reg_stmt *s, const char *what)
+{
+	struct reg_pg *pg = pg_of(st);
+	PGconn *c = pg->conn;
+
+	if (s->name[0] == '\0')
+		return PQsendQueryParams(c, s->sql, s->nparams, NULL, s->v,
+		    s->len, s->fmt, 0) ? 0 : fail_result(st, what, NULL);
+	if (s->prepared != pg->conn_n) {
+		PGresult *res;
+		int ok;
+
+		if (!PQsendPrepare(c, s->name, s->sql, s->nparams, NULL))
+			return fail_result(st, what, NULL);
+		if (pg->pipe) {
+			pg->pend[pg->npend++] = (struct pg_pending){
+			    .wants = PG_WANT_PREPARED, .s = s };
+		} else {
+			if ((res = command_result(st, what)) == NULL)
+				return -1;
+			if (!(ok = PQresultStatus(res) == PGRES_COMMAND_OK))
+				fail_result(st, what, res);
+			PQclear(res);
+			if (!ok)
+				return -1;
+		}
+		s->prepared = pg->conn_n;
+	}
+	return PQsendQueryPrepared(c, s->name, s->nparams, s->v, s->len,
+	    s->fmt, 0) ? 0 : fail_result(st, what, NULL);
+}
+
+/* BEGIN, put off by pg_begin until the transaction's first statement: in
+ * a pipeline it goes out with that one. */
+static int
+begin_now(struct reg_store *st, const char *what)
+{
+	struct reg_pg *pg = pg_of(st);
+
+	if (!pg->begin_due)
+		return 0;
+	pg->begin_due = 0;
+	if (!pg->pipe)
+		return exec_now(st, "BEGIN", what);
+	if (!PQsendQueryParams(pg->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+		return fail_result(st, what, NULL);
+	pg->pend[pg->npend++] = (struct pg_pending){ .wants = PG_WANT_NOTHING };
+	return 0;
+}
+
+/*
+ * Sends s (or, s NULL, the one statement sql) into the pipeline after
+ * what it holds, wanting w of its answer (dup for PG_WANT_DUPLICATE).
+ * After a failure in the batch, nothing more goes: err says why.
+ */
+static int
+pipe_send(struct reg_store *st, struct reg_stmt *s, const char *sql,
+    enum pg_wants w, int *dup, const char *what)
+{
+	struct reg_pg *pg = pg_of(st);
+
+	if (pg->stale)
+		return unanswered(st, what);
+	if (pg->pipe_failed)
+		return -1;
+	/* BEGIN, a prepare, the statement and a COMMIT after it */
+	if (pipe_room(st, 4, what) < 0 || begin_now(st, what) < 0)
+		return -1;
+	if (s != NULL) {
+		if (send_stmt(st, s, what) < 0)
+			return -1;
+	} else if (!PQsendQueryParams(pg->conn, sql, 0, NULL, NULL, NULL,
+	    NULL, 0))
+		return fail_result(st, what, NULL);
+	pg->pend[pg->npend++] = (struct pg_pending){ .wants = w, .s = s,
+	    .dup = dup };
+	/* what the socket does not take now waits (reading the answers
+	 * meanwhile), bounded like any answer */
+	if (PQflush(pg->conn) != 0 && send_all(st, deadline_of(st, 0),
+	    what) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Ends the pipeline: sends last (COMMIT; NULL: nothing, a rollback
+ * follows) unless the batch failed, then a sync, reads every answer and
+ * leaves pipeline mode. 0, or -1 with err set.
+ */
+static int
+pipe_end(struct reg_store *st, const char *last, const char *what)
+{
+	struct reg_pg *pg = pg_of(st);
+	PGresult *res;
+	int rc = pg->pipe_failed ? -1 : 0;
+
+	if (rc == 0 && last != NULL &&
+	    pipe_send(st, NULL, last, PG_WANT_NOTHING, NULL, what) < 0)
+		rc = -1;
+	if (pg->stale || PQstatus(pg->conn) != CONNECTION_OK ||
+	    !PQpipelineSync(pg->conn)) {
+		if (rc == 0)
+			fail_result(st, what, NULL);
+		pipe_forget(pg);
+		return -1;
+	}
+	if (drain(st, 1, what) < 0)
+		rc = -1;
+	if (pg->stale || PQstatus(pg->conn) != CONNECTION_OK ||
+	    next_result(st, &res, what) < 0) {	/* PGRES_PIPELINE_SYNC */
+		pipe_forget(pg);
+		return -1;
+	}
+	PQclear(res);
+	if (!PQexitPipelineMode(pg->conn) && rc == 0)
+		rc = fail_result(st, what, NULL);
+	pipe_forget(pg);
+	return rc;
+}
+
 static int
 pg_step(struct reg_store *st, struct reg_stmt *s, const char *what)
 {
+	struct reg_pg *pg = pg_of(st);
 	ExecStatusType status;
 
 	if (s->row >= 0)
 		return ++s->row < PQntuples(s->res) ? REG_ROW : REG_DONE;
-	if (pg_of(st)->stale)
+	if (pg->stale)
 		return unanswered(st, what);
-	if (!PQsendQueryParams(pg_of(st)->conn, s->sql, s->nparams, NULL, s->v,
-	    s->len, s->fmt, 0))
-		return fail_result(st, what, NULL);
-	if ((s->res = command_result(st, what)) == NULL)
-		return -1;
+	if (pg->pipe) {
+		/* the answer is needed now: the batch's so far with it */
+		if (pipe_send(st, s, NULL, PG_WANT_ROWS, NULL, what) < 0 ||
+		    drain(st, 0, what) < 0)
+			return -1;
+	} else {
+		if (begin_now(st, what) < 0 || send_stmt(st, s, what) < 0)
+			return -1;
+		if ((s->res = command_result(st, what)) == NULL)
+			return -1;
+	}
 	status = PQresultStatus(s->res);
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
 		fail_result(st, what, s->res);
@@ -597,6 +895,20 @@ pg_step(struct reg_store *st, struct reg_stmt *s, const char *what)
 	}
 	s->row = 0;
 	return PQntuples(s->res) > 0 ? REG_ROW : REG_DONE;
+}
+
+/* backend.h's run_later: in a store batch, sent on without waiting. */
+static int
+pg_run_later(struct reg_store *st, struct reg_stmt *s, const char *what)
+{
+	int r;
+
+	if (pg_of(st)->pipe)
+		r = pipe_send(st, s, NULL, PG_WANT_NOTHING, NULL, what);
+	else
+		r = pg_step(st, s, what) < 0 ? -1 : 0;
+	pg_reset(s);
+	return r;
 }
 
 static const char *
@@ -627,13 +939,6 @@ pg_col_blob(struct reg_stmt *s, int c, size_t *len)
 	return s->blob;
 }
 
-/* The rows an INSERT, UPDATE or DELETE changed. */
-static long long
-changed(PGresult *res)
-{
-	return strtoll(PQcmdTuples(res), NULL, 10);
-}
-
 static long long
 pg_changed(struct reg_store *st, struct reg_stmt *s)
 {
@@ -641,58 +946,101 @@ pg_changed(struct reg_store *st, struct reg_stmt *s)
 	return s->res != NULL ? changed(s->res) : 0;
 }
 
-/* Runs sql, which may hold several statements (a migration does). */
+/* Runs sql, which may hold several statements (a migration does; in a
+ * store batch's pipeline, one statement). */
 static int
 pg_exec(struct reg_store *st, const char *sql, const char *what)
 {
-	PGresult *res;
-	ExecStatusType s;
-
 	if (pg_of(st)->stale)
 		return unanswered(st, what);
-	if (!PQsendQuery(pg_of(st)->conn, sql))
-		return fail_result(st, what, NULL);
-	if ((res = command_result(st, what)) == NULL)
+	if (pg_of(st)->pipe)
+		return pipe_send(st, NULL, sql, PG_WANT_NOTHING, NULL, what) < 0 ?
+		    -1 : drain(st, 0, what);
+	if (begin_now(st, what) < 0)
 		return -1;
-	s = PQresultStatus(res);
-
-	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
-		fail_result(st, what, res);
-	PQclear(res);
-	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? 0 : -1;
+	return exec_now(st, sql, what);
 }
 
+/* Connects if need be; BEGIN waits for the first statement. */
 static int
 pg_begin(struct reg_store *st, const char *what)
 {
 	if (pg_ready(st, what) < 0)
 		return -1;
-	return pg_exec(st, "BEGIN", what);
+	pg_of(st)->begin_due = 1;
+	return 0;
 }
 
 /* Rolls back the open transaction, if there is one and a connection. */
 static void
 pg_rollback(struct reg_store *st)
 {
-	PGconn *c = pg_of(st)->conn;
+	struct reg_pg *pg = pg_of(st);
+	PGconn *c = pg->conn;
 	char err[REG_ERR_LEN];
 
-	if (pg_of(st)->stale || PQstatus(c) != CONNECTION_OK ||
-	    PQtransactionStatus(c) == PQTRANS_IDLE)
+	if (pg->begin_due) {		/* nothing was sent */
+		if (pg->pipe)
+			(void)PQexitPipelineMode(c);
+		pipe_forget(pg);
 		return;
+	}
+	if (pg->stale || PQstatus(c) != CONNECTION_OK) {
+		pipe_forget(pg);
+		return;
+	}
 	/* the error that made the caller roll back is the one to keep */
 	memcpy(err, st->err, sizeof(err));
-	(void)pg_exec(st, "ROLLBACK", "cannot roll back");
+	if (pg->pipe)
+		(void)pipe_end(st, NULL, "cannot roll back");
+	if (!pg->stale && PQstatus(c) == CONNECTION_OK &&
+	    PQtransactionStatus(c) != PQTRANS_IDLE)
+		(void)exec_now(st, "ROLLBACK", "cannot roll back");
 	memcpy(st->err, err, sizeof(err));
 }
 
 static int
 pg_commit(struct reg_store *st, const char *what)
 {
-	if (pg_exec(st, "COMMIT", what) < 0) {
+	struct reg_pg *pg = pg_of(st);
+	int r;
+
+	if (pg->begin_due) {		/* nothing was sent: nothing to do */
+		pg_rollback(st);
+		return 0;
+	}
+	if (pg->stale)
+		r = unanswered(st, what);
+	else if (pg->pipe)
+		r = pipe_end(st, "COMMIT", what);
+	else
+		r = exec_now(st, "COMMIT", what);
+	if (r < 0) {
 		pg_rollback(st);
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * A store batch: its statements go in one pipeline (above), BEGIN with
+ * them; pg_commit or pg_rollback ends it.
+ */
+static int
+pg_store_begin(struct reg_store *st)
+{
+	struct reg_pg *pg = pg_of(st);
+	const char *what = "cannot store the messages";
+
+	if (pg->stale)
+		return unanswered(st, what);
+	if (pg->pipe)
+		return 0;
+	if (!PQenterPipelineMode(pg->conn))
+		return fail_result(st, what, NULL);
+	pg->pipe = 1;
+	pg->pipe_failed = 0;
+	pg->npend = 0;
 	return 0;
 }
 
@@ -714,6 +1062,19 @@ pg_run_rows(struct reg_store *st, struct reg_stmt *s, size_t n,
 
 	if (pg_of(st)->stale)
 		return unanswered(st, what);
+	if (pg_of(st)->pipe) {		/* in a store batch: row by row */
+		for (size_t i = 0; i < n; i++) {
+			if (bind(arg, i, s) < 0 || pg_step(st, s, what) < 0) {
+				pg_reset(s);
+				return -1;
+			}
+			rows[i] = changed(s->res);
+			pg_reset(s);
+		}
+		return 0;
+	}
+	if (begin_now(st, what) < 0)
+		return -1;
 	if (!PQenterPipelineMode(c))
 		return fail_result(st, what, NULL);
 	for (size_t i = 0; i < n; i++) {
@@ -867,7 +1228,9 @@ pg_label_pattern(struct reg_store *st, const char *glob, char *out,
 }
 
 /* Several gateways write one database, so the unique index on (device,
- * seq) is the duplicate check: a retry inserts nothing. */
+ * seq) is the duplicate check: a retry inserts nothing. In a batch's
+ * pipeline the flag is set when the answer is read (at the commit, at the
+ * latest); a message without a seq is never a duplicate. */
 static int
 pg_store_one(struct reg_store *st, struct reg_message *m, const char *peer,
     int64_t now, const char *what)
@@ -882,6 +1245,13 @@ pg_store_one(struct reg_store *st, struct reg_message *m, const char *peer,
 	pg_bind_text(s, 4, peer);
 	pg_bind_blob(s, 5, m->body, m->len);
 	pg_bind_int(s, 6, m->kind);
+	if (pg_of(st)->pipe) {
+		m->duplicate = 0;
+		r = pipe_send(st, s, NULL, m->seq >= 0 ? PG_WANT_DUPLICATE :
+		    PG_WANT_NOTHING, &m->duplicate, what);
+		pg_reset(s);
+		return r;
+	}
 	if ((r = pg_step(st, s, what)) >= 0)
 		m->duplicate = changed(s->res) == 0;
 	pg_reset(s);
@@ -1009,6 +1379,19 @@ static const struct reg_schema pg_schema = {
 	.lock = "SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ")",
 };
 
+/*
+ * The statements of the intake's transaction (messages.c, commands.c,
+ * presence.c), prepared on the server once per connection: run for every
+ * message, they are not parsed and planned each time. The others stay
+ * unnamed, planned for their parameters at each run (the readers' OR ...
+ * IS NULL filters want that), and never hold a plan a migration by
+ * another process could leave stale.
+ */
+static const enum reg_query pg_named[] = {
+	Q_TOUCH, Q_CMD_ACK, Q_CMD_NEXT, Q_CMD_DELIVER, Q_CMD_REJECT,
+	Q_PRESENCE_UP, Q_PRESENCE_DOWN, Q_PRESENCE_ELSEWHERE,
+};
+
 static int
 pg_prepare_all(struct reg_store *st)
 {
@@ -1024,10 +1407,15 @@ pg_prepare_all(struct reg_store *st)
 		if ((pg->q[i] = pg_prepare(st, sql, what)) == NULL)
 			return -1;
 	}
+	for (size_t i = 0; i < sizeof(pg_named) / sizeof(pg_named[0]); i++)
+		snprintf(pg->q[pg_named[i]]->name, sizeof(pg->q[0]->name),
+		    "tether_q%d", (int)pg_named[i]);
 	snprintf(msg, sizeof(msg), "%s ON CONFLICT (device_id, seq) DO NOTHING",
 	    reg_query_text(&reg_pg_backend, Q_INSERT_MSG, buf));
 	if ((pg->insert_msg = pg_prepare(st, msg, what)) == NULL)
 		return -1;
+	snprintf(pg->insert_msg->name, sizeof(pg->insert_msg->name),
+	    "tether_insert_msg");
 	return 0;
 }
 
@@ -1106,9 +1494,11 @@ const struct reg_backend reg_pg_backend = {
 	    "(xid, id) <= (CAST(?4 AS xid8), CAST(?2 AS BIGINT)) AND "
 	    "id < (SELECT max(id) FROM messages)",
 	.ready = pg_ready,
+	.run_later = pg_run_later,
 	.run_rows = pg_run_rows,
 	.announce = pg_announce,
 	.wait_changes = pg_wait_changes,
 	.label_pattern = pg_label_pattern,
 	.store_one = pg_store_one,
+	.store_begin = pg_store_begin,
 };

@@ -72,7 +72,8 @@ reg_presence_event(struct reg_store *st, struct reg_message *m,
 		reg_bind_text(st, s, 1, m->device_id);
 		reg_bind_text(st, s, 2, m->node);
 	}
-	if (reg_run(st, s, what) < 0)
+	/* read back by nobody: it may travel with the batch's next step */
+	if (reg_run_later(st, s, what) < 0)
 		return -1;
 	if (m->kind == REG_KIND_DISCONNECTED &&
 	    (online = online_elsewhere(st, m->device_id, m->node, at,

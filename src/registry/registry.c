@@ -289,6 +289,14 @@ reg_run(struct reg_store *st, struct reg_stmt *s, const char *what)
 	return r < 0 ? -1 : 0;
 }
 
+int
+reg_run_later(struct reg_store *st, struct reg_stmt *s, const char *what)
+{
+	if (st->be->run_later != NULL)
+		return st->be->run_later(st, s, what);
+	return reg_run(st, s, what);
+}
+
 long long
 reg_query_int(struct reg_store *st, struct reg_stmt *s, const char *what)
 {

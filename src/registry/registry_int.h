@@ -190,6 +190,10 @@ reg_rollback(struct reg_store *st)
 
 /* Steps a statement that gives no rows and resets it; 0 or -1. */
 int reg_run(struct reg_store *st, struct reg_stmt *s, const char *what);
+/* backend.h, run_later: reg_run, whose answer may come at the next step
+ * or the commit; for writes inside a store batch nobody reads back. */
+int reg_run_later(struct reg_store *st, struct reg_stmt *s,
+    const char *what);
 /* Runs a statement that gives one integer (a count); the value, or -1. */
 long long reg_query_int(struct reg_store *st, struct reg_stmt *s,
     const char *what);

@@ -2247,6 +2247,135 @@ test_pg_reconnects(void **state)
 	assert_int_equal(reg_count_messages(f->st, NULL), 1);
 }
 
+/* A batch of n messages, each of device dev[i] (0 or 1 of devs) and
+ * seq[i], body "boom" where boom[i]; the device of i == ask asks for a
+ * command. Returns reg_store_messages's result. */
+static int
+store_batch(struct fixture *f, const struct reg_new_device *devs, size_t n,
+    const int *dev, const int64_t *seq, const int *boom, int ask,
+    struct reg_message *m, char *buf)
+{
+	for (size_t i = 0; i < n; i++) {
+		m[i] = (struct reg_message){ .device_id = devs[dev[i]].id,
+		    .seq = seq[i], .body = boom[i] ? "boom" : "fine",
+		    .len = 4, .peer = dev[i] ? "[::1]:6000" : "127.0.0.1:1" };
+		if ((int)i == ask) {
+			m[i].cmd_max = REG_COMMAND_LIMIT;
+			m[i].cmd_buf = buf;
+		}
+	}
+	return reg_store_messages(f->st, m, n);
+}
+
+/*
+ * A batch goes to PostgreSQL in one pipeline, its answers read at the
+ * commit or when a command probe needs one: a duplicate in the middle (of
+ * the table or of the batch) is flagged, the rest stored; a statement
+ * that fails in the middle leaves nothing of the batch, no flag set and
+ * the command undelivered, and the handle stores the same batch once the
+ * cause is gone, also on a new connection (its statements prepared
+ * again).
+ */
+static void
+test_pg_batch_pipeline(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_new_device devs[2];
+	struct reg_message m[6];
+	struct reg_command c;
+	char buf[REG_COMMAND_LIMIT];
+	int64_t id;
+	int rc;
+
+	open_ok(f);
+	assert_int_equal(provision(f->st, 2, NULL, "t", devs), 0);
+	assert_int_equal(reg_command_queue(f->st, devs[0].id, "reboot", 6, 0,
+	    0, "cli", &id, NULL), 0);
+	{
+		const int dev[] = { 0 }, boom[] = { 0 };
+		const int64_t seq[] = { 1 };
+
+		assert_int_equal(store_batch(f, devs, 1, dev, seq, boom, -1, m,
+		    buf), 0);
+		assert_int_equal(m[0].duplicate, 0);
+	}
+	{
+		/* a1 stored before, a2 twice in the batch, b1, a-: new */
+		const int dev[] = { 0, 0, 1, 0, 0 }, boom[5] = { 0 };
+		const int64_t seq[] = { 2, 1, 1, 2, -1 };
+		const int dup[] = { 0, 1, 0, 1, 0 };
+
+		assert_int_equal(store_batch(f, devs, 5, dev, seq, boom, -1, m,
+		    buf), 0);
+		for (int i = 0; i < 5; i++)
+			assert_int_equal(m[i].duplicate, dup[i]);
+	}
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM messages"), 4);
+	sql_exec(f->db, "CREATE FUNCTION fail_boom() RETURNS trigger "
+	    "LANGUAGE plpgsql AS $$ BEGIN IF NEW.body = 'boom' THEN RAISE "
+	    "EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$; "
+	    "CREATE TRIGGER fail_boom BEFORE INSERT ON messages "
+	    "FOR EACH ROW EXECUTE FUNCTION fail_boom()");
+	{
+		/* the 3rd fails, before the 4th asks for a command and after
+		 * a duplicate; then, without the trigger, all goes in */
+		const int dev[] = { 0, 0, 1, 0, 1, 1 };
+		const int boom[] = { 0, 0, 1, 0, 0, 0 };
+		const int64_t seq[] = { 3, 1, 2, 4, 3, 3 };
+		const int dup[] = { 0, 1, 0, 0, 0, 1 };
+
+		assert_int_equal(store_batch(f, devs, 6, dev, seq, boom, 3, m,
+		    buf), -1);
+		assert_non_null(strstr(reg_error(f->st), "cannot store the "
+		    "messages: injected failure"));
+		for (int i = 0; i < 6; i++) {
+			assert_int_equal(m[i].duplicate, 0);
+			assert_int_equal(m[i].cmd_id, 0);
+		}
+		assert_int_equal(sql_int(f->db, "SELECT count(*) FROM "
+		    "messages"), 4);
+		assert_int_equal(reg_command_get(f->st, id, &c), 0);
+		assert_int_equal(c.state, REG_CMD_QUEUED);
+		assert_int_equal(c.attempts, 0);
+		/* the answer the command probe waits for is the failure */
+		assert_int_equal(store_batch(f, devs, 6, dev, seq, boom, 2, m,
+		    buf), -1);
+		assert_int_equal(sql_int(f->db, "SELECT count(*) FROM "
+		    "messages"), 4);
+		sql_exec(f->db, "DROP TRIGGER fail_boom ON messages");
+		assert_int_equal(store_batch(f, devs, 6, dev, seq, boom, 3, m,
+		    buf), 0);
+		for (int i = 0; i < 6; i++)
+			assert_int_equal(m[i].duplicate, dup[i]);
+		assert_int_equal(m[3].cmd_id, id);
+		assert_int_equal(m[3].cmd_len, 6);
+		assert_memory_equal(buf, "reboot", 6);
+	}
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM messages"), 8);
+	/* a new connection: its statements are prepared again */
+	sql_exec(f->db, "SELECT pg_terminate_backend(pid) FROM "
+	    "pg_stat_activity WHERE application_name = 'tether'");
+	{
+		const int dev[] = { 1, 0, 1 }, boom[3] = { 0 };
+		const int64_t seq[] = { 4, 1, 5 };
+
+		rc = store_batch(f, devs, 3, dev, seq, boom, 1, m, buf);
+		if (rc != 0) {
+			assert_non_null(strstr(reg_error(f->st),
+			    "the database is unavailable"));
+			rc = store_batch(f, devs, 3, dev, seq, boom, 1, m, buf);
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(m[0].duplicate, 0);
+		assert_int_equal(m[1].duplicate, 1);
+		assert_int_equal(m[2].duplicate, 0);
+		assert_int_equal(m[1].cmd_id, id);	/* delivered again */
+	}
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM messages"), 10);
+	assert_int_equal(reg_command_get(f->st, id, &c), 0);
+	assert_int_equal(c.attempts, 2);
+}
+
 /* Webhook secrets: derived, stable across opens, one per application and
  * per issue, none for an application without one or revoked. */
 static void
@@ -2759,6 +2888,7 @@ main(void)
 		P(test_pg_connection_refused),
 		P(test_pg_all_or_nothing),
 		P(test_pg_reconnects),
+		P(test_pg_batch_pipeline),
 		P(test_provision_and_lookup),
 		P(test_provision_without_labels),
 		P(test_unknown_hash),
