@@ -285,6 +285,18 @@ metrics(struct text *t, const struct gw_admin *a)
 	    "lines).");
 	text_printf(t, "tether_commands_expired_total %llu\n",
 	    (unsigned long long)atomic_load(&gw_commands_expired));
+	if (atomic_load(&gw_retention_held) >= 0) {	/* with --retain */
+		head(t, "tether_retention_pruned_total", "counter",
+		    "Messages retention (--retain) deleted.");
+		text_printf(t, "tether_retention_pruned_total %llu\n",
+		    (unsigned long long)atomic_load(&gw_retention_pruned));
+		head(t, "tether_retention_held", "gauge",
+		    "1 while messages older than --retain are kept because a "
+		    "forwarder has not delivered them (retention_held lines "
+		    "name it), else 0.");
+		text_printf(t, "tether_retention_held %d\n",
+		    atomic_load(&gw_retention_held));
+	}
 	head(t, "tether_intake_backlog", "gauge",
 	    "Messages waiting for the store.");
 	text_printf(t, "tether_intake_backlog %zu\n",

@@ -69,6 +69,11 @@ extern struct gw_histogram gw_hist_commit, gw_hist_flush, gw_hist_lookup,
 /* Commands marked expired by this gateway's sweep (sweep.c, its one
  * writer). */
 extern _Atomic uint64_t gw_commands_expired;
+/* Retention (retain.c, their one writer): messages it deleted, and 1
+ * while a forwarder that has not delivered them keeps messages older
+ * than --retain (-1: no --retain, the gauge is not shown). */
+extern _Atomic uint64_t gw_retention_pruned;
+extern atomic_int gw_retention_held;
 
 struct gw_worker;
 struct gw_shared;

@@ -12,6 +12,10 @@
 #include <string.h>
 
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
+
+_Atomic uint64_t gw_retention_pruned;
+atomic_int gw_retention_held = -1;
 
 struct gw_retain {
 	struct gw_thread t;
@@ -46,6 +50,7 @@ retain_main(void *arg)
 				break;
 			}
 			total += n;
+			atomic_fetch_add(&gw_retention_pruned, (uint64_t)n);
 			is_held = held[0] != '\0';
 		} while (n == GW_RETAIN_BATCH &&
 		    !gw_thread_sleep(&r->t, GW_RETAIN_PAUSE_MS));
@@ -66,6 +71,7 @@ retain_main(void *arg)
 			gw_log(GW_LOG_INFO, "retention_released", NULL);
 		}
 		was_held = is_held;
+		atomic_store(&gw_retention_held, is_held);
 		if (gw_thread_sleep(&r->t, GW_RETAIN_PERIOD_MS))
 			break;
 	}
@@ -104,6 +110,7 @@ gw_retain_start(const struct gw_config *c, char *err)
 		retain_free(r);
 		return NULL;
 	}
+	atomic_store(&gw_retention_held, 0);
 	if (gw_thread_start(&r->t, retain_main, r) < 0) {
 		snprintf(err, GW_ERR_LEN, "cannot start the retention thread");
 		retain_free(r);

@@ -12,8 +12,10 @@ grep -q 'event=retention keep="every message (no --retain)"' "$T/gw.log" ||
 	fail "no retention line at start: $(head -n 5 "$T/gw.log")"
 provision 2
 for s in 1 2 3 4 5; do [ "$(post "${CRED[0]}" "{\"s\":$s}" "$s")" = 201 ] || fail "post $s"; done
+curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$T/m0" || fail "metrics scrape failed"
 stop_gw
 [ "$(count)" = 5 ] || fail "messages were deleted without --retain"
+! grep -q '^tether_retention' "$T/m0" || fail "retention metrics without --retain: $(grep retention "$T/m0")"
 ok "without --retain every message is kept, and the gateway says so"
 
 "$TETHER" db prune --db "$GW_DB" 2>"$T/err" && fail "prune without --older-than ran"
@@ -61,6 +63,9 @@ wait_for 20 held_by_prune || fail "db prune does not say what holds it: $(cat "$
 wait_for 30 sh -c "grep 'event=retention_held' $(printf %q "$T/gw.log") | grep -q 'forwarder=\"http://127.0.0.1:$RP/in#app=hook\"'" ||
 	fail "no retention_held line naming the forwarder: $(grep retention "$T/gw.log")"
 [ "$(seqs)" = 6,7,8 ] || fail "retention deleted what the forwarder has not delivered: $(seqs) left"
+metric() { curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" | sed -n "s/^$1 //p"; }
+wait_for 10 sh -c "curl -sf http://127.0.0.1:$ADMIN_PORT/metrics | grep -qx 'tether_retention_held 1'" ||
+	fail "metrics: tether_retention_held $(metric tether_retention_held), want 1"
 ok "a receiver down holds retention back (retention_held names it; db prune says so too)"
 start_recv
 wait_for 30 recorded 4 || fail "the held messages were not delivered"
@@ -68,5 +73,8 @@ wait_for 30 recorded 4 || fail "the held messages were not delivered"
 wait_for 30 sh -c "[ \"\$(sqlite3 $(printf %q "$GW_DB") 'select count(*) from messages')\" = 1 ]" ||
 	fail "retention did not go on after delivery: $(count) left"
 wait_for 10 grep -q 'event=retention_released' "$T/gw.log" || fail "no retention_released line"
+wait_for 10 sh -c "curl -sf http://127.0.0.1:$ADMIN_PORT/metrics | grep -qx 'tether_retention_held 0'" ||
+	fail "metrics: tether_retention_held $(metric tether_retention_held) after the release"
+[ "$(metric tether_retention_pruned_total)" -ge 3 ] || fail "metrics: tether_retention_pruned_total $(metric tether_retention_pruned_total)"
 ok "once delivered, retention deletes them (all but the newest)"
 stop_gw
