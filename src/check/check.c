@@ -25,6 +25,14 @@
 #define MFLN_SIZES	4	/* 512, 1024, 2048, 4096 */
 #define RESUME_PAUSE_MS	100	/* before the second try to resume */
 
+/* axTLS's receive buffer (axtls-8266 ssl/tls1.c): RT_EXTRA bytes beside
+ * the plaintext, the record header at BM_RECORD_OFFSET, grown in steps
+ * of 1 KiB up to RT_MAX_PLAIN_LENGTH. */
+#define AX_RT_EXTRA	1024
+#define AX_RECORD_OFFSET	5
+#define AX_GROW_STEP	1024
+#define AX_PLAIN_MAX	16384
+
 /* Remedies that recur. */
 #define FIX_PROTOCOLS	"enable TLS 1.2: nginx ssl_protocols TLSv1.2 TLSv1.3; " \
 	"Apache SSLProtocol -all +TLSv1.2 +TLSv1.3"
@@ -900,6 +908,60 @@ http_check(struct run *run, const struct chk_probe *dev)
 }
 
 /*
+ * The plaintext size of axTLS's buffer after a record of rec bytes came
+ * into one of cur: basic_read asks increase_bm_data_size for more when
+ * the record (header excluded) exceeds cur + RT_EXTRA - BM_RECORD_OFFSET.
+ */
+static size_t
+ax_grown(size_t cur, size_t rec)
+{
+	size_t need;
+
+	if (rec <= cur + AX_RT_EXTRA - AX_RECORD_OFFSET)
+		return cur;
+	need = (rec + AX_RECORD_OFFSET - AX_RT_EXTRA + AX_GROW_STEP - 1) &
+	    ~(size_t)(AX_GROW_STEP - 1);
+	return need < AX_PLAIN_MAX ? need : AX_PLAIN_MAX;
+}
+
+/*
+ * A stack whose receive buffer grows with realloc (axTLS: 5840 bytes,
+ * then up to 16384): the answer's largest record against the buffer the
+ * handshake left. The realloc of a connection already open is what a
+ * fragmented ESP8266 heap refuses (SSL_ERROR_CONN_LOST): a WARN, as the
+ * chain's size is, since it depends on the heap.
+ */
+static void
+buffer_check(struct run *run, const struct chk_probe *dev)
+{
+	const struct chk_profile *p = run->o->profile;
+	size_t hs = ax_grown(p->rx_first, dev->wire.max_clear);
+	size_t rec = dev->wire.max_sealed, after = ax_grown(hs, rec);
+	struct chk_finding *f;
+
+	if (p->rx_first == 0 || !dev->done || !dev->http_done)
+		return;
+	if (after == hs) {
+		chk_add(run->r, "buffer", CHK_PASS, "the answer's largest "
+		    "record, %zu bytes, fits the %zu + %d bytes %s's buffer "
+		    "holds%s: no realloc", rec, hs, AX_RT_EXTRA, p->name,
+		    hs > p->rx_first ? " after the handshake grew it" : "");
+		return;
+	}
+	f = chk_add(run->r, "buffer", CHK_WARN, "POST %s is answered in a "
+	    "record of %zu bytes (a %zu-byte head): more than the %zu + %d "
+	    "bytes %s's buffer holds, so it grows it with realloc to %zu + "
+	    "%d on an open connection; on a fragmented ESP8266 heap that "
+	    "fails and the connection is lost (SSL_ERROR_CONN_LOST)",
+	    run->o->path, rec, dev->head_len, hs, AX_RT_EXTRA, p->name, after,
+	    AX_RT_EXTRA);
+	chk_remedy(f, "keep the answer on the device path under %zu bytes: "
+	    "remove nginx add_header lines there, Apache Header unset NAME; "
+	    "or have nginx send smaller records: ssl_buffer_size 4k",
+	    p->rx_first);
+}
+
+/*
  * The device's request, with the Host its stack sends: libtether the
  * configured host (not the SNI, which it sets apart), the Arduino and
  * ESP-IDF HTTP clients the URL's host, which is also their SNI; each
@@ -1017,6 +1079,7 @@ chk_run(const struct chk_options *o, struct chk_report *r)
 		sni_check(&run, dev);
 		resume_check(&run);
 		http_check(&run, dev);
+		buffer_check(&run, dev);
 	} else if (cause == CAUSE_NAME || (cause == CAUSE_TLS12 &&
 	    !no_version && !no_suite)) {
 		/* Why it failed may be the name: try without the device's. */
