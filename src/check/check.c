@@ -13,6 +13,9 @@
 
 #include <mbedtls/x509.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "check/ca_bearssl.h"
 #include "check/check_int.h"
@@ -520,6 +523,36 @@ ca_check_tether(struct run *run, const char *name)
 	}
 }
 
+/*
+ * The first certificate of the chain signed with SHA-1 or MD5, its
+ * subject in subj; 0 when none is. Self-signed ones are left out: a
+ * root's own signature is not verified, the device holds it.
+ */
+static int
+weak_signature(const struct chk_x509_recorder *rec, char *subj, size_t len)
+{
+	const unsigned char *der, *q;
+	size_t i, n;
+	X509 *x;
+	int md, found = 0;
+
+	for (i = 0; !found && (der = chk_x509_recorder_cert(rec, i, &n)) !=
+	    NULL; i++) {
+		q = der;
+		if ((x = d2i_X509(NULL, &q, (long)n)) == NULL)
+			continue;
+		if (X509_check_issued(x, x) != X509_V_OK &&
+		    OBJ_find_sigid_algs(X509_get_signature_nid(x), &md, NULL) &&
+		    (md == NID_sha1 || md == NID_md5)) {
+			X509_NAME_oneline(X509_get_subject_name(x), subj,
+			    (int)len);
+			found = md;
+		}
+		X509_free(x);
+	}
+	return found;
+}
+
 /* The chain as a CA-mode device verifies it: mbedTLS itself, with --ca;
  * libtether's own check for the tether profile. */
 static void
@@ -529,6 +562,8 @@ ca_check(struct run *run, const struct chk_probe *dev)
 	const char *name = run->o->sni != NULL ? run->o->sni : run->o->host;
 	struct chk_finding *f;
 	uint32_t fl = dev->ca_flags;
+	char subj[CHK_TEXT_LEN / 4];
+	int md;
 
 	if (strcmp(p->name, "tether") == 0 && run->o->ca_file != NULL &&
 	    run->dev_rec != NULL && run->dev_rec->ncerts > 0) {
@@ -537,6 +572,18 @@ ca_check(struct run *run, const struct chk_probe *dev)
 	}
 	if (p->trust != CHK_TRUST_CA || !dev->done)
 		return;
+	if (run->o->ca_file == NULL && p->device == CHK_STACK_MBEDTLS &&
+	    run->dev_rec != NULL && (md = weak_signature(run->dev_rec, subj,
+	    sizeof(subj))) != 0) {
+		/* mbedtls_x509_crt_profile_default: whatever CA the device
+		 * holds, the chain fails verification. */
+		f = chk_add(run->r, "ca", CHK_FAIL, "the certificate %s is "
+		    "signed with %s: %s refuses it whatever CA the device holds "
+		    "(mbedTLS's default X.509 profile takes SHA-2 signatures "
+		    "only)", subj, md == NID_sha1 ? "SHA-1" : "MD5", p->name);
+		chk_remedy(f, "reissue the certificate signed with SHA-256");
+		return;
+	}
 	if (run->o->ca_file == NULL || p->device != CHK_STACK_MBEDTLS) {
 		chk_add(run->r, "ca", CHK_PASS, "not verified: give --ca FILE, "
 		    "the CA certificates the device holds, to verify the chain "

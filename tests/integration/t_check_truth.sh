@@ -22,29 +22,32 @@ C="$T/tls"
 mkdir -p "$C"
 openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=truth CA" \
     -keyout "$C/ca.key" -out "$C/ca.crt" 2>/dev/null
-leaf() { # leaf FILE CN KEYOPTS...
-	local n=$1 cn=$2; shift 2
+leaf() { # leaf FILE CN [-sha1] KEYOPTS...
+	local n=$1 cn=$2 md=-sha256; shift 2
+	if [ "$1" = -sha1 ]; then md=-sha1; shift; fi
 	openssl req -new "$@" -nodes -subj "/CN=$cn" -keyout "$C/$n.key" -out "$C/$n.csr" 2>/dev/null
 	printf 'subjectAltName=DNS:%s\n' "$cn" >"$C/$n.ext"
-	openssl x509 -req -in "$C/$n.csr" -CA "$C/ca.crt" -CAkey "$C/ca.key" -CAcreateserial \
+	openssl x509 -req -in "$C/$n.csr" -CA "$C/ca.crt" -CAkey "$C/ca.key" -CAcreateserial "$md" \
 	    -days 90 -extfile "$C/$n.ext" -out "$C/$n.crt" 2>/dev/null
 }
 leaf rsa "$NAME" -newkey rsa:2048
 leaf ecdsa "$NAME" -newkey ec -pkeyopt ec_paramgen_curve:P-256
 leaf other other.test -newkey rsa:2048
 leaf weak "$NAME" -newkey rsa:1024
+leaf sha1 "$NAME" -sha1 -newkey rsa:2048
 
 # --- one nginx, one server a port --------------------------------------------
 command -v nginx >/dev/null || fail "nginx is not installed (Debian package nginx-light)"
 N="$T/nginx"
 mkdir -p "$N/tmp"
-NGX="good cc e403 e421 e400 vhost strict tls13 ecdsa weak host silent bighead bigsmall ticket gw"
+NGX="good cc e403 e421 e400 vhost strict tls13 ecdsa weak sha1 host silent bighead bigsmall ticket gw"
 UP=$(free_port)  # an upstream that accepts and never answers
 pad() { head -c "$1" /dev/zero | tr '\0' p; }
 srv() { # srv SERVER PORT: the server block(s) of one server
 	local rsa="ssl_certificate $C/rsa.crt; ssl_certificate_key $C/rsa.key;"
 	# the gateway's answer, word for word (docs/protocol.md)
-	local ok="location / { return 201 '{\"stored\":true,\"device\":\"corpus\"}'; }"
+	local stored="return 201 '{\"stored\":true,\"device\":\"corpus\"}';"
+	local ok="location / { $stored }"
 	case $1 in
 	good) echo "server { listen 127.0.0.1:$2 ssl; $rsa $ok }" ;;
 	cc) echo "server { listen 127.0.0.1:$2 ssl; $rsa ssl_client_certificate $C/ca.crt; ssl_verify_client on; $ok }" ;;
@@ -60,10 +63,12 @@ srv() { # srv SERVER PORT: the server block(s) of one server
 	ecdsa) echo "server { listen 127.0.0.1:$2 ssl; ssl_certificate $C/ecdsa.crt; ssl_certificate_key $C/ecdsa.key; $ok }" ;;
 	weak) echo "server { listen 127.0.0.1:$2 ssl; ssl_certificate $C/weak.crt; ssl_certificate_key $C/weak.key;
 		ssl_ciphers ALL:@SECLEVEL=0; $ok }" ;;
+	sha1) echo "server { listen 127.0.0.1:$2 ssl; ssl_certificate $C/sha1.crt; ssl_certificate_key $C/sha1.key;
+		ssl_ciphers ALL:@SECLEVEL=0; $ok }" ;;
 	silent) echo "server { listen 127.0.0.1:$2 ssl; $rsa
 		location / { proxy_pass http://127.0.0.1:$UP; proxy_read_timeout 120s; } }" ;;
 	host) echo "server { listen 127.0.0.1:$2 ssl; $rsa
-		location / { if (\$http_host != \"127.0.0.1:$2\") { return 403; } $(echo "$ok" | sed 's/^location \/ { //; s/ }$//') } }" ;;
+		location / { if (\$http_host != \"127.0.0.1:$2\") { return 403; } $stored } }" ;;
 	# A head of 7000 bytes: within libtether's 8192, past axTLS's 5840.
 	bighead) echo "server { listen 127.0.0.1:$2 ssl; $rsa
 		add_header X-Pad1 $(pad 3500) always; add_header X-Pad2 $(pad 3500) always; $ok }" ;;
