@@ -6,7 +6,8 @@
 # device's connection to the same server, and their verdict must agree:
 # libtether (tether send, 512-byte records, pinned) for tether, mbedTLS
 # set up as esp-tls with a CA (peers/esp_tls_client.c) for esp32-mbedtls,
-# OpenSSL with axTLS's four suites and its name check for esp8266-axtls.
+# OpenSSL (Python's ssl module) with axTLS's four suites and its name check
+# for esp8266-axtls.
 # Then what the table cannot say: one time-out shared by the profiles,
 # --json on exit 2, the text report's width.
 . "$(dirname "$0")/lib.sh"
