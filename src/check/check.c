@@ -13,6 +13,9 @@
 
 #include <mbedtls/x509.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "check/ca_bearssl.h"
 #include "check/check_int.h"
@@ -24,6 +27,14 @@
 #define REQUEST_MAX	1024
 #define MFLN_SIZES	4	/* 512, 1024, 2048, 4096 */
 #define RESUME_PAUSE_MS	100	/* before the second try to resume */
+
+/* axTLS's receive buffer (axtls-8266 ssl/tls1.c): RT_EXTRA bytes beside
+ * the plaintext, the record header at BM_RECORD_OFFSET, grown in steps
+ * of 1 KiB up to RT_MAX_PLAIN_LENGTH. */
+#define AX_RT_EXTRA	1024
+#define AX_RECORD_OFFSET	5
+#define AX_GROW_STEP	1024
+#define AX_PLAIN_MAX	16384
 
 /* Remedies that recur. */
 #define FIX_PROTOCOLS	"enable TLS 1.2: nginx ssl_protocols TLSv1.2 TLSv1.3; " \
@@ -512,6 +523,36 @@ ca_check_tether(struct run *run, const char *name)
 	}
 }
 
+/*
+ * The first certificate of the chain signed with SHA-1 or MD5, its
+ * subject in subj; 0 when none is. Self-signed ones are left out: a
+ * root's own signature is not verified, the device holds it.
+ */
+static int
+weak_signature(const struct chk_x509_recorder *rec, char *subj, size_t len)
+{
+	const unsigned char *der, *q;
+	size_t i, n;
+	X509 *x;
+	int md, found = 0;
+
+	for (i = 0; !found && (der = chk_x509_recorder_cert(rec, i, &n)) !=
+	    NULL; i++) {
+		q = der;
+		if ((x = d2i_X509(NULL, &q, (long)n)) == NULL)
+			continue;
+		if (X509_check_issued(x, x) != X509_V_OK &&
+		    OBJ_find_sigid_algs(X509_get_signature_nid(x), &md, NULL) &&
+		    (md == NID_sha1 || md == NID_md5)) {
+			X509_NAME_oneline(X509_get_subject_name(x), subj,
+			    (int)len);
+			found = md;
+		}
+		X509_free(x);
+	}
+	return found;
+}
+
 /* The chain as a CA-mode device verifies it: mbedTLS itself, with --ca;
  * libtether's own check for the tether profile. */
 static void
@@ -521,6 +562,8 @@ ca_check(struct run *run, const struct chk_probe *dev)
 	const char *name = run->o->sni != NULL ? run->o->sni : run->o->host;
 	struct chk_finding *f;
 	uint32_t fl = dev->ca_flags;
+	char subj[CHK_TEXT_LEN / 4];
+	int md;
 
 	if (strcmp(p->name, "tether") == 0 && run->o->ca_file != NULL &&
 	    run->dev_rec != NULL && run->dev_rec->ncerts > 0) {
@@ -529,6 +572,18 @@ ca_check(struct run *run, const struct chk_probe *dev)
 	}
 	if (p->trust != CHK_TRUST_CA || !dev->done)
 		return;
+	if (run->o->ca_file == NULL && p->device == CHK_STACK_MBEDTLS &&
+	    run->dev_rec != NULL && (md = weak_signature(run->dev_rec, subj,
+	    sizeof(subj))) != 0) {
+		/* mbedtls_x509_crt_profile_default: whatever CA the device
+		 * holds, the chain fails verification. */
+		f = chk_add(run->r, "ca", CHK_FAIL, "the certificate %s is "
+		    "signed with %s: %s refuses it whatever CA the device holds "
+		    "(mbedTLS's default X.509 profile takes SHA-2 signatures "
+		    "only)", subj, md == NID_sha1 ? "SHA-1" : "MD5", p->name);
+		chk_remedy(f, "reissue the certificate signed with SHA-256");
+		return;
+	}
 	if (run->o->ca_file == NULL || p->device != CHK_STACK_MBEDTLS) {
 		chk_add(run->r, "ca", CHK_PASS, "not verified: give --ca FILE, "
 		    "the CA certificates the device holds, to verify the chain "
@@ -900,6 +955,60 @@ http_check(struct run *run, const struct chk_probe *dev)
 }
 
 /*
+ * The plaintext size of axTLS's buffer after a record of rec bytes came
+ * into one of cur: basic_read asks increase_bm_data_size for more when
+ * the record (header excluded) exceeds cur + RT_EXTRA - BM_RECORD_OFFSET.
+ */
+static size_t
+ax_grown(size_t cur, size_t rec)
+{
+	size_t need;
+
+	if (rec <= cur + AX_RT_EXTRA - AX_RECORD_OFFSET)
+		return cur;
+	need = (rec + AX_RECORD_OFFSET - AX_RT_EXTRA + AX_GROW_STEP - 1) &
+	    ~(size_t)(AX_GROW_STEP - 1);
+	return need < AX_PLAIN_MAX ? need : AX_PLAIN_MAX;
+}
+
+/*
+ * A stack whose receive buffer grows with realloc (axTLS: 5840 bytes,
+ * then up to 16384): the answer's largest record against the buffer the
+ * handshake left. The realloc of a connection already open is what a
+ * fragmented ESP8266 heap refuses (SSL_ERROR_CONN_LOST): a WARN, as the
+ * chain's size is, since it depends on the heap.
+ */
+static void
+buffer_check(struct run *run, const struct chk_probe *dev)
+{
+	const struct chk_profile *p = run->o->profile;
+	size_t hs = ax_grown(p->rx_first, dev->wire.max_clear);
+	size_t rec = dev->wire.max_sealed, after = ax_grown(hs, rec);
+	struct chk_finding *f;
+
+	if (p->rx_first == 0 || !dev->done || !dev->http_done)
+		return;
+	if (after == hs) {
+		chk_add(run->r, "buffer", CHK_PASS, "the answer's largest "
+		    "record, %zu bytes, fits the %zu + %d bytes %s's buffer "
+		    "holds%s: no realloc", rec, hs, AX_RT_EXTRA, p->name,
+		    hs > p->rx_first ? " after the handshake grew it" : "");
+		return;
+	}
+	f = chk_add(run->r, "buffer", CHK_WARN, "POST %s is answered in a "
+	    "record of %zu bytes (a %zu-byte head): more than the %zu + %d "
+	    "bytes %s's buffer holds, so it grows it with realloc to %zu + "
+	    "%d on an open connection; on a fragmented ESP8266 heap that "
+	    "fails and the connection is lost (SSL_ERROR_CONN_LOST)",
+	    run->o->path, rec, dev->head_len, hs, AX_RT_EXTRA, p->name, after,
+	    AX_RT_EXTRA);
+	chk_remedy(f, "keep the answer on the device path under %zu bytes: "
+	    "remove nginx add_header lines there, Apache Header unset NAME; "
+	    "or have nginx send smaller records: ssl_buffer_size 4k",
+	    p->rx_first);
+}
+
+/*
  * The device's request, with the Host its stack sends: libtether the
  * configured host (not the SNI, which it sets apart), the Arduino and
  * ESP-IDF HTTP clients the URL's host, which is also their SNI; each
@@ -1017,6 +1126,7 @@ chk_run(const struct chk_options *o, struct chk_report *r)
 		sni_check(&run, dev);
 		resume_check(&run);
 		http_check(&run, dev);
+		buffer_check(&run, dev);
 	} else if (cause == CAUSE_NAME || (cause == CAUSE_TLS12 &&
 	    !no_version && !no_suite)) {
 		/* Why it failed may be the name: try without the device's. */

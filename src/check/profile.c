@@ -123,7 +123,7 @@ static const struct chk_profile profiles[] = {
 		.vmin = BR_TLS10, .vmax = BR_TLS12,
 		.suites = suites_axtls, .nsuites = N(suites_axtls),
 		.ibuf = BUF_IN(16384), .obuf = BUF_OUT(16384),
-		.mfln = 0, .rx_record = 16384,
+		.mfln = 0, .rx_record = 16384, .rx_first = 1460 * 4,
 		.chain_max = 16384, .chain_warn = 5840,
 		.rsa_min = 1024, .rsa_max = 4096, .ecdsa = 0,
 		.resume_id = 0, .resume_ticket = 0, .fatal_warnings = 1,
@@ -145,7 +145,8 @@ static const struct chk_profile profiles[] = {
 		.ibuf = BUF_IN(16384), .obuf = BUF_OUT(16384),
 		.mfln = 0, .rx_record = 16384,
 		.chain_max = 16384, .chain_warn = 8192,
-		.rsa_min = 1024, .rsa_max = 4096, .ecdsa = 1,
+		/* mbedtls_x509_crt_profile_default: RSA from 2048 bits */
+		.rsa_min = 2048, .rsa_max = 4096, .ecdsa = 1,
 		.resume_id = 1, .resume_ticket = 1, .fatal_warnings = 0,
 		.trust = CHK_TRUST_CA,
 		.head_max = 0,

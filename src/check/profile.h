@@ -40,6 +40,9 @@ struct chk_profile {
 	unsigned	 mfln;		/* bytes asked by max_fragment_length,
 					   0: the extension is not sent */
 	size_t		 rx_record;	/* largest incoming record plaintext */
+	size_t		 rx_first;	/* a receive buffer that starts this
+					   size and grows with realloc for a
+					   larger record (axTLS); 0: fixed */
 	size_t		 chain_max;	/* largest chain taken, 0: streamed */
 	size_t		 chain_warn;	/* a chain above this costs airtime */
 	unsigned	 rsa_min, rsa_max;	/* RSA key bits it can use */
