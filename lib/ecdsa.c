@@ -30,23 +30,28 @@
 #endif
 
 /*
- * The DER signature as raw r || s into raw (P256_SIG_RAW bytes); 0 when
- * it is not a P-256 one. BearSSL's conversion works in place and wants
- * room for twice the input, which lives only in this frame. Not inlined,
- * so that room is gone before the point multiplication.
+ * The DER signature as raw r || s into raw (P256_SIG_RAW bytes): its
+ * length, 0 when it is not a P-256 one. BearSSL's conversion works in
+ * place and wants room for twice the input, which lives only in this
+ * frame. Not inlined, so that room is gone before the point
+ * multiplication. The halves are as long as the longer of r and s
+ * without its leading zeros: shorter than 32 bytes each when both are
+ * (one signature in 65,536), which the raw verifier takes as it is.
  */
-static int __attribute__((noinline))
+static size_t __attribute__((noinline))
 sig_to_raw(unsigned char *raw, const void *sig, size_t sig_len)
 {
 	unsigned char buf[2 * P256_SIG_DER_MAX];
+	size_t len;
 
 	if (sig_len > P256_SIG_DER_MAX)
 		return 0;
 	memcpy(buf, sig, sig_len);
-	if (br_ecdsa_asn1_to_raw(buf, sig_len) != P256_SIG_RAW)
+	len = br_ecdsa_asn1_to_raw(buf, sig_len);
+	if (len == 0 || len > P256_SIG_RAW || (len & 1) != 0)
 		return 0;
-	memcpy(raw, buf, P256_SIG_RAW);
-	return 1;
+	memcpy(raw, buf, len);
+	return len;
 }
 
 /* see inner.h */
@@ -56,10 +61,12 @@ tether_ecdsa_p256_vrfy_asn1(const br_ec_impl *impl, const void *hash,
     size_t sig_len)
 {
 	unsigned char raw[P256_SIG_RAW];
+	size_t len;
 
-	if (pk->curve != BR_EC_secp256r1 || !sig_to_raw(raw, sig, sig_len))
+	if (pk->curve != BR_EC_secp256r1 ||
+	    (len = sig_to_raw(raw, sig, sig_len)) == 0)
 		return 0;
-	return VRFY_RAW(impl, hash, hash_len, pk, raw, sizeof(raw));
+	return VRFY_RAW(impl, hash, hash_len, pk, raw, len);
 }
 
 /* see inner.h */
