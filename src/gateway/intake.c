@@ -200,11 +200,12 @@ beat(struct gw_intake *in, int64_t now)
 	if (in->presence == NULL || now < in->next_beat)
 		return;
 	in->next_beat = now + (int64_t)REG_NODE_BEAT_MS * 1000;
-	/* timed for health, as a commit is: on a quiet node the beat is
-	 * what finds a frozen store */
-	atomic_store(&in->commit_since, now);
+	/* On a quiet node the beat is what finds a frozen store: one that
+	 * gave up at the deadline marks it (presence_write_failed). Not
+	 * timed while it runs, as a commit is: a beat that records a lost
+	 * node's devices takes several round trips each, and may pass the
+	 * deadline on a slow link with every statement answered. */
 	n = reg_node_beat(in->store, in->node, 0, &lost);
-	atomic_store(&in->commit_since, 0);
 	if (n < 0) {
 		presence_write_failed(in, now);
 		gw_log(GW_LOG_WARN, "presence_failed", "node", in->node,
