@@ -75,6 +75,9 @@ bench: deps all
 	@sh bench/forward.sh
 	@sh bench/scale.sh
 	@sh bench/where.sh
+	@sh scripts/deps.sh --target
+	@bash tests/target/run.sh
+	@sh bench/instructions.sh
 
 bench-app: deps all
 	@sh scripts/deps.sh --bench
