@@ -62,7 +62,7 @@ run_ms() {
 }
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-printf '| read | messages | schema 11 (blocks), ms | schema 10 (scan), ms | ratio |\n'
+printf '| read | messages | blocks (schema 11), ms | scan (the peer), ms | ratio |\n'
 printf '|---|---|---|---|---|\n'
 for c in all even burst silent silent_after; do
 	case $c in
