@@ -37,12 +37,21 @@ GW_PID=$!
 wait_listen "$APP_PORT" "$GW_PID" tether "$T/gw.log"
 wait_listen "$PORT" "$GW_PID" tether "$T/gw.log"
 
-intake() {	# one loadgen run: "messages/s server-µs/message"
-	taskset -c 1 "$LOADGEN" messages -c 100 -d "$DUR" --tls 1.2 \
-	    --manifest "$T/dev/manifest.json" --server-pid "$GW_PID" \
+TICK=$(getconf CLK_TCK)
+# The threads a message passes through (the worker, the committer, the
+# syncer; the worker also writes the readers' answers to their TLS
+# connections) and the one that reads the store and formats for readers.
+PATH_THREADS="tether-w0 tether-intake tether-sync"
+intake() {	# one loadgen run: "messages/s server-µs/message path-µs reader-µs"
+	p0=$(thread_cpu "$GW_PID" $PATH_THREADS); r0=$(thread_cpu "$GW_PID" tether-reader)
+	set -- $(taskset -c 1 "$LOADGEN" messages -c 100 -d "$DUR" --tls 1.2 \
+	    --manifest "$T/dev/manifest.json" --server-pid "$GW_PID" -w 0 \
 	    "127.0.0.1:$PORT" 2>>"$T/loadgen.err" | head -n 1 | tr ' ' '\n' |
-	    awk -F= '$1 == "rate" { r = $2 } $1 == "server_us_per_op" { u = $2 }
-		END { print r, u }'
+	    awk -F= '$1 == "rate" { r = $2 } $1 == "server_us_per_op" { u = $2 } $1 == "ok" { n = $2 }
+		END { print r, u, n }')
+	p1=$(thread_cpu "$GW_PID" $PATH_THREADS); r1=$(thread_cpu "$GW_PID" tether-reader)
+	awk -v r="$1" -v u="$2" -v n="$3" -v p=$((p1 - p0)) -v q=$((r1 - r0)) -v t="$TICK" \
+	    'BEGIN { if (n > 0) { p = p * 1e6 / t / n; q = q * 1e6 / t / n }; printf "%s %s %.1f %.1f\n", r, u, p, q }'
 }
 attach() {	# two readers from the newest message: they read what comes
 	last=$("$TETHER" messages --db "$T/t.db" --format jsonl | tail -n 1 |
@@ -61,16 +70,17 @@ attach() {	# two readers from the newest message: they read what comes
 detach() { for p in $READERS; do stop_pid "$p"; done; READERS=""; }
 
 say "bench/app: intake alone and with two readers attached, $ROUNDS round(s) of $DUR s"
-alone="" with="" alone_us="" with_us=""
+alone="" with="" alone_us="" with_us="" alone_p="" with_p="" with_r=""
 for r in $(seq "$ROUNDS"); do
-	set -- $(intake); alone="$alone $1"; alone_us="$alone_us $2"
+	set -- $(intake); alone="$alone $1"; alone_us="$alone_us $2"; alone_p="$alone_p $3"
 	attach
-	set -- $(intake); with="$with $1"; with_us="$with_us $2"
+	set -- $(intake); with="$with $1"; with_us="$with_us $2"; with_p="$with_p $3"; with_r="$with_r $4"
 	detach
 done
 median() { printf '%s\n' $1 | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 A=$(median "$alone"); W=$(median "$with")
 AU=$(median "$alone_us"); WU=$(median "$with_us")
+AP=$(median "$alone_p"); WP=$(median "$with_p"); WR=$(median "$with_r")
 
 # ---- reads ----
 cat >"$T/read.py" <<'EOF'
@@ -146,4 +156,6 @@ echo "| figure | tether | peer | ratio | goal |"
 echo "|---|---|---|---|---|"
 awk -v a="$A" -v w="$W" 'BEGIN { printf "| intake msg/s, 2 readers attached vs none (load on the readers\x27 core) | %.0f | %.0f (none) | %.2f | >= 0.9 |\n", w, a, w / a }'
 awk -v a="$AU" -v w="$WU" 'BEGIN { printf "| intake capacity (1 / server CPU µs per message), 2 readers attached vs none | %.1f µs | %.1f µs (none) | %.2f | >= 0.9 |\n", w, a, a / w }'
+awk -v a="$AP" -v w="$WP" 'BEGIN { printf "| of which the worker, committer and syncer threads (the worker also encrypts and writes the readers\x27 answers), CPU per message, readers attached vs none | %.1f µs | %.1f µs (none) | %.2f | |\n", w, a, w / a }'
+awk -v r="$WR" 'BEGIN { printf "| the reader thread, CPU per message, readers attached | %.1f µs | | | |\n", r }'
 awk -v t="$TR" -v n="$NR" -v m="$total" 'BEGIN { printf "| GET /v1/messages read, msg/s (%d messages, pages of 5,000) | %.0f | %.0f (nginx, static pages) | %.2f | >= 100,000 msg/s |\n", m, t, n, t / n }'

@@ -44,3 +44,12 @@ wait_listen() {	# port pid name log [seconds]
 		sleep 0.1
 	done
 }
+
+# CPU of a process's threads of one name (pthread_setname_np), in clock
+# ticks; several names: their sum.
+thread_cpu() {	# pid thread-name...
+	p=$1; shift
+	cat /proc/"$p"/task/*/stat 2>/dev/null |
+	    awk -v names="$*" 'BEGIN { n = split(names, a, " "); for (i = 1; i <= n; i++) want["(" a[i] ")"] = 1 }
+		$2 in want { s += $14 + $15 } END { print s + 0 }'
+}

@@ -138,10 +138,6 @@ intake() {	# name [loadgen args]: "messages/s server-µs/message p99-µs"
 }
 delivered() { "$TETHER" forward status --db "$T/F.db" --json |
 	python3 -c 'import json,sys; print(sum(f["delivered"] for f in json.load(sys.stdin)))'; }
-thread_cpu() {	# pid thread-name: its CPU in clock ticks
-	cat /proc/"$1"/task/*/stat 2>/dev/null |
-	    awk -v n="($2)" '$2 == n { s += $14 + $15 } END { print s + 0 }'
-}
 TICK=$(getconf CLK_TCK)
 median() { printf '%s\n' $1 | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 cat >"$T/lag.py" <<'EOF'
