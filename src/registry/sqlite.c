@@ -53,10 +53,17 @@ const char *const reg_sq_sql[S__COUNT] = {
 	[S_BLOCK_PUT] = "INSERT OR IGNORE INTO message_blocks "
 	    "(device_id, block) VALUES (?1, ?2)",
 	[S_BLOCK_FORGET] = "DELETE FROM message_blocks WHERE device_id = ?1",
-	/* below the oldest message's block no message is left, and none
-	 * comes again: ids only grow past the newest, never pruned */
-	[S_BLOCK_PRUNE] = "DELETE FROM message_blocks WHERE block < "
-	    "(SELECT min(id) FROM messages) / " REG_BLOCK_IDS_SQL,
+	/* the oldest message's block and the one pruned below last: below
+	 * the oldest message's no message is left, and none comes again
+	 * (ids only grow past the newest, never pruned) */
+	[S_BLOCK_FLOOR] = "SELECT (SELECT min(id) FROM messages) / "
+	    REG_BLOCK_IDS_SQL ", (SELECT value FROM meta "
+	    "WHERE name = 'message_blocks_floor')",
+	/* a scan: the key is (device_id, block), so only when the floor
+	 * moved (sqlite_seqs.c, "Blocks") */
+	[S_BLOCK_PRUNE] = "DELETE FROM message_blocks WHERE block < ?1",
+	[S_BLOCK_SET_FLOOR] = "INSERT OR REPLACE INTO meta (name, value) "
+	    "VALUES ('message_blocks_floor', ?1)",
 };
 
 /* What an SQLite result code means for someone running tether. */
