@@ -183,7 +183,7 @@ from_store(void *arg, const struct reg_session *s)
 	struct taken *t = arg;
 
 	t->added += (uint64_t)gw_sesscache_add(t->cache, s->id, s->idlen,
-	    s->der, s->derlen, (time_t)s->expires, t->now);
+	    s->der, s->derlen, (time_t)s->expires, !s->own, t->now);
 }
 
 /* The sessions of this node's handshakes since the last time into the

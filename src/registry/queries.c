@@ -107,7 +107,8 @@ static const char *const sql[Q__COUNT] = {
 	[Q_SESS_PUT] = "INSERT INTO tls_sessions (node, sealed, expires_at) "
 	    "VALUES (?1, ?2, ?3)",
 	/* after ?1 up to ?2; another node's, or any up to ?4; live at ?5 */
-	[Q_SESS_GET] = "SELECT n, sealed, expires_at FROM tls_sessions "
+	[Q_SESS_GET] = "SELECT n, sealed, expires_at, "
+	    "CASE WHEN node = ?3 THEN 1 ELSE 0 END FROM tls_sessions "
 	    "WHERE n > ?1 AND n <= ?2 AND (node <> ?3 OR n <= ?4) "
 	    "AND expires_at > ?5 ORDER BY n LIMIT ?6",
 	[Q_SESS_LAST] = "SELECT coalesce(max(n), 0) FROM tls_sessions",

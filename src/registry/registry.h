@@ -672,6 +672,7 @@ struct reg_session {
 	uint8_t		der[REG_SESSION_DER_MAX];	/* i2d_SSL_SESSION */
 	size_t		derlen;		/* 1 to REG_SESSION_DER_MAX */
 	int64_t		expires;	/* seconds since the epoch */
+	int		own;		/* reg_sessions_get: node's own row */
 };
 
 /* Writes the n sessions of s as node's, in one transaction. 0 or -1. */
@@ -681,7 +682,7 @@ int reg_sessions_put(struct reg_store *st, const char *node,
  * Calls fn (s is the callee's only until it returns, then wiped) for the
  * sessions written after position after and at most at upto, of another
  * node than node (any node's at or before mine), not expired at now, in
- * the order written, at most max. *last gets the position of the last
+ * the order written, at most max; s->own says a row is node's. *last gets the position of the last
  * row read (after when none); rows that do not open under this registry
  * key or do not parse are skipped and counted in *foreign. The count of
  * sessions given to fn, or -1.

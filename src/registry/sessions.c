@@ -229,6 +229,7 @@ reg_sessions_get(struct reg_store *st, int64_t after, int64_t upto,
 	while ((r = reg_step(st, stmt, what)) == REG_ROW) {
 		*last = reg_col_int(st, stmt, 0);
 		s->expires = reg_col_int(st, stmt, 2);
+		s->own = reg_col_int(st, stmt, 3) != 0;
 		if ((sealed = st->be->col_blob(stmt, 1, &slen)) == NULL ||
 		    (plen = unseal(key, s->expires, sealed, slen, plain)) == 0 ||
 		    reg_session_parse(plain, plen, s) != 0) {

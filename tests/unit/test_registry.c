@@ -2760,6 +2760,7 @@ test_sessions(void **state)
 		assert_int_equal(g.s[i].derlen, in[i].derlen);
 		assert_memory_equal(g.s[i].der, in[i].der, in[i].derlen);
 		assert_int_equal(g.s[i].expires, in[i].expires);
+		assert_int_equal(g.s[i].own, 0);	/* a's, not b's */
 	}
 	/* after the last, nothing; a's own rows only up to mine */
 	g.n = 0;
@@ -2769,6 +2770,7 @@ test_sessions(void **state)
 	    got_session, &g, &last, &foreign), 0);
 	assert_int_equal(reg_sessions_get(f->st, 0, INT64_MAX, "a", top, now,
 	    8, got_session, &g, &last, &foreign), 3);
+	assert_int_equal(g.s[0].own, 1);	/* a's own, of a run before */
 	g.n = 0;
 	/* at most max, and up to upto */
 	assert_int_equal(reg_sessions_get(f->st, 0, INT64_MAX, "b", 0, now, 2,
