@@ -245,13 +245,13 @@ read_sessions(struct gw_resume *r, struct reg_store *st, int64_t from,
  * last GW_SESSION_SETTLE_S seconds of rows (PostgreSQL gives a row its
  * position when it is written, and a transaction that took an earlier
  * one may commit after a read passed a later one), and now and then
- * delete the expired rows and those past the table's bound.
+ * delete the expired rows and those of ours past our bound.
  */
 static void
 share_sessions(struct gw_resume *r, struct reg_store *st, time_t now)
 {
 	int64_t at = reg_mono_us() / 1000, cursor, lagged, got;
-	long long n, last;
+	long long n, bound;
 	int rc = 0;
 
 	if (at - r->shared_at < GW_SESSION_SYNC_MS)
@@ -274,12 +274,13 @@ share_sessions(struct gw_resume *r, struct reg_store *st, time_t now)
 	r->ticks++;
 	if (rc == 0 && now - r->pruned_at >= GW_SESSION_PRUNE_S) {
 		r->pruned_at = now;
-		if ((last = reg_sessions_last(st)) < 0)
+		if ((bound = reg_sessions_bound(st, r->node,
+		    GW_SESSION_CACHE_MAX)) < 0)
 			rc = -1;
 		for (int i = 0; rc == 0 && i < GW_SESSION_READ_MAX /
 		    GW_SESSION_BATCH; i++) {
-			if ((n = reg_sessions_prune(st, (int64_t)now, last -
-			    GW_SESSION_CACHE_MAX, GW_SESSION_BATCH)) < 0)
+			if ((n = reg_sessions_prune(st, (int64_t)now, r->node,
+			    bound, GW_SESSION_BATCH)) < 0)
 				rc = -1;
 			else
 				atomic_fetch_add(&gw_session_share.pruned,
@@ -304,14 +305,16 @@ share_sessions(struct gw_resume *r, struct reg_store *st, time_t now)
 	}
 }
 
-/* Starts sharing: the newest GW_SESSION_CACHE_MAX rows, ours (of a run
- * before, SIGKILLed or not) and other nodes', are read at the first
- * syncs. 0 or -1. */
+/* Starts sharing: the rows after the older of the newest
+ * GW_SESSION_CACHE_MAX and our own newest GW_SESSION_CACHE_MAX (of a
+ * run before, SIGKILLed or not: the state directory may be new), other
+ * nodes' with them, are read at the first syncs, GW_SESSION_READ_MAX a
+ * sync. 0 or -1. */
 static int
 share_open(struct gw_resume *r, const struct gw_config *c,
     struct reg_store *st)
 {
-	long long last;
+	long long last, bound = 0;
 
 	gw_config_node(c, r->node);
 	if ((r->batch = calloc(GW_SESSION_BATCH, sizeof(*r->batch))) == NULL)
@@ -322,10 +325,15 @@ share_open(struct gw_resume *r, const struct gw_config *c,
 		    reg_error(st), "effect", "sessions of other nodes are "
 		    "read from the first sync the store answers", NULL);
 		last = 0;
+	} else if ((bound = reg_sessions_bound(st, r->node,
+	    GW_SESSION_CACHE_MAX)) < 0) {
+		bound = 0;
 	}
 	r->mine = last;
 	r->cursor = last > GW_SESSION_CACHE_MAX ? last - GW_SESSION_CACHE_MAX :
 	    0;
+	if (bound < r->cursor)
+		r->cursor = bound;
 	for (size_t i = 0; i < sizeof(r->seen) / sizeof(r->seen[0]); i++)
 		r->seen[i] = r->cursor;
 	return 0;

@@ -693,10 +693,14 @@ long long reg_sessions_get(struct reg_store *st, int64_t after,
     int64_t *last, size_t *foreign);
 /* The position of the last session written, 0 for none; -1. */
 long long reg_sessions_last(struct reg_store *st);
-/* Deletes up to limit sessions expired at now or at a position at or
- * before upto (the table's bound). How many, or -1. */
+/* The position of node's newest row but keep (rows at or before it are
+ * past node's bound), 0 when node has no more than keep. -1. */
+long long reg_sessions_bound(struct reg_store *st, const char *node,
+    size_t keep);
+/* Deletes up to limit sessions: any node's expired at now, and node's at
+ * a position at or before upto (its bound). How many, or -1. */
 long long reg_sessions_prune(struct reg_store *st, int64_t now,
-    int64_t upto, size_t limit);
+    const char *node, int64_t upto, size_t limit);
 /*
  * A row's opened bytes (its id's length, 1 byte; the id; the DER) into
  * s, expires left as it is: 0, or -1 when they do not parse. The parser

@@ -260,8 +260,23 @@ reg_sessions_last(struct reg_store *st)
 
 /* see registry.h */
 long long
-reg_sessions_prune(struct reg_store *st, int64_t now, int64_t upto,
-    size_t limit)
+reg_sessions_bound(struct reg_store *st, const char *node, size_t keep)
+{
+	const char *what = "cannot read the TLS sessions' bound";
+	struct reg_stmt *s;
+
+	if (reg_ready(st, what) < 0)
+		return -1;
+	s = reg_stmt(st, Q_SESS_BOUND);
+	reg_bind_text(st, s, 1, node);
+	reg_bind_int(st, s, 2, (int64_t)keep);
+	return reg_query_int(st, s, what);
+}
+
+/* see registry.h */
+long long
+reg_sessions_prune(struct reg_store *st, int64_t now, const char *node,
+    int64_t upto, size_t limit)
 {
 	const char *what = "cannot delete expired TLS sessions";
 	struct reg_stmt *s;
@@ -274,6 +289,7 @@ reg_sessions_prune(struct reg_store *st, int64_t now, int64_t upto,
 	reg_bind_int(st, s, 1, now);
 	reg_bind_int(st, s, 2, upto);
 	reg_bind_int(st, s, 3, (int64_t)limit);
+	reg_bind_text(st, s, 4, node);
 	if ((r = reg_step(st, s, what)) >= 0)
 		n = st->be->changed(st, s);
 	reg_reset(st, s);

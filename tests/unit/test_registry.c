@@ -2796,11 +2796,23 @@ test_sessions(void **state)
 	assert_memory_equal(g.s[0].id, in[2].id, 32);
 	assert_int_equal(last, top - 1);
 
-	/* The expired one goes first; then everything up to the bound. */
-	assert_int_equal(reg_sessions_prune(f->st, now, 0, 10), 1);
-	assert_int_equal(reg_sessions_prune(f->st, now, top, 2), 2);
-	assert_int_equal(reg_sessions_prune(f->st, now, top, 2), 1);
-	assert_int_equal(reg_sessions_prune(f->st, now, top, 2), 0);
+	/* The expired go, any node's; past the bound only the node's own:
+	 * each node keeps its newest rows (a, here, one of three). */
+	assert_int_equal(reg_sessions_prune(f->st, now, "b", 0, 10), 1);
+	assert_int_equal(reg_sessions_put(f->st, "b", in, 2), 0);
+	assert_int_equal(reg_sessions_bound(f->st, "a", 1), top - 2);
+	assert_int_equal(reg_sessions_bound(f->st, "a", 3), 0);
+	assert_int_equal(reg_sessions_bound(f->st, "b", 2), 0);
+	assert_int_equal(reg_sessions_prune(f->st, now, "b", top - 2, 10), 0);
+	assert_int_equal(reg_sessions_prune(f->st, now, "a", top - 2, 1), 1);
+	assert_int_equal(reg_sessions_prune(f->st, now, "a", top - 2, 1), 1);
+	assert_int_equal(reg_sessions_prune(f->st, now, "a", top - 2, 1), 0);
+	assert_int_equal(reg_sessions_bound(f->st, "a", 1), 0);
+	g.n = 0;
+	assert_int_equal(reg_sessions_get(f->st, 0, INT64_MAX, "c", 0, now, 8,
+	    got_session, &g, &last, &foreign), 3);
+	assert_int_equal(foreign, 0);
+	assert_memory_equal(g.s[0].id, in[2].id, 32);
 
 	/* An out-of-bounds session is refused, not stored. */
 	in[0].idlen = 0;
