@@ -41,7 +41,8 @@ struct gw_resume {
 	uint64_t		 since;		/* the cache's, written up to */
 	int64_t			 cursor;	/* the store's, read up to */
 	int64_t			 mine;		/* ours too, at or before it */
-	int64_t			 seen[GW_SESSION_SETTLE_S + 1];	/* cursors */
+	/* the cursor before each of the last syncs' reads */
+	int64_t			 seen[GW_SESSION_SETTLE_S + 1];
 	unsigned		 ticks;
 	int			 share_failing;
 	struct reg_session	*batch;		/* GW_SESSION_BATCH */
@@ -265,12 +266,18 @@ share_sessions(struct gw_resume *r, struct reg_store *st, time_t now)
 		rc = -1;
 	else if (rc == 0)
 		r->cursor = got;
-	/* the cursor as it was GW_SESSION_SETTLE_S syncs ago */
+	/*
+	 * The cursor before the read GW_SESSION_SETTLE_S syncs ago: the rows
+	 * each read passed are read again at the GW_SESSION_SETTLE_S syncs
+	 * after it (syncs are GW_SESSION_SYNC_MS apart at least), so a
+	 * transaction may commit that long after a read went past its row.
+	 * (Kept after the read, a cursor gave one sync, not two.)
+	 */
 	lagged = r->seen[(r->ticks + 1) % (GW_SESSION_SETTLE_S + 1)];
 	if (rc == 0 && lagged < cursor &&
 	    read_sessions(r, st, lagged, cursor, now) < 0)
 		rc = -1;
-	r->seen[r->ticks % (GW_SESSION_SETTLE_S + 1)] = r->cursor;
+	r->seen[r->ticks % (GW_SESSION_SETTLE_S + 1)] = cursor;
 	r->ticks++;
 	if (rc == 0 && now - r->pruned_at >= GW_SESSION_PRUNE_S) {
 		r->pruned_at = now;
