@@ -193,18 +193,20 @@ from_store(void *arg, const struct reg_session *s)
 static int
 write_sessions(struct gw_resume *r, struct reg_store *st)
 {
-	uint64_t dropped = 0, before;
+	uint64_t dropped = 0, before, skipped;
 	int rc = 0;
 
 	do {
 		before = r->since;
+		skipped = dropped;
 		r->nbatch = 0;
 		(void)gw_sesscache_take(r->sessions, &r->since,
 		    GW_SESSION_BATCH, GW_SESSION_QUEUE, to_batch, r, &dropped);
 		if (r->nbatch > 0 && reg_sessions_put(st, r->node, r->batch,
 		    r->nbatch) != 0) {
-			/* taken again next time, but for those gone by then */
-			r->since = before;
+			/* taken again next time, but for those gone by then;
+			 * those skipped now stay skipped (counted once) */
+			r->since = before + (dropped - skipped);
 			rc = -1;
 			break;
 		}

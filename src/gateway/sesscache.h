@@ -69,7 +69,9 @@ void gw_sesscache_stats(struct gw_sesscache *c, struct gw_sesscache_stats *st);
  * none is given, and *skipped grows by their count (a store that does
  * not answer holds no more than queue). fn runs under the cache's lock:
  * it copies (id, der: linked in for the call only) and returns. The
- * count given to fn.
+ * count given to fn. A caller that fails to store what fn was given sets
+ * *since back to its value before the call plus what *skipped grew by:
+ * those are given again, the skipped are neither given nor counted again.
  */
 typedef void (*gw_sesscache_take_fn)(void *arg, const unsigned char *id,
     size_t idlen, const unsigned char *der, size_t derlen, time_t expires);

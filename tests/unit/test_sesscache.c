@@ -506,6 +506,69 @@ test_foreign_share(void **state)
 	gw_sesscache_free(c);
 }
 
+static void fill(SSL_CTX *sctx, SSL_CTX *cctx, int n);
+
+/* What gw_sesscache_take gave, as resume.c's batch holds it. */
+struct taken {
+	unsigned char	id[4][32];
+	size_t		n;
+};
+
+static void
+take_one(void *arg, const unsigned char *id, size_t idlen,
+    const unsigned char *der, size_t derlen, time_t expires)
+{
+	struct taken *t = arg;
+
+	assert_true(idlen == 32 && t->n < 4);
+	memcpy(t->id[t->n++], id, 32);
+}
+
+/*
+ * A store that does not answer: of the sessions waiting, those more than
+ * queue behind are skipped and counted once; a batch the store refused
+ * is given again, without counting the skipped again (review: restoring
+ * *since to before the skip counted them at every failed sync).
+ */
+static void
+test_take_outage(void **state)
+{
+	struct gw_sesscache *c = gw_sesscache_new(32);
+	SSL_CTX *sctx = server_ctx(c, 3600);
+	SSL_CTX *cctx = client_ctx(TLS1_2_VERSION, SSL_OP_NO_TICKET);
+	uint64_t since = 0, before, skipped = 0, was;
+	struct taken t = { .n = 0 }, again = { .n = 0 };
+
+	fill(sctx, cctx, 10);
+	/* queue 4: sessions 1-6 fall out, 7 and 8 are given */
+	assert_int_equal(gw_sesscache_take(c, &since, 2, 4, take_one, &t,
+	    &skipped), 2);
+	assert_int_equal(skipped, 6);
+	/* the store refused them: back, as resume.c puts it */
+	before = 0;
+	since = before + (skipped - 0);
+	was = skipped;
+	assert_int_equal(gw_sesscache_take(c, &since, 2, 4, take_one, &again,
+	    &skipped), 2);
+	assert_int_equal(skipped, was);
+	assert_memory_equal(again.id, t.id, sizeof(t.id[0]) * 2);
+	/* three more: 9 is now more than 4 behind, 10 and 11 are given */
+	fill(sctx, cctx, 3);
+	t.n = 0;
+	assert_int_equal(gw_sesscache_take(c, &since, 2, 4, take_one, &t,
+	    &skipped), 2);
+	assert_int_equal(skipped, 7);
+	t.n = 0;
+	assert_int_equal(gw_sesscache_take(c, &since, 4, 4, take_one, &t,
+	    &skipped), 2);
+	assert_int_equal(skipped, 7);
+	assert_int_equal(since, 13);
+	SSL_CTX_free(cctx);
+	gw_sesscache_detach(sctx);
+	SSL_CTX_free(sctx);
+	gw_sesscache_free(c);
+}
+
 /*
  * A session's time is its full handshake's plus its timeout, both in
  * whole seconds: a timeout of 2 keeps a and b alive across one second's
@@ -795,6 +858,7 @@ main(void)
 		cmocka_unit_test(test_tls13_stateful),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_foreign_share),
+		cmocka_unit_test(test_take_outage),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_removal),
 		cmocka_unit_test(test_refuses_big_session),
