@@ -194,6 +194,7 @@ static int
 write_sessions(struct gw_resume *r, struct reg_store *st)
 {
 	uint64_t dropped = 0, before, skipped;
+	size_t used = 0;
 	int rc = 0;
 
 	do {
@@ -202,6 +203,8 @@ write_sessions(struct gw_resume *r, struct reg_store *st)
 		r->nbatch = 0;
 		(void)gw_sesscache_take(r->sessions, &r->since,
 		    GW_SESSION_BATCH, GW_SESSION_QUEUE, to_batch, r, &dropped);
+		if (r->nbatch > used)
+			used = r->nbatch;
 		if (r->nbatch > 0 && reg_sessions_put(st, r->node, r->batch,
 		    r->nbatch) != 0) {
 			/* taken again next time, but for those gone by then;
@@ -212,7 +215,8 @@ write_sessions(struct gw_resume *r, struct reg_store *st)
 		}
 		atomic_fetch_add(&gw_session_share.written, r->nbatch);
 	} while (r->nbatch == GW_SESSION_BATCH);
-	OPENSSL_cleanse(r->batch, r->nbatch * sizeof(r->batch[0]));
+	/* every entry any batch filled: each holds a master secret */
+	OPENSSL_cleanse(r->batch, used * sizeof(r->batch[0]));
 	atomic_fetch_add(&gw_session_share.dropped, dropped);
 	return rc;
 }
