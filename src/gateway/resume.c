@@ -38,6 +38,7 @@ struct gw_resume {
 	char			 node[REG_NODE_MAX];
 	int64_t			 shared_at;	/* monotonic ms, last sync */
 	time_t			 pruned_at;
+	int			 prune_more;	/* the last prune ran out of time */
 	uint64_t		 since;		/* the cache's, written up to */
 	int64_t			 cursor;	/* the store's, read up to */
 	int64_t			 mine;		/* ours too, at or before it */
@@ -285,21 +286,29 @@ share_sessions(struct gw_resume *r, struct reg_store *st, time_t now)
 		rc = -1;
 	r->seen[r->ticks % (GW_SESSION_SETTLE_S + 1)] = cursor;
 	r->ticks++;
-	if (rc == 0 && now - r->pruned_at >= GW_SESSION_PRUNE_S) {
+	/* Until a short batch: a fixed count of batches fell behind a
+	 * table that grows faster. Past the budget, again at the next sync
+	 * (each statement is bounded by the store's own deadline). */
+	if (rc == 0 && (r->prune_more || now - r->pruned_at >=
+	    GW_SESSION_PRUNE_S)) {
 		r->pruned_at = now;
+		r->prune_more = 0;
 		if ((bound = reg_sessions_bound(st, r->node,
 		    GW_SESSION_CACHE_MAX)) < 0)
 			rc = -1;
-		for (int i = 0; rc == 0 && i < GW_SESSION_READ_MAX /
-		    GW_SESSION_BATCH; i++) {
+		while (rc == 0) {
 			if ((n = reg_sessions_prune(st, (int64_t)now, r->node,
-			    bound, GW_SESSION_BATCH)) < 0)
+			    bound, GW_SESSION_BATCH)) < 0) {
 				rc = -1;
-			else
-				atomic_fetch_add(&gw_session_share.pruned,
-				    (uint64_t)n);
+				break;
+			}
+			atomic_fetch_add(&gw_session_share.pruned, (uint64_t)n);
 			if (n < GW_SESSION_BATCH)
 				break;
+			if (reg_mono_us() / 1000 - at >= GW_SESSION_PRUNE_MS) {
+				r->prune_more = 1;
+				break;
+			}
 		}
 	}
 	if (rc != 0) {
