@@ -155,7 +155,8 @@ reg_sessions_put(struct reg_store *st, const char *node,
 		free(len);
 		return reg_fail(st, "%s: out of memory", what);
 	}
-	reg_credential_hash(st, seal_domain, sizeof(seal_domain), key);
+	if (reg_seal_key(st, seal_domain, sizeof(seal_domain), key) != 0)
+		goto out;
 	for (i = 0; i < n; i++) {
 		if (s[i].idlen == 0 || s[i].idlen > REG_SESSION_ID_MAX ||
 		    s[i].derlen == 0 || s[i].derlen > REG_SESSION_DER_MAX) {
@@ -218,7 +219,10 @@ reg_sessions_get(struct reg_store *st, int64_t after, int64_t upto,
 		return -1;
 	if ((s = malloc(sizeof(*s))) == NULL)
 		return reg_fail(st, "%s: out of memory", what);
-	reg_credential_hash(st, seal_domain, sizeof(seal_domain), key);
+	if (reg_seal_key(st, seal_domain, sizeof(seal_domain), key) != 0) {
+		free(s);
+		return -1;
+	}
 	stmt = reg_stmt(st, Q_SESS_GET);
 	reg_bind_int(st, stmt, 1, after);
 	reg_bind_int(st, stmt, 2, upto);
