@@ -198,10 +198,22 @@ echo "# sessions moved A->B: $resumed of $N resumed; B had them ${lag_ms} ms aft
 [ "$resumed" = "$N" ] || fail "only $resumed of $N session ids of node A resumed on node B"
 curl -s "http://127.0.0.1:$ADMIN_b/metrics" | grep -qE '^tether_handshakes_resumed_total\{by="session_id"\} [1-9]' ||
     fail "node B's /metrics does not count the resumptions by session id"
-# The row is sealed: no session id of A's in clear, and each row opens
-# only under the registry key.
+# The row is sealed: no session id or master secret of A's in clear
+# (an unsealed row holds both, in the session's DER), and each row
+# opens only under the registry key. The device's session file holds
+# them (lib/session.c: the id at byte 10, 32 bytes; the master secret
+# at 42, 48 bytes).
 [ "$(pg_sql tether "select count(*) from tls_sessions where node = 'a'")" -ge $N ] ||
     fail "node A wrote fewer than $N sessions to the store"
+pg_sql tether "select n, node, expires_at, encode(sealed, 'hex') from tls_sessions" >"$T/rows"
+for i in $(seq 1 $N); do
+	sid=$(od -An -v -tx1 -j 10 -N 32 "$T/mv$i" | tr -d ' \n')
+	msec=$(od -An -v -tx1 -j 42 -N 48 "$T/mv$i" | tr -d ' \n')
+	[ ${#sid} = 64 ] && [ ${#msec} = 96 ] && [ "$sid" != "$(printf '0%.0s' $(seq 64))" ] ||
+	    fail "session file $i holds no session id: $sid"
+	grep -q "$sid" "$T/rows" && fail "session id $i of node A is in the store in clear"
+	grep -q "$msec" "$T/rows" && fail "the master secret of session $i is in the store in clear"
+done
 ok "two nodes on PostgreSQL: a session id node A made resumes on node B"
 
 # A damaged row (a copy of a real one with one byte flipped): refused and
