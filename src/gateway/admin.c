@@ -190,6 +190,13 @@ session_metrics(struct text *t, const struct gw_admin *a)
 		    "session cache holds: its sessions and its table.");
 		text_printf(t, "tether_session_cache_bytes %zu\n",
 		    st.bytes + st.table_bytes);
+		if (atomic_load(&sh->on)) {
+			head(t, "tether_session_cache_foreign", "gauge", "Of "
+			    "the sessions held, other nodes' (half the cache at "
+			    "most).");
+			text_printf(t, "tether_session_cache_foreign %zu\n",
+			    st.foreign);
+		}
 	}
 	if (!atomic_load(&sh->on))
 		return;

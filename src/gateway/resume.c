@@ -38,10 +38,12 @@ struct gw_resume {
 	char			 node[REG_NODE_MAX];
 	int64_t			 shared_at;	/* monotonic ms, last sync */
 	time_t			 pruned_at;
+	int			 prune_more;	/* the last prune ran out of time */
 	uint64_t		 since;		/* the cache's, written up to */
 	int64_t			 cursor;	/* the store's, read up to */
 	int64_t			 mine;		/* ours too, at or before it */
-	int64_t			 seen[GW_SESSION_SETTLE_S + 1];	/* cursors */
+	/* the cursor before each of the last syncs' reads */
+	int64_t			 seen[GW_SESSION_SETTLE_S + 1];
 	unsigned		 ticks;
 	int			 share_failing;
 	struct reg_session	*batch;		/* GW_SESSION_BATCH */
@@ -183,7 +185,7 @@ from_store(void *arg, const struct reg_session *s)
 	struct taken *t = arg;
 
 	t->added += (uint64_t)gw_sesscache_add(t->cache, s->id, s->idlen,
-	    s->der, s->derlen, (time_t)s->expires, t->now);
+	    s->der, s->derlen, (time_t)s->expires, !s->own, t->now);
 }
 
 /* The sessions of this node's handshakes since the last time into the
@@ -192,24 +194,30 @@ from_store(void *arg, const struct reg_session *s)
 static int
 write_sessions(struct gw_resume *r, struct reg_store *st)
 {
-	uint64_t dropped = 0, before;
+	uint64_t dropped = 0, before, skipped;
+	size_t used = 0;
 	int rc = 0;
 
 	do {
 		before = r->since;
+		skipped = dropped;
 		r->nbatch = 0;
 		(void)gw_sesscache_take(r->sessions, &r->since,
 		    GW_SESSION_BATCH, GW_SESSION_QUEUE, to_batch, r, &dropped);
+		if (r->nbatch > used)
+			used = r->nbatch;
 		if (r->nbatch > 0 && reg_sessions_put(st, r->node, r->batch,
 		    r->nbatch) != 0) {
-			/* taken again next time, but for those gone by then */
-			r->since = before;
+			/* taken again next time, but for those gone by then;
+			 * those skipped now stay skipped (counted once) */
+			r->since = before + (dropped - skipped);
 			rc = -1;
 			break;
 		}
 		atomic_fetch_add(&gw_session_share.written, r->nbatch);
 	} while (r->nbatch == GW_SESSION_BATCH);
-	OPENSSL_cleanse(r->batch, r->nbatch * sizeof(r->batch[0]));
+	/* every entry any batch filled: each holds a master secret */
+	OPENSSL_cleanse(r->batch, used * sizeof(r->batch[0]));
 	atomic_fetch_add(&gw_session_share.dropped, dropped);
 	return rc;
 }
@@ -245,13 +253,13 @@ read_sessions(struct gw_resume *r, struct reg_store *st, int64_t from,
  * last GW_SESSION_SETTLE_S seconds of rows (PostgreSQL gives a row its
  * position when it is written, and a transaction that took an earlier
  * one may commit after a read passed a later one), and now and then
- * delete the expired rows and those past the table's bound.
+ * delete the expired rows and those of ours past our bound.
  */
 static void
 share_sessions(struct gw_resume *r, struct reg_store *st, time_t now)
 {
 	int64_t at = reg_mono_us() / 1000, cursor, lagged, got;
-	long long n, last;
+	long long n, bound;
 	int rc = 0;
 
 	if (at - r->shared_at < GW_SESSION_SYNC_MS)
@@ -265,27 +273,42 @@ share_sessions(struct gw_resume *r, struct reg_store *st, time_t now)
 		rc = -1;
 	else if (rc == 0)
 		r->cursor = got;
-	/* the cursor as it was GW_SESSION_SETTLE_S syncs ago */
+	/*
+	 * The cursor before the read GW_SESSION_SETTLE_S syncs ago: the rows
+	 * each read passed are read again at the GW_SESSION_SETTLE_S syncs
+	 * after it (syncs are GW_SESSION_SYNC_MS apart at least), so a
+	 * transaction may commit that long after a read went past its row.
+	 * (Kept after the read, a cursor gave one sync, not two.)
+	 */
 	lagged = r->seen[(r->ticks + 1) % (GW_SESSION_SETTLE_S + 1)];
 	if (rc == 0 && lagged < cursor &&
 	    read_sessions(r, st, lagged, cursor, now) < 0)
 		rc = -1;
-	r->seen[r->ticks % (GW_SESSION_SETTLE_S + 1)] = r->cursor;
+	r->seen[r->ticks % (GW_SESSION_SETTLE_S + 1)] = cursor;
 	r->ticks++;
-	if (rc == 0 && now - r->pruned_at >= GW_SESSION_PRUNE_S) {
+	/* Until a short batch: a fixed count of batches fell behind a
+	 * table that grows faster. Past the budget, again at the next sync
+	 * (each statement is bounded by the store's own deadline). */
+	if (rc == 0 && (r->prune_more || now - r->pruned_at >=
+	    GW_SESSION_PRUNE_S)) {
 		r->pruned_at = now;
-		if ((last = reg_sessions_last(st)) < 0)
+		r->prune_more = 0;
+		if ((bound = reg_sessions_bound(st, r->node,
+		    GW_SESSION_CACHE_MAX)) < 0)
 			rc = -1;
-		for (int i = 0; rc == 0 && i < GW_SESSION_READ_MAX /
-		    GW_SESSION_BATCH; i++) {
-			if ((n = reg_sessions_prune(st, (int64_t)now, last -
-			    GW_SESSION_CACHE_MAX, GW_SESSION_BATCH)) < 0)
+		while (rc == 0) {
+			if ((n = reg_sessions_prune(st, (int64_t)now, r->node,
+			    bound, GW_SESSION_BATCH)) < 0) {
 				rc = -1;
-			else
-				atomic_fetch_add(&gw_session_share.pruned,
-				    (uint64_t)n);
+				break;
+			}
+			atomic_fetch_add(&gw_session_share.pruned, (uint64_t)n);
 			if (n < GW_SESSION_BATCH)
 				break;
+			if (reg_mono_us() / 1000 - at >= GW_SESSION_PRUNE_MS) {
+				r->prune_more = 1;
+				break;
+			}
 		}
 	}
 	if (rc != 0) {
@@ -304,14 +327,16 @@ share_sessions(struct gw_resume *r, struct reg_store *st, time_t now)
 	}
 }
 
-/* Starts sharing: the newest GW_SESSION_CACHE_MAX rows, ours (of a run
- * before, SIGKILLed or not) and other nodes', are read at the first
- * syncs. 0 or -1. */
+/* Starts sharing: the rows after the older of the newest
+ * GW_SESSION_CACHE_MAX and our own newest GW_SESSION_CACHE_MAX (of a
+ * run before, SIGKILLed or not: the state directory may be new), other
+ * nodes' with them, are read at the first syncs, GW_SESSION_READ_MAX a
+ * sync. 0 or -1. */
 static int
 share_open(struct gw_resume *r, const struct gw_config *c,
     struct reg_store *st)
 {
-	long long last;
+	long long last, bound = 0;
 
 	gw_config_node(c, r->node);
 	if ((r->batch = calloc(GW_SESSION_BATCH, sizeof(*r->batch))) == NULL)
@@ -322,10 +347,15 @@ share_open(struct gw_resume *r, const struct gw_config *c,
 		    reg_error(st), "effect", "sessions of other nodes are "
 		    "read from the first sync the store answers", NULL);
 		last = 0;
+	} else if ((bound = reg_sessions_bound(st, r->node,
+	    GW_SESSION_CACHE_MAX)) < 0) {
+		bound = 0;
 	}
 	r->mine = last;
 	r->cursor = last > GW_SESSION_CACHE_MAX ? last - GW_SESSION_CACHE_MAX :
 	    0;
+	if (bound < r->cursor)
+		r->cursor = bound;
 	for (size_t i = 0; i < sizeof(r->seen) / sizeof(r->seen[0]); i++)
 		r->seen[i] = r->cursor;
 	return 0;

@@ -27,8 +27,11 @@
  * ones; a device that moves node after that long resumes. The rows of
  * the last GW_SESSION_SETTLE_S are read again (a row whose transaction
  * committed after a later one's is not missed). Rows expire with their
- * session, and the table keeps the newest GW_SESSION_CACHE_MAX at most
- * (no node holds more); the deletes go in batches of GW_SESSION_BATCH.
+ * session, and the table keeps each node's newest GW_SESSION_CACHE_MAX
+ * at most (a node holds no more of its own), each node deleting its own
+ * surplus and anyone's expired rows, in batches of GW_SESSION_BATCH,
+ * until a short one (or GW_SESSION_PRUNE_MS into the sync: the rest at
+ * the next).
  */
 #define GW_SESSION_SYNC_MS	1000
 #define GW_SESSION_BATCH	128	/* rows a statement or transaction */
@@ -36,6 +39,8 @@
 #define GW_SESSION_READ_MAX	4096	/* rows read a sync, at most */
 #define GW_SESSION_SETTLE_S	2	/* seconds of rows read again */
 #define GW_SESSION_PRUNE_S	10	/* seconds between deletes */
+#define GW_SESSION_PRUNE_MS	250	/* a sync's time for them, at most; the
+					 * rest at the next sync */
 #define GW_TICKET_FILE		"ticket-keys"
 #define GW_SESSION_FILE		"sessions"
 

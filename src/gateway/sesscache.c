@@ -2,7 +2,9 @@
 /*
  * sesscache.c - the server-side TLS session cache: session id -> the
  * session's DER bytes, one exact-size allocation a session, oldest out
- * first, behind one mutex. OpenSSL calls it through the SSL_CTX callbacks.
+ * first, behind one mutex. Other nodes' sessions (sharing) are held apart
+ * and take only what this node's own leave, half the cache at most: a
+ * node keeps its own devices' sessions as it did alone. OpenSSL calls it through the SSL_CTX callbacks.
  * It is written to the state directory now and then and at a clean stop,
  * and read back at the next start; on PostgreSQL the watcher takes the
  * sessions stored here to the store and adds other nodes' (resume.c).
@@ -40,7 +42,14 @@ struct sess {
 	uint16_t	 derlen;
 	uint8_t		 idlen;
 	uint8_t		 local;		/* of a handshake here, not added */
+	uint8_t		 foreign;	/* of another node: c->foreign */
 	unsigned char	 bytes[];	/* id, then DER */
+};
+
+/* Sessions in the order stored, the oldest out first. */
+struct age {
+	struct sess	*oldest, *newest;
+	size_t		 count;
 };
 
 struct gw_sesscache {
@@ -49,7 +58,9 @@ struct gw_sesscache {
 	size_t		 nbuckets;	/* power of two */
 	size_t		 maxbuckets;	/* power of two >= max / 2 */
 	size_t		 max;		/* sessions */
-	struct sess	*oldest, *newest;
+	size_t		 foreign_max;	/* of them other nodes', max / 2 */
+	struct age	 own;		/* this node's: handshakes, read back */
+	struct age	 foreign;	/* other nodes' */
 	uint64_t	 seed;		/* hash key */
 	uint64_t	 seq;		/* sessions stored by handshakes */
 	uint64_t	 version;	/* changes of any kind */
@@ -105,22 +116,30 @@ find(struct gw_sesscache *c, const unsigned char *id, size_t len)
 	return pp;
 }
 
-/* Takes e out of the table and the age list, wipes it (its DER holds the
+static struct age *
+age_of(struct gw_sesscache *c, const struct sess *e)
+{
+	return e->foreign ? &c->foreign : &c->own;
+}
+
+/* Takes e out of the table and its age list, wipes it (its DER holds the
  * master secret) and frees it. pp is the link that points at e. */
 static void
 drop(struct gw_sesscache *c, struct sess **pp)
 {
 	struct sess *e = *pp;
+	struct age *a = age_of(c, e);
 
 	*pp = e->chain;
 	if (e->older != NULL)
 		e->older->newer = e->newer;
 	else
-		c->oldest = e->newer;
+		a->oldest = e->newer;
 	if (e->newer != NULL)
 		e->newer->older = e->older;
 	else
-		c->newest = e->older;
+		a->newest = e->older;
+	a->count--;
 	c->st.count--;
 	c->st.bytes -= sess_size(e);
 	c->version++;
@@ -165,54 +184,85 @@ grow(struct gw_sesscache *c)
  * caught when it is looked up.
  */
 static void
-purge(struct gw_sesscache *c, time_t now)
+purge(struct gw_sesscache *c, struct age *a, time_t now)
 {
 	int n;
 
-	for (n = 0; n < GW_SESSCACHE_PURGE && c->oldest != NULL &&
-	    c->oldest->expires <= now; n++) {
-		drop_entry(c, c->oldest);
+	for (n = 0; n < GW_SESSCACHE_PURGE && a->oldest != NULL &&
+	    a->oldest->expires <= now; n++) {
+		drop_entry(c, a->oldest);
 		c->st.expired++;
 	}
 }
 
-/* Puts e, made whole but for its place in the order of sharing, in the
- * table as the newest session; local: a handshake's here (to share),
- * else one read back or of another node. Under the lock. */
 static void
-insert(struct gw_sesscache *c, struct sess *e, int local, time_t now)
+evict(struct gw_sesscache *c, struct age *a)
+{
+	drop_entry(c, a->oldest);
+	c->st.evicted++;
+}
+
+/*
+ * Puts e, made whole but for its place in the order of sharing, in the
+ * table as the newest session of its list; local: a handshake's here (to
+ * share); foreign: another node's; neither: one of ours read back. 1, or
+ * 0 when e is another node's and this node's own fill the room left to
+ * them (e is the caller's then). Under the lock.
+ *
+ * The room: this node's sessions may fill the whole cache, as when it
+ * was alone; other nodes' take what is left, foreign_max at most, and
+ * are the first to go when a session of this node's needs the room.
+ * Without that, on N nodes each would keep only the newest max of the
+ * cluster's sessions, and a device that stays on its node (HAProxy's
+ * `balance source`) would lose its session to other nodes' devices.
+ */
+static int
+insert(struct gw_sesscache *c, struct sess *e, int local, int foreign,
+    time_t now)
 {
 	struct sess **pp;
+	struct age *a;
 
-	/* The age list stays in order of seq: a walk from the newest finds
-	 * every session stored after a position. */
-	e->local = (uint8_t)local;
-	e->seq = local ? ++c->seq : c->seq;
-	c->version++;
-
-	purge(c, now);
+	purge(c, &c->own, now);
+	purge(c, &c->foreign, now);
 	/* Ids are random; only a session stored twice repeats one: the
 	 * newest copy wins. */
 	if (*(pp = find(c, e->bytes, e->idlen)) != NULL)
 		drop(c, pp);
-	while (c->st.count >= c->max) {
-		drop_entry(c, c->oldest);
-		c->st.evicted++;
+	if (foreign) {
+		while (c->foreign.count > 0 && (c->foreign.count >=
+		    c->foreign_max || c->st.count >= c->max))
+			evict(c, &c->foreign);
+		if (c->foreign.count >= c->foreign_max ||
+		    c->st.count >= c->max)
+			return 0;
 	}
+	while (c->st.count >= c->max)
+		evict(c, c->foreign.count > 0 ? &c->foreign : &c->own);
+
+	/* The own list stays in order of seq: a walk from its newest finds
+	 * every session stored after a position. */
+	e->local = (uint8_t)local;
+	e->foreign = (uint8_t)(foreign != 0);
+	e->seq = local ? ++c->seq : c->seq;
+	c->version++;
 	if (c->st.count >= c->nbuckets)
 		grow(c);
 	pp = &c->buckets[bucket(c, e->bytes, e->idlen, c->nbuckets)];
 	e->chain = *pp;
 	*pp = e;
+	a = age_of(c, e);
 	e->newer = NULL;
-	e->older = c->newest;
-	if (c->newest != NULL)
-		c->newest->newer = e;
+	e->older = a->newest;
+	if (a->newest != NULL)
+		a->newest->newer = e;
 	else
-		c->oldest = e;
-	c->newest = e;
+		a->oldest = e;
+	a->newest = e;
+	a->count++;
 	c->st.count++;
 	c->st.bytes += sess_size(e);
+	return 1;
 }
 
 struct gw_sesscache *
@@ -223,6 +273,7 @@ gw_sesscache_new(size_t max)
 	if (max == 0 || (c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->max = max;
+	c->foreign_max = max / 2;
 	/* At most a bucket for two sessions: short chains, a small table. */
 	for (c->maxbuckets = 1; c->maxbuckets * 2 < max; c->maxbuckets *= 2)
 		;
@@ -251,8 +302,10 @@ gw_sesscache_free(struct gw_sesscache *c)
 {
 	if (c == NULL)
 		return;
-	while (c->oldest != NULL)
-		drop_entry(c, c->oldest);
+	while (c->own.oldest != NULL)
+		drop_entry(c, c->own.oldest);
+	while (c->foreign.oldest != NULL)
+		drop_entry(c, c->foreign.oldest);
 	free(c->buckets);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -263,6 +316,7 @@ gw_sesscache_stats(struct gw_sesscache *c, struct gw_sesscache_stats *st)
 {
 	pthread_mutex_lock(&c->lock);
 	*st = c->st;
+	st->foreign = c->foreign.count;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -355,7 +409,7 @@ sess_new(SSL *ssl, SSL_SESSION *sess)
 	}
 
 	pthread_mutex_lock(&c->lock);
-	insert(c, e, 1, time(NULL));
+	(void)insert(c, e, 1, 0, time(NULL));	/* ours: never refused */
 	pthread_mutex_unlock(&c->lock);
 	return 0;
 }
@@ -472,7 +526,7 @@ gw_sesscache_version(struct gw_sesscache *c)
 int
 gw_sesscache_add(struct gw_sesscache *c, const unsigned char *id,
     size_t idlen, const unsigned char *der, size_t derlen, time_t expires,
-    time_t now)
+    int foreign, time_t now)
 {
 	struct sess *e;
 	int added = 0;
@@ -490,10 +544,8 @@ gw_sesscache_add(struct gw_sesscache *c, const unsigned char *id,
 	pthread_mutex_lock(&c->lock);
 	/* Read again (the store's reads overlap): the copy here stays, and
 	 * keeps its place in the age order. */
-	if (*find(c, id, idlen) == NULL) {
-		insert(c, e, 0, now);
-		added = 1;
-	}
+	if (*find(c, id, idlen) == NULL)
+		added = insert(c, e, 0, foreign, now);
 	pthread_mutex_unlock(&c->lock);
 	if (!added) {
 		OPENSSL_cleanse(e, sess_size(e));
@@ -512,7 +564,7 @@ gw_sesscache_take(struct gw_sesscache *c, uint64_t *since, size_t max,
 	pthread_mutex_lock(&c->lock);
 	/* Back from the newest to the first one after *since, queue steps
 	 * at most: so much a store that does not answer leaves queued. */
-	for (e = c->newest; e != NULL && e->seq > *since && steps < queue;
+	for (e = c->own.newest; e != NULL && e->seq > *since && steps < queue;
 	    e = e->older, steps++)
 		from = e;
 	if (from != NULL && e != NULL && e->seq > *since) {
@@ -537,13 +589,25 @@ gw_sesscache_take(struct gw_sesscache *c, uint64_t *since, size_t max,
 }
 
 /*
- * The session file: a magic line, then each session oldest first (its
- * expiry, 8 bytes big-endian; its id's length, 1 byte; its DER's, 2
+ * The session file: a magic line, then each session oldest first, this
+ * node's, then other nodes' (its expiry, 8 bytes big-endian; its id's
+ * length, 1 byte, REC_FOREIGN added for another node's; its DER's, 2
  * bytes; the id; the DER), then the SHA-256 of all before. Read back in
- * that order, the oldest still go first.
+ * that order, the oldest still go first, each to its own list.
  */
 static const unsigned char file_magic[16] = "tether sessions\n";
 #define REC_HEAD	(8 + 1 + 2)
+#define REC_FOREIGN	0x80	/* ids are 32 bytes at most: a free bit */
+
+/* The session written after e: the next newer of its list, this node's
+ * list then other nodes'. */
+static const struct sess *
+next_saved(const struct gw_sesscache *c, const struct sess *e)
+{
+	if (e->newer != NULL || e->foreign)
+		return e->newer;
+	return c->foreign.oldest;
+}
 
 int
 gw_sesscache_save(struct gw_sesscache *c, const char *path, size_t *saved,
@@ -570,12 +634,13 @@ gw_sesscache_save(struct gw_sesscache *c, const char *path, size_t *saved,
 	}
 	memcpy(buf, file_magic, sizeof(file_magic));
 	p = buf + sizeof(file_magic);
-	for (e = c->oldest; e != NULL; e = e->newer) {
+	for (e = c->own.oldest != NULL ? c->own.oldest : c->foreign.oldest;
+	    e != NULL; e = next_saved(c, e)) {
 		uint64_t x = (uint64_t)e->expires;
 
 		for (int i = 7; i >= 0; i--, x >>= 8)
 			p[i] = (unsigned char)(x & 0xff);
-		p[8] = e->idlen;
+		p[8] = e->idlen | (e->foreign ? REC_FOREIGN : 0);
 		p[9] = (unsigned char)(e->derlen >> 8);
 		p[10] = (unsigned char)(e->derlen & 0xff);
 		memcpy(p + REC_HEAD, e->bytes, (size_t)e->idlen + e->derlen);
@@ -633,12 +698,14 @@ gw_sesscache_load_buf(struct gw_sesscache *c, const unsigned char *buf,
 		uint64_t x = 0;
 		size_t idlen, derlen;
 		struct sess *e;
+		int foreign;
 
 		if ((size_t)(end - p) < REC_HEAD)
 			goto bad;
 		for (int i = 0; i < 8; i++)
 			x = x << 8 | p[i];
-		idlen = p[8];
+		idlen = p[8] & ~REC_FOREIGN;
+		foreign = (p[8] & REC_FOREIGN) != 0;
 		derlen = (size_t)p[9] << 8 | p[10];
 		p += REC_HEAD;
 		if (idlen == 0 || idlen > GW_SESSCACHE_ID_MAX || derlen == 0 ||
@@ -652,9 +719,13 @@ gw_sesscache_load_buf(struct gw_sesscache *c, const unsigned char *buf,
 			e->derlen = (uint16_t)derlen;
 			memcpy(e->bytes, p, idlen + derlen);
 			pthread_mutex_lock(&c->lock);
-			insert(c, e, 0, now);
+			if (insert(c, e, 0, foreign, now)) {
+				n++;
+			} else {
+				OPENSSL_cleanse(e, sess_size(e));
+				free(e);
+			}
 			pthread_mutex_unlock(&c->lock);
-			n++;
 		}
 		p += idlen + derlen;
 	}

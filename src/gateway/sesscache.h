@@ -17,6 +17,7 @@ struct gw_sesscache;
 
 struct gw_sesscache_stats {
 	size_t		count;		/* sessions held */
+	size_t		foreign;	/* of them other nodes' (sharing) */
 	size_t		bytes;		/* their entries: links, id and DER */
 	size_t		table_bytes;	/* the hash table's bucket array */
 	uint64_t	hits;		/* lookups that found a live session */
@@ -29,7 +30,7 @@ struct gw_sesscache_stats {
 
 /*
  * A cache of at most max sessions (at least 1); when full, the oldest
- * session goes. A session is dropped once its time is up (the time of its
+ * session goes, another node's first (gw_sesscache_add). A session is dropped once its time is up (the time of its
  * full handshake plus its timeout, as OpenSSL sets them). NULL when out of
  * memory or max is 0.
  */
@@ -68,19 +69,28 @@ void gw_sesscache_stats(struct gw_sesscache *c, struct gw_sesscache_stats *st);
  * none is given, and *skipped grows by their count (a store that does
  * not answer holds no more than queue). fn runs under the cache's lock:
  * it copies (id, der: linked in for the call only) and returns. The
- * count given to fn.
+ * count given to fn. A caller that fails to store what fn was given sets
+ * *since back to its value before the call plus what *skipped grew by:
+ * those are given again, the skipped are neither given nor counted again.
  */
 typedef void (*gw_sesscache_take_fn)(void *arg, const unsigned char *id,
     size_t idlen, const unsigned char *der, size_t derlen, time_t expires);
 size_t gw_sesscache_take(struct gw_sesscache *c, uint64_t *since, size_t max,
     size_t queue, gw_sesscache_take_fn fn, void *arg, uint64_t *skipped);
 
-/* Adds a session of another node (copied) as the newest: 1, or 0 when
- * one of that id is here already, it expired at now, it is out of
- * bounds or memory is short. It is not given by gw_sesscache_take. */
+/*
+ * Adds a session read from the store (copied) as the newest: with
+ * foreign, another node's, else one of this node's of a run before. 1,
+ * or 0 when one of that id is here already, it expired at now, it is out
+ * of bounds, memory is short, or (foreign) this node's own sessions fill
+ * the room. It is not given by gw_sesscache_take. Other nodes' sessions
+ * hold max / 2 of the cache at most, only what this node's leave, and
+ * are evicted first: this node's may fill all of it, as they did before
+ * sessions were shared.
+ */
 int gw_sesscache_add(struct gw_sesscache *c, const unsigned char *id,
     size_t idlen, const unsigned char *der, size_t derlen, time_t expires,
-    time_t now);
+    int foreign, time_t now);
 
 /* A number that changes whenever a session is stored or dropped: the
  * file is worth writing again when it differs from the last write's. */

@@ -107,13 +107,18 @@ static const char *const sql[Q__COUNT] = {
 	[Q_SESS_PUT] = "INSERT INTO tls_sessions (node, sealed, expires_at) "
 	    "VALUES (?1, ?2, ?3)",
 	/* after ?1 up to ?2; another node's, or any up to ?4; live at ?5 */
-	[Q_SESS_GET] = "SELECT n, sealed, expires_at FROM tls_sessions "
+	[Q_SESS_GET] = "SELECT n, sealed, expires_at, "
+	    "CASE WHEN node = ?3 THEN 1 ELSE 0 END FROM tls_sessions "
 	    "WHERE n > ?1 AND n <= ?2 AND (node <> ?3 OR n <= ?4) "
 	    "AND expires_at > ?5 ORDER BY n LIMIT ?6",
 	[Q_SESS_LAST] = "SELECT coalesce(max(n), 0) FROM tls_sessions",
-	/* a batch of the expired and of those past the table's bound */
+	/* the position of node ?1's newest row but ?2 */
+	[Q_SESS_BOUND] = "SELECT coalesce((SELECT n FROM tls_sessions "
+	    "WHERE node = ?1 ORDER BY n DESC LIMIT 1 OFFSET ?2), 0)",
+	/* a batch of anyone's expired and of node ?4's past its bound */
 	[Q_SESS_PRUNE] = "DELETE FROM tls_sessions WHERE n IN (SELECT n "
-	    "FROM tls_sessions WHERE expires_at <= ?1 OR n <= ?2 LIMIT ?3)",
+	    "FROM tls_sessions WHERE expires_at <= ?1 OR (node = ?4 AND "
+	    "n <= ?2) LIMIT ?3)",
 	/* commands.c */
 	[Q_CMD_INSERT] = "INSERT INTO commands "
 	    "(device_id, payload, app, created_at, expires_at) "

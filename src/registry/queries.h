@@ -57,6 +57,7 @@ enum reg_query {
 	Q_SESS_PUT,
 	Q_SESS_GET,
 	Q_SESS_LAST,
+	Q_SESS_BOUND,
 	Q_SESS_PRUNE,
 	Q_CMD_INSERT,
 	Q_CMD_ACK,

@@ -232,6 +232,23 @@ reg_credential_hash(const struct reg_store *st, const char *cred,
 		memset(out, 0, REG_HASH_LEN);
 }
 
+/* see registry_int.h */
+int
+reg_seal_key(struct reg_store *st, const char *domain, size_t len,
+    uint8_t out[REG_HASH_LEN])
+{
+	unsigned int olen = REG_HASH_LEN;
+
+	if (st->mac != NULL && mac_once(st->mac, domain, len, out) == 0)
+		return 0;
+	if (HMAC(EVP_sha256(), st->key, REG_KEY_LEN,
+	    (const unsigned char *)domain, len, out, &olen) != NULL)
+		return 0;
+	OPENSSL_cleanse(out, REG_HASH_LEN);
+	return reg_fail(st, "cannot derive the key that seals TLS secrets "
+	    "in the store (out of memory?); nothing is sealed or opened");
+}
+
 enum reg_status
 reg_status_parse(const char *text)
 {

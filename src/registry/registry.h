@@ -672,6 +672,7 @@ struct reg_session {
 	uint8_t		der[REG_SESSION_DER_MAX];	/* i2d_SSL_SESSION */
 	size_t		derlen;		/* 1 to REG_SESSION_DER_MAX */
 	int64_t		expires;	/* seconds since the epoch */
+	int		own;		/* reg_sessions_get: node's own row */
 };
 
 /* Writes the n sessions of s as node's, in one transaction. 0 or -1. */
@@ -681,7 +682,7 @@ int reg_sessions_put(struct reg_store *st, const char *node,
  * Calls fn (s is the callee's only until it returns, then wiped) for the
  * sessions written after position after and at most at upto, of another
  * node than node (any node's at or before mine), not expired at now, in
- * the order written, at most max. *last gets the position of the last
+ * the order written, at most max; s->own says a row is node's. *last gets the position of the last
  * row read (after when none); rows that do not open under this registry
  * key or do not parse are skipped and counted in *foreign. The count of
  * sessions given to fn, or -1.
@@ -692,10 +693,14 @@ long long reg_sessions_get(struct reg_store *st, int64_t after,
     int64_t *last, size_t *foreign);
 /* The position of the last session written, 0 for none; -1. */
 long long reg_sessions_last(struct reg_store *st);
-/* Deletes up to limit sessions expired at now or at a position at or
- * before upto (the table's bound). How many, or -1. */
+/* The position of node's newest row but keep (rows at or before it are
+ * past node's bound), 0 when node has no more than keep. -1. */
+long long reg_sessions_bound(struct reg_store *st, const char *node,
+    size_t keep);
+/* Deletes up to limit sessions: any node's expired at now, and node's at
+ * a position at or before upto (its bound). How many, or -1. */
 long long reg_sessions_prune(struct reg_store *st, int64_t now,
-    int64_t upto, size_t limit);
+    const char *node, int64_t upto, size_t limit);
 /*
  * A row's opened bytes (its id's length, 1 byte; the id; the DER) into
  * s, expires left as it is: 0, or -1 when they do not parse. The parser

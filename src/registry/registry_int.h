@@ -59,6 +59,13 @@ struct reg_store {
 int reg_fail(struct reg_store *st, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* out = HMAC-SHA256(registry key, domain[0..len)), the key that seals
+ * TLS secrets in the store (tickets.c, sessions.c). Unlike
+ * reg_credential_hash, a failure is said: 0, or -1 with st->err and out
+ * wiped (zeros would be a known key to seal master secrets under). */
+int reg_seal_key(struct reg_store *st, const char *domain, size_t len,
+    uint8_t out[REG_HASH_LEN]);
+
 /* The parts of reg_open after the backend connected: brings the schema
  * up to date (migrate.c), loads and checks the registry key (keys.c). */
 int reg_migrate(struct reg_store *st);

@@ -155,7 +155,8 @@ reg_sessions_put(struct reg_store *st, const char *node,
 		free(len);
 		return reg_fail(st, "%s: out of memory", what);
 	}
-	reg_credential_hash(st, seal_domain, sizeof(seal_domain), key);
+	if (reg_seal_key(st, seal_domain, sizeof(seal_domain), key) != 0)
+		goto out;
 	for (i = 0; i < n; i++) {
 		if (s[i].idlen == 0 || s[i].idlen > REG_SESSION_ID_MAX ||
 		    s[i].derlen == 0 || s[i].derlen > REG_SESSION_DER_MAX) {
@@ -218,7 +219,10 @@ reg_sessions_get(struct reg_store *st, int64_t after, int64_t upto,
 		return -1;
 	if ((s = malloc(sizeof(*s))) == NULL)
 		return reg_fail(st, "%s: out of memory", what);
-	reg_credential_hash(st, seal_domain, sizeof(seal_domain), key);
+	if (reg_seal_key(st, seal_domain, sizeof(seal_domain), key) != 0) {
+		free(s);
+		return -1;
+	}
 	stmt = reg_stmt(st, Q_SESS_GET);
 	reg_bind_int(st, stmt, 1, after);
 	reg_bind_int(st, stmt, 2, upto);
@@ -229,6 +233,7 @@ reg_sessions_get(struct reg_store *st, int64_t after, int64_t upto,
 	while ((r = reg_step(st, stmt, what)) == REG_ROW) {
 		*last = reg_col_int(st, stmt, 0);
 		s->expires = reg_col_int(st, stmt, 2);
+		s->own = reg_col_int(st, stmt, 3) != 0;
 		if ((sealed = st->be->col_blob(stmt, 1, &slen)) == NULL ||
 		    (plen = unseal(key, s->expires, sealed, slen, plain)) == 0 ||
 		    reg_session_parse(plain, plen, s) != 0) {
@@ -259,8 +264,23 @@ reg_sessions_last(struct reg_store *st)
 
 /* see registry.h */
 long long
-reg_sessions_prune(struct reg_store *st, int64_t now, int64_t upto,
-    size_t limit)
+reg_sessions_bound(struct reg_store *st, const char *node, size_t keep)
+{
+	const char *what = "cannot read the TLS sessions' bound";
+	struct reg_stmt *s;
+
+	if (reg_ready(st, what) < 0)
+		return -1;
+	s = reg_stmt(st, Q_SESS_BOUND);
+	reg_bind_text(st, s, 1, node);
+	reg_bind_int(st, s, 2, (int64_t)keep);
+	return reg_query_int(st, s, what);
+}
+
+/* see registry.h */
+long long
+reg_sessions_prune(struct reg_store *st, int64_t now, const char *node,
+    int64_t upto, size_t limit)
 {
 	const char *what = "cannot delete expired TLS sessions";
 	struct reg_stmt *s;
@@ -273,6 +293,7 @@ reg_sessions_prune(struct reg_store *st, int64_t now, int64_t upto,
 	reg_bind_int(st, s, 1, now);
 	reg_bind_int(st, s, 2, upto);
 	reg_bind_int(st, s, 3, (int64_t)limit);
+	reg_bind_text(st, s, 4, node);
 	if ((r = reg_step(st, s, what)) >= 0)
 		n = st->be->changed(st, s);
 	reg_reset(st, s);

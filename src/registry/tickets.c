@@ -34,17 +34,17 @@ aad_of(const struct reg_ticket_key *k, uint8_t aad[REG_TICKET_NAME_LEN + 8])
 		aad[REG_TICKET_NAME_LEN + i] = (uint8_t)(t & 0xff);
 }
 
-/* Seals (enc) k->secret into sealed, or opens sealed into k->secret.
- * 0, or -1 (for an open: not sealed under this registry key). */
+/* Seals (enc) k->secret into sealed under key (reg_seal_key), or opens
+ * sealed into k->secret. 0, or -1 (for an open: not sealed under this
+ * registry key). */
 static int
-seal(const struct reg_store *st, struct reg_ticket_key *k,
+seal(const uint8_t key[REG_HASH_LEN], struct reg_ticket_key *k,
     uint8_t sealed[SEALED_LEN], int enc)
 {
-	uint8_t key[REG_HASH_LEN], aad[REG_TICKET_NAME_LEN + 8];
+	uint8_t aad[REG_TICKET_NAME_LEN + 8];
 	EVP_CIPHER_CTX *c;
 	int len, ok = 0;
 
-	reg_credential_hash(st, seal_domain, sizeof(seal_domain), key);
 	aad_of(k, aad);
 	if ((c = EVP_CIPHER_CTX_new()) == NULL)
 		goto out;
@@ -72,7 +72,6 @@ seal(const struct reg_store *st, struct reg_ticket_key *k,
 	}
 	EVP_CIPHER_CTX_free(c);
 out:
-	OPENSSL_cleanse(key, sizeof(key));
 	return ok ? 0 : -1;
 }
 
@@ -82,14 +81,16 @@ reg_ticket_key_put(struct reg_store *st, const struct reg_ticket_key *k)
 {
 	const char *what = "cannot store a TLS ticket key";
 	struct reg_ticket_key copy = *k;
-	uint8_t sealed[SEALED_LEN];
+	uint8_t sealed[SEALED_LEN], key[REG_HASH_LEN];
 	struct reg_stmt *s;
 	int rc;
 
-	if (reg_ready(st, what) < 0)
+	if (reg_ready(st, what) < 0 ||
+	    reg_seal_key(st, seal_domain, sizeof(seal_domain), key) != 0)
 		return -1;
-	rc = seal(st, &copy, sealed, 1);
+	rc = seal(key, &copy, sealed, 1);
 	OPENSSL_cleanse(&copy, sizeof(copy));
+	OPENSSL_cleanse(key, sizeof(key));
 	if (rc != 0)
 		return reg_fail(st, "%s: sealing it failed (no random bytes?)",
 		    what);
@@ -109,11 +110,12 @@ reg_ticket_keys_get(struct reg_store *st, int64_t since,
 	struct reg_stmt *s;
 	const void *name, *sealed;
 	size_t nlen, slen, n = 0;
-	uint8_t buf[SEALED_LEN];
+	uint8_t buf[SEALED_LEN], key[REG_HASH_LEN];
 	int r = 0;
 
 	*foreign = 0;
-	if (reg_ready(st, what) < 0)
+	if (reg_ready(st, what) < 0 ||
+	    reg_seal_key(st, seal_domain, sizeof(seal_domain), key) != 0)
 		return -1;
 	s = reg_stmt(st, Q_TKEY_GET);
 	reg_bind_int(st, s, 1, since);
@@ -138,13 +140,14 @@ reg_ticket_keys_get(struct reg_store *st, int64_t since,
 		}
 		memcpy(buf, sealed, SEALED_LEN);
 		k->created = reg_col_int(st, s, 2);
-		if (seal(st, k, buf, 0) != 0)
+		if (seal(key, k, buf, 0) != 0)
 			(*foreign)++;
 		else
 			n++;
 	}
 	reg_reset(st, s);
 	OPENSSL_cleanse(buf, sizeof(buf));
+	OPENSSL_cleanse(key, sizeof(key));
 	if (n < max && r < 0)
 		return -1;
 	return (long long)n;

@@ -198,10 +198,22 @@ echo "# sessions moved A->B: $resumed of $N resumed; B had them ${lag_ms} ms aft
 [ "$resumed" = "$N" ] || fail "only $resumed of $N session ids of node A resumed on node B"
 curl -s "http://127.0.0.1:$ADMIN_b/metrics" | grep -qE '^tether_handshakes_resumed_total\{by="session_id"\} [1-9]' ||
     fail "node B's /metrics does not count the resumptions by session id"
-# The row is sealed: no session id of A's in clear, and each row opens
-# only under the registry key.
+# The row is sealed: no session id or master secret of A's in clear
+# (an unsealed row holds both, in the session's DER), and each row
+# opens only under the registry key. The device's session file holds
+# them (lib/session.c: the id at byte 10, 32 bytes; the master secret
+# at 42, 48 bytes).
 [ "$(pg_sql tether "select count(*) from tls_sessions where node = 'a'")" -ge $N ] ||
     fail "node A wrote fewer than $N sessions to the store"
+pg_sql tether "select n, node, expires_at, encode(sealed, 'hex') from tls_sessions" >"$T/rows"
+for i in $(seq 1 $N); do
+	sid=$(od -An -v -tx1 -j 10 -N 32 "$T/mv$i" | tr -d ' \n')
+	msec=$(od -An -v -tx1 -j 42 -N 48 "$T/mv$i" | tr -d ' \n')
+	[ ${#sid} = 64 ] && [ ${#msec} = 96 ] && [ "$sid" != "$(printf '0%.0s' $(seq 64))" ] ||
+	    fail "session file $i holds no session id: $sid"
+	grep -q "$sid" "$T/rows" && fail "session id $i of node A is in the store in clear"
+	grep -q "$msec" "$T/rows" && fail "the master secret of session $i is in the store in clear"
+done
 ok "two nodes on PostgreSQL: a session id node A made resumes on node B"
 
 # A damaged row (a copy of a real one with one byte flipped): refused and
@@ -213,6 +225,61 @@ refused_more() { [ "$(refused)" -gt "${base:-0}" ]; }
 wait_for 10 refused_more || fail "node B did not refuse a damaged row (refused: $(refused))"
 kill -0 "$PID_b" || fail "node B died reading a damaged row"
 ok "a damaged session row is refused (counted), node B runs on"
+
+# A row whose transaction commits late: its position is taken, a later
+# row commits and node B's read passes both, then it commits 1.4 s
+# later. B reads the rows of the last 2 s again, so it still takes it
+# (it read them again only one sync later before). The row is a copy
+# of one of A's made while B was stopped, moved aside so B never saw it.
+echo "$PORT_a" >"$T/relay.to"
+kill -STOP "$PID_b"
+rows_a=$(pg_sql tether "select count(*) from tls_sessions where node = 'a'")
+rm -f "$T/late"
+timeout 20 "$TETHER" send "https://127.0.0.1:$RPORT" --pin "$PGPIN" \
+    --credential-file "$T/pgcred" --save-session "$T/late" --stats '{"late":1}' \
+    >"$T/out" 2>"$T/err" || { kill -CONT "$PID_b"; fail "send to node A: $(cat "$T/err")"; }
+a_wrote() { [ "$(pg_sql tether "select count(*) from tls_sessions where node = 'a'")" -gt "$rows_a" ]; }
+wait_for 10 a_wrote || { kill -CONT "$PID_b"; fail "node A did not write its session"; }
+pg_sql tether "create table held as select sealed, expires_at from tls_sessions where node = 'a' order by n desc limit 1;
+    delete from tls_sessions where n = (select max(n) from tls_sessions where node = 'a')" >/dev/null
+kill -CONT "$PID_b"
+base_read=$(share_read b); base=$(refused)
+mkfifo "$T/sql.in"
+"$PG_BIN/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U postgres -d tether \
+    <"$T/sql.in" >"$T/sql.out" 2>&1 &
+PSQL_PID=$!
+PIDS="$PIDS $PSQL_PID"
+exec 7>"$T/sql.in"
+echo "begin; insert into tls_sessions (node, sealed, expires_at) select 'late', sealed, expires_at from held; select 'held';" >&7
+wait_for 10 grep -q '^held$' "$T/sql.out" || fail "the held transaction did not insert: $(cat "$T/sql.out")"
+# a row after it, committed at once (it does not open: counted as refused)
+pg_sql tether "insert into tls_sessions (node, sealed, expires_at) values ('junk', '\\x00', $(($(date +%s) + 3600)))" >/dev/null
+wait_for 10 refused_more || fail "node B did not read past the held row"
+sleep 1.4	# the point of the test: a transaction held open that long
+echo "commit; select 'done';" >&7
+wait_for 10 grep -q '^done$' "$T/sql.out" || fail "the held transaction did not commit: $(cat "$T/sql.out")"
+exec 7>&-
+wait "$PSQL_PID" 2>/dev/null || true
+late_read() { has_read b $((base_read + 1)); }
+wait_for 10 late_read || fail "node B never took in the row committed 1.4 s late (read: $(share_read b), was $base_read)"
+echo "$PORT_b" >"$T/relay.to"
+timeout 20 "$TETHER" send "https://127.0.0.1:$RPORT" --pin "$PGPIN" \
+    --credential-file "$T/pgcred" --save-session "$T/late" --stats '{"late":2}' \
+    >"$T/out" 2>"$T/err" || fail "send to node B: $(cat "$T/err")"
+grep -q '^message 1 of 1: stored (201), handshake resumed ' "$T/out" ||
+    fail "the session of the late row did not resume on node B: $(cat "$T/out")"
+pg_sql tether "drop table held" >/dev/null
+ok "a session row committed 1.4 s after a read passed it is still taken in"
+
+# Expired rows faster than a fixed count of deletes a prune keeps up
+# with (32 batches every 10 s a node, before): all go at the next prune.
+pg_sql tether "insert into tls_sessions (node, sealed, expires_at) select 'old', '\\x00', 1 from generate_series(1, 20000)" >/dev/null
+t0=$(date +%s%N)
+none_old() { [ "$(pg_sql tether "select count(*) from tls_sessions where node = 'old'")" = 0 ]; }
+wait_for 15 none_old ||
+    fail "$(pg_sql tether "select count(*) from tls_sessions where node = 'old'") of 20000 expired rows left after 15 s"
+echo "# 20000 expired rows deleted $(( ($(date +%s%N) - t0) / 1000000 )) ms after they were written"
+ok "expired rows are deleted until none is left, not a fixed count at a time"
 kill "$RELAY_PID"
 
 # A key made while node B runs (here: the store emptied and node A

@@ -2823,6 +2823,7 @@ test_sessions(void **state)
 		assert_int_equal(g.s[i].derlen, in[i].derlen);
 		assert_memory_equal(g.s[i].der, in[i].der, in[i].derlen);
 		assert_int_equal(g.s[i].expires, in[i].expires);
+		assert_int_equal(g.s[i].own, 0);	/* a's, not b's */
 	}
 	/* after the last, nothing; a's own rows only up to mine */
 	g.n = 0;
@@ -2832,6 +2833,7 @@ test_sessions(void **state)
 	    got_session, &g, &last, &foreign), 0);
 	assert_int_equal(reg_sessions_get(f->st, 0, INT64_MAX, "a", top, now,
 	    8, got_session, &g, &last, &foreign), 3);
+	assert_int_equal(g.s[0].own, 1);	/* a's own, of a run before */
 	g.n = 0;
 	/* at most max, and up to upto */
 	assert_int_equal(reg_sessions_get(f->st, 0, INT64_MAX, "b", 0, now, 2,
@@ -2857,11 +2859,23 @@ test_sessions(void **state)
 	assert_memory_equal(g.s[0].id, in[2].id, 32);
 	assert_int_equal(last, top - 1);
 
-	/* The expired one goes first; then everything up to the bound. */
-	assert_int_equal(reg_sessions_prune(f->st, now, 0, 10), 1);
-	assert_int_equal(reg_sessions_prune(f->st, now, top, 2), 2);
-	assert_int_equal(reg_sessions_prune(f->st, now, top, 2), 1);
-	assert_int_equal(reg_sessions_prune(f->st, now, top, 2), 0);
+	/* The expired go, any node's; past the bound only the node's own:
+	 * each node keeps its newest rows (a, here, one of three). */
+	assert_int_equal(reg_sessions_prune(f->st, now, "b", 0, 10), 1);
+	assert_int_equal(reg_sessions_put(f->st, "b", in, 2), 0);
+	assert_int_equal(reg_sessions_bound(f->st, "a", 1), top - 2);
+	assert_int_equal(reg_sessions_bound(f->st, "a", 3), 0);
+	assert_int_equal(reg_sessions_bound(f->st, "b", 2), 0);
+	assert_int_equal(reg_sessions_prune(f->st, now, "b", top - 2, 10), 0);
+	assert_int_equal(reg_sessions_prune(f->st, now, "a", top - 2, 1), 1);
+	assert_int_equal(reg_sessions_prune(f->st, now, "a", top - 2, 1), 1);
+	assert_int_equal(reg_sessions_prune(f->st, now, "a", top - 2, 1), 0);
+	assert_int_equal(reg_sessions_bound(f->st, "a", 1), 0);
+	g.n = 0;
+	assert_int_equal(reg_sessions_get(f->st, 0, INT64_MAX, "c", 0, now, 8,
+	    got_session, &g, &last, &foreign), 3);
+	assert_int_equal(foreign, 0);
+	assert_memory_equal(g.s[0].id, in[2].id, 32);
 
 	/* An out-of-bounds session is refused, not stored. */
 	in[0].idlen = 0;

@@ -418,6 +418,157 @@ test_eviction(void **state)
 	gw_sesscache_free(c);
 }
 
+/* Another node's session, as the store gives it: id i, a DER that is
+ * never decoded here. 1 when it went in. */
+static int
+add_foreign(struct gw_sesscache *c, int i, int foreign)
+{
+	unsigned char id[32], der[100];
+
+	memset(id, 0xf0 ^ i, sizeof(id));
+	memset(der, i, sizeof(der));
+	return gw_sesscache_add(c, id, sizeof(id), der, sizeof(der),
+	    time(NULL) + 3600, foreign, time(NULL));
+}
+
+/*
+ * Other nodes' sessions take only what this node's leave, half the
+ * cache at most, and go first: on N nodes of one store a device that
+ * stays on its node keeps its session (review: with one age list, each
+ * node kept the newest max of the cluster's sessions).
+ */
+static void
+test_foreign_share(void **state)
+{
+	struct gw_sesscache *c = gw_sesscache_new(8), *d;
+	SSL_CTX *sctx = server_ctx(c, 3600);
+	SSL_CTX *cctx = client_ctx(TLS1_2_VERSION, SSL_OP_NO_TICKET);
+	char path[160], err[256];
+	SSL_SESSION *sess[8];
+	struct gw_sesscache_stats st;
+	size_t saved;
+	int i;
+
+	/* Alone, other nodes' hold half: the newest four of six. */
+	for (i = 0; i < 6; i++)
+		assert_int_equal(add_foreign(c, i, 1), 1);
+	st = stats(sctx);
+	assert_int_equal(st.count, 4);
+	assert_int_equal(st.foreign, 4);
+	assert_int_equal(st.evicted, 2);
+	assert_int_equal(add_foreign(c, 5, 1), 0);	/* still here */
+
+	/* Six of ours: the room they need is taken from other nodes'. */
+	for (i = 0; i < 6; i++)
+		assert_int_equal(connect_once(sctx, cctx, NULL, NULL,
+		    &sess[i]), 0);
+	st = stats(sctx);
+	assert_int_equal(st.count, 8);
+	assert_int_equal(st.foreign, 2);
+	/* A flood of other nodes' sessions pushes out none of ours. */
+	for (i = 10; i < 40; i++)
+		(void)add_foreign(c, i, 1);
+	st = stats(sctx);
+	assert_int_equal(st.count, 8);
+	assert_int_equal(st.foreign, 2);
+
+	/* Saved and read back, each kind keeps its place. */
+	snprintf(path, sizeof(path), "%s/sessions.share", fx.dir);
+	assert_int_equal(gw_sesscache_save(c, path, &saved, err), 0);
+	assert_int_equal(saved, 8);
+	assert_non_null(d = gw_sesscache_new(8));
+	assert_int_equal(gw_sesscache_load(d, path, time(NULL), err), 8);
+	gw_sesscache_stats(d, &st);
+	assert_int_equal(st.foreign, 2);
+	assert_int_equal(add_foreign(d, 39, 1), 0);	/* the newest kept */
+	/* ours of a run before (read back from the store) are ours */
+	assert_int_equal(add_foreign(d, 50, 0), 1);
+	gw_sesscache_stats(d, &st);
+	assert_int_equal(st.foreign, 1);
+	gw_sesscache_free(d);
+
+	/* Ours fill the cache: other nodes' are refused, not let in. */
+	for (i = 6; i < 8; i++)
+		assert_int_equal(connect_once(sctx, cctx, NULL, NULL,
+		    &sess[i]), 0);
+	st = stats(sctx);
+	assert_int_equal(st.count, 8);
+	assert_int_equal(st.foreign, 0);
+	assert_int_equal(add_foreign(c, 60, 1), 0);
+	for (i = 0; i < 8; i++)
+		if (connect_once(sctx, cctx, NULL, sess[i], NULL) != 1)
+			fail_msg("session %d of ours not resumed", i + 1);
+	for (i = 0; i < 8; i++)
+		SSL_SESSION_free(sess[i]);
+	SSL_CTX_free(cctx);
+	gw_sesscache_detach(sctx);
+	SSL_CTX_free(sctx);
+	gw_sesscache_free(c);
+}
+
+static void fill(SSL_CTX *sctx, SSL_CTX *cctx, int n);
+
+/* What gw_sesscache_take gave, as resume.c's batch holds it. */
+struct taken {
+	unsigned char	id[4][32];
+	size_t		n;
+};
+
+static void
+take_one(void *arg, const unsigned char *id, size_t idlen,
+    const unsigned char *der, size_t derlen, time_t expires)
+{
+	struct taken *t = arg;
+
+	assert_true(idlen == 32 && t->n < 4);
+	memcpy(t->id[t->n++], id, 32);
+}
+
+/*
+ * A store that does not answer: of the sessions waiting, those more than
+ * queue behind are skipped and counted once; a batch the store refused
+ * is given again, without counting the skipped again (review: restoring
+ * *since to before the skip counted them at every failed sync).
+ */
+static void
+test_take_outage(void **state)
+{
+	struct gw_sesscache *c = gw_sesscache_new(32);
+	SSL_CTX *sctx = server_ctx(c, 3600);
+	SSL_CTX *cctx = client_ctx(TLS1_2_VERSION, SSL_OP_NO_TICKET);
+	uint64_t since = 0, before, skipped = 0, was;
+	struct taken t = { .n = 0 }, again = { .n = 0 };
+
+	fill(sctx, cctx, 10);
+	/* queue 4: sessions 1-6 fall out, 7 and 8 are given */
+	assert_int_equal(gw_sesscache_take(c, &since, 2, 4, take_one, &t,
+	    &skipped), 2);
+	assert_int_equal(skipped, 6);
+	/* the store refused them: back, as resume.c puts it */
+	before = 0;
+	since = before + (skipped - 0);
+	was = skipped;
+	assert_int_equal(gw_sesscache_take(c, &since, 2, 4, take_one, &again,
+	    &skipped), 2);
+	assert_int_equal(skipped, was);
+	assert_memory_equal(again.id, t.id, sizeof(t.id[0]) * 2);
+	/* three more: 9 is now more than 4 behind, 10 and 11 are given */
+	fill(sctx, cctx, 3);
+	t.n = 0;
+	assert_int_equal(gw_sesscache_take(c, &since, 2, 4, take_one, &t,
+	    &skipped), 2);
+	assert_int_equal(skipped, 7);
+	t.n = 0;
+	assert_int_equal(gw_sesscache_take(c, &since, 4, 4, take_one, &t,
+	    &skipped), 2);
+	assert_int_equal(skipped, 7);
+	assert_int_equal(since, 13);
+	SSL_CTX_free(cctx);
+	gw_sesscache_detach(sctx);
+	SSL_CTX_free(sctx);
+	gw_sesscache_free(c);
+}
+
 /*
  * A session's time is its full handshake's plus its timeout, both in
  * whole seconds: a timeout of 2 keeps a and b alive across one second's
@@ -706,6 +857,8 @@ main(void)
 		cmocka_unit_test(test_tickets_bypass_cache),
 		cmocka_unit_test(test_tls13_stateful),
 		cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_foreign_share),
+		cmocka_unit_test(test_take_outage),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_removal),
 		cmocka_unit_test(test_refuses_big_session),
