@@ -4,7 +4,7 @@
 # keeps the hardening docs/operations.md promises; deploy/haproxy.cfg
 # parses and sets no maxconn that a small file limit cannot hold;
 # deploy/certbot-deploy-hook.sh installs a renewed lineage where the unit
-# reads it and reloads.
+# reads it and reloads; every tracked source file has its SPDX line.
 . "$(dirname "$0")/lib.sh"
 : "${TETHER_BUILD:?set TETHER_BUILD to the build directory}"
 U=$TETHER_SRC/deploy/tether.service
@@ -116,3 +116,31 @@ start_gw --cert "$T/etc/ecdsa.crt" --key "$T/etc/ecdsa.key" --cert "$T/etc/rsa.c
 echo | openssl s_client -connect "127.0.0.1:$PORT" 2>/dev/null | grep -q 'subject=.*CN *= *gw$' ||
     fail "the gateway does not serve the hook's ecdsa.crt"
 ok "the gateway serves the files the hook installed"
+stop_gw
+
+# Licence: every tracked file names it in its first three lines (after a
+# shebang), but these, each for its reason:
+#   LICENSE                  the licence itself
+#   *.md                     prose, not source (README, docs/, whose
+#                            cmd-*.md become the man pages)
+#   fuzz/corpus/*            seed inputs: bytes fed to a parser as they
+#                            are; a header would change what they test
+#   library.json             PlatformIO's manifest, JSON (no comments):
+#                            it says "license": "MIT" instead
+#   examples/arduino/library.properties  the Arduino IDE's manifest: it
+#                            says license=MIT instead
+if git -C "$TETHER_SRC" rev-parse --git-dir >/dev/null 2>&1; then
+	missing=$(git -C "$TETHER_SRC" ls-files | while read -r f; do
+		case $f in
+		LICENSE | *.md | fuzz/corpus/* | library.json | examples/arduino/library.properties) continue ;;
+		esac
+		[ -f "$TETHER_SRC/$f" ] || continue	# deleted, not yet committed
+		head -n 3 "$TETHER_SRC/$f" | grep -q 'SPDX-License-Identifier: MIT' || echo "$f"
+	done)
+	[ -z "$missing" ] || fail "no SPDX-License-Identifier: MIT line in: $missing"
+	grep -q '"license": *"MIT"' "$TETHER_SRC/library.json" || fail "library.json does not say MIT"
+	grep -qx 'license=MIT' "$TETHER_SRC/examples/arduino/library.properties" || fail "library.properties does not say MIT"
+	ok "every tracked source file carries SPDX-License-Identifier: MIT (the manifests say MIT in their own fields)"
+else
+	echo "# not a git checkout: the SPDX check needs git ls-files"
+fi
