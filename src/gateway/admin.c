@@ -92,6 +92,19 @@ labelled(struct text *t, const struct gw_admin *a, const char *name,
 		    (unsigned long long)sum(a, ks[i]));
 }
 
+/* One counter with a label, its values from a run of counters from
+ * first (metrics.h), every value shown from 0 so that rate() sees it. */
+static void
+labelled_run(struct text *t, const struct gw_admin *a, const char *name,
+    const char *help, const char *label, const char *const *values,
+    enum gw_counter first, size_t n)
+{
+	head(t, name, "counter", help);
+	for (size_t i = 0; i < n; i++)
+		text_printf(t, "%s{%s=\"%s\"} %llu\n", name, label, values[i],
+		    (unsigned long long)sum(a, (enum gw_counter)(first + i)));
+}
+
 static void
 histogram(struct text *t, const char *name, const char *help,
     struct gw_histogram *h)
@@ -231,6 +244,22 @@ metrics(struct text *t, const struct gw_admin *a)
 	    "rejected" };
 	static const enum gw_counter cmd_k[] = { GW_C_CMD_DELIVERED,
 	    GW_C_CMD_ACKED, GW_C_CMD_REJECTED };
+	static const char *const refused[GW_REFUSED_COUNT] = {
+	    [GW_REFUSED_MAX_CONNECTIONS] = "max_connections",
+	    [GW_REFUSED_MAX_HANDSHAKES] = "max_handshakes",
+	    [GW_REFUSED_PROXY_HEADER] = "proxy_header" };
+	static const char *const hs_fail[GW_HS_COUNT] = {
+	    [GW_HS_NOT_TLS] = "not_tls",
+	    [GW_HS_PROTOCOL_VERSION] = "protocol_version",
+	    [GW_HS_NO_SHARED_CIPHER] = "no_shared_cipher",
+	    [GW_HS_NO_SHARED_GROUP] = "no_shared_group",
+	    [GW_HS_NO_SHARED_SIGNATURE] = "no_shared_signature",
+	    [GW_HS_CLIENT_ALERT] = "client_alert",
+	    [GW_HS_CLOSED] = "closed",
+	    [GW_HS_TIMEOUT] = "timeout",
+	    [GW_HS_OTHER] = "other" };
+	static const char *const status[GW_REFUSED_NSTATUS] = { "400", "411",
+	    "413", "414", "417", "431", "501", "505" };	/* as metrics.h */
 	static const char *const who[] = { "device", "application" };
 	static const enum gw_counter who_k[] = { GW_C_AUTH_FAILED,
 	    GW_C_APP_AUTH_FAILED };
@@ -257,24 +286,29 @@ metrics(struct text *t, const struct gw_admin *a)
 	    atomic_load(&a->sh->nconn));
 	counter(t, a, "tether_connections_accepted_total",
 	    "Connections accepted.", GW_C_ACCEPTED);
-	counter(t, a, "tether_connections_refused_total",
-	    "Connections refused at --max-connections.", GW_C_REFUSED_LIMIT);
+	labelled_run(t, a, "tether_connections_refused_total",
+	    "Connections refused, by reason (max_connections, "
+	    "max_handshakes: at accept; proxy_header: accepted, then no "
+	    "PROXY header came).", "reason", refused, GW_C_CONN_REFUSED,
+	    GW_REFUSED_COUNT);
 	labelled(t, a, "tether_handshakes_total",
 	    "TLS handshakes completed, by kind.", "kind", hs, hs_k, 2);
 	labelled(t, a, "tether_handshakes_resumed_total",
 	    "Resumed TLS handshakes, by what the client resumed with.", "by",
 	    by, by_k, 2);
 	session_metrics(t, a);
-	counter(t, a, "tether_handshake_failures_total",
-	    "TLS handshakes that failed (the log says why).",
-	    GW_C_HANDSHAKE_FAILED);
+	labelled_run(t, a, "tether_handshake_failures_total",
+	    "TLS handshakes begun that failed, by reason (each failure but a "
+	    "timeout has a handshake_failed line saying more).", "reason",
+	    hs_fail, GW_C_HANDSHAKE_FAILED, GW_HS_COUNT);
 	labelled(t, a, "tether_messages_total",
 	    "Device messages answered, by outcome (stored: 201; duplicate: "
 	    "200; rate_limited: 429; unavailable: 503).", "outcome", out,
 	    out_k, 4);
-	counter(t, a, "tether_requests_refused_total",
-	    "Malformed requests refused with a 4xx before routing.",
-	    GW_C_REQUEST_REFUSED);
+	labelled_run(t, a, "tether_requests_refused_total",
+	    "Malformed requests refused, by the status answered "
+	    "(request_refused lines).", "status", status,
+	    GW_C_REQUEST_REFUSED, GW_REFUSED_NSTATUS);
 	labelled(t, a, "tether_auth_failures_total",
 	    "Requests refused 401, by who sent them.", "client", who, who_k,
 	    2);

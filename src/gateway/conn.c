@@ -61,7 +61,7 @@ pre_tls_done(struct gw_conn *c)
  * bytes needed (the next EPOLLIN edge), -1 no such header (why set).
  */
 static int
-proxy_take(struct gw_conn *c, const char **why)
+proxy_take(struct gw_worker *w, struct gw_conn *c, const char **why)
 {
 	unsigned char buf[PROXY_V2_MAX];
 	struct proxy_header h;
@@ -77,6 +77,7 @@ proxy_take(struct gw_conn *c, const char **why)
 	if ((r = proxy_parse(buf, (size_t)n, &h)) <= 0) {
 		if (r == 0 && (size_t)n < sizeof(buf))
 			return 0;
+		gw_count_refused(&w->ctr, GW_REFUSED_PROXY_HEADER);
 		gw_log(GW_LOG_INFO, "proxy_refused", "peer", c->peer, "reason",
 		    "no PROXY protocol header: this --proxy-listen address "
 		    "takes connections from the balancer only", NULL);
@@ -101,7 +102,7 @@ tls_start(struct gw_worker *w, struct gw_conn *c, const char **why)
 	ssize_t n;
 
 	if (c->proxied) {
-		int r = proxy_take(c, why);
+		int r = proxy_take(w, c, why);
 
 		if (r <= 0)
 			return r;
@@ -143,6 +144,7 @@ conn_new(struct gw_worker *w, int fd, const char *peer)
 
 	if (atomic_fetch_add(&pre_tls, 1) >= w->sh->config->max_handshakes) {
 		atomic_fetch_sub(&pre_tls, 1);
+		gw_count_refused(&w->ctr, GW_REFUSED_MAX_HANDSHAKES);
 		gw_log(GW_LOG_WARN, "connection_refused", "peer", peer,
 		    "reason", "too many connections have not finished their "
 		    "TLS handshake (--max-handshakes)", NULL);
@@ -314,7 +316,7 @@ conn_refuse(struct gw_worker *w, struct gw_conn *c, int status,
 	char body[256], off[24], st[8];
 	struct json j;
 
-	gw_count(&w->ctr, GW_C_REQUEST_REFUSED);
+	gw_count_request_refused(&w->ctr, status);
 	snprintf(off, sizeof(off), "%zu", offset);
 	snprintf(st, sizeof(st), "%d", status);
 	gw_log(GW_LOG_INFO, "request_refused", "peer", c->peer,
@@ -515,8 +517,8 @@ handshake(struct gw_worker *w, struct gw_conn *c)
 	e = SSL_get_error(c->ssl, r);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return 0;	/* the next edge brings us back */
-	gw_count(&w->ctr, GW_C_HANDSHAKE_FAILED);
-	gw_tls_handshake_error(c->ssl, r, why, sizeof(why));
+	gw_count_hs_failed(&w->ctr, gw_tls_handshake_error(c->ssl, r, why,
+	    sizeof(why)));
 	gw_log(GW_LOG_INFO, "handshake_failed", "peer", c->peer,
 	    "reason", why, NULL);
 	return -1;
@@ -610,6 +612,12 @@ conn_timeout(struct gw_worker *w, struct gw_conn *c)
 
 	if (t != TIMER_IDLE)
 		gw_count(&w->ctr, GW_C_TIMEOUTS);
+	/* A handshake begun (its first byte came) and not finished; one
+	 * that never sent a byte is no handshake, as one that closes
+	 * before TLS is not. */
+	if (t == TIMER_HANDSHAKE && c->state == CONN_HANDSHAKE &&
+	    c->ssl != NULL)
+		gw_count_hs_failed(&w->ctr, GW_HS_TIMEOUT);
 
 	if (t == TIMER_REGISTRY && c->wait == WAIT_REGISTRY &&
 	    !(w->draining && w->now >= w->drain_deadline)) {

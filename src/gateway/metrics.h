@@ -12,22 +12,45 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "gateway/tls.h"		/* enum gw_hs_fail */
 #include "tether_version.h"	/* generated: TETHER_VERSION */
 
-/* A worker's counters; each metric's name and help are in metrics.c. */
+/* Why a connection was refused before it was served: the reason label
+ * of tether_connections_refused_total (admin.c names them). */
+enum gw_conn_refusal {
+	GW_REFUSED_MAX_CONNECTIONS,	/* at accept: --max-connections */
+	GW_REFUSED_MAX_HANDSHAKES,	/* at accept: --max-handshakes */
+	GW_REFUSED_PROXY_HEADER,	/* no PROXY header (--proxy-listen) */
+	GW_REFUSED_COUNT
+};
+
+/* The statuses conn_refuse answers with, the status label of
+ * tether_requests_refused_total: http.c's reason_status, 411 and 413
+ * (proto_http.c), 400 (routes.c). */
+#define GW_REFUSED_STATUSES	400, 411, 413, 414, 417, 431, 501, 505
+#define GW_REFUSED_NSTATUS	8
+
+/*
+ * A worker's counters; each metric's name and help are in admin.c. A
+ * labelled counter is a run of them, one a label value, in the order of
+ * its enum (or of GW_REFUSED_STATUSES).
+ */
 enum gw_counter {
 	GW_C_ACCEPTED,
-	GW_C_REFUSED_LIMIT,
+	GW_C_CONN_REFUSED,		/* + enum gw_conn_refusal */
+	GW_C_CONN_REFUSED_END = GW_C_CONN_REFUSED + GW_REFUSED_COUNT - 1,
 	GW_C_HANDSHAKE_FULL,
 	GW_C_HANDSHAKE_RESUMED,
 	GW_C_RESUMED_TICKET,		/* of them, by a ticket */
 	GW_C_RESUMED_SESSION_ID,	/* ... by a session id */
-	GW_C_HANDSHAKE_FAILED,
+	GW_C_HANDSHAKE_FAILED,		/* + enum gw_hs_fail */
+	GW_C_HANDSHAKE_FAILED_END = GW_C_HANDSHAKE_FAILED + GW_HS_COUNT - 1,
 	GW_C_MSG_STORED,
 	GW_C_MSG_DUPLICATE,
 	GW_C_MSG_RATE_LIMITED,
 	GW_C_MSG_UNAVAILABLE,
-	GW_C_REQUEST_REFUSED,
+	GW_C_REQUEST_REFUSED,		/* + the index of its status */
+	GW_C_REQUEST_REFUSED_END = GW_C_REQUEST_REFUSED + GW_REFUSED_NSTATUS - 1,
 	GW_C_AUTH_FAILED,
 	GW_C_APP_AUTH_FAILED,
 	GW_C_APP_READS,
@@ -49,6 +72,32 @@ gw_count(struct gw_counters *c, enum gw_counter k)
 {
 	atomic_store_explicit(&c->v[k], atomic_load_explicit(&c->v[k],
 	    memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+/* The counters of a connection refused, a handshake failed (why), a
+ * request refused (its status; one not in GW_REFUSED_STATUSES, which
+ * would be a bug, under 400: counted, not lost). */
+static inline void
+gw_count_refused(struct gw_counters *c, enum gw_conn_refusal why)
+{
+	gw_count(c, (enum gw_counter)(GW_C_CONN_REFUSED + (int)why));
+}
+
+static inline void
+gw_count_hs_failed(struct gw_counters *c, enum gw_hs_fail why)
+{
+	gw_count(c, (enum gw_counter)(GW_C_HANDSHAKE_FAILED + (int)why));
+}
+
+static inline void
+gw_count_request_refused(struct gw_counters *c, int status)
+{
+	static const int st[GW_REFUSED_NSTATUS] = { GW_REFUSED_STATUSES };
+	int i = GW_REFUSED_NSTATUS - 1;
+
+	while (i > 0 && st[i] != status)
+		i--;
+	gw_count(c, (enum gw_counter)(GW_C_REQUEST_REFUSED + i));
 }
 
 /* Latency, in the buckets of gw_histogram_bounds_us (one writer each). */

@@ -82,14 +82,35 @@ struct gw_tickets *gw_tls_tickets(const struct gw_tls *t);
 SSL_CTX *gw_tls_default_ctx(const struct gw_tls *t);
 
 /*
+ * Why a handshake failed, in a few classes: the reason label of
+ * tether_handshake_failures_total (docs/metrics.md; admin.c names them).
+ * A fixed set, so that a scrape's series do not grow with the log's
+ * sentences.
+ */
+enum gw_hs_fail {
+	GW_HS_NOT_TLS,		/* plain HTTP, a proxy CONNECT, not a record */
+	GW_HS_PROTOCOL_VERSION,	/* only versions before TLS 1.2 */
+	GW_HS_NO_SHARED_CIPHER,
+	GW_HS_NO_SHARED_GROUP,
+	GW_HS_NO_SHARED_SIGNATURE,
+	GW_HS_CLIENT_ALERT,	/* the client refused (a pin, a CA, a clock) */
+	GW_HS_CLOSED,		/* closed or reset during the handshake */
+	GW_HS_TIMEOUT,		/* begun, not finished by --handshake-timeout */
+	GW_HS_OTHER,
+	GW_HS_COUNT
+};
+
+/*
  * After SSL_accept failed (ret <= 0 and SSL_get_error says SSL_ERROR_SSL
  * or SSL_ERROR_SYSCALL), writes one line saying why, in the words OpenSSL
  * gives and with the side that caused it: "no shared cipher (client offered
  * none of the profile's suites)", "client sent alert: bad certificate",
- * "client closed the connection during the handshake", ... Drains the
- * OpenSSL error queue of this thread.
+ * "client closed the connection during the handshake", ... and returns
+ * its class (never GW_HS_TIMEOUT: the caller's timer knows that one).
+ * Drains the OpenSSL error queue of this thread.
  */
-void gw_tls_handshake_error(SSL *ssl, int ret, char *buf, size_t len);
+enum gw_hs_fail gw_tls_handshake_error(SSL *ssl, int ret, char *buf,
+    size_t len);
 
 /* Prints the pins of every certificate served, with a heading, for the
  * operator to copy into devices (the form `tether serve` prints at start). */

@@ -144,7 +144,7 @@ no_shared_cipher(SSL *ssl, char *buf, size_t len)
 		    "of this profile's suites (it offered %s)", offered);
 }
 
-static void
+static enum gw_hs_fail
 ssl_reason(SSL *ssl, unsigned long e, char *buf, size_t len)
 {
 	int reason = ERR_GET_REASON(e);
@@ -153,7 +153,8 @@ ssl_reason(SSL *ssl, unsigned long e, char *buf, size_t len)
 	if (ERR_GET_LIB(e) == ERR_LIB_SYS) {
 		snprintf(buf, len, "socket error during the handshake: %s",
 		    strerror(reason));
-		return;
+		return reason == ECONNRESET || reason == EPIPE ? GW_HS_CLOSED :
+		    GW_HS_OTHER;
 	}
 	if (ERR_GET_LIB(e) == ERR_LIB_SSL && reason >= SSL_AD_REASON_OFFSET &&
 	    reason < SSL_AD_REASON_OFFSET + 256) {
@@ -161,62 +162,62 @@ ssl_reason(SSL *ssl, unsigned long e, char *buf, size_t len)
 
 		snprintf(buf, len, "client sent alert: %s%s",
 		    SSL_alert_desc_string_long(desc), alert_hint(desc));
-		return;
+		return GW_HS_CLIENT_ALERT;
 	}
 	if (ERR_GET_LIB(e) == ERR_LIB_SSL) {
 		switch (reason) {
 		case SSL_R_NO_SHARED_CIPHER:
 			no_shared_cipher(ssl, buf, len);
-			return;
+			return GW_HS_NO_SHARED_CIPHER;
 		case SSL_R_HTTP_REQUEST:
 			snprintf(buf, len, "client spoke plain HTTP to the TLS "
 			    "port (use https://)");
-			return;
+			return GW_HS_NOT_TLS;
 		case SSL_R_HTTPS_PROXY_REQUEST:
 			snprintf(buf, len, "client sent an HTTP proxy CONNECT "
 			    "to the TLS port (it takes the gateway for a "
 			    "proxy)");
-			return;
+			return GW_HS_NOT_TLS;
 		case SSL_R_UNSUPPORTED_PROTOCOL:
 		case SSL_R_VERSION_TOO_LOW:
 			snprintf(buf, len, "unsupported protocol version: the "
 			    "client offered only %s; the gateway needs TLS 1.2 "
 			    "or later", version_name(SSL_client_version(ssl)));
-			return;
+			return GW_HS_PROTOCOL_VERSION;
 		case SSL_R_WRONG_VERSION_NUMBER:
 		case SSL_R_PACKET_LENGTH_TOO_LONG:
 		case SSL_R_UNKNOWN_PROTOCOL:
 			snprintf(buf, len, "client did not speak TLS: its "
 			    "first bytes are not a TLS record (%s)",
 			    ERR_reason_error_string(e));
-			return;
+			return GW_HS_NOT_TLS;
 		case SSL_R_UNEXPECTED_EOF_WHILE_READING:
 			snprintf(buf, len, "client closed the connection "
 			    "during the handshake");
-			return;
+			return GW_HS_CLOSED;
 		case SSL_R_NO_SHARED_GROUPS:
 		case SSL_R_NO_SUITABLE_KEY_SHARE:
 			snprintf(buf, len, "no shared group: the client "
 			    "offered none of the key exchange groups %s",
 			    GW_GROUPS);
-			return;
+			return GW_HS_NO_SHARED_GROUP;
 		case SSL_R_NO_SHARED_SIGNATURE_ALGORITHMS:
 		case SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM:
 			snprintf(buf, len, "no shared signature algorithm: the "
 			    "client accepts no signature the server's key can "
 			    "make");
-			return;
+			return GW_HS_NO_SHARED_SIGNATURE;
 		case SSL_R_INAPPROPRIATE_FALLBACK:
 			snprintf(buf, len, "client retried with a lower TLS "
 			    "version after a failed attempt (inappropriate "
 			    "fallback): an earlier handshake failed, or "
 			    "something on the path interferes");
-			return;
+			return GW_HS_OTHER;
 		case SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC:
 			snprintf(buf, len, "client's record failed "
 			    "authentication (bad record MAC): data damaged on "
 			    "the path, or a client TLS bug");
-			return;
+			return GW_HS_OTHER;
 		}
 	}
 	s = ERR_reason_error_string(e);
@@ -224,6 +225,7 @@ ssl_reason(SSL *ssl, unsigned long e, char *buf, size_t len)
 		snprintf(buf, len, "handshake failed: %s", s);
 	else
 		snprintf(buf, len, "handshake failed: OpenSSL error %lx", e);
+	return GW_HS_OTHER;
 }
 
 /*
@@ -249,15 +251,17 @@ first_cause(void)
 	return ssl != 0 ? ssl : first;
 }
 
-void
+enum gw_hs_fail
 gw_tls_handshake_error(SSL *ssl, int ret, char *buf, size_t len)
 {
 	int saved = errno, kind;
+	enum gw_hs_fail cls = GW_HS_OTHER;
 	unsigned long e;
+	char scratch[GW_TLS_ERR_LEN];
 
-	if (buf == NULL || len == 0) {
-		ERR_clear_error();
-		return;
+	if (buf == NULL || len == 0) {	/* the class alone */
+		buf = scratch;
+		len = sizeof(scratch);
 	}
 	kind = SSL_get_error(ssl, ret);
 	e = first_cause();
@@ -270,6 +274,7 @@ gw_tls_handshake_error(SSL *ssl, int ret, char *buf, size_t len)
 	case SSL_ERROR_ZERO_RETURN:
 		snprintf(buf, len, "client closed the connection during the "
 		    "handshake");
+		cls = GW_HS_CLOSED;
 		break;
 	case SSL_ERROR_WANT_READ:
 	case SSL_ERROR_WANT_WRITE:
@@ -277,8 +282,9 @@ gw_tls_handshake_error(SSL *ssl, int ret, char *buf, size_t len)
 		    "socket");
 		break;
 	case SSL_ERROR_SYSCALL:
+		cls = GW_HS_CLOSED;
 		if (e != 0)
-			ssl_reason(ssl, e, buf, len);
+			cls = ssl_reason(ssl, e, buf, len);
 		else if (ret == 0 || saved == 0)
 			snprintf(buf, len, "client closed the connection "
 			    "during the handshake");
@@ -288,13 +294,15 @@ gw_tls_handshake_error(SSL *ssl, int ret, char *buf, size_t len)
 		else if (saved == EPIPE)
 			snprintf(buf, len, "client went away while the server "
 			    "was answering its hello");
-		else
+		else {
 			snprintf(buf, len, "socket error during the handshake: "
 			    "%s", strerror(saved));
+			cls = GW_HS_OTHER;
+		}
 		break;
 	case SSL_ERROR_SSL:
 		if (e != 0)
-			ssl_reason(ssl, e, buf, len);
+			cls = ssl_reason(ssl, e, buf, len);
 		else
 			snprintf(buf, len, "handshake failed, and OpenSSL "
 			    "recorded no reason");
@@ -305,4 +313,5 @@ gw_tls_handshake_error(SSL *ssl, int ret, char *buf, size_t len)
 		    kind);
 		break;
 	}
+	return cls;
 }

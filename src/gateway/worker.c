@@ -79,7 +79,7 @@ accept_some(struct gw_worker *w, size_t li)
 		gw_format_peer(&ss, peer, sizeof(peer));
 		if (fd >= w->maxfd ||
 		    atomic_fetch_add(&w->sh->nconn, 1) >= cf->max_conn) {
-			gw_count(&w->ctr, GW_C_REFUSED_LIMIT);
+			gw_count_refused(&w->ctr, GW_REFUSED_MAX_CONNECTIONS);
 			if (fd < w->maxfd)
 				atomic_fetch_sub(&w->sh->nconn, 1);
 			/* Log at most once a second: a flood must not flood. */

@@ -2,8 +2,10 @@
 # Two gateways on one PostgreSQL registry behind real HAProxy, configured
 # from deploy/haproxy.cfg: devices get 201 through the proxy on both nodes,
 # a revocation through the CLI is refused by both nodes within a second,
-# a node stopped with SIGTERM costs devices nothing, and it serves again
-# once restarted; after PostgreSQL restarts, with both nodes marked down
+# a device's TLS session (a ticket, and a session id as libtether
+# resumes) made on one node resumes on the other through HAProxy, a node
+# stopped with SIGTERM costs devices nothing, and it serves again once
+# restarted; after PostgreSQL restarts, with both nodes marked down
 # for their failed commits, devices reach a node again within 10 s with
 # nobody touching the gateways (health probes the store).
 . "$(dirname "$0")/lib.sh"
@@ -12,9 +14,10 @@ command -v haproxy >/dev/null 2>&1 ||
 . "$(dirname "$0")/pglib.sh"
 
 HP_PID=""
+HP2_PID=""
 NODE_PID=([1]="" [2]="")
 mn_cleanup() {
-	for p in "$HP_PID" "${NODE_PID[@]}"; do
+	for p in "$HP_PID" "$HP2_PID" "${NODE_PID[@]}"; do
 		[ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
 	done
 	pg_cleanup
@@ -47,15 +50,16 @@ ok "3 devices provisioned into PostgreSQL"
 # start_node N [PORT DIRECT]: gateway N (1 or 2, as in deploy/haproxy.cfg)
 # taking HAProxy's PROXY-protocol connections on PORT and devices straight
 # on DIRECT (else free ones), the shared database, key file and TLS pair;
-# sets NODE_PORT[N], NODE_DIRECT[N], NODE_PID[N]. --debug so its log
-# names each message it stored.
+# sets NODE_PORT[N], NODE_DIRECT[N], NODE_ADMIN[N] (its metrics),
+# NODE_PID[N]. --debug so its log names each message it stored.
 start_node() {
-	local n=$1 fixed=${2:-} dfixed=${3:-} port dport tries=0
+	local n=$1 fixed=${2:-} dfixed=${3:-} port dport aport tries=0
 	while :; do
 		port=${fixed:-$(free_port)}
 		dport=${dfixed:-$(free_port)}
+		aport=$(free_port)
 		: >"$T/node$n.log"
-		"$TETHER" serve --app-listen off --admin-listen off \
+		"$TETHER" serve --app-listen off --admin-listen "127.0.0.1:$aport" \
 		    --proxy-listen "127.0.0.1:$port" --listen "127.0.0.1:$dport" \
 		    --db "$DB" --key-file "$KEY" \
 		    --cert "$T/tls.crt" --key "$T/tls.key" --state-dir "$T/state$n" \
@@ -71,6 +75,13 @@ start_node() {
 	done
 	NODE_PORT[$n]=$port
 	NODE_DIRECT[$n]=$dport
+	NODE_ADMIN[$n]=$aport
+}
+
+# metric N SERIES: node N's value of SERIES (0 if absent).
+metric() {
+	curl -s --max-time 5 "http://127.0.0.1:${NODE_ADMIN[$1]}/metrics" |
+	    awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }'
 }
 
 # stop_node N: SIGTERM and reap_node N.
@@ -153,6 +164,89 @@ code=$(post_to "${NODE_PORT[1]}" "${CRED[0]}" "no header" || true)
 grep -q 'event=proxy_refused' "$T/node1.log" || fail "no proxy_refused line"
 ok "PROXY protocol v2: the device's address ($lport) in the log and last seen; no header, no service"
 
+# Resumption across nodes through HAProxy: a device's session made on
+# node 1 resumes on node 2 when the proxy sends it there after (deep
+# sleep, a node drained). A second HAProxy from the same file, on its own
+# port, with one server line "disabled" makes the choice: node 2 off for
+# the first connections, then (same port: the device's one address) node
+# 1 off for the next. Tickets resume at once (the nodes share the ticket
+# keys); a session id once node 2 has read node 1's new sessions from the
+# store (about a second; polled, never slept).
+# hp2 N: HAProxy on HP2_PORT with only node N enabled.
+HP2_PORT=$(free_port)
+hp2() {
+	local off=$((3 - $1))
+	sed -e "s|^\tbind 127.0.0.1:$HP_PORT|\tbind 127.0.0.1:$HP2_PORT|" \
+	    -e "/^\tserver node$off /s|\$| disabled|" "$T/haproxy.cfg" >"$T/haproxy-only$1.cfg"
+	grep -q "^	server node$off .* disabled$" "$T/haproxy-only$1.cfg" ||
+	    fail "could not disable node $off in a copy of deploy/haproxy.cfg"
+	haproxy -db -f "$T/haproxy-only$1.cfg" >"$T/haproxy-only$1.log" 2>&1 &
+	HP2_PID=$!
+	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$HP2_PORT" ||
+	    { cat "$T/haproxy-only$1.log" >&2; fail "HAProxy (node $1 only) did not start"; }
+}
+hp2_stop() {
+	kill -TERM "$HP2_PID"
+	local i=100
+	while kill -0 "$HP2_PID" 2>/dev/null && [ $i -gt 0 ]; do sleep 0.1; i=$((i - 1)); done
+	kill -0 "$HP2_PID" 2>/dev/null && fail "HAProxy (one node) did not stop on SIGTERM"
+	wait "$HP2_PID" 2>/dev/null || true
+	HP2_PID=""
+}
+REQ='GET /v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+s_sess() {
+	printf "$REQ" | timeout 10 openssl s_client -connect "127.0.0.1:$HP2_PORT" \
+	    -servername localhost -ign_eof -CAfile "$T/ca.pem" "$@" 2>/dev/null
+}
+hp_send() {
+	timeout 20 "$TETHER" send "https://127.0.0.1:$HP2_PORT" --pin "$PIN" \
+	    --credential-file "$T/cred0" --save-session "$T/mn.rtc" --stats "$1" \
+	    >"$T/send.out" 2>"$T/send.err" || fail "tether send through HAProxy: $(cat "$T/send.err")"
+}
+by() { metric "$1" "tether_handshakes_resumed_total{by=\"$2\"}"; }
+printf '%s' "${CRED[0]}" >"$T/cred0"
+hp2 1
+s1=$(stored 1); s2=$(stored 2); w1=$(metric 1 'tether_session_share_total{event="written"}')
+hp_send '{"mv":"to node 1"}'
+grep -q 'handshake full' "$T/send.out" || fail "the first send through HAProxy was not a full handshake: $(cat "$T/send.out")"
+for v in -tls1_3 -tls1_2; do
+	s_sess $v -sess_out "$T/mn$v.tk" >"$T/mn$v.s1" || true
+	grep -q '^New, ' "$T/mn$v.s1" || fail "s_client ($v) through HAProxy: no handshake"
+	[ -s "$T/mn$v.tk" ] || fail "s_client ($v) kept no session"
+done
+# (which node: its stored lines; HAProxy's own health checks make and
+# resume sessions too, so handshake counts cannot say)
+[ "$(stored 1)" = $((s1 + 1)) ] && [ "$(stored 2)" = "$s2" ] ||
+    fail "HAProxy with node 2 disabled: stored on node 1 $s1 -> $(stored 1), node 2 $s2 -> $(stored 2)"
+# Node 2 holds the send's session once node 1 wrote it (one more: a
+# session id; s_client's resume by ticket, which no node stores) and node
+# 2 read as many as node 1 ever wrote.
+t0=$(date +%s%N)
+shared() {
+	local w; w=$(metric 1 'tether_session_share_total{event="written"}')
+	[ "$w" -ge $((w1 + 1)) ] && [ "$(metric 2 'tether_session_share_total{event="read"}')" -ge "$w" ]
+}
+wait_for 15 shared || fail "node 2 did not take in node 1's sessions within 15 s (node 1 wrote \
+$(metric 1 'tether_session_share_total{event="written"}'), node 2 read $(metric 2 'tether_session_share_total{event="read"}'))"
+lag_ms=$((($(date +%s%N) - t0) / 1000000))
+hp2_stop
+hp2 2
+r_id=$(by 2 session_id); r_tk=$(by 2 ticket); s1=$(stored 1); s2=$(stored 2)
+hp_send '{"mv":"to node 2"}'
+grep -q '^message 1 of 1: stored (201), handshake resumed ' "$T/send.out" ||
+    fail "a session id made on node 1 did not resume on node 2 through HAProxy: $(cat "$T/send.out")"
+for v in -tls1_3 -tls1_2; do
+	s_sess $v -sess_in "$T/mn$v.tk" >"$T/mn$v.s2" || true
+	grep -q '^Reused, ' "$T/mn$v.s2" ||
+	    fail "a ticket ($v) node 1 issued did not resume on node 2 through HAProxy: $(grep -E '^(New|Reused)' "$T/mn$v.s2")"
+done
+[ "$(stored 2)" = $((s2 + 1)) ] && [ "$(stored 1)" = "$s1" ] ||
+    fail "HAProxy with node 1 disabled: stored on node 1 $s1 -> $(stored 1), node 2 $s2 -> $(stored 2)"
+[ "$(by 2 session_id)" -ge $((r_id + 1)) ] && [ "$(by 2 ticket)" -ge $((r_tk + 2)) ] ||
+    fail "node 2 resumed by session id $r_id -> $(by 2 session_id), by ticket $r_tk -> $(by 2 ticket)"
+hp2_stop
+ok "through HAProxy, node 1 then node 2: a session id and two tickets (TLS 1.3, 1.2) made on node 1 resume on node 2 (it had them ${lag_ms} ms after node 1 wrote them)"
+
 # A revocation through the CLI: both nodes refuse the device within 1 s.
 "$TETHER" device revoke "${ID[1]}" --db "$DB" --key-file "$KEY" 2>"$T/rev.err" ||
     fail "revoke: $(cat "$T/rev.err")"
@@ -206,7 +300,7 @@ done
 [ "$(stored 1)" -gt 0 ] || fail "the restarted node took no messages through HAProxy"
 [ "$(post_to "${NODE_DIRECT[1]}" "${CRED[1]}" "revoked still")" = 401 ] ||
     fail "the restarted node accepts the revoked device"
-want=$((10 + 1 + early + 1 + 30 + 10))	# + the PROXY protocol check's
+want=$((10 + 1 + 2 + early + 1 + 30 + 10))	# + the PROXY protocol check's, the two moved sends
 [ "$(pg_sql tether "SELECT count(*) FROM messages WHERE kind = 0")" = $want ] ||
     fail "PostgreSQL holds $(pg_sql tether "SELECT count(*) FROM messages WHERE kind = 0") messages, want $want"
 ok "node 1 restarted: HAProxy marked it UP, it stores $(stored 1) of 10 messages; $want stored in all"

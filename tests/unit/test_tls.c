@@ -128,6 +128,7 @@ struct hs {
 	SSL	*c, *s;
 	int	 cok, sok;		/* handshake finished */
 	char	 serr[ERR_LEN];		/* gw_tls_handshake_error's line */
+	enum gw_hs_fail scls;		/* ... and its class */
 };
 
 static SSL_CTX *
@@ -166,7 +167,8 @@ step(SSL *ssl, int *done, int *failed, struct hs *h, int server)
 	}
 	*failed = 1;
 	if (server)
-		gw_tls_handshake_error(ssl, r, h->serr, sizeof(h->serr));
+		h->scls = gw_tls_handshake_error(ssl, r, h->serr,
+		    sizeof(h->serr));
 	ERR_clear_error();
 }
 
@@ -637,6 +639,7 @@ test_no_shared_cipher_words(void **state)
 	assert_non_null(strstr(h.serr, "no shared cipher: the client offered "
 	    "none of this profile's suites"));
 	assert_non_null(strstr(h.serr, "try --profile legacy-esp8266"));
+	assert_int_equal(h.scls, GW_HS_NO_SHARED_CIPHER);
 	hs_free(&h);
 	gw_tls_free(t);
 
@@ -877,9 +880,10 @@ test_resumption_legacy_suite(void **state)
 }
 
 /* Feeds raw bytes, then EOF, to a server SSL; returns its error line. */
-static void
+static enum gw_hs_fail
 raw_client(struct gw_tls *t, const void *bytes, size_t n, char *line)
 {
+	enum gw_hs_fail cls;
 	BIO *cb, *sb;
 	SSL *s;
 	int r;
@@ -893,10 +897,11 @@ raw_client(struct gw_tls *t, const void *bytes, size_t n, char *line)
 	ERR_clear_error();
 	r = SSL_accept(s);
 	assert_true(r <= 0);
-	gw_tls_handshake_error(s, r, line, ERR_LEN);
+	cls = gw_tls_handshake_error(s, r, line, ERR_LEN);
 	assert_int_equal(ERR_peek_error(), 0);
 	SSL_free(s);
 	BIO_free(cb);
+	return cls;
 }
 
 static void
@@ -909,13 +914,16 @@ test_handshake_errors(void **state)
 	SSL_CTX *cctx;
 	struct hs h;
 
-	raw_client(t, http, sizeof(http) - 1, line);
+	/* Each line with its class, the metrics' reason label. */
+	assert_int_equal(raw_client(t, http, sizeof(http) - 1, line),
+	    GW_HS_NOT_TLS);
 	assert_string_equal(line, "client spoke plain HTTP to the TLS port "
 	    "(use https://)");
-	raw_client(t, NULL, 0, line);
+	assert_int_equal(raw_client(t, NULL, 0, line), GW_HS_CLOSED);
 	assert_string_equal(line, "client closed the connection during the "
 	    "handshake");
-	raw_client(t, junk, sizeof(junk) - 1, line);
+	assert_int_equal(raw_client(t, junk, sizeof(junk) - 1, line),
+	    GW_HS_NOT_TLS);
 	assert_non_null(strstr(line, "client did not speak TLS"));
 
 	/* A client that speaks no more than TLS 1.0. */
@@ -925,6 +933,7 @@ test_handshake_errors(void **state)
 	assert_false(h.sok);
 	assert_string_equal(h.serr, "unsupported protocol version: the client "
 	    "offered only TLS 1.0; the gateway needs TLS 1.2 or later");
+	assert_int_equal(h.scls, GW_HS_PROTOCOL_VERSION);
 	hs_free(&h);
 	SSL_CTX_free(cctx);
 
@@ -935,11 +944,13 @@ test_handshake_errors(void **state)
 	assert_false(h.sok);
 	assert_non_null(strstr(h.serr, "client sent alert: unknown CA (the "
 	    "client rejected the server's certificate"));
+	assert_int_equal(h.scls, GW_HS_CLIENT_ALERT);
 	hs_free(&h);
 	SSL_CTX_set_max_proto_version(cctx, 0);
 	handshake(&h, gw_tls_default_ctx(t), SSL_new(cctx));
 	assert_false(h.sok);
 	assert_non_null(strstr(h.serr, "client sent alert: unknown CA"));
+	assert_int_equal(h.scls, GW_HS_CLIENT_ALERT);
 	hs_free(&h);
 	SSL_CTX_free(cctx);
 	gw_tls_free(t);
