@@ -23,12 +23,19 @@ C="$T/tls"
 mkdir -p "$C"
 openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=truth CA" \
     -keyout "$C/ca.key" -out "$C/ca.crt" 2>/dev/null
-leaf() { # leaf FILE CN [-sha1] KEYOPTS...
-	local n=$1 cn=$2 md=-sha256; shift 2
-	if [ "$1" = -sha1 ]; then md=-sha1; shift; fi
+leaf() { # leaf FILE CN [-sha1] [-san SAN] [-by CA] KEYOPTS...: a leaf of CA (ca)
+	local n=$1 cn=$2 md=-sha256 san="DNS:$2" by=ca; shift 2
+	while :; do
+		case $1 in
+		-sha1) md=-sha1; shift ;;
+		-san) san=$2; shift 2 ;;
+		-by) by=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
 	openssl req -new "$@" -nodes -subj "/CN=$cn" -keyout "$C/$n.key" -out "$C/$n.csr" 2>/dev/null
-	printf 'subjectAltName=DNS:%s\n' "$cn" >"$C/$n.ext"
-	openssl x509 -req -in "$C/$n.csr" -CA "$C/ca.crt" -CAkey "$C/ca.key" -CAcreateserial "$md" \
+	printf 'subjectAltName=%s\n' "$san" >"$C/$n.ext"
+	openssl x509 -req -in "$C/$n.csr" -CA "$C/$by.crt" -CAkey "$C/$by.key" -CAcreateserial "$md" \
 	    -days 90 -extfile "$C/$n.ext" -out "$C/$n.crt" 2>/dev/null
 }
 leaf rsa "$NAME" -newkey rsa:2048
@@ -36,12 +43,16 @@ leaf ecdsa "$NAME" -newkey ec -pkeyopt ec_paramgen_curve:P-256
 leaf other other.test -newkey rsa:2048
 leaf weak "$NAME" -newkey rsa:1024
 leaf sha1 "$NAME" -sha1 -newkey rsa:2048
+# A certificate for a device by address: the address in an IP SAN only
+# (CN a label), and the usual recipe, CN and IP SAN both the address.
+leaf ipsan gateway -san IP:127.0.0.1 -newkey rsa:2048
+leaf ipcn 127.0.0.1 -san IP:127.0.0.1 -newkey rsa:2048
 
 # --- one nginx, one server a port --------------------------------------------
 command -v nginx >/dev/null || fail "nginx is not installed (Debian package nginx-light)"
 N="$T/nginx"
 mkdir -p "$N/tmp"
-NGX="good cc e403 e421 e400 vhost strict tls13 ecdsa weak sha1 host silent bighead bigsmall ticket gw"
+NGX="good cc e403 e421 e400 vhost strict tls13 ecdsa weak sha1 ipsan ipcn host silent bighead bigsmall ticket gw"
 UP=$(free_port)  # an upstream that accepts and never answers
 pad() { head -c "$1" /dev/zero | tr '\0' p; }
 srv() { # srv SERVER PORT: the server block(s) of one server
@@ -66,6 +77,8 @@ srv() { # srv SERVER PORT: the server block(s) of one server
 		ssl_ciphers ALL:@SECLEVEL=0; $ok }" ;;
 	sha1) echo "server { listen 127.0.0.1:$2 ssl; ssl_certificate $C/sha1.crt; ssl_certificate_key $C/sha1.key;
 		ssl_ciphers ALL:@SECLEVEL=0; $ok }" ;;
+	ipsan|ipcn) echo "server { listen 127.0.0.1:$2 ssl; ssl_certificate $C/$1.crt;
+		ssl_certificate_key $C/$1.key; $ok }" ;;
 	silent) echo "server { listen 127.0.0.1:$2 ssl; $rsa
 		location / { proxy_pass http://127.0.0.1:$UP; proxy_read_timeout 120s; } }" ;;
 	host) echo "server { listen 127.0.0.1:$2 ssl; $rsa
@@ -213,19 +226,45 @@ t_up=$(date +%s.%N)
 # --- the corpus: each case checked once, every profile ---------------------------
 echo tth1_nginxdoesnotcheckthecredential0000 >"$T/cred"
 # axTLS's connection, on OpenSSL: its four suites, TLS 1.0 to 1.2, no
-# ticket, the name checked (verify(fingerprint, name)); the POST.
+# ticket; then what verify(fingerprint, name) checks: the leaf's SHA-1
+# against the pinned certificate, the name against the DNS SANs and the
+# CN as WiFiClientSecure::_verifyDN reads them (axTLS keeps no IP SANs);
+# no chain. Then the POST.
 cat >"$T/axtls.py" <<'PY'
-import socket, ssl, sys
-host, port, name, ca, path = sys.argv[1:6]
+import hashlib, socket, ssl, sys
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+host, port, name, pinned, path = sys.argv[1:6]
+want = hashlib.sha1(ssl.PEM_cert_to_DER_cert(open(pinned).read())).digest()
+def match(pat, dom):  # WiFiClientSecure::_matchName
+    pat, dom = pat.lower(), dom.lower()
+    if "*" not in pat:
+        return pat == dom
+    if not pat.startswith("*.") or "." not in dom:
+        return False
+    return pat[2:] == dom.split(".", 1)[1]
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
 ctx.minimum_version = ssl.TLSVersion.TLSv1
 ctx.maximum_version = ssl.TLSVersion.TLSv1_2
 ctx.set_ciphers("AES128-SHA256:AES256-SHA256:AES256-SHA:AES128-SHA:@SECLEVEL=0")
 ctx.options |= ssl.OP_NO_TICKET
-ctx.load_verify_locations(ca)
 try:
     s = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=5),
                         server_hostname=name)
+    der = s.getpeercert(binary_form=True)
+    if hashlib.sha1(der).digest() != want:
+        raise Exception("verify(): the fingerprint does not match")
+    cert = x509.load_der_x509_certificate(der)
+    try:
+        names = cert.extensions.get_extension_for_class(
+            x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        names = []
+    names += [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    if not any(match(n, name) for n in names):
+        raise Exception("verify(): %s is not in the DNS SANs or CN %s" % (name, names))
     s.sendall(("POST %s HTTP/1.1\r\nHost: %s:%s\r\nContent-Length: 0\r\n\r\n"
                % (path, name, port)).encode())
     head = b""
@@ -242,9 +281,10 @@ ok = 200 <= status < 300 or status == 401
 print("connects" if ok else "fails", status)
 sys.exit(0 if ok else 1)
 PY
-# real CASE PROFILE SNI PIN: the real stack's verdict into $T/CASE.real.PROFILE
+# real CASE PROFILE SNI PIN CERT: the real stack's verdict into
+# $T/CASE.real.PROFILE
 real() {
-	local c=$1 prof=$2 sni=$3 pin=$4 port out=$T/$1.real.$2 name
+	local c=$1 prof=$2 sni=$3 pin=$4 cert=$5 port out=$T/$1.real.$2 name
 	eval "port=\$P_$(grep "^case $c " "$CORPUS" | awk '{print $3}')"
 	name=${sni:-127.0.0.1}
 	set +e
@@ -256,7 +296,7 @@ real() {
 	esp32-mbedtls)
 		"$ESP_TLS" 127.0.0.1 "$port" "$name" "$C/ca.crt" /v1/messages >"$out" 2>&1 ;;
 	esp8266-axtls)
-		python3 -W ignore "$T/axtls.py" 127.0.0.1 "$port" "$name" "$C/ca.crt" /v1/messages >"$out" 2>&1 ;;
+		python3 -W ignore "$T/axtls.py" 127.0.0.1 "$port" "$name" "$C/$cert.crt" /v1/messages >"$out" 2>&1 ;;
 	esac
 	set -e
 }
@@ -271,7 +311,7 @@ while read -r kw c srv cert opts; do
 	"$TETHER" check "127.0.0.1:$port" --profile all --json --timeout 5 $opts >"$T/$c.json" 2>"$T/$c.err"
 	set -e
 	sni=$(echo " $opts " | sed -n 's/.* --sni \([^ ]*\) .*/\1/p')
-	for prof in tether esp32-mbedtls esp8266-axtls; do real "$c" "$prof" "$sni" "$pin"; done
+	for prof in tether esp32-mbedtls esp8266-axtls; do real "$c" "$prof" "$sni" "$pin" "$cert"; done
 	ncase=$((ncase + 1))
 done <"$CORPUS"
 t_checked=$(date +%s.%N)
