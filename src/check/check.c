@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <mbedtls/x509.h>
@@ -27,6 +28,7 @@
 #define REQUEST_MAX	1024
 #define MFLN_SIZES	4	/* 512, 1024, 2048, 4096 */
 #define RESUME_PAUSE_MS	100	/* before the second try to resume */
+#define GW_AUTH_SCHEME	"Device"	/* the gateway's WWW-Authenticate */
 
 /* axTLS's receive buffer (axtls-8266 ssl/tls1.c): RT_EXTRA bytes beside
  * the plaintext, the record header at BM_RECORD_OFFSET, grown in steps
@@ -829,10 +831,24 @@ resume_check(struct run *run)
 	}
 }
 
+/* 1 if a 401 is the gateway's own: WWW-Authenticate: Device
+ * (docs/protocol.md), the answer to the device's request without a
+ * credential. Any other scheme is a server in front asking for its own. */
+static int
+gateway_401(const struct chk_probe *dev)
+{
+	size_t n = strlen(GW_AUTH_SCHEME);
+
+	return dev->status == 401 && strncasecmp(dev->www_auth,
+	    GW_AUTH_SCHEME, n) == 0 && (dev->www_auth[n] == '\0' ||
+	    dev->www_auth[n] == ' ' || dev->www_auth[n] == ',');
+}
+
 /*
- * A 4xx on the device path, other than 401 (the device's request carries
- * no credential: the gateway's own 401 for a made-up one), refuses every
- * message the device will send: a FAIL, with its cause.
+ * A 4xx on the device path, other than the gateway's own 401 (the
+ * device's request carries no credential, and the gateway answers it as
+ * it would a made-up one), refuses every message the device will send: a
+ * FAIL, with its cause.
  */
 static void
 client_error(struct run *run, const struct chk_probe *dev)
@@ -847,6 +863,19 @@ client_error(struct run *run, const struct chk_probe *dev)
 		    "(CertificateRequest) and refuses a device that sends "
 		    "none", path, dev->status);
 		chk_remedy(f, FIX_CLIENT_CERT);
+	} else if (dev->status == 401) {
+		char scheme[CHK_AUTH_MAX];
+
+		snprintf(scheme, sizeof(scheme), "%.*s",
+		    (int)strcspn(dev->www_auth, " ,"), dev->www_auth);
+		f = chk_add(run->r, "http", CHK_FAIL, "POST %s answers 401: "
+		    "the server asks for HTTP authentication (%s), not the "
+		    "gateway's WWW-Authenticate: Device; the device's "
+		    "credential never reaches the gateway", path,
+		    scheme[0] ? scheme : "no WWW-Authenticate");
+		chk_remedy(f, "let devices through to the gateway on %s: nginx "
+		    "auth_basic off; in its location; Apache Require all "
+		    "granted in its <Location>", path);
 	} else if (dev->status == 421) {
 		f = chk_add(run->r, "http", CHK_FAIL, "POST %s answers 421 "
 		    "Misdirected Request: the virtual host chosen by SNI %s "
@@ -929,7 +958,7 @@ http_check(struct run *run, const struct chk_probe *dev)
 		    "try_files, Apache RewriteRule)", path);
 		return;
 	}
-	if (dev->status >= 400 && dev->status < 500 && dev->status != 401) {
+	if (dev->status >= 400 && dev->status < 500 && !gateway_401(dev)) {
 		client_error(run, dev);
 		return;
 	}

@@ -52,7 +52,8 @@ leaf ipcn 127.0.0.1 -san IP:127.0.0.1 -newkey rsa:2048
 command -v nginx >/dev/null || fail "nginx is not installed (Debian package nginx-light)"
 N="$T/nginx"
 mkdir -p "$N/tmp"
-NGX="good cc e403 e421 e400 vhost strict tls13 ecdsa weak sha1 ipsan ipcn host silent bighead bigsmall ticket gw"
+echo 'admin:{PLAIN}secret' >"$N/htpasswd"
+NGX="gw good cc e403 e421 e400 basic vhost strict tls13 ecdsa weak sha1 ipsan ipcn host silent bighead bigsmall ticket"
 UP=$(free_port)  # an upstream that accepts and never answers
 pad() { head -c "$1" /dev/zero | tr '\0' p; }
 srv() { # srv SERVER PORT: the server block(s) of one server
@@ -66,6 +67,10 @@ srv() { # srv SERVER PORT: the server block(s) of one server
 	e403) echo "server { listen 127.0.0.1:$2 ssl; $rsa location / { return 403; } }" ;;
 	e421) echo "server { listen 127.0.0.1:$2 ssl; $rsa location / { return 421; } }" ;;
 	e400) echo "server { listen 127.0.0.1:$2 ssl; $rsa location / { return 400; } }" ;;
+	# HTTP Basic authentication over the whole site, the device path too,
+	# in front of the gateway's answer (return would come before it).
+	basic) echo "server { listen 127.0.0.1:$2 ssl; $rsa auth_basic devices;
+		auth_basic_user_file $N/htpasswd; location / { proxy_pass http://127.0.0.1:$P_gw; } }" ;;
 	vhost) echo "server { listen 127.0.0.1:$2 ssl default_server; server_name other.test;
 		ssl_certificate $C/other.crt; ssl_certificate_key $C/other.key; $ok }
 		server { listen 127.0.0.1:$2 ssl; server_name $NAME; $rsa $ok }" ;;
@@ -90,7 +95,8 @@ srv() { # srv SERVER PORT: the server block(s) of one server
 		add_header X-Pad1 $(pad 3500) always; add_header X-Pad2 $(pad 3500) always; $ok }" ;;
 	# Session ids off, tickets on: only a stack with tickets resumes.
 	ticket) echo "server { listen 127.0.0.1:$2 ssl; $rsa ssl_session_cache off; ssl_session_tickets on; $ok }" ;;
-	# Plain HTTP, for Apache's proxy: the gateway's answer.
+	# Plain HTTP, for Apache's proxy and nginx's: the gateway's answer
+	# (first in NGX, so that its port is known to the others).
 	gw) echo "server { listen 127.0.0.1:$2; $ok }" ;;
 	esac
 }
@@ -277,7 +283,11 @@ try:
 except Exception as e:
     print("fails", str(e).replace("\n", " "))
     sys.exit(1)
-ok = 200 <= status < 300 or status == 401
+# The gateway's 401 (WWW-Authenticate: Device) is the answer to a made-up
+# credential: the connection works; any other 401 is a server in front.
+auth = [l.split(b":", 1)[1].strip().lower() for l in head.split(b"\r\n")[1:]
+        if l.lower().startswith(b"www-authenticate:")]
+ok = 200 <= status < 300 or (status == 401 and auth[:1] == [b"device"])
 print("connects" if ok else "fails", status)
 sys.exit(0 if ok else 1)
 PY
