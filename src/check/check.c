@@ -28,6 +28,9 @@
 #define REQUEST_MAX	1024
 #define MFLN_SIZES	4	/* 512, 1024, 2048, 4096 */
 #define RESUME_PAUSE_MS	100	/* before the second try to resume */
+#define ALERT_HANDSHAKE_FAILURE	40
+#define ALERT_BAD_CERTIFICATE	42
+#define ALERT_CERTIFICATE_REQUIRED	116
 #define GW_AUTH_SCHEME	"Device"	/* the gateway's WWW-Authenticate */
 
 /* axTLS's receive buffer (axtls-8266 ssl/tls1.c): RT_EXTRA bytes beside
@@ -365,11 +368,20 @@ enum cause {
 	CAUSE_NONE,		/* it did not fail */
 	CAUSE_NOT_TLS,		/* the port answers in plain text */
 	CAUSE_NAME,		/* unrecognized_name: the SNI */
+	CAUSE_CLIENT_CERT,	/* it asked for a client certificate and
+				   ended the handshake without one */
 	CAUSE_VERSION,		/* OpenSSL takes TLS 1.3 only */
 	CAUSE_TLS12,		/* OpenSSL handshakes at TLS 1.2: the
 				   profile's suites, key or buffers */
 	CAUSE_UNKNOWN,		/* OpenSSL fails as well */
 };
+
+static int
+is_cert_alert(int a)
+{
+	return a == ALERT_HANDSHAKE_FAILURE || a == ALERT_BAD_CERTIFICATE ||
+	    a == ALERT_CERTIFICATE_REQUIRED;
+}
 
 static enum cause
 failure_cause(struct run *run, const struct chk_probe *dev)
@@ -380,6 +392,11 @@ failure_cause(struct run *run, const struct chk_probe *dev)
 		return CAUSE_NOT_TLS;
 	if (dev->alert == 112 || dev->wire.fatal_alert == 112)
 		return CAUSE_NAME;
+	/* handshake_failure, bad_certificate or certificate_required after
+	 * a CertificateRequest: the empty Certificate the device sent. */
+	if (dev->wire.cert_request && (is_cert_alert(dev->alert) ||
+	    is_cert_alert(dev->wire.fatal_alert)))
+		return CAUSE_CLIENT_CERT;
 	diagnose(run);
 	if (run->not_tls)
 		return CAUSE_NOT_TLS;
@@ -412,6 +429,14 @@ handshake_finding(struct run *run, const struct chk_probe *dev,
 		chk_remedy(f, "point the device at the server's TLS port "
 		    "(nginx listen ... ssl; Apache SSLEngine on), or put TLS "
 		    "on this one");
+		return;
+	}
+	if (cause == CAUSE_CLIENT_CERT) {
+		f = chk_add(run->r, "handshake", CHK_FAIL, "%s cannot connect: "
+		    "%s: the server asked for a client certificate "
+		    "(CertificateRequest) and ended the handshake when the "
+		    "device sent none", p->name, dev->err);
+		chk_remedy(f, FIX_CLIENT_CERT);
 		return;
 	}
 	if (cause == CAUSE_UNKNOWN) {

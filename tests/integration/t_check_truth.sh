@@ -145,6 +145,14 @@ PIDS="$PIDS $!"
 wait_for 10 openssl s_client -connect "127.0.0.1:$P_dhe" -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256 </dev/null ||
     fail "openssl s_server did not start: $(cat "$T/dhe.log")"
 
+# --- openssl s_server that requires a client certificate -----------------------
+P_ccreq=$(free_port)
+openssl s_server -accept "127.0.0.1:$P_ccreq" -cert "$C/rsa.crt" -key "$C/rsa.key" \
+    -Verify 1 -CAfile "$C/ca.crt" -quiet -www </dev/null >"$T/ccreq.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for 10 openssl s_client -connect "127.0.0.1:$P_ccreq" -cert "$C/rsa.crt" -key "$C/rsa.key" </dev/null ||
+    fail "openssl s_server -Verify did not start: $(cat "$T/ccreq.log")"
+
 # --- a plain-HTTP port -----------------------------------------------------------
 P_plain=$(free_port)
 perl -MIO::Socket::INET -e '$SIG{PIPE} = "IGNORE";
