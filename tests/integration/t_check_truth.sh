@@ -47,13 +47,20 @@ leaf sha1 "$NAME" -sha1 -newkey rsa:2048
 # (CN a label), and the usual recipe, CN and IP SAN both the address.
 leaf ipsan gateway -san IP:127.0.0.1 -newkey rsa:2048
 leaf ipcn 127.0.0.1 -san IP:127.0.0.1 -newkey rsa:2048
+# A leaf of an intermediate CA, served without the intermediate.
+openssl req -new -newkey rsa:2048 -nodes -subj "/CN=truth intermediate" \
+    -keyout "$C/inter.key" -out "$C/inter.csr" 2>/dev/null
+printf 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$C/inter.ext"
+openssl x509 -req -in "$C/inter.csr" -CA "$C/ca.crt" -CAkey "$C/ca.key" -CAcreateserial -sha256 \
+    -days 90 -extfile "$C/inter.ext" -out "$C/inter.crt" 2>/dev/null
+leaf alone "$NAME" -by inter -newkey rsa:2048
 
 # --- one nginx, one server a port --------------------------------------------
 command -v nginx >/dev/null || fail "nginx is not installed (Debian package nginx-light)"
 N="$T/nginx"
 mkdir -p "$N/tmp"
 echo 'admin:{PLAIN}secret' >"$N/htpasswd"
-NGX="gw good cc e403 e421 e400 basic vhost strict tls13 ecdsa weak sha1 ipsan ipcn host silent bighead bigsmall ticket"
+NGX="gw good cc e403 e421 e400 basic vhost strict tls13 ecdsa weak sha1 ipsan ipcn alone host silent bighead bigsmall ticket"
 UP=$(free_port)  # an upstream that accepts and never answers
 pad() { head -c "$1" /dev/zero | tr '\0' p; }
 srv() { # srv SERVER PORT: the server block(s) of one server
@@ -82,7 +89,7 @@ srv() { # srv SERVER PORT: the server block(s) of one server
 		ssl_ciphers ALL:@SECLEVEL=0; $ok }" ;;
 	sha1) echo "server { listen 127.0.0.1:$2 ssl; ssl_certificate $C/sha1.crt; ssl_certificate_key $C/sha1.key;
 		ssl_ciphers ALL:@SECLEVEL=0; $ok }" ;;
-	ipsan|ipcn) echo "server { listen 127.0.0.1:$2 ssl; ssl_certificate $C/$1.crt;
+	ipsan|ipcn|alone) echo "server { listen 127.0.0.1:$2 ssl; ssl_certificate $C/$1.crt;
 		ssl_certificate_key $C/$1.key; $ok }" ;;
 	silent) echo "server { listen 127.0.0.1:$2 ssl; $rsa
 		location / { proxy_pass http://127.0.0.1:$UP; proxy_read_timeout 120s; } }" ;;
@@ -299,15 +306,17 @@ ok = 200 <= status < 300 or (status == 401 and auth[:1] == [b"device"])
 print("connects" if ok else "fails", status)
 sys.exit(0 if ok else 1)
 PY
-# real CASE PROFILE SNI PIN CERT: the real stack's verdict into
-# $T/CASE.real.PROFILE
+# real CASE PROFILE SNI PIN CERT CA: the real stack's verdict into
+# $T/CASE.real.PROFILE (CA: the case runs check with --ca; tether send
+# pins, so libtether with trust anchors has no real run here)
 real() {
-	local c=$1 prof=$2 sni=$3 pin=$4 cert=$5 port out=$T/$1.real.$2 name
+	local c=$1 prof=$2 sni=$3 pin=$4 cert=$5 ca=$6 port out=$T/$1.real.$2 name
 	eval "port=\$P_$(grep "^case $c " "$CORPUS" | awk '{print $3}')"
 	name=${sni:-127.0.0.1}
 	set +e
 	case $prof in
 	tether)
+		if [ -n "$ca" ]; then echo "none (tether send pins)" >"$out"; set -e; return; fi
 		"$TETHER" send "https://127.0.0.1:$port" --buffer 512 --pin "$pin" \
 		    ${sni:+--sni "$sni"} --credential-file "$T/cred" --timeout 5 x >"$out.out" 2>"$out.err"
 		if [ $? = 0 ]; then echo connects >"$out"; else echo "fails $(head -c 300 "$out.err")" >"$out"; fi ;;
@@ -324,12 +333,14 @@ while read -r kw c srv cert opts; do
 	eval "port=\$P_$srv"
 	pin=$(spki_pin "$C/$cert.crt")
 	opts=${opts//PIN/$pin}
+	ca=""
+	case " $opts " in *" --ca CA "*) ca=$C/ca.crt; opts=$(echo " $opts " | sed "s| --ca CA | --ca $ca |") ;; esac
 	set +e
 	# shellcheck disable=SC2086  # the options are words
 	"$TETHER" check "127.0.0.1:$port" --profile all --json --timeout 5 $opts >"$T/$c.json" 2>"$T/$c.err"
 	set -e
 	sni=$(echo " $opts " | sed -n 's/.* --sni \([^ ]*\) .*/\1/p')
-	for prof in tether esp32-mbedtls esp8266-axtls; do real "$c" "$prof" "$sni" "$pin" "$cert"; done
+	for prof in tether esp32-mbedtls esp8266-axtls; do real "$c" "$prof" "$sni" "$pin" "$cert" "$ca"; done
 	ncase=$((ncase + 1))
 done <"$CORPUS"
 t_checked=$(date +%s.%N)
