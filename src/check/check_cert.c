@@ -257,13 +257,19 @@ chain_finding(const struct chk_options *o, struct chk_report *r,
 		    "a %zu-byte buffer", bytes, rec->sent_certs, p->name,
 		    p->chain_max);
 		chk_remedy(f, "%s", fix);
+	} else if (bytes > p->chain_warn && p->rx_first != 0) {
+		/* Only a stack whose buffer grows (axTLS) reallocates. */
+		f = chk_add(r, "chain", CHK_WARN, "the certificate message is "
+		    "%zu bytes (%zu certificates), more than %zu: %s grows its "
+		    "buffer past %zu bytes with realloc, which fails on a "
+		    "fragmented heap", bytes, rec->sent_certs, p->chain_warn,
+		    p->name, p->rx_first);
+		chk_remedy(f, "%s", fix);
 	} else if (bytes > p->chain_warn) {
 		f = chk_add(r, "chain", CHK_WARN, "the certificate message is "
-		    "%zu bytes (%zu certificates), more than %zu: %s", bytes,
-		    rec->sent_certs, p->chain_warn, p->chain_max != 0 ?
-		    "axTLS grows its buffer past 5840 bytes with realloc, "
-		    "which fails on a fragmented heap" :
-		    "every full handshake carries it over the air");
+		    "%zu bytes (%zu certificates), more than %zu: every full "
+		    "handshake carries it over the air", bytes, rec->sent_certs,
+		    p->chain_warn);
 		chk_remedy(f, "%s", fix);
 	} else {
 		chk_add(r, "chain", CHK_PASS, "the certificate message is %zu "

@@ -54,13 +54,20 @@ printf 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign
 openssl x509 -req -in "$C/inter.csr" -CA "$C/ca.crt" -CAkey "$C/ca.key" -CAcreateserial -sha256 \
     -days 90 -extfile "$C/inter.ext" -out "$C/inter.crt" 2>/dev/null
 leaf alone "$NAME" -by inter -newkey rsa:2048
+# A long chain (the stand-in for a root and cross-signed certificates left
+# in ssl_certificate): the leaf and two 4 KB certificates, ~10 KB.
+cp "$C/rsa.crt" "$C/bigchain.pem"
+for i in 1 2; do
+	openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=pad $i" -days 90 \
+	    -addext "nsComment=$(head -c 4000 /dev/zero | tr '\0' p)" -keyout "$C/pad.key" 2>/dev/null >>"$C/bigchain.pem"
+done
 
 # --- one nginx, one server a port --------------------------------------------
 command -v nginx >/dev/null || fail "nginx is not installed (Debian package nginx-light)"
 N="$T/nginx"
 mkdir -p "$N/tmp"
 echo 'admin:{PLAIN}secret' >"$N/htpasswd"
-NGX="gw good cc e403 e421 e400 basic vhost strict tls13 ecdsa weak sha1 ipsan ipcn alone host silent bighead bigsmall ticket"
+NGX="gw good cc e403 e421 e400 basic vhost strict tls13 ecdsa weak sha1 ipsan ipcn alone bigchain host silent bighead bigsmall ticket"
 UP=$(free_port)  # an upstream that accepts and never answers
 pad() { head -c "$1" /dev/zero | tr '\0' p; }
 srv() { # srv SERVER PORT: the server block(s) of one server
@@ -91,6 +98,8 @@ srv() { # srv SERVER PORT: the server block(s) of one server
 		ssl_ciphers ALL:@SECLEVEL=0; $ok }" ;;
 	ipsan|ipcn|alone) echo "server { listen 127.0.0.1:$2 ssl; ssl_certificate $C/$1.crt;
 		ssl_certificate_key $C/$1.key; $ok }" ;;
+	bigchain) echo "server { listen 127.0.0.1:$2 ssl; ssl_certificate $C/bigchain.pem;
+		ssl_certificate_key $C/rsa.key; $ok }" ;;
 	silent) echo "server { listen 127.0.0.1:$2 ssl; $rsa
 		location / { proxy_pass http://127.0.0.1:$UP; proxy_read_timeout 120s; } }" ;;
 	host) echo "server { listen 127.0.0.1:$2 ssl; $rsa
