@@ -169,6 +169,18 @@ PIDS="$PIDS $!"
 wait_for 10 openssl s_client -connect "127.0.0.1:$P_ccreq" -cert "$C/rsa.crt" -key "$C/rsa.key" </dev/null ||
     fail "openssl s_server -Verify did not start: $(cat "$T/ccreq.log")"
 
+# --- a TCP balancer whose backend is down ----------------------------------------
+# The balancer (HAProxy mode tcp, nginx stream) takes the connection,
+# reads the ClientHello and closes: no alert, no answer, for any client.
+P_dead=$(free_port)
+perl -MIO::Socket::INET -e '$SIG{PIPE} = "IGNORE";
+	my $s = IO::Socket::INET->new(Listen => 8, LocalAddr => "127.0.0.1",
+	    LocalPort => $ARGV[0], ReuseAddr => 1) or die "listen: $!";
+	while (my $c = $s->accept) { sysread($c, my $b, 4096); close $c }' "$P_dead" &
+PIDS="$PIDS $!"
+wait_for 10 perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ARGV[0]") or exit 1' "$P_dead" ||
+    fail "the closing server did not start"
+
 # --- a plain-HTTP port -----------------------------------------------------------
 P_plain=$(free_port)
 perl -MIO::Socket::INET -e '$SIG{PIPE} = "IGNORE";
