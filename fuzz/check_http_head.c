@@ -22,6 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	require(memchr(a.location, '\0', sizeof(a.location)) != NULL);
 	require(memchr(a.content_location, '\0',
 	    sizeof(a.content_location)) != NULL);
+	require(memchr(a.www_auth, '\0', sizeof(a.www_auth)) != NULL);
 
 	/* Only the head counts: bytes after the NUL are not read. */
 	memset(&b, 0, sizeof(b));

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <mbedtls/x509.h>
@@ -27,6 +28,10 @@
 #define REQUEST_MAX	1024
 #define MFLN_SIZES	4	/* 512, 1024, 2048, 4096 */
 #define RESUME_PAUSE_MS	100	/* before the second try to resume */
+#define ALERT_HANDSHAKE_FAILURE	40
+#define ALERT_BAD_CERTIFICATE	42
+#define ALERT_CERTIFICATE_REQUIRED	116
+#define GW_AUTH_SCHEME	"Device"	/* the gateway's WWW-Authenticate */
 
 /* axTLS's receive buffer (axtls-8266 ssl/tls1.c): RT_EXTRA bytes beside
  * the plaintext, the record header at BM_RECORD_OFFSET, grown in steps
@@ -363,11 +368,20 @@ enum cause {
 	CAUSE_NONE,		/* it did not fail */
 	CAUSE_NOT_TLS,		/* the port answers in plain text */
 	CAUSE_NAME,		/* unrecognized_name: the SNI */
+	CAUSE_CLIENT_CERT,	/* it asked for a client certificate and
+				   ended the handshake without one */
 	CAUSE_VERSION,		/* OpenSSL takes TLS 1.3 only */
 	CAUSE_TLS12,		/* OpenSSL handshakes at TLS 1.2: the
 				   profile's suites, key or buffers */
 	CAUSE_UNKNOWN,		/* OpenSSL fails as well */
 };
+
+static int
+is_cert_alert(int a)
+{
+	return a == ALERT_HANDSHAKE_FAILURE || a == ALERT_BAD_CERTIFICATE ||
+	    a == ALERT_CERTIFICATE_REQUIRED;
+}
 
 static enum cause
 failure_cause(struct run *run, const struct chk_probe *dev)
@@ -378,6 +392,11 @@ failure_cause(struct run *run, const struct chk_probe *dev)
 		return CAUSE_NOT_TLS;
 	if (dev->alert == 112 || dev->wire.fatal_alert == 112)
 		return CAUSE_NAME;
+	/* handshake_failure, bad_certificate or certificate_required after
+	 * a CertificateRequest: the empty Certificate the device sent. */
+	if (dev->wire.cert_request && (is_cert_alert(dev->alert) ||
+	    is_cert_alert(dev->wire.fatal_alert)))
+		return CAUSE_CLIENT_CERT;
 	diagnose(run);
 	if (run->not_tls)
 		return CAUSE_NOT_TLS;
@@ -410,6 +429,14 @@ handshake_finding(struct run *run, const struct chk_probe *dev,
 		chk_remedy(f, "point the device at the server's TLS port "
 		    "(nginx listen ... ssl; Apache SSLEngine on), or put TLS "
 		    "on this one");
+		return;
+	}
+	if (cause == CAUSE_CLIENT_CERT) {
+		f = chk_add(run->r, "handshake", CHK_FAIL, "%s cannot connect: "
+		    "%s: the server asked for a client certificate "
+		    "(CertificateRequest) and ended the handshake when the "
+		    "device sent none", p->name, dev->err);
+		chk_remedy(f, FIX_CLIENT_CERT);
 		return;
 	}
 	if (cause == CAUSE_UNKNOWN) {
@@ -829,10 +856,24 @@ resume_check(struct run *run)
 	}
 }
 
+/* 1 if a 401 is the gateway's own: WWW-Authenticate: Device
+ * (docs/protocol.md), the answer to the device's request without a
+ * credential. Any other scheme is a server in front asking for its own. */
+static int
+gateway_401(const struct chk_probe *dev)
+{
+	size_t n = strlen(GW_AUTH_SCHEME);
+
+	return dev->status == 401 && strncasecmp(dev->www_auth,
+	    GW_AUTH_SCHEME, n) == 0 && (dev->www_auth[n] == '\0' ||
+	    dev->www_auth[n] == ' ' || dev->www_auth[n] == ',');
+}
+
 /*
- * A 4xx on the device path, other than 401 (the device's request carries
- * no credential: the gateway's own 401 for a made-up one), refuses every
- * message the device will send: a FAIL, with its cause.
+ * A 4xx on the device path, other than the gateway's own 401 (the
+ * device's request carries no credential, and the gateway answers it as
+ * it would a made-up one), refuses every message the device will send: a
+ * FAIL, with its cause.
  */
 static void
 client_error(struct run *run, const struct chk_probe *dev)
@@ -847,6 +888,19 @@ client_error(struct run *run, const struct chk_probe *dev)
 		    "(CertificateRequest) and refuses a device that sends "
 		    "none", path, dev->status);
 		chk_remedy(f, FIX_CLIENT_CERT);
+	} else if (dev->status == 401) {
+		char scheme[CHK_AUTH_MAX];
+
+		snprintf(scheme, sizeof(scheme), "%.*s",
+		    (int)strcspn(dev->www_auth, " ,"), dev->www_auth);
+		f = chk_add(run->r, "http", CHK_FAIL, "POST %s answers 401: "
+		    "the server asks for HTTP authentication (%s), not the "
+		    "gateway's WWW-Authenticate: Device; the device's "
+		    "credential never reaches the gateway", path,
+		    scheme[0] ? scheme : "no WWW-Authenticate");
+		chk_remedy(f, "let devices through to the gateway on %s: nginx "
+		    "auth_basic off; in its location; Apache Require all "
+		    "granted in its <Location>", path);
 	} else if (dev->status == 421) {
 		f = chk_add(run->r, "http", CHK_FAIL, "POST %s answers 421 "
 		    "Misdirected Request: the virtual host chosen by SNI %s "
@@ -929,7 +983,7 @@ http_check(struct run *run, const struct chk_probe *dev)
 		    "try_files, Apache RewriteRule)", path);
 		return;
 	}
-	if (dev->status >= 400 && dev->status < 500 && dev->status != 401) {
+	if (dev->status >= 400 && dev->status < 500 && !gateway_401(dev)) {
 		client_error(run, dev);
 		return;
 	}

@@ -164,19 +164,46 @@ dates_finding(const struct chk_options *o, struct chk_report *r, X509 *leaf)
 	}
 }
 
+/*
+ * 1 if the leaf names name as the profile's name check reads it: the
+ * stacks that check names on the device match DNS SANs and the CN as
+ * text, never an IP SAN; for a pinning profile the match is the one
+ * curl and browsers make, the clients the WARN speaks of.
+ */
+static int
+names_match(const struct chk_profile *p, X509 *leaf, const char *name)
+{
+	unsigned flags = 0;
+
+	switch (p->names) {
+	case CHK_NAMES_AXTLS:
+		flags = X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT;
+		break;
+	case CHK_NAMES_MBEDTLS:
+		if (X509_get_ext_by_NID(leaf, NID_subject_alt_name, -1) >= 0)
+			flags = X509_CHECK_FLAG_NEVER_CHECK_SUBJECT;
+		break;
+	default:
+		if (chk_is_ip(name))
+			return X509_check_ip_asc(leaf, name, 0) == 1;
+		break;
+	}
+	return X509_check_host(leaf, name, 0, flags, NULL) == 1;
+}
+
 static void
 name_finding(const struct chk_options *o, struct chk_report *r, X509 *leaf)
 {
 	const struct chk_profile *p = o->profile;
 	const char *name = o->sni != NULL ? o->sni : o->host;
+	const char *how = p->trust == CHK_TRUST_PIN_NAME ?
+	    "WiFiClientSecure::verify() compares it with the DNS SANs and CN" :
+	    "esp-tls verifies the host name against the DNS SANs, or the CN "
+	    "without a SAN extension";
 	struct chk_finding *f;
-	int ok;
+	int ip = chk_is_ip(name);
 
-	if (chk_is_ip(name))
-		ok = X509_check_ip_asc(leaf, name, 0) == 1;
-	else
-		ok = X509_check_host(leaf, name, 0, 0, NULL) == 1;
-	if (ok) {
+	if (names_match(p, leaf, name)) {
 		chk_add(r, "name", CHK_PASS, "the certificate names %s "
 		    "(subjectAltName)", name);
 		return;
@@ -185,16 +212,26 @@ name_finding(const struct chk_options *o, struct chk_report *r, X509 *leaf)
 		f = chk_add(r, "name", CHK_WARN, "the certificate does not name "
 		    "%s: a pinning %s device does not check names, but other "
 		    "clients refuse it", name, p->name);
+	} else if (ip && X509_check_ip_asc(leaf, name, 0) == 1) {
+		f = chk_add(r, "name", CHK_FAIL, "the certificate names %s "
+		    "only in an IP SAN, and %s never matches IP SANs (%s)",
+		    name, p->name, how);
 	} else {
 		f = chk_add(r, "name", CHK_FAIL, "the certificate does not name "
-		    "%s, and %s checks the name (%s)", name, p->name,
-		    p->trust == CHK_TRUST_PIN_NAME ?
-		    "WiFiClientSecure::verify() compares it with the SANs "
-		    "and CN" : "esp-tls verifies the host name");
+		    "%s, and %s checks the name (%s)", name, p->name, how);
 	}
-	chk_remedy(f, "issue the certificate with subjectAltName %s:%s, or "
-	    "point the device at a name the certificate holds",
-	    chk_is_ip(name) ? "IP" : "DNS", name);
+	if (ip && p->names == CHK_NAMES_AXTLS)
+		chk_remedy(f, "axTLS matches DNS SANs and the CN only, never IP "
+		    "SANs: point the device at a DNS name the certificate "
+		    "holds, or issue the certificate with CN=%s", name);
+	else if (ip && p->names == CHK_NAMES_MBEDTLS)
+		chk_remedy(f, "mbedTLS 2.28 matches names against DNS "
+		    "subjectAltNames and the CN only, never IP SANs: point the "
+		    "device at a DNS name the certificate holds");
+	else
+		chk_remedy(f, "issue the certificate with subjectAltName %s:%s, "
+		    "or point the device at a name the certificate holds",
+		    ip ? "IP" : "DNS", name);
 }
 
 static void
@@ -220,13 +257,19 @@ chain_finding(const struct chk_options *o, struct chk_report *r,
 		    "a %zu-byte buffer", bytes, rec->sent_certs, p->name,
 		    p->chain_max);
 		chk_remedy(f, "%s", fix);
+	} else if (bytes > p->chain_warn && p->rx_first != 0) {
+		/* Only a stack whose buffer grows (axTLS) reallocates. */
+		f = chk_add(r, "chain", CHK_WARN, "the certificate message is "
+		    "%zu bytes (%zu certificates), more than %zu: %s grows its "
+		    "buffer past %zu bytes with realloc, which fails on a "
+		    "fragmented heap", bytes, rec->sent_certs, p->chain_warn,
+		    p->name, p->rx_first);
+		chk_remedy(f, "%s", fix);
 	} else if (bytes > p->chain_warn) {
 		f = chk_add(r, "chain", CHK_WARN, "the certificate message is "
-		    "%zu bytes (%zu certificates), more than %zu: %s", bytes,
-		    rec->sent_certs, p->chain_warn, p->chain_max != 0 ?
-		    "axTLS grows its buffer past 5840 bytes with realloc, "
-		    "which fails on a fragmented heap" :
-		    "every full handshake carries it over the air");
+		    "%zu bytes (%zu certificates), more than %zu: every full "
+		    "handshake carries it over the air", bytes, rec->sent_certs,
+		    p->chain_warn);
 		chk_remedy(f, "%s", fix);
 	} else {
 		chk_add(r, "chain", CHK_PASS, "the certificate message is %zu "

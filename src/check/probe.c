@@ -367,6 +367,8 @@ chk_http_head_parse(struct chk_probe *out, const char *head, size_t len)
 			header_value(p, n, "Content-Location",
 			    out->content_location,
 			    sizeof(out->content_location));
+			header_value(p, n, "WWW-Authenticate", out->www_auth,
+			    sizeof(out->www_auth));
 			header_value(p, n, "Connection", conn, sizeof(conn));
 		}
 		p = eol + 1;

@@ -21,6 +21,7 @@
 
 #define CHK_HEAD_KEEP	16384	/* response head bytes read and kept */
 #define CHK_LOCATION_MAX	256
+#define CHK_AUTH_MAX	64	/* WWW-Authenticate bytes kept, NUL */
 
 /* What one handshake should offer; zero fields take the profile's. */
 struct chk_probe_opts {
@@ -66,6 +67,7 @@ struct chk_probe {
 	int		 conn_close;	/* "Connection: close" */
 	char		 location[CHK_LOCATION_MAX];
 	char		 content_location[CHK_LOCATION_MAX];
+	char		 www_auth[CHK_AUTH_MAX];	/* WWW-Authenticate */
 	char		 http_err[CHK_ERR_LEN];
 	int		 http_timeout;	/* no answer by the deadline */
 	/* the chain verified as the device does (ca_file given) */
@@ -86,7 +88,7 @@ int chk_probe_run(const struct chk_target *t, const struct addrinfo *ai,
     const struct chk_probe_opts *o, struct chk_probe *out);
 
 /* Reads an HTTP/1.x response head (status, Location, Content-Location,
- * Connection) into out's HTTP fields; head holds len bytes and a NUL
+ * WWW-Authenticate, Connection) into out's HTTP fields; head holds len bytes and a NUL
  * after them. */
 void chk_http_head_parse(struct chk_probe *out, const char *head,
     size_t len);

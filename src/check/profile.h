@@ -21,6 +21,19 @@ enum chk_trust {
 	CHK_TRUST_CA,		/* a CA chain and the name, no dates by default */
 };
 
+/* How the device's name check reads the certificate's names. */
+enum chk_names {
+	CHK_NAMES_OPENSSL,	/* DNS and IP SANs, the CN when there is no
+				   DNS SAN: what curl and browsers do (the
+				   other clients of a pinning device) */
+	CHK_NAMES_AXTLS,	/* DNS SANs, then the CN, always; never IP
+				   SANs (axTLS keeps only dNSName entries,
+				   WiFiClientSecure::_verifyDN) */
+	CHK_NAMES_MBEDTLS,	/* DNS SANs when there is a SAN extension,
+				   else the CN; never IP SANs (mbedTLS 2.28
+				   x509_crt_verify_name) */
+};
+
 /* The library that makes the device's own connection. */
 enum chk_stack {
 	CHK_STACK_BEARSSL,	/* BearSSL, configured from the profile */
@@ -51,6 +64,7 @@ struct chk_profile {
 	int		 resume_ticket;	/* resumes by session ticket */
 	int		 fatal_warnings;	/* a warning alert ends the handshake */
 	enum chk_trust	 trust;
+	enum chk_names	 names;		/* how a name check matches */
 	size_t		 head_max;	/* largest HTTP response head, 0: none */
 	const char	*ciphers;	/* OpenSSL names to add on the server */
 	const char	*gw_profile;	/* tether serve --profile that fits */

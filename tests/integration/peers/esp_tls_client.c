@@ -13,11 +13,13 @@
  * esp-tls does with its host); "resume" connects a second time offering
  * the first session (mbedTLS resumes by ticket or by id) and says which.
  * Prints one line, "connects STATUS" or "fails WHY"; exits 0 for a
- * handshake and a 2xx or 401 answer, 1 otherwise.
+ * handshake and a 2xx answer or the gateway's 401 (WWW-Authenticate:
+ * Device, the answer to a made-up credential), 1 otherwise.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -69,6 +71,19 @@ say(int rc, const char *what)
 
 	mbedtls_strerror(rc, e, sizeof(e));
 	printf("fails %s: %s (-0x%04X)\n", what, e, (unsigned)-rc);
+}
+
+/* 1 if the head has the gateway's WWW-Authenticate: Device. */
+static int
+device_401(const char *head)
+{
+	const char *p = head, *want = "\r\nWWW-Authenticate: Device";
+	size_t n = strlen(want);
+
+	for (; *p != '\0'; p++)
+		if (strncasecmp(p, want, n) == 0)
+			return 1;
+	return 0;
 }
 
 /* One connection: handshake, POST, status. 0, or 1 with a line said. */
@@ -144,6 +159,11 @@ one(struct client *cl, const char *host, const char *port, const char *name,
 	}
 	if (sscanf(head, "HTTP/1.%*d %d", status) != 1) {
 		printf("fails the answer is no HTTP status line\n");
+		goto out;
+	}
+	if (*status == 401 && !device_401(head)) {
+		printf("fails 401 from a server that asks for its own "
+		    "authentication\n");
 		goto out;
 	}
 	ret = 0;
