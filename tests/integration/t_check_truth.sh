@@ -467,7 +467,8 @@ ok "resumption: mbedTLS resumes by ticket where ids are off, libtether does not,
 # A server that never answers the POST costs one --timeout, not one a
 # profile: the first POST waits it out, the later three 0.5 s each
 # (CHK_POST_GRACE_MS); with the other probes, at most --timeout + 4 x
-# 0.5 s + 3 s (docs/cmd-check.md states the figure).
+# 0.5 s + 6 s for the other probes on a busy machine; unshared it would be
+# 4 x 4 s at least (docs/cmd-check.md states the figure).
 perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(Listen => 16,
 	LocalAddr => "127.0.0.1", LocalPort => $ARGV[0], ReuseAddr => 1) or die "listen: $!";
 	my @held; while (my $c = $s->accept) { push @held, $c }' "$UP" &
@@ -481,13 +482,13 @@ set +e
 set -e
 took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 [ "$r" = 1 ] || fail "silent upstream: exit $r"
-awk -v t="$took" 'BEGIN { exit !(t <= 4 + 4 * 0.5 + 3) }' ||
-    fail "silent upstream: --profile all took $took s, more than --timeout 4 + 4 x 0.5 s + 3 s"
+awk -v t="$took" 'BEGIN { exit !(t <= 4 + 4 * 0.5 + 6) }' ||
+    fail "silent upstream: --profile all took $took s, more than --timeout 4 + 4 x 0.5 s + 6 s"
 [ "$(grep -c 'no answer to the request within the time-out (--timeout' "$T/silent.json")" = 4 ] ||
     fail "silent upstream: not every profile says what timed out: $(cat "$T/silent.json")"
 grep -q 'an earlier profile.s POST got no answer either' "$T/silent.json" ||
     fail "silent upstream: no word of the shared time-out: $(cat "$T/silent.json")"
-echo "# silent upstream, --profile all --timeout 4: $took s (bound 9 s)"
+echo "# silent upstream, --profile all --timeout 4: $took s (bound 12 s; not shared: 16 s or more)"
 kill -TERM "$UP_PID" 2>/dev/null || true
 wait "$UP_PID" 2>/dev/null || true
 ok "a POST that is never answered: one shared time-out, and the finding says what timed out"
