@@ -53,3 +53,24 @@ thread_cpu() {	# pid thread-name...
 	    awk -v names="$*" 'BEGIN { n = split(names, a, " "); for (i = 1; i <= n; i++) want["(" a[i] ")"] = 1 }
 		$2 in want { s += $14 + $15 } END { print s + 0 }'
 }
+
+# redis_start DIR PORT CERT [--tls]: Redis (Debian's redis-server) as the
+# durable peer, under $SRV: every write on the disk before the answer
+# (appendonly, appendfsync always), nothing else saved; with --tls on
+# PORT over TLS with CERT.crt and CERT.key, else plain TCP. Sets
+# REDIS_PID; the caller waits for it (wait_listen).
+redis_start() {
+	mkdir -p "$1"
+	if [ "${4:-}" = --tls ]; then
+		set -- "$1" "$2" --port 0 --tls-port "$2" --tls-cert-file "$3.crt" \
+		    --tls-key-file "$3.key" --tls-auth-clients no
+	else
+		set -- "$1" "$2" --port "$2"
+	fi
+	d=$1; shift 2
+	# shellcheck disable=SC2086 # $SRV is a command prefix
+	$SRV redis-server "$@" --bind 127.0.0.1 --dir "$d" --save '' \
+		--appendonly yes --appendfsync always --daemonize no \
+		--logfile "$d/redis.log" >"$d/stderr.log" 2>&1 &
+	REDIS_PID=$!
+}

@@ -194,22 +194,13 @@ fi
 
 REDIS_TLS=1
 if [ "$HAVE_REDIS" = 1 ]; then
-	mkdir "$T/redis"
 	REDIS_PORT=$(free_port 6)
-	$SRV redis-server --port 0 --tls-port "$REDIS_PORT" --bind 127.0.0.1 \
-		--tls-cert-file "$T/ecdsa.crt" --tls-key-file "$T/ecdsa.key" \
-		--tls-auth-clients no --dir "$T/redis" --save '' \
-		--appendonly yes --appendfsync always --daemonize no \
-		--logfile "$T/redis/redis.log" >"$T/redis/stderr.log" 2>&1 &
-	REDIS_PID=$!
+	redis_start "$T/redis" "$REDIS_PORT" "$T/ecdsa" --tls
 	if ! (wait_listen "$REDIS_PORT" "$REDIS_PID" redis "$T/redis/redis.log"); then
 		# a build without TLS: plain TCP, and the table says so
 		stop_pid "$REDIS_PID"; REDIS_TLS=0
 		note "this redis-server has no TLS: Redis measured over plain TCP"
-		$SRV redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save '' \
-			--appendonly yes --appendfsync always --daemonize no \
-			--logfile "$T/redis/redis.log" >"$T/redis/stderr.log" 2>&1 &
-		REDIS_PID=$!
+		redis_start "$T/redis" "$REDIS_PORT" ""
 		wait_listen "$REDIS_PORT" "$REDIS_PID" redis "$T/redis/redis.log"
 	fi
 	RVER=$(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')

@@ -131,14 +131,8 @@ GW_PID=$!
 wait_listen "$GW_PORT" "$GW_PID" tether "$T/gw.log" 20
 
 # --- Redis --------------------------------------------------------------------
-mkdir "$T/redis"
 REDIS_PORT=$(free_port 2)
-$SRV redis-server --port 0 --tls-port "$REDIS_PORT" --bind 127.0.0.1 \
-	--tls-cert-file "$T/ecdsa.crt" --tls-key-file "$T/ecdsa.key" \
-	--tls-auth-clients no --dir "$T/redis" --save '' \
-	--appendonly yes --appendfsync always --daemonize no \
-	--logfile "$T/redis/redis.log" >"$T/redis/stderr.log" 2>&1 &
-REDIS_PID=$!
+redis_start "$T/redis" "$REDIS_PORT" "$T/ecdsa" --tls
 wait_listen "$REDIS_PORT" "$REDIS_PID" redis "$T/redis/redis.log"
 
 say "bench/where: $DUR s each, $CONNS clients, servers on core 0, load on core 1; load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -127,3 +127,20 @@ raw() {
 }
 
 sql() { sqlite3 "$GW_DB" "$1"; }
+
+# apache_base DIR [MODULE...]: the head of an Apache httpd config of its
+# own under DIR (its pid, mutex and log there; one process, 16 threads,
+# run as nobody) with mod_ssl and the proxy, and the named modules too;
+# the caller adds its Listen lines and virtual hosts.
+apache_base() {
+	local d=$1 m=/usr/lib/apache2/modules mod
+	shift
+	printf '%s\n' "ServerRoot $d" "PidFile $d/run/httpd.pid" \
+	    "Mutex file:$d/run default" "ErrorLog $d/error.log" "LogLevel warn"
+	for mod in mpm_event authz_core ssl socache_shmcb "$@" proxy proxy_http; do
+		echo "LoadModule ${mod}_module $m/mod_$mod.so"
+	done
+	printf '%s\n' "ServerName localhost" "User nobody" "Group nogroup" \
+	    "StartServers 1" "ServerLimit 1" "ThreadsPerChild 16" \
+	    "MaxRequestWorkers 16"
+}

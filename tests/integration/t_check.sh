@@ -324,33 +324,13 @@ ok "nginx with an expired certificate: every profile connects, dates WARN"
 # --- Apache httpd --------------------------------------------------------------
 command -v apache2 >/dev/null || fail "apache2 is not installed (Debian package apache2)"
 A="$T/apache"
-M=/usr/lib/apache2/modules
 mkdir -p "$A/run"
 APACHE_PID=""
 apache_up() {
 	local tries=0
 	while :; do
 		APORT=$(free_port)
-		cat >"$A/httpd.conf" <<EOF
-ServerRoot $A
-PidFile $A/run/httpd.pid
-Mutex file:$A/run default
-ErrorLog $A/error.log
-LogLevel warn
-LoadModule mpm_event_module $M/mod_mpm_event.so
-LoadModule authz_core_module $M/mod_authz_core.so
-LoadModule ssl_module $M/mod_ssl.so
-LoadModule socache_shmcb_module $M/mod_socache_shmcb.so
-LoadModule proxy_module $M/mod_proxy.so
-LoadModule proxy_http_module $M/mod_proxy_http.so
-ServerName localhost
-User nobody
-Group nogroup
-StartServers 1
-ServerLimit 1
-ThreadsPerChild 16
-MaxRequestWorkers 16
-EOF
+		apache_base "$A" >"$A/httpd.conf"
 		sed -e "s|^Listen 443|Listen 127.0.0.1:$APORT|" -e "s|<VirtualHost \*:443>|<VirtualHost 127.0.0.1:$APORT>|" \
 		    -e "s|/etc/tether/tls|$C|g" -e "s|gw.example.com|$NAME|g" \
 		    -e "s|\${APACHE_RUN_DIR}|$A/run|" "$1" >>"$A/httpd.conf"

@@ -195,7 +195,6 @@ wait_for 10 perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerAddr => "127.0
 # --- Apache httpd: a large header, and a site with one name --------------
 command -v apache2 >/dev/null || fail "apache2 is not installed (Debian package apache2)"
 A="$T/apache"
-M=/usr/lib/apache2/modules
 mkdir -p "$A/run"
 # Apache's children outlive a parent killed with -9 (and hold this test's
 # output open): on any exit, TERM the parent and wait for it first.
@@ -210,26 +209,7 @@ trap 'apache_down; cleanup' EXIT
 tries=0
 while :; do
 	P_aphead=$(free_port); P_apname=$(free_port)
-	cat >"$A/httpd.conf" <<EOF
-ServerRoot $A
-PidFile $A/run/httpd.pid
-Mutex file:$A/run default
-ErrorLog $A/error.log
-LogLevel warn
-LoadModule mpm_event_module $M/mod_mpm_event.so
-LoadModule authz_core_module $M/mod_authz_core.so
-LoadModule ssl_module $M/mod_ssl.so
-LoadModule socache_shmcb_module $M/mod_socache_shmcb.so
-LoadModule headers_module $M/mod_headers.so
-LoadModule proxy_module $M/mod_proxy.so
-LoadModule proxy_http_module $M/mod_proxy_http.so
-ServerName localhost
-User nobody
-Group nogroup
-StartServers 1
-ServerLimit 1
-ThreadsPerChild 16
-MaxRequestWorkers 16
+	{ apache_base "$A" headers; cat; } >"$A/httpd.conf" <<EOF
 SSLSessionCache shmcb:$A/run/scache(512000)
 Listen 127.0.0.1:$P_aphead https
 Listen 127.0.0.1:$P_apname https
