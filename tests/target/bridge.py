@@ -10,6 +10,11 @@ import sys
 import threading
 
 port_file = sys.argv[1]
+# --credit (the lx106 image, frame.h FRAME_CREDIT): bytes for the image
+# are queued and sent only as it asks, each request answered by one write
+credit_mode = "--credit" in sys.argv[2:]
+queue = bytearray()     # for the image, not sent yet (credit mode)
+credit = 0              # bytes the image asked for and has not been sent
 lsock = socket.socket()
 lsock.bind(("127.0.0.1", 0))
 lsock.listen(1)
@@ -22,9 +27,23 @@ lock = threading.Lock()
 current = None          # the open connection to the gateway, if any
 
 
+def put(b):
+    # Under the lock: bytes for the image, now or when it asks.
+    global credit
+    if not credit_mode:
+        uart.sendall(b)
+        return
+    queue.extend(b)
+    if credit > 0 and queue:
+        n = min(credit, len(queue))
+        uart.sendall(bytes(queue[:n]))
+        del queue[:n]
+        credit = 0
+
+
 def send(kind, payload=b""):
     with lock:
-        uart.sendall(kind + len(payload).to_bytes(2, "big") + payload)
+        put(kind + len(payload).to_bytes(2, "big") + payload)
 
 
 def recv_exact(n):
@@ -48,7 +67,7 @@ def pump(conn):
         with lock:
             if conn is not current:
                 return
-            uart.sendall((b"d" if b else b"e") + len(b).to_bytes(2, "big") + b)
+            put((b"d" if b else b"e") + len(b).to_bytes(2, "big") + b)
         if not b:
             return
 
@@ -93,12 +112,23 @@ try:
                     pass    # the pump reports the end
         elif kind == b"C":
             close_current()
+        elif kind == b"M":
+            with lock:
+                credit = payload[0]
+                put(b"")
         elif kind == b"L":
             print(payload.decode(errors="replace"), flush=True)
         elif kind == b"Q":
             print("END", flush=True)
             close_current()
             send(b"q")
+            while queue:    # credit mode: the 'q' goes as the image asks
+                kind = recv_exact(1)
+                payload = recv_exact(int.from_bytes(recv_exact(2), "big"))
+                if kind == b"M":
+                    with lock:
+                        credit = payload[0]
+                        put(b"")
             uart.recv(1)    # QEMU closes after the image's exit
             break
         else:

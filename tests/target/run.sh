@@ -79,6 +79,7 @@ target_cortex_m4() {
 	CFLAGS="-mcpu=cortex-m4 -mthumb -Os --specs=picolibc.specs"
 	LDFLAGS="-nostartfiles -T $HERE/cortex-m4/link.ld"
 	QEMU="qemu-system-arm -M mps2-an386 -semihosting"
+	BRIDGE_FLAGS=""
 	IMAGE_FLAGS=""
 }
 target_lx106() {
@@ -88,6 +89,8 @@ target_lx106() {
 	CFLAGS="-DBR_LOMUL=1 -mlongcalls -Os --specs=/usr/lib/xtensa-lx106-elf/picolibc.specs"
 	LDFLAGS="-nostartfiles -T $HERE/lx106/link.ld"
 	QEMU="qemu-system-xtensa -M sim -cpu lx106 -semihosting"
+	# the sim console is read by credit (frame.h, FRAME_CREDIT: why)
+	BRIDGE_FLAGS="--credit"
 	# As an ESP8266 sketch: .rodata in data RAM (link.ld), the error
 	# sentences printed, and kept in flash (TETHER_FLASH_STRINGS, the
 	# default where ESP8266 is defined; TARGET_FLASH_STRINGS=0 measures
@@ -219,7 +222,7 @@ run_target() {
 	[ "$profile" = rsa-kx ] && want=4
 
 	rm -f "$T/$base.port"
-	python3 "$HERE/bridge.py" "$T/$base.port" >"$T/$base.out" 2>"$T/$base.bridge" &
+	python3 "$HERE/bridge.py" "$T/$base.port" $BRIDGE_FLAGS >"$T/$base.out" 2>"$T/$base.bridge" &
 	PIDS="$PIDS $!"
 	wait_for 10 test -s "$T/$base.port" || fail "$name: the bridge did not start"
 	bport=$(cat "$T/$base.port")

@@ -5,6 +5,7 @@
  * -serial connects to the socket), CCOUNT counts time, simcall exit ends.
  */
 #include "board.h"
+#include "frame.h"
 
 void board_start(void) __attribute__((noreturn));
 
@@ -39,14 +40,28 @@ board_init(void)
 {
 }
 
+/* What the last credit brought, and how much of it is read (frame.h,
+ * FRAME_CREDIT: why the console is read by credit). */
+static unsigned char in[FRAME_CREDIT];
+static int in_len, in_pos;
+
 unsigned char
 board_uart_getc(void)
 {
-	unsigned char c;
+	static const unsigned char more[4] = { FRAME_MORE, 0, 1,
+	    FRAME_CREDIT };
+	int n;
 
-	while (simcall(SIMCALL_READ, 0, (int)&c, 1) != 1)
-		;
-	return c;
+	if (in_pos == in_len) {
+		board_uart_write(more, sizeof(more));
+		/* one write of the bridge's answers the request: read until
+		 * it is here, then all of it at once */
+		while ((n = simcall(SIMCALL_READ, 0, (int)in, sizeof(in))) <= 0)
+			;
+		in_len = n;
+		in_pos = 0;
+	}
+	return in[in_pos++];
 }
 
 void
